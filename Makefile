@@ -1,0 +1,74 @@
+# remag: the two commands a newcomer needs are `make run` and `make test`.
+# Everything here works on a fresh machine: the virtual environment is created when missing.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Development only: settings refuse to start without SECRET_KEY when DEBUG is off.
+export DEBUG ?= 1
+
+.PHONY: run test lint format worker beat bench install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The stamp files re-install when pyproject.toml changes.
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	@echo
+	@echo "  remag is serving on http://127.0.0.1:$(PORT)/"
+	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/   (Redoc: /api/redoc/, schema: /api/schema/)"
+	@echo "  Admin:     http://127.0.0.1:$(PORT)/admin/"
+	@echo
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "  REDIS_URL is set: starting a Celery worker with beat alongside the web server"; \
+		$(BIN)/celery -A remag worker -B --loglevel=INFO --concurrency=2 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+	else \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+	fi
+
+test: install-dev
+	@mkdir -p var
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+worker: install
+	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (without it tasks run in-process)"; exit 2; }
+	$(BIN)/celery -A remag worker --loglevel=INFO
+
+beat: install
+	@test -n "$$REDIS_URL" || { echo "make beat needs REDIS_URL"; exit 2; }
+	$(BIN)/celery -A remag beat --loglevel=INFO --schedule var/celerybeat-schedule
+
+bench: install-dev
+	@set -e; for f in bench/bench_*.py; do [ -e "$$f" ] || { echo "no benchmarks yet"; break; }; \
+		echo "== $$f"; $(BIN)/python "$$f"; done
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3

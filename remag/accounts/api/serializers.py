@@ -1,0 +1,123 @@
+from rest_framework import serializers
+
+from remag.accounts.choices import APIKeyScope
+from remag.accounts.models import Membership, Organization, OrganizationAPIKey, UserToken
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ("id", "name", "kind", "is_active", "created_at")
+        read_only_fields = fields
+
+
+class MyMembershipSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="organization.id", read_only=True)
+    name = serializers.CharField(source="organization.name", read_only=True)
+    kind = serializers.CharField(source="organization.kind", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ("id", "name", "kind", "role")
+        read_only_fields = fields
+
+
+class MeUserSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+
+
+class MeAPIKeySerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+    expires_at = serializers.DateTimeField(source="expiry_date", allow_null=True)
+
+
+class MeSerializer(serializers.Serializer):
+    """Who the caller is: a person (session or token) or an organisation's API key."""
+
+    authenticated_as = serializers.ChoiceField(choices=("user", "api_key"))
+    user = MeUserSerializer(allow_null=True)
+    api_key = MeAPIKeySerializer(allow_null=True)
+    is_operator = serializers.BooleanField()
+    organizations = MyMembershipSerializer(many=True)
+
+
+class _ExpiryMixin(serializers.Serializer):
+    expires_at = serializers.DateTimeField(
+        source="expiry_date",
+        required=False,
+        allow_null=True,
+        help_text="When the credential stops working; omit for no expiry.",
+    )
+
+
+class APIKeySerializer(_ExpiryMixin, serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=APIKeyScope.choices),
+        allow_empty=False,
+        help_text="`read` allows safe methods; `write` allows every method.",
+    )
+    organization = serializers.UUIDField(source="organization_id", read_only=True)
+    has_expired = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = OrganizationAPIKey
+        fields = (
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "organization",
+            "expires_at",
+            "has_expired",
+            "revoked",
+            "created",
+            "last_used_at",
+        )
+        read_only_fields = ("prefix", "revoked", "created", "last_used_at")
+
+
+class APIKeyCreatedSerializer(APIKeySerializer):
+    key = serializers.CharField(
+        read_only=True,
+        help_text="The key itself. Shown only in this response; only its hash is stored.",
+    )
+
+    class Meta(APIKeySerializer.Meta):
+        fields = (*APIKeySerializer.Meta.fields, "key")
+
+
+class UserTokenSerializer(_ExpiryMixin, serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    has_expired = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = UserToken
+        fields = (
+            "id",
+            "name",
+            "prefix",
+            "expires_at",
+            "has_expired",
+            "revoked",
+            "created",
+            "last_used_at",
+        )
+        read_only_fields = ("prefix", "revoked", "created", "last_used_at")
+
+
+class UserTokenCreatedSerializer(UserTokenSerializer):
+    token = serializers.CharField(
+        read_only=True,
+        help_text="The token itself. Shown only in this response; only its hash is stored.",
+    )
+
+    class Meta(UserTokenSerializer.Meta):
+        fields = (*UserTokenSerializer.Meta.fields, "token")

@@ -1,0 +1,118 @@
+"""People, the organisations they act for, and the credentials scripts and portals use."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
+
+from remag.accounts.choices import APIKeyScope, MembershipRole, OrganizationKind
+from remag.db import BaseModel
+
+
+class User(AbstractUser):
+    """A person. Users act for organisations through their memberships."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+
+class Organization(BaseModel):
+    """An SME, a manufacturer, a third-party portal or the operator (mission staff).
+
+    Every private object in remag is owned by one organisation, and access is checked
+    against the caller's organisations.
+    """
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=OrganizationKind.choices, db_index=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=OrganizationKind.values),
+                name="organization_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class Membership(BaseModel):
+    """A user's place in an organisation; admins manage the organisation's API keys."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(
+        max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
+
+    class Meta:
+        ordering = ("organization__name",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("user", "organization"), name="membership_unique_user_organization"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=MembershipRole.values), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} as {self.role}"
+
+
+class OrganizationAPIKey(AbstractAPIKey):
+    """A portal's (or any organisation's) API key.
+
+    Only a hash is stored; the key itself is shown once, when it is created. A key acts
+    for its organisation with its scopes: ``read`` for safe methods, ``write`` for the
+    rest (a write key may read too). It can be revoked and can expire.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "organisation API key"
+        verbose_name_plural = "organisation API keys"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) for {self.organization_id}"
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes or (
+            scope == APIKeyScope.READ and APIKeyScope.WRITE in self.scopes
+        )
+
+
+class UserToken(AbstractAPIKey):
+    """A personal token for a person's scripts: ``Authorization: Bearer <token>``.
+
+    Hashed at rest like an API key; acts as the user, with the user's memberships.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "personal token"
+        verbose_name_plural = "personal tokens"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) for {self.user_id}"

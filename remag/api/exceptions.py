@@ -1,0 +1,235 @@
+"""The one exception handler: every error of the API becomes a problem document."""
+
+import logging
+import math
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import set_rollback
+
+from remag.api.problems import (
+    PROBLEM_CONTENT_TYPE,
+    Problem,
+    problem_document,
+    problem_http_response,
+)
+
+logger = logging.getLogger("remag.api")
+
+# DRF's exception classes and the problem type each maps to.
+_SLUGS: list[tuple[type[exceptions.APIException], str]] = [
+    (exceptions.ValidationError, "validation-error"),
+    (exceptions.ParseError, "malformed-request"),
+    (exceptions.NotAuthenticated, "not-authenticated"),
+    (exceptions.AuthenticationFailed, "authentication-failed"),
+    (exceptions.PermissionDenied, "permission-denied"),
+    (exceptions.NotFound, "not-found"),
+    (exceptions.MethodNotAllowed, "method-not-allowed"),
+    (exceptions.NotAcceptable, "not-acceptable"),
+    (exceptions.UnsupportedMediaType, "unsupported-media-type"),
+    (exceptions.Throttled, "throttled"),
+]
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    request = context.get("request")
+    path = request.path if request is not None else None
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+
+    set_rollback()
+    if not isinstance(exc, exceptions.APIException):
+        logger.exception("Unhandled error on %s", path, exc_info=exc)
+        detail = "An unexpected error occurred; it has been logged."
+        if settings.DEBUG:
+            detail = f"{type(exc).__name__}: {exc}"
+        body = problem_document(status_code=500, slug="server-error", detail=detail, instance=path)
+        return _response(request, body, 500, {})
+
+    headers: dict[str, str] = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+
+    body = _document_for(exc, path)
+    return _response(request, body, exc.status_code, headers)
+
+
+def _document_for(exc: exceptions.APIException, path: str | None) -> dict[str, Any]:
+    if isinstance(exc, Problem):
+        detail = str(exc.detail)
+        return problem_document(
+            status_code=exc.status_code,
+            slug=exc.slug,
+            detail=detail,
+            instance=path,
+            code=_code_of(exc.detail),
+            errors=exc.errors,
+            extra=exc.extra,
+        )
+    slug = next((s for cls, s in _SLUGS if isinstance(exc, cls)), None)
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_errors(exc.detail)
+        return problem_document(
+            status_code=exc.status_code,
+            slug=slug,
+            detail=_validation_summary(errors),
+            instance=path,
+            errors=errors,
+        )
+    extra = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        extra["retry_after_seconds"] = max(1, math.ceil(exc.wait))
+    return problem_document(
+        status_code=exc.status_code,
+        slug=slug,
+        detail=str(exc.detail),
+        instance=path,
+        code=_code_of(exc.detail),
+        extra=extra,
+    )
+
+
+def _response(
+    request: Any, body: dict[str, Any], status_code: int, headers: dict[str, str]
+) -> Response:
+    # JSON clients get application/problem+json; a browser on the browsable API keeps HTML.
+    renderer = getattr(request, "accepted_renderer", None)
+    content_type = None
+    if renderer is None or getattr(renderer, "format", "json") == "json":
+        content_type = PROBLEM_CONTENT_TYPE
+    return Response(body, status=status_code, headers=headers, content_type=content_type)
+
+
+def _code_of(detail: Any) -> str | None:
+    return getattr(detail, "code", None)
+
+
+def flatten_errors(detail: Any, path: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
+    """Turn DRF's nested error detail into a flat list of ``{field, pointer, message, code}``.
+
+    ``non_field_errors`` belong to the object that holds them, so they take its path;
+    errors on the request as a whole have ``field: null`` and pointer ``#``.
+    """
+    if isinstance(detail, dict):
+        out: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            sub = path if key in ("non_field_errors", "__all__") else (*path, key)
+            out.extend(flatten_errors(value, sub))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [_error_entry(path, item) for item in detail]
+        out = []
+        for index, item in enumerate(detail):
+            out.extend(flatten_errors(item, (*path, index)))
+        return out
+    return [_error_entry(path, detail)]
+
+
+def _error_entry(path: tuple[str | int, ...], message: Any) -> dict[str, Any]:
+    return {
+        "field": field_path(path),
+        "pointer": "#" + "".join(f"/{_escape_pointer(str(p))}" for p in path),
+        "message": str(message),
+        "code": getattr(message, "code", "invalid"),
+    }
+
+
+def field_path(path: tuple[str | int, ...]) -> str | None:
+    if not path:
+        return None
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _escape_pointer(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _validation_summary(errors: list[dict[str, Any]]) -> str:
+    if not errors:
+        return "The request is invalid."
+    first = errors[0]
+    where = f"{first['field']}: " if first["field"] else ""
+    more = f" ({len(errors) - 1} more error(s) in `errors`)" if len(errors) > 1 else ""
+    return f"{where}{first['message']}{more}"
+
+
+# ------------------------------------------------------------------ Django-level handlers
+# For URLs no DRF view answers (unknown paths, errors raised in middleware) the API
+# still speaks problem documents; the admin keeps Django's HTML pages.
+
+
+def _is_html_area(request: HttpRequest) -> bool:
+    return request.path.startswith("/admin/")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_html_area(request):
+        from django.views.defaults import bad_request
+
+        return bad_request(request, exception)
+    return problem_http_response(
+        request, status_code=400, slug="malformed-request", detail="The request was malformed."
+    )
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_html_area(request):
+        from django.views.defaults import permission_denied
+
+        return permission_denied(request, exception)
+    return problem_http_response(
+        request, status_code=403, slug="permission-denied", detail="You may not do this."
+    )
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_html_area(request):
+        from django.views.defaults import page_not_found
+
+        return page_not_found(request, exception)
+    return problem_http_response(
+        request, status_code=404, slug="not-found", detail=f"Nothing is served at {request.path}."
+    )
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _is_html_area(request):
+        from django.views.defaults import server_error
+
+        return server_error(request)
+    return problem_http_response(
+        request,
+        status_code=500,
+        slug="server-error",
+        detail="An unexpected error occurred; it has been logged.",
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if _is_html_area(request):
+        from django.views.csrf import csrf_failure as default_csrf_failure
+
+        return default_csrf_failure(request, reason)
+    return problem_http_response(
+        request, status_code=403, slug="permission-denied", detail=f"CSRF check failed: {reason}"
+    )

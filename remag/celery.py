@@ -1,0 +1,64 @@
+"""The Celery application, configured from Django settings (the ``CELERY_`` names).
+
+Two rules every task in remag follows, because the database is the source of truth
+and the broker (Redis, which here keeps nothing on disk) may lose messages:
+
+* a task takes ids, re-reads its rows and is idempotent: it may run twice;
+* a task is enqueued only after the transaction that wrote its row commits,
+  through :func:`enqueue_on_commit`, so a worker never looks for a row that is
+  not there yet and a rolled-back request enqueues nothing.
+"""
+
+import logging
+import os
+from typing import Any
+
+from celery import Celery, Task
+from django.db import transaction
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remag.settings")
+
+logger = logging.getLogger(__name__)
+
+app = Celery("remag")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def enqueue_on_commit(
+    task: Task,
+    *args: Any,
+    using: str | None = None,
+    options: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Send ``task(*args, **kwargs)`` once the current transaction commits.
+
+    Outside a transaction it is sent at once. If the transaction rolls back nothing is
+    sent. If the broker cannot be reached the failure is logged and swallowed (the
+    caller's data is already committed); the periodic sweeps of later issues pick up
+    rows whose message never arrived. ``options`` go to ``apply_async`` (queue,
+    countdown, ...).
+    """
+
+    def send() -> None:
+        task.apply_async(args=args, kwargs=kwargs, **(options or {}))
+
+    transaction.on_commit(send, using=using, robust=True)
+
+
+@app.task(name="remag.ping", acks_late=False, ignore_result=True)
+def ping(token: str) -> str:
+    """Answer a liveness probe: store ``token`` in the cache under ``remag:ping:<token>``.
+
+    Operators use it (``manage.py celery_ping``) to see that a worker consumes from the
+    broker and shares the cache with the web processes.
+    """
+    from django.core.cache import cache
+
+    cache.set(ping_cache_key(token), "pong", timeout=300)
+    return token
+
+
+def ping_cache_key(token: str) -> str:
+    return f"remag:ping:{token}"

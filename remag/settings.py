@@ -1,0 +1,302 @@
+"""Settings for remag: one module, every value from the environment.
+
+Every variable read here is listed in README.md's configuration table and in
+`.env.example`. Defaults are safe for development only: without `DATABASE_URL` the
+service runs on a SQLite file under `var/`, without `REDIS_URL` Celery runs tasks
+in-process and the cache is local memory. With `DEBUG` off the process refuses to
+start without a real `SECRET_KEY`.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A developer's own `.env` (git-ignored) is read when present; real deployments set
+# variables in the process environment, which wins over the file.
+if (BASE_DIR / ".env").is_file():
+    env.read_env(str(BASE_DIR / ".env"), overwrite=False)
+
+# ------------------------------------------------------------------ core
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# Not a secret: a fixed, public value that only a DEBUG process accepts.
+_DEVELOPMENT_SECRET_KEY = "django-insecure-remag-development-only-never-use-in-production"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off "
+            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+    SECRET_KEY = _DEVELOPMENT_SECRET_KEY
+
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+ROOT_URLCONF = "remag.urls"
+WSGI_APPLICATION = "remag.wsgi.application"
+ASGI_APPLICATION = "remag.asgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    # Needed for its abstract key model; its own APIKey table is unused (admin unregistered).
+    "rest_framework_api_key",
+    "remag.accounts",
+    "remag.api",
+    "suppliers",
+    "matching",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "remag.api.middleware.RequestBodyLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-in"
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Kolkata")
+USE_I18N = True
+USE_TZ = True
+
+# ------------------------------------------------------------------ database
+
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'remag.sqlite3'}"
+    ),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if IS_POSTGRES:
+    # Statements that run away are cut off rather than holding a connection forever.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", f"-c statement_timeout={env.int('DATABASE_STATEMENT_TIMEOUT_MS', default=30000)}"
+    )
+
+# ------------------------------------------------------------------ Redis: cache and broker
+
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="remag")
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+
+# ------------------------------------------------------------------ Celery
+# The database is the source of truth; the broker only carries "go look at row X".
+# Tasks therefore acknowledge late, are requeued when their worker dies, and must be
+# idempotent. Without REDIS_URL tasks run in-process so one command serves a demo.
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# Redis redelivers an unacknowledged message after the visibility timeout; it must
+# exceed the longest task or a running task would be delivered twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": max(3600, 2 * CELERY_TASK_TIME_LIMIT),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "idempotency-keys-purge": {
+        "task": "remag.api.tasks.idempotency_keys_purge",
+        "schedule": timedelta(hours=1),
+    },
+}
+
+# ------------------------------------------------- REST framework and API conventions
+
+REST_FRAMEWORK = {
+    # Token auth comes first so that an unauthenticated call gets 401 with
+    # WWW-Authenticate rather than the 403 that session auth alone would give.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "remag.accounts.authentication.UserTokenAuthentication",
+        "remag.accounts.authentication.OrganizationAPIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "remag.api.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["remag.api.throttling.CallerRateThrottle"],
+    "EXCEPTION_HANDLER": "remag.api.exceptions.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "remag.api.openapi.RemagAutoSchema",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Content negotiation by Accept header only; no ?format= parameter on every endpoint.
+    "URL_FORMAT_OVERRIDE": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# Requests per period for each kind of caller; "N/second|minute|hour|day". An API key
+# and a user each get their own bucket; anonymous callers are bucketed by address.
+REMAG_THROTTLE_RATES = {
+    "anon": env.str("THROTTLE_RATE_ANON", default="60/minute"),
+    "user": env.str("THROTTLE_RATE_USER", default="600/minute"),
+    "api_key": env.str("THROTTLE_RATE_API_KEY", default="1200/minute"),
+}
+# Number of reverse proxies in front of the service whose X-Forwarded-For is trusted
+# when bucketing anonymous callers; 0 trusts none and uses the socket address.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+
+# Largest request body accepted, in bytes; views may declare a larger `max_body_bytes`.
+REMAG_MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REMAG_MAX_REQUEST_BODY_BYTES
+
+# Base of the `type` URI of problem documents; each type is described at <base><slug>.
+# Relative by default (served by this deployment); set an absolute URL for a public docs site.
+REMAG_PROBLEM_TYPE_BASE_URL = env.str("PROBLEM_TYPE_BASE_URL", default="/api/problems/")
+CSRF_FAILURE_VIEW = "remag.api.exceptions.csrf_failure"
+
+# How long an Idempotency-Key is remembered.
+REMAG_IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "remag API",
+    "DESCRIPTION": (
+        "Matches Indian SMEs to the procurement needs of rare-earth permanent magnet "
+        "manufacturers. Errors are RFC 9457 problem documents; lists use cursor "
+        "pagination; creates accept an Idempotency-Key header."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+}
+
+# ------------------------------------------------------------------ security
+# Each hardening switch follows DEBUG by default and can be set on its own, e.g. when
+# TLS ends at a proxy (set SECURE_PROXY_SSL_HEADER_ENABLED) or for a plain-HTTP staging box.
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Health probes come over plain HTTP from the orchestrator, never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# ------------------------------------------------------------------ static files
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# ------------------------------------------------------------------ logging
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+    },
+}
+
+# ------------------------------------------------------------------ tests
+
+# Under REMAG_REQUIRE_SERVICES=1 (CI) a test that needs PostgreSQL or Redis fails
+# instead of being skipped when the service is not configured or not reachable.
+REMAG_REQUIRE_SERVICES = env.bool("REMAG_REQUIRE_SERVICES", default=False)

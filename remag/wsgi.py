@@ -1,0 +1,9 @@
+"""WSGI entry point (gunicorn remag.wsgi)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remag.settings")
+
+application = get_wsgi_application()
