@@ -82,7 +82,7 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "remag" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

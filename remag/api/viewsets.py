@@ -1,11 +1,42 @@
-"""Base classes every API view set derives from, so each one stays declarative."""
+"""Base classes every API view derives from, so each one stays declarative."""
 
-from rest_framework import viewsets
+from typing import Any
+
+from rest_framework import exceptions, viewsets
+from rest_framework.views import APIView
 
 UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
-class RemagGenericViewSet(viewsets.GenericViewSet):
+class ThrottleFirstMixin:
+    """Throttle before checking permissions, and count failed authentication too.
+
+    DRF checks permissions first, so a caller refused with 401/403 (guessing keys, say)
+    would never be throttled. Here a failed authentication still spends the caller's
+    (anonymous, per-address) budget before the 401 is raised.
+    """
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        self.format_kwarg = self.get_format_suffix(**kwargs)  # type: ignore[attr-defined]
+        neg = self.perform_content_negotiation(request)  # type: ignore[attr-defined]
+        request.accepted_renderer, request.accepted_media_type = neg
+        version, scheme = self.determine_version(request, *args, **kwargs)  # type: ignore[attr-defined]
+        request.version, request.versioning_scheme = version, scheme
+
+        try:
+            self.perform_authentication(request)  # type: ignore[attr-defined]
+        except exceptions.APIException:
+            self.check_throttles(request)  # type: ignore[attr-defined]
+            raise
+        self.check_throttles(request)  # type: ignore[attr-defined]
+        self.check_permissions(request)  # type: ignore[attr-defined]
+
+
+class RemagAPIView(ThrottleFirstMixin, APIView):
+    """Base for plain API views (not model-backed)."""
+
+
+class RemagGenericViewSet(ThrottleFirstMixin, viewsets.GenericViewSet):
     """UUID lookups, cursor pagination, problem documents: all from settings and here.
 
     Subclasses declare ``queryset``/``get_queryset``, ``serializer_class``,

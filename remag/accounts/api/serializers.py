@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from remag.accounts.choices import APIKeyScope
-from remag.accounts.models import Membership, Organization, OrganizationAPIKey, UserToken
+from remag.accounts.choices import APIKeyScope, MembershipRole, OrganizationKind
+from remag.accounts.models import Organization, OrganizationAPIKey, UserToken
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -11,15 +11,13 @@ class OrganizationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MyMembershipSerializer(serializers.ModelSerializer):
-    id = serializers.UUIDField(source="organization.id", read_only=True)
-    name = serializers.CharField(source="organization.name", read_only=True)
-    kind = serializers.CharField(source="organization.kind", read_only=True)
+class MyOrganizationSerializer(serializers.Serializer):
+    """An organisation the caller acts for, with the caller's role (null for an API key)."""
 
-    class Meta:
-        model = Membership
-        fields = ("id", "name", "kind", "role")
-        read_only_fields = fields
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=OrganizationKind.choices)
+    role = serializers.ChoiceField(choices=MembershipRole.choices, allow_null=True)
 
 
 class MeUserSerializer(serializers.Serializer):
@@ -45,7 +43,7 @@ class MeSerializer(serializers.Serializer):
     user = MeUserSerializer(allow_null=True)
     api_key = MeAPIKeySerializer(allow_null=True)
     is_operator = serializers.BooleanField()
-    organizations = MyMembershipSerializer(many=True)
+    organizations = MyOrganizationSerializer(many=True)
 
 
 class _ExpiryMixin(serializers.Serializer):
@@ -59,6 +57,7 @@ class _ExpiryMixin(serializers.Serializer):
 
 class APIKeySerializer(_ExpiryMixin, serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    name = serializers.CharField(max_length=50, help_text="What the key is for.")
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=APIKeyScope.choices),
         allow_empty=False,
@@ -96,6 +95,7 @@ class APIKeyCreatedSerializer(APIKeySerializer):
 
 class UserTokenSerializer(_ExpiryMixin, serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    name = serializers.CharField(max_length=50, help_text="What the token is for.")
     has_expired = serializers.BooleanField(read_only=True)
 
     class Meta:

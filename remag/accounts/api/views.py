@@ -7,7 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from remag.accounts import selectors, services
 from remag.accounts.api.serializers import (
@@ -23,10 +22,10 @@ from remag.accounts.caller import caller_for
 from remag.accounts.models import Organization
 from remag.accounts.permissions import IsOrganizationAdmin, IsOrganizationMember
 from remag.api.idempotency import IdempotentCreateMixin
-from remag.api.viewsets import RemagGenericViewSet
+from remag.api.viewsets import RemagAPIView, RemagGenericViewSet
 
 
-class MeView(APIView):
+class MeView(RemagAPIView):
     """Who am I: the person or API key making the call, and its organisations."""
 
     @extend_schema(responses=MeSerializer, tags=["accounts"])
@@ -34,30 +33,31 @@ class MeView(APIView):
         caller = caller_for(request)
         user = request.user
         if isinstance(user, APIKeyPrincipal):
-            key = user.api_key
+            organization = user.organization
             data = {
                 "authenticated_as": "api_key",
                 "user": None,
-                "api_key": key,
-                "is_operator": caller.is_operator,
-                "organizations": [
-                    {
-                        "id": key.organization.id,
-                        "name": key.organization.name,
-                        "kind": key.organization.kind,
-                        "role": None,
-                    }
-                ],
+                "api_key": user.api_key,
+                "organizations": [_organization_entry(organization, role=None)],
             }
-            return Response(MeSerializer(data).data)
-        data = {
-            "authenticated_as": "user",
-            "user": user,
-            "api_key": None,
-            "is_operator": caller.is_operator,
-            "organizations": selectors.membership_list_for_user(user_id=user.pk),
-        }
-        return Response(MeSerializer(data).data)
+        else:
+            memberships = selectors.membership_list_for_user(user_id=user.pk)
+            data = {
+                "authenticated_as": "user",
+                "user": user,
+                "api_key": None,
+                "organizations": [_organization_entry(m.organization, m.role) for m in memberships],
+            }
+        return Response(MeSerializer({**data, "is_operator": caller.is_operator}).data)
+
+
+def _organization_entry(organization: Organization, role: str | None) -> dict[str, Any]:
+    return {
+        "id": organization.id,
+        "name": organization.name,
+        "kind": organization.kind,
+        "role": role,
+    }
 
 
 class IsPerson(BasePermission):

@@ -1,0 +1,216 @@
+"""Fixtures shared by the whole suite.
+
+Tests that need PostgreSQL or Redis ask for the ``postgres`` or ``redis_url`` fixture.
+When the service is not configured they are skipped, unless ``REMAG_REQUIRE_SERVICES=1``
+(as in CI), where they fail.
+"""
+
+import copy
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+
+from tests.factories import (
+    APIKeyFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserTokenFactory,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def service_unavailable(reason: str) -> None:
+    if django_settings.REMAG_REQUIRE_SERVICES:
+        pytest.fail(f"required service unavailable: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = django_settings.REDIS_URL
+    if not url:
+        service_unavailable("REDIS_URL is not set")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_unavailable(f"Redis at {url} does not answer: {exc}")
+    return url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def postgres() -> None:
+    if not django_settings.IS_POSTGRES:
+        service_unavailable("DATABASE_URL does not point at PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def cache_key_prefix(settings: Any) -> str:
+    """Each test gets its own key namespace in the (real, possibly shared) cache, so
+    throttle buckets and cached values never leak from one test to the next."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = prefix
+    settings.CACHES = caches
+    return prefix
+
+
+# ------------------------------------------------------------------ callers
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def client_with(authorization: str | None = None, **headers: str) -> APIClient:
+    client = APIClient()
+    if authorization:
+        client.credentials(HTTP_AUTHORIZATION=authorization, **headers)
+    elif headers:
+        client.credentials(**headers)
+    return client
+
+
+@pytest.fixture
+def user_client() -> Callable[..., APIClient]:
+    """A client authenticated as ``user`` with a real personal token."""
+
+    def make(user: Any) -> APIClient:
+        token = UserTokenFactory(user=user)
+        return client_with(f"Bearer {token.raw_key}")
+
+    return make
+
+
+@pytest.fixture
+def key_client() -> Callable[..., APIClient]:
+    """A client authenticated with a new API key of ``organization`` and ``scopes``."""
+
+    def make(organization: Any, scopes: tuple[str, ...] = ("read", "write")) -> APIClient:
+        api_key = APIKeyFactory(organization=organization, scopes=list(scopes))
+        return client_with(f"Api-Key {api_key.raw_key}")
+
+    return make
+
+
+@pytest.fixture
+def org_admin(db: None) -> Any:
+    """A user who administers an SME organisation."""
+    membership = MembershipFactory(role="admin", organization=OrganizationFactory(kind="sme"))
+    return membership.user
+
+
+@pytest.fixture
+def operator(db: None) -> Any:
+    membership = MembershipFactory(organization=OrganizationFactory(kind="operator"))
+    return membership.user
+
+
+# ------------------------------------------------------------------ a real Celery worker
+
+
+def database_url_for_subprocess() -> str | None:
+    """The URL of the database this test run uses (the test database), for child processes."""
+    from django.db import connection
+
+    data = connection.settings_dict
+    if connection.vendor != "postgresql":
+        return None
+    user = data.get("USER") or "postgres"
+    password = f":{data['PASSWORD']}" if data.get("PASSWORD") else ""
+    host = data.get("HOST") or "127.0.0.1"
+    port = data.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{data['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(
+    redis_url: str, cache_key_prefix: str, tmp_path: Path
+) -> Iterator[Callable[..., str]]:
+    """Start real ``celery worker`` processes consuming a queue of their own.
+
+    Returns a function ``start() -> queue_name``. The worker shares this test's cache
+    namespace and database; it is stopped (and its log shown on failure) at teardown.
+    """
+    processes: list[tuple[subprocess.Popen[bytes], Path]] = []
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+
+    def start() -> str:
+        log_path = tmp_path / f"worker-{len(processes)}.log"
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "CACHE_KEY_PREFIX": cache_key_prefix,
+            "DEBUG": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        database_url = database_url_for_subprocess()
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "remag",
+                "worker",
+                "--pool=solo",
+                "--queues",
+                queue,
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel=INFO",
+                f"--hostname={queue}-{len(processes)}@%h",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        processes.append((process, log_path))
+        return queue
+
+    yield start
+
+    for process, log_path in processes:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        sys.stdout.write(
+            f"\n--- {log_path.name} ---\n{log_path.read_text(errors='replace')[-4000:]}"
+        )
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout: float = 60.0, interval: float = 0.1) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")

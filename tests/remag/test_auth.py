@@ -1,0 +1,187 @@
+"""Personal tokens and organisation API keys: hashed at rest, revocable, expiring, scoped."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from remag.accounts.models import OrganizationAPIKey, UserToken
+from tests.conftest import client_with
+from tests.factories import APIKeyFactory, OrganizationFactory, UserTokenFactory
+
+pytestmark = pytest.mark.django_db
+
+ME = "/api/v1/me"
+
+
+def _stored_values(model: type, pk: object) -> list[str]:
+    return [str(v) for v in model.objects.filter(pk=pk).values().get().values()]
+
+
+def test_api_key_is_stored_only_as_a_hash() -> None:
+    api_key = APIKeyFactory()
+    prefix, _, secret = api_key.raw_key.partition(".")
+
+    stored = _stored_values(OrganizationAPIKey, api_key.pk)
+    assert all(secret not in value for value in stored)
+    assert api_key.hashed_key.startswith("sha512$$")
+    assert api_key.prefix == prefix
+
+
+def test_personal_token_is_stored_only_as_a_hash() -> None:
+    token = UserTokenFactory()
+    _, _, secret = token.raw_key.partition(".")
+
+    assert all(secret not in value for value in _stored_values(UserToken, token.pk))
+
+
+@pytest.mark.parametrize("header", ["Authorization", "X-API-Key"])
+def test_valid_api_key_authenticates_as_its_organisation(header: str) -> None:
+    api_key = APIKeyFactory(scopes=["read"])
+    if header == "Authorization":
+        client = client_with(f"Api-Key {api_key.raw_key}")
+    else:
+        client = client_with(HTTP_X_API_KEY=api_key.raw_key)
+
+    response = client.get(ME)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["authenticated_as"] == "api_key"
+    assert body["organizations"][0]["id"] == str(api_key.organization.id)
+    assert body["api_key"]["scopes"] == ["read"]
+
+
+def test_revoked_api_key_gets_401() -> None:
+    api_key = APIKeyFactory()
+    api_key.revoked = True
+    api_key.save()
+
+    response = client_with(f"Api-Key {api_key.raw_key}").get(ME)
+
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert "revoked" in response.json()["detail"]
+
+
+def test_expired_api_key_gets_401() -> None:
+    api_key = APIKeyFactory()
+    OrganizationAPIKey.objects.filter(pk=api_key.pk).update(
+        expiry_date=timezone.now() - timedelta(seconds=1)
+    )
+
+    response = client_with(f"Api-Key {api_key.raw_key}").get(ME)
+
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+def test_api_key_with_wrong_secret_gets_401() -> None:
+    api_key = APIKeyFactory()
+    forged = f"{api_key.prefix}.{'x' * 32}"
+
+    assert client_with(f"Api-Key {forged}").get(ME).status_code == 401
+
+
+@pytest.mark.parametrize("raw", ["no-dot-here", ".", "abc.", "\u00e9\u00e9.x"])
+def test_malformed_api_key_gets_401_not_500(raw: str) -> None:
+    assert client_with(HTTP_X_API_KEY=raw).get(ME).status_code == 401
+
+
+def test_key_of_deactivated_organisation_gets_401() -> None:
+    api_key = APIKeyFactory()
+    api_key.organization.is_active = False
+    api_key.organization.save()
+
+    assert client_with(f"Api-Key {api_key.raw_key}").get(ME).status_code == 401
+
+
+def test_read_scoped_key_is_refused_on_a_write() -> None:
+    api_key = APIKeyFactory(scopes=["read"])
+    client = client_with(f"Api-Key {api_key.raw_key}")
+
+    response = client.post(ME, {}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["type"].endswith("/permission-denied")
+    assert "write" in response.json()["detail"]
+
+
+def test_write_scoped_key_may_write_and_read() -> None:
+    api_key = APIKeyFactory(scopes=["write"])
+    client = client_with(f"Api-Key {api_key.raw_key}")
+
+    assert client.get(ME).status_code == 200
+    # /me has no POST: a write key gets past authentication and meets 405, not 403.
+    assert client.post(ME, {}, format="json").status_code == 405
+
+
+def test_personal_token_authenticates_as_the_user() -> None:
+    token = UserTokenFactory()
+
+    response = client_with(f"Bearer {token.raw_key}").get(ME)
+
+    assert response.status_code == 200
+    assert response.json()["user"]["username"] == token.user.username
+
+
+def test_token_keyword_is_accepted_too() -> None:
+    token = UserTokenFactory()
+
+    assert client_with(f"Token {token.raw_key}").get(ME).status_code == 200
+
+
+def test_revoked_or_expired_token_gets_401() -> None:
+    revoked = UserTokenFactory()
+    revoked.revoked = True
+    revoked.save()
+    expired = UserTokenFactory()
+    UserToken.objects.filter(pk=expired.pk).update(expiry_date=timezone.now() - timedelta(days=1))
+
+    assert client_with(f"Bearer {revoked.raw_key}").get(ME).status_code == 401
+    assert client_with(f"Bearer {expired.raw_key}").get(ME).status_code == 401
+
+
+def test_token_of_inactive_user_gets_401() -> None:
+    token = UserTokenFactory()
+    token.user.is_active = False
+    token.user.save()
+
+    assert client_with(f"Bearer {token.raw_key}").get(ME).status_code == 401
+
+
+def test_session_authentication_works_for_the_browsable_api(org_admin: object) -> None:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    assert client.login(username=org_admin.username, password="a-long-test-password")
+
+    assert client.get(ME).status_code == 200
+
+
+def test_session_write_without_csrf_token_is_refused(org_admin: object) -> None:
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.login(username=org_admin.username, password="a-long-test-password")
+    organization = org_admin.memberships.get().organization
+
+    response = client.post(
+        f"/api/v1/organizations/{organization.id}/api-keys/",
+        {"name": "x", "scopes": ["read"]},
+        format="json",
+    )
+
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert not OrganizationAPIKey.objects.exists()
+
+
+def test_last_used_is_recorded() -> None:
+    api_key = APIKeyFactory(organization=OrganizationFactory(kind="portal"))
+    assert api_key.last_used_at is None
+
+    client_with(f"Api-Key {api_key.raw_key}").get(ME)
+
+    api_key.refresh_from_db()
+    assert api_key.last_used_at is not None

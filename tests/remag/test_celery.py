@@ -1,0 +1,106 @@
+"""The on-commit helper, in-process and through a real worker on Redis."""
+
+import uuid
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+
+from remag.celery import app as celery_app
+from remag.celery import enqueue_on_commit, ping, ping_cache_key
+from tests.conftest import wait_for
+
+
+class Rollback(Exception):
+    pass
+
+
+def enqueue_then_roll_back(token: str, **options: Any) -> None:
+    try:
+        with transaction.atomic():
+            enqueue_on_commit(ping, token, options=options)
+            raise Rollback
+    except Rollback:
+        pass
+
+
+@pytest.fixture
+def eager() -> Any:
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.mark.django_db
+def test_nothing_is_sent_before_commit(
+    eager: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    token = uuid.uuid4().hex
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        enqueue_on_commit(ping, token)
+        assert cache.get(ping_cache_key(token)) is None
+
+    assert len(callbacks) == 1
+    assert cache.get(ping_cache_key(token)) == "pong"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_sent_after_rollback(eager: None) -> None:
+    token = uuid.uuid4().hex
+
+    enqueue_then_roll_back(token)
+
+    assert cache.get(ping_cache_key(token)) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_outage_does_not_break_the_commit(caplog: Any) -> None:
+    """A failed publish is logged, not raised: the row is committed and a sweep recovers it."""
+    from celery import Celery
+
+    from remag.accounts.models import Organization
+
+    unreachable = Celery(
+        "outage",
+        broker="redis://127.0.0.1:1/0",
+        set_as_current=False,
+        config_source={
+            "task_publish_retry": False,
+            "broker_connection_retry": False,
+            "broker_connection_timeout": 1,
+        },
+    )
+
+    @unreachable.task(name="outage.noop")
+    def noop() -> None:
+        return None
+
+    with transaction.atomic():
+        organization = Organization.objects.create(name="kept", kind="sme")
+        enqueue_on_commit(noop)
+
+    assert Organization.objects.filter(id=organization.id).exists()
+    assert "enqueue_on_commit" in caplog.text
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_runs_a_task_sent_on_commit(
+    celery_worker_process: Any, redis_client: Any
+) -> None:
+    queue = celery_worker_process()
+    rolled_back, committed = uuid.uuid4().hex, uuid.uuid4().hex
+
+    enqueue_then_roll_back(rolled_back, queue=queue)
+
+    with transaction.atomic():
+        enqueue_on_commit(ping, committed, options={"queue": queue})
+        assert redis_client.llen(queue) == 0, "published before the commit"
+
+    assert wait_for(lambda: cache.get(ping_cache_key(committed)), timeout=90) == "pong"
+    # One worker consumes its queue in order: had the rolled-back task been sent, it
+    # would have run before the committed one.
+    assert cache.get(ping_cache_key(rolled_back)) is None
