@@ -37,7 +37,7 @@ run: install
 	@echo
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "  REDIS_URL is set: starting a Celery worker with beat alongside the web server"; \
-		$(BIN)/celery -A remag worker -B --loglevel=INFO --concurrency=2 & worker=$$!; \
+		$(BIN)/celery -A remag worker -B --schedule var/celerybeat-schedule --loglevel=INFO --concurrency=2 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
 	else \
