@@ -7,6 +7,7 @@ from remag.api import views as api_views
 
 api_v1 = [
     path("", include("remag.accounts.api.urls")),
+    path("", include("suppliers.api.urls")),
 ]
 
 urlpatterns = [

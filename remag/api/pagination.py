@@ -17,8 +17,15 @@ class CursorPagination(pagination.CursorPagination):
     ordering = ("-created_at", "-id")
 
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
-        ordering = getattr(view, "ordering", None) or self.ordering
-        return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+        ordering: Any = None
+        for backend in getattr(view, "filter_backends", ()):
+            if hasattr(backend, "get_ordering"):
+                ordering = backend().get_ordering(request, queryset, view)
+        ordering = ordering or getattr(view, "ordering", None) or self.ordering
+        ordering = (ordering,) if isinstance(ordering, str) else tuple(ordering)
+        if not any(field.lstrip("-") in ("id", "pk") for field in ordering):
+            ordering = (*ordering, "-id" if ordering[0].startswith("-") else "id")
+        return ordering
 
     def decode_cursor(self, request: Any) -> Any:
         try:

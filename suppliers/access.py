@@ -1,0 +1,46 @@
+"""Who may see a supplier's private fields and change it: one rule, used by the API,
+the import and the admin.
+
+* operators: everything;
+* members (or API keys) of the owning SME organisation: their suppliers;
+* the portal that onboarded a supplier: that supplier, until the SME claims it.
+"""
+
+from django.db.models import Q
+
+from remag.accounts.caller import Caller
+from suppliers.choices import SupplierStatus
+from suppliers.models import Supplier
+
+
+def supplier_can_change(*, caller: Caller, supplier: Supplier) -> bool:
+    if caller.is_operator or caller.acts_for(supplier.owner_id):
+        return True
+    return supplier.claimed_at is None and caller.acts_for(supplier.onboarded_by_id)
+
+
+# Private fields are visible exactly to those who may change the supplier.
+supplier_can_see_private = supplier_can_change
+
+
+def supplier_managed_q(caller: Caller) -> Q:
+    """Rows the caller may change (a queryset filter)."""
+    if caller.is_operator:
+        return Q()
+    return Q(owner_id__in=caller.organization_ids) | Q(
+        onboarded_by_id__in=caller.organization_ids, claimed_at__isnull=True
+    )
+
+
+def supplier_visible_q(caller: Caller) -> Q:
+    """Rows the caller may read: the public registry plus what the caller manages.
+
+    The public registry is every supplier not deactivated by its owner and not
+    suspended by an operator (pending ones included, shown as pending).
+    """
+    public = Q(is_active=True) & ~Q(status=SupplierStatus.SUSPENDED)
+    if caller.is_operator:
+        return Q()
+    if not caller.organization_ids:
+        return public
+    return public | supplier_managed_q(caller)

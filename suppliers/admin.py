@@ -1,0 +1,134 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from suppliers import services
+from suppliers.models import (
+    Capability,
+    Certification,
+    ImportJob,
+    ImportRowError,
+    MaterialGrade,
+    Supplier,
+    SupplierCapability,
+    SupplierCertificate,
+)
+
+
+@admin.register(Capability)
+class CapabilityAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "layer", "is_active")
+    list_filter = ("layer", "is_active")
+    search_fields = ("code", "name", "description")
+
+
+@admin.register(Certification)
+class CertificationAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "category", "is_active")
+    list_filter = ("category", "is_active")
+    search_fields = ("code", "name")
+
+
+@admin.register(MaterialGrade)
+class MaterialGradeAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "family", "max_operating_temp_c", "is_active")
+    list_filter = ("family", "is_active")
+    search_fields = ("code", "name")
+
+
+class SupplierCapabilityInline(admin.TabularInline):
+    model = SupplierCapability
+    extra = 0
+    autocomplete_fields = ("capability",)
+    fields = (
+        "capability",
+        "capacity_per_month",
+        "capacity_unit",
+        "minimum_order",
+        "lead_time_days",
+    )
+
+
+class SupplierCertificateInline(admin.TabularInline):
+    model = SupplierCertificate
+    extra = 0
+    fields = ("certification", "certificate_number", "issuing_body", "valid_from", "valid_until")
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    list_display = (
+        "legal_name",
+        "udyam_number",
+        "state",
+        "enterprise_size",
+        "status",
+        "is_active",
+        "possible_duplicate_of",
+        "created_at",
+    )
+    list_filter = ("status", "is_active", "enterprise_size", "state", "women_owned", "sc_st_owned")
+    search_fields = ("legal_name", "trade_name", "udyam_number", "gstin", "pin_code")
+    readonly_fields = (
+        "verified_at",
+        "verified_by",
+        "claimed_at",
+        "onboarded_by",
+        "possible_duplicate_of",
+    )
+    raw_id_fields = ("owner",)
+    inlines = (SupplierCapabilityInline, SupplierCertificateInline)
+    actions = ("verify", "suspend")
+    list_select_related = ("possible_duplicate_of",)
+
+    @admin.action(description="Verify the selected suppliers")
+    def verify(self, request: HttpRequest, queryset: QuerySet[Supplier]) -> None:
+        for supplier in queryset:
+            services.supplier_verify(supplier=supplier, by=request.user)  # type: ignore[arg-type]
+        self.message_user(request, f"{queryset.count()} verified.", messages.SUCCESS)
+
+    @admin.action(description="Suspend the selected suppliers")
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Supplier]) -> None:
+        for supplier in queryset:
+            services.supplier_suspend(
+                supplier=supplier,
+                by=request.user,  # type: ignore[arg-type]
+                reason="Suspended by an operator in the admin.",
+            )
+        self.message_user(request, f"{queryset.count()} suspended.", messages.WARNING)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.supplier_search_refresh(supplier_ids=[form.instance.id])
+
+
+class ImportRowErrorInline(admin.TabularInline):
+    model = ImportRowError
+    extra = 0
+    can_delete = False
+    readonly_fields = ("row_number", "field", "message", "value")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "owner",
+        "filename",
+        "status",
+        "created_count",
+        "updated_count",
+        "failed_count",
+        "created_at",
+    )
+    list_filter = ("status",)
+    readonly_fields = tuple(
+        f.name for f in ImportJob._meta.fields if f.name not in ("id", "content")
+    )
+    exclude = ("content",)
+    inlines = (ImportRowErrorInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,15 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from suppliers.api import views
+
+router = SimpleRouter(trailing_slash="/?")
+router.register("taxonomy/capabilities", views.CapabilityViewSet, basename="capability")
+router.register("taxonomy/certifications", views.CertificationViewSet, basename="certification")
+router.register("taxonomy/grades", views.MaterialGradeViewSet, basename="grade")
+router.register("suppliers", views.SupplierViewSet, basename="supplier")
+
+urlpatterns = [
+    path("taxonomy/layers/", views.LayerListView.as_view(), name="layer-list"),
+    *router.urls,
+]

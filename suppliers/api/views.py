@@ -1,0 +1,226 @@
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, status
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticatedOrReadOnly
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from remag.accounts.caller import Caller, caller_for
+from remag.accounts.choices import OrganizationKind
+from remag.accounts.models import Organization
+from remag.accounts.permissions import IsOperator
+from remag.api.idempotency import IdempotentCreateMixin
+from remag.api.ordering import StrictOrderingFilter
+from remag.api.viewsets import RemagAPIView, RemagGenericViewSet
+from suppliers import selectors, services
+from suppliers.access import supplier_can_change
+from suppliers.api.serializers import (
+    CapabilitySerializer,
+    CertificationSerializer,
+    LayerSerializer,
+    MaterialGradeSerializer,
+    SupplierSerializer,
+    SupplierStatusChangeSerializer,
+)
+from suppliers.choices import Layer
+from suppliers.filtersets import SupplierFilterSet
+from suppliers.models import Supplier
+
+# ------------------------------------------------------------------ taxonomy (public)
+
+
+class LayerListView(RemagAPIView):
+    """The five value-chain layers."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=LayerSerializer(many=True), tags=["taxonomy"])
+    def get(self, request: Request) -> Response:
+        return Response([{"code": code, "name": name} for code, name in Layer.choices])
+
+
+class _TaxonomyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGenericViewSet):
+    permission_classes = [AllowAny]
+    lookup_field = "code"
+    lookup_value_regex = r"[-a-z0-9]+"
+    ordering = ("code",)
+
+
+@extend_schema(tags=["taxonomy"])
+class CapabilityViewSet(_TaxonomyViewSet):
+    """Capabilities, by layer. Filter with `layer`."""
+
+    serializer_class = CapabilitySerializer
+    filterset_fields = ("layer",)
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.capability_list()
+
+
+@extend_schema(tags=["taxonomy"])
+class CertificationViewSet(_TaxonomyViewSet):
+    serializer_class = CertificationSerializer
+    filterset_fields = ("category",)
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.certification_list()
+
+
+@extend_schema(tags=["taxonomy"])
+class MaterialGradeViewSet(_TaxonomyViewSet):
+    serializer_class = MaterialGradeSerializer
+    filterset_fields = ("family",)
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.grade_list()
+
+
+# ------------------------------------------------------------------ suppliers
+
+
+class CanChangeSupplier(BasePermission):
+    message = (
+        "Only the owning SME, the portal that onboarded it (until claimed) or an operator "
+        "may change this supplier."
+    )
+
+    def has_object_permission(self, request: Request, view: Any, obj: Supplier) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return supplier_can_change(caller=caller_for(request), supplier=obj)
+
+
+def _owner_for_new_supplier(
+    caller: Caller, requested: Any, legal_name: str
+) -> tuple[Organization, Organization | None]:
+    """Decide who owns a new supplier and who onboarded it (see docs/api.md)."""
+    if requested is not None:
+        organization = Organization.objects.filter(id=requested, is_active=True).first()
+        if organization is None or organization.kind != OrganizationKind.SME:
+            raise exceptions.ValidationError({"owner": ["Not an SME organisation."]})
+        if not caller.may_access(organization.id):
+            raise exceptions.ValidationError({"owner": ["You do not act for this organisation."]})
+        return organization, None
+    sme_ids = [
+        org_id
+        for org_id, kind in Organization.objects.filter(id__in=caller.organization_ids).values_list(
+            "id", "kind"
+        )
+        if kind == OrganizationKind.SME
+    ]
+    if len(sme_ids) == 1:
+        return Organization.objects.get(id=sme_ids[0]), None
+    if len(sme_ids) > 1:
+        raise exceptions.ValidationError(
+            {"owner": ["You belong to several SME organisations; say which owns this supplier."]}
+        )
+    onboarders = Organization.objects.filter(
+        id__in=caller.organization_ids,
+        kind__in=(OrganizationKind.PORTAL, OrganizationKind.OPERATOR),
+    ).order_by("kind", "name")
+    onboarder = onboarders.first()
+    if onboarder is None and not caller.is_operator:
+        raise exceptions.PermissionDenied("Only SMEs, portals and operators register suppliers.")
+    return services.owner_for_onboarding(legal_name=legal_name), onboarder
+
+
+def _supplier_input(validated: dict[str, Any]) -> services.SupplierInput:
+    profile = {
+        k: v for k, v in validated.items() if k not in ("capabilities", "certificates", "owner_id")
+    }
+    return services.SupplierInput(
+        profile=profile,
+        capabilities=validated.get("capabilities"),
+        certificates=validated.get("certificates"),
+    )
+
+
+@extend_schema(tags=["suppliers"])
+class SupplierViewSet(
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    RemagGenericViewSet,
+):
+    """The SME registry.
+
+    Anyone may read public profiles. SMEs register their own; portals and operators
+    register on an SME's behalf (a new SME organisation then owns the profile until the
+    SME claims it). `DELETE` deactivates: the profile leaves the public registry but is kept.
+    """
+
+    serializer_class = SupplierSerializer
+    permission_classes = [IsAuthenticatedOrReadOnly, CanChangeSupplier]
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    filterset_class = SupplierFilterSet
+    ordering_fields = ("created_at", "legal_name", "year_established", "employees", "updated_at")
+    ordering = ("-created_at",)
+    lookup_field = "id"
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.supplier_list(caller=caller_for(self.request))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "caller": caller_for(self.request)}
+
+    @transaction.atomic
+    def perform_create(self, serializer: SupplierSerializer) -> None:
+        caller = caller_for(self.request)
+        validated = serializer.validated_data
+        owner, onboarded_by = _owner_for_new_supplier(
+            caller, validated.get("owner_id"), validated["legal_name"]
+        )
+        serializer.instance = services.supplier_register(
+            owner=owner, onboarded_by=onboarded_by, data=_supplier_input(validated)
+        )
+
+    def perform_update(self, serializer: SupplierSerializer) -> None:
+        new_owner = serializer.validated_data.get("owner_id", serializer.instance.owner_id)
+        if new_owner != serializer.instance.owner_id:
+            raise exceptions.ValidationError({"owner": ["The owner cannot be changed here."]})
+        serializer.instance = services.supplier_update(
+            supplier=serializer.instance, data=_supplier_input(serializer.validated_data)
+        )
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        super().update(request, *args, **kwargs)
+        # Re-read with the list's prefetching so nested lists are current.
+        instance = get_object_or_404(self.get_queryset(), id=kwargs["id"])
+        return Response(self.get_serializer(instance).data)
+
+    def perform_destroy(self, instance: Supplier) -> None:
+        services.supplier_deactivate(supplier=instance)
+
+    @extend_schema(request=None, responses=SupplierSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsOperator])
+    def verify(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Operators: mark the supplier verified and active (records who and when)."""
+        supplier = services.supplier_verify(supplier=self.get_object(), by=_person(request))
+        return Response(self.get_serializer(supplier).data)
+
+    @extend_schema(request=SupplierStatusChangeSerializer, responses=SupplierSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsOperator])
+    def suspend(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Operators: suspend the supplier; it leaves the public registry and matching."""
+        body = SupplierStatusChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        supplier = services.supplier_suspend(
+            supplier=self.get_object(),
+            by=_person(request),
+            reason=body.validated_data.get("reason", ""),
+        )
+        return Response(self.get_serializer(supplier).data, status=status.HTTP_200_OK)
+
+
+def _person(request: Request) -> Any:
+    user = request.user
+    return user if getattr(user, "pk", None) else None

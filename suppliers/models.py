@@ -1,0 +1,276 @@
+"""The value-chain taxonomy and the SME registry."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+
+from remag.accounts.models import Organization
+from remag.db import BaseModel
+from suppliers.choices import (
+    CapacityUnit,
+    CertificationCategory,
+    EnterpriseSize,
+    ImportFormat,
+    JobStatus,
+    Layer,
+    MaterialFamily,
+    SupplierStatus,
+)
+from suppliers.states import STATE_CHOICES
+
+# ------------------------------------------------------------------ taxonomy
+
+
+class TaxonomyItem(BaseModel):
+    """A curated entry shipped in ``suppliers/data/taxonomy.json``.
+
+    ``shipped_hash`` is the digest of the shipped values as last loaded. When the row
+    still matches it, a newer shipped version replaces it; when an operator has edited
+    it in the admin, ``load_taxonomy`` leaves it alone and says so.
+    """
+
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    shipped_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Capability(TaxonomyItem):
+    """Something an SME can do or supply, in one value-chain layer."""
+
+    layer = models.CharField(max_length=20, choices=Layer.choices, db_index=True)
+    synonyms = models.JSONField(default=list, blank=True)
+
+    class Meta(TaxonomyItem.Meta):
+        verbose_name_plural = "capabilities"
+
+
+class Certification(TaxonomyItem):
+    category = models.CharField(max_length=20, choices=CertificationCategory.choices)
+
+
+class MaterialGrade(TaxonomyItem):
+    family = models.CharField(max_length=10, choices=MaterialFamily.choices)
+    max_operating_temp_c = models.PositiveSmallIntegerField(null=True, blank=True)
+
+
+# ------------------------------------------------------------------ suppliers
+
+
+class Supplier(BaseModel):
+    """An SME in the registry, owned by one organisation of kind ``sme``.
+
+    A portal may register a supplier on an SME's behalf: the owner is then a new SME
+    organisation with no members yet, ``onboarded_by`` the portal, and the portal may
+    keep changing the profile until the SME claims it (``claimed_at``).
+    """
+
+    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="suppliers")
+    onboarded_by = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    legal_name = models.CharField(max_length=200)
+    trade_name = models.CharField(max_length=200, blank=True)
+    udyam_number = models.CharField(max_length=19, unique=True)
+    gstin = models.CharField(max_length=15, unique=True, null=True, blank=True)  # noqa: DJ001
+    enterprise_size = models.CharField(max_length=10, choices=EnterpriseSize.choices)
+    women_owned = models.BooleanField(default=False)
+    sc_st_owned = models.BooleanField(default=False)
+    year_established = models.PositiveSmallIntegerField(null=True, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    website = models.URLField(blank=True)
+
+    contact_name = models.CharField(max_length=120, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=20, blank=True)
+
+    state = models.CharField(max_length=2, choices=STATE_CHOICES, db_index=True)
+    district = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    address_line = models.CharField(max_length=300, blank=True)
+    pin_code = models.CharField(max_length=6, db_index=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+
+    status = models.CharField(
+        max_length=10, choices=SupplierStatus.choices, default=SupplierStatus.PENDING
+    )
+    is_active = models.BooleanField(default=True, help_text="False once the owner deactivates it.")
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status_reason = models.CharField(max_length=300, blank=True)
+    possible_duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    # Names, capability names and descriptions, kept by the services for search.
+    search_text = models.TextField(blank=True, editable=False)
+    # Filled from search_text on PostgreSQL (GIN-indexed there); unused on SQLite.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=("status", "is_active"), name="supplier_status_active"),
+            models.Index(fields=("-created_at", "-id"), name="supplier_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=6, latitude__lte=38, longitude__gte=68, longitude__lte=98),
+                name="supplier_location_in_india",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SupplierStatus.values), name="supplier_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(enterprise_size__in=EnterpriseSize.values),
+                name="supplier_enterprise_size_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} ({self.udyam_number})"
+
+
+class SupplierCapability(BaseModel):
+    """What a supplier offers of one capability: capacity, lead time, grades handled."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="capabilities")
+    capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="+")
+    capacity_per_month = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    capacity_unit = models.CharField(max_length=20, choices=CapacityUnit.choices, blank=True)
+    minimum_order = models.DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Smallest order, in the capacity unit's quantity (kg, tonnes, pieces, ...).",
+    )
+    lead_time_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    grades = models.JSONField(default=list, blank=True)
+    materials = models.JSONField(default=list, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("capability__code",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("supplier", "capability"), name="supplier_capability_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity_per_month__isnull=True) | ~Q(capacity_unit=""),
+                name="supplier_capability_unit_with_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity_per_month__isnull=True) | Q(capacity_per_month__gte=0),
+                name="supplier_capability_capacity_non_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=("capability", "supplier"), name="supcap_capability")]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id}: {self.capability_id}"
+
+
+class SupplierCertificate(BaseModel):
+    """A certificate held by a supplier. Outside its validity window it counts for nothing."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="certificates")
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="+")
+    certificate_number = models.CharField(max_length=100)
+    issuing_body = models.CharField(max_length=200, blank=True)
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+
+    class Meta:
+        ordering = ("certification__code", "-valid_until")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("valid_from")),
+                name="certificate_valid_window",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=("certification", "valid_until", "supplier"), name="supcert_certification"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certification_id} {self.certificate_number}"
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_from <= day <= self.valid_until
+
+
+# ------------------------------------------------------------------ bulk onboarding
+
+
+class ImportJob(BaseModel):
+    """A file of suppliers to validate and upsert (by Udyam number), row by row.
+
+    The file is kept in the row itself so any worker on any machine can process it,
+    and processing is checkpointed (``rows_processed``) chunk by chunk, in the same
+    transaction as the chunk's writes: a rerun after a crash resumes where it stopped.
+    """
+
+    owner = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file_format = models.CharField(max_length=10, choices=ImportFormat.choices)
+    filename = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField(editable=False)
+    size_bytes = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=("status", "heartbeat_at"), name="importjob_status")]
+
+    def __str__(self) -> str:
+        return f"import {self.id} ({self.status})"
+
+
+class ImportRowError(models.Model):
+    """Why one row (1-based, header excluded) of an import failed."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row_number = models.PositiveIntegerField()
+    field = models.CharField(max_length=100, blank=True)
+    message = models.TextField()
+    value = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("row_number", "id")
+        indexes = [models.Index(fields=("job", "row_number", "id"), name="importrowerror_job")]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}: {self.field} {self.message}"

@@ -1,0 +1,60 @@
+"""Reads of the registry, already optimised: a constant number of queries per page."""
+
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils import timezone
+
+from remag.accounts.caller import Caller
+from suppliers.access import supplier_visible_q
+from suppliers.models import (
+    Capability,
+    Certification,
+    MaterialGrade,
+    Supplier,
+    SupplierCapability,
+    SupplierCertificate,
+)
+
+
+def supplier_list(*, caller: Caller) -> QuerySet[Supplier]:
+    return (
+        Supplier.objects.filter(supplier_visible_q(caller))
+        .defer("search_text", "search_vector")
+        .prefetch_related(
+            Prefetch(
+                "capabilities",
+                queryset=SupplierCapability.objects.select_related("capability"),
+            ),
+            Prefetch(
+                "certificates",
+                queryset=SupplierCertificate.objects.select_related("certification"),
+            ),
+        )
+    )
+
+
+def certificate_valid_exists(*, certification_code: str, day: date | None = None) -> Exists:
+    """True for suppliers holding a certificate of that code valid on ``day`` (today)."""
+    day = day or timezone.localdate()
+    return Exists(
+        SupplierCertificate.objects.filter(
+            supplier=OuterRef("pk"),
+            certification__code=certification_code,
+            valid_from__lte=day,
+            valid_until__gte=day,
+        )
+    )
+
+
+def capability_list(*, include_inactive: bool = False) -> QuerySet[Capability]:
+    queryset = Capability.objects.all()
+    return queryset if include_inactive else queryset.filter(is_active=True)
+
+
+def certification_list() -> QuerySet[Certification]:
+    return Certification.objects.filter(is_active=True)
+
+
+def grade_list() -> QuerySet[MaterialGrade]:
+    return MaterialGrade.objects.filter(is_active=True)

@@ -1,0 +1,257 @@
+"""Writes to the registry. Views, serializers and the import call these; none of them
+holds a rule of its own.
+
+Inputs are validated data (from ``suppliers.api.serializers``): ``profile`` holds the
+supplier's own fields, ``capabilities`` and ``certificates`` the nested lists with
+taxonomy rows already resolved. A nested list given on update replaces the old one.
+"""
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.postgres.search import SearchVector
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from remag.accounts.choices import OrganizationKind
+from remag.accounts.models import Organization, User
+from remag.accounts.services import organization_create
+from suppliers.choices import SupplierStatus
+from suppliers.exceptions import SupplierAlreadyRegistered
+from suppliers.models import Supplier, SupplierCapability, SupplierCertificate
+
+# Names at least this similar (difflib ratio, after normalising) in one PIN code are
+# flagged for operators as possible duplicates.
+DUPLICATE_NAME_SIMILARITY = 0.85
+
+_LEGAL_SUFFIXES = re.compile(
+    r"\b(private|pvt|limited|ltd|llp|opc|co|company|industries|enterprises|and|the|m/s)\b"
+)
+_NON_WORD = re.compile(r"[^a-z0-9 ]+")
+
+PROFILE_FIELDS = (
+    "legal_name",
+    "trade_name",
+    "udyam_number",
+    "gstin",
+    "enterprise_size",
+    "women_owned",
+    "sc_st_owned",
+    "year_established",
+    "employees",
+    "website",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "state",
+    "district",
+    "city",
+    "address_line",
+    "pin_code",
+    "latitude",
+    "longitude",
+)
+CAPABILITY_FIELDS = (
+    "capacity_per_month",
+    "capacity_unit",
+    "minimum_order",
+    "lead_time_days",
+    "grades",
+    "materials",
+    "description",
+)
+CERTIFICATE_FIELDS = ("certificate_number", "issuing_body", "valid_from", "valid_until")
+
+
+@dataclass(frozen=True)
+class SupplierInput:
+    profile: dict[str, Any]
+    capabilities: Sequence[dict[str, Any]] | None = None
+    certificates: Sequence[dict[str, Any]] | None = None
+
+
+def normalise_name(name: str) -> str:
+    text = _NON_WORD.sub(" ", name.lower())
+    return " ".join(_LEGAL_SUFFIXES.sub(" ", text).split())
+
+
+def _check_unique_identifiers(profile: dict[str, Any], *, exclude_id: object = None) -> None:
+    for field in ("udyam_number", "gstin"):
+        value = profile.get(field)
+        if not value:
+            continue
+        existing = Supplier.objects.filter(**{field: value}).exclude(id=exclude_id).first()
+        if existing is not None:
+            raise SupplierAlreadyRegistered(field=field, existing_id=existing.id)
+
+
+def _find_similar(*, legal_name: str, pin_code: str, exclude_id: object = None) -> Supplier | None:
+    target = normalise_name(legal_name)
+    best: tuple[float, Supplier] | None = None
+    candidates = Supplier.objects.filter(pin_code=pin_code).exclude(id=exclude_id)
+    for other in candidates.only("id", "legal_name", "trade_name"):
+        for name in filter(None, (other.legal_name, other.trade_name)):
+            ratio = difflib.SequenceMatcher(None, target, normalise_name(name)).ratio()
+            if ratio >= DUPLICATE_NAME_SIMILARITY and (best is None or ratio > best[0]):
+                best = (ratio, other)
+    return best[1] if best else None
+
+
+def _save_or_conflict(supplier: Supplier, profile: dict[str, Any]) -> None:
+    try:
+        with transaction.atomic():
+            supplier.save()
+    except IntegrityError:
+        # Lost a race with a concurrent registration of the same identifiers.
+        _check_unique_identifiers(profile, exclude_id=supplier.id)
+        raise
+
+
+def _replace_capabilities(supplier: Supplier, items: Iterable[dict[str, Any]]) -> None:
+    supplier.capabilities.all().delete()
+    SupplierCapability.objects.bulk_create(
+        SupplierCapability(
+            supplier=supplier,
+            capability=item["capability"],
+            **{name: item[name] for name in CAPABILITY_FIELDS if name in item},
+        )
+        for item in items
+    )
+
+
+def _replace_certificates(supplier: Supplier, items: Iterable[dict[str, Any]]) -> None:
+    supplier.certificates.all().delete()
+    SupplierCertificate.objects.bulk_create(
+        SupplierCertificate(
+            supplier=supplier,
+            certification=item["certification"],
+            **{name: item[name] for name in CERTIFICATE_FIELDS if name in item},
+        )
+        for item in items
+    )
+
+
+def owner_for_onboarding(*, legal_name: str) -> Organization:
+    """A new SME organisation, with no members yet, to own a supplier a portal registers."""
+    return organization_create(name=legal_name[:200], kind=OrganizationKind.SME)
+
+
+@transaction.atomic
+def supplier_register(
+    *,
+    owner: Organization,
+    data: SupplierInput,
+    onboarded_by: Organization | None = None,
+) -> Supplier:
+    """Register a supplier with its capabilities and certificates, all or nothing.
+
+    Raises ``SupplierAlreadyRegistered`` (409) for a known Udyam number or GSTIN; a very
+    similar name in the same PIN code is accepted and flagged ``possible_duplicate_of``.
+    """
+    profile = data.profile
+    _check_unique_identifiers(profile)
+    supplier = Supplier(
+        owner=owner,
+        onboarded_by=onboarded_by,
+        claimed_at=None if onboarded_by else timezone.now(),
+        **{name: profile[name] for name in PROFILE_FIELDS if name in profile},
+    )
+    supplier.possible_duplicate_of = _find_similar(
+        legal_name=supplier.legal_name, pin_code=supplier.pin_code
+    )
+    _save_or_conflict(supplier, profile)
+    _replace_capabilities(supplier, data.capabilities or ())
+    _replace_certificates(supplier, data.certificates or ())
+    supplier_search_refresh(supplier_ids=[supplier.id])
+    return supplier
+
+
+@transaction.atomic
+def supplier_update(*, supplier: Supplier, data: SupplierInput) -> Supplier:
+    profile = data.profile
+    _check_unique_identifiers(profile, exclude_id=supplier.id)
+    for name in PROFILE_FIELDS:
+        if name in profile:
+            setattr(supplier, name, profile[name])
+    if {"legal_name", "pin_code"} & profile.keys():
+        supplier.possible_duplicate_of = _find_similar(
+            legal_name=supplier.legal_name, pin_code=supplier.pin_code, exclude_id=supplier.id
+        )
+    _save_or_conflict(supplier, profile)
+    if data.capabilities is not None:
+        _replace_capabilities(supplier, data.capabilities)
+    if data.certificates is not None:
+        _replace_certificates(supplier, data.certificates)
+    supplier_search_refresh(supplier_ids=[supplier.id])
+    return supplier
+
+
+def supplier_deactivate(*, supplier: Supplier) -> Supplier:
+    """The owner withdraws the profile from the public registry (kept for history)."""
+    if supplier.is_active:
+        supplier.is_active = False
+        supplier.save(update_fields=["is_active", "updated_at"])
+    return supplier
+
+
+def supplier_verify(*, supplier: Supplier, by: User) -> Supplier:
+    supplier.status = SupplierStatus.ACTIVE
+    supplier.verified_at = timezone.now()
+    supplier.verified_by = by
+    supplier.status_reason = ""
+    supplier.save(
+        update_fields=["status", "verified_at", "verified_by", "status_reason", "updated_at"]
+    )
+    return supplier
+
+
+def supplier_suspend(*, supplier: Supplier, by: User | None, reason: str) -> Supplier:
+    supplier.status = SupplierStatus.SUSPENDED
+    supplier.status_reason = reason[:300]
+    supplier.save(update_fields=["status", "status_reason", "updated_at"])
+    return supplier
+
+
+def supplier_claim(*, supplier: Supplier, user: User) -> Supplier:
+    """The SME takes over a profile a portal registered: ``user`` becomes an admin of the
+    owning organisation and the portal's right to change it ends."""
+    from remag.accounts.services import membership_add
+
+    membership_add(user=user, organization=supplier.owner, role="admin")
+    supplier.claimed_at = timezone.now()
+    supplier.save(update_fields=["claimed_at", "updated_at"])
+    return supplier
+
+
+def supplier_search_text(supplier: Supplier, capabilities: Iterable[SupplierCapability]) -> str:
+    parts = [supplier.legal_name, supplier.trade_name, supplier.city, supplier.district]
+    for item in capabilities:
+        capability = item.capability
+        parts += [capability.name, " ".join(capability.synonyms), item.description]
+        parts += list(item.materials) + list(item.grades)
+    return " ".join(p for p in parts if p)
+
+
+def supplier_search_refresh(*, supplier_ids: Sequence[object]) -> None:
+    """Rebuild the search text (and, on PostgreSQL, the search vector) of suppliers."""
+    suppliers = Supplier.objects.filter(id__in=supplier_ids).prefetch_related(
+        "capabilities__capability"
+    )
+    changed = []
+    for supplier in suppliers:
+        supplier.search_text = supplier_search_text(supplier, supplier.capabilities.all())
+        changed.append(supplier)
+    Supplier.objects.bulk_update(changed, ["search_text"], batch_size=1000)
+    search_vector_refresh(supplier_ids=supplier_ids)
+
+
+def search_vector_refresh(*, supplier_ids: Sequence[object] | None = None) -> None:
+    if connection.vendor != "postgresql":
+        return
+    queryset = Supplier.objects.all()
+    if supplier_ids is not None:
+        queryset = queryset.filter(id__in=supplier_ids)
+    queryset.update(search_vector=SearchVector("search_text", config="english"))
