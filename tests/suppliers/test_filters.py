@@ -1,0 +1,187 @@
+"""Filters and search return exactly the right suppliers on a crafted data set."""
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from suppliers.models import Capability, Certification
+from suppliers.services import supplier_search_refresh
+from tests.factories import SupplierCapabilityFactory, SupplierCertificateFactory, SupplierFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/suppliers/"
+TODAY = date.today()  # noqa: DTZ011
+
+
+def cap(supplier: Any, code: str, **kwargs: Any) -> None:
+    SupplierCapabilityFactory(
+        supplier=supplier, capability=Capability.objects.get(code=code), **kwargs
+    )
+
+
+def cert(supplier: Any, code: str, *, expired: bool = False, future: bool = False) -> None:
+    if expired:
+        window = (TODAY - timedelta(days=800), TODAY - timedelta(days=1))
+    elif future:
+        window = (TODAY + timedelta(days=10), TODAY + timedelta(days=400))
+    else:
+        window = (TODAY - timedelta(days=10), TODAY + timedelta(days=400))
+    SupplierCertificateFactory(
+        supplier=supplier,
+        certification=Certification.objects.get(code=code),
+        valid_from=window[0],
+        valid_until=window[1],
+    )
+
+
+@pytest.fixture
+def world(db: Any) -> dict[str, Any]:
+    mills = SupplierFactory(
+        legal_name="Chakan Powder Mills", state="MH", enterprise_size="micro", women_owned=True
+    )
+    cap(
+        mills,
+        "jet-milling",
+        capacity_per_month=800,
+        capacity_unit="kg_per_month",
+        description="Nitrogen jet mills for NdFeB powder",
+    )
+    cap(mills, "sintering", capacity_per_month=2, capacity_unit="tonnes_per_month")
+    cert(mills, "iso-9001")
+    cert(mills, "iatf-16949", expired=True)
+
+    coaters = SupplierFactory(
+        legal_name="Hosur Surface Coatings", state="TN", enterprise_size="small", sc_st_owned=True
+    )
+    cap(
+        coaters,
+        "nicuni-coating",
+        capacity_per_month=50000,
+        capacity_unit="pieces_per_month",
+        description="Barrel plating lines",
+    )
+    cap(coaters, "sintering", capacity_per_month=5000, capacity_unit="kg_per_month")
+    cert(coaters, "iso-9001")
+    cert(coaters, "iatf-16949")
+
+    lab = SupplierFactory(
+        legal_name="Bengaluru Magnetic Test Lab", state="KA", enterprise_size="medium"
+    )
+    cap(lab, "hysteresigraph-testing", capacity_per_month=400, capacity_unit="tests_per_month")
+    cert(lab, "nabl", future=True)
+
+    pending = SupplierFactory(legal_name="Pune Pending Works", state="MH", status="pending")
+    cap(pending, "jet-milling")
+    suspended = SupplierFactory(legal_name="Suspended Works", state="MH", status="suspended")
+    cap(suspended, "jet-milling")
+
+    everyone = [mills, coaters, lab, pending, suspended]
+    supplier_search_refresh(supplier_ids=[s.id for s in everyone])
+    return {"mills": mills, "coaters": coaters, "lab": lab, "pending": pending}
+
+
+def names(api_client: Any, query: str) -> set[str]:
+    response = api_client.get(f"{URL}?{query}&page_size=200")
+    assert response.status_code == 200, response.json()
+    return {s["legal_name"] for s in response.json()["results"]}
+
+
+MILLS, COATERS, LAB, PENDING = (
+    "Chakan Powder Mills", "Hosur Surface Coatings", "Bengaluru Magnetic Test Lab", "Pune Pending Works",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", {MILLS, COATERS, LAB, PENDING}),
+        ("layer=testing", {LAB}),
+        ("layer=components", {MILLS, COATERS, PENDING}),
+        ("capability=jet-milling,nicuni-coating", {MILLS, COATERS, PENDING}),
+        ("capability_all=jet-milling,sintering", {MILLS}),
+        ("certification=iso-9001", {MILLS, COATERS}),
+        ("certification=iatf-16949", {COATERS}),
+        ("certification=iso-9001,iatf-16949", {COATERS}),
+        ("certification=nabl", set()),
+        ("state=MH", {MILLS, PENDING}),
+        ("state=tn,KA", {COATERS, LAB}),
+        ("enterprise_size=micro,medium", {MILLS, LAB}),
+        ("women_owned=true", {MILLS}),
+        ("sc_st_owned=true", {COATERS}),
+        ("status=pending", {PENDING}),
+        ("capacity_for=sintering&min_capacity=3&capacity_unit=tonnes_per_month", {COATERS}),
+        ("capacity_for=sintering&min_capacity=1500&capacity_unit=kg_per_month", {MILLS, COATERS}),
+        ("capacity_for=sintering&min_capacity=3", {COATERS}),
+        ("capacity_for=jet-milling&min_capacity=900&capacity_unit=kg_per_month", {PENDING}),
+        (
+            "capacity_for=jet-milling&min_capacity=0.5&capacity_unit=tonnes_per_month",
+            {MILLS, PENDING},
+        ),
+        ("q=coatings", {COATERS}),
+        ("q=nitrogen powder", {MILLS}),
+        ("q=hysteresigraph", {LAB}),
+        ("q=BH curve", {LAB}),
+        ("q=nothing-like-this", set()),
+    ],
+)
+def test_filters(world: dict[str, Any], api_client: Any, query: str, expected: set[str]) -> None:
+    assert names(api_client, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("layer=mining", "layer"),
+        ("capability=unobtainium", "capability"),
+        ("certification=iso-0000", "certification"),
+        ("state=ZZ", "state"),
+        ("enterprise_size=huge", "enterprise_size"),
+        ("min_capacity=5", "capacity_for"),
+        ("capacity_for=sintering&min_capacity=abc", "min_capacity"),
+        ("ordering=gstin", "ordering"),
+        ("q=" + "x" * 201, "q"),
+    ],
+)
+def test_bad_filter_values_are_named(world: Any, api_client: Any, query: str, field: str) -> None:
+    response = api_client.get(f"{URL}?{query}")
+
+    assert response.status_code == 400
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+def test_ordering_by_name(world: Any, api_client: Any) -> None:
+    results = api_client.get(f"{URL}?ordering=legal_name").json()["results"]
+
+    assert [s["legal_name"] for s in results] == sorted([MILLS, COATERS, LAB, PENDING])
+
+
+def test_pages_of_an_ordered_list_do_not_overlap(api_client: Any) -> None:
+    for _ in range(7):
+        SupplierFactory(legal_name="Same Name Industries")
+    seen: list[str] = []
+    url: str | None = f"{URL}?ordering=legal_name&page_size=3"
+    while url:
+        page = api_client.get(url).json()
+        seen += [s["id"] for s in page["results"]]
+        url = page["next"]
+
+    assert len(seen) == len(set(seen)) == 7
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_list_query_count_is_constant(
+    api_client: Any, django_assert_max_num_queries: Any, size: int
+) -> None:
+    for _ in range(size):
+        supplier = SupplierFactory()
+        cap(supplier, "jet-milling")
+        cap(supplier, "sintering")
+        cert(supplier, "iso-9001")
+
+    with django_assert_max_num_queries(4):
+        response = api_client.get(f"{URL}?page_size={size}&certification=iso-9001&layer=components")
+
+    assert len(response.json()["results"]) == size
+    assert all(len(s["capabilities"]) == 2 for s in response.json()["results"])
