@@ -88,9 +88,10 @@ def names(api_client: Any, query: str) -> set[str]:
     return {s["legal_name"] for s in response.json()["results"]}
 
 
-MILLS, COATERS, LAB, PENDING = (
-    "Chakan Powder Mills", "Hosur Surface Coatings", "Bengaluru Magnetic Test Lab", "Pune Pending Works",
-)  # fmt: skip
+MILLS = "Chakan Powder Mills"
+COATERS = "Hosur Surface Coatings"
+LAB = "Bengaluru Magnetic Test Lab"
+PENDING = "Pune Pending Works"
 
 
 @pytest.mark.parametrize(
