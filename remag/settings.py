@@ -170,6 +170,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "import-jobs-sweep": {
+        "task": "suppliers.import_jobs_sweep",
+        "schedule": timedelta(minutes=2),
+    },
     "idempotency-keys-purge": {
         "task": "remag.api.tasks.idempotency_keys_purge",
         "schedule": timedelta(hours=1),
@@ -225,6 +229,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = REMAG_MAX_REQUEST_BODY_BYTES
 REMAG_PROBLEM_TYPE_BASE_URL = env.str("PROBLEM_TYPE_BASE_URL", default="/api/problems/")
 CSRF_FAILURE_VIEW = "remag.api.exceptions.csrf_failure"
 
+# Largest supplier import file accepted, in bytes.
+REMAG_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+
 # How long an Idempotency-Key is remembered.
 REMAG_IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
 
@@ -242,7 +249,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ImportFormatEnum": "suppliers.choices.ImportFormat",
+        "JobStatusEnum": "suppliers.choices.JobStatus",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 

@@ -72,6 +72,26 @@ def cache_key_prefix(settings: Any) -> str:
     return prefix
 
 
+@pytest.fixture(autouse=True)
+def celery_test_queue() -> Iterator[str]:
+    """Each test sends its tasks to a queue of its own (deleted afterwards), so tests
+    never leave messages in a real broker's default queue for a real worker to find."""
+    from remag.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    yield queue
+    app.conf.task_default_queue = previous
+    if django_settings.REDIS_URL:
+        try:
+            client = redis.Redis.from_url(django_settings.REDIS_URL, socket_connect_timeout=1)
+            client.delete(queue)
+            client.close()
+        except redis.RedisError:
+            pass
+
+
 # ------------------------------------------------------------------ callers
 
 
@@ -143,7 +163,7 @@ def database_url_for_subprocess() -> str | None:
 
 @pytest.fixture
 def celery_worker_process(
-    redis_url: str, cache_key_prefix: str, tmp_path: Path
+    redis_url: str, cache_key_prefix: str, tmp_path: Path, celery_test_queue: str
 ) -> Iterator[Callable[..., str]]:
     """Start real ``celery worker`` processes consuming a queue of their own.
 
@@ -151,7 +171,7 @@ def celery_worker_process(
     namespace and database; it is stopped (and its log shown on failure) at teardown.
     """
     processes: list[tuple[subprocess.Popen[bytes], Path]] = []
-    queue = f"test-{uuid.uuid4().hex[:10]}"
+    queue = celery_test_queue
 
     def start() -> str:
         log_path = tmp_path / f"worker-{len(processes)}.log"

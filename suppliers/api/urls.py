@@ -1,13 +1,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from suppliers.api import views
+from suppliers.api import import_views, views
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter(trailing_slash=True)
 router.register("taxonomy/capabilities", views.CapabilityViewSet, basename="capability")
 router.register("taxonomy/certifications", views.CertificationViewSet, basename="certification")
 router.register("taxonomy/grades", views.MaterialGradeViewSet, basename="grade")
 router.register("suppliers", views.SupplierViewSet, basename="supplier")
+router.register("imports", import_views.ImportJobViewSet, basename="import")
 
 urlpatterns = [
     path("taxonomy/layers/", views.LayerListView.as_view(), name="layer-list"),
