@@ -6,10 +6,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+DEMO_SUPPLIERS ?= 300
+TOKEN_USER ?= demo-sme
 # Development only: settings refuse to start without SECRET_KEY when DEBUG is off.
 export DEBUG ?= 1
 
-.PHONY: run test lint format worker beat bench install install-dev clean
+.PHONY: run test lint format worker beat bench install install-dev clean token
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,8 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_taxonomy
+	$(BIN)/python manage.py seed_demo --if-empty --with-accounts --suppliers $(DEMO_SUPPLIERS) --seed 1
 	@echo
 	@echo "  remag is serving on http://127.0.0.1:$(PORT)/"
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/   (Redoc: /api/redoc/, schema: /api/schema/)"
@@ -69,6 +73,10 @@ beat: install
 bench: install-dev
 	@set -e; for f in bench/bench_*.py; do [ -e "$$f" ] || { echo "no benchmarks yet"; break; }; \
 		echo "== $$f"; $(BIN)/python "$$f"; done
+
+# Print a new personal token for TOKEN_USER (default demo-sme), for curl and scripts.
+token: install
+	@$(BIN)/python manage.py issue_token $(TOKEN_USER)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3

@@ -1,0 +1,249 @@
+"""Plausible demo SMEs spread over real Indian industrial clusters, deterministic for a
+seed, written with bulk inserts (100,000 suppliers in well under two minutes on
+PostgreSQL; see bench/README.md). Identifiers are valid: Udyam numbers with real state
+codes, GSTINs with correct check characters, 6-digit PIN codes of the cluster."""
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from remag.accounts.models import Organization
+from suppliers.choices import CapacityUnit, EnterpriseSize, Layer, SupplierStatus
+from suppliers.models import (
+    Capability,
+    Certification,
+    MaterialGrade,
+    Supplier,
+    SupplierCapability,
+    SupplierCertificate,
+)
+from suppliers.services import search_vector_refresh
+from suppliers.states import STATES_BY_CODE
+from suppliers.validators import gstin_check_character
+
+# A seed's Udyam serial numbers start at seed * SEED_STRIDE, so seeds never collide.
+SEED_STRIDE = 200_000
+MAX_SUPPLIERS_PER_SEED = SEED_STRIDE
+
+
+@dataclass(frozen=True)
+class Cluster:
+    city: str
+    district: str
+    state: str
+    udyam_district: str
+    pin_prefix: str
+    latitude: float
+    longitude: float
+    layer_weights: tuple[int, int, int, int, int]  # components, chemicals, testing, downstream, rnd
+
+
+CLUSTERS = (
+    Cluster("Pune", "Pune", "MH", "26", "411", 18.52, 73.86, (45, 8, 15, 25, 7)),
+    Cluster("Chakan", "Pune", "MH", "26", "410", 18.76, 73.86, (50, 5, 10, 30, 5)),
+    Cluster(
+        "Aurangabad",
+        "Chhatrapati Sambhajinagar",
+        "MH",
+        "19",
+        "431",
+        19.88,
+        75.34,
+        (50, 10, 15, 20, 5),
+    ),
+    Cluster("Chennai", "Chennai", "TN", "02", "600", 13.08, 80.27, (35, 10, 15, 32, 8)),
+    Cluster("Hosur", "Krishnagiri", "TN", "12", "635", 12.74, 77.83, (50, 5, 10, 30, 5)),
+    Cluster("Coimbatore", "Coimbatore", "TN", "06", "641", 11.02, 76.96, (45, 8, 12, 30, 5)),
+    Cluster("Bengaluru", "Bengaluru Urban", "KA", "03", "560", 12.97, 77.59, (30, 5, 25, 20, 20)),
+    Cluster("Manesar", "Gurugram", "HR", "05", "122", 28.36, 76.94, (45, 5, 15, 30, 5)),
+    Cluster("Faridabad", "Faridabad", "HR", "04", "121", 28.41, 77.32, (50, 10, 15, 20, 5)),
+    Cluster("Ahmedabad", "Ahmedabad", "GJ", "07", "382", 23.02, 72.57, (35, 30, 12, 18, 5)),
+    Cluster("Rajkot", "Rajkot", "GJ", "21", "360", 22.30, 70.80, (55, 10, 10, 20, 5)),
+    Cluster("Visakhapatnam", "Visakhapatnam", "AP", "09", "530", 17.69, 83.22, (20, 50, 15, 5, 10)),
+    Cluster("Kochi", "Ernakulam", "KL", "07", "682", 9.93, 76.27, (20, 45, 15, 5, 15)),
+    Cluster(
+        "Hyderabad", "Medchal-Malkajgiri", "TS", "08", "500", 17.39, 78.49, (30, 15, 20, 15, 20)
+    ),
+    Cluster("Jamshedpur", "East Singhbhum", "JH", "04", "831", 22.80, 86.18, (50, 20, 15, 10, 5)),
+)
+
+_FIRST = ("Sri Ganesh", "Shakti", "Deccan", "Kaveri", "Narmada", "Sahyadri", "Vijay", "Lakshmi",
+          "Om Sai", "Bharat", "Annapurna", "Precision", "Supreme", "Trident", "Nilgiri", "Garuda",
+          "Vaigai", "Indus", "Konark", "Aravalli")  # fmt: skip
+_LAYER_WORDS = {
+    Layer.COMPONENTS: ("Magnetics", "Engineering", "Tooling", "Precision Works", "Coatings",
+                       "Powder Technologies"),
+    Layer.CHEMICALS: ("Chemicals", "Rare Earths", "Alloys", "Metallurgicals", "Reagents"),
+    Layer.TESTING: ("Test Labs", "Calibration Services", "Metrology", "Furnace Services"),
+    Layer.DOWNSTREAM: ("Motors", "Drives", "E-Mobility", "Automation", "Power Systems"),
+    Layer.RND: ("Innovations", "Research", "Technologies", "Design Labs"),
+}  # fmt: skip
+_SUFFIX = ("Private Limited", "Pvt Ltd", "LLP", "Industries", "Enterprises")
+_LAYER_UNITS = {
+    Layer.COMPONENTS: (CapacityUnit.PIECES_PER_MONTH, CapacityUnit.KG_PER_MONTH),
+    Layer.CHEMICALS: (CapacityUnit.TONNES_PER_MONTH, CapacityUnit.KG_PER_MONTH),
+    Layer.TESTING: (CapacityUnit.TESTS_PER_MONTH, CapacityUnit.HOURS_PER_MONTH),
+    Layer.DOWNSTREAM: (CapacityUnit.PIECES_PER_MONTH,),
+    Layer.RND: (CapacityUnit.HOURS_PER_MONTH,),
+}
+_LAYERS = list(Layer)
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _pan(number: int, rng: random.Random) -> str:
+    letters = ""
+    rest = number // 10_000
+    for _ in range(3):
+        letters += _ALPHABET[rest % 26]
+        rest //= 26
+    holder, initial, last = rng.choice("CFP"), rng.choice(_ALPHABET), rng.choice(_ALPHABET)
+    return f"{letters}{holder}{initial}{number % 10_000:04d}{last}"
+
+
+def _gstin(state_gst: str, number: int, rng: random.Random) -> str:
+    body = f"{state_gst}{_pan(number, rng)}1Z"
+    return body + gstin_check_character(body)
+
+
+@transaction.atomic
+def seed_demo(
+    *,
+    suppliers: int,
+    seed: int,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Create ``suppliers`` demo SMEs; returns how many. Refuses to seed a seed twice."""
+    if suppliers > MAX_SUPPLIERS_PER_SEED:
+        raise ValueError(f"At most {MAX_SUPPLIERS_PER_SEED} suppliers per seed.")
+    rng = random.Random(seed)  # noqa: S311 (reproducible demo data, not security)
+    base = seed * SEED_STRIDE
+    first_udyam = f"-{base:07d}"
+    if Supplier.objects.filter(udyam_number__endswith=first_udyam).exists():
+        raise ValueError(f"Seed {seed} was already used; choose another --seed.")
+
+    capabilities = {
+        layer: list(Capability.objects.filter(layer=layer, is_active=True)) for layer in Layer
+    }
+    if not any(capabilities.values()):
+        raise ValueError("Load the taxonomy first: python manage.py load_taxonomy")
+    certifications = {c.code: c for c in Certification.objects.all()}
+    grades = list(MaterialGrade.objects.values_list("code", flat=True))
+    today = timezone.localdate()
+    now = timezone.now()
+
+    created = 0
+    while created < suppliers:
+        count = min(batch_size, suppliers - created)
+        organizations, rows, offered, held = [], [], [], []
+        for index in range(created, created + count):
+            cluster = rng.choice(CLUSTERS)
+            layer = rng.choices(_LAYERS, weights=cluster.layer_weights)[0]
+            name = f"{rng.choice(_FIRST)} {rng.choice(_LAYER_WORDS[layer])} {rng.choice(_SUFFIX)}"
+            serial = base + index
+            organization = Organization(id=uuid.uuid4(), name=name, kind="sme")
+            organizations.append(organization)
+            state = STATES_BY_CODE[cluster.state]
+            has_coordinates = rng.random() < 0.7
+            supplier = Supplier(
+                id=uuid.uuid4(),
+                owner_id=organization.id,
+                claimed_at=now,
+                legal_name=name,
+                udyam_number=f"UDYAM-{cluster.state}-{cluster.udyam_district}-{serial:07d}",
+                gstin=_gstin(state.gst_code, serial, rng) if rng.random() < 0.75 else None,
+                enterprise_size=rng.choices(list(EnterpriseSize), weights=(45, 40, 15))[0],
+                women_owned=rng.random() < 0.12,
+                sc_st_owned=rng.random() < 0.06,
+                year_established=rng.randint(1975, today.year - 1),
+                employees=rng.randint(4, 480),
+                contact_name="Demo Contact",
+                contact_email=f"contact{serial}@demo.remag.invalid",
+                contact_phone=f"+91 {rng.randint(70000, 99999)} {rng.randint(10000, 99999)}",
+                state=cluster.state,
+                district=cluster.district,
+                city=cluster.city,
+                pin_code=f"{cluster.pin_prefix}{rng.randint(0, 999):03d}",
+                latitude=round(cluster.latitude + rng.uniform(-0.15, 0.15), 5)
+                if has_coordinates
+                else None,
+                longitude=round(cluster.longitude + rng.uniform(-0.15, 0.15), 5)
+                if has_coordinates
+                else None,
+                status=rng.choices(list(SupplierStatus), weights=(18, 80, 2))[0],
+                verified_at=now,
+            )
+            texts = [supplier.legal_name, supplier.city, supplier.district]
+            layer_caps = capabilities[layer] or capabilities[Layer.COMPONENTS]
+            picked = rng.sample(layer_caps, k=min(len(layer_caps), rng.randint(1, 4)))
+            if rng.random() < 0.25:  # some also work in a neighbouring layer
+                other = capabilities[rng.choice(_LAYERS)]
+                extra = rng.choice(other)
+                if extra not in picked:
+                    picked.append(extra)
+            for capability in picked:
+                unit = rng.choice(_LAYER_UNITS[Layer(capability.layer)])
+                offered.append(
+                    SupplierCapability(
+                        id=uuid.uuid4(),
+                        supplier_id=supplier.id,
+                        capability_id=capability.id,
+                        capacity_per_month=Decimal(
+                            rng.choice((5, 10, 20, 50, 100, 250, 500, 1000, 5000, 20000))
+                        ),
+                        capacity_unit=unit,
+                        minimum_order=Decimal(rng.choice((1, 5, 10, 100))),
+                        lead_time_days=rng.choice((7, 10, 14, 21, 30, 45, 60, 90)),
+                        grades=rng.sample(grades, k=rng.randint(0, 3))
+                        if capability.layer == Layer.COMPONENTS
+                        else [],
+                        description=f"{capability.name} for magnet makers in {cluster.city}.",
+                    )
+                )
+                texts += [capability.name, " ".join(capability.synonyms)]
+            for code, chance in _certificate_chances(layer):
+                if rng.random() < chance:
+                    expired = rng.random() < 0.15
+                    start = today - timedelta(days=rng.randint(30, 900) + (1100 if expired else 0))
+                    held.append(
+                        SupplierCertificate(
+                            id=uuid.uuid4(),
+                            supplier_id=supplier.id,
+                            certification=certifications[code],
+                            certificate_number=f"{code.upper()}-{serial}",
+                            issuing_body=rng.choice(
+                                ("TUV India", "BSI", "Bureau Veritas", "DNV", "Intertek", "QCI")
+                            ),
+                            valid_from=start,
+                            valid_until=start + timedelta(days=1095),
+                        )
+                    )
+            supplier.search_text = " ".join(t for t in texts if t)
+            rows.append(supplier)
+        Organization.objects.bulk_create(organizations, batch_size=batch_size)
+        Supplier.objects.bulk_create(rows, batch_size=batch_size)
+        SupplierCapability.objects.bulk_create(offered, batch_size=batch_size)
+        SupplierCertificate.objects.bulk_create(held, batch_size=batch_size)
+        search_vector_refresh(supplier_ids=[row.id for row in rows])
+        created += count
+        if progress:
+            progress(created)
+    return created
+
+
+def _certificate_chances(layer: str) -> list[tuple[str, float]]:
+    chances = [("iso-9001", 0.6), ("iso-14001", 0.2), ("iso-45001", 0.12), ("zed-bronze", 0.15),
+               ("zed-silver", 0.06), ("zed-gold", 0.02)]  # fmt: skip
+    if layer in (Layer.COMPONENTS, Layer.DOWNSTREAM):
+        chances += [("iatf-16949", 0.25), ("as9100", 0.04)]
+    if layer == Layer.TESTING:
+        chances += [("iso-iec-17025", 0.5), ("nabl", 0.45)]
+    if layer == Layer.CHEMICALS:
+        chances += [("bis", 0.2)]
+    return chances

@@ -1,0 +1,78 @@
+"""Demo data: deterministic per seed, valid identifiers, some expired certificates."""
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from remag.accounts.models import User
+from suppliers.demo import seed_demo
+from suppliers.models import Supplier, SupplierCertificate
+from suppliers.validators import normalise_gstin, normalise_pin_code, normalise_udyam
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> list[tuple[Any, ...]]:
+    return list(
+        Supplier.objects.order_by("udyam_number").values_list(
+            "udyam_number", "legal_name", "gstin", "pin_code", "state", "enterprise_size"
+        )
+    )
+
+
+def test_same_seed_same_data() -> None:
+    seed_demo(suppliers=60, seed=5)
+    first = snapshot()
+    Supplier.objects.all().delete()
+
+    seed_demo(suppliers=60, seed=5)
+
+    assert snapshot() == first
+
+
+def test_identifiers_are_valid_and_data_is_varied() -> None:
+    seed_demo(suppliers=200, seed=2)
+
+    rows = snapshot()
+    assert len(rows) == 200
+    for udyam, _, gstin, pin, _, _ in rows:
+        assert normalise_udyam(udyam) == udyam
+        assert normalise_pin_code(pin) == pin
+        if gstin:
+            assert normalise_gstin(gstin) == gstin
+    assert len({state for *_, state, _ in rows}) >= 5
+    assert Supplier.objects.filter(capabilities__isnull=True).count() == 0
+    today = date.today()  # noqa: DTZ011
+    assert any(not c.is_valid_on(today) for c in SupplierCertificate.objects.all())
+
+
+def test_a_seed_cannot_be_used_twice() -> None:
+    seed_demo(suppliers=5, seed=9)
+
+    with pytest.raises(ValueError, match="already used"):
+        seed_demo(suppliers=5, seed=9)
+    assert Supplier.objects.count() == 5
+
+
+def test_command_if_empty_and_accounts(capsys: Any) -> None:
+    call_command("seed_demo", "--suppliers", "10", "--seed", "4", "--if-empty", "--with-accounts")
+    call_command("seed_demo", "--suppliers", "10", "--seed", "4", "--if-empty", "--with-accounts")
+
+    out = capsys.readouterr().out
+    assert "created 10 demo suppliers" in out
+    assert "demo data not loaded" in out
+    assert Supplier.objects.count() == 10
+    assert User.objects.get(username="demo-sme").memberships.get().organization.kind == "sme"
+
+
+def test_issue_token_prints_a_working_token(capsys: Any, api_client: Any) -> None:
+    call_command("seed_demo", "--suppliers", "0", "--with-accounts")
+    capsys.readouterr()
+
+    call_command("issue_token", "demo-portal")
+
+    token = capsys.readouterr().out.strip()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/api/v1/me").json()["user"]["username"] == "demo-portal"
