@@ -136,7 +136,9 @@ class ImportJobViewSet(
             file_format=file_format,
         )
         data = ImportJobSerializer(job, context=self.get_serializer_context()).data
-        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+        return Response(
+            data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
+        )
 
     @extend_schema(responses=ImportRowErrorSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="errors", url_name="row-errors")

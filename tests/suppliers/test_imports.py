@@ -97,6 +97,8 @@ def test_upload_answers_202_with_the_job(portal_client: Any) -> None:
     assert response.status_code == 202
     body = response.json()
     assert response["Location"] == body["url"]
+    # WSGI servers refuse header values that are str subclasses (DRF's Hyperlink).
+    assert type(response.headers["Location"]) is str
     assert body["status"] == "queued"
     assert body["rows_total"] == 3
     assert portal_client.get(body["url"]).json()["id"] == body["id"]
