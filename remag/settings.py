@@ -45,8 +45,6 @@ ROOT_URLCONF = "remag.urls"
 WSGI_APPLICATION = "remag.wsgi.application"
 ASGI_APPLICATION = "remag.asgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Opt in now to the Django 6.0 default: URL form fields assume https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 AUTH_USER_MODEL = "accounts.User"
 
 INSTALLED_APPS = [

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -82,6 +83,8 @@ class SupplierAdmin(admin.ModelAdmin):
     inlines = (SupplierCapabilityInline, SupplierCertificateInline)
     actions = ("verify", "suspend")
     list_select_related = ("possible_duplicate_of",)
+    # Django 6.0's default, chosen now: a website typed without a scheme is https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.action(description="Verify the selected suppliers")
     def verify(self, request: HttpRequest, queryset: QuerySet[Supplier]) -> None:
