@@ -72,7 +72,7 @@ beat: install
 
 bench: install-dev
 	@set -e; for f in bench/bench_*.py; do [ -e "$$f" ] || { echo "no benchmarks yet"; break; }; \
-		echo "== $$f"; $(BIN)/python "$$f"; done
+		echo "== $$f"; (cd bench && ../$(BIN)/python "$$(basename $$f)"); done
 
 # Print a new personal token for TOKEN_USER (default demo-sme), for curl and scripts.
 token: install

@@ -4,6 +4,9 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from remag.gc_tuning import configure_gc
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remag.settings")
 
 application = get_asgi_application()
+configure_gc()

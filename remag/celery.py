@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import worker_process_init
 from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remag.settings")
@@ -23,6 +24,13 @@ logger = logging.getLogger(__name__)
 app = Celery("remag")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _tune_worker_gc(**_: Any) -> None:
+    from remag.gc_tuning import configure_gc
+
+    configure_gc()
 
 
 def enqueue_on_commit(

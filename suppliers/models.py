@@ -128,6 +128,7 @@ class Supplier(BaseModel):
         indexes = [
             models.Index(fields=("status", "is_active"), name="supplier_status_active"),
             models.Index(fields=("-created_at", "-id"), name="supplier_created"),
+            models.Index(fields=("legal_name", "id"), name="supplier_legal_name"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -16,6 +16,27 @@ from suppliers.models import (
     SupplierCertificate,
 )
 
+# Only what the API shows of nested rows: no timestamps, no taxonomy descriptions.
+CAPABILITY_COLUMNS = (
+    "supplier_id",
+    "capability_id",
+    "capacity_per_month",
+    "capacity_unit",
+    "minimum_order",
+    "lead_time_days",
+    "grades",
+    "materials",
+    "description",
+)
+CERTIFICATE_COLUMNS = (
+    "supplier_id",
+    "certification_id",
+    "certificate_number",
+    "issuing_body",
+    "valid_from",
+    "valid_until",
+)
+
 
 def supplier_list(*, caller: Caller) -> QuerySet[Supplier]:
     return (
@@ -24,11 +45,15 @@ def supplier_list(*, caller: Caller) -> QuerySet[Supplier]:
         .prefetch_related(
             Prefetch(
                 "capabilities",
-                queryset=SupplierCapability.objects.select_related("capability"),
+                queryset=SupplierCapability.objects.select_related("capability").only(
+                    *CAPABILITY_COLUMNS, "capability__code", "capability__name", "capability__layer"
+                ),
             ),
             Prefetch(
                 "certificates",
-                queryset=SupplierCertificate.objects.select_related("certification"),
+                queryset=SupplierCertificate.objects.select_related("certification").only(
+                    *CERTIFICATE_COLUMNS, "certification__code", "certification__name"
+                ),
             ),
         )
     )

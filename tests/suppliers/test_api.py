@@ -400,3 +400,18 @@ def test_read_key_cannot_register() -> None:
     response = client_with(f"Api-Key {api_key.raw_key}").post(URL, payload())
 
     assert response.status_code == 403
+
+
+def test_fast_nested_output_matches_the_nested_serializers(registered: Supplier) -> None:
+    """The list builds nested items by hand for speed; they must equal the serializers'."""
+    from suppliers.api.serializers import (
+        SupplierCapabilitySerializer,
+        SupplierCertificateSerializer,
+        _capability_out,
+        _certificate_out,
+    )
+
+    for item in registered.capabilities.all():
+        assert _capability_out(item) == dict(SupplierCapabilitySerializer(item).data)
+    for item in registered.certificates.all():
+        assert _certificate_out(item, TODAY) == dict(SupplierCertificateSerializer(item).data)
