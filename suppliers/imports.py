@@ -33,27 +33,20 @@ from suppliers import services
 from suppliers.access import supplier_can_change
 from suppliers.choices import ImportFormat, JobStatus
 from suppliers.exceptions import SupplierAlreadyRegistered
-from suppliers.models import ImportJob, ImportRowError, Supplier
+from suppliers.models import (
+    CAPABILITY_FIELDS,
+    CERTIFICATE_FIELDS,
+    PROFILE_FIELDS,
+    ImportJob,
+    ImportRowError,
+    Supplier,
+)
 
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("udyam_number", "legal_name", "enterprise_size", "state", "pin_code")
 OPTIONAL_COLUMNS = (
-    "trade_name",
-    "gstin",
-    "women_owned",
-    "sc_st_owned",
-    "year_established",
-    "employees",
-    "website",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "district",
-    "city",
-    "address_line",
-    "latitude",
-    "longitude",
+    *(name for name in PROFILE_FIELDS if name not in REQUIRED_COLUMNS),
     "capabilities",
     "certificates",
 )
@@ -242,13 +235,13 @@ def read_rows(*, content: bytes, file_format: str) -> Iterator[Row]:
 
 
 def _snapshot_instance(supplier: Supplier) -> tuple[Any, ...]:
-    profile = tuple(_norm(getattr(supplier, name)) for name in services.PROFILE_FIELDS)
+    profile = tuple(_norm(getattr(supplier, name)) for name in PROFILE_FIELDS)
     capabilities = sorted(
-        (item.capability.code, *(_norm(getattr(item, n)) for n in services.CAPABILITY_FIELDS))
+        (item.capability.code, *(_norm(getattr(item, n)) for n in CAPABILITY_FIELDS))
         for item in supplier.capabilities.select_related("capability")
     )
     certificates = sorted(
-        (item.certification.code, *(_norm(getattr(item, n)) for n in services.CERTIFICATE_FIELDS))
+        (item.certification.code, *(_norm(getattr(item, n)) for n in CERTIFICATE_FIELDS))
         for item in supplier.certificates.select_related("certification")
     )
     return profile, tuple(map(tuple, capabilities)), tuple(map(tuple, certificates))
@@ -256,23 +249,18 @@ def _snapshot_instance(supplier: Supplier) -> tuple[Any, ...]:
 
 def _snapshot_validated(validated: dict[str, Any], current: Supplier) -> tuple[Any, ...]:
     defaults = {"capacity_unit": "", "grades": [], "materials": [], "description": ""}
-    profile = tuple(
-        _norm(validated.get(name, getattr(current, name))) for name in services.PROFILE_FIELDS
-    )
+    profile = tuple(_norm(validated.get(name, getattr(current, name))) for name in PROFILE_FIELDS)
     capabilities = sorted(
         (
             item["capability"].code,
-            *(_norm(item.get(n, defaults.get(n))) for n in services.CAPABILITY_FIELDS),
+            *(_norm(item.get(n, defaults.get(n))) for n in CAPABILITY_FIELDS),
         )
         for item in validated.get("capabilities", [])
     )
     certificates = sorted(
         (
             item["certification"].code,
-            *(
-                _norm(item.get(n, "" if n == "issuing_body" else None))
-                for n in services.CERTIFICATE_FIELDS
-            ),
+            *(_norm(item.get(n, "" if n == "issuing_body" else None)) for n in CERTIFICATE_FIELDS),
         )
         for item in validated.get("certificates", [])
     )

@@ -220,6 +220,42 @@ class SupplierCertificate(BaseModel):
         return self.valid_from <= day <= self.valid_until
 
 
+# The fields a registration, an update or an import row may set (everything else is
+# kept by the services: ownership, status, verification, search).
+PROFILE_FIELDS = (
+    "legal_name",
+    "trade_name",
+    "udyam_number",
+    "gstin",
+    "enterprise_size",
+    "women_owned",
+    "sc_st_owned",
+    "year_established",
+    "employees",
+    "website",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "state",
+    "district",
+    "city",
+    "address_line",
+    "pin_code",
+    "latitude",
+    "longitude",
+)
+CAPABILITY_FIELDS = (
+    "capacity_per_month",
+    "capacity_unit",
+    "minimum_order",
+    "lead_time_days",
+    "grades",
+    "materials",
+    "description",
+)
+CERTIFICATE_FIELDS = ("certificate_number", "issuing_body", "valid_from", "valid_until")
+
+
 # ------------------------------------------------------------------ bulk onboarding
 
 

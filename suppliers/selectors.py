@@ -8,6 +8,8 @@ from django.utils import timezone
 from remag.accounts.caller import Caller
 from suppliers.access import supplier_visible_q
 from suppliers.models import (
+    CAPABILITY_FIELDS,
+    CERTIFICATE_FIELDS,
     Capability,
     Certification,
     MaterialGrade,
@@ -17,25 +19,8 @@ from suppliers.models import (
 )
 
 # Only what the API shows of nested rows: no timestamps, no taxonomy descriptions.
-CAPABILITY_COLUMNS = (
-    "supplier_id",
-    "capability_id",
-    "capacity_per_month",
-    "capacity_unit",
-    "minimum_order",
-    "lead_time_days",
-    "grades",
-    "materials",
-    "description",
-)
-CERTIFICATE_COLUMNS = (
-    "supplier_id",
-    "certification_id",
-    "certificate_number",
-    "issuing_body",
-    "valid_from",
-    "valid_until",
-)
+CAPABILITY_COLUMNS = ("supplier_id", "capability_id", *CAPABILITY_FIELDS)
+CERTIFICATE_COLUMNS = ("supplier_id", "certification_id", *CERTIFICATE_FIELDS)
 
 
 def supplier_list(*, caller: Caller) -> QuerySet[Supplier]:

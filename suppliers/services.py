@@ -21,7 +21,14 @@ from remag.accounts.models import Organization, User
 from remag.accounts.services import organization_create
 from suppliers.choices import SupplierStatus
 from suppliers.exceptions import SupplierAlreadyRegistered
-from suppliers.models import Supplier, SupplierCapability, SupplierCertificate
+from suppliers.models import (
+    CAPABILITY_FIELDS,
+    CERTIFICATE_FIELDS,
+    PROFILE_FIELDS,
+    Supplier,
+    SupplierCapability,
+    SupplierCertificate,
+)
 
 # Names at least this similar (difflib ratio, after normalising) in one PIN code are
 # flagged for operators as possible duplicates.
@@ -31,39 +38,6 @@ _LEGAL_SUFFIXES = re.compile(
     r"\b(private|pvt|limited|ltd|llp|opc|co|company|industries|enterprises|and|the|m/s)\b"
 )
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
-
-PROFILE_FIELDS = (
-    "legal_name",
-    "trade_name",
-    "udyam_number",
-    "gstin",
-    "enterprise_size",
-    "women_owned",
-    "sc_st_owned",
-    "year_established",
-    "employees",
-    "website",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "state",
-    "district",
-    "city",
-    "address_line",
-    "pin_code",
-    "latitude",
-    "longitude",
-)
-CAPABILITY_FIELDS = (
-    "capacity_per_month",
-    "capacity_unit",
-    "minimum_order",
-    "lead_time_days",
-    "grades",
-    "materials",
-    "description",
-)
-CERTIFICATE_FIELDS = ("certificate_number", "issuing_body", "valid_from", "valid_until")
 
 
 @dataclass(frozen=True)
@@ -110,28 +84,31 @@ def _save_or_conflict(supplier: Supplier, profile: dict[str, Any]) -> None:
         raise
 
 
-def _replace_capabilities(supplier: Supplier, items: Iterable[dict[str, Any]]) -> None:
-    supplier.capabilities.all().delete()
-    SupplierCapability.objects.bulk_create(
-        SupplierCapability(
+def _replace_items(
+    supplier: Supplier,
+    model: type[SupplierCapability] | type[SupplierCertificate],
+    taxonomy_field: str,
+    fields: tuple[str, ...],
+    items: Iterable[dict[str, Any]],
+) -> None:
+    """Replace a supplier's capabilities or certificates with ``items``."""
+    model.objects.filter(supplier=supplier).delete()
+    model.objects.bulk_create(
+        model(
             supplier=supplier,
-            capability=item["capability"],
-            **{name: item[name] for name in CAPABILITY_FIELDS if name in item},
+            **{taxonomy_field: item[taxonomy_field]},
+            **{name: item[name] for name in fields if name in item},
         )
         for item in items
     )
+
+
+def _replace_capabilities(supplier: Supplier, items: Iterable[dict[str, Any]]) -> None:
+    _replace_items(supplier, SupplierCapability, "capability", CAPABILITY_FIELDS, items)
 
 
 def _replace_certificates(supplier: Supplier, items: Iterable[dict[str, Any]]) -> None:
-    supplier.certificates.all().delete()
-    SupplierCertificate.objects.bulk_create(
-        SupplierCertificate(
-            supplier=supplier,
-            certification=item["certification"],
-            **{name: item[name] for name in CERTIFICATE_FIELDS if name in item},
-        )
-        for item in items
-    )
+    _replace_items(supplier, SupplierCertificate, "certification", CERTIFICATE_FIELDS, items)
 
 
 def owner_for_onboarding(*, legal_name: str) -> Organization:
