@@ -1,0 +1,527 @@
+"""Scoring: candidates in, ranked and explained matches out. Pure Python and NumPy, no
+Django, so the algorithm can be read, tested and profiled on its own.
+
+The contract (docs/matching.md has every formula and a worked example):
+
+1. **Hard constraints** exclude a candidate: not active; offers none of the required
+   capabilities; lacks a certificate valid on the run date for a required certification
+   (each missing certification is one constraint); farther than the maximum distance
+   (checked only against exact coordinates). A candidate excluded by exactly one
+   constraint is a **near miss**, reported with that constraint.
+2. **Soft factors**, each a value in [0, 1], weighted: capability coverage, capacity,
+   lead time, distance, track record, preferred certifications, text relevance, policy
+   preference. A factor the request does not ask about (no quantity, no needed-by date,
+   no location, ...) gets weight 0 and the others are renormalised, so every score is on
+   the same 0 to 100 scale. Supplier-side unknowns (capacity not stated, no coordinates)
+   score a neutral 0.5 and the explanation says so.
+3. score = 100 * sum(w_i * v_i) / sum(w_i); each factor's contribution is its term of
+   that sum, so contributions add up to the score.
+4. Deterministic: ranking by score, ties by supplier id; ``ALGORITHM_VERSION`` names the
+   algorithm.
+
+Candidates are given as a columnar :class:`CandidateBatch` (arrays, one row per
+candidate, one column per required capability or certification), which is what makes
+scoring 100,000 candidates take milliseconds rather than seconds; :func:`batch_from`
+builds one from row-shaped :class:`Candidate` objects for tests and small callers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+
+ALGORITHM_VERSION = "remag-2026.11.1"
+
+FACTORS = (
+    "capability_coverage",
+    "capacity",
+    "lead_time",
+    "distance",
+    "track_record",
+    "preferred_certifications",
+    "text_relevance",
+    "policy",
+)
+NEUTRAL = 0.5
+DISTANCE_HALF_LIFE_KM = 300.0
+TRACK_RECORD_PRIOR = 0.5
+TRACK_RECORD_PRIOR_WEIGHT = 3.0  # as if every supplier had 3 past engagements at the prior
+DAYS_PER_MONTH = 30.0
+EARTH_RADIUS_KM = 6371.0
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Relative importance of each factor. Defaults sum to 1; any non-negative set that is
+    not all zero works (they are normalised)."""
+
+    capability_coverage: float = 0.25
+    capacity: float = 0.15
+    lead_time: float = 0.15
+    distance: float = 0.10
+    track_record: float = 0.10
+    preferred_certifications: float = 0.10
+    text_relevance: float = 0.10
+    policy: float = 0.05
+
+    def __post_init__(self) -> None:
+        values = [getattr(self, f.name) for f in fields(self)]
+        if any(not math.isfinite(v) or v < 0 for v in values):
+            raise ValueError("weights must be finite and non-negative")
+        if not any(values):
+            raise ValueError("weights must not all be zero")
+
+    def as_array(self) -> FloatArray:
+        return np.array([getattr(self, name) for name in FACTORS], dtype=np.float64)
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What a procurement request asks for, in plain data."""
+
+    required_capabilities: tuple[str, ...]
+    run_date: date
+    required_certifications: tuple[str, ...] = ()
+    preferred_certifications: tuple[str, ...] = ()
+    quantity_base: float | None = None  # in the base unit of quantity_dimension (kg for mass)
+    quantity_dimension: str | None = None  # "mass", "pieces", "tests", "hours"
+    needed_by: date | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    max_distance_km: float | None = None
+    prefer_micro_small: bool = False
+    prefer_women_owned: bool = False
+    prefer_sc_st_owned: bool = False
+    has_text: bool = False  # the request has a description to compare profiles against
+    weights: Weights = DEFAULT_WEIGHTS
+
+    def __post_init__(self) -> None:
+        if not self.required_capabilities:
+            raise ValueError("at least one required capability")
+
+    @property
+    def days_left(self) -> int | None:
+        return None if self.needed_by is None else (self.needed_by - self.run_date).days
+
+    @property
+    def policy_asked(self) -> bool:
+        return self.prefer_micro_small or self.prefer_women_owned or self.prefer_sc_st_owned
+
+
+# ------------------------------------------------------------------ candidates
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A candidate's offer of one capability; capacity already in the base unit."""
+
+    capacity_base: float | None = None
+    dimension: str | None = None
+    lead_time_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One supplier as plain data (row-shaped; see :func:`batch_from`)."""
+
+    supplier_id: str
+    is_active: bool = True
+    offers: Mapping[str, Offer] = field(default_factory=dict)
+    certificates: Sequence[tuple[str, date, date]] = ()  # (code, valid_from, valid_until)
+    latitude: float | None = None
+    longitude: float | None = None
+    location_approximate: bool = False
+    enterprise_size: str = "small"
+    women_owned: bool = False
+    sc_st_owned: bool = False
+    past_awards: int = 0
+    past_successes: int = 0
+    text_relevance: float = 0.0
+
+
+@dataclass(frozen=True)
+class CandidateBatch:
+    """Candidates as columns. ``k`` required capabilities, ``r`` required and ``p``
+    preferred certifications, in the order the criteria list them."""
+
+    supplier_ids: Sequence[str]  # n
+    is_active: BoolArray  # (n,)
+    offers: BoolArray  # (n, k) offers required capability j
+    capacity_base: FloatArray  # (n, k) NaN when unknown or in another dimension
+    lead_time_days: FloatArray  # (n, k) NaN when unknown
+    required_held: BoolArray  # (n, r) a certificate valid on the run date
+    preferred_held: BoolArray  # (n, p)
+    latitude: FloatArray  # (n,) NaN when unknown
+    longitude: FloatArray  # (n,)
+    location_approximate: BoolArray  # (n,)
+    micro_small: BoolArray  # (n,)
+    women_owned: BoolArray  # (n,)
+    sc_st_owned: BoolArray  # (n,)
+    past_awards: FloatArray  # (n,)
+    past_successes: FloatArray  # (n,)
+    text_relevance: FloatArray  # (n,) in [0, 1]
+
+    def __len__(self) -> int:
+        return len(self.supplier_ids)
+
+
+def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> CandidateBatch:
+    n, day = len(candidates), criteria.run_date
+    caps, required, preferred = (
+        criteria.required_capabilities,
+        criteria.required_certifications,
+        criteria.preferred_certifications,
+    )
+
+    def held(candidate: Candidate, codes: tuple[str, ...]) -> list[bool]:
+        valid = {code for code, start, end in candidate.certificates if start <= day <= end}
+        return [code in valid for code in codes]
+
+    def capacity(offer: Offer | None) -> float:
+        if offer is None or offer.capacity_base is None:
+            return math.nan
+        if criteria.quantity_dimension and offer.dimension != criteria.quantity_dimension:
+            return math.nan
+        return float(offer.capacity_base)
+
+    def lead(offer: Offer | None) -> float:
+        return math.nan if offer is None or offer.lead_time_days is None else offer.lead_time_days
+
+    def nan(value: float | None) -> float:
+        return math.nan if value is None else float(value)
+
+    return CandidateBatch(
+        supplier_ids=[c.supplier_id for c in candidates],
+        is_active=np.array([c.is_active for c in candidates], dtype=bool),
+        offers=np.array(
+            [[code in c.offers for code in caps] for c in candidates], dtype=bool
+        ).reshape(n, len(caps)),
+        capacity_base=np.array(
+            [[capacity(c.offers.get(code)) for code in caps] for c in candidates]
+        ).reshape(n, len(caps)),
+        lead_time_days=np.array(
+            [[lead(c.offers.get(code)) for code in caps] for c in candidates]
+        ).reshape(n, len(caps)),
+        required_held=np.array([held(c, required) for c in candidates], dtype=bool).reshape(
+            n, len(required)
+        ),
+        preferred_held=np.array([held(c, preferred) for c in candidates], dtype=bool).reshape(
+            n, len(preferred)
+        ),
+        latitude=np.array([nan(c.latitude) for c in candidates], dtype=np.float64),
+        longitude=np.array([nan(c.longitude) for c in candidates], dtype=np.float64),
+        location_approximate=np.array([c.location_approximate for c in candidates], dtype=bool),
+        micro_small=np.array(
+            [c.enterprise_size in ("micro", "small") for c in candidates], dtype=bool
+        ),
+        women_owned=np.array([c.women_owned for c in candidates], dtype=bool),
+        sc_st_owned=np.array([c.sc_st_owned for c in candidates], dtype=bool),
+        past_awards=np.array([c.past_awards for c in candidates], dtype=np.float64),
+        past_successes=np.array([c.past_successes for c in candidates], dtype=np.float64),
+        text_relevance=np.clip(
+            np.array([c.text_relevance for c in candidates], dtype=np.float64), 0, 1
+        ),
+    )
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class FactorScore:
+    name: str
+    value: float  # in [0, 1]
+    weight: float  # normalised: the weights of a run sum to 1
+    contribution: float  # points of the 0-100 score
+
+
+@dataclass(frozen=True)
+class Match:
+    supplier_id: str
+    rank: int
+    score: float
+    factors: tuple[FactorScore, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    supplier_id: str
+    constraint: str  # "active", "capability", "certification:<code>", "distance"
+    reason: str
+
+
+@dataclass
+class ScoringResult:
+    """Scores for a batch. Arrays hold every candidate; :meth:`matches` materialises the
+    ranked, explained matches (all of them, or the best ``limit``)."""
+
+    algorithm_version: str
+    criteria: Criteria
+    batch: CandidateBatch
+    weights: FloatArray  # (8,) normalised, 0 for factors not asked
+    values: FloatArray  # (n, 8)
+    scores: FloatArray  # (n,)
+    eligible: BoolArray  # (n,)
+    order: npt.NDArray[np.intp]  # eligible candidate indices, best first
+    distance_km: FloatArray  # (n,)
+    near_misses: list[NearMiss]
+
+    @property
+    def candidate_count(self) -> int:
+        return len(self.batch)
+
+    @property
+    def matched_count(self) -> int:
+        return len(self.order)
+
+    def matches(self, limit: int | None = None) -> Iterator[Match]:
+        chosen = self.order if limit is None else self.order[:limit]
+        for rank, index in enumerate(chosen, start=1):
+            yield self._match(int(index), rank)
+
+    def _match(self, index: int, rank: int) -> Match:
+        values = self.values[index]
+        contributions = 100.0 * self.weights * values
+        factors = tuple(
+            FactorScore(
+                name,
+                round(float(values[j]), 4),
+                round(float(self.weights[j]), 4),
+                round(float(contributions[j]), 2),
+            )
+            for j, name in enumerate(FACTORS)
+        )
+        return Match(
+            supplier_id=self.batch.supplier_ids[index],
+            rank=rank,
+            score=round(float(self.scores[index]), 2),
+            factors=factors,
+            reasons=tuple(_reasons(self, index)),
+        )
+
+
+# ------------------------------------------------------------------ scoring
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: FloatArray, lon2: FloatArray) -> FloatArray:
+    p1, p2 = math.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2) - math.radians(lon1)
+    a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def _nanmin_rows(matrix: FloatArray, mask: BoolArray) -> FloatArray:
+    masked = np.where(mask & ~np.isnan(matrix), matrix, np.inf)
+    out = masked.min(axis=1) if matrix.shape[1] else np.full(matrix.shape[0], np.inf)
+    return np.where(np.isinf(out), np.nan, out)
+
+
+def _nanmax_rows(matrix: FloatArray, mask: BoolArray) -> FloatArray:
+    masked = np.where(mask & ~np.isnan(matrix), matrix, -np.inf)
+    out = masked.max(axis=1) if matrix.shape[1] else np.full(matrix.shape[0], -np.inf)
+    return np.where(np.isinf(out), np.nan, out)
+
+
+def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
+    n = len(batch)
+    k = len(criteria.required_capabilities)
+    days_left = criteria.days_left
+    has_location = criteria.latitude is not None and criteria.longitude is not None
+
+    # ---------------------------------------------------------- hard constraints
+    offers_any = batch.offers.any(axis=1) if k else np.zeros(n, dtype=bool)
+    exact_location = ~np.isnan(batch.latitude) & ~batch.location_approximate
+    if has_location:
+        distance = _haversine_km(
+            criteria.latitude, criteria.longitude, batch.latitude, batch.longitude
+        )  # type: ignore[arg-type]
+    else:
+        distance = np.full(n, np.nan)
+    too_far = np.zeros(n, dtype=bool)
+    if has_location and criteria.max_distance_km is not None:
+        too_far = exact_location & (distance > criteria.max_distance_km)
+    missing_certs = ~batch.required_held  # (n, r)
+    violations = (
+        (~batch.is_active).astype(np.int64)
+        + (~offers_any).astype(np.int64)
+        + missing_certs.sum(axis=1)
+        + too_far.astype(np.int64)
+    )
+    eligible = violations == 0
+
+    # ---------------------------------------------------------- soft factors
+    values = np.full((n, len(FACTORS)), NEUTRAL)
+    asked = np.ones(len(FACTORS), dtype=bool)
+
+    values[:, 0] = batch.offers.sum(axis=1) / k
+
+    if criteria.quantity_base and criteria.quantity_base > 0:
+        months = max(1.0, (days_left or DAYS_PER_MONTH) / DAYS_PER_MONTH)
+        bottleneck = _nanmin_rows(batch.capacity_base, batch.offers)
+        ratio = np.minimum(1.0, bottleneck * months / criteria.quantity_base)
+        values[:, 1] = np.where(np.isnan(ratio), NEUTRAL, ratio)
+    else:
+        asked[1] = False
+
+    if days_left is not None:
+        slowest = _nanmax_rows(batch.lead_time_days, batch.offers)
+        slack = days_left - slowest
+        lead = np.where(slack >= 0, 1.0, np.maximum(0.0, 1.0 + slack / max(days_left, 7)))
+        values[:, 2] = np.where(np.isnan(slowest), NEUTRAL, lead)
+    else:
+        asked[2] = False
+
+    if has_location:
+        decay = np.power(0.5, distance / DISTANCE_HALF_LIFE_KM)
+        values[:, 3] = np.where(exact_location & ~np.isnan(distance), decay, NEUTRAL)
+    else:
+        asked[3] = False
+
+    values[:, 4] = (batch.past_successes + TRACK_RECORD_PRIOR * TRACK_RECORD_PRIOR_WEIGHT) / (
+        batch.past_awards + TRACK_RECORD_PRIOR_WEIGHT
+    )
+
+    if criteria.preferred_certifications:
+        values[:, 5] = batch.preferred_held.mean(axis=1)
+    else:
+        asked[5] = False
+
+    if criteria.has_text:
+        values[:, 6] = np.clip(batch.text_relevance, 0.0, 1.0)
+    else:
+        asked[6] = False
+
+    if criteria.policy_asked:
+        wanted = [
+            flag
+            for flag, on in (
+                (batch.micro_small, criteria.prefer_micro_small),
+                (batch.women_owned, criteria.prefer_women_owned),
+                (batch.sc_st_owned, criteria.prefer_sc_st_owned),
+            )
+            if on
+        ]
+        values[:, 7] = np.mean(np.stack(wanted, axis=1), axis=1)
+    else:
+        asked[7] = False
+
+    raw = criteria.weights.as_array() * asked
+    if raw.sum() == 0:  # only unasked factors were weighted: fall back to coverage
+        raw = np.zeros(len(FACTORS))
+        raw[0] = 1.0
+    weights = raw / raw.sum()
+    scores = 100.0 * (values @ weights)
+
+    # ---------------------------------------------------------- ranking
+    eligible_idx = np.flatnonzero(eligible)
+    ids = np.asarray(batch.supplier_ids, dtype=object)[eligible_idx].astype(str)
+    order = eligible_idx[np.lexsort((ids, -np.round(scores[eligible_idx], 9)))]
+
+    near = np.flatnonzero(violations == 1)
+    near_misses = [_near_miss(criteria, batch, int(i), too_far, distance) for i in near]
+    near_misses.sort(key=lambda m: m.supplier_id)
+
+    return ScoringResult(
+        algorithm_version=ALGORITHM_VERSION,
+        criteria=criteria,
+        batch=batch,
+        weights=weights,
+        values=values,
+        scores=scores,
+        eligible=eligible,
+        order=order,
+        distance_km=distance,
+        near_misses=near_misses,
+    )
+
+
+def _near_miss(
+    criteria: Criteria, batch: CandidateBatch, i: int, too_far: BoolArray, distance: FloatArray
+) -> NearMiss:
+    supplier_id = batch.supplier_ids[i]
+    if not batch.is_active[i]:
+        return NearMiss(supplier_id, "active", "the profile is not active")
+    if not batch.offers[i].any():
+        return NearMiss(supplier_id, "capability", "offers none of the required capabilities")
+    if too_far[i]:
+        return NearMiss(
+            supplier_id,
+            "distance",
+            f"{distance[i]:.0f} km away, beyond the {criteria.max_distance_km:.0f} km limit",
+        )
+    code = criteria.required_certifications[int(np.flatnonzero(~batch.required_held[i])[0])]
+    return NearMiss(supplier_id, f"certification:{code}", f"needs a valid {code} certificate")
+
+
+def _reasons(result: ScoringResult, i: int) -> Iterator[str]:
+    criteria, batch = result.criteria, result.batch
+    k = len(criteria.required_capabilities)
+    offered = [code for j, code in enumerate(criteria.required_capabilities) if batch.offers[i, j]]
+    yield f"offers {len(offered)} of {k} required capabilities ({', '.join(offered)})"
+    for code in criteria.required_certifications:
+        yield f"holds a valid {code} certificate"
+    if criteria.preferred_certifications:
+        held = [
+            c for j, c in enumerate(criteria.preferred_certifications) if batch.preferred_held[i, j]
+        ]
+        total = len(criteria.preferred_certifications)
+        yield f"holds {len(held)} of {total} preferred certifications"
+    if criteria.quantity_base:
+        bottleneck = _nanmin_rows(batch.capacity_base[i : i + 1], batch.offers[i : i + 1])[0]
+        if math.isnan(bottleneck):
+            yield "capacity not stated"
+        else:
+            yield f"capacity {bottleneck:g} per month against {criteria.quantity_base:g} needed"
+    days_left = criteria.days_left
+    if days_left is not None:
+        slowest = _nanmax_rows(batch.lead_time_days[i : i + 1], batch.offers[i : i + 1])[0]
+        if math.isnan(slowest):
+            yield "lead time not stated"
+        else:
+            yield f"lead time {slowest:.0f} days, needed in {days_left}"
+    if criteria.latitude is not None and criteria.longitude is not None:
+        if math.isnan(batch.latitude[i]):
+            yield "location unknown, distance scored neutrally"
+        elif batch.location_approximate[i]:
+            yield "location approximate (state centre), distance scored neutrally"
+        else:
+            yield f"about {result.distance_km[i]:.0f} km away"
+    if batch.past_awards[i]:
+        done, awarded = batch.past_successes[i], batch.past_awards[i]
+        yield f"{done:.0f} of {awarded:.0f} past awards completed well"
+    if criteria.prefer_micro_small and batch.micro_small[i]:
+        yield "micro or small enterprise (policy preference)"
+    if criteria.prefer_women_owned and batch.women_owned[i]:
+        yield "women-owned (policy preference)"
+    if criteria.prefer_sc_st_owned and batch.sc_st_owned[i]:
+        yield "SC/ST-owned (policy preference)"
+
+
+__all__ = [
+    "ALGORITHM_VERSION",
+    "DEFAULT_WEIGHTS",
+    "FACTORS",
+    "Candidate",
+    "CandidateBatch",
+    "Criteria",
+    "FactorScore",
+    "Match",
+    "NearMiss",
+    "Offer",
+    "ScoringResult",
+    "Weights",
+    "batch_from",
+    "score",
+]

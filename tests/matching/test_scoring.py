@@ -1,0 +1,418 @@
+"""matching.scoring: properties (hypothesis) and one example per factor and constraint."""
+
+import math
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.scoring import (
+    FACTORS,
+    Candidate,
+    Criteria,
+    Offer,
+    Weights,
+    batch_from,
+    score,
+)
+
+RUN = date(2026, 11, 25)
+CAPS = ("jet-milling", "sintering", "nicuni-coating")
+CERTS = ("iso-9001", "iatf-16949")
+VALID = (RUN - timedelta(days=100), RUN + timedelta(days=100))
+EXPIRED = (RUN - timedelta(days=800), RUN - timedelta(days=1))
+PUNE = (18.52, 73.86)
+
+
+def certs(*codes: str, window: tuple[date, date] = VALID) -> list[tuple[str, date, date]]:
+    return [(code, *window) for code in codes]
+
+
+def criteria(**overrides: object) -> Criteria:
+    base = {"required_capabilities": ("jet-milling",), "run_date": RUN}
+    base.update(overrides)
+    return Criteria(**base)  # type: ignore[arg-type]
+
+
+def run(c: Criteria, *candidates: Candidate) -> dict[str, object]:
+    result = score(c, batch_from(c, candidates))
+    return {m.supplier_id: m for m in result.matches()} | {"_result": result}
+
+
+# ------------------------------------------------------------------ strategies
+
+offers = st.builds(
+    Offer,
+    capacity_base=st.one_of(st.none(), st.floats(0, 1e6)),
+    dimension=st.sampled_from(["mass", "pieces", None]),
+    lead_time_days=st.one_of(st.none(), st.integers(0, 365)),
+)
+candidates = st.builds(
+    Candidate,
+    supplier_id=st.uuids().map(str),
+    is_active=st.booleans(),
+    offers=st.dictionaries(st.sampled_from(CAPS), offers, max_size=3),
+    certificates=st.lists(
+        st.tuples(
+            st.sampled_from(CERTS),
+            st.dates(RUN - timedelta(days=2000), RUN + timedelta(days=30)),
+            st.dates(RUN - timedelta(days=30), RUN + timedelta(days=2000)),
+        ).filter(lambda t: t[1] <= t[2]),
+        max_size=3,
+    ),
+    latitude=st.one_of(st.none(), st.floats(8, 35)),
+    longitude=st.floats(69, 95),
+    location_approximate=st.booleans(),
+    enterprise_size=st.sampled_from(["micro", "small", "medium"]),
+    women_owned=st.booleans(),
+    sc_st_owned=st.booleans(),
+    past_awards=st.integers(0, 20),
+    past_successes=st.integers(0, 20),
+    text_relevance=st.floats(0, 1),
+).map(lambda c: replace(c, past_successes=min(c.past_successes, c.past_awards)))
+criteria_strategy = st.builds(
+    Criteria,
+    required_capabilities=st.lists(st.sampled_from(CAPS), min_size=1, max_size=3, unique=True).map(
+        tuple
+    ),
+    run_date=st.just(RUN),
+    required_certifications=st.lists(st.sampled_from(CERTS), max_size=2, unique=True).map(tuple),
+    preferred_certifications=st.lists(st.sampled_from(CERTS), max_size=2, unique=True).map(tuple),
+    quantity_base=st.one_of(st.none(), st.floats(1, 1e6)),
+    quantity_dimension=st.sampled_from(["mass", "pieces"]),
+    needed_by=st.one_of(st.none(), st.dates(RUN, RUN + timedelta(days=400))),
+    latitude=st.one_of(st.none(), st.floats(8, 35)),
+    longitude=st.floats(69, 95),
+    max_distance_km=st.one_of(st.none(), st.floats(10, 3000)),
+    prefer_micro_small=st.booleans(),
+    prefer_women_owned=st.booleans(),
+    prefer_sc_st_owned=st.booleans(),
+    has_text=st.booleans(),
+    weights=st.lists(st.floats(0, 10), min_size=len(FACTORS), max_size=len(FACTORS))
+    .filter(lambda ws: sum(ws) > 0)
+    .map(lambda ws: Weights(*ws)),
+)
+
+
+def violates_hard_constraint(c: Criteria, candidate: Candidate) -> bool:
+    valid = {code for code, start, end in candidate.certificates if start <= RUN <= end}
+    if not candidate.is_active or not set(c.required_capabilities) & set(candidate.offers):
+        return True
+    if not set(c.required_certifications) <= valid:
+        return True
+    exact = candidate.latitude is not None and not candidate.location_approximate
+    if c.max_distance_km is not None and c.latitude is not None and exact:
+        lat1, lon1, lat2, lon2 = map(
+            math.radians, (c.latitude, c.longitude, candidate.latitude, candidate.longitude)
+        )
+        a = (
+            math.sin((lat2 - lat1) / 2) ** 2
+            + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+        )
+        if 2 * 6371 * math.asin(math.sqrt(a)) > c.max_distance_km:
+            return True
+    return False
+
+
+# ------------------------------------------------------------------ properties
+
+
+@settings(max_examples=150, deadline=None)
+@given(criteria_strategy, st.lists(candidates, max_size=25, unique_by=lambda c: c.supplier_id))
+def test_no_match_violates_a_hard_constraint(c: Criteria, pool: list[Candidate]) -> None:
+    by_id = {cand.supplier_id: cand for cand in pool}
+    result = score(c, batch_from(c, pool))
+
+    for match in result.matches():
+        assert not violates_hard_constraint(c, by_id[match.supplier_id])
+    matched = {m.supplier_id for m in result.matches()}
+    assert matched == {cand.supplier_id for cand in pool if not violates_hard_constraint(c, cand)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    criteria_strategy,
+    st.lists(candidates, min_size=1, max_size=25, unique_by=lambda c: c.supplier_id),
+)
+def test_scores_in_range_and_contributions_sum_to_score(c: Criteria, pool: list[Candidate]) -> None:
+    for match in score(c, batch_from(c, pool)).matches():
+        assert 0 <= match.score <= 100
+        assert all(0 <= f.value <= 1 for f in match.factors)
+        assert math.isclose(sum(f.contribution for f in match.factors), match.score, abs_tol=0.05)
+        assert math.isclose(sum(f.weight for f in match.factors), 1, abs_tol=1e-3)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    criteria_strategy,
+    st.lists(candidates, max_size=25, unique_by=lambda c: c.supplier_id),
+    st.randoms(),
+)
+def test_same_input_same_ranking_whatever_the_order(
+    c: Criteria, pool: list[Candidate], rng: object
+) -> None:
+    first = [(m.supplier_id, m.score) for m in score(c, batch_from(c, pool)).matches()]
+    shuffled = list(pool)
+    rng.shuffle(shuffled)  # type: ignore[attr-defined]
+    second = [(m.supplier_id, m.score) for m in score(c, batch_from(c, shuffled)).matches()]
+
+    assert first == second
+    scores = [s for _, s in first]
+    assert scores == sorted(scores, reverse=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(criteria_strategy, candidates, st.sampled_from(CAPS))
+def test_requiring_a_capability_the_supplier_offers_never_lowers_its_score(
+    c: Criteria, candidate: Candidate, extra: str
+) -> None:
+    candidate = replace(
+        candidate, offers={**candidate.offers, extra: candidate.offers.get(extra, Offer())}
+    )
+    if extra in c.required_capabilities:
+        return
+    before = {m.supplier_id: m.score for m in score(c, batch_from(c, [candidate])).matches()}
+    wider = replace(c, required_capabilities=(*c.required_capabilities, extra))
+    # The new capability's offer must not be the new bottleneck for capacity or lead time.
+    offer = candidate.offers[extra]
+    if offer.capacity_base is not None or offer.lead_time_days is not None:
+        candidate = replace(candidate, offers={**candidate.offers, extra: Offer()})
+        before = {m.supplier_id: m.score for m in score(c, batch_from(c, [candidate])).matches()}
+    after = {m.supplier_id: m.score for m in score(wider, batch_from(wider, [candidate])).matches()}
+
+    for supplier_id, old in before.items():
+        assert after[supplier_id] >= old - 1e-6
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    criteria_strategy.filter(lambda c: c.latitude is not None), candidates, st.floats(0.01, 0.99)
+)
+def test_moving_closer_never_lowers_the_score(
+    c: Criteria, candidate: Candidate, fraction: float
+) -> None:
+    if candidate.latitude is None:
+        return
+    closer = replace(
+        candidate,
+        latitude=candidate.latitude + (c.latitude - candidate.latitude) * fraction,  # type: ignore[operator]
+        longitude=candidate.longitude + (c.longitude - candidate.longitude) * fraction,  # type: ignore[operator]
+    )
+    far = {m.supplier_id: m.score for m in score(c, batch_from(c, [candidate])).matches()}
+    near = {m.supplier_id: m.score for m in score(c, batch_from(c, [closer])).matches()}
+
+    for supplier_id, old in far.items():
+        assert near[supplier_id] >= old - 1e-6
+
+
+# ------------------------------------------------------------------ examples
+
+
+def supplier(supplier_id: str = "s1", **overrides: object) -> Candidate:
+    base: dict[str, object] = {
+        "supplier_id": supplier_id,
+        "offers": {"jet-milling": Offer(1000, "mass", 20)},
+        "certificates": certs("iso-9001"),
+        "latitude": 18.6,
+        "longitude": 73.9,
+    }
+    base.update(overrides)
+    return Candidate(**base)  # type: ignore[arg-type]
+
+
+def factor(match: object, name: str) -> float:
+    return next(f.value for f in match.factors if f.name == name)  # type: ignore[attr-defined]
+
+
+def test_expired_required_certificate_excludes_and_is_a_near_miss() -> None:
+    c = criteria(required_certifications=("iso-9001",))
+    out = run(
+        c, supplier("ok"), supplier("expired", certificates=certs("iso-9001", window=EXPIRED))
+    )
+
+    assert set(out) - {"_result"} == {"ok"}
+    (near,) = out["_result"].near_misses  # type: ignore[attr-defined]
+    assert (near.supplier_id, near.constraint) == ("expired", "certification:iso-9001")
+
+
+def test_two_violations_are_not_a_near_miss() -> None:
+    c = criteria(required_certifications=("iso-9001", "iatf-16949"))
+    result = score(c, batch_from(c, [supplier("x", certificates=[])]))
+
+    assert result.matched_count == 0
+    assert result.near_misses == []
+
+
+def test_inactive_and_no_capability_are_excluded() -> None:
+    c = criteria()
+    out = run(
+        c, supplier("inactive", is_active=False), supplier("other", offers={"sintering": Offer()})
+    )
+
+    assert set(out) == {"_result"}
+    constraints = {m.constraint for m in out["_result"].near_misses}  # type: ignore[attr-defined]
+    assert constraints == {"active", "capability"}
+
+
+def test_radius_excludes_exact_locations_only() -> None:
+    c = criteria(latitude=PUNE[0], longitude=PUNE[1], max_distance_km=100)
+    chennai = {"latitude": 13.08, "longitude": 80.27}
+    out = run(
+        c,
+        supplier("near"),
+        supplier("far", **chennai),
+        supplier("approximate", **chennai, location_approximate=True),
+    )
+
+    assert set(out) - {"_result"} == {"near", "approximate"}
+    assert factor(out["approximate"], "distance") == 0.5
+    assert any("approximate" in r for r in out["approximate"].reasons)  # type: ignore[attr-defined]
+    assert factor(out["near"], "distance") > 0.9
+
+
+def test_capability_coverage() -> None:
+    c = criteria(required_capabilities=("jet-milling", "sintering"))
+    out = run(
+        c, supplier("one"), supplier("two", offers={"jet-milling": Offer(), "sintering": Offer()})
+    )
+
+    assert factor(out["one"], "capability_coverage") == 0.5
+    assert factor(out["two"], "capability_coverage") == 1.0
+
+
+def test_capacity_against_quantity_over_the_months_available() -> None:
+    c = criteria(quantity_base=3000, quantity_dimension="mass", needed_by=RUN + timedelta(days=60))
+    out = run(
+        c,
+        supplier("small", offers={"jet-milling": Offer(500, "mass", 10)}),
+        supplier("big", offers={"jet-milling": Offer(2000, "mass", 10)}),
+        supplier("unknown", offers={"jet-milling": Offer(None, None, 10)}),
+        supplier("pieces", offers={"jet-milling": Offer(10**6, "pieces", 10)}),
+    )
+
+    assert factor(out["small"], "capacity") == pytest.approx(1000 / 3000, abs=1e-3)
+    assert factor(out["big"], "capacity") == 1.0
+    assert factor(out["unknown"], "capacity") == 0.5
+    assert factor(out["pieces"], "capacity") == 0.5
+
+
+def test_lead_time_against_needed_by() -> None:
+    c = criteria(needed_by=RUN + timedelta(days=30))
+    out = run(
+        c,
+        supplier("fast", offers={"jet-milling": Offer(lead_time_days=20)}),
+        supplier("slow", offers={"jet-milling": Offer(lead_time_days=45)}),
+        supplier("very-slow", offers={"jet-milling": Offer(lead_time_days=90)}),
+    )
+
+    assert factor(out["fast"], "lead_time") == 1.0
+    assert factor(out["slow"], "lead_time") == pytest.approx(0.5)
+    assert factor(out["very-slow"], "lead_time") == 0.0
+    assert "lead time 45 days, needed in 30" in out["slow"].reasons  # type: ignore[attr-defined]
+
+
+def test_track_record_is_shrunk_towards_the_prior() -> None:
+    c = criteria()
+    out = run(
+        c,
+        supplier("new"),
+        supplier("one-good", past_awards=1, past_successes=1),
+        supplier("many-good", past_awards=20, past_successes=20),
+    )
+
+    assert factor(out["new"], "track_record") == 0.5
+    assert (
+        0.5 < factor(out["one-good"], "track_record") < factor(out["many-good"], "track_record") < 1
+    )
+
+
+def test_preferred_certifications_count_only_when_valid() -> None:
+    c = criteria(preferred_certifications=("iatf-16949", "iso-9001"))
+    out = run(
+        c,
+        supplier("both", certificates=certs("iso-9001", "iatf-16949")),
+        supplier("expired", certificates=certs("iso-9001") + certs("iatf-16949", window=EXPIRED)),
+    )
+
+    assert factor(out["both"], "preferred_certifications") == 1.0
+    assert factor(out["expired"], "preferred_certifications") == 0.5
+
+
+def test_text_relevance_and_policy() -> None:
+    c = criteria(has_text=True, prefer_women_owned=True, prefer_micro_small=True)
+    out = run(
+        c,
+        supplier("relevant", text_relevance=0.8, women_owned=True, enterprise_size="micro"),
+        supplier("medium", text_relevance=0.1, enterprise_size="medium"),
+    )
+
+    assert factor(out["relevant"], "text_relevance") == 0.8
+    assert factor(out["relevant"], "policy") == 1.0
+    assert factor(out["medium"], "policy") == 0.0
+    assert out["relevant"].rank == 1  # type: ignore[attr-defined]
+
+
+def test_factors_not_asked_get_no_weight() -> None:
+    out = run(criteria(), supplier())
+
+    weights = {f.name: f.weight for f in out["s1"].factors}  # type: ignore[attr-defined]
+    assert weights["capacity"] == weights["lead_time"] == weights["distance"] == 0
+    assert (
+        weights["policy"] == weights["text_relevance"] == weights["preferred_certifications"] == 0
+    )
+    assert weights["capability_coverage"] + weights["track_record"] == pytest.approx(1)
+
+
+def test_weight_overrides_change_the_ranking() -> None:
+    c = criteria(latitude=PUNE[0], longitude=PUNE[1], needed_by=RUN + timedelta(days=30))
+    near_slow = supplier("near-slow", offers={"jet-milling": Offer(lead_time_days=60)})
+    far_fast = supplier(
+        "far-fast",
+        latitude=13.08,
+        longitude=80.27,
+        offers={"jet-milling": Offer(lead_time_days=10)},
+    )
+
+    by_distance = run(replace(c, weights=Weights(distance=10, lead_time=0.1)), near_slow, far_fast)
+    by_lead_time = run(replace(c, weights=Weights(distance=0.1, lead_time=10)), near_slow, far_fast)
+
+    assert by_distance["near-slow"].rank == 1  # type: ignore[attr-defined]
+    assert by_lead_time["far-fast"].rank == 1  # type: ignore[attr-defined]
+
+
+def test_ties_are_broken_by_supplier_id() -> None:
+    c = criteria()
+    out = run(c, supplier("b"), supplier("a"), supplier("c"))
+
+    assert [out[s].rank for s in ("a", "b", "c")] == [1, 2, 3]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "weights", [{"distance": -1.0}, dict.fromkeys(FACTORS, 0.0), {"capacity": math.inf}]
+)
+def test_bad_weights_are_refused(weights: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="weights"):
+        Weights(**weights)
+
+
+def test_a_request_needs_a_capability() -> None:
+    with pytest.raises(ValueError, match="capability"):
+        Criteria(required_capabilities=(), run_date=RUN)
+
+
+def test_scoring_has_no_django_import() -> None:
+    import ast
+    from pathlib import Path
+
+    import matching.scoring as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {
+        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not any(name.startswith("django") for name in imported)
