@@ -289,9 +289,10 @@ class ScoringResult:
     def matches(self, limit: int | None = None) -> Iterator[Match]:
         chosen = self.order if limit is None else self.order[:limit]
         for rank, index in enumerate(chosen, start=1):
-            yield self._match(int(index), rank)
+            yield self.match(int(index), rank)
 
-    def _match(self, index: int, rank: int) -> Match:
+    def match(self, index: int, rank: int = 0) -> Match:
+        """The explained match of candidate ``index`` (a row of the batch)."""
         values = self.values[index]
         contributions = 100.0 * self.weights * values
         factors = tuple(

@@ -174,6 +174,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "suppliers.import_jobs_sweep",
         "schedule": timedelta(minutes=2),
     },
+    "match-runs-sweep": {
+        "task": "matching.match_runs_sweep",
+        "schedule": timedelta(minutes=1),
+    },
     "idempotency-keys-purge": {
         "task": "remag.api.tasks.idempotency_keys_purge",
         "schedule": timedelta(hours=1),
@@ -232,6 +236,18 @@ CSRF_FAILURE_VIEW = "remag.api.exceptions.csrf_failure"
 # Largest supplier import file accepted, in bytes.
 REMAG_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
+# Matching. A run queued this long was lost by the broker and is resent; a run whose
+# heartbeat is older than the lease lost its worker and is resent (see docs/operations.md).
+REMAG_MATCH_RUN_QUEUED_TIMEOUT_SECONDS = env.int("MATCH_RUN_QUEUED_TIMEOUT_SECONDS", default=120)
+REMAG_MATCH_RUN_LEASE_SECONDS = env.int("MATCH_RUN_LEASE_SECONDS", default=300)
+# Sleep this long after a run is marked running (0 in production; tests and drills use it
+# to kill a worker mid-run).
+REMAG_MATCH_RUN_PAUSE_SECONDS = env.float("MATCH_RUN_PAUSE_SECONDS", default=0.0)
+# A burst of edits to one supplier within this window makes one opportunities refresh.
+REMAG_OPPORTUNITY_REFRESH_DEBOUNCE_SECONDS = env.int(
+    "OPPORTUNITY_REFRESH_DEBOUNCE_SECONDS", default=10
+)
+
 # How long an Idempotency-Key is remembered.
 REMAG_IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
 
@@ -252,6 +268,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImportFormatEnum": "suppliers.choices.ImportFormat",
         "JobStatusEnum": "suppliers.choices.JobStatus",
+        "StateEnum": "suppliers.states.STATE_CHOICES",
+        "RequestStatusEnum": "matching.choices.RequestStatus",
+        "MatchStatusEnum": "matching.choices.MatchStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

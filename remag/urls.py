@@ -8,6 +8,7 @@ from remag.api import views as api_views
 api_v1 = [
     path("", include("remag.accounts.api.urls")),
     path("", include("suppliers.api.urls")),
+    path("", include("matching.api.urls")),
 ]
 
 urlpatterns = [

@@ -41,6 +41,41 @@ CAPACITY_TO_BASE: dict[str, tuple[str, Decimal]] = {
 }
 
 
+# The capacity units that make sense for each layer's capabilities (the registry's unit
+# set, per layer). A procurement request's quantity unit must share a dimension with them.
+LAYER_CAPACITY_UNITS: dict[str, tuple[str, ...]] = {
+    Layer.COMPONENTS: (CapacityUnit.PIECES_PER_MONTH, CapacityUnit.KG_PER_MONTH),
+    Layer.CHEMICALS: (CapacityUnit.TONNES_PER_MONTH, CapacityUnit.KG_PER_MONTH),
+    Layer.TESTING: (CapacityUnit.TESTS_PER_MONTH, CapacityUnit.HOURS_PER_MONTH),
+    Layer.DOWNSTREAM: (CapacityUnit.PIECES_PER_MONTH,),
+    Layer.RND: (CapacityUnit.HOURS_PER_MONTH,),
+}
+
+
+class QuantityUnit(models.TextChoices):
+    """Units of a procurement request's quantity (a total, not a rate)."""
+
+    KG = "kg", "kg"
+    TONNES = "tonnes", "tonnes"
+    PIECES = "pieces", "pieces"
+    TESTS = "tests", "tests"
+    HOURS = "hours", "hours"
+
+
+QUANTITY_TO_BASE: dict[str, tuple[str, Decimal]] = {
+    QuantityUnit.KG: ("mass", Decimal(1)),
+    QuantityUnit.TONNES: ("mass", Decimal(1000)),
+    QuantityUnit.PIECES: ("pieces", Decimal(1)),
+    QuantityUnit.TESTS: ("tests", Decimal(1)),
+    QuantityUnit.HOURS: ("hours", Decimal(1)),
+}
+
+
+def layer_dimensions(layer: str) -> frozenset[str]:
+    """The quantity dimensions (mass, pieces, ...) that fit capabilities of ``layer``."""
+    return frozenset(CAPACITY_TO_BASE[unit][0] for unit in LAYER_CAPACITY_UNITS.get(layer, ()))
+
+
 class CertificationCategory(models.TextChoices):
     QUALITY = "quality", "Quality management"
     ENVIRONMENT = "environment", "Environmental management"

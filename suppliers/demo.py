@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from remag.accounts.models import Organization
-from suppliers.choices import CapacityUnit, EnterpriseSize, Layer, SupplierStatus
+from suppliers.choices import LAYER_CAPACITY_UNITS, EnterpriseSize, Layer, SupplierStatus
 from suppliers.models import (
     Capability,
     Certification,
@@ -85,13 +85,6 @@ _LAYER_WORDS = {
     Layer.RND: ("Innovations", "Research", "Technologies", "Design Labs"),
 }  # fmt: skip
 _SUFFIX = ("Private Limited", "Pvt Ltd", "LLP", "Industries", "Enterprises")
-_LAYER_UNITS = {
-    Layer.COMPONENTS: (CapacityUnit.PIECES_PER_MONTH, CapacityUnit.KG_PER_MONTH),
-    Layer.CHEMICALS: (CapacityUnit.TONNES_PER_MONTH, CapacityUnit.KG_PER_MONTH),
-    Layer.TESTING: (CapacityUnit.TESTS_PER_MONTH, CapacityUnit.HOURS_PER_MONTH),
-    Layer.DOWNSTREAM: (CapacityUnit.PIECES_PER_MONTH,),
-    Layer.RND: (CapacityUnit.HOURS_PER_MONTH,),
-}
 _LAYERS = list(Layer)
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -188,7 +181,7 @@ def seed_demo(
                 if extra not in picked:
                     picked.append(extra)
             for capability in picked:
-                unit = rng.choice(_LAYER_UNITS[Layer(capability.layer)])
+                unit = rng.choice(LAYER_CAPACITY_UNITS[Layer(capability.layer)])
                 offered.append(
                     SupplierCapability(
                         id=uuid.uuid4(),

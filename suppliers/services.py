@@ -29,6 +29,7 @@ from suppliers.models import (
     SupplierCapability,
     SupplierCertificate,
 )
+from suppliers.signals import send_supplier_changed
 
 # Names at least this similar (difflib ratio, after normalising) in one PIN code are
 # flagged for operators as possible duplicates.
@@ -143,6 +144,7 @@ def supplier_register(
     _replace_capabilities(supplier, data.capabilities or ())
     _replace_certificates(supplier, data.certificates or ())
     supplier_search_refresh(supplier_ids=[supplier.id])
+    send_supplier_changed(supplier.id, "created")
     return supplier
 
 
@@ -163,6 +165,7 @@ def supplier_update(*, supplier: Supplier, data: SupplierInput) -> Supplier:
     if data.certificates is not None:
         _replace_certificates(supplier, data.certificates)
     supplier_search_refresh(supplier_ids=[supplier.id])
+    send_supplier_changed(supplier.id, "updated")
     return supplier
 
 
@@ -171,6 +174,7 @@ def supplier_deactivate(*, supplier: Supplier) -> Supplier:
     if supplier.is_active:
         supplier.is_active = False
         supplier.save(update_fields=["is_active", "updated_at"])
+        send_supplier_changed(supplier.id, "deactivated")
     return supplier
 
 
@@ -182,6 +186,7 @@ def supplier_verify(*, supplier: Supplier, by: User) -> Supplier:
     supplier.save(
         update_fields=["status", "verified_at", "verified_by", "status_reason", "updated_at"]
     )
+    send_supplier_changed(supplier.id, "verified")
     return supplier
 
 
@@ -189,6 +194,7 @@ def supplier_suspend(*, supplier: Supplier, by: User | None, reason: str) -> Sup
     supplier.status = SupplierStatus.SUSPENDED
     supplier.status_reason = reason[:300]
     supplier.save(update_fields=["status", "status_reason", "updated_at"])
+    send_supplier_changed(supplier.id, "suspended")
     return supplier
 
 

@@ -1,0 +1,431 @@
+"""Request, run and match serializers. Validation only: the writes are in services."""
+
+import math
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from matching.choices import MatchStatus, Outcome
+from matching.models import (
+    PUBLIC_REQUEST_FIELDS,
+    Match,
+    MatchRun,
+    MatchTransition,
+    ProcurementRequest,
+)
+from matching.scoring import FACTORS
+from remag.accounts.caller import Caller
+from suppliers.choices import QUANTITY_TO_BASE, QuantityUnit, layer_dimensions
+from suppliers.models import Capability, Certification, MaterialGrade
+from suppliers.states import STATES_BY_CODE
+from suppliers.validators import normalise_pin_code
+
+MAX_CODES = 20
+
+
+class CodeListField(serializers.ListField):
+    """A list of taxonomy codes in, model instances for the service; codes out. Resolved in
+    one query; unknown or inactive codes are named in the error."""
+
+    def __init__(self, model: Any, **kwargs: Any) -> None:
+        self.model = model
+        kwargs.setdefault("max_length", MAX_CODES)
+        super().__init__(child=serializers.SlugField(max_length=60), **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        codes = super().to_internal_value(data)
+        if len(set(codes)) != len(codes):
+            raise serializers.ValidationError("A code is listed twice.")
+        found = {item.code: item for item in self.model.objects.filter(code__in=codes)}
+        unknown = [code for code in codes if code not in found or not found[code].is_active]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown code(s): {', '.join(unknown)}.")
+        return [found[code] for code in codes]
+
+    def to_representation(self, value: Any) -> list[str]:
+        items = value.all() if hasattr(value, "all") else value
+        return sorted(item.code for item in items)
+
+
+def _codes(model: Any, help_text: str, *, required: bool = False) -> serializers.Field:
+    return CodeListField(model, required=required, allow_empty=not required, help_text=help_text)
+
+
+class WeightsField(serializers.DictField):
+    """Overrides of the default factor weights: factor name to a non-negative number."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.FloatField(min_value=0), **kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, float]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Give an object of factor name to weight.")
+        unknown = sorted(set(data) - set(FACTORS))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown factor(s) {', '.join(map(str, unknown))}; "
+                f"the factors are {', '.join(FACTORS)}."
+            )
+        for name, value in data.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise serializers.ValidationError({name: ["A number."]})
+            if not math.isfinite(value) or value < 0:
+                raise serializers.ValidationError({name: ["A finite number, 0 or more."]})
+            if value > 1000:
+                raise serializers.ValidationError({name: ["At most 1000."]})
+        return {name: float(value) for name, value in data.items()}
+
+
+class ProcurementRequestSerializer(serializers.ModelSerializer):
+    """A procurement request. Fields marked *private* are shown only to the owner's
+    members and operators; everyone else sees what the buyer published."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="request-detail", lookup_field="id")
+    owner = serializers.UUIDField(
+        source="owner_id",
+        required=False,
+        help_text="The owning manufacturer; defaults to the caller's only manufacturer "
+        "organisation.",
+    )
+    required_capabilities = _codes(
+        Capability, "Capability codes, all in `layer`; at least one.", required=True
+    )
+    required_certifications = _codes(
+        Certification, "Hard: a supplier needs a certificate valid on the run date for each."
+    )
+    preferred_certifications = _codes(Certification, "Soft: each one held raises the score.")
+    grades = _codes(MaterialGrade, "Material grades (codes from /api/v1/taxonomy/grades/).")
+    materials = serializers.ListField(
+        child=serializers.CharField(max_length=100), max_length=MAX_CODES, required=False
+    )
+    quantity = serializers.DecimalField(
+        max_digits=14, decimal_places=3, min_value=0, required=False, allow_null=True
+    )
+    quantity_unit = serializers.ChoiceField(
+        choices=QuantityUnit.choices, required=False, allow_blank=True
+    )
+    delivery_pin_code = serializers.CharField(
+        max_length=10, required=False, allow_blank=True, help_text="Private."
+    )
+    delivery_latitude = serializers.FloatField(
+        min_value=6, max_value=38, required=False, allow_null=True, help_text="Private."
+    )
+    delivery_longitude = serializers.FloatField(
+        min_value=68, max_value=98, required=False, allow_null=True, help_text="Private."
+    )
+    max_distance_km = serializers.IntegerField(
+        min_value=1, max_value=5000, required=False, allow_null=True, help_text="Private."
+    )
+    weights = WeightsField(
+        required=False,
+        help_text=f"Private. Overrides of the default weights; factors: {', '.join(FACTORS)}.",
+    )
+    matches_url = serializers.HyperlinkedIdentityField(
+        view_name="request-matches", lookup_field="id"
+    )
+    match_runs_url = serializers.HyperlinkedIdentityField(
+        view_name="request-match-runs", lookup_field="id"
+    )
+
+    class Meta:
+        model = ProcurementRequest
+        fields = (
+            "id",
+            "url",
+            "owner",
+            "title",
+            "description",
+            "layer",
+            "required_capabilities",
+            "required_certifications",
+            "preferred_certifications",
+            "grades",
+            "materials",
+            "quantity",
+            "quantity_unit",
+            "needed_by",
+            "delivery_state",
+            "delivery_pin_code",
+            "delivery_latitude",
+            "delivery_longitude",
+            "max_distance_km",
+            "prefer_micro_small",
+            "prefer_women_owned",
+            "prefer_sc_st_owned",
+            "weights",
+            "status",
+            "published_at",
+            "closed_at",
+            "matches_url",
+            "match_runs_url",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("status", "published_at", "closed_at", "created_at", "updated_at")
+        extra_kwargs = {
+            "description": {"max_length": 10_000},
+            "prefer_micro_small": {"help_text": "Private."},
+            "prefer_women_owned": {"help_text": "Private."},
+            "prefer_sc_st_owned": {"help_text": "Private."},
+        }
+
+    # -------------------------------------------------------------- output
+
+    def to_representation(self, instance: ProcurementRequest) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        caller: Caller | None = self.context.get("caller")
+        if caller is None or not caller.may_access(instance.owner_id):
+            public = set(PUBLIC_REQUEST_FIELDS) | {"url"}
+            data = {k: v for k, v in data.items() if k in public}
+        return data
+
+    # -------------------------------------------------------------- input
+
+    def validate_delivery_pin_code(self, value: str) -> str:
+        if not value:
+            return ""
+        try:
+            return normalise_pin_code(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+    def validate_delivery_state(self, value: str) -> str:
+        if value not in STATES_BY_CODE:
+            raise serializers.ValidationError("Not a state or union territory code.")
+        return value
+
+    def validate_needed_by(self, value: date | None) -> date | None:
+        if value is not None and value < timezone.localdate():
+            raise serializers.ValidationError("The needed-by date is in the past.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        def current(name: str) -> Any:
+            if name in attrs:
+                return attrs[name]
+            if self.instance is None:
+                return None
+            value = getattr(self.instance, name)
+            return list(value.all()) if hasattr(value, "all") else value
+
+        errors: dict[str, list[str]] = {}
+        layer = current("layer")
+        capabilities = current("required_capabilities") or []
+        outside = sorted(c.code for c in capabilities if c.layer != layer)
+        if outside:
+            errors["required_capabilities"] = [
+                f"Not in the {layer} layer: {', '.join(outside)}. Pick capabilities of one layer."
+            ]
+        required = {c.code for c in current("required_certifications") or []}
+        both = sorted(
+            c.code for c in current("preferred_certifications") or [] if c.code in required
+        )
+        if both:
+            errors["preferred_certifications"] = [
+                f"Already required: {', '.join(both)}; list a certification in one place."
+            ]
+        quantity, unit = current("quantity"), current("quantity_unit")
+        if quantity is not None and not unit:
+            errors["quantity_unit"] = ["Give the unit of the quantity."]
+        elif unit and quantity is None:
+            errors["quantity"] = ["Give the quantity for the unit."]
+        elif quantity is not None and quantity <= 0:
+            errors["quantity"] = ["Must be greater than 0."]
+        if unit and layer and QUANTITY_TO_BASE[unit][0] not in layer_dimensions(layer):
+            fits = sorted(
+                u for u, (dim, _) in QUANTITY_TO_BASE.items() if dim in layer_dimensions(layer)
+            )
+            errors["quantity_unit"] = [
+                f"{unit} does not fit capabilities of the {layer} layer; use one of "
+                f"{', '.join(fits)}."
+            ]
+        latitude, longitude = current("delivery_latitude"), current("delivery_longitude")
+        if (latitude is None) != (longitude is None):
+            missing = "delivery_longitude" if longitude is None else "delivery_latitude"
+            errors[missing] = ["Give both delivery latitude and longitude, or neither."]
+        if current("max_distance_km") is not None and latitude is None:
+            errors["max_distance_km"] = [
+                "A maximum distance needs the delivery latitude and longitude."
+            ]
+        weights = current("weights") or {}
+        merged = {name: weights.get(name, 1.0) for name in FACTORS}
+        if weights and not any(merged.values()):
+            errors["weights"] = ["The weights must not all be zero."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class MatchRunSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="match-run-detail", lookup_field="id")
+    request = serializers.UUIDField(source="request_id", read_only=True)
+    triggered_by = serializers.UUIDField(source="triggered_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = MatchRun
+        fields = (
+            "id",
+            "url",
+            "request",
+            "status",
+            "trigger",
+            "triggered_by",
+            "algorithm_version",
+            "attempts",
+            "progress",
+            "candidate_count",
+            "matched_count",
+            "near_miss_count",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "load_seconds",
+            "score_seconds",
+            "write_seconds",
+            "error",
+        )
+        read_only_fields = fields
+
+
+class FactorSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=FACTORS)
+    value = serializers.FloatField(help_text="In [0, 1].")
+    weight = serializers.FloatField(help_text="Normalised: a match's weights sum to 1.")
+    contribution = serializers.FloatField(help_text="Points of the score: 100 × weight × value.")
+
+
+class ContactSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class MatchedSupplierSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    legal_name = serializers.CharField()
+    trade_name = serializers.CharField()
+    state = serializers.CharField()
+    city = serializers.CharField()
+    enterprise_size = serializers.CharField()
+    status = serializers.CharField()
+    contact = ContactSerializer(
+        allow_null=True,
+        help_text="Only once the SME has answered interested (or to the SME itself).",
+    )
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="match-detail", lookup_field="id")
+    request = serializers.UUIDField(source="request_id", read_only=True)
+    supplier = serializers.SerializerMethodField()
+    factors = FactorSerializer(many=True, read_only=True)
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Match
+        fields = (
+            "id",
+            "url",
+            "request",
+            "supplier",
+            "score",
+            "factors",
+            "reasons",
+            "qualifies",
+            "status",
+            "status_changed_at",
+            "contact_shared_at",
+            "outcome",
+            "algorithm_version",
+            "scored_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(MatchedSupplierSerializer)
+    def get_supplier(self, obj: Match) -> dict[str, Any]:
+        supplier = obj.supplier
+        caller: Caller | None = self.context.get("caller")
+        own = caller is not None and caller.acts_for(supplier.owner_id)
+        contact = None
+        if obj.contact_shared_at is not None or own:
+            contact = {
+                "name": supplier.contact_name,
+                "email": supplier.contact_email,
+                "phone": supplier.contact_phone,
+            }
+        return {
+            "id": supplier.id,
+            "legal_name": supplier.legal_name,
+            "trade_name": supplier.trade_name,
+            "state": supplier.state,
+            "city": supplier.city,
+            "enterprise_size": supplier.enterprise_size,
+            "status": supplier.status,
+            "contact": contact,
+        }
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[s for s in MatchStatus.choices if s[0] != MatchStatus.PROPOSED],
+        help_text="The status to move to (see the lifecycle in docs/api.md).",
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    by_user = serializers.UUIDField(source="by_user_id", read_only=True, allow_null=True)
+    by_organization = serializers.UUIDField(
+        source="by_organization_id", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = MatchTransition
+        fields = (
+            "from_status",
+            "to_status",
+            "party",
+            "by_user",
+            "by_api_key",
+            "by_organization",
+            "note",
+            "at",
+        )
+        read_only_fields = fields
+
+
+class OutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+
+
+class OpportunitySerializer(serializers.Serializer):
+    """An open request the supplier matches, as the buyer published it, with the score."""
+
+    match = serializers.UUIDField(source="id")
+    match_url = serializers.HyperlinkedIdentityField(view_name="match-detail", lookup_field="id")
+    score = serializers.FloatField()
+    status = serializers.ChoiceField(choices=MatchStatus.choices)
+    factors = FactorSerializer(many=True)
+    reasons = serializers.ListField(child=serializers.CharField())
+    request = serializers.SerializerMethodField()
+
+    @extend_schema_field(ProcurementRequestSerializer)
+    def get_request(self, obj: Match) -> dict[str, Any]:
+        # Always the public view: the SME sees what the buyer published, nothing more.
+        context = {**self.context, "caller": None}
+        return ProcurementRequestSerializer(obj.request, context=context).data
+
+
+class GapSerializer(serializers.Serializer):
+    constraint = serializers.CharField(
+        help_text="`certification:<code>`, `capability`, `active` or `distance`."
+    )
+    request_count = serializers.IntegerField()
+    summary = serializers.CharField()
+    requests = serializers.ListField(
+        child=serializers.UUIDField(), help_text="Up to 50 of the open requests concerned."
+    )

@@ -1,0 +1,235 @@
+"""Procurement requests, match runs, matches and their lifecycle."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from matching.choices import MatchStatus, Outcome, Party, RequestStatus, RunStatus, RunTrigger
+from remag.accounts.models import Organization
+from remag.db import BaseModel
+from suppliers.choices import Layer, QuantityUnit
+from suppliers.models import Capability, Certification, MaterialGrade, Supplier
+from suppliers.states import STATE_CHOICES
+
+
+class ProcurementRequest(BaseModel):
+    """What a magnet manufacturer wants to buy, owned by an organisation of kind
+    ``manufacturer``. Editable while ``draft`` or ``open``; publishing opens it and starts a
+    match run. ``PUBLIC_FIELDS`` are what other organisations see of a published request;
+    the rest (delivery PIN and coordinates, radius, weights, policy preferences) stays
+    with the owner's members and operators."""
+
+    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="requests")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    layer = models.CharField(max_length=20, choices=Layer.choices)
+    required_capabilities = models.ManyToManyField(Capability, related_name="+")
+    required_certifications = models.ManyToManyField(Certification, related_name="+", blank=True)
+    preferred_certifications = models.ManyToManyField(Certification, related_name="+", blank=True)
+    grades = models.ManyToManyField(MaterialGrade, related_name="+", blank=True)
+    materials = models.JSONField(default=list, blank=True)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
+    quantity_unit = models.CharField(max_length=10, choices=QuantityUnit.choices, blank=True)
+    needed_by = models.DateField(null=True, blank=True)
+    delivery_state = models.CharField(max_length=2, choices=STATE_CHOICES)
+    delivery_pin_code = models.CharField(max_length=6, blank=True)
+    delivery_latitude = models.FloatField(null=True, blank=True)
+    delivery_longitude = models.FloatField(null=True, blank=True)
+    max_distance_km = models.PositiveIntegerField(null=True, blank=True)
+    prefer_micro_small = models.BooleanField(default=False)
+    prefer_women_owned = models.BooleanField(default=False)
+    prefer_sc_st_owned = models.BooleanField(default=False)
+    weights = models.JSONField(
+        default=dict, blank=True, help_text="Overrides of the default factor weights."
+    )
+    status = models.CharField(
+        max_length=10, choices=RequestStatus.choices, default=RequestStatus.DRAFT
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=("status", "layer"), name="request_status_layer"),
+            models.Index(fields=("owner", "-created_at"), name="request_owner"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RequestStatus.values), name="request_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__gt=0),
+                name="request_quantity_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (RequestStatus.DRAFT, RequestStatus.OPEN)
+
+
+PUBLIC_REQUEST_FIELDS = (
+    "id",
+    "owner",
+    "title",
+    "description",
+    "layer",
+    "required_capabilities",
+    "required_certifications",
+    "preferred_certifications",
+    "grades",
+    "materials",
+    "quantity",
+    "quantity_unit",
+    "needed_by",
+    "delivery_state",
+    "status",
+    "published_at",
+    "closed_at",
+)
+
+
+class MatchRun(BaseModel):
+    """One scoring of a request against the registry. The row is written before the task
+    is sent; the task may run more than once (a lost message, a dead worker) and each run
+    leaves the same matches. ``enqueued_at`` is when it was last sent to the broker."""
+
+    request = models.ForeignKey(ProcurementRequest, on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    trigger = models.CharField(max_length=10, choices=RunTrigger.choices)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    algorithm_version = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    candidate_count = models.PositiveIntegerField(default=0)
+    matched_count = models.PositiveIntegerField(default=0)
+    near_miss_count = models.PositiveIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    load_seconds = models.FloatField(null=True, blank=True)
+    score_seconds = models.FloatField(null=True, blank=True)
+    write_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=("status", "enqueued_at"), name="matchrun_status_enqueued"),
+            models.Index(fields=("status", "heartbeat_at"), name="matchrun_status_heartbeat"),
+            models.Index(fields=("request", "-created_at"), name="matchrun_request"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.id} ({self.status})"
+
+
+class Match(BaseModel):
+    """A supplier that qualifies for a request, with its score and explanation.
+
+    One row per (request, supplier): a rerun updates the score in place and keeps the
+    lifecycle ``status``. A supplier that stops qualifying loses its row while still
+    ``proposed``; once the buyer has acted on it the row is kept with ``qualifies`` false.
+    """
+
+    request = models.ForeignKey(
+        ProcurementRequest, on_delete=models.CASCADE, related_name="matches"
+    )
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="matches")
+    run = models.ForeignKey(
+        MatchRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    score = models.FloatField()
+    factors = models.JSONField(default=list)
+    reasons = models.JSONField(default=list)
+    qualifies = models.BooleanField(default=True)
+    algorithm_version = models.CharField(max_length=40)
+    scored_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=12, choices=MatchStatus.choices, default=MatchStatus.PROPOSED
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    contact_shared_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the SME answered interested."
+    )
+    outcome = models.CharField(max_length=4, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        ordering = ("-score", "supplier_id")
+        constraints = [
+            models.UniqueConstraint(fields=("request", "supplier"), name="match_request_supplier"),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100), name="match_score_range"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("request", "-score", "supplier"), name="match_request_score"),
+            models.Index(fields=("supplier", "-score"), name="match_supplier_score"),
+            models.Index(
+                fields=("supplier",),
+                condition=Q(status=MatchStatus.AWARDED),
+                name="match_awarded_supplier",
+            ),
+        ]
+        verbose_name_plural = "matches"
+
+    def __str__(self) -> str:
+        return f"{self.request_id} ~ {self.supplier_id}: {self.score:.1f}"
+
+
+class MatchTransition(models.Model):
+    """One change of a match's status: who (person or API key, for which party) and when."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=12, choices=MatchStatus.choices)
+    to_status = models.CharField(max_length=12, choices=MatchStatus.choices)
+    party = models.CharField(max_length=8, choices=Party.choices)
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    by_api_key = models.UUIDField(null=True, blank=True, help_text="Public id of the API key.")
+    by_organization = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("at", "id")
+        indexes = [models.Index(fields=("match", "at"), name="matchtransition_match")]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} -> {self.to_status}"
+
+
+class NearMiss(models.Model):
+    """A supplier excluded from a request by exactly one hard constraint (for gaps)."""
+
+    request = models.ForeignKey(
+        ProcurementRequest, on_delete=models.CASCADE, related_name="near_misses"
+    )
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="near_misses")
+    constraint = models.CharField(max_length=80)
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("request", "supplier"), name="nearmiss_request_supplier"
+            ),
+        ]
+        indexes = [models.Index(fields=("supplier", "constraint"), name="nearmiss_supplier")]
+        verbose_name_plural = "near misses"
+
+    def __str__(self) -> str:
+        return f"{self.supplier_id} misses {self.request_id}: {self.constraint}"

@@ -1,0 +1,308 @@
+"""Match runs: load candidates, score them, write the results; and the sweep that makes
+sure no run is left behind. Every function here is safe to call twice.
+
+A run's life: the API writes a ``queued`` row and sends the task after commit. The task
+marks it ``running`` (counting the attempt), loads and scores outside any transaction,
+then writes matches, near misses and ``succeeded`` in one transaction holding the
+request's row lock, so two runs of one request never interleave their writes and a
+duplicate delivery finds the run finished and writes nothing. A failing attempt puts the
+run back to ``queued`` and retries with backoff; after ``MAX_ATTEMPTS`` it ends
+``failed`` with the error. The sweep resends runs whose message the broker lost (queued
+too long) and runs whose worker died (running with a stale heartbeat).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Collection
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from matching import candidates, scoring
+from matching.choices import MatchStatus, RequestStatus, RunStatus
+from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
+from remag.api.problems import Conflict
+from remag.celery import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+RUNNABLE = (RequestStatus.DRAFT, RequestStatus.OPEN)
+WRITE_BATCH = 2000
+
+
+def match_run_create(
+    *, request: ProcurementRequest, trigger: str, triggered_by: object = None
+) -> tuple[MatchRun, bool]:
+    """Queue a run of ``request``; returns ``(run, created)``. A run still queued for the
+    request is reused rather than queueing another (a burst of clicks makes one run)."""
+    if request.status not in RUNNABLE:
+        raise Conflict(
+            f"The request is {request.status}; only draft and open requests are matched.",
+            code="request_not_runnable",
+        )
+    with transaction.atomic():
+        ProcurementRequest.objects.select_for_update().filter(id=request.id).first()
+        waiting = MatchRun.objects.filter(request=request, status=RunStatus.QUEUED).first()
+        if waiting is not None:
+            return waiting, False
+        run = MatchRun.objects.create(
+            request=request,
+            trigger=trigger,
+            triggered_by=triggered_by,
+            algorithm_version=scoring.ALGORITHM_VERSION,
+            enqueued_at=timezone.now(),
+        )
+        _send(run.id)
+    return run, True
+
+
+def _send(run_id: object, countdown: float | None = None) -> None:
+    from matching.tasks import match_run_execute
+
+    options = {"countdown": countdown} if countdown else None
+    enqueue_on_commit(match_run_execute, str(run_id), options=options)
+
+
+def _start(run_id: object) -> MatchRun | None:
+    """Mark the run running and count the attempt; None when there is nothing to do."""
+    with transaction.atomic():
+        run = MatchRun.objects.select_for_update().filter(id=run_id).first()
+        if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+            return None
+        now = timezone.now()
+        if run.attempts >= MAX_ATTEMPTS:
+            run.status = RunStatus.FAILED
+            run.error = run.error or f"Gave up after {run.attempts} attempts (worker lost)."
+            run.finished_at = now
+            run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            return None
+        run.status = RunStatus.RUNNING
+        run.attempts += 1
+        run.started_at = run.started_at or now
+        run.heartbeat_at = now
+        run.progress = 5
+        run.algorithm_version = scoring.ALGORITHM_VERSION
+        run.save()
+        return run
+
+
+def match_run_execute(*, run_id: object) -> MatchRun | None:
+    """Run (or finish) a match run. Returns the run, or None if it was already finished."""
+    run = _start(run_id)
+    if run is None:
+        return MatchRun.objects.filter(id=run_id).first()
+    pause = settings.REMAG_MATCH_RUN_PAUSE_SECONDS
+    if pause:
+        time.sleep(pause)  # an operator's (and the tests') way to widen the running window
+
+    request = ProcurementRequest.objects.get(id=run.request_id)
+    started = time.perf_counter()
+    loaded = candidates.load(request, run_date=timezone.localdate())
+    loaded_at = time.perf_counter()
+    result = scoring.score(loaded.criteria, loaded.batch)
+    scored_at = time.perf_counter()
+    MatchRun.objects.filter(id=run.id, status=RunStatus.RUNNING).update(
+        progress=50, heartbeat_at=timezone.now(), candidate_count=result.candidate_count
+    )
+
+    with transaction.atomic():
+        ProcurementRequest.objects.select_for_update().get(id=request.id)
+        run = MatchRun.objects.select_for_update().get(id=run.id)
+        if run.status != RunStatus.RUNNING:
+            return run  # a duplicate delivery finished it meanwhile
+        write_results(request=request, loaded=loaded, result=result, run=run)
+        finished = time.perf_counter()
+        run.status = RunStatus.SUCCEEDED
+        run.progress = 100
+        run.candidate_count = result.candidate_count
+        run.matched_count = result.matched_count
+        run.near_miss_count = len(result.near_misses)
+        run.load_seconds = round(loaded_at - started, 4)
+        run.score_seconds = round(scored_at - loaded_at, 4)
+        run.write_seconds = round(finished - scored_at, 4)
+        run.finished_at = timezone.now()
+        run.error = ""
+        run.save()
+    logger.info(
+        "match run %s: %d candidates, %d matches in %.2fs",
+        run.id,
+        result.candidate_count,
+        result.matched_count,
+        finished - started,
+    )
+    return run
+
+
+def match_run_attempt_failed(*, run_id: object, error: str) -> float | None:
+    """Record a failed attempt. Returns the delay before a retry, or None when the run
+    has used up its attempts and is now ``failed``."""
+    with transaction.atomic():
+        run = MatchRun.objects.select_for_update().filter(id=run_id).first()
+        if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+            return None
+        run.error = error[:2000]
+        if run.attempts >= MAX_ATTEMPTS:
+            run.status = RunStatus.FAILED
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            return None
+        delay = float(2**run.attempts)
+        run.status = RunStatus.QUEUED
+        run.enqueued_at = timezone.now() + timedelta(seconds=delay)
+        run.save(update_fields=["status", "error", "enqueued_at", "updated_at"])
+        return delay
+
+
+def match_runs_sweep(*, queued_after: timedelta, lease: timedelta) -> list[str]:
+    """Resend runs whose message was lost (queued longer than ``queued_after``) or whose
+    worker died (running with no heartbeat for ``lease``). Returns the ids resent."""
+    now = timezone.now()
+    stale = MatchRun.objects.filter(
+        Q(status=RunStatus.QUEUED, enqueued_at__lt=now - queued_after)
+        | Q(status=RunStatus.RUNNING, heartbeat_at__lt=now - lease)
+    )
+    resent = []
+    with transaction.atomic():
+        for run in stale.select_for_update(skip_locked=True):
+            if run.status == RunStatus.QUEUED:
+                run.enqueued_at = now
+                run.save(update_fields=["enqueued_at", "updated_at"])
+            _send(run.id)
+            resent.append(str(run.id))
+    if resent:
+        logger.warning("match run sweep resent %d runs: %s", len(resent), ", ".join(resent))
+    return resent
+
+
+# ------------------------------------------------------------------ writing results
+
+
+def write_results(
+    *,
+    request: ProcurementRequest,
+    loaded: candidates.Loaded,
+    result: scoring.ScoringResult,
+    run: MatchRun | None,
+    scope: Collection[uuid.UUID] | None = None,
+) -> None:
+    """Upsert the matches of ``result`` and replace the near misses. ``scope`` None means
+    the result covers the whole request; otherwise only those suppliers were scored.
+    Call inside a transaction holding the request's row lock."""
+    now = timezone.now()
+    uuids = loaded.supplier_uuids
+    rows = []
+    for rank, index in enumerate(result.order, start=1):
+        explained = result.match(int(index), rank)
+        rows.append(
+            Match(
+                id=uuid.uuid4(),
+                request_id=request.id,
+                supplier_id=uuids[index],
+                run=run,
+                score=explained.score,
+                factors=[
+                    {
+                        "name": f.name,
+                        "value": f.value,
+                        "weight": f.weight,
+                        "contribution": f.contribution,
+                    }
+                    for f in explained.factors
+                ],
+                reasons=list(explained.reasons),
+                qualifies=True,
+                algorithm_version=result.algorithm_version,
+                scored_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    Match.objects.bulk_create(
+        rows,
+        batch_size=WRITE_BATCH,
+        update_conflicts=True,
+        unique_fields=["request", "supplier"],
+        update_fields=[
+            "run",
+            "score",
+            "factors",
+            "reasons",
+            "qualifies",
+            "algorithm_version",
+            "scored_at",
+            "updated_at",
+        ],
+    )
+    matched = {uuids[i] for i in result.order}
+    if scope is None:
+        stale = Match.objects.filter(request=request).exclude(run=run)
+    else:
+        stale = Match.objects.filter(
+            request=request, supplier_id__in=[s for s in scope if s not in matched]
+        )
+    stale.filter(status=MatchStatus.PROPOSED).delete()
+    stale.exclude(qualifies=False).update(qualifies=False, updated_at=now)
+
+    misses = NearMiss.objects.filter(request=request)
+    if scope is not None:
+        misses = misses.filter(supplier_id__in=list(scope))
+    misses.delete()
+    by_id = dict(zip(loaded.batch.supplier_ids, uuids, strict=True))
+    NearMiss.objects.bulk_create(
+        [
+            NearMiss(
+                request_id=request.id,
+                supplier_id=by_id[miss.supplier_id],
+                constraint=miss.constraint[:80],
+                reason=miss.reason[:300],
+            )
+            for miss in result.near_misses
+        ],
+        batch_size=WRITE_BATCH,
+    )
+
+
+# ------------------------------------------------------------------ the reverse direction
+
+
+def supplier_opportunities_refresh(*, supplier_id: object) -> int:
+    """Rescore one supplier against every open request it could match (or matched
+    before). Returns the number of requests looked at."""
+    from suppliers.models import SupplierCapability
+
+    supplier_uuid = candidates._uuid(supplier_id)
+    layers = set(
+        SupplierCapability.objects.filter(supplier_id=supplier_uuid).values_list(
+            "capability__layer", flat=True
+        )
+    )
+    open_requests = ProcurementRequest.objects.filter(status=RequestStatus.OPEN)
+    request_ids = set(open_requests.filter(layer__in=layers).values_list("id", flat=True))
+    request_ids |= set(
+        open_requests.filter(
+            Q(matches__supplier_id=supplier_uuid) | Q(near_misses__supplier_id=supplier_uuid)
+        ).values_list("id", flat=True)
+    )
+    today = timezone.localdate()
+    for request_id in sorted(request_ids):
+        with transaction.atomic():
+            request = (
+                ProcurementRequest.objects.select_for_update()
+                .filter(id=request_id, status=RequestStatus.OPEN)
+                .first()
+            )
+            if request is None:
+                continue
+            loaded = candidates.load(request, run_date=today, supplier_ids=[supplier_uuid])
+            result = scoring.score(loaded.criteria, loaded.batch)
+            write_results(
+                request=request, loaded=loaded, result=result, run=None, scope={supplier_uuid}
+            )
+    return len(request_ids)
