@@ -37,6 +37,7 @@ from matching.models import Match, ProcurementRequest
 from matching.scoring import DEFAULT_WEIGHTS, CandidateBatch, Criteria, Weights
 from suppliers.choices import CAPACITY_TO_BASE, QUANTITY_TO_BASE, SupplierStatus
 from suppliers.models import Certification, Supplier, SupplierCapability, SupplierCertificate
+from suppliers.states import STATES_BY_CODE
 
 MAX_TEXT_TERMS = 24
 SEARCH_CONFIG = "english"
@@ -195,6 +196,7 @@ def candidate_queryset(
         "enterprise_size",
         "women_owned",
         "sc_st_owned",
+        "state",
     ]
     annotations: dict[str, object] = {}
     for kind, codes in (
@@ -310,6 +312,13 @@ def load(
         )
 
     latitude, longitude = _floats(columns[2]), _floats(columns[3])
+    # A profile without coordinates is placed at its state's centre: an approximate
+    # location, which scoring neither rewards nor penalises.
+    approximate = np.isnan(latitude)
+    for i in np.flatnonzero(approximate):
+        state = STATES_BY_CODE.get(column["state"][i])
+        if state is not None:
+            latitude[i], longitude[i] = state.latitude, state.longitude
     sizes = columns[4]
     batch = CandidateBatch(
         supplier_ids=[str(u) for u in uuids],
@@ -321,8 +330,7 @@ def load(
         preferred_held=preferred_held,
         latitude=latitude,
         longitude=longitude,
-        # A profile without coordinates is placed only by its state: approximate.
-        location_approximate=np.isnan(latitude),
+        location_approximate=approximate,
         micro_small=np.fromiter((s in ("micro", "small") for s in sizes), bool, n),
         women_owned=np.fromiter(map(bool, columns[5]), bool, n),
         sc_st_owned=np.fromiter(map(bool, columns[6]), bool, n),

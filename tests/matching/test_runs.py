@@ -1,0 +1,259 @@
+"""Match runs against the database: the right matches, near misses, reruns that keep the
+lifecycle, failures, the sweep and the reverse refresh."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from matching import runs
+from matching.choices import MatchStatus
+from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
+from matching.scoring import ALGORITHM_VERSION
+from tests.matching.conftest import add_certificate, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def matched(request_id: str) -> dict[str, float]:
+    return {
+        m.supplier.legal_name.split()[0].lower(): m.score
+        for m in Match.objects.filter(request_id=request_id, qualifies=True).select_related(
+            "supplier"
+        )
+    }
+
+
+def misses(request_id: str) -> dict[str, str]:
+    return {
+        n.supplier.legal_name.split()[0].lower(): n.constraint
+        for n in NearMiss.objects.filter(request_id=request_id).select_related("supplier")
+    }
+
+
+def test_run_finds_the_qualifying_suppliers_and_the_near_misses(world: Any, published: Any) -> None:
+    request_id = published()
+    assert set(matched(request_id)) == {"full", "half", "far"}
+    assert misses(request_id) == {
+        "expired": "certification:iso-9001",
+        "pending": "active",
+        "wrongcap": "capability",
+    }
+    run = MatchRun.objects.get(request_id=request_id)
+    assert run.status == "succeeded"
+    assert run.algorithm_version == ALGORITHM_VERSION
+    assert run.candidate_count == 6  # the components layer, minus the suspended one
+    assert run.matched_count == 3
+    assert run.near_miss_count == 3
+    assert run.attempts == 1
+    assert run.load_seconds is not None and run.score_seconds is not None
+    assert run.started_at <= run.finished_at
+
+
+def test_ranking_and_explanations(world: Any, published: Any) -> None:
+    request_id = published()
+    ranked = list(Match.objects.filter(request_id=request_id).select_related("supplier"))
+    names = [m.supplier.legal_name.split()[0] for m in ranked]
+    assert names[0] == "Full"  # both capabilities, close, IATF held, fast
+    assert names.index("Far") < names.index("Half")  # Half offers only one capability
+    top = ranked[0]
+    assert abs(sum(f["contribution"] for f in top.factors) - top.score) < 0.05
+    assert any("holds a valid iso-9001 certificate" == r for r in top.reasons)
+    half = next(m for m in ranked if m.supplier.legal_name.startswith("Half"))
+    assert any("approximate" in r for r in half.reasons)
+    distance = next(f for f in half.factors if f["name"] == "distance")
+    assert distance["value"] == 0.5
+
+
+def test_radius_turns_a_far_supplier_into_a_near_miss(world: Any, published: Any) -> None:
+    request_id = published(max_distance_km=300)
+    assert "far" not in matched(request_id)
+    assert misses(request_id)["far"] == "distance"
+    # The supplier without coordinates is not excluded by the radius.
+    assert "half" in matched(request_id)
+
+
+def test_rerun_updates_in_place_and_keeps_the_lifecycle(world: Any, published: Any) -> None:
+    request_id = published()
+    full = Match.objects.get(request_id=request_id, supplier=world.suppliers["full"])
+    response = client_for(world.buyer).post(
+        f"/api/v1/matches/{full.id}/transitions/", {"status": "shortlisted"}, format="json"
+    )
+    assert response.status_code == 201
+    # The expired supplier renews; the half supplier loses its certificate.
+    add_certificate(world.suppliers["expired"])
+    world.suppliers["half"].certificates.all().delete()
+    request = ProcurementRequest.objects.get(id=request_id)
+    run, created = runs.match_run_create(request=request, trigger="manual")
+    assert created
+    runs.match_run_execute(run_id=run.id)
+
+    again = Match.objects.get(request_id=request_id, supplier=world.suppliers["full"])
+    assert again.id == full.id and again.status == "shortlisted" and again.run_id == run.id
+    assert set(matched(request_id)) == {"full", "expired", "far"}
+    assert "half" not in {k for k in matched(request_id)}
+    assert not Match.objects.filter(request_id=request_id, supplier=world.suppliers["half"]).exists()
+    assert misses(request_id)["half"] == "certification:iso-9001"
+    assert Match.objects.filter(request_id=request_id).count() == 3
+
+
+def test_a_shortlisted_match_that_stops_qualifying_is_kept_flagged(
+    world: Any, published: Any
+) -> None:
+    request_id = published()
+    half = Match.objects.get(request_id=request_id, supplier=world.suppliers["half"])
+    client_for(world.buyer).post(
+        f"/api/v1/matches/{half.id}/transitions/", {"status": "shortlisted"}, format="json"
+    )
+    world.suppliers["half"].certificates.all().delete()
+    run, _ = runs.match_run_create(
+        request=ProcurementRequest.objects.get(id=request_id), trigger="manual"
+    )
+    runs.match_run_execute(run_id=run.id)
+    half.refresh_from_db()
+    assert half.status == "shortlisted" and half.qualifies is False
+
+
+def test_executing_a_run_twice_changes_nothing(world: Any, published: Any) -> None:
+    request_id = published()
+    before = {(m.id, m.score, m.supplier_id) for m in Match.objects.filter(request_id=request_id)}
+    run = MatchRun.objects.get(request_id=request_id)
+    again = runs.match_run_execute(run_id=run.id)
+    assert again is not None and again.status == "succeeded" and again.attempts == 1
+    after = {(m.id, m.score, m.supplier_id) for m in Match.objects.filter(request_id=request_id)}
+    assert before == after
+
+
+def test_two_runs_of_one_request_leave_one_set(world: Any, published: Any) -> None:
+    request_id = published()
+    request = ProcurementRequest.objects.get(id=request_id)
+    first = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
+    second = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
+    runs.match_run_execute(run_id=second.id)
+    runs.match_run_execute(run_id=first.id)
+    assert Match.objects.filter(request_id=request_id).count() == 3
+    assert set(Match.objects.filter(request_id=request_id).values_list("run_id", flat=True)) == {
+        first.id
+    }
+
+
+def test_a_queued_run_is_reused_rather_than_doubled(world: Any, post_request: Any) -> None:
+    created = post_request()
+    request = ProcurementRequest.objects.get(id=created["id"])
+    first, made = runs.match_run_create(request=request, trigger="manual")
+    second, made_again = runs.match_run_create(request=request, trigger="manual")
+    assert made and not made_again and first.id == second.id
+
+
+def test_failing_attempts_retry_then_fail_with_the_error(world: Any, post_request: Any) -> None:
+    request = ProcurementRequest.objects.get(id=post_request()["id"])
+    run, _ = runs.match_run_create(request=request, trigger="manual")
+    delays = []
+    for _attempt in range(runs.MAX_ATTEMPTS):
+        assert runs._start(run.id) is not None
+        delays.append(runs.match_run_attempt_failed(run_id=run.id, error="OperationalError: gone"))
+    run.refresh_from_db()
+    assert delays[:-1] == [2.0, 4.0] and delays[-1] is None
+    assert run.status == "failed" and run.error == "OperationalError: gone"
+    assert run.attempts == runs.MAX_ATTEMPTS
+    assert runs.match_run_execute(run_id=run.id).status == "failed"  # stays failed
+
+
+def test_a_run_whose_worker_keeps_dying_ends_failed(world: Any, post_request: Any) -> None:
+    request = ProcurementRequest.objects.get(id=post_request()["id"])
+    run, _ = runs.match_run_create(request=request, trigger="manual")
+    MatchRun.objects.filter(id=run.id).update(status="running", attempts=runs.MAX_ATTEMPTS)
+    runs.match_run_execute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == "failed" and "Gave up" in run.error
+
+
+def test_sweep_resends_only_lost_and_stale_runs(
+    world: Any, post_request: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    now = timezone.now()
+    request = ProcurementRequest.objects.get(id=post_request()["id"])
+
+    def make(status: str, **fields: Any) -> MatchRun:
+        return MatchRun.objects.create(request=request, trigger="manual", status=status, **fields)
+
+    lost = make("queued", enqueued_at=now - timedelta(minutes=10))
+    fresh = make("queued", enqueued_at=now)
+    dead = make("running", heartbeat_at=now - timedelta(minutes=30))
+    alive = make("running", heartbeat_at=now)
+    done = make("succeeded", enqueued_at=now - timedelta(hours=1))
+    with django_capture_on_commit_callbacks() as callbacks:
+        resent = runs.match_runs_sweep(
+            queued_after=timedelta(minutes=2), lease=timedelta(minutes=5)
+        )
+    assert set(resent) == {str(lost.id), str(dead.id)}
+    assert len(callbacks) == 2
+    lost.refresh_from_db()
+    assert lost.enqueued_at > now
+    for untouched in (fresh, alive, done):
+        assert str(untouched.id) not in resent
+
+
+def test_a_closed_request_cannot_be_run(world: Any, published: Any) -> None:
+    request_id = published()
+    client = client_for(world.buyer)
+    assert client.post(f"/api/v1/requests/{request_id}/close/").status_code == 200
+    response = client.post(f"/api/v1/requests/{request_id}/match-runs/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "request_not_runnable"
+
+
+# ------------------------------------------------------------------ reverse direction
+
+
+def test_supplier_refresh_brings_a_renewed_supplier_into_open_requests(
+    world: Any, published: Any
+) -> None:
+    request_id = published()
+    expired = world.suppliers["expired"]
+    assert misses(request_id)["expired"] == "certification:iso-9001"
+    add_certificate(expired)
+    assert runs.supplier_opportunities_refresh(supplier_id=expired.id) == 1
+    assert "expired" in matched(request_id)
+    assert "expired" not in misses(request_id)
+    # Losing it again removes the (still proposed) match and restores the near miss.
+    expired.certificates.all().delete()
+    runs.supplier_opportunities_refresh(supplier_id=expired.id)
+    assert "expired" not in matched(request_id)
+    assert misses(request_id)["expired"] == "certification:iso-9001"
+
+
+def test_supplier_refresh_drops_a_suspended_supplier(world: Any, published: Any) -> None:
+    request_id = published()
+    full = world.suppliers["full"]
+    full.status = "suspended"
+    full.save()
+    runs.supplier_opportunities_refresh(supplier_id=full.id)
+    assert "full" not in matched(request_id)
+    assert "full" not in misses(request_id)
+
+
+def test_supplier_refresh_ignores_closed_requests(world: Any, published: Any) -> None:
+    request_id = published()
+    client_for(world.buyer).post(f"/api/v1/requests/{request_id}/close/")
+    add_certificate(world.suppliers["expired"])
+    assert runs.supplier_opportunities_refresh(supplier_id=world.suppliers["expired"].id) == 0
+    assert "expired" not in matched(request_id)
+
+
+def test_track_record_comes_from_awarded_outcomes(world: Any, published: Any) -> None:
+    first = published()
+    full = world.suppliers["full"]
+    match = Match.objects.get(request_id=first, supplier=full)
+    Match.objects.filter(id=match.id).update(status=MatchStatus.AWARDED, outcome="good")
+    second = published()
+    record = next(
+        f
+        for f in Match.objects.get(request_id=second, supplier=full).factors
+        if f["name"] == "track_record"
+    )
+    # One good outcome shrunk towards the 0.5 prior with weight 3: (1 + 1.5) / 4.
+    assert record["value"] == pytest.approx(0.625)
+    other = Match.objects.get(request_id=second, supplier=world.suppliers["far"])
+    assert next(f for f in other.factors if f["name"] == "track_record")["value"] == 0.5
