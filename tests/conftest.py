@@ -62,6 +62,13 @@ def postgres() -> None:
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hasher(settings: Any) -> None:
+    """Factories give every user a password; the production hasher would spend a fifth of
+    a second on each. Tests of authentication use tokens and keys, not this hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def cache_key_prefix(settings: Any) -> str:
     """Each test gets its own key namespace in the (real, possibly shared) cache, so
     throttle buckets and cached values never leak from one test to the next."""
