@@ -32,12 +32,14 @@ def test_matches_are_ranked_and_explained(world: Any, published: Any) -> None:
     assert response.status_code == 200
     results = response.json()["results"]
     scores = [m["score"] for m in results]
-    assert scores == sorted(scores, reverse=True) and len(results) == 3
+    assert scores == sorted(scores, reverse=True)
+    assert len(results) == 3
     top = results[0]
     assert top["supplier"]["legal_name"].startswith("Full")
     assert {f["name"] for f in top["factors"]} >= {"capability_coverage", "distance"}
     assert abs(sum(f["contribution"] for f in top["factors"]) - top["score"]) < 0.05
-    assert top["reasons"] and top["supplier"]["contact"] is None
+    assert top["reasons"]
+    assert top["supplier"]["contact"] is None
 
 
 def test_match_filters(world: Any, published: Any) -> None:
@@ -88,7 +90,8 @@ def test_the_full_lifecycle_with_contact_reveal(world: Any, published: Any) -> N
     sme_view = client_for(sme).get(f"/api/v1/matches/{full.id}/").json()
     assert sme_view["supplier"]["contact"]["email"] == world.suppliers["full"].contact_email
     response = move(sme, full, "interested")
-    assert response.status_code == 201 and response.json()["contact_shared_at"]
+    assert response.status_code == 201
+    assert response.json()["contact_shared_at"]
     buyer_view = client_for(world.buyer).get(f"/api/v1/matches/{full.id}/").json()
     assert buyer_view["supplier"]["contact"] is not None
     assert move(world.buyer, full, "awarded").status_code == 201
@@ -108,7 +111,8 @@ def test_the_full_lifecycle_with_contact_reveal(world: Any, published: Any) -> N
     response = client_for(world.buyer).post(
         f"/api/v1/matches/{full.id}/outcome/", {"outcome": "good"}, format="json"
     )
-    assert response.status_code == 200 and response.json()["outcome"] == "good"
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "good"
 
 
 @pytest.mark.parametrize(
@@ -159,7 +163,8 @@ def test_no_transition_after_cancel(world: Any, published: Any) -> None:
     full = match_of(request_id, world.suppliers["full"])
     assert client_for(world.buyer).post(f"/api/v1/requests/{request_id}/cancel/").status_code == 200
     response = move(world.buyer, full, "shortlisted")
-    assert response.status_code == 409 and response.json()["code"] == "request_cancelled"
+    assert response.status_code == 409
+    assert response.json()["code"] == "request_cancelled"
     assert not MatchTransition.objects.exists()
 
 

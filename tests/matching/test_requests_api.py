@@ -105,7 +105,8 @@ def test_only_manufacturers_and_operators_post_requests(world: Any) -> None:
     operator = client_for(world.operator)
     # An operator must say for which manufacturer.
     response = operator.post("/api/v1/requests/", request_body(), format="json")
-    assert response.status_code == 400 and "owner" in fields_of(response)
+    assert response.status_code == 400
+    assert "owner" in fields_of(response)
     response = operator.post(
         "/api/v1/requests/", request_body(owner=str(world.buyer_org.id)), format="json"
     )
@@ -141,7 +142,8 @@ def test_update_while_draft_and_open_then_409(world: Any, post_request: Any) -> 
     client = client_for(world.buyer)
     url = f"/api/v1/requests/{created['id']}/"
     response = client.patch(url, {"title": "Renamed", "quantity": "750"}, format="json")
-    assert response.status_code == 200 and response.json()["title"] == "Renamed"
+    assert response.status_code == 200
+    assert response.json()["title"] == "Renamed"
     assert client.post(f"{url}publish/").status_code == 200
     runs_before = MatchRun.objects.filter(request_id=created["id"]).count()
     MatchRun.objects.filter(request_id=created["id"]).update(status="succeeded")
@@ -195,9 +197,11 @@ def test_publish_starts_a_run_and_points_at_it(world: Any, post_request: Any) ->
     created = post_request()
     response = client_for(world.buyer).post(f"/api/v1/requests/{created['id']}/publish/")
     assert response.status_code == 200
-    assert response.json()["status"] == "open" and response.json()["published_at"]
+    assert response.json()["status"] == "open"
+    assert response.json()["published_at"]
     run = MatchRun.objects.get(request_id=created["id"])
-    assert run.trigger == "publish" and run.status == "queued"
+    assert run.trigger == "publish"
+    assert run.status == "queued"
     assert response["Location"].endswith(f"/api/v1/match-runs/{run.id}/")
 
 
@@ -208,9 +212,11 @@ def test_match_run_post_answers_202_with_the_run(world: Any, post_request: Any) 
     assert response.status_code == 202
     body = response.json()
     assert response["Location"] == body["url"]
-    assert body["status"] == "queued" and body["trigger"] == "manual"
+    assert body["status"] == "queued"
+    assert body["trigger"] == "manual"
     detail = client.get(body["url"])
-    assert detail.status_code == 200 and detail.json()["id"] == body["id"]
+    assert detail.status_code == 200
+    assert detail.json()["id"] == body["id"]
     listing = client.get(f"/api/v1/requests/{created['id']}/match-runs/")
     assert [r["id"] for r in listing.json()["results"]] == [body["id"]]
     # Others see neither the runs nor the run.
@@ -225,7 +231,8 @@ def test_publishing_a_stale_draft_is_refused(world: Any, post_request: Any) -> N
         needed_by=today() - timedelta(days=1)
     )
     response = client_for(world.buyer).post(f"/api/v1/requests/{created['id']}/publish/")
-    assert response.status_code == 400 and "needed_by" in fields_of(response)
+    assert response.status_code == 400
+    assert "needed_by" in fields_of(response)
     assert ProcurementRequest.objects.get(id=created["id"]).status == "draft"
 
 
@@ -278,7 +285,8 @@ def test_visibility_of_requests(world: Any, post_request: Any) -> None:
 def test_member_of_a_second_manufacturer_must_choose(world: Any) -> None:
     MembershipFactory(user=world.buyer, organization=OrganizationFactory(kind="manufacturer"))
     response = client_for(world.buyer).post("/api/v1/requests/", request_body(), format="json")
-    assert response.status_code == 400 and "several" in fields_of(response)["owner"]
+    assert response.status_code == 400
+    assert "several" in fields_of(response)["owner"]
 
 
 def test_request_filters(world: Any, post_request: Any) -> None:

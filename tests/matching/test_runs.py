@@ -47,7 +47,8 @@ def test_run_finds_the_qualifying_suppliers_and_the_near_misses(world: Any, publ
     assert run.matched_count == 3
     assert run.near_miss_count == 3
     assert run.attempts == 1
-    assert run.load_seconds is not None and run.score_seconds is not None
+    assert run.load_seconds is not None
+    assert run.score_seconds is not None
     assert run.started_at <= run.finished_at
 
 
@@ -90,9 +91,11 @@ def test_rerun_updates_in_place_and_keeps_the_lifecycle(world: Any, published: A
     runs.match_run_execute(run_id=run.id)
 
     again = Match.objects.get(request_id=request_id, supplier=world.suppliers["full"])
-    assert again.id == full.id and again.status == "shortlisted" and again.run_id == run.id
+    assert again.id == full.id
+    assert again.status == "shortlisted"
+    assert again.run_id == run.id
     assert set(matched(request_id)) == {"full", "expired", "far"}
-    assert "half" not in {k for k in matched(request_id)}
+    assert "half" not in set(matched(request_id))
     assert not Match.objects.filter(
         request_id=request_id, supplier=world.suppliers["half"]
     ).exists()
@@ -114,7 +117,8 @@ def test_a_shortlisted_match_that_stops_qualifying_is_kept_flagged(
     )
     runs.match_run_execute(run_id=run.id)
     half.refresh_from_db()
-    assert half.status == "shortlisted" and half.qualifies is False
+    assert half.status == "shortlisted"
+    assert half.qualifies is False
 
 
 def test_executing_a_run_twice_changes_nothing(world: Any, published: Any) -> None:
@@ -122,7 +126,9 @@ def test_executing_a_run_twice_changes_nothing(world: Any, published: Any) -> No
     before = {(m.id, m.score, m.supplier_id) for m in Match.objects.filter(request_id=request_id)}
     run = MatchRun.objects.get(request_id=request_id)
     again = runs.match_run_execute(run_id=run.id)
-    assert again is not None and again.status == "succeeded" and again.attempts == 1
+    assert again is not None
+    assert again.status == "succeeded"
+    assert again.attempts == 1
     after = {(m.id, m.score, m.supplier_id) for m in Match.objects.filter(request_id=request_id)}
     assert before == after
 
@@ -145,7 +151,9 @@ def test_a_queued_run_is_reused_rather_than_doubled(world: Any, post_request: An
     request = ProcurementRequest.objects.get(id=created["id"])
     first, made = runs.match_run_create(request=request, trigger="manual")
     second, made_again = runs.match_run_create(request=request, trigger="manual")
-    assert made and not made_again and first.id == second.id
+    assert made
+    assert not made_again
+    assert first.id == second.id
 
 
 def test_failing_attempts_retry_then_fail_with_the_error(world: Any, post_request: Any) -> None:
@@ -156,8 +164,10 @@ def test_failing_attempts_retry_then_fail_with_the_error(world: Any, post_reques
         assert runs._start(run.id) is not None
         delays.append(runs.match_run_attempt_failed(run_id=run.id, error="OperationalError: gone"))
     run.refresh_from_db()
-    assert delays[:-1] == [2.0, 4.0] and delays[-1] is None
-    assert run.status == "failed" and run.error == "OperationalError: gone"
+    assert delays[:-1] == [2.0, 4.0]
+    assert delays[-1] is None
+    assert run.status == "failed"
+    assert run.error == "OperationalError: gone"
     assert run.attempts == runs.MAX_ATTEMPTS
     assert runs.match_run_execute(run_id=run.id).status == "failed"  # stays failed
 
@@ -168,7 +178,8 @@ def test_a_run_whose_worker_keeps_dying_ends_failed(world: Any, post_request: An
     MatchRun.objects.filter(id=run.id).update(status="running", attempts=runs.MAX_ATTEMPTS)
     runs.match_run_execute(run_id=run.id)
     run.refresh_from_db()
-    assert run.status == "failed" and "Gave up" in run.error
+    assert run.status == "failed"
+    assert "Gave up" in run.error
 
 
 def test_sweep_resends_only_lost_and_stale_runs(
