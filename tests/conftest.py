@@ -174,16 +174,18 @@ def celery_worker_process(
 ) -> Iterator[Callable[..., str]]:
     """Start real ``celery worker`` processes consuming a queue of their own.
 
-    Returns a function ``start() -> queue_name``. The worker shares this test's cache
+    Returns a function ``start(**extra_env) -> queue_name``; ``start.processes`` lists the
+    ``(Popen, log_path)`` of each worker started. The worker shares this test's cache
     namespace and database; it is stopped (and its log shown on failure) at teardown.
     """
     processes: list[tuple[subprocess.Popen[bytes], Path]] = []
     queue = celery_test_queue
 
-    def start() -> str:
+    def start(**extra_env: str) -> str:
         log_path = tmp_path / f"worker-{len(processes)}.log"
         env = {
             **os.environ,
+            **extra_env,
             "REDIS_URL": redis_url,
             "CACHE_KEY_PREFIX": cache_key_prefix,
             "DEBUG": "1",
@@ -217,6 +219,7 @@ def celery_worker_process(
         processes.append((process, log_path))
         return queue
 
+    start.processes = processes  # type: ignore[attr-defined]
     yield start
 
     for process, log_path in processes:

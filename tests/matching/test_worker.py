@@ -1,0 +1,148 @@
+"""End to end on PostgreSQL and Redis with real Celery workers: nothing is lost when the
+broker forgets a message or a worker dies mid-run, and duplicates change nothing."""
+
+import json
+import os
+import signal
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from matching.models import Match, MatchRun, NearMiss
+from suppliers import services as supplier_services
+from tests.conftest import wait_for
+from tests.matching.conftest import client_for, request_body
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+
+
+def run_state(run_id: str) -> MatchRun:
+    return MatchRun.objects.get(id=run_id)
+
+
+def finished(run_id: str) -> MatchRun | None:
+    run = run_state(run_id)
+    return run if run.status in ("succeeded", "failed") else None
+
+
+def expected_matches(request_id: str) -> set[str]:
+    return {
+        name.split()[0]
+        for name in Match.objects.filter(request_id=request_id).values_list(
+            "supplier__legal_name", flat=True
+        )
+    }
+
+
+def post_and_publish(world: Any) -> tuple[str, str]:
+    client = client_for(world.buyer)
+    created = client.post("/api/v1/requests/", request_body(), format="json").json()
+    response = client.post(f"/api/v1/requests/{created['id']}/publish/")
+    assert response.status_code == 200
+    run_id = response["Location"].rstrip("/").rsplit("/", 1)[1]
+    return created["id"], run_id
+
+
+def test_publish_runs_on_a_real_worker(
+    postgres: None, celery_worker_process: Any, world: Any
+) -> None:
+    celery_worker_process()
+    request_id, run_id = post_and_publish(world)
+    run = wait_for(lambda: finished(run_id))
+    assert run.status == "succeeded", run.error
+    assert run.attempts == 1
+    assert expected_matches(request_id) == {"Full", "Half", "Far"}
+    assert NearMiss.objects.filter(request_id=request_id).count() == 3
+    response = client_for(world.buyer).get(f"/api/v1/requests/{request_id}/matches/")
+    assert [m["supplier"]["legal_name"].split()[0] for m in response.json()["results"]][0] == (
+        "Full"
+    )
+
+
+def test_the_same_run_sent_twice_leaves_one_set(
+    postgres: None, celery_worker_process: Any, world: Any
+) -> None:
+    from matching.tasks import match_run_execute
+
+    request_id, run_id = post_and_publish(world)  # no worker yet: the message waits
+    match_run_execute.apply_async(args=[run_id])  # and a duplicate
+    celery_worker_process()
+    celery_worker_process()  # two workers take the two messages at once
+    run = wait_for(lambda: finished(run_id))
+    assert run.status == "succeeded", run.error
+    wait_for(lambda: Match.objects.filter(request_id=request_id).count() == 3)
+    assert expected_matches(request_id) == {"Full", "Half", "Far"}
+    assert run_state(run_id).attempts <= 2
+
+
+def test_a_lost_message_is_recovered_by_the_sweep(
+    postgres: None, celery_worker_process: Any, world: Any, redis_client: Any
+) -> None:
+    request_id, run_id = post_and_publish(world)
+    redis_client.flushdb()  # the broker forgets everything (no persistence here)
+    celery_worker_process()
+    call_command("sweep_match_runs", "--queued-after", "0")
+    run = wait_for(lambda: finished(run_id))
+    assert run.status == "succeeded", run.error
+    assert expected_matches(request_id) == {"Full", "Half", "Far"}
+
+
+def test_a_killed_worker_leaves_a_run_the_sweep_completes(
+    postgres: None, celery_worker_process: Any, world: Any
+) -> None:
+    celery_worker_process(MATCH_RUN_PAUSE_SECONDS="30")
+    request_id, run_id = post_and_publish(world)
+    wait_for(lambda: run_state(run_id).status == "running")
+    process, _ = celery_worker_process.processes[0]
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    assert run_state(run_id).status == "running"  # nobody will finish it by itself
+
+    celery_worker_process()
+    call_command("sweep_match_runs", "--lease", "0")
+    run = wait_for(lambda: finished(run_id))
+    assert run.status == "succeeded", run.error
+    assert run.attempts == 2
+    assert expected_matches(request_id) == {"Full", "Half", "Far"}
+
+
+def test_a_burst_of_supplier_edits_makes_one_refresh(
+    postgres: None,
+    celery_worker_process: Any,
+    world: Any,
+    redis_client: Any,
+    celery_test_queue: str,
+) -> None:
+    from matching import runs
+
+    request_id, run_id = post_and_publish(world)
+    runs.match_run_execute(run_id=run_id)  # here, so that no worker holds the queue yet
+    redis_client.delete(celery_test_queue)
+    supplier = world.suppliers["expired"]
+    assert "Expired" not in expected_matches(request_id)
+
+    old = supplier.certificates.get()
+    renewed = {
+        "certification": old.certification,
+        "certificate_number": "QMS-RENEWED",
+        "issuing_body": "BSI",
+        "valid_from": old.valid_until,
+        "valid_until": old.valid_until.replace(year=old.valid_until.year + 3),
+    }
+    with override_settings(REMAG_OPPORTUNITY_REFRESH_DEBOUNCE_SECONDS=2):
+        for trade_name in ("Renewed", "Renewed Again", "Renewed Thrice"):
+            supplier_services.supplier_update(
+                supplier=supplier,
+                data=supplier_services.SupplierInput(
+                    profile={"trade_name": trade_name}, certificates=[renewed]
+                ),
+            )
+    messages = [json.loads(m) for m in redis_client.lrange(celery_test_queue, 0, -1)]
+    assert [m["headers"]["task"] for m in messages] == ["matching.supplier_opportunities_refresh"]
+    assert str(supplier.id) in messages[0]["headers"]["argsrepr"]
+
+    celery_worker_process()
+    wait_for(lambda: "Expired" in expected_matches(request_id), timeout=30)
+    assert not NearMiss.objects.filter(request_id=request_id, supplier=supplier).exists()
