@@ -71,7 +71,7 @@ beat: install
 	$(BIN)/celery -A remag beat --loglevel=INFO --schedule var/celerybeat-schedule
 
 bench: install-dev
-	@set -e; for f in bench/bench_*.py; do [ -e "$$f" ] || { echo "no benchmarks yet"; break; }; \
+	@set -e; for f in bench/bench_*.py bench/match_run.py; do [ -e "$$f" ] || { echo "no benchmarks yet"; break; }; \
 		echo "== $$f"; (cd bench && ../$(BIN)/python "$$(basename $$f)"); done
 
 # Print a new personal token for TOKEN_USER (default demo-sme), for curl and scripts.

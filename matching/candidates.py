@@ -241,11 +241,8 @@ def load(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    # Deterministic order whatever the plan: by supplier id.
+    # Row order does not matter: ranking ties and near misses are ordered by supplier id.
     uuids = [_uuid(row[0]) for row in rows]
-    order = sorted(range(len(rows)), key=uuids.__getitem__)
-    rows = [rows[i] for i in order]
-    uuids = [uuids[i] for i in order]
     n = len(rows)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     index = {sid: i for i, sid in enumerate(uuids)}

@@ -13,14 +13,16 @@ too long) and runs whose worker died (running with a stale heartbeat).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import time
 import uuid
 from collections.abc import Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -191,41 +193,70 @@ def write_results(
     result: scoring.ScoringResult,
     run: MatchRun | None,
     scope: Collection[uuid.UUID] | None = None,
+    method: str | None = None,
 ) -> None:
     """Upsert the matches of ``result`` and replace the near misses. ``scope`` None means
     the result covers the whole request; otherwise only those suppliers were scored.
-    Call inside a transaction holding the request's row lock."""
+    Call inside a transaction holding the request's row lock.
+
+    Matches no longer in the result are deleted while still ``proposed`` and otherwise
+    kept with ``qualifies`` false. On PostgreSQL a whole-request write goes through
+    ``COPY`` into a temporary table and set-based statements (``method="copy"``), and a
+    row whose score and explanation did not change is not rewritten; elsewhere, and for
+    one supplier, through the ORM (``method="orm"``). Both leave the same rows.
+    """
     now = timezone.now()
     uuids = loaded.supplier_uuids
-    rows = []
-    for rank, index in enumerate(result.order, start=1):
-        explained = result.match(int(index), rank)
-        rows.append(
+    order = result.order.tolist()
+    scored = [
+        (
+            uuids[index],
+            match.score,
+            json.dumps([dataclasses.asdict(f) for f in match.factors]),
+            json.dumps(match.reasons),
+        )
+        for index, match in zip(order, result.explain(result.order), strict=True)
+    ]
+    by_id = dict(zip(loaded.batch.supplier_ids, uuids, strict=True))
+    missed = [
+        (by_id[miss.supplier_id], miss.constraint[:80], miss.reason[:300])
+        for miss in result.near_misses
+    ]
+    if method is None:
+        method = "copy" if connection.vendor == "postgresql" and scope is None else "orm"
+    if method == "copy":
+        _write_copy(request, run, result.algorithm_version, scored, missed, now)
+    else:
+        _write_orm(request, run, result.algorithm_version, scored, missed, now, scope)
+
+
+def _write_orm(
+    request: ProcurementRequest,
+    run: MatchRun | None,
+    version: str,
+    scored: list[tuple[uuid.UUID, float, str, str]],
+    missed: list[tuple[uuid.UUID, str, str]],
+    now: datetime,
+    scope: Collection[uuid.UUID] | None,
+) -> None:
+    Match.objects.bulk_create(
+        [
             Match(
                 id=uuid.uuid4(),
                 request_id=request.id,
-                supplier_id=uuids[index],
+                supplier_id=supplier_id,
                 run=run,
-                score=explained.score,
-                factors=[
-                    {
-                        "name": f.name,
-                        "value": f.value,
-                        "weight": f.weight,
-                        "contribution": f.contribution,
-                    }
-                    for f in explained.factors
-                ],
-                reasons=list(explained.reasons),
+                score=score,
+                factors=json.loads(factors),
+                reasons=json.loads(reasons),
                 qualifies=True,
-                algorithm_version=result.algorithm_version,
+                algorithm_version=version,
                 scored_at=now,
                 created_at=now,
                 updated_at=now,
             )
-        )
-    Match.objects.bulk_create(
-        rows,
+            for supplier_id, score, factors, reasons in scored
+        ],
         batch_size=WRITE_BATCH,
         update_conflicts=True,
         unique_fields=["request", "supplier"],
@@ -240,9 +271,12 @@ def write_results(
             "updated_at",
         ],
     )
-    matched = {uuids[i] for i in result.order}
-    if scope is None:
+    matched = {row[0] for row in scored}
+    if scope is None and run is not None:
+        # Every row this run scored now points at it; the others are stale.
         stale = Match.objects.filter(request=request).exclude(run=run)
+    elif scope is None:
+        stale = Match.objects.filter(request=request).exclude(supplier_id__in=matched)
     else:
         stale = Match.objects.filter(
             request=request, supplier_id__in=[s for s in scope if s not in matched]
@@ -254,19 +288,89 @@ def write_results(
     if scope is not None:
         misses = misses.filter(supplier_id__in=list(scope))
     misses.delete()
-    by_id = dict(zip(loaded.batch.supplier_ids, uuids, strict=True))
     NearMiss.objects.bulk_create(
         [
-            NearMiss(
-                request_id=request.id,
-                supplier_id=by_id[miss.supplier_id],
-                constraint=miss.constraint[:80],
-                reason=miss.reason[:300],
-            )
-            for miss in result.near_misses
+            NearMiss(request_id=request.id, supplier_id=sid, constraint=constraint, reason=reason)
+            for sid, constraint, reason in missed
         ],
         batch_size=WRITE_BATCH,
     )
+
+
+_COPY_SETUP = """
+CREATE TEMP TABLE IF NOT EXISTS remag_scored (
+    supplier_id uuid, score float8, factors jsonb, reasons jsonb
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS remag_missed (
+    supplier_id uuid, "constraint" varchar(80), reason varchar(300)
+) ON COMMIT DELETE ROWS;
+TRUNCATE remag_scored, remag_missed;
+"""
+
+_COPY_UPSERT = """
+INSERT INTO matching_match AS m (
+    id, created_at, updated_at, request_id, supplier_id, run_id, score, factors, reasons,
+    qualifies, algorithm_version, scored_at, status, outcome
+)
+SELECT gen_random_uuid(), %(now)s, %(now)s, %(request)s, t.supplier_id, %(run)s, t.score,
+       t.factors, t.reasons, true, %(version)s, %(now)s, 'proposed', ''
+FROM remag_scored t
+ON CONFLICT (request_id, supplier_id) DO UPDATE SET
+    run_id = EXCLUDED.run_id, score = EXCLUDED.score, factors = EXCLUDED.factors,
+    reasons = EXCLUDED.reasons, qualifies = true, algorithm_version = EXCLUDED.algorithm_version,
+    scored_at = EXCLUDED.scored_at, updated_at = EXCLUDED.updated_at
+WHERE (m.score, m.factors, m.reasons, m.qualifies, m.algorithm_version)
+    IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.factors, EXCLUDED.reasons, true,
+                      EXCLUDED.algorithm_version)
+"""
+
+_COPY_STALE = """
+DELETE FROM matching_match m
+WHERE m.request_id = %(request)s AND m.status = 'proposed'
+  AND NOT EXISTS (SELECT 1 FROM remag_scored t WHERE t.supplier_id = m.supplier_id);
+UPDATE matching_match m SET qualifies = false, updated_at = %(now)s
+WHERE m.request_id = %(request)s AND m.qualifies
+  AND NOT EXISTS (SELECT 1 FROM remag_scored t WHERE t.supplier_id = m.supplier_id);
+DELETE FROM matching_nearmiss n
+WHERE n.request_id = %(request)s
+  AND NOT EXISTS (SELECT 1 FROM remag_missed t WHERE t.supplier_id = n.supplier_id);
+INSERT INTO matching_nearmiss AS n (request_id, supplier_id, "constraint", reason)
+SELECT %(request)s, t.supplier_id, t."constraint", t.reason FROM remag_missed t
+ON CONFLICT (request_id, supplier_id) DO UPDATE SET
+    "constraint" = EXCLUDED."constraint", reason = EXCLUDED.reason
+WHERE (n."constraint", n.reason) IS DISTINCT FROM (EXCLUDED."constraint", EXCLUDED.reason);
+"""
+
+
+def _write_copy(
+    request: ProcurementRequest,
+    run: MatchRun | None,
+    version: str,
+    scored: list[tuple[uuid.UUID, float, str, str]],
+    missed: list[tuple[uuid.UUID, str, str]],
+    now: datetime,
+) -> None:
+    params = {
+        "now": now,
+        "request": request.id,
+        "run": run.id if run else None,
+        "version": version,
+    }
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor, for COPY
+        for statement in filter(str.strip, _COPY_SETUP.split(";")):
+            raw.execute(statement)
+        with raw.copy(
+            "COPY remag_scored (supplier_id, score, factors, reasons) FROM STDIN"
+        ) as copy:
+            for row in scored:
+                copy.write_row(row)
+        with raw.copy('COPY remag_missed (supplier_id, "constraint", reason) FROM STDIN') as copy:
+            for row in missed:
+                copy.write_row(row)
+        raw.execute(_COPY_UPSERT, params)
+        for statement in filter(str.strip, _COPY_STALE.split(";")):
+            raw.execute(statement, params)
 
 
 # ------------------------------------------------------------------ the reverse direction

@@ -117,9 +117,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if IS_POSTGRES:
-    # Statements that run away are cut off rather than holding a connection forever.
+    # Statements that run away are cut off rather than holding a connection forever; and
+    # no JIT: it compiles for hundreds of milliseconds to save less on queries like ours
+    # (measured on the candidate query of a match run: 306 ms of JIT in a 525 ms query).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "options", f"-c statement_timeout={env.int('DATABASE_STATEMENT_TIMEOUT_MS', default=30000)}"
+        "options",
+        f"-c statement_timeout={env.int('DATABASE_STATEMENT_TIMEOUT_MS', default=30000)}"
+        " -c jit=off",
     )
 
 # ------------------------------------------------------------------ Redis: cache and broker

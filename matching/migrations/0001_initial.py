@@ -8,192 +8,536 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('suppliers', '0003_supplier_legal_name_index'),
+        ("accounts", "0001_initial"),
+        ("suppliers", "0003_supplier_legal_name_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProcurementRequest',
+            name="ProcurementRequest",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('layer', models.CharField(choices=[('components', 'Component manufacturing and subassembly'), ('chemicals', 'Materials and chemical supply'), ('testing', 'Maintenance, testing and calibration'), ('downstream', 'EV, robotics and wind supply chains'), ('rnd', 'Innovation and collaboration')], max_length=20)),
-                ('materials', models.JSONField(blank=True, default=list)),
-                ('quantity', models.DecimalField(blank=True, decimal_places=3, max_digits=14, null=True)),
-                ('quantity_unit', models.CharField(blank=True, choices=[('kg', 'kg'), ('tonnes', 'tonnes'), ('pieces', 'pieces'), ('tests', 'tests'), ('hours', 'hours')], max_length=10)),
-                ('needed_by', models.DateField(blank=True, null=True)),
-                ('delivery_state', models.CharField(choices=[('AP', 'Andhra Pradesh'), ('AR', 'Arunachal Pradesh'), ('AS', 'Assam'), ('BR', 'Bihar'), ('CG', 'Chhattisgarh'), ('GA', 'Goa'), ('GJ', 'Gujarat'), ('HR', 'Haryana'), ('HP', 'Himachal Pradesh'), ('JH', 'Jharkhand'), ('KA', 'Karnataka'), ('KL', 'Kerala'), ('MP', 'Madhya Pradesh'), ('MH', 'Maharashtra'), ('MN', 'Manipur'), ('ML', 'Meghalaya'), ('MZ', 'Mizoram'), ('NL', 'Nagaland'), ('OD', 'Odisha'), ('PB', 'Punjab'), ('RJ', 'Rajasthan'), ('SK', 'Sikkim'), ('TN', 'Tamil Nadu'), ('TS', 'Telangana'), ('TR', 'Tripura'), ('UP', 'Uttar Pradesh'), ('UK', 'Uttarakhand'), ('WB', 'West Bengal'), ('AN', 'Andaman and Nicobar Islands'), ('CH', 'Chandigarh'), ('DH', 'Dadra and Nagar Haveli and Daman and Diu'), ('DL', 'Delhi'), ('JK', 'Jammu and Kashmir'), ('LA', 'Ladakh'), ('LD', 'Lakshadweep'), ('PY', 'Puducherry')], max_length=2)),
-                ('delivery_pin_code', models.CharField(blank=True, max_length=6)),
-                ('delivery_latitude', models.FloatField(blank=True, null=True)),
-                ('delivery_longitude', models.FloatField(blank=True, null=True)),
-                ('max_distance_km', models.PositiveIntegerField(blank=True, null=True)),
-                ('prefer_micro_small', models.BooleanField(default=False)),
-                ('prefer_women_owned', models.BooleanField(default=False)),
-                ('prefer_sc_st_owned', models.BooleanField(default=False)),
-                ('weights', models.JSONField(blank=True, default=dict, help_text='Overrides of the default factor weights.')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('open', 'Open'), ('closed', 'Closed'), ('awarded', 'Awarded'), ('cancelled', 'Cancelled')], default='draft', max_length=10)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('grades', models.ManyToManyField(blank=True, related_name='+', to='suppliers.materialgrade')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='accounts.organization')),
-                ('preferred_certifications', models.ManyToManyField(blank=True, related_name='+', to='suppliers.certification')),
-                ('required_capabilities', models.ManyToManyField(related_name='+', to='suppliers.capability')),
-                ('required_certifications', models.ManyToManyField(blank=True, related_name='+', to='suppliers.certification')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "layer",
+                    models.CharField(
+                        choices=[
+                            ("components", "Component manufacturing and subassembly"),
+                            ("chemicals", "Materials and chemical supply"),
+                            ("testing", "Maintenance, testing and calibration"),
+                            ("downstream", "EV, robotics and wind supply chains"),
+                            ("rnd", "Innovation and collaboration"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("materials", models.JSONField(blank=True, default=list)),
+                (
+                    "quantity",
+                    models.DecimalField(blank=True, decimal_places=3, max_digits=14, null=True),
+                ),
+                (
+                    "quantity_unit",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("kg", "kg"),
+                            ("tonnes", "tonnes"),
+                            ("pieces", "pieces"),
+                            ("tests", "tests"),
+                            ("hours", "hours"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("needed_by", models.DateField(blank=True, null=True)),
+                (
+                    "delivery_state",
+                    models.CharField(
+                        choices=[
+                            ("AP", "Andhra Pradesh"),
+                            ("AR", "Arunachal Pradesh"),
+                            ("AS", "Assam"),
+                            ("BR", "Bihar"),
+                            ("CG", "Chhattisgarh"),
+                            ("GA", "Goa"),
+                            ("GJ", "Gujarat"),
+                            ("HR", "Haryana"),
+                            ("HP", "Himachal Pradesh"),
+                            ("JH", "Jharkhand"),
+                            ("KA", "Karnataka"),
+                            ("KL", "Kerala"),
+                            ("MP", "Madhya Pradesh"),
+                            ("MH", "Maharashtra"),
+                            ("MN", "Manipur"),
+                            ("ML", "Meghalaya"),
+                            ("MZ", "Mizoram"),
+                            ("NL", "Nagaland"),
+                            ("OD", "Odisha"),
+                            ("PB", "Punjab"),
+                            ("RJ", "Rajasthan"),
+                            ("SK", "Sikkim"),
+                            ("TN", "Tamil Nadu"),
+                            ("TS", "Telangana"),
+                            ("TR", "Tripura"),
+                            ("UP", "Uttar Pradesh"),
+                            ("UK", "Uttarakhand"),
+                            ("WB", "West Bengal"),
+                            ("AN", "Andaman and Nicobar Islands"),
+                            ("CH", "Chandigarh"),
+                            ("DH", "Dadra and Nagar Haveli and Daman and Diu"),
+                            ("DL", "Delhi"),
+                            ("JK", "Jammu and Kashmir"),
+                            ("LA", "Ladakh"),
+                            ("LD", "Lakshadweep"),
+                            ("PY", "Puducherry"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                ("delivery_pin_code", models.CharField(blank=True, max_length=6)),
+                ("delivery_latitude", models.FloatField(blank=True, null=True)),
+                ("delivery_longitude", models.FloatField(blank=True, null=True)),
+                ("max_distance_km", models.PositiveIntegerField(blank=True, null=True)),
+                ("prefer_micro_small", models.BooleanField(default=False)),
+                ("prefer_women_owned", models.BooleanField(default=False)),
+                ("prefer_sc_st_owned", models.BooleanField(default=False)),
+                (
+                    "weights",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Overrides of the default factor weights.",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("open", "Open"),
+                            ("closed", "Closed"),
+                            ("awarded", "Awarded"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "grades",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="suppliers.materialgrade"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "preferred_certifications",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="suppliers.certification"
+                    ),
+                ),
+                (
+                    "required_capabilities",
+                    models.ManyToManyField(related_name="+", to="suppliers.capability"),
+                ),
+                (
+                    "required_certifications",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="suppliers.certification"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at',),
+                "ordering": ("-created_at",),
             },
         ),
         migrations.CreateModel(
-            name='NearMiss',
+            name="NearMiss",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('constraint', models.CharField(max_length=80)),
-                ('reason', models.CharField(max_length=300)),
-                ('supplier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='near_misses', to='suppliers.supplier')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='near_misses', to='matching.procurementrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("constraint", models.CharField(max_length=80)),
+                ("reason", models.CharField(max_length=300)),
+                (
+                    "supplier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="near_misses",
+                        to="suppliers.supplier",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="near_misses",
+                        to="matching.procurementrequest",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'near misses',
+                "verbose_name_plural": "near misses",
             },
         ),
         migrations.CreateModel(
-            name='MatchRun',
+            name="MatchRun",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('trigger', models.CharField(choices=[('manual', 'Asked for through the API'), ('publish', 'The request was published'), ('update', 'An open request was changed'), ('operator', 'Started by an operator command')], max_length=10)),
-                ('algorithm_version', models.CharField(blank=True, max_length=40)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Percent done.')),
-                ('candidate_count', models.PositiveIntegerField(default=0)),
-                ('matched_count', models.PositiveIntegerField(default=0)),
-                ('near_miss_count', models.PositiveIntegerField(default=0)),
-                ('enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('load_seconds', models.FloatField(blank=True, null=True)),
-                ('score_seconds', models.FloatField(blank=True, null=True)),
-                ('write_seconds', models.FloatField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('triggered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='matching.procurementrequest')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Asked for through the API"),
+                            ("publish", "The request was published"),
+                            ("update", "An open request was changed"),
+                            ("operator", "Started by an operator command"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("algorithm_version", models.CharField(blank=True, max_length=40)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(default=0, help_text="Percent done."),
+                ),
+                ("candidate_count", models.PositiveIntegerField(default=0)),
+                ("matched_count", models.PositiveIntegerField(default=0)),
+                ("near_miss_count", models.PositiveIntegerField(default=0)),
+                ("enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("load_seconds", models.FloatField(blank=True, null=True)),
+                ("score_seconds", models.FloatField(blank=True, null=True)),
+                ("write_seconds", models.FloatField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "triggered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="matching.procurementrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at',),
+                "ordering": ("-created_at",),
             },
         ),
         migrations.CreateModel(
-            name='Match',
+            name="Match",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('score', models.FloatField()),
-                ('factors', models.JSONField(default=list)),
-                ('reasons', models.JSONField(default=list)),
-                ('qualifies', models.BooleanField(default=True)),
-                ('algorithm_version', models.CharField(max_length=40)),
-                ('scored_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('shortlisted', 'Shortlisted'), ('invited', 'Invited'), ('interested', 'Interested'), ('declined', 'Declined'), ('awarded', 'Awarded'), ('not_selected', 'Not selected')], default='proposed', max_length=12)),
-                ('status_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('contact_shared_at', models.DateTimeField(blank=True, help_text='When the SME answered interested.', null=True)),
-                ('outcome', models.CharField(blank=True, choices=[('good', 'Delivered as agreed'), ('poor', 'Not delivered as agreed')], max_length=4)),
-                ('supplier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='matches', to='suppliers.supplier')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='matching.matchrun')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='matches', to='matching.procurementrequest')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("score", models.FloatField()),
+                ("factors", models.JSONField(default=list)),
+                ("reasons", models.JSONField(default=list)),
+                ("qualifies", models.BooleanField(default=True)),
+                ("algorithm_version", models.CharField(max_length=40)),
+                ("scored_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("shortlisted", "Shortlisted"),
+                            ("invited", "Invited"),
+                            ("interested", "Interested"),
+                            ("declined", "Declined"),
+                            ("awarded", "Awarded"),
+                            ("not_selected", "Not selected"),
+                        ],
+                        default="proposed",
+                        max_length=12,
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "contact_shared_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When the SME answered interested.", null=True
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("good", "Delivered as agreed"),
+                            ("poor", "Not delivered as agreed"),
+                        ],
+                        max_length=4,
+                    ),
+                ),
+                (
+                    "supplier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="matches",
+                        to="suppliers.supplier",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="matching.matchrun",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="matches",
+                        to="matching.procurementrequest",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'matches',
-                'ordering': ('-score', 'supplier_id'),
+                "verbose_name_plural": "matches",
+                "ordering": ("-score", "supplier_id"),
             },
         ),
         migrations.CreateModel(
-            name='MatchTransition',
+            name="MatchTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(choices=[('proposed', 'Proposed'), ('shortlisted', 'Shortlisted'), ('invited', 'Invited'), ('interested', 'Interested'), ('declined', 'Declined'), ('awarded', 'Awarded'), ('not_selected', 'Not selected')], max_length=12)),
-                ('to_status', models.CharField(choices=[('proposed', 'Proposed'), ('shortlisted', 'Shortlisted'), ('invited', 'Invited'), ('interested', 'Interested'), ('declined', 'Declined'), ('awarded', 'Awarded'), ('not_selected', 'Not selected')], max_length=12)),
-                ('party', models.CharField(choices=[('buyer', "The buyer (the request's organisation)"), ('supplier', 'The supplier (the matched SME)')], max_length=8)),
-                ('by_api_key', models.UUIDField(blank=True, help_text='Public id of the API key.', null=True)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('at', models.DateTimeField()),
-                ('by_organization', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.organization')),
-                ('by_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('match', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transitions', to='matching.match')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("shortlisted", "Shortlisted"),
+                            ("invited", "Invited"),
+                            ("interested", "Interested"),
+                            ("declined", "Declined"),
+                            ("awarded", "Awarded"),
+                            ("not_selected", "Not selected"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("shortlisted", "Shortlisted"),
+                            ("invited", "Invited"),
+                            ("interested", "Interested"),
+                            ("declined", "Declined"),
+                            ("awarded", "Awarded"),
+                            ("not_selected", "Not selected"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "party",
+                    models.CharField(
+                        choices=[
+                            ("buyer", "The buyer (the request's organisation)"),
+                            ("supplier", "The supplier (the matched SME)"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "by_api_key",
+                    models.UUIDField(blank=True, help_text="Public id of the API key.", null=True),
+                ),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("at", models.DateTimeField()),
+                (
+                    "by_organization",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "by_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "match",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transitions",
+                        to="matching.match",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('at', 'id'),
-                'indexes': [models.Index(fields=['match', 'at'], name='matchtransition_match')],
+                "ordering": ("at", "id"),
+                "indexes": [models.Index(fields=["match", "at"], name="matchtransition_match")],
             },
         ),
         migrations.AddIndex(
-            model_name='procurementrequest',
-            index=models.Index(fields=['status', 'layer'], name='request_status_layer'),
+            model_name="procurementrequest",
+            index=models.Index(fields=["status", "layer"], name="request_status_layer"),
         ),
         migrations.AddIndex(
-            model_name='procurementrequest',
-            index=models.Index(fields=['owner', '-created_at'], name='request_owner'),
+            model_name="procurementrequest",
+            index=models.Index(fields=["owner", "-created_at"], name="request_owner"),
         ),
         migrations.AddConstraint(
-            model_name='procurementrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'open', 'closed', 'awarded', 'cancelled'])), name='request_status_valid'),
+            model_name="procurementrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["draft", "open", "closed", "awarded", "cancelled"])
+                ),
+                name="request_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='procurementrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__isnull', True), ('quantity__gt', 0), _connector='OR'), name='request_quantity_positive'),
+            model_name="procurementrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("quantity__isnull", True), ("quantity__gt", 0), _connector="OR"
+                ),
+                name="request_quantity_positive",
+            ),
         ),
         migrations.AddIndex(
-            model_name='nearmiss',
-            index=models.Index(fields=['supplier', 'constraint'], name='nearmiss_supplier'),
+            model_name="nearmiss",
+            index=models.Index(fields=["supplier", "constraint"], name="nearmiss_supplier"),
         ),
         migrations.AddConstraint(
-            model_name='nearmiss',
-            constraint=models.UniqueConstraint(fields=('request', 'supplier'), name='nearmiss_request_supplier'),
+            model_name="nearmiss",
+            constraint=models.UniqueConstraint(
+                fields=("request", "supplier"), name="nearmiss_request_supplier"
+            ),
         ),
         migrations.AddIndex(
-            model_name='matchrun',
-            index=models.Index(fields=['status', 'enqueued_at'], name='matchrun_status_enqueued'),
+            model_name="matchrun",
+            index=models.Index(fields=["status", "enqueued_at"], name="matchrun_status_enqueued"),
         ),
         migrations.AddIndex(
-            model_name='matchrun',
-            index=models.Index(fields=['status', 'heartbeat_at'], name='matchrun_status_heartbeat'),
+            model_name="matchrun",
+            index=models.Index(fields=["status", "heartbeat_at"], name="matchrun_status_heartbeat"),
         ),
         migrations.AddIndex(
-            model_name='matchrun',
-            index=models.Index(fields=['request', '-created_at'], name='matchrun_request'),
+            model_name="matchrun",
+            index=models.Index(fields=["request", "-created_at"], name="matchrun_request"),
         ),
         migrations.AddIndex(
-            model_name='match',
-            index=models.Index(fields=['request', '-score', 'supplier'], name='match_request_score'),
+            model_name="match",
+            index=models.Index(
+                fields=["request", "-score", "supplier"], name="match_request_score"
+            ),
         ),
         migrations.AddIndex(
-            model_name='match',
-            index=models.Index(fields=['supplier', '-score'], name='match_supplier_score'),
+            model_name="match",
+            index=models.Index(fields=["supplier", "-score"], name="match_supplier_score"),
         ),
         migrations.AddIndex(
-            model_name='match',
-            index=models.Index(condition=models.Q(('status', 'awarded')), fields=['supplier'], name='match_awarded_supplier'),
+            model_name="match",
+            index=models.Index(
+                condition=models.Q(("status", "awarded")),
+                fields=["supplier"],
+                name="match_awarded_supplier",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='match',
-            constraint=models.UniqueConstraint(fields=('request', 'supplier'), name='match_request_supplier'),
+            model_name="match",
+            constraint=models.UniqueConstraint(
+                fields=("request", "supplier"), name="match_request_supplier"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='match',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 0), ('score__lte', 100)), name='match_score_range'),
+            model_name="match",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 0), ("score__lte", 100)), name="match_score_range"
+            ),
         ),
     ]

@@ -93,7 +93,6 @@ def test_rerun_updates_in_place_and_keeps_the_lifecycle(world: Any, published: A
     again = Match.objects.get(request_id=request_id, supplier=world.suppliers["full"])
     assert again.id == full.id
     assert again.status == "shortlisted"
-    assert again.run_id == run.id
     assert set(matched(request_id)) == {"full", "expired", "far"}
     assert "half" not in set(matched(request_id))
     assert not Match.objects.filter(
@@ -135,14 +134,50 @@ def test_executing_a_run_twice_changes_nothing(world: Any, published: Any) -> No
 
 def test_two_runs_of_one_request_leave_one_set(world: Any, published: Any) -> None:
     request_id = published()
+    before = {(m.supplier_id, m.score) for m in Match.objects.filter(request_id=request_id)}
     request = ProcurementRequest.objects.get(id=request_id)
     first = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
     second = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
     runs.match_run_execute(run_id=second.id)
     runs.match_run_execute(run_id=first.id)
-    assert Match.objects.filter(request_id=request_id).count() == 3
-    assert set(Match.objects.filter(request_id=request_id).values_list("run_id", flat=True)) == {
-        first.id
+    after = {(m.supplier_id, m.score) for m in Match.objects.filter(request_id=request_id)}
+    assert after == before
+    assert len(after) == 3
+
+
+@pytest.mark.parametrize("method", ["orm", "copy"])
+def test_both_write_paths_leave_the_same_rows(world: Any, published: Any, method: str) -> None:
+    from django.db import connection, transaction
+
+    from matching import candidates, scoring
+
+    if method == "copy" and connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    request_id = published()
+    shortlisted = Match.objects.get(request_id=request_id, supplier=world.suppliers["half"])
+    Match.objects.filter(id=shortlisted.id).update(status="shortlisted")
+    world.suppliers["half"].certificates.all().delete()  # stops qualifying: kept, flagged
+    add_certificate(world.suppliers["expired"])  # starts qualifying
+    request = ProcurementRequest.objects.get(id=request_id)
+    loaded = candidates.load(request, run_date=timezone.localdate())
+    result = scoring.score(loaded.criteria, loaded.batch)
+    run = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
+    with transaction.atomic():
+        runs.write_results(request=request, loaded=loaded, result=result, run=run, method=method)
+    rows = {
+        m.supplier.legal_name.split()[0]: (m.qualifies, m.status, m.score, len(m.reasons))
+        for m in Match.objects.filter(request_id=request_id).select_related("supplier")
+    }
+    expected = {m.supplier_id: m.score for m in result.matches()}
+    assert {k for k, v in rows.items() if v[0]} == {"Full", "Expired", "Far"}
+    assert rows["Half"][:2] == (False, "shortlisted")
+    for m in Match.objects.filter(request_id=request_id, qualifies=True):
+        assert m.score == expected[str(m.supplier_id)]
+        assert m.factors[0]["name"] == "capability_coverage"
+    assert misses(request_id) == {
+        "half": "certification:iso-9001",
+        "pending": "active",
+        "wrongcap": "capability",
     }
 
 

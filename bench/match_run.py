@@ -1,0 +1,207 @@
+"""Match runs at 100,000 suppliers: where the time goes, against the floor of reading the
+same candidate rows.
+
+For a few typical requests it runs matching in-process, exactly as the Celery task does
+(`matching.runs.match_run_execute`), twice: the first run inserts the matches, the second
+updates them in place (a rerun). It prints the candidate and match counts, the seconds
+spent loading, scoring and writing, the total, and beside it the floor: a bare `SELECT`
+through psycopg of the candidate rows' columns (suppliers of the layer that are not
+withdrawn or suspended, and their offers of the required capabilities), best of three.
+It also scores a synthetic batch of 100,000 candidates to show scoring alone.
+
+Budgets (issue 4): total under 2x the floor; scoring under 1 s for 100,000 candidates.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/remag .venv/bin/python bench/match_run.py
+    BENCH_SUPPLIERS=20000 .venv/bin/python bench/match_run.py
+"""
+
+import os
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from _setup import setup_django
+
+SUPPLIERS = int(os.environ.get("BENCH_SUPPLIERS", "100000"))
+
+REQUESTS = {
+    "NdFeB powder (2 caps, cert, location, text)": {
+        "layer": "components",
+        "capabilities": ["jet-milling", "hydrogen-decrepitation"],
+        "required": ["iso-9001"],
+        "preferred": ["iatf-16949"],
+        "quantity": ("500", "kg"),
+        "location": (13.08, 80.27),
+        "description": "Jet milling and hydrogen decrepitation of NdFeB strip-cast alloy.",
+    },
+    "magnet finishing, broad (4 caps, no certs)": {
+        "layer": "components",
+        "capabilities": ["sintering", "nicuni-coating", "precision-grinding", "magnetising"],
+        "required": [],
+        "preferred": ["iso-9001", "iatf-16949"],
+        "quantity": ("20000", "pieces"),
+        "location": (12.97, 77.59),
+        "description": "Sintered N42 blocks, sliced, NiCuNi coated and magnetised.",
+    },
+    "BH-curve testing within 500 km (lab accreditation)": {
+        "layer": "testing",
+        "capabilities": ["hysteresigraph-testing"],
+        "required": ["iso-iec-17025"],
+        "preferred": ["nabl"],
+        "quantity": ("200", "tests"),
+        "location": (18.52, 73.85),
+        "radius": 500,
+        "description": "",
+    },
+    "rare-earth oxides, tonnes (chemicals)": {
+        "layer": "chemicals",
+        "capabilities": ["rare-earth-oxides"],
+        "required": [],
+        "preferred": ["bis"],
+        "quantity": ("5", "tonnes"),
+        "location": None,
+        "description": "NdPr oxide, 99.5% purity, for alloy making.",
+    },
+}
+
+
+def make_request(owner, spec):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from matching.models import ProcurementRequest
+    from suppliers.models import Capability, Certification
+
+    location = spec["location"]
+    request = ProcurementRequest.objects.create(
+        owner=owner,
+        title="bench",
+        description=spec["description"],
+        layer=spec["layer"],
+        quantity=Decimal(spec["quantity"][0]),
+        quantity_unit=spec["quantity"][1],
+        needed_by=timezone.localdate() + timedelta(days=60),
+        delivery_state="TN",
+        delivery_latitude=location[0] if location else None,
+        delivery_longitude=location[1] if location else None,
+        max_distance_km=spec.get("radius"),
+        prefer_micro_small=True,
+        status="open",
+    )
+    request.required_capabilities.set(Capability.objects.filter(code__in=spec["capabilities"]))
+    request.required_certifications.set(Certification.objects.filter(code__in=spec["required"]))
+    request.preferred_certifications.set(Certification.objects.filter(code__in=spec["preferred"]))
+    return request
+
+
+def floor_seconds(request) -> float:  # type: ignore[no-untyped-def]
+    """A bare SELECT of the candidate rows' columns through psycopg, best of three."""
+    import psycopg
+
+    capability_ids = list(request.required_capabilities.values_list("id", flat=True))
+    url = os.environ["DATABASE_URL"]
+    best = float("inf")
+    with psycopg.connect(url) as conn:
+        for _ in range(3):
+            started = time.perf_counter()
+            conn.execute(
+                "SELECT s.id, s.status, s.latitude, s.longitude, s.enterprise_size, "
+                "s.women_owned, s.sc_st_owned, s.state FROM suppliers_supplier s "
+                "WHERE s.is_active AND s.status IN ('active', 'pending') AND EXISTS ("
+                " SELECT 1 FROM suppliers_suppliercapability sc"
+                " JOIN suppliers_capability c ON c.id = sc.capability_id"
+                " WHERE sc.supplier_id = s.id AND c.layer = %s)",
+                (request.layer,),
+            ).fetchall()
+            conn.execute(
+                "SELECT supplier_id, capability_id, capacity_per_month, capacity_unit, "
+                "lead_time_days FROM suppliers_suppliercapability WHERE capability_id = ANY(%s)",
+                (capability_ids,),
+            ).fetchall()
+            best = min(best, time.perf_counter() - started)
+    return best
+
+
+def synthetic_scoring() -> tuple[int, float]:
+    from datetime import date
+
+    import numpy as np
+
+    from matching.scoring import CandidateBatch, Criteria, score
+
+    n, rng = 100_000, np.random.default_rng(1)
+    criteria = Criteria(
+        required_capabilities=("a", "b", "c"),
+        run_date=date(2026, 11, 25),
+        required_certifications=("iso-9001",),
+        preferred_certifications=("iatf-16949", "as9100"),
+        quantity_base=500.0,
+        quantity_dimension="mass",
+        needed_by=date(2027, 1, 24),
+        latitude=13.08,
+        longitude=80.27,
+        max_distance_km=1500.0,
+        prefer_micro_small=True,
+        has_text=True,
+    )
+    batch = CandidateBatch(
+        supplier_ids=[f"{i:032x}" for i in range(n)],
+        is_active=rng.random(n) < 0.85,
+        offers=rng.random((n, 3)) < 0.5,
+        capacity_base=np.where(rng.random((n, 3)) < 0.8, rng.uniform(10, 5000, (n, 3)), np.nan),
+        lead_time_days=rng.choice([7.0, 14, 30, 45, 60, 90], (n, 3)),
+        required_held=rng.random((n, 1)) < 0.6,
+        preferred_held=rng.random((n, 2)) < 0.3,
+        latitude=rng.uniform(8, 35, n),
+        longitude=rng.uniform(70, 95, n),
+        location_approximate=rng.random(n) < 0.3,
+        micro_small=rng.random(n) < 0.85,
+        women_owned=rng.random(n) < 0.12,
+        sc_st_owned=rng.random(n) < 0.06,
+        past_awards=rng.integers(0, 5, n).astype(float),
+        past_successes=np.zeros(n),
+        text_relevance=rng.random(n),
+    )
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        result = score(criteria, batch)
+        best = min(best, time.perf_counter() - started)
+    return result.matched_count, best
+
+
+def main() -> None:
+    setup_django(suppliers=SUPPLIERS)
+    from matching import runs
+    from matching.models import MatchRun, ProcurementRequest
+    from remag.accounts.models import Organization
+    from suppliers.models import Supplier
+
+    owner, _ = Organization.objects.get_or_create(name="Bench Magnets", kind="manufacturer")
+    ProcurementRequest.objects.filter(owner=owner).delete()
+    print(f"suppliers: {Supplier.objects.count()}")
+    header = (
+        f"{'request':52} {'run':>6} {'cands':>6} {'matches':>7} {'load s':>7} "
+        f"{'score s':>7} {'write s':>7} {'total s':>7} {'floor s':>7} {'x floor':>7}"
+    )
+    print(header)
+    for label, spec in REQUESTS.items():
+        request = make_request(owner, spec)
+        floor = floor_seconds(request)
+        for which in ("first", "rerun"):
+            run = MatchRun.objects.create(request=request, trigger="operator")
+            runs.match_run_execute(run_id=run.id)
+            run.refresh_from_db()
+            if run.status != "succeeded":
+                raise SystemExit(f"{label}: run {run.status}: {run.error}")
+            total = run.load_seconds + run.score_seconds + run.write_seconds
+            print(
+                f"{label[:52]:52} {which:>6} {run.candidate_count:>6} {run.matched_count:>7} "
+                f"{run.load_seconds:>7.3f} {run.score_seconds:>7.3f} {run.write_seconds:>7.3f} "
+                f"{total:>7.3f} {floor:>7.3f} {total / floor:>7.2f}"
+            )
+    matched, seconds = synthetic_scoring()
+    print(f"scoring alone, 100,000 synthetic candidates ({matched} eligible): {seconds:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
