@@ -13,7 +13,6 @@ too long) and runs whose worker died (running with a stale heartbeat).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -207,15 +206,25 @@ def write_results(
     """
     now = timezone.now()
     uuids = loaded.supplier_uuids
-    order = result.order.tolist()
+    # The factors' JSON is formatted from a template: the names and weights are the same
+    # for every row of a run, and Python's float repr is valid JSON for finite numbers.
+    weights = result.rounded_weights()
+    count = len(scoring.FACTORS)
+    parts = [
+        f'{{{{"name": "{name}", "value": {{{j}!r}}, "weight": {weights[j]!r}, '
+        f'"contribution": {{{j + count}!r}}}}}}'
+        for j, name in enumerate(scoring.FACTORS)
+    ]
+    template = ("[" + ", ".join(parts) + "]").format
+    dumps = json.dumps
     scored = [
         (
             uuids[index],
-            match.score,
-            json.dumps([dataclasses.asdict(f) for f in match.factors]),
-            json.dumps(match.reasons),
+            score,
+            template(*values, *contributions),
+            dumps(reasons),
         )
-        for index, match in zip(order, result.explain(result.order), strict=True)
+        for index, score, values, contributions, reasons in result.explain_rows(result.order)
     ]
     by_id = dict(zip(loaded.batch.supplier_ids, uuids, strict=True))
     missed = [

@@ -28,7 +28,7 @@ builds one from row-shaped :class:`Candidate` objects for tests and small caller
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 
@@ -296,33 +296,46 @@ class ScoringResult:
         return self.explain(np.array([index], dtype=np.intp), first_rank=rank)[0]
 
     def explain(self, indices: npt.NDArray[np.intp], *, first_rank: int = 1) -> list[Match]:
-        """Explanations for the candidates at ``indices``, ranked from ``first_rank``.
+        """Explanations for the candidates at ``indices``, ranked from ``first_rank``."""
+        weights = self.rounded_weights()
+        ids = self.batch.supplier_ids
+        return [
+            Match(
+                supplier_id=ids[index],
+                rank=first_rank + n,
+                score=score,
+                factors=tuple(
+                    FactorScore(name, values[j], weights[j], contributions[j])
+                    for j, name in enumerate(FACTORS)
+                ),
+                reasons=reasons,
+            )
+            for n, (index, score, values, contributions, reasons) in enumerate(
+                self.explain_rows(indices)
+            )
+        ]
 
-        Every array is sliced and turned into Python lists once, so explaining tens of
-        thousands of matches costs a few microseconds each rather than a NumPy scalar
-        operation per number.
+    def rounded_weights(self) -> list[float]:
+        return np.round(self.weights, 4).tolist()
+
+    def explain_rows(
+        self, indices: npt.NDArray[np.intp]
+    ) -> Iterator[tuple[int, float, list[float], list[float], tuple[str, ...]]]:
+        """``(index, score, values, contributions, reasons)`` per candidate, as plain Python
+        (the weights are :meth:`rounded_weights`, the same for every row).
+
+        Every array is sliced and turned into lists once, so explaining tens of thousands
+        of matches costs microseconds each instead of a NumPy scalar operation per number.
+        Values are rounded to 4 places, contributions and scores to 2.
         """
         sel = np.asarray(indices, dtype=np.intp)
         values = self.values[sel]
         value_rows = np.round(values, 4).tolist()
         contribution_rows = np.round(100.0 * self.weights * values, 2).tolist()
-        weights = np.round(self.weights, 4).tolist()
         scores = np.round(self.scores[sel], 2).tolist()
-        ids = self.batch.supplier_ids
         reasons = _Reasons(self, sel)
-        return [
-            Match(
-                supplier_id=ids[index],
-                rank=first_rank + n,
-                score=scores[n],
-                factors=tuple(
-                    FactorScore(name, value_rows[n][j], weights[j], contribution_rows[n][j])
-                    for j, name in enumerate(FACTORS)
-                ),
-                reasons=reasons.of(n),
-            )
-            for n, index in enumerate(sel.tolist())
-        ]
+        for n, index in enumerate(sel.tolist()):
+            yield index, scores[n], value_rows[n], contribution_rows[n], reasons.of(n)
 
 
 # ------------------------------------------------------------------ scoring
