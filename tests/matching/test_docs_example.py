@@ -1,0 +1,72 @@
+"""docs/matching.md works an example through by hand; this recomputes it with the code,
+so the page cannot drift from the algorithm (or the algorithm from the page)."""
+
+from datetime import date
+
+from matching.scoring import Candidate, Criteria, Offer, batch_from, score
+
+RUN = date(2026, 11, 25)
+VALID = ("iso-9001", date(2026, 1, 1), date(2028, 12, 31))
+IATF = ("iatf-16949", date(2026, 3, 1), date(2029, 2, 28))
+EXPIRED = ("iso-9001", date(2022, 1, 1), date(2024, 12, 31))
+
+
+def test_the_worked_example_of_docs_matching() -> None:
+    criteria = Criteria(
+        required_capabilities=("hydrogen-decrepitation", "jet-milling"),
+        run_date=RUN,
+        required_certifications=("iso-9001",),
+        preferred_certifications=("iatf-16949",),
+        quantity_base=500.0,
+        quantity_dimension="mass",
+        needed_by=date(2027, 1, 24),
+        latitude=12.97,
+        longitude=77.59,
+        max_distance_km=800,
+        prefer_micro_small=True,
+        has_text=True,
+    )
+    hd, jm = "hydrogen-decrepitation", "jet-milling"
+    candidates = [
+        Candidate("A", offers={hd: Offer(800, "mass", 20), jm: Offer(1000, "mass", 25)},
+                  certificates=[VALID, IATF], latitude=12.74, longitude=77.83,
+                  enterprise_size="small", past_awards=2, past_successes=2, text_relevance=0.6),
+        Candidate("B", offers={jm: Offer(5000, "mass", 14)}, certificates=[VALID],
+                  latitude=18.52, longitude=73.85, enterprise_size="medium", text_relevance=0.4),
+        Candidate("C", offers={hd: Offer(200, "mass", 75), jm: Offer(300, "mass", 75)},
+                  certificates=[VALID], enterprise_size="micro", text_relevance=0.5),
+        Candidate("D", offers={jm: Offer(1000, "mass", 10)}, certificates=[EXPIRED],
+                  latitude=13.0, longitude=77.6),
+        Candidate("E", offers={jm: Offer(1000, "mass", 10)}, certificates=[VALID],
+                  latitude=28.6, longitude=77.2),
+    ]  # fmt: skip
+    result = score(criteria, batch_from(criteria, candidates))
+    top = result.matches(3)
+    assert [(m.supplier_id, m.score) for m in top] == [("A", 92.19), ("C", 68.25), ("B", 53.33)]
+    contributions = {f.name: f.contribution for f in top[0].factors}
+    assert contributions == {
+        "capability_coverage": 25.0,
+        "capacity": 15.0,
+        "lead_time": 15.0,
+        "distance": 9.19,
+        "track_record": 7.0,
+        "preferred_certifications": 10.0,
+        "text_relevance": 6.0,
+        "policy": 5.0,
+    }
+    assert {f.name: f.value for f in top[1].factors}["lead_time"] == 0.75
+    assert {f.name: f.contribution for f in top[2].factors}["distance"] == 1.83
+    assert top[0].reasons == (
+        "offers 2 of 2 required capabilities (hydrogen-decrepitation, jet-milling)",
+        "holds a valid iso-9001 certificate",
+        "holds 1 of 1 preferred certifications (iatf-16949)",
+        "capacity 800 per month against 500 needed",
+        "lead time 25 days, needed in 60",
+        "about 36 km away",
+        "2 of 2 past awards completed well",
+        "micro or small enterprise (policy preference)",
+    )
+    assert [(n.supplier_id, n.constraint) for n in result.near_misses] == [
+        ("D", "certification:iso-9001"),
+        ("E", "distance"),
+    ]
