@@ -144,7 +144,7 @@ def _demo_supplier(owner: Organization) -> None:
                 "certificate_number": "IATF-DEMO-1",
                 "valid_from": today - timedelta(days=200),
                 "valid_until": today + timedelta(days=900),
-            }
+            },
         ],
     )
     with transaction.atomic():
