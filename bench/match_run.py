@@ -5,8 +5,9 @@ For a few typical requests it runs matching in-process, exactly as the Celery ta
 (`matching.runs.match_run_execute`), twice: the first run inserts the matches, the second
 updates them in place (a rerun). It prints the candidate and match counts, the seconds
 spent loading, scoring and writing, the total, and beside it the floor: a bare `SELECT`
-through psycopg of the candidate rows' columns (suppliers of the layer that are not
-withdrawn or suspended, and their offers of the required capabilities), best of three.
+through psycopg of the candidate rows' columns (suppliers offering a required capability
+that are not withdrawn or suspended, and their offers of the required capabilities),
+best of three.
 It also scores a synthetic batch of 100,000 candidates to show scoring alone.
 
 Budgets (issue 4): total under 2x the floor; scoring under 1 s for 100,000 candidates.
@@ -108,9 +109,8 @@ def floor_seconds(request) -> float:  # type: ignore[no-untyped-def]
                 "s.women_owned, s.sc_st_owned, s.state FROM suppliers_supplier s "
                 "WHERE s.is_active AND s.status IN ('active', 'pending') AND EXISTS ("
                 " SELECT 1 FROM suppliers_suppliercapability sc"
-                " JOIN suppliers_capability c ON c.id = sc.capability_id"
-                " WHERE sc.supplier_id = s.id AND c.layer = %s)",
-                (request.layer,),
+                " WHERE sc.supplier_id = s.id AND sc.capability_id = ANY(%s))",
+                (capability_ids,),
             ).fetchall()
             conn.execute(
                 "SELECT supplier_id, capability_id, capacity_per_month, capacity_unit, "

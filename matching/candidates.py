@@ -8,9 +8,10 @@ constraints and use their indexes:
 
 * the supplier is not withdrawn or suspended (``supplier_status_active``); verified
   (``active``) suppliers qualify, pending ones are loaded to be reported as near misses;
-* it offers a capability of the request's layer (``supcap_capability``, joined to the
-  layer's capabilities): the required capabilities qualify, the others of the layer make
-  capability near misses;
+* it offers at least one required capability (``supcap_capability``). A supplier
+  offering none is not a candidate, so it is never reported as a near miss: every
+  supplier of the registry lacking the capability would be one, which tells an SME
+  nothing it can act on;
 * each required and preferred certification is an ``EXISTS`` over
   ``supcert_certification`` (certification, valid_until, supplier), true when a
   certificate is valid on the run date.
@@ -29,14 +30,21 @@ from datetime import date
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, FloatField, OuterRef, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from matching.choices import MatchStatus, Outcome
 from matching.models import Match, ProcurementRequest
 from matching.scoring import DEFAULT_WEIGHTS, CandidateBatch, Criteria, Weights
 from suppliers.choices import CAPACITY_TO_BASE, QUANTITY_TO_BASE, SupplierStatus
-from suppliers.models import Certification, Supplier, SupplierCapability, SupplierCertificate
+from suppliers.models import (
+    Capability,
+    Certification,
+    Supplier,
+    SupplierCapability,
+    SupplierCertificate,
+)
 from suppliers.states import STATES_BY_CODE
 
 MAX_TEXT_TERMS = 24
@@ -85,11 +93,11 @@ _STOPWORDS = frozenset(
 
 @dataclass(frozen=True)
 class Loaded:
-    """A batch and the ids needed to write its results back."""
+    """A request's criteria and its candidates (``batch.supplier_ids`` are the suppliers'
+    UUIDs in canonical text form)."""
 
     criteria: Criteria
     batch: CandidateBatch
-    supplier_uuids: list[uuid.UUID]
 
 
 def request_text(request: ProcurementRequest) -> str:
@@ -176,20 +184,25 @@ def candidate_queryset(
             code__in=criteria.required_certifications + criteria.preferred_certifications
         ).values_list("code", "id")
     )
+    capability_ids = list(
+        Capability.objects.filter(code__in=criteria.required_capabilities).values_list(
+            "id", flat=True
+        )
+    )
     queryset = Supplier.objects.filter(
         is_active=True,
         status__in=(SupplierStatus.ACTIVE, SupplierStatus.PENDING),
     ).filter(
         Exists(
             SupplierCapability.objects.filter(
-                supplier=OuterRef("pk"), capability__layer=request.layer
+                supplier=OuterRef("pk"), capability_id__in=capability_ids
             )
         )
     )
     if supplier_ids is not None:
         queryset = queryset.filter(id__in=supplier_ids)
     columns = [
-        "id",
+        "sid",
         "status",
         "latitude",
         "longitude",
@@ -198,7 +211,8 @@ def candidate_queryset(
         "sc_st_owned",
         "state",
     ]
-    annotations: dict[str, object] = {}
+    # Ids as text: no uuid.UUID object per row (they are strings for scoring and COPY).
+    annotations: dict[str, object] = {"sid": Cast("id", TextField())}
     for kind, codes in (
         ("req", criteria.required_certifications),
         ("pref", criteria.preferred_certifications),
@@ -214,7 +228,7 @@ def candidate_queryset(
     elif terms:
         columns.append("search_text")
     queryset = queryset.annotate(**annotations)
-    columns += list(annotations)
+    columns += [name for name in annotations if name != "sid"]
     return queryset.order_by().values_list(*columns), terms, columns
 
 
@@ -224,8 +238,11 @@ def _floats(values: Sequence[object]) -> np.ndarray:
     )
 
 
-def _uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+def _id_text(value: object) -> str:
+    """A UUID in its canonical text form (PostgreSQL's ``::text`` already is; SQLite
+    stores 32 hex digits)."""
+    text = str(value)
+    return text if len(text) == 36 else str(uuid.UUID(text))
 
 
 def load(
@@ -242,30 +259,39 @@ def load(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     # Row order does not matter: ranking ties and near misses are ordered by supplier id.
-    uuids = [_uuid(row[0]) for row in rows]
+    ids = [_id_text(row[0]) for row in rows]
     n = len(rows)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    index = {sid: i for i, sid in enumerate(uuids)}
+    index = {sid: i for i, sid in enumerate(ids)}
 
     k = len(criteria.required_capabilities)
     capability_ids = dict(request.required_capabilities.values_list("code", "id"))
-    column_of = {capability_ids[code]: j for j, code in enumerate(criteria.required_capabilities)}
+    column_of = {
+        str(capability_ids[code]): j for j, code in enumerate(criteria.required_capabilities)
+    }
     offers = np.zeros((n, k), dtype=bool)
     capacity = np.full((n, k), np.nan)
     lead = np.full((n, k), np.nan)
     offered = SupplierCapability.objects.filter(capability_id__in=list(column_of)).order_by()
     if supplier_ids is not None:
         offered = offered.filter(supplier_id__in=supplier_ids)
-    sql, params = offered.values_list(
-        "supplier_id", "capability_id", "capacity_per_month", "capacity_unit", "lead_time_days"
-    ).query.sql_with_params()
+    # Capacity as a float in SQL: converting numerics to Decimal in Python is slow.
+    sql, params = (
+        offered.annotate(
+            sid=Cast("supplier_id", TextField()),
+            cid=Cast("capability_id", TextField()),
+            capacity=Cast("capacity_per_month", FloatField()),
+        )
+        .values_list("sid", "cid", "capacity", "capacity_unit", "lead_time_days")
+        .query.sql_with_params()
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for supplier_id, capability_id, amount, unit, days in cursor.fetchall():
-            i = index.get(_uuid(supplier_id))
+            i = index.get(_id_text(supplier_id))
             if i is None:
                 continue
-            j = column_of[_uuid(capability_id)]
+            j = column_of[_id_text(capability_id)]
             offers[i, j] = True
             if days is not None:
                 lead[i, j] = days
@@ -282,7 +308,7 @@ def load(
     for row in history.values("supplier_id").annotate(
         total=Count("id"), good=Count("id", filter=Q(outcome=Outcome.GOOD))
     ):
-        i = index.get(row["supplier_id"])
+        i = index.get(str(row["supplier_id"]))
         if i is not None:
             awards[i], successes[i] = row["total"], row["good"]
 
@@ -318,7 +344,7 @@ def load(
             latitude[i], longitude[i] = state.latitude, state.longitude
     sizes = columns[4]
     batch = CandidateBatch(
-        supplier_ids=[str(u) for u in uuids],
+        supplier_ids=ids,
         is_active=np.fromiter((s == SupplierStatus.ACTIVE for s in columns[1]), bool, n),
         offers=offers,
         capacity_base=capacity,
@@ -335,4 +361,4 @@ def load(
         past_successes=successes,
         text_relevance=np.clip(text, 0.0, 1.0),
     )
-    return Loaded(criteria=criteria, batch=batch, supplier_uuids=uuids)
+    return Loaded(criteria=criteria, batch=batch)

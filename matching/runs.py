@@ -191,7 +191,7 @@ def write_results(
     loaded: candidates.Loaded,
     result: scoring.ScoringResult,
     run: MatchRun | None,
-    scope: Collection[uuid.UUID] | None = None,
+    scope: Collection[str] | None = None,
     method: str | None = None,
 ) -> None:
     """Upsert the matches of ``result`` and replace the near misses. ``scope`` None means
@@ -205,7 +205,7 @@ def write_results(
     one supplier, through the ORM (``method="orm"``). Both leave the same rows.
     """
     now = timezone.now()
-    uuids = loaded.supplier_uuids
+    ids = loaded.batch.supplier_ids
     # The factors' JSON is formatted from a template: the names and weights are the same
     # for every row of a run, and Python's float repr is valid JSON for finite numbers.
     weights = result.rounded_weights()
@@ -219,17 +219,15 @@ def write_results(
     dumps = json.dumps
     scored = [
         (
-            uuids[index],
+            ids[index],
             score,
             template(*values, *contributions),
             dumps(reasons),
         )
         for index, score, values, contributions, reasons in result.explain_rows(result.order)
     ]
-    by_id = dict(zip(loaded.batch.supplier_ids, uuids, strict=True))
     missed = [
-        (by_id[miss.supplier_id], miss.constraint[:80], miss.reason[:300])
-        for miss in result.near_misses
+        (miss.supplier_id, miss.constraint[:80], miss.reason[:300]) for miss in result.near_misses
     ]
     if method is None:
         method = "copy" if connection.vendor == "postgresql" and scope is None else "orm"
@@ -243,10 +241,10 @@ def _write_orm(
     request: ProcurementRequest,
     run: MatchRun | None,
     version: str,
-    scored: list[tuple[uuid.UUID, float, str, str]],
-    missed: list[tuple[uuid.UUID, str, str]],
+    scored: list[tuple[str, float, str, str]],
+    missed: list[tuple[str, str, str]],
     now: datetime,
-    scope: Collection[uuid.UUID] | None,
+    scope: Collection[str] | None,
 ) -> None:
     Match.objects.bulk_create(
         [
@@ -355,8 +353,8 @@ def _write_copy(
     request: ProcurementRequest,
     run: MatchRun | None,
     version: str,
-    scored: list[tuple[uuid.UUID, float, str, str]],
-    missed: list[tuple[uuid.UUID, str, str]],
+    scored: list[tuple[str, float, str, str]],
+    missed: list[tuple[str, str, str]],
     now: datetime,
 ) -> None:
     params = {
@@ -390,7 +388,7 @@ def supplier_opportunities_refresh(*, supplier_id: object) -> int:
     before). Returns the number of requests looked at."""
     from suppliers.models import SupplierCapability
 
-    supplier_uuid = candidates._uuid(supplier_id)
+    supplier_uuid = candidates._id_text(supplier_id)
     layers = set(
         SupplierCapability.objects.filter(supplier_id=supplier_uuid).values_list(
             "capability__layer", flat=True

@@ -78,7 +78,7 @@ def world(db: None) -> World:
         "expired": sme("Expired", latitude=lat, longitude=lon + 0.1),
         # Near miss: not verified yet.
         "pending": sme("Pending", status="pending", latitude=lat, longitude=lon),
-        # Near miss: a components capability, but not a required one.
+        # Not a candidate: a components capability, but not a required one.
         "wrong_cap": sme("Wrongcap", latitude=lat, longitude=lon),
         # Not a candidate: another layer.
         "testing": sme("Testing", latitude=lat, longitude=lon),

@@ -54,7 +54,7 @@ def test_publish_runs_on_a_real_worker(
     assert run.status == "succeeded", run.error
     assert run.attempts == 1
     assert expected_matches(request_id) == {"Full", "Half", "Far"}
-    assert NearMiss.objects.filter(request_id=request_id).count() == 3
+    assert NearMiss.objects.filter(request_id=request_id).count() == 2
     response = client_for(world.buyer).get(f"/api/v1/requests/{request_id}/matches/")
     assert [m["supplier"]["legal_name"].split()[0] for m in response.json()["results"]][0] == (
         "Full"
