@@ -150,6 +150,8 @@ class Match(BaseModel):
         MatchRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     score = models.FloatField()
+    # [[value, weight, contribution], ...] in the order of matching.scoring.FACTORS:
+    # compact, since a run may write tens of thousands; see explained_factors().
     factors = models.JSONField(default=list)
     reasons = models.JSONField(default=list)
     qualifies = models.BooleanField(default=True)
@@ -185,6 +187,15 @@ class Match(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.request_id} ~ {self.supplier_id}: {self.score:.1f}"
+
+    def explained_factors(self) -> list[dict[str, object]]:
+        """Each factor's name, value, weight and contribution (what the API shows)."""
+        from matching.scoring import FACTORS
+
+        return [
+            {"name": name, "value": value, "weight": weight, "contribution": contribution}
+            for name, (value, weight, contribution) in zip(FACTORS, self.factors, strict=True)
+        ]
 
 
 class MatchTransition(models.Model):

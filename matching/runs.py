@@ -206,15 +206,12 @@ def write_results(
     """
     now = timezone.now()
     ids = loaded.batch.supplier_ids
-    # The factors' JSON is formatted from a template: the names and weights are the same
-    # for every row of a run, and Python's float repr is valid JSON for finite numbers.
+    # The factors' JSON ([[value, weight, contribution], ...] in FACTORS order) is formatted
+    # from a template: the weights are the same for every row of a run, and Python's float
+    # repr is valid JSON for finite numbers.
     weights = result.rounded_weights()
     count = len(scoring.FACTORS)
-    parts = [
-        f'{{{{"name": "{name}", "value": {{{j}!r}}, "weight": {weights[j]!r}, '
-        f'"contribution": {{{j + count}!r}}}}}}'
-        for j, name in enumerate(scoring.FACTORS)
-    ]
+    parts = [f"[{{{j}!r}}, {weights[j]!r}, {{{j + count}!r}}]" for j in range(count)]
     template = ("[" + ", ".join(parts) + "]").format
     dumps = json.dumps
     scored = [

@@ -322,7 +322,7 @@ class MatchSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="match-detail", lookup_field="id")
     request = serializers.UUIDField(source="request_id", read_only=True)
     supplier = serializers.SerializerMethodField()
-    factors = FactorSerializer(many=True, read_only=True)
+    factors = FactorSerializer(many=True, read_only=True, source="explained_factors")
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
@@ -409,7 +409,7 @@ class OpportunitySerializer(serializers.Serializer):
     match_url = serializers.HyperlinkedIdentityField(view_name="match-detail", lookup_field="id")
     score = serializers.FloatField()
     status = serializers.ChoiceField(choices=MatchStatus.choices)
-    factors = FactorSerializer(many=True)
+    factors = FactorSerializer(many=True, source="explained_factors")
     reasons = serializers.ListField(child=serializers.CharField())
     request = serializers.SerializerMethodField()
 

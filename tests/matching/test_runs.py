@@ -60,11 +60,11 @@ def test_ranking_and_explanations(world: Any, published: Any) -> None:
     assert names[0] == "Full"  # both capabilities, close, IATF held, fast
     assert names.index("Far") < names.index("Half")  # Half offers only one capability
     top = ranked[0]
-    assert abs(sum(f["contribution"] for f in top.factors) - top.score) < 0.05
+    assert abs(sum(f["contribution"] for f in top.explained_factors()) - top.score) < 0.05
     assert any(r == "holds a valid iso-9001 certificate" for r in top.reasons)
     half = next(m for m in ranked if m.supplier.legal_name.startswith("Half"))
     assert any("approximate" in r for r in half.reasons)
-    distance = next(f for f in half.factors if f["name"] == "distance")
+    distance = next(f for f in half.explained_factors() if f["name"] == "distance")
     assert distance["value"] == 0.5
 
 
@@ -174,7 +174,8 @@ def test_both_write_paths_leave_the_same_rows(world: Any, published: Any, method
     assert rows["Half"][:2] == (False, "shortlisted")
     for m in Match.objects.filter(request_id=request_id, qualifies=True):
         assert m.score == expected[str(m.supplier_id)]
-        assert m.factors[0]["name"] == "capability_coverage"
+        assert m.explained_factors()[0]["name"] == "capability_coverage"
+        assert len(m.factors) == 8
     assert misses(request_id) == {
         "half": "certification:iso-9001",
         "pending": "active",
@@ -298,10 +299,11 @@ def test_track_record_comes_from_awarded_outcomes(world: Any, published: Any) ->
     second = published()
     record = next(
         f
-        for f in Match.objects.get(request_id=second, supplier=full).factors
+        for f in Match.objects.get(request_id=second, supplier=full).explained_factors()
         if f["name"] == "track_record"
     )
     # One good outcome shrunk towards the 0.5 prior with weight 3: (1 + 1.5) / 4.
     assert record["value"] == pytest.approx(0.625)
     other = Match.objects.get(request_id=second, supplier=world.suppliers["far"])
-    assert next(f for f in other.factors if f["name"] == "track_record")["value"] == 0.5
+    factors = other.explained_factors()
+    assert next(f for f in factors if f["name"] == "track_record")["value"] == 0.5
