@@ -149,4 +149,4 @@ def _demo_supplier(owner: Organization) -> None:
     )
     with transaction.atomic():
         supplier = supplier_services.supplier_register(owner=owner, data=data)
-        supplier_services.supplier_verify(supplier=supplier, by=None)  # type: ignore[arg-type]
+        supplier_services.supplier_verify(supplier=supplier, by=None)

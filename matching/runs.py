@@ -30,6 +30,7 @@ from matching.choices import MatchStatus, RequestStatus, RunStatus
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from remag.api.problems import Conflict
 from remag.celery import enqueue_on_commit
+from remag.webhooks import events
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def _start(run_id: object) -> MatchRun | None:
             run.error = run.error or f"Gave up after {run.attempts} attempts (worker lost)."
             run.finished_at = now
             run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            events.run_event(run, run.request.owner_id)
             return None
         run.status = RunStatus.RUNNING
         run.attempts += 1
@@ -131,6 +133,7 @@ def match_run_execute(*, run_id: object) -> MatchRun | None:
         run.finished_at = timezone.now()
         run.error = ""
         run.save()
+        events.run_event(run, request.owner_id)
     logger.info(
         "match run %s: %d candidates, %d matches in %.2fs",
         run.id,
@@ -153,6 +156,7 @@ def match_run_attempt_failed(*, run_id: object, error: str) -> float | None:
             run.status = RunStatus.FAILED
             run.finished_at = timezone.now()
             run.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            events.run_event(run, run.request.owner_id)
             return None
         delay = float(2**run.attempts)
         run.status = RunStatus.QUEUED

@@ -15,6 +15,8 @@ from matching.runs import match_run_create
 from remag.accounts.caller import Caller
 from remag.accounts.models import Organization, User
 from remag.api.problems import Conflict
+from remag.webhooks import events
+from remag.webhooks.choices import EventType
 from suppliers.access import supplier_can_change
 
 M2M_FIELDS = (
@@ -114,6 +116,7 @@ def request_publish(
         )
     request.published_at = timezone.now()
     request.save(update_fields=["status", "published_at", "updated_at"])
+    events.request_event(EventType.REQUEST_PUBLISHED, request)
     run, _ = match_run_create(request=request, trigger=RunTrigger.PUBLISH, triggered_by=by)
     return request, run
 
@@ -124,6 +127,7 @@ def request_close(*, request: ProcurementRequest) -> ProcurementRequest:
     request = _move(request, (RequestStatus.OPEN,), RequestStatus.CLOSED, "closed")
     request.closed_at = timezone.now()
     request.save(update_fields=["status", "closed_at", "updated_at"])
+    events.request_event(EventType.REQUEST_CLOSED, request)
     return request
 
 
@@ -138,6 +142,16 @@ def request_cancel(*, request: ProcurementRequest) -> ProcurementRequest:
 
 
 # ------------------------------------------------------------------ the match lifecycle
+
+# The lifecycle moves that portals hear about (``not_selected`` stays between the buyer
+# and remag).
+MATCH_EVENTS = {
+    MatchStatus.SHORTLISTED: EventType.MATCH_SHORTLISTED,
+    MatchStatus.INVITED: EventType.MATCH_INVITED,
+    MatchStatus.INTERESTED: EventType.MATCH_RESPONDED,
+    MatchStatus.DECLINED: EventType.MATCH_RESPONDED,
+    MatchStatus.AWARDED: EventType.MATCH_AWARDED,
+}
 
 
 def parties_of(caller: Caller, match: Match) -> set[str]:
@@ -206,6 +220,11 @@ def match_transition(*, match: Match, to_status: str, actor: Actor, note: str = 
         match.contact_shared_at = now
         fields.append("contact_shared_at")
     match.save(update_fields=fields)
+    if to_status in MATCH_EVENTS:
+        extra = (
+            {"answer": to_status} if MATCH_EVENTS[to_status] == EventType.MATCH_RESPONDED else {}
+        )
+        events.match_event(MATCH_EVENTS[to_status], match, **extra)
     if to_status == MatchStatus.AWARDED and match.request.status in (
         RequestStatus.OPEN,
         RequestStatus.CLOSED,

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "remag.accounts",
     "remag.api",
+    "remag.webhooks",
     "suppliers",
     "matching",
 ]
@@ -178,6 +179,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "suppliers.import_jobs_sweep",
         "schedule": timedelta(minutes=2),
     },
+    "webhook-deliveries-sweep": {
+        "task": "webhooks.deliveries_sweep",
+        "schedule": timedelta(minutes=1),
+    },
     "match-runs-sweep": {
         "task": "matching.match_runs_sweep",
         "schedule": timedelta(minutes=1),
@@ -251,6 +256,29 @@ REMAG_MATCH_RUN_PAUSE_SECONDS = env.float("MATCH_RUN_PAUSE_SECONDS", default=0.0
 REMAG_OPPORTUNITY_REFRESH_DEBOUNCE_SECONDS = env.int(
     "OPPORTUNITY_REFRESH_DEBOUNCE_SECONDS", default=10
 )
+
+# Webhooks (docs/webhooks.md). Endpoints must be https unless WEBHOOK_ALLOW_HTTP (for
+# development); a URL resolving to a private, loopback, link-local, multicast or other
+# non-public address is refused unless its network is in WEBHOOK_ALLOWED_NETWORKS.
+REMAG_WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+REMAG_WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+REMAG_WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Seconds to wait before each retry; attempts = 1 + len(delays). The default spreads
+# nine attempts over about a day (1 min, 5 min, 30 min, 1 h, 2 h, 4 h, 8 h, 8 h).
+REMAG_WEBHOOK_RETRY_DELAYS = [
+    float(d)
+    for d in env.list(
+        "WEBHOOK_RETRY_DELAYS",
+        default=["60", "300", "1800", "3600", "7200", "14400", "28800", "28800"],
+    )
+]
+# An endpoint is disabled after this many events in a row failed every attempt.
+REMAG_WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5)
+REMAG_WEBHOOK_SECRET_GRACE_HOURS = env.float("WEBHOOK_SECRET_GRACE_HOURS", default=24.0)
+# The sweep sends deliveries due for longer than this that no worker holds.
+REMAG_WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=60)
+# Retries due within this many seconds are sent with a countdown; later ones by the sweep.
+REMAG_WEBHOOK_DIRECT_RETRY_MAX_SECONDS = 900
 
 # How long an Idempotency-Key is remembered.
 REMAG_IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))

@@ -29,6 +29,7 @@ from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization, User
 from remag.api.exceptions import flatten_errors
 from remag.api.problems import PayloadTooLarge
+from remag.webhooks import events
 from suppliers import services
 from suppliers.access import supplier_can_change
 from suppliers.choices import ImportFormat, JobStatus
@@ -379,6 +380,7 @@ def import_job_execute(
             job.error = job.error or f"Gave up after {job.attempts} attempts."
             job.finished_at = timezone.now()
             job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            events.import_event(job)
             return job
         now = timezone.now()
         job.status = JobStatus.RUNNING
@@ -427,17 +429,28 @@ def import_job_execute(
         if progress:
             progress(job)
 
-    job.status = JobStatus.SUCCEEDED
-    job.rows_total = len(rows)
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "rows_total", "finished_at", "updated_at"])
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(id=job_id)
+        if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+            return job  # another run finished it
+        job.status = JobStatus.SUCCEEDED
+        job.rows_total = len(rows)
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "rows_total", "finished_at", "updated_at"])
+        events.import_event(job)
     return job
 
 
 def import_job_fail(*, job_id: object, error: str) -> None:
-    ImportJob.objects.filter(id=job_id).exclude(status=JobStatus.SUCCEEDED).update(
-        status=JobStatus.FAILED, error=error[:2000], finished_at=timezone.now()
-    )
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(id=job_id).first()
+        if job is None or job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+            return
+        job.status = JobStatus.FAILED
+        job.error = error[:2000]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+        events.import_event(job)
 
 
 def import_jobs_sweep(*, queued_after: timedelta, lease: timedelta) -> list[str]:

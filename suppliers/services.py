@@ -19,6 +19,8 @@ from django.utils import timezone
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization, User
 from remag.accounts.services import organization_create
+from remag.webhooks import events
+from remag.webhooks.choices import EventType
 from suppliers.choices import SupplierStatus
 from suppliers.exceptions import SupplierAlreadyRegistered
 from suppliers.models import (
@@ -145,6 +147,7 @@ def supplier_register(
     _replace_certificates(supplier, data.certificates or ())
     supplier_search_refresh(supplier_ids=[supplier.id])
     send_supplier_changed(supplier.id, "created")
+    events.supplier_event(EventType.SUPPLIER_CREATED, supplier)
     return supplier
 
 
@@ -178,7 +181,8 @@ def supplier_deactivate(*, supplier: Supplier) -> Supplier:
     return supplier
 
 
-def supplier_verify(*, supplier: Supplier, by: User) -> Supplier:
+@transaction.atomic
+def supplier_verify(*, supplier: Supplier, by: User | None) -> Supplier:
     supplier.status = SupplierStatus.ACTIVE
     supplier.verified_at = timezone.now()
     supplier.verified_by = by
@@ -187,14 +191,17 @@ def supplier_verify(*, supplier: Supplier, by: User) -> Supplier:
         update_fields=["status", "verified_at", "verified_by", "status_reason", "updated_at"]
     )
     send_supplier_changed(supplier.id, "verified")
+    events.supplier_event(EventType.SUPPLIER_VERIFIED, supplier)
     return supplier
 
 
+@transaction.atomic
 def supplier_suspend(*, supplier: Supplier, by: User | None, reason: str) -> Supplier:
     supplier.status = SupplierStatus.SUSPENDED
     supplier.status_reason = reason[:300]
     supplier.save(update_fields=["status", "status_reason", "updated_at"])
     send_supplier_changed(supplier.id, "suspended")
+    events.supplier_event(EventType.SUPPLIER_SUSPENDED, supplier, reason=supplier.status_reason)
     return supplier
 
 

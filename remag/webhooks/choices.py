@@ -1,0 +1,24 @@
+from django.db import models
+
+
+class EventType(models.TextChoices):
+    SUPPLIER_CREATED = "supplier.created", "A supplier was registered"
+    SUPPLIER_VERIFIED = "supplier.verified", "A supplier was verified"
+    SUPPLIER_SUSPENDED = "supplier.suspended", "A supplier was suspended"
+    REQUEST_PUBLISHED = "request.published", "A procurement request was published"
+    REQUEST_CLOSED = "request.closed", "A procurement request was closed"
+    MATCH_RUN_SUCCEEDED = "match_run.succeeded", "A match run succeeded"
+    MATCH_RUN_FAILED = "match_run.failed", "A match run failed"
+    MATCH_SHORTLISTED = "match.shortlisted", "The buyer shortlisted a match"
+    MATCH_INVITED = "match.invited", "The buyer invited a matched SME"
+    MATCH_RESPONDED = "match.responded", "The SME answered interested or declined"
+    MATCH_AWARDED = "match.awarded", "The buyer awarded a match"
+    IMPORT_FINISHED = "import.finished", "A supplier import finished"
+    WEBHOOK_DISABLED = "webhook.disabled", "A webhook endpoint was disabled after failures"
+    WEBHOOK_PING = "webhook.ping", "A test ping asked for through the API"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered (a 2xx answer)"
+    FAILED = "failed", "Failed every attempt"

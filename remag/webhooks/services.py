@@ -1,0 +1,269 @@
+"""Webhook endpoints and deliveries: create, rotate, ping, attempt, redeliver, sweep.
+
+A delivery is attempted by a worker holding a short lease on its row (so two workers
+never send it at once), outside any transaction while the HTTP request runs, and its
+outcome is recorded with the attempt. Only a 2xx answer marks it delivered. A failed
+attempt is retried after the next delay of ``REMAG_WEBHOOK_RETRY_DELAYS`` (with ±20%
+jitter); after the last one the delivery is ``failed``. An endpoint whose deliveries fail
+every attempt for ``REMAG_WEBHOOK_DISABLE_AFTER`` events in a row is disabled and its
+organisation gets a ``webhook.disabled`` event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from remag.accounts.models import Organization
+from remag.webhooks import events, signing, ssrf, transport
+from remag.webhooks.choices import DeliveryStatus, EventType
+from remag.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+LEASE_MARGIN_SECONDS = 30
+USER_AGENT = "remag-webhooks/1"
+
+
+def max_attempts() -> int:
+    return 1 + len(settings.REMAG_WEBHOOK_RETRY_DELAYS)
+
+
+# ------------------------------------------------------------------ endpoints
+
+
+def endpoint_create(
+    *, organization: Organization, url: str, event_types: list[str], description: str = ""
+) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(
+        organization=organization,
+        url=url,
+        event_types=sorted(set(event_types)),
+        description=description,
+        secret=signing.new_secret(),
+    )
+
+
+def endpoint_update(*, endpoint: WebhookEndpoint, data: dict[str, Any]) -> WebhookEndpoint:
+    for name in ("url", "description"):
+        if name in data:
+            setattr(endpoint, name, data[name])
+    if "event_types" in data:
+        endpoint.event_types = sorted(set(data["event_types"]))
+    if "is_active" in data and data["is_active"] != endpoint.is_active:
+        endpoint.is_active = data["is_active"]
+        if endpoint.is_active:  # re-enabled: a fresh start
+            endpoint.consecutive_failures = 0
+            endpoint.disabled_at = None
+            endpoint.disabled_reason = ""
+    endpoint.save()
+    return endpoint
+
+
+def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """A new secret; the old one stays valid for the grace period (both signatures sent)."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(id=endpoint.id)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = timezone.now() + timedelta(
+            hours=settings.REMAG_WEBHOOK_SECRET_GRACE_HOURS
+        )
+        endpoint.secret = signing.new_secret()
+        endpoint.save()
+    return endpoint
+
+
+def endpoint_secrets(endpoint: WebhookEndpoint) -> list[str]:
+    valid = [endpoint.secret]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and expires > timezone.now():
+        valid.append(endpoint.previous_secret)
+    return valid
+
+
+def endpoint_ping(*, endpoint: WebhookEndpoint) -> Delivery:
+    event = events.emit(
+        EventType.WEBHOOK_PING,
+        events.endpoint_payload(endpoint),
+        audience=[endpoint.organization_id],
+        only_endpoint=endpoint,
+    )
+    return Delivery.objects.get(event=event, endpoint=endpoint)
+
+
+# ------------------------------------------------------------------ delivering
+
+
+def envelope(event: Event) -> bytes:
+    return json.dumps(
+        {
+            "id": str(event.id),
+            "type": event.type,
+            "occurred_at": event.occurred_at.isoformat(),
+            "data": event.payload,
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def _lease(delivery_id: object) -> Delivery | None:
+    """Take the delivery for one attempt, or None when it is not ours to send now."""
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update()
+            .select_related("endpoint", "event")
+            .filter(id=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != DeliveryStatus.PENDING:
+            return None
+        now = timezone.now()
+        if delivery.next_attempt_at > now + timedelta(seconds=1):
+            return None  # early: a duplicate message, or a retry not yet due
+        if delivery.leased_until is not None and delivery.leased_until > now:
+            return None  # another worker is sending it
+        if not delivery.endpoint.is_active:
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = "The endpoint is disabled."
+            delivery.save(update_fields=["status", "last_error", "updated_at"])
+            return None
+        delivery.leased_until = now + timedelta(
+            seconds=settings.REMAG_WEBHOOK_TIMEOUT_SECONDS + LEASE_MARGIN_SECONDS
+        )
+        delivery.save(update_fields=["leased_until", "updated_at"])
+        return delivery
+
+
+def delivery_attempt(*, delivery_id: object) -> Delivery | None:
+    """Make one attempt of a due delivery and record it. Safe to call at any time."""
+    delivery = _lease(delivery_id)
+    if delivery is None:
+        return None
+    endpoint, event = delivery.endpoint, delivery.event
+    body = envelope(event)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Remag-Event-Id": str(event.id),
+        "Remag-Event-Type": event.type,
+        "Remag-Delivery-Id": str(delivery.id),
+        signing.SIGNATURE_HEADER: signing.sign(body, endpoint_secrets(endpoint)),
+    }
+    try:
+        target = ssrf.check_url(endpoint.url)
+    except ssrf.UnsafeURL as exc:
+        answer = transport.Answer(None, "", 0, f"Refused: {exc}")
+    else:
+        answer = transport.post(
+            target, body, headers, timeout=settings.REMAG_WEBHOOK_TIMEOUT_SECONDS
+        )
+    return _record(delivery.id, answer)
+
+
+def _record(delivery_id: object, answer: transport.Answer) -> Delivery:
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update().select_related("endpoint").get(id=delivery_id)
+        )
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            at=now,
+            status_code=answer.status,
+            duration_ms=answer.duration_ms,
+            response_excerpt=answer.excerpt[:1000],
+            error=answer.error[:500],
+        )
+        delivery.attempt_count += 1
+        delivery.leased_until = None
+        if answer.status is not None and 200 <= answer.status < 300:
+            delivery.status = DeliveryStatus.DELIVERED
+            delivery.delivered_at = now
+            delivery.last_error = ""
+            WebhookEndpoint.objects.filter(id=delivery.endpoint_id).update(consecutive_failures=0)
+        else:
+            delivery.last_error = (answer.error or f"HTTP {answer.status}")[:500]
+            if delivery.attempt_count >= max_attempts():
+                delivery.status = DeliveryStatus.FAILED
+                _count_failure(delivery.endpoint)
+            else:
+                delay = _delay(delivery.attempt_count)
+                delivery.next_attempt_at = now + timedelta(seconds=delay)
+                if delay <= settings.REMAG_WEBHOOK_DIRECT_RETRY_MAX_SECONDS:
+                    _send(delivery.id, countdown=delay)
+                # Longer delays are left to the sweep (no long-lived ETA messages).
+        delivery.save()
+    return delivery
+
+
+def _delay(attempts_made: int) -> float:
+    delays = settings.REMAG_WEBHOOK_RETRY_DELAYS
+    base = float(delays[min(attempts_made, len(delays)) - 1])
+    return max(0.0, base * random.uniform(0.8, 1.2))  # noqa: S311 (jitter, not security)
+
+
+def _count_failure(endpoint: WebhookEndpoint) -> None:
+    WebhookEndpoint.objects.filter(id=endpoint.id).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    endpoint.refresh_from_db()
+    threshold = settings.REMAG_WEBHOOK_DISABLE_AFTER
+    if endpoint.is_active and endpoint.consecutive_failures >= threshold:
+        reason = f"{endpoint.consecutive_failures} events in a row failed every attempt."
+        endpoint.is_active = False
+        endpoint.disabled_at = timezone.now()
+        endpoint.disabled_reason = reason
+        endpoint.save(update_fields=["is_active", "disabled_at", "disabled_reason", "updated_at"])
+        logger.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
+        events.emit(
+            EventType.WEBHOOK_DISABLED,
+            events.endpoint_payload(endpoint, reason=reason),
+            audience=[endpoint.organization_id],
+        )
+
+
+def _send(delivery_id: object, *, countdown: float | None = None) -> None:
+    from remag.celery import enqueue_on_commit
+    from remag.webhooks.tasks import delivery_attempt as task
+
+    options = {"countdown": countdown} if countdown else None
+    enqueue_on_commit(task, str(delivery_id), options=options)
+
+
+def delivery_redeliver(*, delivery: Delivery) -> Delivery:
+    """Send the event again to the endpoint: a new round of attempts, starting now."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(id=delivery.id)
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempt_count = 0
+        delivery.next_attempt_at = timezone.now()
+        delivery.leased_until = None
+        delivery.delivered_at = None
+        delivery.save()
+        _send(delivery.id)
+    return delivery
+
+
+def deliveries_sweep(*, grace: timedelta, limit: int = 1000) -> list[str]:
+    """Send deliveries that are due (for longer than ``grace``) and not leased: their
+    message was lost, their worker died, or their retry was left to the sweep."""
+    now = timezone.now()
+    due = (
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now - grace)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    resent = [str(delivery_id) for delivery_id in due]
+    with transaction.atomic():
+        for delivery_id in resent:
+            _send(delivery_id)
+    return resent
