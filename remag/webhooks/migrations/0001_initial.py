@@ -7,126 +7,243 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('type', models.CharField(choices=[('supplier.created', 'A supplier was registered'), ('supplier.verified', 'A supplier was verified'), ('supplier.suspended', 'A supplier was suspended'), ('request.published', 'A procurement request was published'), ('request.closed', 'A procurement request was closed'), ('match_run.succeeded', 'A match run succeeded'), ('match_run.failed', 'A match run failed'), ('match.shortlisted', 'The buyer shortlisted a match'), ('match.invited', 'The buyer invited a matched SME'), ('match.responded', 'The SME answered interested or declined'), ('match.awarded', 'The buyer awarded a match'), ('import.finished', 'A supplier import finished'), ('webhook.disabled', 'A webhook endpoint was disabled after failures'), ('webhook.ping', 'A test ping asked for through the API')], db_index=True, max_length=40)),
-                ('occurred_at', models.DateTimeField()),
-                ('payload', models.JSONField()),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("supplier.created", "A supplier was registered"),
+                            ("supplier.verified", "A supplier was verified"),
+                            ("supplier.suspended", "A supplier was suspended"),
+                            ("request.published", "A procurement request was published"),
+                            ("request.closed", "A procurement request was closed"),
+                            ("match_run.succeeded", "A match run succeeded"),
+                            ("match_run.failed", "A match run failed"),
+                            ("match.shortlisted", "The buyer shortlisted a match"),
+                            ("match.invited", "The buyer invited a matched SME"),
+                            ("match.responded", "The SME answered interested or declined"),
+                            ("match.awarded", "The buyer awarded a match"),
+                            ("import.finished", "A supplier import finished"),
+                            ("webhook.disabled", "A webhook endpoint was disabled after failures"),
+                            ("webhook.ping", "A test ping asked for through the API"),
+                        ],
+                        db_index=True,
+                        max_length=40,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                ("payload", models.JSONField()),
             ],
             options={
-                'ordering': ('occurred_at', 'id'),
+                "ordering": ("occurred_at", "id"),
             },
         ),
         migrations.CreateModel(
-            name='EventAudience',
+            name="EventAudience",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField()),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='webhooks.event')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="webhooks.event",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='event',
-            name='audience',
-            field=models.ManyToManyField(related_name='+', through='webhooks.EventAudience', to='accounts.organization'),
+            model_name="event",
+            name="audience",
+            field=models.ManyToManyField(
+                related_name="+", through="webhooks.EventAudience", to="accounts.organization"
+            ),
         ),
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('url', models.URLField(max_length=500)),
-                ('event_types', models.JSONField(default=list)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('is_active', models.BooleanField(default=True)),
-                ('secret', models.CharField(editable=False, max_length=100)),
-                ('previous_secret', models.CharField(blank=True, editable=False, max_length=100)),
-                ('previous_secret_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('consecutive_failures', models.PositiveIntegerField(default=0, help_text='Events in a row that failed every attempt.')),
-                ('disabled_at', models.DateTimeField(blank=True, null=True)),
-                ('disabled_reason', models.CharField(blank=True, max_length=300)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_endpoints', to='accounts.organization')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("url", models.URLField(max_length=500)),
+                ("event_types", models.JSONField(default=list)),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("is_active", models.BooleanField(default=True)),
+                ("secret", models.CharField(editable=False, max_length=100)),
+                ("previous_secret", models.CharField(blank=True, editable=False, max_length=100)),
+                (
+                    "previous_secret_expires_at",
+                    models.DateTimeField(blank=True, editable=False, null=True),
+                ),
+                (
+                    "consecutive_failures",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Events in a row that failed every attempt."
+                    ),
+                ),
+                ("disabled_at", models.DateTimeField(blank=True, null=True)),
+                ("disabled_reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhook_endpoints",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at',),
+                "ordering": ("-created_at",),
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered (a 2xx answer)'), ('failed', 'Failed every attempt')], default='pending', max_length=10)),
-                ('attempt_count', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField()),
-                ('leased_until', models.DateTimeField(blank=True, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='webhooks.event')),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='webhooks.webhookendpoint')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("delivered", "Delivered (a 2xx answer)"),
+                            ("failed", "Failed every attempt"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempt_count", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField()),
+                ("leased_until", models.DateTimeField(blank=True, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="webhooks.event",
+                    ),
+                ),
+                (
+                    "endpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="webhooks.webhookendpoint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'deliveries',
-                'ordering': ('-created_at',),
+                "verbose_name_plural": "deliveries",
+                "ordering": ("-created_at",),
             },
         ),
         migrations.CreateModel(
-            name='DeliveryAttempt',
+            name="DeliveryAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('response_excerpt', models.CharField(blank=True, max_length=1000)),
-                ('error', models.CharField(blank=True, max_length=500)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='webhooks.delivery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                ("response_excerpt", models.CharField(blank=True, max_length=1000)),
+                ("error", models.CharField(blank=True, max_length=500)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to="webhooks.delivery",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('at', 'id'),
-                'indexes': [models.Index(fields=['delivery', 'at'], name='deliveryattempt_delivery')],
+                "ordering": ("at", "id"),
+                "indexes": [
+                    models.Index(fields=["delivery", "at"], name="deliveryattempt_delivery")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='eventaudience',
-            index=models.Index(fields=['organization', 'occurred_at', 'event'], name='eventaudience_org_time'),
+            model_name="eventaudience",
+            index=models.Index(
+                fields=["organization", "occurred_at", "event"], name="eventaudience_org_time"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='eventaudience',
-            constraint=models.UniqueConstraint(fields=('event', 'organization'), name='eventaudience_unique'),
+            model_name="eventaudience",
+            constraint=models.UniqueConstraint(
+                fields=("event", "organization"), name="eventaudience_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['occurred_at', 'id'], name='event_occurred'),
+            model_name="event",
+            index=models.Index(fields=["occurred_at", "id"], name="event_occurred"),
         ),
         migrations.AddIndex(
-            model_name='webhookendpoint',
-            index=models.Index(fields=['organization', 'is_active'], name='webhook_org_active'),
+            model_name="webhookendpoint",
+            index=models.Index(fields=["organization", "is_active"], name="webhook_org_active"),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='delivery_due'),
+            model_name="delivery",
+            index=models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['endpoint', '-created_at'], name='delivery_endpoint'),
+            model_name="delivery",
+            index=models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint"),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('endpoint', 'event'), name='delivery_endpoint_event'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                fields=("endpoint", "event"), name="delivery_endpoint_event"
+            ),
         ),
     ]
