@@ -34,6 +34,8 @@ class Target:
 
 
 def _kind(address: IPAddress) -> str | None:
+    if address.is_unspecified:
+        return "non-public"
     if address.is_loopback:
         return "loopback"
     if address.is_link_local:
@@ -42,7 +44,7 @@ def _kind(address: IPAddress) -> str | None:
         return "multicast"
     if address.is_private:
         return "private"
-    if address.is_unspecified or address.is_reserved or not address.is_global:
+    if address.is_reserved or not address.is_global:
         return "non-public"
     return None
 
