@@ -188,6 +188,8 @@ def celery_worker_process(
             **extra_env,
             "REDIS_URL": redis_url,
             "CACHE_KEY_PREFIX": cache_key_prefix,
+            # What the worker sends (retries, follow-ups) stays on this test's queue.
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
             "DEBUG": "1",
             "PYTHONUNBUFFERED": "1",
         }
