@@ -86,7 +86,11 @@ def test_a_name_is_checked_for_every_address_it_resolves_to(
 ) -> None:
     settings.REMAG_WEBHOOK_ALLOWED_NETWORKS = []
 
-    def resolve(host: str, port: int, **_: Any) -> list[Any]:
+    real = socket.getaddrinfo
+
+    def resolve(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if host != "rebinding.example":
+            return real(host, port, *args, **kwargs)
         return [
             (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
             (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", port)),
