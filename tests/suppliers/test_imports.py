@@ -369,6 +369,12 @@ def test_real_worker_processes_an_upload(
     assert done["status"] == "succeeded", done
     assert done["created_count"] == 3
     assert Supplier.objects.count() == 3
+    from remag.webhooks.models import Event
+
+    finished = Event.objects.get(type="import.finished")
+    assert finished.payload["import"]["id"] == done["id"]
+    assert finished.payload["import"]["created_count"] == 3
+    assert Event.objects.filter(type="supplier.created").count() == 3
 
 
 def test_json_samples_are_valid_json() -> None:
