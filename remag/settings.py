@@ -306,6 +306,8 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "suppliers.states.STATE_CHOICES",
         "RequestStatusEnum": "matching.choices.RequestStatus",
         "MatchStatusEnum": "matching.choices.MatchStatus",
+        "EventTypeEnum": "remag.webhooks.choices.EventType",
+        "DeliveryStatusEnum": "remag.webhooks.choices.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
