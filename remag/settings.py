@@ -7,6 +7,7 @@ in-process and the cache is local memory. With `DEBUG` off the process refuses t
 start without a real `SECRET_KEY`.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -264,7 +265,10 @@ REMAG_OPPORTUNITY_REFRESH_DEBOUNCE_SECONDS = env.int(
 # development); a URL resolving to a private, loopback, link-local, multicast or other
 # non-public address is refused unless its network is in WEBHOOK_ALLOWED_NETWORKS.
 REMAG_WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
-REMAG_WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+REMAG_WEBHOOK_ALLOWED_NETWORKS = [
+    str(ipaddress.ip_network(n, strict=False))  # a bad CIDR stops start-up, not a delivery
+    for n in env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+]
 REMAG_WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Seconds to wait before each retry; attempts = 1 + len(delays). The default spreads
 # nine attempts over about a day (1 min, 5 min, 30 min, 1 h, 2 h, 4 h, 8 h, 8 h).
