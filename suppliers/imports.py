@@ -27,7 +27,9 @@ from rest_framework import exceptions
 from remag.accounts.caller import Caller
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization, User
-from remag.api.exceptions import flatten_errors
+from remag.api.exceptions import field_path, flatten_errors
+from remag.api.parsers import MESSAGE as NUL_MESSAGE
+from remag.api.parsers import find_nul
 from remag.api.problems import PayloadTooLarge
 from remag.webhooks import events
 from suppliers import services
@@ -299,6 +301,9 @@ def import_row(*, job_owner: Organization, row: Row) -> tuple[str, list[dict[str
 
     if row.data is None:
         return "failed", [{"field": "", "message": row.error or "Unreadable row."}]
+    nul_at = find_nul(row.data)
+    if nul_at is not None:
+        return "failed", [{"field": field_path(nul_at) or "", "message": NUL_MESSAGE}]
     udyam = str(row.data.get("udyam_number") or "").strip().upper().replace(" ", "")
     existing = (
         Supplier.objects.filter(udyam_number=udyam).select_for_update().first() if udyam else None

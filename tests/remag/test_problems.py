@@ -154,3 +154,26 @@ def test_read_scope_refusal_changes_nothing() -> None:
     response = client.post(f"/api/v1/organizations/{api_key.organization.id}/api-keys/", {})
 
     assert_problem(response, 403, "permission-denied")
+
+
+@pytest.mark.django_db
+def test_a_nul_character_anywhere_in_json_is_a_400_naming_the_field(
+    user_client: Any, org_admin: Any
+) -> None:
+    from suppliers.models import Supplier
+
+    body = {
+        "legal_name": "Nul Works",
+        "udyam_number": "UDYAM-MH-26-0000001",
+        "enterprise_size": "small",
+        "state": "MH",
+        "pin_code": "411001",
+        "capabilities": [{"capability": "jet-milling", "grades": ["N52", "N4\x002"]}],
+    }
+    response = user_client(org_admin).post("/api/v1/suppliers/", body, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    (error,) = response.json()["errors"]
+    assert error["field"] == "capabilities[0].grades[1]"
+    assert error["pointer"] == "#/capabilities/0/grades/1"
+    assert not Supplier.objects.exists()

@@ -219,6 +219,22 @@ def test_malformed_jsonl_lines_are_row_errors(portal_client: Any) -> None:
     assert messages[1] == (3, "Each line must be a JSON object.")
 
 
+def test_a_nul_character_in_a_jsonl_row_is_a_row_error(portal_client: Any) -> None:
+    import json
+
+    record = json.loads((SAMPLES / "suppliers.jsonl").read_text().splitlines()[0])
+    record["capabilities"][0]["grades"] = ["N52\x00"]
+    content = (json.dumps(record) + "\n").encode()
+
+    job = run(upload(portal_client, content, "s.jsonl"))
+
+    assert (job.created_count, job.failed_count) == (0, 1)
+    error = job.row_errors.get()
+    assert error.field == "capabilities[0].grades[0]"
+    assert "NUL" in error.message
+    assert not Supplier.objects.exists()
+
+
 def test_portal_cannot_overwrite_a_supplier_it_does_not_manage(portal_client: Any) -> None:
     SupplierFactory(udyam_number="UDYAM-MH-26-0000001", legal_name="Original")
     content = (HEADER + "UDYAM-MH-26-0000001,Hijacked,small,MH,411026,,\n").encode()
