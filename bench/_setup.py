@@ -30,6 +30,7 @@ def setup_django(*, suppliers: int, seed: int = 42) -> None:
     os.environ.setdefault("SECRET_KEY", "bench-only-not-secret-" + "x" * 40)
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("THROTTLE_RATE_ANON", "1000000/second")
+    os.environ.setdefault("THROTTLE_RATE_USER", "1000000/second")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
     os.environ["DJANGO_SETTINGS_MODULE"] = "remag.settings"
 

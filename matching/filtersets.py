@@ -33,7 +33,8 @@ class MatchFilterSet(django_filters.FilterSet):
     min_score = django_filters.NumberFilter(
         field_name="score", lookup_expr="gte", help_text="Only matches scoring at least this."
     )
-    status = django_filters.MultipleChoiceFilter(choices=MatchStatus.choices)
+    # No DISTINCT (the default for multiple choices): it would sort every matching row.
+    status = django_filters.MultipleChoiceFilter(choices=MatchStatus.choices, distinct=False)
     qualifies = django_filters.BooleanFilter(
         help_text="False lists matches the buyer acted on that no longer qualify."
     )

@@ -175,13 +175,23 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
 
     # -------------------------------------------------------------- output
 
+    always_public = False
+
     def to_representation(self, instance: ProcurementRequest) -> dict[str, Any]:
         data = super().to_representation(instance)
         caller: Caller | None = self.context.get("caller")
-        if caller is None or not caller.may_access(instance.owner_id):
-            public = set(PUBLIC_REQUEST_FIELDS) | {"url"}
-            data = {k: v for k, v in data.items() if k in public}
+        if self.always_public or caller is None or not caller.may_access(instance.owner_id):
+            data = {k: v for k, v in data.items() if k in _PUBLIC}
         return data
+
+
+_PUBLIC = frozenset(PUBLIC_REQUEST_FIELDS) | {"url"}
+
+
+class PublishedRequestSerializer(ProcurementRequestSerializer):
+    """A request as its buyer published it, whoever asks (for the SME's opportunities)."""
+
+    always_public = True
 
     # -------------------------------------------------------------- input
 
@@ -411,13 +421,8 @@ class OpportunitySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=MatchStatus.choices)
     factors = FactorSerializer(many=True, source="explained_factors")
     reasons = serializers.ListField(child=serializers.CharField())
-    request = serializers.SerializerMethodField()
-
-    @extend_schema_field(ProcurementRequestSerializer)
-    def get_request(self, obj: Match) -> dict[str, Any]:
-        # Always the public view: the SME sees what the buyer published, nothing more.
-        context = {**self.context, "caller": None}
-        return ProcurementRequestSerializer(obj.request, context=context).data
+    # Always the public view: the SME sees what the buyer published, nothing more.
+    request = PublishedRequestSerializer(read_only=True)
 
 
 class GapSerializer(serializers.Serializer):

@@ -8,7 +8,9 @@ from remag.webhooks.models import Event
 
 class EventFilterSet(django_filters.FilterSet):
     type = django_filters.MultipleChoiceFilter(
-        choices=EventType.choices, help_text="Only these types (repeat the parameter)."
+        choices=EventType.choices,
+        distinct=False,
+        help_text="Only these types (repeat the parameter).",
     )
     since = django_filters.IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", help_text="Occurred at or after (ISO 8601)."
