@@ -75,6 +75,7 @@ DEMO_REQUESTS: tuple[dict[str, Any], ...] = (
         "quantity_unit": "tonnes",
         "days": 90,
         "delivery_state": "TN",
+        "delivery_pin_code": "600032",
     },
 )
 

@@ -109,7 +109,7 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
         choices=QuantityUnit.choices, required=False, allow_blank=True
     )
     delivery_pin_code = serializers.CharField(
-        max_length=10, required=False, allow_blank=True, help_text="Private."
+        max_length=10, help_text="Private. The six-digit PIN code of the delivery site."
     )
     delivery_latitude = serializers.FloatField(
         min_value=6, max_value=38, required=False, allow_null=True, help_text="Private."
@@ -184,20 +184,9 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
             data = {k: v for k, v in data.items() if k in _PUBLIC}
         return data
 
-
-_PUBLIC = frozenset(PUBLIC_REQUEST_FIELDS) | {"url"}
-
-
-class PublishedRequestSerializer(ProcurementRequestSerializer):
-    """A request as its buyer published it, whoever asks (for the SME's opportunities)."""
-
-    always_public = True
-
     # -------------------------------------------------------------- input
 
     def validate_delivery_pin_code(self, value: str) -> str:
-        if not value:
-            return ""
         try:
             return normalise_pin_code(value)
         except DjangoValidationError as exc:
@@ -268,6 +257,15 @@ class PublishedRequestSerializer(ProcurementRequestSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+_PUBLIC = frozenset(PUBLIC_REQUEST_FIELDS) | {"url"}
+
+
+class PublishedRequestSerializer(ProcurementRequestSerializer):
+    """A request as its buyer published it, whoever asks (for the SME's opportunities)."""
+
+    always_public = True
 
 
 class MatchRunSerializer(serializers.ModelSerializer):

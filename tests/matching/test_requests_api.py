@@ -79,6 +79,7 @@ def test_a_manufacturer_creates_a_draft(world: Any) -> None:
         ),
         ({"delivery_state": "XX"}, "delivery_state", ""),
         ({"delivery_pin_code": "12"}, "delivery_pin_code", ""),
+        ({"delivery_pin_code": ""}, "delivery_pin_code", ""),
         ({"required_capabilities": [f"c{i}" for i in range(500)]}, "required_capabilities", ""),
         ({"title": "x" * 5000}, "title", ""),
     ],

@@ -71,6 +71,7 @@ def test_a_published_request_is_delivered_and_verifies_with_the_documented_recip
             "layer": "components",
             "required_capabilities": ["sintering"],
             "delivery_state": "TN",
+            "delivery_pin_code": "600032",
         },
         format="json",
     ).json()
