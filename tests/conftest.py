@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import redis
 from django.conf import settings as django_settings
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -28,6 +29,12 @@ from tests.factories import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property-based and schema-fuzzing tests draw the same examples on every run, so CI is
+# reproducible; HYPOTHESIS_PROFILE=explore draws new ones (run it by hand to hunt bugs).
+hypothesis_settings.register_profile("remag", derandomize=True, deadline=None)
+hypothesis_settings.register_profile("explore", max_examples=300, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "remag"))
 
 
 def service_unavailable(reason: str) -> None:

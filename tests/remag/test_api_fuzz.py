@@ -2,6 +2,7 @@
 sends to the endpoints that take input, the answer is never a server error, and every
 error is a problem document."""
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,7 +48,7 @@ def token(db: None, settings: Any, keep_test_connection: None) -> str:
 
 @FUZZED.parametrize()
 @settings(
-    max_examples=15,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "15")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

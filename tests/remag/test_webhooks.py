@@ -241,6 +241,12 @@ def test_event_filters_and_catch_up(portal: Any) -> None:
     )
     assert client.get("/api/v1/events/?type=bogus").status_code == 400
     assert client.get("/api/v1/events/?since=yesterday").status_code == 400
+    # Found by the schema fuzzer: offsets PostgreSQL refuses, and times that overflow UTC.
+    for bad in ("0258-01-30T12:31:34.8%2B20:38", "0001-01-01T00:00%2B05:00"):
+        response = client.get(f"/api/v1/events/?since={bad}")
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "since"
+    assert client.get("/api/v1/events/").status_code == 200  # the connection is still fine
 
 
 # ------------------------------------------------------------------ delivering (no worker)
