@@ -1,6 +1,7 @@
 """Hostile input, generated from the OpenAPI schema (schemathesis): whatever a caller
-sends to the endpoints that take input, the answer is never a server error, and every
-error is a problem document."""
+sends to any operation of the API (deletes aside), the answer is never a server error,
+and every error is a problem document. FUZZ_EXAMPLES sets the examples per operation
+(15); HYPOTHESIS_PROFILE=explore draws new ones instead of the fixed set."""
 
 import os
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from tests.factories import MembershipFactory, OrganizationFactory, UserTokenFac
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
 FUZZED = schema.include(
-    path_regex=r"^/api/v1/(requests/|suppliers/|webhooks/endpoints/|events/|matches/)"
+    path_regex=r"^/api/v1/"
 ).exclude(method=["DELETE"])
 
 
