@@ -18,9 +18,7 @@ from tests.factories import MembershipFactory, OrganizationFactory, UserTokenFac
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
-FUZZED = schema.include(
-    path_regex=r"^/api/v1/"
-).exclude(method=["DELETE"])
+FUZZED = schema.include(path_regex=r"^/api/v1/").exclude(method=["DELETE"])
 
 
 @pytest.fixture
