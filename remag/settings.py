@@ -8,6 +8,8 @@ start without a real `SECRET_KEY`.
 """
 
 import ipaddress
+import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,11 +26,21 @@ if (BASE_DIR / ".env").is_file():
 
 # ------------------------------------------------------------------ core
 
+
+def _keyless_command(argv: list[str], commands: frozenset[str]) -> bool:
+    return len(argv) > 1 and argv[0].endswith("manage.py") and argv[1] in commands
+
+
 DEBUG = env.bool("DEBUG", default=False)
 
 # Not a secret: a fixed, public value that only a DEBUG process accepts.
 _DEVELOPMENT_SECRET_KEY = "django-insecure-remag-development-only-never-use-in-production"  # noqa: S105
+# Management commands that only read the code (no signing, no serving, no data) may run
+# without a key; they get a random one that lives as long as the process.
+_KEYLESS_COMMANDS = frozenset({"makemigrations", "spectacular"})
 SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and not DEBUG and _keyless_command(sys.argv, _KEYLESS_COMMANDS):
+    SECRET_KEY = secrets.token_urlsafe(50)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -384,30 +384,27 @@ class GapViewSet(_SupplierScopedViewSet):
         """What would qualify the supplier for more open requests: its near misses grouped
         by the one constraint that excluded it, most requests first."""
         supplier = self.supplier()
-        misses = NearMiss.objects.filter(supplier=supplier, request__status=RequestStatus.OPEN)
-        groups = list(
-            misses.values("constraint")
-            .annotate(count=Count("id"))
-            .order_by("-count", "constraint")[:50]
+        # One row per open request the supplier narrowly misses (at most one each).
+        rows = (
+            NearMiss.objects.filter(supplier=supplier, request__status=RequestStatus.OPEN)
+            .order_by("request__needed_by", "request_id")
+            .values_list("constraint", "request_id")
         )
-        codes = [g["constraint"].split(":", 1)[1] for g in groups if ":" in g["constraint"]]
+        grouped: dict[str, list[Any]] = {}
+        for constraint, request_id in rows:
+            grouped.setdefault(constraint, []).append(request_id)
+        ranked = sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0]))[:50]
+        codes = [c.split(":", 1)[1] for c, _ in ranked if c.startswith("certification:")]
         names = dict(Certification.objects.filter(code__in=codes).values_list("code", "name"))
-        out = []
-        for group in groups:
-            constraint, count = group["constraint"], group["count"]
-            request_ids = list(
-                misses.filter(constraint=constraint)
-                .order_by("request__needed_by", "request_id")
-                .values_list("request_id", flat=True)[:50]
-            )
-            out.append(
-                {
-                    "constraint": constraint,
-                    "request_count": count,
-                    "summary": gap_summary(constraint, count, names),
-                    "requests": request_ids,
-                }
-            )
+        out = [
+            {
+                "constraint": constraint,
+                "request_count": len(request_ids),
+                "summary": gap_summary(constraint, len(request_ids), names),
+                "requests": request_ids[:50],
+            }
+            for constraint, request_ids in ranked
+        ]
         return Response(GapSerializer(out, many=True).data)
 
 

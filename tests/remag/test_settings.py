@@ -48,6 +48,28 @@ def test_refuses_to_start_without_secret_when_debug_is_off() -> None:
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_code_only_commands_run_without_a_secret_but_others_refuse() -> None:
+    def manage_py(*args: str) -> subprocess.CompletedProcess[str]:
+        base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**base, "DEBUG": "0"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    result = manage_py("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+    result = manage_py("check")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
 def test_development_secret_only_with_debug() -> None:
     result = run_python(SHOW + "print(s.SECRET_KEY)", DEBUG="1")
 

@@ -12,6 +12,7 @@ from remag.accounts.caller import caller_for
 from remag.accounts.models import Organization
 from remag.api.idempotency import idempotent_response
 from remag.api.ordering import StrictOrderingFilter
+from remag.api.problems import Conflict
 from remag.api.viewsets import RemagGenericViewSet
 from remag.webhooks import services
 from remag.webhooks.api.serializers import (
@@ -134,8 +135,6 @@ class WebhookEndpointViewSet(
         """Send a `webhook.ping` event to this endpoint only; answers with its delivery."""
         endpoint = self.get_object()
         if not endpoint.is_active:
-            from remag.api.problems import Conflict
-
             raise Conflict("The endpoint is disabled; re-enable it first.", code="disabled")
         delivery = services.endpoint_ping(endpoint=endpoint)
         data = DeliverySerializer(delivery, context=self.get_serializer_context()).data
