@@ -13,8 +13,11 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 
+from remag import errors as domain
 from remag.api.problems import (
     PROBLEM_CONTENT_TYPE,
+    Conflict,
+    PayloadTooLarge,
     Problem,
     problem_document,
     problem_http_response,
@@ -37,11 +40,29 @@ _SLUGS: list[tuple[type[exceptions.APIException], str]] = [
 ]
 
 
+def api_exception_for(exc: domain.DomainError) -> exceptions.APIException:
+    """The API's view of a domain error: its status, problem type and members."""
+    extra = dict(exc.extra)
+    if exc.kind == "conflict":
+        return Conflict(exc.detail, code=exc.code, extra=extra)
+    if exc.kind == "too-large":
+        return PayloadTooLarge(exc.detail, code=exc.code, extra=extra)
+    if exc.kind == "not-allowed":
+        return exceptions.PermissionDenied(exc.detail, code=exc.code)
+    if exc.kind == "not-found":
+        return exceptions.NotFound(exc.detail, code=exc.code)
+    if exc.field:
+        return exceptions.ValidationError({exc.field: [exc.detail]}, code=exc.code)
+    return exceptions.ValidationError(exc.detail, code=exc.code)
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     request = context.get("request")
     path = request.path if request is not None else None
 
-    if isinstance(exc, Http404):
+    if isinstance(exc, domain.DomainError):
+        exc = api_exception_for(exc)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
