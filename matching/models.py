@@ -7,6 +7,7 @@ from django.db.models import Q
 from matching.choices import MatchStatus, Outcome, Party, RequestStatus, RunStatus, RunTrigger
 from remag.accounts.models import Organization
 from remag.db import BaseModel
+from remag.jobs import Job
 from suppliers.choices import Layer, QuantityUnit
 from suppliers.models import Capability, Certification, MaterialGrade, Supplier
 from suppliers.states import STATE_CHOICES
@@ -96,10 +97,10 @@ PUBLIC_REQUEST_FIELDS = (
 )
 
 
-class MatchRun(BaseModel):
-    """One scoring of a request against the registry. The row is written before the task
-    is sent; the task may run more than once (a lost message, a dead worker) and each run
-    leaves the same matches. ``enqueued_at`` is when it was last sent to the broker."""
+class MatchRun(Job):
+    """One scoring of a request against the registry: a job (``remag.jobs``). The row is
+    written before the task is sent; the task may run more than once (a lost message, a
+    dead worker) and each run leaves the same matches."""
 
     request = models.ForeignKey(ProcurementRequest, on_delete=models.CASCADE, related_name="runs")
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
@@ -108,19 +109,13 @@ class MatchRun(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     algorithm_version = models.CharField(max_length=40, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
     candidate_count = models.PositiveIntegerField(default=0)
     matched_count = models.PositiveIntegerField(default=0)
     near_miss_count = models.PositiveIntegerField(default=0)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     load_seconds = models.FloatField(null=True, blank=True)
     score_seconds = models.FloatField(null=True, blank=True)
     write_seconds = models.FloatField(null=True, blank=True)
-    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ("-created_at",)

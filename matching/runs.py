@@ -1,14 +1,12 @@
-"""Match runs: load candidates, score them, write the results; and the sweep that makes
-sure no run is left behind. Every function here is safe to call twice.
+"""Match runs: load candidates, score them, write the results. Every function here is safe
+to call twice.
 
-A run's life: the API writes a ``queued`` row and sends the task after commit. The task
-marks it ``running`` (counting the attempt), loads and scores outside any transaction,
-then writes matches, near misses and ``succeeded`` in one transaction holding the
-request's row lock, so two runs of one request never interleave their writes and a
-duplicate delivery finds the run finished and writes nothing. A failing attempt puts the
-run back to ``queued`` and retries with backoff; after ``MAX_ATTEMPTS`` it ends
-``failed`` with the error. The sweep resends runs whose message the broker lost (queued
-too long) and runs whose worker died (running with a stale heartbeat).
+A run is a job (:mod:`remag.jobs`): the API writes a ``queued`` row and the task is sent
+after commit. The task takes the run (``job_start``), loads and scores outside any
+transaction, then writes matches, near misses and ``succeeded`` in one transaction
+holding the request's row lock, so two runs of one request never interleave their writes
+and a duplicate delivery finds the run finished and writes nothing. Errors, retries,
+lost messages and dead workers are the job machine's business.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ import time
 import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -28,15 +27,28 @@ from django.utils import timezone
 from matching import candidates, scoring
 from matching.choices import MatchStatus, RequestStatus, RunStatus
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
-from remag.api.problems import Conflict
-from remag.celery import enqueue_on_commit
+from remag import jobs
+from remag.errors import Conflict
 from remag.webhooks import events
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
 RUNNABLE = (RequestStatus.DRAFT, RequestStatus.OPEN)
 WRITE_BATCH = 2000
+
+
+def _run_finished(run: MatchRun) -> None:
+    events.run_event(run, run.request.owner_id)
+
+
+MATCH_RUN_JOB = jobs.JobKind(
+    name="match run",
+    model=MatchRun,
+    task_name="matching.match_run_execute",
+    queued_timeout=lambda: timedelta(seconds=settings.REMAG_MATCH_RUN_QUEUED_TIMEOUT_SECONDS),
+    lease=lambda: timedelta(seconds=settings.REMAG_MATCH_RUN_LEASE_SECONDS),
+    on_finished=_run_finished,
+)
 
 
 def match_run_create(
@@ -61,49 +73,22 @@ def match_run_create(
             algorithm_version=scoring.ALGORITHM_VERSION,
             enqueued_at=timezone.now(),
         )
-        _send(run.id)
+        jobs.job_send(MATCH_RUN_JOB, run.id)
     return run, True
 
 
-def _send(run_id: object, countdown: float | None = None) -> None:
-    from matching.tasks import match_run_execute
-
-    options = {"countdown": countdown} if countdown else None
-    enqueue_on_commit(match_run_execute, str(run_id), options=options)
-
-
-def _start(run_id: object) -> MatchRun | None:
-    """Mark the run running and count the attempt; None when there is nothing to do."""
-    with transaction.atomic():
-        run = MatchRun.objects.select_for_update().filter(id=run_id).first()
-        if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
-            return None
-        now = timezone.now()
-        if run.attempts >= MAX_ATTEMPTS:
-            run.status = RunStatus.FAILED
-            run.error = run.error or f"Gave up after {run.attempts} attempts (worker lost)."
-            run.finished_at = now
-            run.save(update_fields=["status", "error", "finished_at", "updated_at"])
-            events.run_event(run, run.request.owner_id)
-            return None
-        run.status = RunStatus.RUNNING
-        run.attempts += 1
-        run.started_at = run.started_at or now
-        run.heartbeat_at = now
-        run.progress = 5
-        run.algorithm_version = scoring.ALGORITHM_VERSION
-        run.save()
-        return run
-
-
-def match_run_execute(*, run_id: object) -> MatchRun | None:
-    """Run (or finish) a match run. Returns the run, or None if it was already finished."""
-    run = _start(run_id)
+def match_run_execute(*, run_id: object, holder: str = "") -> MatchRun | None:
+    """Run (or finish) a match run. Returns the run as it stands afterwards (None if it
+    does not exist)."""
+    run = jobs.job_start(
+        MATCH_RUN_JOB,
+        job_id=run_id,
+        holder=holder,
+        progress=5,
+        algorithm_version=scoring.ALGORITHM_VERSION,
+    )
     if run is None:
         return MatchRun.objects.filter(id=run_id).first()
-    pause = settings.REMAG_MATCH_RUN_PAUSE_SECONDS
-    if pause:
-        time.sleep(pause)  # an operator's (and the tests') way to widen the running window
 
     request = ProcurementRequest.objects.get(id=run.request_id)
     started = time.perf_counter()
@@ -111,9 +96,7 @@ def match_run_execute(*, run_id: object) -> MatchRun | None:
     loaded_at = time.perf_counter()
     result = scoring.score(loaded.criteria, loaded.batch)
     scored_at = time.perf_counter()
-    MatchRun.objects.filter(id=run.id, status=RunStatus.RUNNING).update(
-        progress=50, heartbeat_at=timezone.now(), candidate_count=result.candidate_count
-    )
+    jobs.job_heartbeat(MATCH_RUN_JOB, run, progress=50, candidate_count=result.candidate_count)
 
     with transaction.atomic():
         ProcurementRequest.objects.select_for_update().get(id=request.id)
@@ -122,18 +105,17 @@ def match_run_execute(*, run_id: object) -> MatchRun | None:
             return run  # a duplicate delivery finished it meanwhile
         write_results(request=request, loaded=loaded, result=result, run=run)
         finished = time.perf_counter()
-        run.status = RunStatus.SUCCEEDED
-        run.progress = 100
-        run.candidate_count = result.candidate_count
-        run.matched_count = result.matched_count
-        run.near_miss_count = len(result.near_misses)
-        run.load_seconds = round(loaded_at - started, 4)
-        run.score_seconds = round(scored_at - loaded_at, 4)
-        run.write_seconds = round(finished - scored_at, 4)
-        run.finished_at = timezone.now()
-        run.error = ""
-        run.save()
-        events.run_event(run, request.owner_id)
+        jobs.job_succeed(
+            MATCH_RUN_JOB,
+            run,
+            progress=100,
+            candidate_count=result.candidate_count,
+            matched_count=result.matched_count,
+            near_miss_count=len(result.near_misses),
+            load_seconds=round(loaded_at - started, 4),
+            score_seconds=round(scored_at - loaded_at, 4),
+            write_seconds=round(finished - scored_at, 4),
+        )
     logger.info(
         "match run %s: %d candidates, %d matches in %.2fs",
         run.id,
@@ -144,46 +126,11 @@ def match_run_execute(*, run_id: object) -> MatchRun | None:
     return run
 
 
-def match_run_attempt_failed(*, run_id: object, error: str) -> float | None:
-    """Record a failed attempt. Returns the delay before a retry, or None when the run
-    has used up its attempts and is now ``failed``."""
-    with transaction.atomic():
-        run = MatchRun.objects.select_for_update().filter(id=run_id).first()
-        if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
-            return None
-        run.error = error[:2000]
-        if run.attempts >= MAX_ATTEMPTS:
-            run.status = RunStatus.FAILED
-            run.finished_at = timezone.now()
-            run.save(update_fields=["status", "error", "finished_at", "updated_at"])
-            events.run_event(run, run.request.owner_id)
-            return None
-        delay = float(2**run.attempts)
-        run.status = RunStatus.QUEUED
-        run.enqueued_at = timezone.now() + timedelta(seconds=delay)
-        run.save(update_fields=["status", "error", "enqueued_at", "updated_at"])
-        return delay
-
-
-def match_runs_sweep(*, queued_after: timedelta, lease: timedelta) -> list[str]:
-    """Resend runs whose message was lost (queued longer than ``queued_after``) or whose
-    worker died (running with no heartbeat for ``lease``). Returns the ids resent."""
-    now = timezone.now()
-    stale = MatchRun.objects.filter(
-        Q(status=RunStatus.QUEUED, enqueued_at__lt=now - queued_after)
-        | Q(status=RunStatus.RUNNING, heartbeat_at__lt=now - lease)
-    )
-    resent = []
-    with transaction.atomic():
-        for run in stale.select_for_update(skip_locked=True):
-            if run.status == RunStatus.QUEUED:
-                run.enqueued_at = now
-                run.save(update_fields=["enqueued_at", "updated_at"])
-            _send(run.id)
-            resent.append(str(run.id))
-    if resent:
-        logger.warning("match run sweep resent %d runs: %s", len(resent), ", ".join(resent))
-    return resent
+def match_runs_sweep(
+    *, queued_after: timedelta | None = None, lease: timedelta | None = None
+) -> list[str]:
+    """Resend runs whose message was lost or whose worker died (see ``jobs_sweep``)."""
+    return jobs.jobs_sweep(MATCH_RUN_JOB, queued_after=queued_after, lease=lease)
 
 
 # ------------------------------------------------------------------ writing results
@@ -305,15 +252,22 @@ def _write_orm(
     )
 
 
+# The temporary tables have primary keys and are analysed after the COPY: autovacuum
+# never analyses temporary tables, and a request new to the planner's statistics (every
+# request of a young deployment) otherwise gets a nested loop over a sequential scan of
+# the scored rows for each stale-match check, quadratic in the matches. With the key the
+# worst plan probes an index; with the statistics the planner picks a hash anti-join.
 _COPY_SETUP = """
 CREATE TEMP TABLE IF NOT EXISTS remag_scored (
-    supplier_id uuid, score float8, factors jsonb, reasons jsonb
+    supplier_id uuid PRIMARY KEY, score float8, factors jsonb, reasons jsonb
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS remag_missed (
-    supplier_id uuid, "constraint" varchar(80), reason varchar(300)
+    supplier_id uuid PRIMARY KEY, "constraint" varchar(80), reason varchar(300)
 ) ON COMMIT DELETE ROWS;
 TRUNCATE remag_scored, remag_missed;
 """
+
+_COPY_ANALYZE = "ANALYZE remag_scored; ANALYZE remag_missed;"
 
 _COPY_UPSERT = """
 INSERT INTO matching_match AS m (
@@ -366,19 +320,27 @@ def _write_copy(
     }
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor, for COPY
-        for statement in filter(str.strip, _COPY_SETUP.split(";")):
-            raw.execute(statement)
-        with raw.copy(
-            "COPY remag_scored (supplier_id, score, factors, reasons) FROM STDIN"
-        ) as copy:
-            for row in scored:
-                copy.write_row(row)
-        with raw.copy('COPY remag_missed (supplier_id, "constraint", reason) FROM STDIN') as copy:
-            for row in missed:
-                copy.write_row(row)
+        stage_rows(raw, scored, missed)
         raw.execute(_COPY_UPSERT, params)
         for statement in filter(str.strip, _COPY_STALE.split(";")):
             raw.execute(statement, params)
+
+
+def stage_rows(
+    raw: Any, scored: list[tuple[str, float, str, str]], missed: list[tuple[str, str, str]]
+) -> None:
+    """Load a run's scored rows and near misses into the temporary tables (keyed and
+    analysed) that the set-based statements read. ``raw`` is a psycopg cursor."""
+    for statement in filter(str.strip, _COPY_SETUP.split(";")):
+        raw.execute(statement)
+    with raw.copy("COPY remag_scored (supplier_id, score, factors, reasons) FROM STDIN") as copy:
+        for row in scored:
+            copy.write_row(row)
+    with raw.copy('COPY remag_missed (supplier_id, "constraint", reason) FROM STDIN') as copy:
+        for row in missed:
+            copy.write_row(row)
+    for statement in filter(str.strip, _COPY_ANALYZE.split(";")):
+        raw.execute(statement)
 
 
 # ------------------------------------------------------------------ the reverse direction

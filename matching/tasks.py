@@ -1,35 +1,19 @@
-"""Thin tasks: ids in, a service call, nothing else (see remag/celery.py for the rules)."""
+"""Thin tasks: ids in, a service call, nothing else (see remag/jobs.py for the rules)."""
 
-from datetime import timedelta
-
-from celery import Task, shared_task
-from django.conf import settings
+from celery import shared_task
 
 from matching import runs
+from remag.jobs import JobTask
 
 
-@shared_task(bind=True, name="matching.match_run_execute", acks_late=True, max_retries=None)
-def match_run_execute(self: Task, run_id: str) -> None:
-    while True:
-        try:
-            runs.match_run_execute(run_id=run_id)
-            return
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            delay = runs.match_run_attempt_failed(run_id=run_id, error=error)
-            if delay is None:
-                raise
-            if not self.request.is_eager:
-                raise self.retry(exc=exc, countdown=delay) from exc
-            # In-process (no broker, no sweep): try again at once.
+@shared_task(bind=True, base=JobTask, kind=runs.MATCH_RUN_JOB, name="matching.match_run_execute")
+def match_run_execute(self: JobTask, run_id: str) -> None:
+    runs.match_run_execute(run_id=run_id, holder=self.holder)
 
 
 @shared_task(name="matching.match_runs_sweep")
 def match_runs_sweep() -> list[str]:
-    return runs.match_runs_sweep(
-        queued_after=timedelta(seconds=settings.REMAG_MATCH_RUN_QUEUED_TIMEOUT_SECONDS),
-        lease=timedelta(seconds=settings.REMAG_MATCH_RUN_LEASE_SECONDS),
-    )
+    return runs.match_runs_sweep()
 
 
 @shared_task(name="matching.supplier_opportunities_refresh", acks_late=True)

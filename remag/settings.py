@@ -261,13 +261,27 @@ CSRF_FAILURE_VIEW = "remag.api.exceptions.csrf_failure"
 # Largest supplier import file accepted, in bytes.
 REMAG_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
+# Jobs (remag/jobs.py: match runs, imports, webhook deliveries). A job failing with an
+# error is retried with backoff and ends failed after JOB_MAX_ATTEMPTS failures; a job
+# whose worker dies is taken over by the sweep until JOB_TIME_BUDGET_SECONDS after its
+# first start. Transient database errors retry the same message JOB_TRANSIENT_RETRIES
+# times first. Webhook deliveries have their own limit (WEBHOOK_RETRY_DELAYS).
+REMAG_JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+REMAG_JOB_TRANSIENT_RETRIES = env.int("JOB_TRANSIENT_RETRIES", default=5)
+REMAG_JOB_TIME_BUDGET_SECONDS = env.int("JOB_TIME_BUDGET_SECONDS", default=3600)
+# Retries due within this many seconds are sent with a countdown; later ones by the sweep.
+REMAG_JOB_DIRECT_RETRY_MAX_SECONDS = 900
+# Sleep this long after a job is started (0 in production; tests and drills use it to
+# kill a worker or the database connection mid-job).
+REMAG_JOB_PAUSE_SECONDS = env.float("JOB_PAUSE_SECONDS", default=0.0)
+
 # Matching. A run queued this long was lost by the broker and is resent; a run whose
 # heartbeat is older than the lease lost its worker and is resent (see docs/operations.md).
 REMAG_MATCH_RUN_QUEUED_TIMEOUT_SECONDS = env.int("MATCH_RUN_QUEUED_TIMEOUT_SECONDS", default=120)
 REMAG_MATCH_RUN_LEASE_SECONDS = env.int("MATCH_RUN_LEASE_SECONDS", default=300)
-# Sleep this long after a run is marked running (0 in production; tests and drills use it
-# to kill a worker mid-run).
-REMAG_MATCH_RUN_PAUSE_SECONDS = env.float("MATCH_RUN_PAUSE_SECONDS", default=0.0)
+# Imports, likewise (an import checkpoints and heartbeats every 200 rows).
+REMAG_IMPORT_JOB_QUEUED_TIMEOUT_SECONDS = env.int("IMPORT_JOB_QUEUED_TIMEOUT_SECONDS", default=300)
+REMAG_IMPORT_JOB_LEASE_SECONDS = env.int("IMPORT_JOB_LEASE_SECONDS", default=600)
 # A burst of edits to one supplier within this window makes one opportunities refresh.
 REMAG_OPPORTUNITY_REFRESH_DEBOUNCE_SECONDS = env.int(
     "OPPORTUNITY_REFRESH_DEBOUNCE_SECONDS", default=10
@@ -296,8 +310,11 @@ REMAG_WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5)
 REMAG_WEBHOOK_SECRET_GRACE_HOURS = env.float("WEBHOOK_SECRET_GRACE_HOURS", default=24.0)
 # The sweep sends deliveries due for longer than this that no worker holds.
 REMAG_WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=60)
-# Retries due within this many seconds are sent with a countdown; later ones by the sweep.
-REMAG_WEBHOOK_DIRECT_RETRY_MAX_SECONDS = 900
+# A worker sending a delivery holds it this long (more than the timeout); a delivery held
+# longer lost its worker and the sweep sends it again.
+REMAG_WEBHOOK_LEASE_SECONDS = env.float(
+    "WEBHOOK_LEASE_SECONDS", default=REMAG_WEBHOOK_TIMEOUT_SECONDS + 30
+)
 
 # How long an Idempotency-Key is remembered.
 REMAG_IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))

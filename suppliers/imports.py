@@ -22,19 +22,19 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import exceptions
 
+from remag import jobs
 from remag.accounts.caller import Caller
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization, User
 from remag.api.exceptions import field_path, flatten_errors
-from remag.api.parsers import MESSAGE as NUL_MESSAGE
-from remag.api.parsers import find_nul
-from remag.api.problems import PayloadTooLarge
+from remag.errors import InvalidInput, TooLarge
+from remag.jsonlimits import JSONTooDeep, loads_limited
+from remag.storable import find_unstorable, printable
 from remag.webhooks import events
 from suppliers import services
 from suppliers.access import supplier_can_change
-from suppliers.choices import ImportFormat, JobStatus
+from suppliers.choices import ImportFormat
 from suppliers.exceptions import SupplierAlreadyRegistered
 from suppliers.models import (
     CAPABILITY_FIELDS,
@@ -69,17 +69,16 @@ CERTIFICATE_PARTS = (
     "issuing_body",
 )
 CHUNK_ROWS = 200
-MAX_ATTEMPTS = 5
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"", "0", "false", "no", "n", "f"}
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-class ImportFileError(exceptions.ValidationError):
+class ImportFileError(InvalidInput):
     """The file as a whole is unusable; nothing was created."""
 
     def __init__(self, message: str) -> None:
-        super().__init__({"file": [message]})
+        super().__init__(message, field="file")
 
 
 @dataclass(frozen=True)
@@ -96,15 +95,15 @@ class Row:
 def detect_format(filename: str, declared: str | None) -> str:
     if declared:
         if declared not in ImportFormat.values:
-            raise exceptions.ValidationError({"format": ["Use csv or jsonl."]})
+            raise InvalidInput("Use csv or jsonl.", field="format")
         return declared
     lowered = filename.lower()
     if lowered.endswith(".csv"):
         return ImportFormat.CSV
     if lowered.endswith((".jsonl", ".ndjson")):
         return ImportFormat.JSONL
-    raise exceptions.ValidationError(
-        {"format": ["Cannot tell the format from the file name; say csv or jsonl."]}
+    raise InvalidInput(
+        "Cannot tell the format from the file name; say csv or jsonl.", field="format"
     )
 
 
@@ -124,21 +123,29 @@ def check_file(*, content: bytes, file_format: str) -> int:
     """Refuse an unusable file before any job exists; returns the number of data rows."""
     limit = settings.REMAG_IMPORT_MAX_BYTES
     if len(content) > limit:
-        raise PayloadTooLarge(
+        raise TooLarge(
             f"The file is {len(content)} bytes; imports accept at most {limit}.",
-            extra={"max_bytes": limit},
+            max_bytes=limit,
         )
     text = decode(content)
     if file_format == ImportFormat.CSV:
         reader = csv.reader(io.StringIO(text))
-        header = next(reader, None)
-        if not header or not any(h.strip() for h in header):
-            raise ImportFileError("The file has no header row.")
-        columns = {h.strip().lower() for h in header}
-        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-        if missing:
-            raise ImportFileError(f"Missing required column(s): {', '.join(missing)}.")
-        rows = sum(1 for record in reader if any(cell.strip() for cell in record))
+        try:
+            header = next(reader, None)
+            if not header or not any(h.strip() for h in header):
+                raise ImportFileError("The file has no header row.")
+            columns = {h.strip().lower() for h in header}
+            missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+            if missing:
+                raise ImportFileError(f"Missing required column(s): {', '.join(missing)}.")
+            rows = sum(1 for record in reader if any(cell.strip() for cell in record))
+        except csv.Error as exc:
+            # The csv module's own limits (a cell over csv.field_size_limit(), 131,072
+            # characters) end the whole file: say where.
+            raise ImportFileError(
+                f"Line {reader.line_num} of the file cannot be read as CSV ({exc}); "
+                f"a cell may hold at most {csv.field_size_limit():,} characters."
+            ) from exc
     else:
         rows = sum(1 for line in text.splitlines() if line.strip())
     if rows == 0:
@@ -220,7 +227,10 @@ def read_rows(*, content: bytes, file_format: str) -> Iterator[Row]:
             continue
         number += 1
         try:
-            value = json.loads(line)
+            value = loads_limited(line)
+        except JSONTooDeep as exc:
+            yield Row(number, None, {"line": line[:500]}, f"{exc}")
+            continue
         except json.JSONDecodeError as exc:
             yield Row(number, None, {"line": line[:500]}, f"Not valid JSON: {exc.msg}.")
             continue
@@ -301,9 +311,10 @@ def import_row(*, job_owner: Organization, row: Row) -> tuple[str, list[dict[str
 
     if row.data is None:
         return "failed", [{"field": "", "message": row.error or "Unreadable row."}]
-    nul_at = find_nul(row.data)
-    if nul_at is not None:
-        return "failed", [{"field": field_path(nul_at) or "", "message": NUL_MESSAGE}]
+    unstorable = find_unstorable(row.data)
+    if unstorable is not None:
+        path, message = unstorable
+        return "failed", [{"field": field_path(path) or "", "message": message}]
     udyam = str(row.data.get("udyam_number") or "").strip().upper().replace(" ", "")
     existing = (
         Supplier.objects.filter(udyam_number=udyam).select_for_update().first() if udyam else None
@@ -344,7 +355,36 @@ def import_row(*, job_owner: Organization, row: Row) -> tuple[str, list[dict[str
         return "failed", [{"field": exc.extra["field"], "message": str(exc.detail)}]
 
 
+def _import_row_isolated(*, job_owner: Organization, row: Row) -> tuple[str, list[dict[str, Any]]]:
+    """``import_row`` in a savepoint: whatever one row does wrong fails that row only.
+    Transient database errors are the job's (it is retried from its checkpoint)."""
+    try:
+        with transaction.atomic():
+            return import_row(job_owner=job_owner, row=row)
+    except jobs.TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:
+        logger.exception("import row %s could not be stored", row.number)
+        return "failed", [
+            {"field": "", "message": f"The row could not be stored ({type(exc).__name__})."}
+        ]
+
+
 # ------------------------------------------------------------------ the job
+
+
+def _import_finished(job: ImportJob) -> None:
+    events.import_event(job)
+
+
+IMPORT_JOB = jobs.JobKind(
+    name="import",
+    model=ImportJob,
+    task_name="suppliers.import_job_execute",
+    queued_timeout=lambda: timedelta(seconds=settings.REMAG_IMPORT_JOB_QUEUED_TIMEOUT_SECONDS),
+    lease=lambda: timedelta(seconds=settings.REMAG_IMPORT_JOB_LEASE_SECONDS),
+    on_finished=_import_finished,
+)
 
 
 def import_job_create(
@@ -364,35 +404,22 @@ def import_job_create(
         file_format=file_format,
         size_bytes=len(content),
         rows_total=rows,
+        enqueued_at=timezone.now(),
     )
-    from remag.celery import enqueue_on_commit
-    from suppliers.tasks import import_job_execute as task
-
-    enqueue_on_commit(task, str(job.id))
+    jobs.job_send(IMPORT_JOB, job.id)
     return job
 
 
 def import_job_execute(
-    *, job_id: object, progress: Callable[[ImportJob], None] | None = None
+    *,
+    job_id: object,
+    holder: str = "",
+    progress: Callable[[ImportJob], None] | None = None,
 ) -> ImportJob:
     """Process a job from its checkpoint to the end. Safe to call again at any time."""
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(id=job_id)
-        if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
-            return job
-        if job.attempts >= MAX_ATTEMPTS:
-            job.status = JobStatus.FAILED
-            job.error = job.error or f"Gave up after {job.attempts} attempts."
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "error", "finished_at", "updated_at"])
-            events.import_event(job)
-            return job
-        now = timezone.now()
-        job.status = JobStatus.RUNNING
-        job.attempts += 1
-        job.started_at = job.started_at or now
-        job.heartbeat_at = now
-        job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "updated_at"])
+    job = jobs.job_start(IMPORT_JOB, job_id=job_id, holder=holder)
+    if job is None:
+        return ImportJob.objects.get(id=job_id)
 
     content = bytes(job.content)
     rows = list(read_rows(content=content, file_format=job.file_format))
@@ -401,6 +428,8 @@ def import_job_execute(
     while position < len(rows):
         with transaction.atomic():
             job = ImportJob.objects.select_for_update().get(id=job_id)
+            if job.is_finished:
+                return job
             if job.rows_processed != position:
                 # Another run moved on meanwhile; continue from where it got to.
                 position = job.rows_processed
@@ -408,7 +437,7 @@ def import_job_execute(
             counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
             errors: list[ImportRowError] = []
             for row in rows[position : position + CHUNK_ROWS]:
-                outcome, row_errors = import_row(job_owner=owner, row=row)
+                outcome, row_errors = _import_row_isolated(job_owner=owner, row=row)
                 counts[outcome] += 1
                 for error in row_errors:
                     field = error["field"]
@@ -417,9 +446,9 @@ def import_job_execute(
                         ImportRowError(
                             job=job,
                             row_number=row.number,
-                            field=field[:100],
-                            message=error["message"],
-                            value=str(row.raw.get(top, ""))[:1000],
+                            field=printable(field)[:100],
+                            message=printable(error["message"]),
+                            value=printable(str(row.raw.get(top, "")))[:1000],
                         )
                     )
             ImportRowError.objects.bulk_create(errors)
@@ -436,43 +465,17 @@ def import_job_execute(
 
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(id=job_id)
-        if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+        if job.is_finished:
             return job  # another run finished it
-        job.status = JobStatus.SUCCEEDED
-        job.rows_total = len(rows)
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "rows_total", "finished_at", "updated_at"])
-        events.import_event(job)
+        jobs.job_succeed(IMPORT_JOB, job, rows_total=len(rows))
     return job
 
 
-def import_job_fail(*, job_id: object, error: str) -> None:
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().filter(id=job_id).first()
-        if job is None or job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
-            return
-        job.status = JobStatus.FAILED
-        job.error = error[:2000]
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        events.import_event(job)
-
-
-def import_jobs_sweep(*, queued_after: timedelta, lease: timedelta) -> list[str]:
-    """Re-send jobs whose message was lost (queued too long) or whose worker died
-    (running with a stale heartbeat). Returns the ids re-sent."""
-    from remag.celery import enqueue_on_commit
-    from suppliers.tasks import import_job_execute as task
-
-    now = timezone.now()
-    stale = ImportJob.objects.filter(
-        status=JobStatus.QUEUED, created_at__lt=now - queued_after
-    ) | ImportJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - lease)
-    resent = []
-    for job_id in stale.values_list("id", flat=True):
-        enqueue_on_commit(task, str(job_id))
-        resent.append(str(job_id))
-    return resent
+def import_jobs_sweep(
+    *, queued_after: timedelta | None = None, lease: timedelta | None = None
+) -> list[str]:
+    """Resend jobs whose message was lost or whose worker died (see ``jobs_sweep``)."""
+    return jobs.jobs_sweep(IMPORT_JOB, queued_after=queued_after, lease=lease)
 
 
 def csv_safe(value: str) -> str:

@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from remag.accounts.models import Organization
 from remag.db import BaseModel
+from remag.jobs import Job
 from suppliers.choices import (
     CapacityUnit,
     CertificationCategory,
@@ -259,7 +260,7 @@ CERTIFICATE_FIELDS = ("certificate_number", "issuing_body", "valid_from", "valid
 # ------------------------------------------------------------------ bulk onboarding
 
 
-class ImportJob(BaseModel):
+class ImportJob(Job):
     """A file of suppliers to validate and upsert (by Udyam number), row by row.
 
     The file is kept in the row itself so any worker on any machine can process it,
@@ -276,21 +277,19 @@ class ImportJob(BaseModel):
     content = models.BinaryField(editable=False)
     size_bytes = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
     rows_total = models.PositiveIntegerField(default=0)
     rows_processed = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)
-        indexes = [models.Index(fields=("status", "heartbeat_at"), name="importjob_status")]
+        indexes = [
+            models.Index(fields=("status", "heartbeat_at"), name="importjob_status"),
+            models.Index(fields=("status", "enqueued_at"), name="importjob_status_enqueued"),
+        ]
 
     def __str__(self) -> str:
         return f"import {self.id} ({self.status})"

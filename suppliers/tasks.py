@@ -1,31 +1,16 @@
-"""Thin tasks: ids in, a service call, nothing else."""
-
-from datetime import timedelta
+"""Thin tasks: ids in, a service call, nothing else (see remag/jobs.py for the rules)."""
 
 from celery import shared_task
-from django.db import OperationalError
 
+from remag.jobs import JobTask
 from suppliers import imports
 
 
-@shared_task(
-    bind=True,
-    name="suppliers.import_job_execute",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=imports.MAX_ATTEMPTS,
-)
-def import_job_execute(self: object, job_id: str) -> None:
-    try:
-        imports.import_job_execute(job_id=job_id)
-    except OperationalError:
-        raise
-    except Exception as exc:
-        imports.import_job_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
-        raise
+@shared_task(bind=True, base=JobTask, kind=imports.IMPORT_JOB, name="suppliers.import_job_execute")
+def import_job_execute(self: JobTask, job_id: str) -> None:
+    imports.import_job_execute(job_id=job_id, holder=self.holder)
 
 
 @shared_task(name="suppliers.import_jobs_sweep")
 def import_jobs_sweep() -> list[str]:
-    return imports.import_jobs_sweep(queued_after=timedelta(minutes=5), lease=timedelta(minutes=10))
+    return imports.import_jobs_sweep()

@@ -39,7 +39,10 @@ class RequestBodyLimitMiddleware:
                 detail="The Content-Length header is not a non-negative integer.",
             )
         view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)
-        limit = getattr(view_class, "max_body_bytes", None) or settings.REMAG_MAX_REQUEST_BODY_BYTES
+        limit = getattr(view_class, "max_body_bytes", None)
+        if callable(limit):  # read from settings per request, not once at import
+            limit = limit()
+        limit = limit or settings.REMAG_MAX_REQUEST_BODY_BYTES
         if length > limit:
             return problem_http_response(
                 request,

@@ -37,7 +37,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("event", "endpoint", "status", "attempt_count", "next_attempt_at")
+    list_display = ("event", "endpoint", "status", "attempts", "failures", "enqueued_at")
     list_filter = ("status",)
     raw_id_fields = ("event", "endpoint")
     inlines = (DeliveryAttemptInline,)

@@ -18,8 +18,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from remag.jobs import send_on_commit
 from remag.webhooks.choices import EventType
 from remag.webhooks.models import Delivery, Event, EventAudience, WebhookEndpoint
+
+# The task that attempts a delivery (remag/webhooks/tasks.py), sent by name.
+DELIVERY_TASK = "webhooks.delivery_attempt"
 
 
 def emit(
@@ -33,9 +37,6 @@ def emit(
     """Record an event for ``audience`` (organisation ids; None entries are ignored) and
     queue its deliveries to their active endpoints subscribed to ``event_type`` (or only
     to ``only_endpoint``)."""
-    from remag.celery import enqueue_on_commit
-    from remag.webhooks.tasks import delivery_attempt
-
     organizations = sorted({str(o) for o in audience if o is not None})
     now = occurred_at or timezone.now()
     with transaction.atomic():
@@ -55,10 +56,10 @@ def emit(
                 if endpoint.subscribes_to(event_type)
             ]
         deliveries = Delivery.objects.bulk_create(
-            Delivery(endpoint=endpoint, event=event, next_attempt_at=now) for endpoint in endpoints
+            Delivery(endpoint=endpoint, event=event, enqueued_at=now) for endpoint in endpoints
         )
         for delivery in deliveries:
-            enqueue_on_commit(delivery_attempt, str(delivery.id))
+            send_on_commit(DELIVERY_TASK, delivery.id)
     return event
 
 

@@ -4,6 +4,7 @@ from django.db import models
 
 from remag.accounts.models import Organization
 from remag.db import BaseModel
+from remag.jobs import Job
 from remag.webhooks.choices import DeliveryStatus, EventType
 
 
@@ -79,9 +80,17 @@ class WebhookEndpoint(BaseModel):
         return event_type in self.event_types
 
 
-class Delivery(BaseModel):
-    """One event to one endpoint. ``attempt_count`` counts the attempts of the current
-    round (a redelivery starts a new round; every attempt ever made stays recorded)."""
+class Delivery(Job):
+    """One event to one endpoint: a job (``remag.jobs``) whose attempts are HTTP POSTs.
+
+    ``pending`` while queued and while a worker sends it (``heartbeat_at`` set then),
+    ``delivered`` after a 2xx answer, ``failed`` after the last retry. ``enqueued_at`` is
+    when the next attempt is due. ``attempts`` and ``failures`` count the current round
+    (a redelivery starts a new round; every attempt ever made stays recorded)."""
+
+    QUEUED = RUNNING = DeliveryStatus.PENDING
+    SUCCEEDED = DeliveryStatus.DELIVERED
+    FAILED = DeliveryStatus.FAILED
 
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
@@ -90,11 +99,6 @@ class Delivery(BaseModel):
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
-    attempt_count = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    leased_until = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ("-created_at",)
@@ -102,7 +106,7 @@ class Delivery(BaseModel):
             models.UniqueConstraint(fields=("endpoint", "event"), name="delivery_endpoint_event")
         ]
         indexes = [
-            models.Index(fields=("status", "next_attempt_at"), name="delivery_due"),
+            models.Index(fields=("status", "enqueued_at"), name="delivery_due"),
             models.Index(fields=("endpoint", "-created_at"), name="delivery_endpoint"),
         ]
         verbose_name_plural = "deliveries"
@@ -110,9 +114,13 @@ class Delivery(BaseModel):
     def __str__(self) -> str:
         return f"{self.event_id} -> {self.endpoint_id} ({self.status})"
 
+    @property
+    def delivered_at(self) -> object:
+        return self.finished_at if self.status == DeliveryStatus.DELIVERED else None
+
 
 class DeliveryAttempt(models.Model):
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_records")
     at = models.DateTimeField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)

@@ -19,9 +19,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from remag import jobs
 from remag.accounts.models import Organization
 from remag.webhooks import events, signing, ssrf, transport
 from remag.webhooks.choices import DeliveryStatus, EventType
@@ -29,7 +30,6 @@ from remag.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpo
 
 logger = logging.getLogger(__name__)
 
-LEASE_MARGIN_SECONDS = 30
 USER_AGENT = "remag-webhooks/1"
 
 
@@ -114,37 +114,10 @@ def envelope(event: Event) -> bytes:
     ).encode()
 
 
-def _lease(delivery_id: object) -> Delivery | None:
-    """Take the delivery for one attempt, or None when it is not ours to send now."""
-    with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update()
-            .select_related("endpoint", "event")
-            .filter(id=delivery_id)
-            .first()
-        )
-        if delivery is None or delivery.status != DeliveryStatus.PENDING:
-            return None
-        now = timezone.now()
-        if delivery.next_attempt_at > now + timedelta(seconds=1):
-            return None  # early: a duplicate message, or a retry not yet due
-        if delivery.leased_until is not None and delivery.leased_until > now:
-            return None  # another worker is sending it
-        if not delivery.endpoint.is_active:
-            delivery.status = DeliveryStatus.FAILED
-            delivery.last_error = "The endpoint is disabled."
-            delivery.save(update_fields=["status", "last_error", "updated_at"])
-            return None
-        delivery.leased_until = now + timedelta(
-            seconds=settings.REMAG_WEBHOOK_TIMEOUT_SECONDS + LEASE_MARGIN_SECONDS
-        )
-        delivery.save(update_fields=["leased_until", "updated_at"])
-        return delivery
-
-
-def delivery_attempt(*, delivery_id: object) -> Delivery | None:
-    """Make one attempt of a due delivery and record it. Safe to call at any time."""
-    delivery = _lease(delivery_id)
+def delivery_attempt(*, delivery_id: object, holder: str = "") -> Delivery | None:
+    """Make one attempt of a due delivery and record it. Safe to call at any time: a
+    delivery that is finished, not yet due or held by another worker is left alone."""
+    delivery = jobs.job_start(DELIVERY_JOB, job_id=delivery_id, holder=holder)
     if delivery is None:
         return None
     endpoint, event = delivery.endpoint, delivery.event
@@ -169,45 +142,46 @@ def delivery_attempt(*, delivery_id: object) -> Delivery | None:
 
 
 def _record(delivery_id: object, answer: transport.Answer) -> Delivery:
-    now = timezone.now()
+    """Record the attempt; a 2xx ends the delivery, anything else is a failed attempt
+    (retried after the next delay, or the last one)."""
     with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update().select_related("endpoint").get(id=delivery_id)
-        )
+        delivery = DELIVERY_JOB.locked(delivery_id)
         DeliveryAttempt.objects.create(
             delivery=delivery,
-            at=now,
+            at=timezone.now(),
             status_code=answer.status,
             duration_ms=answer.duration_ms,
             response_excerpt=answer.excerpt[:1000],
             error=answer.error[:500],
         )
-        delivery.attempt_count += 1
-        delivery.leased_until = None
+        if delivery.is_finished:
+            return delivery  # another worker finished it meanwhile
         if answer.status is not None and 200 <= answer.status < 300:
-            delivery.status = DeliveryStatus.DELIVERED
-            delivery.delivered_at = now
-            delivery.last_error = ""
-            WebhookEndpoint.objects.filter(id=delivery.endpoint_id).update(consecutive_failures=0)
-        else:
-            delivery.last_error = (answer.error or f"HTTP {answer.status}")[:500]
-            if delivery.attempt_count >= max_attempts():
-                delivery.status = DeliveryStatus.FAILED
-                _count_failure(delivery.endpoint)
-            else:
-                delay = _delay(delivery.attempt_count)
-                delivery.next_attempt_at = now + timedelta(seconds=delay)
-                if delay <= settings.REMAG_WEBHOOK_DIRECT_RETRY_MAX_SECONDS:
-                    _send(delivery.id, countdown=delay)
-                # Longer delays are left to the sweep (no long-lived ETA messages).
-        delivery.save()
+            jobs.job_succeed(DELIVERY_JOB, delivery)
+            return delivery
+        jobs.job_fail(
+            DELIVERY_JOB, job_id=delivery.id, error=(answer.error or f"HTTP {answer.status}")
+        )
+    delivery.refresh_from_db()
     return delivery
 
 
-def _delay(attempts_made: int) -> float:
+def _delay(failures: int) -> float:
+    """Seconds before the retry that follows the ``failures``-th failed attempt."""
     delays = settings.REMAG_WEBHOOK_RETRY_DELAYS
-    base = float(delays[min(attempts_made, len(delays)) - 1])
+    base = float(delays[min(failures, len(delays)) - 1])
     return max(0.0, base * random.uniform(0.8, 1.2))  # noqa: S311 (jitter, not security)
+
+
+def _delivery_finished(delivery: Delivery) -> None:
+    if delivery.status == DeliveryStatus.DELIVERED:
+        WebhookEndpoint.objects.filter(id=delivery.endpoint_id).update(consecutive_failures=0)
+    else:
+        _count_failure(delivery.endpoint)
+
+
+def _endpoint_disabled(delivery: Delivery) -> str | None:
+    return None if delivery.endpoint.is_active else "The endpoint is disabled."
 
 
 def _count_failure(endpoint: WebhookEndpoint) -> None:
@@ -230,12 +204,20 @@ def _count_failure(endpoint: WebhookEndpoint) -> None:
         )
 
 
-def _send(delivery_id: object, *, countdown: float | None = None) -> None:
-    from remag.celery import enqueue_on_commit
-    from remag.webhooks.tasks import delivery_attempt as task
-
-    options = {"countdown": countdown} if countdown else None
-    enqueue_on_commit(task, str(delivery_id), options=options)
+DELIVERY_JOB = jobs.JobKind(
+    name="webhook delivery",
+    model=Delivery,
+    task_name=events.DELIVERY_TASK,
+    queued_timeout=lambda: timedelta(seconds=settings.REMAG_WEBHOOK_SWEEP_GRACE_SECONDS),
+    lease=lambda: timedelta(seconds=settings.REMAG_WEBHOOK_LEASE_SECONDS),
+    max_failures=max_attempts,
+    # A round of retries spans the delays; a worker lost in it may be replaced until then.
+    budget=lambda: timedelta(seconds=1.5 * sum(settings.REMAG_WEBHOOK_RETRY_DELAYS) + 3600),
+    backoff=_delay,
+    on_finished=_delivery_finished,
+    precheck=_endpoint_disabled,
+    select_related=("endpoint", "event"),
+)
 
 
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:
@@ -243,27 +225,19 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(id=delivery.id)
         delivery.status = DeliveryStatus.PENDING
-        delivery.attempt_count = 0
-        delivery.next_attempt_at = timezone.now()
-        delivery.leased_until = None
-        delivery.delivered_at = None
+        delivery.attempts = 0
+        delivery.failures = 0
+        delivery.enqueued_at = timezone.now()
+        delivery.started_at = None
+        delivery.heartbeat_at = None
+        delivery.holder = ""
+        delivery.finished_at = None
         delivery.save()
-        _send(delivery.id)
+        jobs.job_send(DELIVERY_JOB, delivery.id)
     return delivery
 
 
-def deliveries_sweep(*, grace: timedelta, limit: int = 1000) -> list[str]:
-    """Send deliveries that are due (for longer than ``grace``) and not leased: their
+def deliveries_sweep(*, grace: timedelta | None = None, limit: int = 1000) -> list[str]:
+    """Send deliveries that are due (for longer than ``grace``) and not held: their
     message was lost, their worker died, or their retry was left to the sweep."""
-    now = timezone.now()
-    due = (
-        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now - grace)
-        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
-        .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:limit]
-    )
-    resent = [str(delivery_id) for delivery_id in due]
-    with transaction.atomic():
-        for delivery_id in resent:
-            _send(delivery_id)
-    return resent
+    return jobs.jobs_sweep(DELIVERY_JOB, queued_after=grace, limit=limit)

@@ -1,20 +1,16 @@
-"""Thin tasks: ids in, a service call, nothing else."""
-
-from datetime import timedelta
+"""Thin tasks: ids in, a service call, nothing else (see remag/jobs.py for the rules)."""
 
 from celery import shared_task
-from django.conf import settings
 
-from remag.webhooks import services
+from remag.jobs import JobTask
+from remag.webhooks import events, services
 
 
-@shared_task(name="webhooks.delivery_attempt", acks_late=True)
-def delivery_attempt(delivery_id: str) -> None:
-    services.delivery_attempt(delivery_id=delivery_id)
+@shared_task(bind=True, base=JobTask, kind=services.DELIVERY_JOB, name=events.DELIVERY_TASK)
+def delivery_attempt(self: JobTask, delivery_id: str) -> None:
+    services.delivery_attempt(delivery_id=delivery_id, holder=self.holder)
 
 
 @shared_task(name="webhooks.deliveries_sweep")
 def deliveries_sweep() -> list[str]:
-    return services.deliveries_sweep(
-        grace=timedelta(seconds=settings.REMAG_WEBHOOK_SWEEP_GRACE_SECONDS)
-    )
+    return services.deliveries_sweep()

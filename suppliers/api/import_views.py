@@ -19,6 +19,7 @@ from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization
 from remag.accounts.permissions import IsOrganizationMember, organization_kind
 from remag.api.viewsets import RemagGenericViewSet
+from remag.errors import TooLarge
 from suppliers import imports
 from suppliers.choices import ImportFormat
 from suppliers.models import ImportJob, ImportRowError
@@ -96,8 +97,11 @@ class ImportJobViewSet(
     lookup_field = "id"
     # Creates accept Idempotency-Key (the file is compared by its digest).
     idempotency_redact_fields: tuple[str, ...] = ()
+
     # Room for the file plus the multipart envelope.
-    max_body_bytes = settings.REMAG_IMPORT_MAX_BYTES + 64 * 1024
+    @staticmethod
+    def max_body_bytes() -> int:
+        return int(settings.REMAG_IMPORT_MAX_BYTES) + 64 * 1024
 
     def get_queryset(self) -> QuerySet[ImportJob]:
         caller = caller_for(self.request)
@@ -122,10 +126,10 @@ class ImportJobViewSet(
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
         if file.size > settings.REMAG_IMPORT_MAX_BYTES:
-            raise imports.PayloadTooLarge(
+            raise TooLarge(
                 f"The file is {file.size} bytes; imports accept at most "
                 f"{settings.REMAG_IMPORT_MAX_BYTES}.",
-                extra={"max_bytes": settings.REMAG_IMPORT_MAX_BYTES},
+                max_bytes=settings.REMAG_IMPORT_MAX_BYTES,
             )
         file_format = imports.detect_format(file.name or "", upload.validated_data.get("format"))
         job = imports.import_job_create(

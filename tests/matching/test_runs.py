@@ -11,6 +11,7 @@ from matching import runs
 from matching.choices import MatchStatus
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from matching.scoring import ALGORITHM_VERSION
+from remag import jobs
 from tests.matching.conftest import add_certificate, client_for
 
 pytestmark = pytest.mark.django_db
@@ -192,30 +193,84 @@ def test_a_queued_run_is_reused_rather_than_doubled(world: Any, post_request: An
     assert first.id == second.id
 
 
-def test_failing_attempts_retry_then_fail_with_the_error(world: Any, post_request: Any) -> None:
+def test_failing_attempts_retry_then_fail_with_the_error(
+    world: Any, post_request: Any, settings: Any
+) -> None:
     request = ProcurementRequest.objects.get(id=post_request()["id"])
     run, _ = runs.match_run_create(request=request, trigger="manual")
+    kind = runs.MATCH_RUN_JOB
     delays = []
-    for _attempt in range(runs.MAX_ATTEMPTS):
-        assert runs._start(run.id) is not None
-        delays.append(runs.match_run_attempt_failed(run_id=run.id, error="OperationalError: gone"))
+    for _attempt in range(settings.REMAG_JOB_MAX_ATTEMPTS):
+        MatchRun.objects.filter(id=run.id).update(enqueued_at=timezone.now())  # due now
+        assert jobs.job_start(kind, job_id=run.id) is not None
+        delays.append(jobs.job_fail(kind, job_id=run.id, error="ValueError: broken"))
     run.refresh_from_db()
     assert delays[:-1] == [2.0, 4.0]
     assert delays[-1] is None
     assert run.status == "failed"
-    assert run.error == "OperationalError: gone"
-    assert run.attempts == runs.MAX_ATTEMPTS
+    assert run.error == "ValueError: broken"
+    assert run.failures == settings.REMAG_JOB_MAX_ATTEMPTS
     assert runs.match_run_execute(run_id=run.id).status == "failed"  # stays failed
 
 
-def test_a_run_whose_worker_keeps_dying_ends_failed(world: Any, post_request: Any) -> None:
+def test_a_retry_is_not_taken_before_it_is_due(world: Any, post_request: Any) -> None:
     request = ProcurementRequest.objects.get(id=post_request()["id"])
     run, _ = runs.match_run_create(request=request, trigger="manual")
-    MatchRun.objects.filter(id=run.id).update(status="running", attempts=runs.MAX_ATTEMPTS)
+    assert jobs.job_start(runs.MATCH_RUN_JOB, job_id=run.id) is not None
+    assert jobs.job_fail(runs.MATCH_RUN_JOB, job_id=run.id, error="ValueError: x") == 2.0
+    # A duplicate message arriving before the backoff is over does nothing.
+    assert runs.match_run_execute(run_id=run.id).status == "queued"
+    run.refresh_from_db()
+    assert run.attempts == 1
+
+
+def test_a_run_held_by_a_live_worker_is_left_alone(world: Any, post_request: Any) -> None:
+    """A repeated message (a sweep run with --lease 0 during a live run) costs nothing."""
+    request = ProcurementRequest.objects.get(id=post_request()["id"])
+    run, _ = runs.match_run_create(request=request, trigger="manual")
+    assert jobs.job_start(runs.MATCH_RUN_JOB, job_id=run.id, holder="worker-a") is not None
+    for _ in range(5):
+        assert runs.match_run_execute(run_id=run.id, holder="worker-b").status == "running"
+    run.refresh_from_db()
+    assert (run.attempts, run.failures, run.holder) == (1, 0, "worker-a")
+    # The holder itself (a retry of its own message) carries on.
+    assert runs.match_run_execute(run_id=run.id, holder="worker-a").status == "succeeded"
+
+
+def test_a_dead_workers_run_is_taken_over_without_counting_a_failure(
+    world: Any, post_request: Any, settings: Any
+) -> None:
+    request = ProcurementRequest.objects.get(id=post_request()["id"])
+    run, _ = runs.match_run_create(request=request, trigger="manual")
+    stale = timezone.now() - timedelta(seconds=settings.REMAG_MATCH_RUN_LEASE_SECONDS + 5)
+    # More worker deaths than JOB_MAX_ATTEMPTS: still retried, never given up.
+    MatchRun.objects.filter(id=run.id).update(
+        status="running",
+        attempts=settings.REMAG_JOB_MAX_ATTEMPTS + 3,
+        started_at=timezone.now() - timedelta(minutes=10),
+        heartbeat_at=stale,
+        holder="dead-worker",
+    )
+    run = runs.match_run_execute(run_id=run.id, holder="new-worker")
+    assert run.status == "succeeded"
+    assert run.failures == 0
+    assert run.attempts == settings.REMAG_JOB_MAX_ATTEMPTS + 4
+
+
+def test_a_run_whose_worker_keeps_dying_ends_failed_after_its_time_budget(
+    world: Any, post_request: Any, settings: Any
+) -> None:
+    request = ProcurementRequest.objects.get(id=post_request()["id"])
+    run, _ = runs.match_run_create(request=request, trigger="manual")
+    long_ago = timezone.now() - timedelta(seconds=settings.REMAG_JOB_TIME_BUDGET_SECONDS + 60)
+    MatchRun.objects.filter(id=run.id).update(
+        status="running", attempts=7, started_at=long_ago, heartbeat_at=long_ago
+    )
     runs.match_run_execute(run_id=run.id)
     run.refresh_from_db()
     assert run.status == "failed"
     assert "Gave up" in run.error
+    assert "7 attempts" in run.error
 
 
 def test_sweep_resends_only_lost_and_stale_runs(
@@ -307,3 +362,43 @@ def test_track_record_comes_from_awarded_outcomes(world: Any, published: Any) ->
     other = Match.objects.get(request_id=second, supplier=world.suppliers["far"])
     factors = other.explained_factors()
     assert next(f for f in factors if f["name"] == "track_record")["value"] == 0.5
+
+
+def _scans_per_outer_row(node: dict[str, Any]) -> list[str]:
+    """The temporary tables a plan scans sequentially once per outer row (the inner side
+    of a nested loop, or a plain subplan)."""
+    found = []
+    children = node.get("Plans", [])
+    if node["Node Type"] == "Nested Loop" and len(children) == 2:
+        inner = children[1]
+        if inner["Node Type"] == "Seq Scan" and inner["Relation Name"].startswith("remag_"):
+            found.append(inner["Relation Name"])
+    for child in children:
+        if child.get("Parent Relationship") == "SubPlan" and child["Node Type"] == "Seq Scan":
+            found.append(child.get("Relation Name", ""))
+        found.extend(_scans_per_outer_row(child))
+    return found
+
+
+def test_stale_match_statements_never_scan_the_scored_rows_per_match(postgres: None) -> None:
+    """A request new to the planner's statistics (every request of a young deployment)
+    must not get a nested loop that scans the scored rows once per existing match: that
+    is quadratic in the matches, and a broad first run timed out."""
+    import json
+    import uuid
+
+    from django.db import connection, transaction
+
+    scored = [(str(uuid.uuid4()), 50.0, "[]", "[]") for _ in range(20000)]
+    missed = [(str(uuid.uuid4()), "active", "not verified") for _ in range(5000)]
+    params = {"request": uuid.uuid4(), "now": timezone.now()}
+    plans = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        runs.stage_rows(cursor.cursor, scored, missed)
+        for statement in filter(str.strip, runs._COPY_STALE.split(";")):
+            cursor.execute("EXPLAIN (FORMAT JSON) " + statement, params)
+            plan = cursor.fetchone()[0]
+            plans.append(json.loads(plan) if isinstance(plan, str) else plan)
+    assert len(plans) == 4
+    for plan in plans:
+        assert _scans_per_outer_row(plan[0]["Plan"]) == [], json.dumps(plan, indent=1)

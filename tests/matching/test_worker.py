@@ -1,13 +1,11 @@
-"""End to end on PostgreSQL and Redis with real Celery workers: nothing is lost when the
-broker forgets a message or a worker dies mid-run, and duplicates change nothing."""
+"""End to end on PostgreSQL and Redis with real Celery workers: publishing runs, duplicates
+change nothing, supplier edits refresh opportunities. (A lost message, a killed worker and a
+transient database error are tested for every kind of job in tests/remag/test_jobs.py.)"""
 
 import json
-import os
-import signal
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
 
 from matching.models import Match, MatchRun, NearMiss
@@ -75,37 +73,6 @@ def test_the_same_run_sent_twice_leaves_one_set(
     wait_for(lambda: Match.objects.filter(request_id=request_id).count() == 3)
     assert expected_matches(request_id) == {"Full", "Half", "Far"}
     assert run_state(run_id).attempts <= 2
-
-
-def test_a_lost_message_is_recovered_by_the_sweep(
-    postgres: None, celery_worker_process: Any, world: Any, redis_client: Any
-) -> None:
-    request_id, run_id = post_and_publish(world)
-    redis_client.flushdb()  # the broker forgets everything (no persistence here)
-    celery_worker_process()
-    call_command("sweep_match_runs", "--queued-after", "0")
-    run = wait_for(lambda: finished(run_id))
-    assert run.status == "succeeded", run.error
-    assert expected_matches(request_id) == {"Full", "Half", "Far"}
-
-
-def test_a_killed_worker_leaves_a_run_the_sweep_completes(
-    postgres: None, celery_worker_process: Any, world: Any
-) -> None:
-    celery_worker_process(MATCH_RUN_PAUSE_SECONDS="30")
-    request_id, run_id = post_and_publish(world)
-    wait_for(lambda: run_state(run_id).status == "running")
-    process, _ = celery_worker_process.processes[0]
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-    assert run_state(run_id).status == "running"  # nobody will finish it by itself
-
-    celery_worker_process()
-    call_command("sweep_match_runs", "--lease", "0")
-    run = wait_for(lambda: finished(run_id))
-    assert run.status == "succeeded", run.error
-    assert run.attempts == 2
-    assert expected_matches(request_id) == {"Full", "Half", "Far"}
 
 
 def test_a_burst_of_supplier_edits_makes_one_refresh(

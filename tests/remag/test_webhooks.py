@@ -269,7 +269,7 @@ def test_a_delivery_is_signed_and_recorded(
     assert json.loads(got.body)["data"] == {"supplier": {"id": "x"}}
     delivery.refresh_from_db()
     assert delivery.status == "delivered"
-    (attempt,) = delivery.attempts.all()
+    (attempt,) = delivery.attempt_records.all()
     assert attempt.status_code == 200
     assert attempt.response_excerpt == "status 200"
     # Done is done: another attempt sends nothing.
@@ -287,7 +287,7 @@ def test_a_refused_address_at_delivery_time_is_an_attempt_not_a_request(
     delivery = services.delivery_attempt(delivery_id=Delivery.objects.get(event=event).id)
     assert delivery is not None
     assert delivery.status == "pending"
-    assert "Refused" in delivery.attempts.get().error
+    assert "Refused" in delivery.attempt_records.get().error
     time.sleep(0.3)
     assert receiver.requests == []
 

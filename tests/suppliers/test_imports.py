@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
+from remag import jobs
 from remag.accounts.models import Organization
 from suppliers import imports
 from suppliers.models import ImportJob, Supplier
@@ -289,9 +290,26 @@ def test_finished_job_run_again_changes_nothing(portal_client: Any) -> None:
     assert Supplier.objects.count() == 3
 
 
-def test_job_that_keeps_failing_ends_failed(portal_client: Any) -> None:
+def test_job_that_keeps_failing_ends_failed(portal_client: Any, settings: Any) -> None:
     job_id = upload(portal_client, (SAMPLES / "suppliers.csv").read_bytes()).json()["id"]
-    ImportJob.objects.filter(id=job_id).update(status="running", attempts=imports.MAX_ATTEMPTS)
+    ImportJob.objects.filter(id=job_id).update(failures=settings.REMAG_JOB_MAX_ATTEMPTS - 1)
+
+    assert jobs.job_fail(imports.IMPORT_JOB, job_id=job_id, error="ValueError: bad") is None
+
+    job = imports.import_job_execute(job_id=job_id)
+    assert job.status == "failed"
+    assert job.error == "ValueError: bad"
+    assert not Supplier.objects.exists()
+
+
+def test_job_whose_worker_keeps_dying_ends_failed_after_its_budget(
+    portal_client: Any, settings: Any
+) -> None:
+    job_id = upload(portal_client, (SAMPLES / "suppliers.csv").read_bytes()).json()["id"]
+    long_ago = timezone.now() - timedelta(seconds=settings.REMAG_JOB_TIME_BUDGET_SECONDS + 1)
+    ImportJob.objects.filter(id=job_id).update(
+        status="running", attempts=4, started_at=long_ago, heartbeat_at=long_ago
+    )
 
     job = imports.import_job_execute(job_id=job_id)
 
@@ -305,11 +323,15 @@ def test_sweep_resends_lost_and_stale_jobs_only(
 ) -> None:
     ids = [
         upload(portal_client, (SAMPLES / "suppliers.csv").read_bytes()).json()["id"]
-        for _ in range(3)
+        for _ in range(4)
     ]
     old = timezone.now() - timedelta(hours=1)
-    ImportJob.objects.filter(id=ids[0]).update(created_at=old)  # message lost
-    ImportJob.objects.filter(id=ids[1]).update(status="running", heartbeat_at=old)  # worker died
+    ImportJob.objects.filter(id=ids[0]).update(enqueued_at=old)  # message lost
+    ImportJob.objects.filter(id=ids[1]).update(
+        status="running", enqueued_at=old, heartbeat_at=old
+    )  # worker died
+    # Created long ago but sent again just now (a backlog): not resent again.
+    ImportJob.objects.filter(id=ids[2]).update(created_at=old)
 
     with django_capture_on_commit_callbacks() as callbacks:
         resent = imports.import_jobs_sweep(
@@ -318,6 +340,13 @@ def test_sweep_resends_lost_and_stale_jobs_only(
 
     assert sorted(resent) == sorted(ids[:2])
     assert len(callbacks) == 2
+    # The sweep moved them forward: the next sweep leaves them to their new message.
+    with django_capture_on_commit_callbacks() as callbacks:
+        again = imports.import_jobs_sweep(
+            queued_after=timedelta(minutes=5), lease=timedelta(minutes=10)
+        )
+    assert again == []
+    assert callbacks == []
 
 
 def test_command_imports_with_progress(capsys: Any) -> None:
@@ -396,3 +425,106 @@ def test_real_worker_processes_an_upload(
 def test_json_samples_are_valid_json() -> None:
     for line in (SAMPLES / "suppliers.jsonl").read_text().splitlines():
         assert isinstance(json.loads(line), dict)
+
+
+# ------------------------------------------------------------------ one bad row, one row error
+
+
+def many_rows(count: int, bad: dict[int, str] | None = None) -> bytes:
+    """A CSV of ``count`` valid suppliers; ``bad`` replaces the legal name of some rows."""
+    lines = [HEADER]
+    for number in range(1, count + 1):
+        name = (bad or {}).get(number, f"Row {number} Works")
+        lines.append(f"UDYAM-MH-26-{number:07d},{name},small,MH,411026,,sintering\n")
+    return "".join(lines).encode()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_nul_in_one_csv_cell_fails_that_row_only_on_a_real_worker(
+    postgres: None, celery_worker_process: Any, portal_client: Any
+) -> None:
+    from suppliers.taxonomy import taxonomy_load
+
+    taxonomy_load()
+    celery_worker_process()
+    response = upload(portal_client, many_rows(450, {300: "Nul\x00Works"}))
+    assert response.status_code == 202
+
+    job = wait_for(
+        lambda: ImportJob.objects.filter(id=response.json()["id"], status="succeeded").first()
+    )
+
+    assert (job.created_count, job.failed_count, job.rows_processed) == (449, 1, 450)
+    error = job.row_errors.get()
+    assert (error.row_number, error.field) == (300, "legal_name")
+    assert "NUL" in error.message
+    assert error.value == "Nul\\u0000Works"  # stored, and shown, escaped
+    assert Supplier.objects.count() == 449
+
+
+def test_a_lone_surrogate_in_a_jsonl_line_fails_that_line_only(
+    postgres: None, portal_client: Any
+) -> None:
+    good = (SAMPLES / "suppliers.jsonl").read_text().splitlines()
+    broken = good[0].replace('"legal_name": "', '"legal_name": "\\ud800', 1)
+    content = "\n".join([good[0], broken, good[1]]).encode() + b"\n"
+
+    job = run(upload(portal_client, content, "s.jsonl"))
+
+    assert job.status == "succeeded"
+    assert (job.created_count, job.failed_count) == (2, 1)
+    error = job.row_errors.get()
+    assert (error.row_number, error.field) == (2, "legal_name")
+    assert "surrogate" in error.message
+    assert "\\ud800" in error.value
+
+
+def test_a_deeply_nested_jsonl_line_is_a_row_error(portal_client: Any) -> None:
+    good = (SAMPLES / "suppliers.jsonl").read_text().splitlines()[0]
+    deep = '{"udyam_number": ' + "[" * 5000 + "]" * 5000 + "}"
+    content = f"{good}\n{deep}\n".encode()
+
+    job = run(upload(portal_client, content, "s.jsonl"))
+
+    assert job.status == "succeeded"
+    assert (job.created_count, job.failed_count) == (1, 1)
+    error = job.row_errors.get()
+    assert error.row_number == 2
+    assert "deeper than" in error.message
+
+
+def test_a_row_the_database_refuses_fails_alone(
+    postgres: None, portal_client: Any, monkeypatch: Any
+) -> None:
+    """Whatever slips past validation and breaks in the write fails its row, not the chunk."""
+    from django.db import DataError
+
+    real = imports.import_row
+
+    def flaky(*, job_owner: Any, row: Any) -> Any:
+        if row.number == 2:
+            Supplier.objects.raw("SELECT 1/0").__iter__().__next__()  # a real database error
+        return real(job_owner=job_owner, row=row)
+
+    monkeypatch.setattr(imports, "import_row", flaky)
+    job = run(upload(portal_client, many_rows(3)))
+
+    assert job.status == "succeeded"
+    assert (job.created_count, job.failed_count) == (2, 1)
+    assert "could not be stored (DataError)" in job.row_errors.get().message
+    assert DataError  # the error PostgreSQL raises for 1/0
+
+
+def test_a_csv_cell_over_the_csv_limit_is_a_400_naming_the_line(portal_client: Any) -> None:
+    huge = "x" * 131_073
+    content = many_rows(2) + f"UDYAM-MH-26-0000009,{huge},small,MH,411026,,\n".encode()
+
+    response = upload(portal_client, content)
+
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["errors"][0]["field"] == "file"
+    assert "Line 4" in problem["errors"][0]["message"]
+    assert "131,072" in problem["errors"][0]["message"]
+    assert not ImportJob.objects.exists()

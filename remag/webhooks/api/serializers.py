@@ -198,7 +198,15 @@ class DeliverySerializer(serializers.ModelSerializer):
     )
     endpoint = serializers.UUIDField(source="endpoint_id", read_only=True)
     event = EventSerializer(read_only=True)
-    attempts = DeliveryAttemptSerializer(many=True, read_only=True)
+    attempt_count = serializers.IntegerField(
+        source="attempts", read_only=True, help_text="Attempts made in the current round."
+    )
+    next_attempt_at = serializers.DateTimeField(
+        source="enqueued_at", read_only=True, help_text="When the next attempt is due."
+    )
+    delivered_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_error = serializers.CharField(source="error", read_only=True)
+    attempts = DeliveryAttemptSerializer(source="attempt_records", many=True, read_only=True)
 
     class Meta:
         model = Delivery

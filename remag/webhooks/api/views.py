@@ -146,7 +146,7 @@ class WebhookEndpointViewSet(
         """The endpoint's deliveries, newest first, each with its event and attempts."""
         endpoint = self.get_object()
         queryset = Delivery.objects.filter(endpoint=endpoint).select_related("event")
-        page = self.paginate_queryset(queryset.prefetch_related("attempts"))
+        page = self.paginate_queryset(queryset.prefetch_related("attempt_records"))
         data = DeliverySerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
 
@@ -165,7 +165,7 @@ class DeliveryViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
                 endpoint__organization_id__in=caller_for(self.request).organization_ids
             )
             .select_related("event")
-            .prefetch_related("attempts")
+            .prefetch_related("attempt_records")
         )
 
     @extend_schema(request=None, responses={202: DeliverySerializer})

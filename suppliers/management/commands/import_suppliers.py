@@ -3,10 +3,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.exceptions import APIException
 
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization
+from remag.errors import DomainError
 from suppliers import imports
 from suppliers.models import ImportJob
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             file_format = imports.detect_format(path.name, options.get("format"))
             content = path.read_bytes()
             rows_total = imports.check_file(content=content, file_format=file_format)
-        except APIException as exc:
+        except DomainError as exc:
             raise CommandError(_message(exc)) from exc
         job = ImportJob.objects.create(
             owner=organization,
@@ -81,8 +81,5 @@ class Command(BaseCommand):
         sys.stderr.flush()
 
 
-def _message(exc: APIException) -> str:
-    detail = exc.detail
-    if isinstance(detail, dict):
-        return "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in detail.items())
-    return str(detail)
+def _message(exc: DomainError) -> str:
+    return f"{exc.field}: {exc.detail}" if exc.field else exc.detail
