@@ -26,11 +26,12 @@ from tests.remag.webhook_receiver import Receiver, start_receiver
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
-# Workers may deliver webhooks to the loopback receiver, and take over a job whose
-# holder has been silent for a second (the default leases are minutes).
+# Workers may deliver webhooks to the loopback receiver...
+LOOPBACK_ENV = {"WEBHOOK_ALLOW_HTTP": "1", "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32"}
+# ... and take over a job whose holder has been silent for a second (the default leases
+# are minutes).
 WORKER_ENV = {
-    "WEBHOOK_ALLOW_HTTP": "1",
-    "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
+    **LOOPBACK_ENV,
     "MATCH_RUN_LEASE_SECONDS": "1",
     "IMPORT_JOB_LEASE_SECONDS": "1",
     "WEBHOOK_LEASE_SECONDS": "1",
@@ -205,3 +206,22 @@ def test_a_transient_database_error_is_retried_by_the_same_worker(
     case.check(job_id)
     process, log_path = celery_worker_process.processes[0]
     assert "Retry in" in log_path.read_text(errors="replace")
+
+
+def test_messages_repeated_during_a_live_job_cost_nothing(
+    postgres: None, case: Case, celery_worker_process: Any
+) -> None:
+    """Sweeping three times with no lease during a live job (an impatient operator, a
+    confused beat) sends three more messages; none of them takes or fails the job."""
+    celery_worker_process(JOB_PAUSE_SECONDS="3", **LOOPBACK_ENV)  # the default leases
+    job_id = case.make()
+    wait_for(lambda: state(case, job_id).heartbeat_at is not None)
+    for _ in range(3):
+        assert jobs.jobs_sweep(case.kind, queued_after=timedelta(0), lease=timedelta(0)) == [job_id]
+
+    job = wait_for(lambda: finished(case, job_id))
+    assert job.status == job.SUCCEEDED, job.error
+    assert (job.attempts, job.failures) == (1, 0)
+    case.check(job_id)
+    time.sleep(1)  # the repeated messages, taken after the job finished, changed nothing
+    assert (state(case, job_id).attempts, state(case, job_id).status) == (1, job.SUCCEEDED)
