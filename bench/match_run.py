@@ -10,6 +10,14 @@ that are not withdrawn or suspended, and their offers of the required capabiliti
 best of three.
 It also scores a synthetic batch of 100,000 candidates to show scoring alone.
 
+Every figure is printed twice, on two databases, because the planner behaves differently:
+
+* fresh: a copy of a database seeded with the suppliers and never matched (made from the
+  template ``remag_bench_registry``, seeded once): every request is new to the planner's
+  statistics, as on a new deployment;
+* warm: ``remag_bench``, shared with ``bench_match_reads.py`` (1,000,000 matches once that
+  has run).
+
 Budgets (issue 4): total under 2x the floor; scoring under 1 s for 100,000 candidates.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/remag .venv/bin/python bench/match_run.py
@@ -17,11 +25,13 @@ Budgets (issue 4): total under 2x the floor; scoring under 1 s for 100,000 candi
 """
 
 import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
 
-from _setup import setup_django
+from _setup import bench_database_url, setup_django
 
 SUPPLIERS = int(os.environ.get("BENCH_SUPPLIERS", "100000"))
 
@@ -169,7 +179,7 @@ def synthetic_scoring() -> tuple[int, float]:
     return result.matched_count, best
 
 
-def main() -> None:
+def run_all() -> None:
     setup_django(suppliers=SUPPLIERS)
     from matching import runs
     from matching.models import MatchRun, ProcurementRequest
@@ -178,7 +188,9 @@ def main() -> None:
 
     owner, _ = Organization.objects.get_or_create(name="Bench Magnets", kind="manufacturer")
     ProcurementRequest.objects.filter(owner=owner).delete()
-    print(f"suppliers: {Supplier.objects.count()}")
+    from matching.models import Match
+
+    print(f"suppliers: {Supplier.objects.count()}, matches before: {Match.objects.count()}")
     header = (
         f"{'request':52} {'run':>6} {'cands':>6} {'matches':>7} {'load s':>7} "
         f"{'score s':>7} {'write s':>7} {'total s':>7} {'floor s':>7} {'x floor':>7}"
@@ -197,8 +209,51 @@ def main() -> None:
             print(
                 f"{label[:52]:52} {which:>6} {run.candidate_count:>6} {run.matched_count:>7} "
                 f"{run.load_seconds:>7.3f} {run.score_seconds:>7.3f} {run.write_seconds:>7.3f} "
-                f"{total:>7.3f} {floor:>7.3f} {total / floor:>7.2f}"
+                f"{total:>7.3f} {floor:>7.3f} {total / floor:>7.2f}",
+                flush=True,
             )
+
+
+def fresh_database_url() -> str:
+    """A new database copied from a seeded, never-matched template (seeded on first use)."""
+    from urllib.parse import urlparse, urlunparse
+
+    import psycopg
+
+    bench = urlparse(bench_database_url())
+    template = urlunparse(bench._replace(path="/remag_bench_registry"))
+    fresh = urlunparse(bench._replace(path="/remag_bench_fresh"))
+    child(template, mode="seed")
+    admin = urlunparse(bench._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "remag_bench_fresh"')
+        conn.execute('CREATE DATABASE "remag_bench_fresh" TEMPLATE "remag_bench_registry"')
+    return fresh
+
+
+def child(url: str, *, mode: str) -> None:
+    """Run this script on another database (Django is configured once per process)."""
+    subprocess.run(  # noqa: S603 (this very script)
+        [sys.executable, os.path.abspath(__file__)],
+        env={**os.environ, "BENCH_DATABASE_URL": url, "BENCH_MATCH_RUN_CHILD": mode},
+        check=True,
+    )
+
+
+def main() -> None:
+    mode = os.environ.get("BENCH_MATCH_RUN_CHILD")
+    if mode == "seed":
+        setup_django(suppliers=SUPPLIERS)
+        return
+    if mode == "run":
+        run_all()
+        return
+    for label, url in (
+        ("fresh database (seeded, never matched)", fresh_database_url()),
+        ("warm database (remag_bench)", bench_database_url()),
+    ):
+        print(f"== {label}", flush=True)
+        child(url, mode="run")
     matched, seconds = synthetic_scoring()
     print(f"scoring alone, 100,000 synthetic candidates ({matched} eligible): {seconds:.3f} s")
 
