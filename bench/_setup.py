@@ -58,7 +58,11 @@ def setup_django(*, suppliers: int, seed: int = 42) -> None:
         from suppliers.demo import seed_demo
 
         started = time.perf_counter()
-        seed_demo(suppliers=suppliers - have, seed=seed + have)
+        from suppliers.demo import SEED_STRIDE
+
+        while Supplier.objects.filter(udyam_number__endswith=f"-{seed * SEED_STRIDE:07d}").exists():
+            seed += 1  # a top-up seeds with the next unused seed
+        seed_demo(suppliers=suppliers - have, seed=seed)
         print(f"seeded {suppliers - have} suppliers in {time.perf_counter() - started:.1f} s")
         from django.db import connection
 
