@@ -1,13 +1,17 @@
-"""The API's JSON parser: a nesting limit, no NUL (docs/api.md, Limits)."""
+"""The API's JSON parser: UTF-8 only, a nesting limit, no NUL (docs/api.md, Limits)."""
 
+import json
 from typing import Any
 
 import pytest
 
+from remag.accounts.models import OrganizationAPIKey
 from remag.jsonlimits import MAX_JSON_DEPTH
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
+
+NAME = "clé Pune ₹ 東京"
 
 
 @pytest.fixture
@@ -44,6 +48,53 @@ def test_nesting_at_the_limit_is_parsed(admin_client_url: tuple[Any, str]) -> No
     response = client.post(url, data=body, content_type="application/json")
 
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/json; charset=UTF-8",
+        "application/json;charset=Utf-8",
+        'application/json; charset="utf-8"',
+        "application/json; charset=utf8",
+    ],
+)
+def test_utf8_json_is_stored_as_sent(admin_client_url: tuple[Any, str], content_type: str) -> None:
+    client, url = admin_client_url
+    body = json.dumps({"name": NAME, "scopes": ["read"]}, ensure_ascii=False).encode()
+
+    response = client.post(url, data=body, content_type=content_type)
+
+    assert response.status_code == 201, response.content
+    assert OrganizationAPIKey.objects.get().name == NAME
+
+
+@pytest.mark.parametrize(
+    "charset", ["latin-1", "ISO-8859-1", "utf-16", "cp1252", "ascii", "utf-8-sig", "no-such"]
+)
+def test_other_charsets_are_415(admin_client_url: tuple[Any, str], charset: str) -> None:
+    client, url = admin_client_url
+    body = json.dumps({"name": NAME, "scopes": ["read"]}, ensure_ascii=False).encode()
+
+    response = client.post(url, data=body, content_type=f"application/json; charset={charset}")
+
+    assert response.status_code == 415
+    assert problem_type(response) == "unsupported-media-type"
+    assert not OrganizationAPIKey.objects.exists()
+
+
+def test_invalid_utf8_is_400(admin_client_url: tuple[Any, str]) -> None:
+    client, url = admin_client_url
+
+    response = client.post(
+        url, data=b'{"name": "caf\xe9", "scopes": ["read"]}', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert problem_type(response) == "malformed-request"
+    assert not OrganizationAPIKey.objects.exists()
 
 
 @pytest.mark.parametrize("body", ['{"name": NaN}', '{"name": "k"', "1" * 5000])
