@@ -127,18 +127,39 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'remag.sqlite3'}"
     ),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# PostgreSQL connections come from a small pool per process (Django's psycopg pool): a
+# request or task takes one and hands it back when it ends, so a process never holds
+# more than DATABASE_POOL_MAX_SIZE, however many threads it runs (the development
+# server runs one per client connection). Persistent per-thread connections
+# (CONN_MAX_AGE) are for SQLite, or for PostgreSQL with the pool off (max size 0,
+# e.g. behind PgBouncer in transaction mode); Django refuses them beside a pool.
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=4)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 if IS_POSTGRES:
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     # Statements that run away are cut off rather than holding a connection forever; and
     # no JIT: it compiles for hundreds of milliseconds to save less on queries like ours
     # (measured on the candidate query of a match run: 306 ms of JIT in a 525 ms query).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    _db_options.setdefault(
         "options",
         f"-c statement_timeout={env.int('DATABASE_STATEMENT_TIMEOUT_MS', default=30000)}"
         " -c jit=off",
     )
+    # Names this service's connections in pg_stat_activity.
+    _db_options.setdefault(
+        "application_name", env.str("DATABASE_APPLICATION_NAME", default="remag")
+    )
+    if DATABASE_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        _db_options["pool"] = {
+            "min_size": min(env.int("DATABASE_POOL_MIN_SIZE", default=1), DATABASE_POOL_MAX_SIZE),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            # Seconds a request waits for a free connection before failing (a 500 that
+            # says the pool is exhausted, rather than a hang).
+            "timeout": env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10.0),
+        }
 
 # ------------------------------------------------------------------ Redis: cache and broker
 

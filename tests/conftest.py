@@ -253,3 +253,59 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float = 60.0, interval: f
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
+
+
+# ------------------------------------------------------------------ a real WSGI server
+
+
+@pytest.fixture
+def wsgi_server(settings: Any) -> Iterator[str]:
+    """The Django application behind the standard library's WSGI server, threaded, on a
+    free loopback port; yields its base URL. wsgiref is strict where gunicorn is lenient
+    (it refuses a header value that is not exactly ``str``), so a response it serves is
+    valid for every server. Its threads use their own database connections: tests need
+    ``django_db(transaction=True)`` for it to see their rows."""
+    from socketserver import ThreadingMixIn
+    from threading import Thread
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connections
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the parent's name)
+            pass
+
+    application = get_wsgi_application()
+
+    class Closing:
+        """The response, whose ``close()`` (called by the server when the response is
+        sent) also hands the thread's database connection back (to the pool, or
+        closed): each request runs in a thread of its own that then ends."""
+
+        def __init__(self, response: Any) -> None:
+            self.response = response
+
+        def __iter__(self) -> Any:
+            return iter(self.response)
+
+        def close(self) -> None:
+            try:
+                self.response.close()
+            finally:
+                connections.close_all()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Closing:
+        return Closing(application(environ, start_response))
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
+    settings.SECURE_SSL_REDIRECT = False  # plain HTTP on loopback, whatever DEBUG says
+    server = make_server("127.0.0.1", 0, app, server_class=Server, handler_class=QuietHandler)
+    thread = Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

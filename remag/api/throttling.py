@@ -3,15 +3,64 @@
 Each API key, each user and each anonymous address has its own bucket; the rates
 come from ``settings.REMAG_THROTTLE_RATES`` (env ``THROTTLE_RATE_*``) and are read on
 every request so they can be changed without touching code.
+
+The limit is a **fixed window** counted atomically. A caller's first request opens a
+window of the rate's period (a minute for ``N/minute``); each request increments the
+window's counter, and a request whose count exceeds ``N`` is refused with ``Retry-After``
+set to the seconds left in the window. On Redis the increment and the expiry are one Lua
+script, so parallel clients on any number of processes can never be admitted more than
+``N`` times a window (DRF's own throttle reads, appends and writes a list back, and
+loses updates under concurrency). Without Redis (the local-memory cache of ``make run``)
+the counter is updated under a process-wide lock, exact within the process. A window
+boundary may let through up to ``2N`` in the two periods around it: the price of a
+counter that costs one round trip.
 """
 
 import logging
+import math
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
+
+# KEYS[1]: the window's counter; ARGV[1]: the window in milliseconds.
+# Returns {count including this request, milliseconds left in the window}.
+_FIXED_WINDOW_LUA = """
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if count == 1 or left < 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[1])
+    left = tonumber(ARGV[1])
+end
+return {count, left}
+"""
+
+_local_lock = threading.Lock()
+
+
+def window_hit(key: str, window_seconds: int) -> tuple[int, float]:
+    """Count one request in ``key``'s current window: (count so far, seconds left)."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        full_key = cache.make_and_validate_key(key)
+        client = cache._cache.get_client(full_key, write=True)
+        count, left_ms = client.eval(_FIXED_WINDOW_LUA, 1, full_key, window_seconds * 1000)
+        return int(count), int(left_ms) / 1000
+    with _local_lock:
+        now = time.time()
+        count, opened = cache.get(key) or (0, now)
+        if now - opened >= window_seconds:
+            count, opened = 0, now
+        count += 1
+        left = window_seconds - (now - opened)
+        cache.set(key, (count, opened), timeout=math.ceil(left) + 1)
+        return count, left
 
 
 class CallerRateThrottle(SimpleRateThrottle):
@@ -21,6 +70,7 @@ class CallerRateThrottle(SimpleRateThrottle):
         # The scope, and so the rate, is known only once the caller is.
         self.scope = "anon"
         self.rate = None
+        self.retry_after: float | None = None
 
     def get_rate(self) -> str | None:
         return settings.REMAG_THROTTLE_RATES.get(self.scope)
@@ -40,14 +90,21 @@ class CallerRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        self.scope, _ = self._identify(request)
+        key = self.get_cache_key(request, view)
         self.rate = self.get_rate()
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
-            return super().allow_request(request, view)
+            count, left = window_hit(key, self.duration)
         except Exception:
             # A cache outage must not take the API down with it: let the call through.
             logger.warning("throttle cache unavailable; request allowed", exc_info=True)
             return True
+        if count <= self.num_requests:
+            return True
+        self.retry_after = max(left, 1.0)
+        return False
+
+    def wait(self) -> float | None:
+        return self.retry_after

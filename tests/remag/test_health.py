@@ -35,12 +35,19 @@ def test_readyz_checks_redis_when_configured(redis_url: str) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_readyz_names_a_broken_database(postgres: None, monkeypatch: Any) -> None:
     # (An in-memory SQLite test database cannot be disconnected, hence PostgreSQL only.)
+    # The pool was made with the working address: close it so a new one uses port 1.
     connection.close()
+    connection.close_pool()
     monkeypatch.setitem(connection.settings_dict, "PORT", "1")
+    options = connection.settings_dict["OPTIONS"]
+    if "pool" in options:
+        pool = {**options["pool"], "timeout": 1.0}
+        monkeypatch.setitem(connection.settings_dict, "OPTIONS", {**options, "pool": pool})
     try:
         response = Client().get("/readyz")
     finally:
         connection.close()
+        connection.close_pool()
 
     assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"

@@ -138,7 +138,9 @@ class WebhookEndpointViewSet(
             raise Conflict("The endpoint is disabled; re-enable it first.", code="disabled")
         delivery = services.endpoint_ping(endpoint=endpoint)
         data = DeliverySerializer(delivery, context=self.get_serializer_context()).data
-        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+        return Response(
+            data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
+        )
 
     @extend_schema(responses=DeliverySerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], ordering=("-created_at",))
@@ -174,7 +176,7 @@ class DeliveryViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
         """Send the event to the endpoint again (a new round of attempts)."""
         delivery = services.delivery_redeliver(delivery=self.get_object())
         delivery = self.get_queryset().get(id=delivery.id)
+        data = DeliverySerializer(delivery, context=self.get_serializer_context()).data
         return Response(
-            DeliverySerializer(delivery, context=self.get_serializer_context()).data,
-            status=status.HTTP_202_ACCEPTED,
+            data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
         )
