@@ -30,6 +30,7 @@ from suppliers.api.serializers import (
 )
 from suppliers.choices import Layer
 from suppliers.filtersets import SupplierFilterSet
+from suppliers.inputs import supplier_input
 from suppliers.models import Supplier
 
 # ------------------------------------------------------------------ taxonomy (public)
@@ -130,17 +131,6 @@ def _owner_for_new_supplier(
     return services.owner_for_onboarding(legal_name=legal_name), onboarder
 
 
-def _supplier_input(validated: dict[str, Any]) -> services.SupplierInput:
-    profile = {
-        k: v for k, v in validated.items() if k not in ("capabilities", "certificates", "owner_id")
-    }
-    return services.SupplierInput(
-        profile=profile,
-        capabilities=validated.get("capabilities"),
-        certificates=validated.get("certificates"),
-    )
-
-
 @extend_schema(tags=["suppliers"])
 class SupplierViewSet(
     IdempotentCreateMixin,
@@ -180,7 +170,7 @@ class SupplierViewSet(
             caller, validated.get("owner_id"), validated["legal_name"]
         )
         serializer.instance = services.supplier_register(
-            owner=owner, onboarded_by=onboarded_by, data=_supplier_input(validated)
+            owner=owner, onboarded_by=onboarded_by, data=supplier_input(validated)
         )
 
     def perform_update(self, serializer: SupplierSerializer) -> None:
@@ -188,7 +178,7 @@ class SupplierViewSet(
         if new_owner != serializer.instance.owner_id:
             raise exceptions.ValidationError({"owner": ["The owner cannot be changed here."]})
         serializer.instance = services.supplier_update(
-            supplier=serializer.instance, data=_supplier_input(serializer.validated_data)
+            supplier=serializer.instance, data=supplier_input(serializer.validated_data)
         )
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

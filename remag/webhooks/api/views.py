@@ -12,7 +12,7 @@ from remag.accounts.caller import caller_for
 from remag.accounts.models import Organization
 from remag.api.idempotency import idempotent_response
 from remag.api.ordering import StrictOrderingFilter
-from remag.api.problems import Conflict
+from remag.errors import Conflict
 from remag.api.viewsets import RemagGenericViewSet
 from remag.webhooks import services
 from remag.webhooks.api.serializers import (
