@@ -191,6 +191,8 @@ def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> Candidate
     )
 
     def held(candidate: Candidate, codes: tuple[str, ...]) -> list[bool]:
+        # suppliers.models.SupplierCertificate.is_valid_on, over plain dates (this module
+        # imports nothing of the project; a test holds the two to agreement).
         valid = {code for code, start, end in candidate.certificates if start <= day <= end}
         return [code in valid for code in codes]
 

@@ -223,7 +223,7 @@ def _certificate_out(item: SupplierCertificate, today: date) -> dict[str, Any]:
         "issuing_body": item.issuing_body,
         "valid_from": item.valid_from.isoformat(),
         "valid_until": item.valid_until.isoformat(),
-        "is_valid": item.valid_from <= today <= item.valid_until,
+        "is_valid": item.is_valid_on(today),
     }
 
 
