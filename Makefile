@@ -58,6 +58,7 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff check --fix .

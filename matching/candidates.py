@@ -43,8 +43,8 @@ from suppliers.models import (
     Certification,
     Supplier,
     SupplierCapability,
-    SupplierCertificate,
 )
+from suppliers.selectors import certificate_valid_exists
 from suppliers.states import STATES_BY_CODE
 
 MAX_TEXT_TERMS = 24
@@ -162,14 +162,7 @@ def text_terms(text: str) -> list[str]:
 
 
 def _valid_certificate(certification_id: object, day: date) -> Exists:
-    return Exists(
-        SupplierCertificate.objects.filter(
-            supplier=OuterRef("pk"),
-            certification_id=certification_id,
-            valid_until__gte=day,
-            valid_from__lte=day,
-        )
-    )
+    return certificate_valid_exists(certification_id=certification_id, day=day)
 
 
 def candidate_queryset(

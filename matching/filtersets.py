@@ -34,7 +34,11 @@ class MatchFilterSet(django_filters.FilterSet):
         field_name="score", lookup_expr="gte", help_text="Only matches scoring at least this."
     )
     # No DISTINCT (the default for multiple choices): it would sort every matching row.
-    status = django_filters.MultipleChoiceFilter(choices=MatchStatus.choices, distinct=False)
+    status = django_filters.MultipleChoiceFilter(
+        choices=MatchStatus.choices,
+        distinct=False,
+        help_text="Only matches in these lifecycle statuses (repeat the parameter).",
+    )
     qualifies = django_filters.BooleanFilter(
         help_text="False lists matches the buyer acted on that no longer qualify."
     )

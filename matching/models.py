@@ -145,8 +145,9 @@ class Match(BaseModel):
         MatchRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     score = models.FloatField()
-    # [[value, weight, contribution], ...] in the order of matching.scoring.FACTORS:
-    # compact, since a run may write tens of thousands; see explained_factors().
+    # [[value, weight, contribution], ...] in the order of the factors of the match's
+    # algorithm_version (matching.scoring.FACTORS_BY_VERSION): compact, since a run may
+    # write tens of thousands; see explained_factors().
     factors = models.JSONField(default=list)
     reasons = models.JSONField(default=list)
     qualifies = models.BooleanField(default=True)
@@ -184,12 +185,14 @@ class Match(BaseModel):
         return f"{self.request_id} ~ {self.supplier_id}: {self.score:.1f}"
 
     def explained_factors(self) -> list[dict[str, object]]:
-        """Each factor's name, value, weight and contribution (what the API shows)."""
-        from matching.scoring import FACTORS
+        """Each factor's name, value, weight and contribution (what the API shows), named
+        by the match's own algorithm version, whatever the current version's factors are."""
+        from matching.scoring import factors_of
 
+        names = factors_of(self.algorithm_version)
         return [
             {"name": name, "value": value, "weight": weight, "contribution": contribution}
-            for name, (value, weight, contribution) in zip(FACTORS, self.factors, strict=True)
+            for name, (value, weight, contribution) in zip(names, self.factors, strict=True)
         ]
 
 

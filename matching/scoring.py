@@ -47,6 +47,12 @@ FACTORS = (
     "text_relevance",
     "policy",
 )
+# Every algorithm version ever written, with its factors in the order its stored
+# explanations list them: a match is read with its own version's names, so a version
+# that adds or reorders a factor cannot relabel old matches. Never remove an entry.
+FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {ALGORITHM_VERSION: FACTORS}
+# The column of each factor in the value matrix (the code addresses columns by name).
+COLUMN: dict[str, int] = {name: j for j, name in enumerate(FACTORS)}
 NEUTRAL = 0.5
 DISTANCE_HALF_LIFE_KM = 300.0
 TRACK_RECORD_PRIOR = 0.5
@@ -185,6 +191,8 @@ def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> Candidate
     )
 
     def held(candidate: Candidate, codes: tuple[str, ...]) -> list[bool]:
+        # suppliers.models.SupplierCertificate.is_valid_on, over plain dates (this module
+        # imports nothing of the project; a test holds the two to agreement).
         valid = {code for code, start, end in candidate.certificates if start <= day <= end}
         return [code in valid for code in codes]
 
@@ -391,43 +399,45 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
     values = np.full((n, len(FACTORS)), NEUTRAL)
     asked = np.ones(len(FACTORS), dtype=bool)
 
-    values[:, 0] = batch.offers.sum(axis=1) / k
+    values[:, COLUMN["capability_coverage"]] = batch.offers.sum(axis=1) / k
 
     if criteria.quantity_base and criteria.quantity_base > 0:
         months = max(1.0, (days_left or DAYS_PER_MONTH) / DAYS_PER_MONTH)
         bottleneck = _nanmin_rows(batch.capacity_base, batch.offers)
         ratio = np.minimum(1.0, bottleneck * months / criteria.quantity_base)
-        values[:, 1] = np.where(np.isnan(ratio), NEUTRAL, ratio)
+        values[:, COLUMN["capacity"]] = np.where(np.isnan(ratio), NEUTRAL, ratio)
     else:
-        asked[1] = False
+        asked[COLUMN["capacity"]] = False
 
     if days_left is not None:
         slowest = _nanmax_rows(batch.lead_time_days, batch.offers)
         slack = days_left - slowest
         lead = np.where(slack >= 0, 1.0, np.maximum(0.0, 1.0 + slack / max(days_left, 7)))
-        values[:, 2] = np.where(np.isnan(slowest), NEUTRAL, lead)
+        values[:, COLUMN["lead_time"]] = np.where(np.isnan(slowest), NEUTRAL, lead)
     else:
-        asked[2] = False
+        asked[COLUMN["lead_time"]] = False
 
     if has_location:
         decay = np.power(0.5, distance / DISTANCE_HALF_LIFE_KM)
-        values[:, 3] = np.where(exact_location & ~np.isnan(distance), decay, NEUTRAL)
+        values[:, COLUMN["distance"]] = np.where(
+            exact_location & ~np.isnan(distance), decay, NEUTRAL
+        )
     else:
-        asked[3] = False
+        asked[COLUMN["distance"]] = False
 
-    values[:, 4] = (batch.past_successes + TRACK_RECORD_PRIOR * TRACK_RECORD_PRIOR_WEIGHT) / (
-        batch.past_awards + TRACK_RECORD_PRIOR_WEIGHT
-    )
+    values[:, COLUMN["track_record"]] = (
+        batch.past_successes + TRACK_RECORD_PRIOR * TRACK_RECORD_PRIOR_WEIGHT
+    ) / (batch.past_awards + TRACK_RECORD_PRIOR_WEIGHT)
 
     if criteria.preferred_certifications:
-        values[:, 5] = batch.preferred_held.mean(axis=1)
+        values[:, COLUMN["preferred_certifications"]] = batch.preferred_held.mean(axis=1)
     else:
-        asked[5] = False
+        asked[COLUMN["preferred_certifications"]] = False
 
     if criteria.has_text:
-        values[:, 6] = np.clip(batch.text_relevance, 0.0, 1.0)
+        values[:, COLUMN["text_relevance"]] = np.clip(batch.text_relevance, 0.0, 1.0)
     else:
-        asked[6] = False
+        asked[COLUMN["text_relevance"]] = False
 
     if criteria.policy_asked:
         wanted = [
@@ -439,14 +449,14 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
             )
             if on
         ]
-        values[:, 7] = np.mean(np.stack(wanted, axis=1), axis=1)
+        values[:, COLUMN["policy"]] = np.mean(np.stack(wanted, axis=1), axis=1)
     else:
-        asked[7] = False
+        asked[COLUMN["policy"]] = False
 
     raw = criteria.weights.as_array() * asked
     if raw.sum() == 0:  # only unasked factors were weighted: fall back to coverage
         raw = np.zeros(len(FACTORS))
-        raw[0] = 1.0
+        raw[COLUMN["capability_coverage"]] = 1.0
     weights = raw / raw.sum()
     scores = 100.0 * (values @ weights)
 
@@ -564,10 +574,24 @@ class _Reasons:
         return tuple(out)
 
 
+def factors_of(algorithm_version: str) -> tuple[str, ...]:
+    """The factor names of ``algorithm_version``, in the order its matches store them.
+
+    An unknown version (one missing from :data:`FACTORS_BY_VERSION`, a bug) is named
+    by position (``factor_1``...) rather than guessed: a wrong label would be worse.
+    """
+    known = FACTORS_BY_VERSION.get(algorithm_version)
+    if known is not None:
+        return known
+    return tuple(f"factor_{n}" for n in range(1, len(FACTORS) + 1))
+
+
 __all__ = [
     "ALGORITHM_VERSION",
+    "COLUMN",
     "DEFAULT_WEIGHTS",
     "FACTORS",
+    "FACTORS_BY_VERSION",
     "Candidate",
     "CandidateBatch",
     "Criteria",
@@ -578,5 +602,6 @@ __all__ = [
     "ScoringResult",
     "Weights",
     "batch_from",
+    "factors_of",
     "score",
 ]

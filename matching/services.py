@@ -7,14 +7,13 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import exceptions
 
 from matching.choices import TRANSITIONS, MatchStatus, Party, RequestStatus, RunTrigger
 from matching.models import Match, MatchRun, MatchTransition, ProcurementRequest
 from matching.runs import match_run_create
 from remag.accounts.caller import Caller
 from remag.accounts.models import Organization, User
-from remag.api.problems import Conflict
+from remag.errors import Conflict, InvalidInput, NotAllowed
 from remag.webhooks import events
 from remag.webhooks.choices import EventType
 from suppliers.access import supplier_can_change
@@ -98,7 +97,7 @@ def _move(
         raise Conflict(
             f"A {locked.status} request cannot be {verb}.",
             code="request_status_conflict",
-            extra={"current_status": locked.status},
+            current_status=locked.status,
         )
     locked.status = to
     return locked
@@ -111,8 +110,8 @@ def request_publish(
     """Open a draft to suppliers and start matching it."""
     request = _move(request, (RequestStatus.DRAFT,), RequestStatus.OPEN, "published")
     if request.needed_by is not None and request.needed_by < timezone.localdate():
-        raise exceptions.ValidationError(
-            {"needed_by": ["The needed-by date has passed; change it before publishing."]}
+        raise InvalidInput(
+            "The needed-by date has passed; change it before publishing.", field="needed_by"
         )
     request.published_at = timezone.now()
     request.save(update_fields=["status", "published_at", "updated_at"])
@@ -192,11 +191,12 @@ def match_transition(*, match: Match, to_status: str, actor: Actor, note: str = 
         raise Conflict(
             f"A match that is {match.status} cannot become {to_status}.",
             code="transition_not_allowed",
-            extra={"current_status": match.status, "allowed": allowed_next(match, parties)},
+            current_status=match.status,
+            allowed=allowed_next(match, parties),
         )
     if party not in parties:
         who = "the buyer" if party == Party.BUYER else "the invited SME"
-        raise exceptions.PermissionDenied(f"Only {who} may move a match to {to_status}.")
+        raise NotAllowed(f"Only {who} may move a match to {to_status}.")
     if match.request.status == RequestStatus.CANCELLED:
         raise Conflict("The request was cancelled.", code="request_cancelled")
     now = timezone.now()
@@ -240,7 +240,7 @@ def match_record_outcome(*, match: Match, outcome: str, actor: Actor) -> Match:
     """The buyer says how an awarded engagement went; it feeds the supplier's track record."""
     match = Match.objects.select_for_update().select_related("request", "supplier").get(id=match.id)
     if Party.BUYER not in parties_of(actor.caller, match):
-        raise exceptions.PermissionDenied("Only the buyer records the outcome of an award.")
+        raise NotAllowed("Only the buyer records the outcome of an award.")
     if match.status != MatchStatus.AWARDED:
         raise Conflict(
             f"Only an awarded match has an outcome; this one is {match.status}.",

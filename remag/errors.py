@@ -9,7 +9,20 @@ the problem document (``existing=<url>`` on a conflict, ``max_bytes`` on a size 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A resource of the domain named by its kind and id (``Ref("supplier", id)``).
+
+    An error carries one as an extension member (``existing=Ref(...)``); the API turns it
+    into ``{"id": ..., "url": ...}``, so the domain never builds a URL.
+    """
+
+    kind: str
+    id: Any
 
 
 class DomainError(Exception):

@@ -1,25 +1,29 @@
-from django.urls import reverse
+"""The registry's domain errors (plain :mod:`remag.errors`; the API maps them)."""
 
-from remag.api.problems import Conflict
+from remag.errors import Conflict, Ref
+
+_LABELS = {"udyam_number": "Udyam registration number", "gstin": "GSTIN"}
 
 
 class SupplierAlreadyRegistered(Conflict):
-    """A Udyam number or GSTIN that is already in the registry."""
+    """A Udyam number or GSTIN that is already in the registry.
 
-    default_code = "supplier_already_registered"
+    ``extra`` holds ``existing`` (a :class:`Ref` the API turns into ``{"id", "url"}``),
+    ``field`` (the identifier at fault) and the field error for ``errors``.
+    """
 
     def __init__(self, *, field: str, existing_id: object) -> None:
-        label = {"udyam_number": "Udyam registration number", "gstin": "GSTIN"}[field]
+        label = _LABELS[field]
         super().__init__(
             f"This {label} is already registered; see `existing`.",
-            extra={
-                "existing": {
-                    "id": str(existing_id),
-                    "url": reverse("supplier-detail", kwargs={"id": existing_id}),
-                },
-                "field": field,
-            },
-            errors=[
+            code="supplier_already_registered",
+            field=field,
+        )
+        # Members of the problem document, in this order (``field`` is one too).
+        self.extra = {
+            "existing": Ref("supplier", existing_id),
+            "field": field,
+            "errors": [
                 {
                     "field": field,
                     "pointer": f"#/{field}",
@@ -27,4 +31,4 @@ class SupplierAlreadyRegistered(Conflict):
                     "code": "duplicate",
                 }
             ],
-        )
+        }

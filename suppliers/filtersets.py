@@ -1,14 +1,18 @@
 """One FilterSet for the supplier list. Multi-valued parameters take comma-separated
-values (``state=MH,TN``). Every filter is documented in the OpenAPI schema."""
+values (``state=MH,TN``), parsed and checked by django-filter's CSV filters (an unknown
+code is a field error). Every filter is documented in the OpenAPI schema."""
 
+from collections.abc import Callable, Collection
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import django_filters
+from django import forms
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django_filters.fields import BaseCSVField
 from rest_framework.exceptions import ValidationError
 
 from suppliers.choices import CAPACITY_TO_BASE, CapacityUnit, EnterpriseSize, Layer, SupplierStatus
@@ -20,18 +24,50 @@ MAX_LIST_VALUES = 50
 MAX_QUERY_LENGTH = 200
 
 
-def _split(value: str, *, name: str) -> list[str]:
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if len(items) > MAX_LIST_VALUES:
-        raise ValidationError({name: [f"At most {MAX_LIST_VALUES} values."]})
-    return items
+class CodeListField(BaseCSVField):
+    """Comma-separated codes (``state=MH,TN``): at most ``MAX_LIST_VALUES``, each known.
+
+    ``normalise`` maps each value before the check (``str.upper`` for state codes);
+    ``known`` gives which of the values exist (a set, or a callable over the values).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        known: Collection[str] | Callable[[list[str]], Collection[str]],
+        normalise: Callable[[str], str] = str,
+        **kwargs: Any,
+    ) -> None:
+        self.known = known
+        self.normalise = normalise
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value: Any) -> list[str] | None:
+        items = super().clean(value)
+        if items is None:
+            return None
+        codes = [self.normalise(item) for item in items if item]
+        if len(codes) > MAX_LIST_VALUES:
+            raise forms.ValidationError(f"At most {MAX_LIST_VALUES} values.")
+        known = self.known(codes) if callable(self.known) else self.known
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise forms.ValidationError(f"Unknown value(s): {', '.join(unknown)}.")
+        return codes
 
 
-def _known(items: list[str], *, allowed: set[str] | frozenset[str], name: str) -> list[str]:
-    unknown = [v for v in items if v not in allowed]
-    if unknown:
-        raise ValidationError({name: [f"Unknown value(s): {', '.join(unknown)}."]})
-    return items
+class CodeInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+    """A comma-separated list of known codes, django-filter's ``BaseInFilter`` way."""
+
+    base_field_class = CodeListField
+
+
+def _capabilities(codes: list[str]) -> set[str]:
+    return set(Capability.objects.filter(code__in=codes).values_list("code", flat=True))
+
+
+def _certifications(codes: list[str]) -> set[str]:
+    return set(Certification.objects.filter(code__in=codes).values_list("code", flat=True))
 
 
 class SupplierFilterSet(django_filters.FilterSet):
@@ -42,26 +78,36 @@ class SupplierFilterSet(django_filters.FilterSet):
     layer = django_filters.ChoiceFilter(
         choices=Layer.choices, method="filter_layer", help_text="Offers a capability in this layer."
     )
-    capability = django_filters.CharFilter(
+    capability = CodeInFilter(
         method="filter_capability_any",
+        known=_capabilities,
         help_text="Comma-separated capability codes: offers at least one of them.",
     )
-    capability_all = django_filters.CharFilter(
+    capability_all = CodeInFilter(
         method="filter_capability_all",
+        known=_capabilities,
         help_text="Comma-separated capability codes: offers every one of them.",
     )
-    certification = django_filters.CharFilter(
+    certification = CodeInFilter(
         method="filter_certification",
+        known=_certifications,
         help_text="Comma-separated certification codes: holds each, valid today.",
     )
-    state = django_filters.CharFilter(
-        method="filter_state", help_text="Comma-separated state codes."
+    state = CodeInFilter(
+        field_name="state",
+        known=frozenset(STATES_BY_CODE),
+        normalise=str.upper,
+        help_text="Comma-separated state codes.",
     )
-    enterprise_size = django_filters.CharFilter(
-        method="filter_enterprise_size", help_text="Comma-separated: micro, small, medium."
+    enterprise_size = CodeInFilter(
+        field_name="enterprise_size",
+        known=frozenset(EnterpriseSize.values),
+        help_text="Comma-separated: micro, small, medium.",
     )
-    status = django_filters.CharFilter(
-        method="filter_status", help_text="Comma-separated: pending, active, suspended."
+    status = CodeInFilter(
+        field_name="status",
+        known=frozenset(SupplierStatus.values),
+        help_text="Comma-separated: pending, active, suspended.",
     )
     women_owned = django_filters.BooleanFilter()
     sc_st_owned = django_filters.BooleanFilter()
@@ -85,11 +131,6 @@ class SupplierFilterSet(django_filters.FilterSet):
         fields = ("women_owned", "sc_st_owned", "pin_code")
 
     # -------------------------------------------------------------- helpers
-
-    def _capability_codes(self, value: str, name: str) -> list[str]:
-        codes = _split(value, name=name)
-        known = set(Capability.objects.filter(code__in=codes).values_list("code", flat=True))
-        return _known(codes, allowed=known, name=name)
 
     def _offers(self, **conditions: Any) -> Exists:
         return Exists(SupplierCapability.objects.filter(supplier=OuterRef("pk"), **conditions))
@@ -116,40 +157,26 @@ class SupplierFilterSet(django_filters.FilterSet):
     def filter_layer(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(self._offers(capability__layer=value))
 
-    def filter_capability_any(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        codes = self._capability_codes(value, name)
-        return queryset.filter(self._offers(capability__code__in=codes)) if codes else queryset
+    def filter_capability_any(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        return queryset.filter(self._offers(capability__code__in=value))
 
-    def filter_capability_all(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        for code in self._capability_codes(value, name):
+    def filter_capability_all(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        for code in value:
             queryset = queryset.filter(self._offers(capability__code=code))
         return queryset
 
-    def filter_certification(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        codes = _split(value, name=name)
-        known = set(Certification.objects.filter(code__in=codes).values_list("code", flat=True))
+    def filter_certification(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         today = timezone.localdate()
-        for code in _known(codes, allowed=known, name=name):
+        for code in value:
             queryset = queryset.filter(certificate_valid_exists(certification_code=code, day=today))
         return queryset
-
-    def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        codes = [v.upper() for v in _split(value, name=name)]
-        return queryset.filter(state__in=_known(codes, allowed=set(STATES_BY_CODE), name=name))
-
-    def filter_enterprise_size(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        sizes = _known(_split(value, name=name), allowed=set(EnterpriseSize.values), name=name)
-        return queryset.filter(enterprise_size__in=sizes)
-
-    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        statuses = _known(_split(value, name=name), allowed=set(SupplierStatus.values), name=name)
-        return queryset.filter(status__in=statuses)
 
     def filter_min_capacity(self, queryset: QuerySet, name: str, value: Decimal) -> QuerySet:
         code = (self.data.get("capacity_for") or "").strip()
         if not code:
             raise ValidationError({"capacity_for": ["Required with min_capacity."]})
-        self._capability_codes(code, "capacity_for")
+        if code not in _capabilities([code]):
+            raise ValidationError({"capacity_for": [f"Unknown value(s): {code}."]})
         try:
             amount = Decimal(value)
         except InvalidOperation as exc:

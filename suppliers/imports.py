@@ -307,7 +307,7 @@ def caller_for_organization(organization: Organization) -> Caller:
 def import_row(*, job_owner: Organization, row: Row) -> tuple[str, list[dict[str, Any]]]:
     """Validate and upsert one row; returns (outcome, errors). Outcome is created,
     updated, unchanged or failed. Runs inside the caller's transaction."""
-    from suppliers.api.serializers import SupplierSerializer
+    from suppliers.inputs import SupplierInputSerializer as SupplierSerializer
 
     if row.data is None:
         return "failed", [{"field": "", "message": row.error or "Unreadable row."}]

@@ -218,7 +218,19 @@ class SupplierCertificate(BaseModel):
         return f"{self.certification_id} {self.certificate_number}"
 
     def is_valid_on(self, day: date) -> bool:
+        """The one rule of validity (as :func:`certificate_valid_q` in queries): valid
+        from ``valid_from`` through ``valid_until``, both days included."""
         return self.valid_from <= day <= self.valid_until
+
+
+def certificate_valid_q(day: date, *, prefix: str = "") -> Q:
+    """Certificates valid on ``day``: :meth:`SupplierCertificate.is_valid_on` as a filter
+    (``prefix`` reaches them through a relation, e.g. ``"certificates__"``).
+
+    ``matching.scoring`` may import nothing of the project, so it states the same rule
+    over plain dates; tests/suppliers/test_certificates.py holds the two to agreement.
+    """
+    return Q(**{f"{prefix}valid_from__lte": day, f"{prefix}valid_until__gte": day})
 
 
 # The fields a registration, an update or an import row may set (everything else is

@@ -16,6 +16,7 @@ from suppliers.models import (
     Supplier,
     SupplierCapability,
     SupplierCertificate,
+    certificate_valid_q,
 )
 
 # Only what the API shows of nested rows: no timestamps, no taxonomy descriptions.
@@ -44,15 +45,23 @@ def supplier_list(*, caller: Caller) -> QuerySet[Supplier]:
     )
 
 
-def certificate_valid_exists(*, certification_code: str, day: date | None = None) -> Exists:
-    """True for suppliers holding a certificate of that code valid on ``day`` (today)."""
+def certificate_valid_exists(
+    *,
+    certification_code: str | None = None,
+    certification_id: object = None,
+    day: date | None = None,
+) -> Exists:
+    """True for suppliers holding a certificate of that certification (by code or id)
+    valid on ``day`` (today by default)."""
     day = day or timezone.localdate()
+    certification = (
+        {"certification_id": certification_id}
+        if certification_id is not None
+        else {"certification__code": certification_code}
+    )
     return Exists(
         SupplierCertificate.objects.filter(
-            supplier=OuterRef("pk"),
-            certification__code=certification_code,
-            valid_from__lte=day,
-            valid_until__gte=day,
+            certificate_valid_q(day), supplier=OuterRef("pk"), **certification
         )
     )
 

@@ -1,7 +1,7 @@
 """Writes to the registry. Views, serializers and the import call these; none of them
 holds a rule of its own.
 
-Inputs are validated data (from ``suppliers.api.serializers``): ``profile`` holds the
+Inputs are validated data (from ``suppliers.inputs``): ``profile`` holds the
 supplier's own fields, ``capabilities`` and ``certificates`` the nested lists with
 taxonomy rows already resolved. A nested list given on update replaces the old one.
 """

@@ -1,18 +1,17 @@
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from matching import runs, services
+from matching import runs, selectors, services
 from matching.api.serializers import (
     GapSerializer,
     MatchRunSerializer,
@@ -23,56 +22,22 @@ from matching.api.serializers import (
     TransitionRequestSerializer,
     TransitionSerializer,
 )
-from matching.choices import MatchStatus, RequestStatus, RunTrigger
+from matching.choices import RunTrigger
 from matching.filtersets import MatchFilterSet, RequestFilterSet
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
-from remag.accounts.caller import Caller, caller_for
+from remag.accounts.caller import caller_for
 from remag.accounts.choices import OrganizationKind
-from remag.accounts.models import Organization
 from remag.accounts.permissions import organization_kind
+from remag.accounts.selectors import organization_acting
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
 from remag.api.viewsets import RemagGenericViewSet
-from suppliers.access import supplier_can_see_private, supplier_visible_q
-from suppliers.models import Certification, Supplier
+from suppliers.models import Supplier
 
-REQUEST_PREFETCH = (
-    "required_capabilities",
-    "required_certifications",
-    "preferred_certifications",
-    "grades",
-)
 # Actions on a request that only its owner's members and operators may use.
 OWNER_ACTIONS = frozenset(
     {"update", "partial_update", "publish", "close", "cancel", "matches", "match_runs"}
 )
-
-
-MATCH_FILTER_PARAMETERS = [
-    OpenApiParameter(
-        "min_score", OpenApiTypes.DOUBLE, description="Only matches scoring at least this."
-    ),
-    OpenApiParameter(
-        "status",
-        OpenApiTypes.STR,
-        enum=MatchStatus.values,
-        many=True,
-        explode=True,
-        description="Only matches in these lifecycle statuses (repeat the parameter).",
-    ),
-    OpenApiParameter(
-        "qualifies",
-        OpenApiTypes.BOOL,
-        description="False lists matches the buyer acted on that no longer qualify.",
-    ),
-]
-
-
-def filter_matches(request: Request, queryset: QuerySet[Match]) -> QuerySet[Match]:
-    filterset = MatchFilterSet(request.query_params, queryset=queryset)
-    if not filterset.is_valid():
-        raise exceptions.ValidationError(filterset.errors)
-    return filterset.qs
 
 
 def _person(request: Request) -> Any:
@@ -87,25 +52,6 @@ class IsRequestOwner(BasePermission):
         if view.action not in OWNER_ACTIONS:
             return True
         return caller_for(request).may_access(obj.owner_id)
-
-
-def _owner_for_new_request(caller: Caller, requested: Any) -> Organization:
-    manufacturers = Organization.objects.filter(kind=OrganizationKind.MANUFACTURER, is_active=True)
-    if requested is not None:
-        organization = manufacturers.filter(id=requested).first()
-        if organization is None:
-            raise exceptions.ValidationError({"owner": ["Not a manufacturer organisation."]})
-        if not caller.may_access(organization.id):
-            raise exceptions.ValidationError({"owner": ["You do not act for this organisation."]})
-        return organization
-    own = list(manufacturers.filter(id__in=caller.organization_ids)[:2])
-    if len(own) == 1:
-        return own[0]
-    if own:
-        raise exceptions.ValidationError(
-            {"owner": ["You belong to several manufacturers; say which one owns the request."]}
-        )
-    raise exceptions.ValidationError({"owner": ["Say which manufacturer owns the request."]})
 
 
 @extend_schema(tags=["requests"])
@@ -140,13 +86,14 @@ class ProcurementRequestViewSet(
         return super().get_permissions()
 
     def get_queryset(self) -> QuerySet[ProcurementRequest]:
-        caller = caller_for(self.request)
-        queryset = ProcurementRequest.objects.prefetch_related(*REQUEST_PREFETCH)
-        if caller.is_operator:
-            return queryset
-        return queryset.filter(
-            Q(owner_id__in=caller.organization_ids) | ~Q(status=RequestStatus.DRAFT)
-        )
+        return selectors.request_list(caller=caller_for(self.request))
+
+    def get_object(self) -> ProcurementRequest:
+        # By id alone: the filter backends filter what an endpoint lists (requests, or
+        # the `matches` action's matches), never the request an action is about.
+        instance = get_object_or_404(self.get_queryset(), id=self.kwargs["id"])
+        self.check_object_permissions(self.request, instance)
+        return instance
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "caller": caller_for(self.request)}
@@ -154,7 +101,14 @@ class ProcurementRequestViewSet(
     def perform_create(self, serializer: ProcurementRequestSerializer) -> None:
         caller = caller_for(self.request)
         data = dict(serializer.validated_data)
-        owner = _owner_for_new_request(caller, data.pop("owner_id", None))
+        owner = organization_acting(
+            caller=caller,
+            kinds=(OrganizationKind.MANUFACTURER,),
+            requested=data.pop("owner_id", None),
+            label="manufacturer",
+            purpose="owns the request",
+            required=True,
+        )
         serializer.instance = services.request_create(
             owner=owner, created_by=_person(self.request), data=data
         )
@@ -220,7 +174,7 @@ class ProcurementRequestViewSet(
         instance = self.get_object()
         context = self.get_serializer_context()
         if request.method == "GET":
-            page = self.paginate_queryset(MatchRun.objects.filter(request=instance))
+            page = self.paginate_queryset(selectors.match_run_list_for_request(request=instance))
             return self.get_paginated_response(
                 MatchRunSerializer(page, many=True, context=context).data
             )
@@ -236,15 +190,22 @@ class ProcurementRequestViewSet(
 
         return idempotent_response(request, perform)
 
-    @extend_schema(responses=MatchSerializer(many=True), parameters=MATCH_FILTER_PARAMETERS)
-    @action(detail=True, methods=["get"], filter_backends=[], ordering=("-score", "supplier_id"))
+    @extend_schema(responses=MatchSerializer(many=True), filters=True)
+    @action(
+        detail=True,
+        methods=["get"],
+        # The action lists matches: ``queryset`` names the listed model for the filter
+        # backend and the schema (the request itself is read through get_queryset()).
+        queryset=Match.objects.none(),
+        filter_backends=[DjangoFilterBackend],
+        filterset_class=MatchFilterSet,
+        ordering=("-score", "supplier_id"),
+    )
     def matches(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The request's matches, best first (ties by supplier id), each with its factors,
         their contributions and reasons. Filter by `min_score`, `status`, `qualifies`."""
         instance = self.get_object()
-        queryset = filter_matches(
-            request, Match.objects.filter(request=instance).select_related("request", "supplier")
-        )
+        queryset = self.filter_queryset(selectors.match_list_for_request(request=instance))
         page = self.paginate_queryset(queryset)
         data = MatchSerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
@@ -258,11 +219,7 @@ class MatchRunViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
     lookup_field = "id"
 
     def get_queryset(self) -> QuerySet[MatchRun]:
-        caller = caller_for(self.request)
-        queryset = MatchRun.objects.all()
-        if caller.is_operator:
-            return queryset
-        return queryset.filter(request__owner_id__in=caller.organization_ids)
+        return selectors.match_run_list(caller=caller_for(self.request))
 
 
 @extend_schema(tags=["matches"])
@@ -280,16 +237,7 @@ class MatchViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
     ordering = ("-created_at",)
 
     def get_queryset(self) -> QuerySet[Match]:
-        caller = caller_for(self.request)
-        queryset = Match.objects.select_related("request", "supplier")
-        if caller.is_operator:
-            return queryset
-        ids = caller.organization_ids
-        return queryset.filter(
-            Q(request__owner_id__in=ids)
-            | Q(supplier__owner_id__in=ids)
-            | Q(supplier__onboarded_by_id__in=ids, supplier__claimed_at__isnull=True)
-        )
+        return selectors.match_list(caller=caller_for(self.request))
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "caller": caller_for(self.request)}
@@ -340,34 +288,24 @@ class _SupplierScopedViewSet(RemagGenericViewSet):
     lookup_field = "id"
 
     def supplier(self) -> Supplier:
-        caller = caller_for(self.request)
-        supplier = get_object_or_404(
-            Supplier.objects.filter(supplier_visible_q(caller)), id=self.kwargs["id"]
+        return selectors.supplier_get_private(
+            caller=caller_for(self.request), supplier_id=self.kwargs["id"]
         )
-        if not supplier_can_see_private(caller=caller, supplier=supplier):
-            raise exceptions.PermissionDenied(
-                "Only the supplier's own members (or its onboarding portal) and operators "
-                "see its opportunities and gaps."
-            )
-        return supplier
 
 
 @extend_schema(tags=["opportunities"])
 class OpportunityViewSet(_SupplierScopedViewSet):
     serializer_class = OpportunitySerializer
-    filter_backends = []
+    queryset = Match.objects.none()  # the listed model, for the filter backend and schema
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MatchFilterSet
     ordering = ("-score", "request_id")
 
-    @extend_schema(responses=OpportunitySerializer(many=True), parameters=MATCH_FILTER_PARAMETERS)
+    @extend_schema(responses=OpportunitySerializer(many=True))
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Open requests the supplier matches, best first, as their buyers published them."""
         supplier = self.supplier()
-        queryset = filter_matches(
-            request,
-            Match.objects.filter(supplier=supplier, request__status=RequestStatus.OPEN)
-            .select_related("request")
-            .prefetch_related(*(f"request__{name}" for name in REQUEST_PREFETCH)),
-        )
+        queryset = self.filter_queryset(selectors.opportunity_list(supplier=supplier))
         page = self.paginate_queryset(queryset)
         data = OpportunitySerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
@@ -383,40 +321,5 @@ class GapViewSet(_SupplierScopedViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """What would qualify the supplier for more open requests: its near misses grouped
         by the one constraint that excluded it, most requests first."""
-        supplier = self.supplier()
-        # One row per open request the supplier narrowly misses (at most one each).
-        rows = (
-            NearMiss.objects.filter(supplier=supplier, request__status=RequestStatus.OPEN)
-            .order_by("request__needed_by", "request_id")
-            .values_list("constraint", "request_id")
-        )
-        grouped: dict[str, list[Any]] = {}
-        for constraint, request_id in rows:
-            grouped.setdefault(constraint, []).append(request_id)
-        ranked = sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0]))[:50]
-        codes = [c.split(":", 1)[1] for c, _ in ranked if c.startswith("certification:")]
-        names = dict(Certification.objects.filter(code__in=codes).values_list("code", "name"))
-        out = [
-            {
-                "constraint": constraint,
-                "request_count": len(request_ids),
-                "summary": gap_summary(constraint, len(request_ids), names),
-                "requests": request_ids[:50],
-            }
-            for constraint, request_ids in ranked
-        ]
-        return Response(GapSerializer(out, many=True).data)
-
-
-def gap_summary(constraint: str, count: int, names: dict[str, str]) -> str:
-    requests = f"{count} open request{'s' if count != 1 else ''}"
-    if constraint.startswith("certification:"):
-        code = constraint.split(":", 1)[1]
-        return f"a valid {names.get(code, code)} certificate would qualify you for {requests}"
-    if constraint == "capability":
-        return f"offering one of the required capabilities would qualify you for {requests}"
-    if constraint == "active":
-        return f"verification of your profile would qualify you for {requests}"
-    if constraint == "distance":
-        return f"you are outside the buyer's delivery radius for {requests}"
-    return f"{constraint}: {requests}"
+        gaps = selectors.gap_list(supplier=self.supplier())
+        return Response(GapSerializer(gaps, many=True).data)

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from remag.accounts.authentication import APIKeyPrincipal
 from remag.accounts.choices import MembershipRole, OrganizationKind
-from remag.accounts.models import Membership
+from remag.accounts.models import Membership, OrganizationAPIKey
 
 _CACHE_ATTRIBUTE = "_remag_caller"
 
@@ -59,7 +58,9 @@ def caller_for(request: Any) -> Caller:
 
 
 def _compute(user: Any) -> Caller:
-    if isinstance(user, APIKeyPrincipal):
+    # A call with an organisation's API key (``remag.accounts.authentication``'s principal;
+    # recognised by its key so this module stays free of the HTTP layer).
+    if isinstance(getattr(user, "api_key", None), OrganizationAPIKey):
         organization = user.organization
         return Caller(
             is_authenticated=True,

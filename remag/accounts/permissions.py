@@ -8,7 +8,7 @@ Object-level checks find the owning organisation of an object through the view's
 from typing import Any
 from uuid import UUID
 
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 
 from remag.accounts.caller import caller_for
 from remag.accounts.models import Organization
@@ -57,11 +57,6 @@ class IsOperator(BasePermission):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return caller_for(request).is_operator
-
-
-class ReadOnly(BasePermission):
-    def has_permission(self, request: Any, view: Any) -> bool:
-        return request.method in SAFE_METHODS
 
 
 def organization_kind(*kinds: str) -> type[BasePermission]:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -41,12 +42,17 @@ _SLUGS: list[tuple[type[exceptions.APIException], str]] = [
 
 
 def api_exception_for(exc: domain.DomainError) -> exceptions.APIException:
-    """The API's view of a domain error: its status, problem type and members."""
-    extra = dict(exc.extra)
+    """The API's view of a domain error: its status, problem type and members.
+
+    A :class:`remag.errors.Ref` member becomes a link (``{"id", "url"}``, the URL of the
+    ``<kind>-detail`` route); an ``errors`` member becomes the document's field errors.
+    """
+    extra = {name: _member(value) for name, value in exc.extra.items()}
+    errors = extra.pop("errors", None)
     if exc.kind == "conflict":
-        return Conflict(exc.detail, code=exc.code, extra=extra)
+        return Conflict(exc.detail, code=exc.code, extra=extra, errors=errors)
     if exc.kind == "too-large":
-        return PayloadTooLarge(exc.detail, code=exc.code, extra=extra)
+        return PayloadTooLarge(exc.detail, code=exc.code, extra=extra, errors=errors)
     if exc.kind == "not-allowed":
         return exceptions.PermissionDenied(exc.detail, code=exc.code)
     if exc.kind == "not-found":
@@ -54,6 +60,15 @@ def api_exception_for(exc: domain.DomainError) -> exceptions.APIException:
     if exc.field:
         return exceptions.ValidationError({exc.field: [exc.detail]}, code=exc.code)
     return exceptions.ValidationError(exc.detail, code=exc.code)
+
+
+def _member(value: Any) -> Any:
+    if isinstance(value, domain.Ref):
+        return {
+            "id": str(value.id),
+            "url": reverse(f"{value.kind}-detail", kwargs={"id": value.id}),
+        }
+    return value
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:

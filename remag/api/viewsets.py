@@ -46,7 +46,3 @@ class RemagGenericViewSet(ThrottleFirstMixin, viewsets.GenericViewSet):
 
     lookup_value_regex = UUID_REGEX
     owner_field = "owner"
-
-
-class RemagModelViewSet(viewsets.ModelViewSet, RemagGenericViewSet):
-    lookup_value_regex = UUID_REGEX

@@ -5,13 +5,14 @@ delivery per subscribed endpoint are written with the change or not at all, and 
 deliveries are sent to the broker only after the commit. If the message is lost, the
 sweep finds the pending delivery.
 
-The payload builders below are the one place each event type's shape is defined; the
-OpenAPI schema documents the same shapes (``remag/webhooks/api/serializers.py``).
+``PAYLOAD_SHAPES`` below is the one place each event type's payload is defined: the
+builders and the OpenAPI schema (``remag/webhooks/api/serializers.py``) both use it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -64,23 +65,110 @@ def emit(
 
 
 # ------------------------------------------------------------------ payloads
+# The one statement of every event type's payload: the builders below and the OpenAPI
+# schema (remag/webhooks/api/serializers.py builds one component per type from
+# PAYLOAD_SHAPES) both read it, so a member added here is sent and documented at once.
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+@dataclass(frozen=True)
+class Member:
+    """One member of a payload: its JSON kind and where its value comes from.
+
+    ``kind`` is ``uuid``, ``string``, ``integer``, ``number``, ``date`` or ``url``;
+    ``source`` is the object's attribute when it is not the member's name; ``choices``
+    lists the values a string may take.
+    """
+
+    kind: str
+    source: str | None = None
+    nullable: bool = False
+    choices: tuple[str, ...] = ()
+
+
+# An object referred to by an event: its members.
+Shape = dict[str, Member]
+
+SUPPLIER: Shape = {
+    "id": Member("uuid"),
+    "legal_name": Member("string"),
+    "udyam_number": Member("string"),
+    "state": Member("string"),
+    "status": Member("string"),
+}
+REQUEST: Shape = {
+    "id": Member("uuid"),
+    "title": Member("string"),
+    "layer": Member("string"),
+    "status": Member("string"),
+    "needed_by": Member("date", nullable=True),
+}
+RUN: Shape = {
+    "id": Member("uuid"),
+    "request": Member("uuid", source="request_id"),
+    "status": Member("string"),
+    "candidate_count": Member("integer"),
+    "matched_count": Member("integer"),
+    "error": Member("string"),
+}
+MATCH: Shape = {
+    "id": Member("uuid"),
+    "request": Member("uuid", source="request_id"),
+    "supplier": Member("uuid", source="supplier_id"),
+    "status": Member("string"),
+    "score": Member("number"),
+}
+IMPORT: Shape = {
+    "id": Member("uuid"),
+    "status": Member("string"),
+    "rows_total": Member("integer"),
+    "created_count": Member("integer"),
+    "updated_count": Member("integer"),
+    "unchanged_count": Member("integer"),
+    "failed_count": Member("integer"),
+}
+ENDPOINT: Shape = {"id": Member("uuid"), "url": Member("url")}
+
+REASON = Member("string")
+ANSWER = Member("string", choices=("interested", "declined"))
+
+# Each event type's payload: an object (a Shape) or a plain member per top-level key.
+PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
+    EventType.SUPPLIER_CREATED: {"supplier": SUPPLIER},
+    EventType.SUPPLIER_VERIFIED: {"supplier": SUPPLIER},
+    EventType.SUPPLIER_SUSPENDED: {"supplier": SUPPLIER, "reason": REASON},
+    EventType.REQUEST_PUBLISHED: {"request": REQUEST},
+    EventType.REQUEST_CLOSED: {"request": REQUEST},
+    EventType.MATCH_RUN_SUCCEEDED: {"run": RUN},
+    EventType.MATCH_RUN_FAILED: {"run": RUN},
+    EventType.MATCH_SHORTLISTED: {"match": MATCH},
+    EventType.MATCH_INVITED: {"match": MATCH},
+    EventType.MATCH_RESPONDED: {"match": MATCH, "answer": ANSWER},
+    EventType.MATCH_AWARDED: {"match": MATCH},
+    EventType.IMPORT_FINISHED: {"import": IMPORT},
+    EventType.WEBHOOK_DISABLED: {"endpoint": ENDPOINT, "reason": REASON},
+    EventType.WEBHOOK_PING: {"endpoint": ENDPOINT},
+}
+
+
+def _value(member: Member, value: Any) -> Any:
+    if value is None:
+        return None
+    if member.kind == "uuid":
+        return str(value)
+    if member.kind == "date":
+        return value.isoformat()
+    return value
+
+
+def object_payload(shape: Shape, obj: Any) -> dict[str, Any]:
+    """``obj`` as the members of ``shape``."""
+    return {
+        name: _value(member, getattr(obj, member.source or name)) for name, member in shape.items()
+    }
 
 
 def supplier_payload(supplier: Any, **extra: Any) -> dict[str, Any]:
-    return {
-        "supplier": {
-            "id": str(supplier.id),
-            "legal_name": supplier.legal_name,
-            "udyam_number": supplier.udyam_number,
-            "state": supplier.state,
-            "status": supplier.status,
-        },
-        **extra,
-    }
+    return {"supplier": object_payload(SUPPLIER, supplier), **extra}
 
 
 def supplier_audience(supplier: Any) -> list[object]:
@@ -91,59 +179,23 @@ def supplier_audience(supplier: Any) -> list[object]:
 
 
 def request_payload(request: Any) -> dict[str, Any]:
-    return {
-        "request": {
-            "id": str(request.id),
-            "title": request.title,
-            "layer": request.layer,
-            "status": request.status,
-            "needed_by": _iso(request.needed_by),
-        }
-    }
+    return {"request": object_payload(REQUEST, request)}
 
 
 def run_payload(run: Any) -> dict[str, Any]:
-    return {
-        "run": {
-            "id": str(run.id),
-            "request": str(run.request_id),
-            "status": run.status,
-            "candidate_count": run.candidate_count,
-            "matched_count": run.matched_count,
-            "error": run.error,
-        }
-    }
+    return {"run": object_payload(RUN, run)}
 
 
 def match_payload(match: Any, **extra: Any) -> dict[str, Any]:
-    return {
-        "match": {
-            "id": str(match.id),
-            "request": str(match.request_id),
-            "supplier": str(match.supplier_id),
-            "status": match.status,
-            "score": match.score,
-        },
-        **extra,
-    }
+    return {"match": object_payload(MATCH, match), **extra}
 
 
 def import_payload(job: Any) -> dict[str, Any]:
-    return {
-        "import": {
-            "id": str(job.id),
-            "status": job.status,
-            "rows_total": job.rows_total,
-            "created_count": job.created_count,
-            "updated_count": job.updated_count,
-            "unchanged_count": job.unchanged_count,
-            "failed_count": job.failed_count,
-        }
-    }
+    return {"import": object_payload(IMPORT, job)}
 
 
 def endpoint_payload(endpoint: WebhookEndpoint, **extra: Any) -> dict[str, Any]:
-    return {"endpoint": {"id": str(endpoint.id), "url": endpoint.url}, **extra}
+    return {"endpoint": object_payload(ENDPOINT, endpoint), **extra}
 
 
 # ------------------------------------------------------------------ the domain's events

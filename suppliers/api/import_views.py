@@ -4,8 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
@@ -18,6 +17,7 @@ from remag.accounts.caller import caller_for
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization
 from remag.accounts.permissions import IsOrganizationMember, organization_kind
+from remag.accounts.selectors import ONBOARDERS, operator_organization, organization_acting
 from remag.api.viewsets import RemagGenericViewSet
 from remag.errors import TooLarge
 from suppliers import imports
@@ -180,15 +180,10 @@ class _RowErrorOrdering:
 
 
 def _importing_organization(request: Request) -> Organization:
-    caller = caller_for(request)
-    organizations = Organization.objects.filter(
-        id__in=caller.organization_ids,
-        kind__in=(OrganizationKind.PORTAL, OrganizationKind.OPERATOR),
-        is_active=True,
-    ).order_by("kind", "name")
-    organization = organizations.first()
+    organization = (
+        organization_acting(caller=caller_for(request), kinds=ONBOARDERS, first_of_several=True)
+        or operator_organization()
+    )
     if organization is None:
-        organization = get_object_or_404(
-            Organization.objects.filter(kind=OrganizationKind.OPERATOR, is_active=True)
-        )
+        raise Http404
     return organization

@@ -15,9 +15,11 @@ from remag.accounts.caller import Caller, caller_for
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization
 from remag.accounts.permissions import IsOperator
+from remag.accounts.selectors import ONBOARDERS, organization_acting
 from remag.api.idempotency import IdempotentCreateMixin
 from remag.api.ordering import StrictOrderingFilter
 from remag.api.viewsets import RemagAPIView, RemagGenericViewSet
+from remag.errors import NotAllowed
 from suppliers import selectors, services
 from suppliers.access import supplier_can_change
 from suppliers.api.serializers import (
@@ -30,6 +32,7 @@ from suppliers.api.serializers import (
 )
 from suppliers.choices import Layer
 from suppliers.filtersets import SupplierFilterSet
+from suppliers.inputs import supplier_input
 from suppliers.models import Supplier
 
 # ------------------------------------------------------------------ taxonomy (public)
@@ -99,46 +102,21 @@ class CanChangeSupplier(BasePermission):
 def _owner_for_new_supplier(
     caller: Caller, requested: Any, legal_name: str
 ) -> tuple[Organization, Organization | None]:
-    """Decide who owns a new supplier and who onboarded it (see docs/api.md)."""
-    if requested is not None:
-        organization = Organization.objects.filter(id=requested, is_active=True).first()
-        if organization is None or organization.kind != OrganizationKind.SME:
-            raise exceptions.ValidationError({"owner": ["Not an SME organisation."]})
-        if not caller.may_access(organization.id):
-            raise exceptions.ValidationError({"owner": ["You do not act for this organisation."]})
-        return organization, None
-    sme_ids = [
-        org_id
-        for org_id, kind in Organization.objects.filter(id__in=caller.organization_ids).values_list(
-            "id", "kind"
-        )
-        if kind == OrganizationKind.SME
-    ]
-    if len(sme_ids) == 1:
-        return Organization.objects.get(id=sme_ids[0]), None
-    if len(sme_ids) > 1:
-        raise exceptions.ValidationError(
-            {"owner": ["You belong to several SME organisations; say which owns this supplier."]}
-        )
-    onboarders = Organization.objects.filter(
-        id__in=caller.organization_ids,
-        kind__in=(OrganizationKind.PORTAL, OrganizationKind.OPERATOR),
-    ).order_by("kind", "name")
-    onboarder = onboarders.first()
-    if onboarder is None and not caller.is_operator:
-        raise exceptions.PermissionDenied("Only SMEs, portals and operators register suppliers.")
-    return services.owner_for_onboarding(legal_name=legal_name), onboarder
-
-
-def _supplier_input(validated: dict[str, Any]) -> services.SupplierInput:
-    profile = {
-        k: v for k, v in validated.items() if k not in ("capabilities", "certificates", "owner_id")
-    }
-    return services.SupplierInput(
-        profile=profile,
-        capabilities=validated.get("capabilities"),
-        certificates=validated.get("certificates"),
+    """Who owns a new supplier and who onboarded it (see docs/api.md): the caller's SME
+    organisation, or, for a portal or an operator, a new SME organisation it onboards."""
+    sme = organization_acting(
+        caller=caller,
+        kinds=(OrganizationKind.SME,),
+        requested=requested,
+        label="SME",
+        purpose="owns this supplier",
     )
+    if sme is not None:
+        return sme, None
+    onboarder = organization_acting(caller=caller, kinds=ONBOARDERS, first_of_several=True)
+    if onboarder is None and not caller.is_operator:
+        raise NotAllowed("Only SMEs, portals and operators register suppliers.")
+    return services.owner_for_onboarding(legal_name=legal_name), onboarder
 
 
 @extend_schema(tags=["suppliers"])
@@ -180,7 +158,7 @@ class SupplierViewSet(
             caller, validated.get("owner_id"), validated["legal_name"]
         )
         serializer.instance = services.supplier_register(
-            owner=owner, onboarded_by=onboarded_by, data=_supplier_input(validated)
+            owner=owner, onboarded_by=onboarded_by, data=supplier_input(validated)
         )
 
     def perform_update(self, serializer: SupplierSerializer) -> None:
@@ -188,7 +166,7 @@ class SupplierViewSet(
         if new_owner != serializer.instance.owner_id:
             raise exceptions.ValidationError({"owner": ["The owner cannot be changed here."]})
         serializer.instance = services.supplier_update(
-            supplier=serializer.instance, data=_supplier_input(serializer.validated_data)
+            supplier=serializer.instance, data=supplier_input(serializer.validated_data)
         )
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

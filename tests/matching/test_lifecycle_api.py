@@ -268,3 +268,41 @@ def test_opportunities_of_an_unknown_supplier_are_404(world: Any) -> None:
     client = client_for(world.operator)
     assert client.get(f"/api/v1/suppliers/{uuid.uuid4()}/opportunities/").status_code == 404
     assert client.get("/api/v1/suppliers/not-a-uuid/gaps/").status_code == 404
+
+
+def test_old_matches_keep_their_own_factor_names_under_a_new_algorithm(
+    world: Any, published: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A future version that reorders (and adds) factors must not relabel stored matches:
+    each match is read with the factor list of the version that scored it."""
+    from matching import scoring
+
+    request_id = published()
+    match = Match.objects.filter(request_id=request_id).order_by("-score").first()
+    old_version = match.algorithm_version
+    old_names = scoring.FACTORS_BY_VERSION[old_version]
+    stored = dict(zip(old_names, match.factors, strict=True))
+    new_factors = ("price", *reversed(old_names))
+    monkeypatch.setattr(scoring, "ALGORITHM_VERSION", "remag-2099.1.1")
+    monkeypatch.setattr(scoring, "FACTORS", new_factors)
+    monkeypatch.setitem(scoring.FACTORS_BY_VERSION, "remag-2099.1.1", new_factors)
+
+    response = client_for(world.buyer).get(f"/api/v1/matches/{match.id}/")
+
+    assert response.status_code == 200
+    factors = response.json()["factors"]
+    assert [f["name"] for f in factors] == list(old_names)
+    for factor in factors:
+        assert [factor["value"], factor["weight"], factor["contribution"]] == stored[factor["name"]]
+
+
+def test_a_match_of_an_unknown_version_is_named_by_position_not_guessed(
+    world: Any, published: Any
+) -> None:
+    request_id = published()
+    match = Match.objects.filter(request_id=request_id).first()
+    Match.objects.filter(id=match.id).update(algorithm_version="remag-unknown")
+
+    factors = client_for(world.buyer).get(f"/api/v1/matches/{match.id}/").json()["factors"]
+
+    assert [f["name"] for f in factors] == [f"factor_{n}" for n in range(1, len(factors) + 1)]

@@ -148,12 +148,39 @@ def test_problem_types_are_documented() -> None:
 
 
 def test_read_scope_refusal_changes_nothing() -> None:
+    from remag.accounts.models import Organization, OrganizationAPIKey
+    from suppliers.models import Supplier
+
     api_key = APIKeyFactory(scopes=["read"])
     client = Client(HTTP_X_API_KEY=api_key.raw_key)
+    body = {
+        "legal_name": "Scope Test Magnetics",
+        "udyam_number": "UDYAM-MH-26-0054321",
+        "enterprise_size": "small",
+        "state": "MH",
+        "pin_code": "411001",
+    }
+    keys, organizations = OrganizationAPIKey.objects.count(), Organization.objects.count()
 
-    response = client.post(f"/api/v1/organizations/{api_key.organization.id}/api-keys/", {})
+    refused = client.post("/api/v1/suppliers/", body, content_type="application/json")
+    refused_key = client.post(
+        f"/api/v1/organizations/{api_key.organization.id}/api-keys/",
+        {"name": "sneaky", "scopes": ["read", "write"]},
+        content_type="application/json",
+    )
 
-    assert_problem(response, 403, "permission-denied")
+    assert_problem(refused, 403, "permission-denied")
+    assert_problem(refused_key, 403, "permission-denied")
+    assert not Supplier.objects.exists()
+    assert OrganizationAPIKey.objects.count() == keys
+    assert Organization.objects.count() == organizations
+    # The same registration with a write key goes through: the scope alone refused it.
+    writer = APIKeyFactory(organization=api_key.organization, scopes=["read", "write"])
+    accepted = Client(HTTP_X_API_KEY=writer.raw_key).post(
+        "/api/v1/suppliers/", body, content_type="application/json"
+    )
+    assert accepted.status_code == 201, accepted.content
+    assert Supplier.objects.count() == 1
 
 
 @pytest.mark.django_db

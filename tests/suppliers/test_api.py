@@ -141,10 +141,30 @@ def test_known_udyam_number_is_409_with_a_link(user_client: Any, sme_member: Any
     response = user_client(sme_member).post(URL, payload())
 
     assert response.status_code == 409
-    problem = response.json()
-    assert problem["existing"]["id"] == str(existing.id)
-    assert problem["existing"]["url"] == f"/api/v1/suppliers/{existing.id}/"
-    assert problem["field"] == "udyam_number"
+    assert response["Content-Type"] == "application/problem+json"
+    # The whole document, member for member and in order: the domain raises a plain
+    # Conflict naming the supplier; the API's handler adds the link.
+    assert list(response.json().items()) == [
+        ("type", "/api/problems/conflict"),
+        ("title", "The request conflicts with the current state"),
+        ("status", 409),
+        ("detail", "This Udyam registration number is already registered; see `existing`."),
+        ("instance", URL),
+        ("code", "supplier_already_registered"),
+        (
+            "errors",
+            [
+                {
+                    "field": "udyam_number",
+                    "pointer": "#/udyam_number",
+                    "message": "This Udyam registration number is already registered.",
+                    "code": "duplicate",
+                }
+            ],
+        ),
+        ("existing", {"id": str(existing.id), "url": f"/api/v1/suppliers/{existing.id}/"}),
+        ("field", "udyam_number"),
+    ]
     assert Supplier.objects.count() == 1
 
 

@@ -89,5 +89,10 @@ def test_taxonomy_endpoints_are_public(api_client: Any) -> None:
     assert one.status_code == 200
     assert "BH curve" in one.json()["synonyms"]
     assert api_client.get("/api/v1/taxonomy/certifications/nabl/").status_code == 200
-    assert api_client.get("/api/v1/taxonomy/grades/n52sh/").status_code in (200, 404)
+    n52 = api_client.get("/api/v1/taxonomy/grades/n52/")
+    assert n52.status_code == 200
+    assert (n52.json()["code"], n52.json()["max_operating_temp_c"]) == ("n52", 80)
+    unknown = api_client.get("/api/v1/taxonomy/grades/n52sh/")  # no such grade is shipped
+    assert unknown.status_code == 404
+    assert unknown.json()["type"].endswith("/not-found")
     assert api_client.get("/api/v1/taxonomy/grades/n48sh/").json()["max_operating_temp_c"] == 150

@@ -6,88 +6,60 @@ from typing import Any
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from remag.webhooks import ssrf
+from remag.webhooks import events, ssrf
 from remag.webhooks.choices import EventType
 from remag.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
 
 # ------------------------------------------------------------------ payloads (schema)
+# Built from remag.webhooks.events.PAYLOAD_SHAPES, the one statement of the payloads.
+
+_FIELDS: dict[str, type[serializers.Field]] = {
+    "uuid": serializers.UUIDField,
+    "string": serializers.CharField,
+    "integer": serializers.IntegerField,
+    "number": serializers.FloatField,
+    "date": serializers.DateField,
+    "url": serializers.URLField,
+}
 
 
-class _SupplierRef(serializers.Serializer):
-    id = serializers.UUIDField()
-    legal_name = serializers.CharField()
-    udyam_number = serializers.CharField()
-    state = serializers.CharField()
-    status = serializers.CharField()
+def _field(member: events.Member) -> serializers.Field:
+    if member.choices:
+        return serializers.ChoiceField(choices=list(member.choices), allow_null=member.nullable)
+    if member.kind == "string":  # a payload's text may be empty (a run's `error`)
+        return serializers.CharField(allow_null=member.nullable, allow_blank=True)
+    return _FIELDS[member.kind](allow_null=member.nullable)
 
 
-class _RequestRef(serializers.Serializer):
-    id = serializers.UUIDField()
-    title = serializers.CharField()
-    layer = serializers.CharField()
-    status = serializers.CharField()
-    needed_by = serializers.DateField(allow_null=True)
+def _object(name: str, shape: events.Shape) -> type[serializers.Serializer]:
+    members = {key: _field(member) for key, member in shape.items()}
+    return type(name, (serializers.Serializer,), members)
 
 
-class _RunRef(serializers.Serializer):
-    id = serializers.UUIDField()
-    request = serializers.UUIDField()
-    status = serializers.CharField()
-    candidate_count = serializers.IntegerField()
-    matched_count = serializers.IntegerField()
-    error = serializers.CharField()
+_OBJECTS = {
+    id(shape): _object(name, shape)
+    for name, shape in (
+        ("_SupplierRef", events.SUPPLIER),
+        ("_RequestRef", events.REQUEST),
+        ("_RunRef", events.RUN),
+        ("_MatchRef", events.MATCH),
+        ("_ImportRef", events.IMPORT),
+        ("_EndpointRef", events.ENDPOINT),
+    )
+}
 
 
-class _MatchRef(serializers.Serializer):
-    id = serializers.UUIDField()
-    request = serializers.UUIDField()
-    supplier = serializers.UUIDField()
-    status = serializers.CharField()
-    score = serializers.FloatField()
-
-
-class _ImportRef(serializers.Serializer):
-    id = serializers.UUIDField()
-    status = serializers.CharField()
-    rows_total = serializers.IntegerField()
-    created_count = serializers.IntegerField()
-    updated_count = serializers.IntegerField()
-    unchanged_count = serializers.IntegerField()
-    failed_count = serializers.IntegerField()
-
-
-class _EndpointRef(serializers.Serializer):
-    id = serializers.UUIDField()
-    url = serializers.URLField()
-
-
-def _payload(name: str, **fields: serializers.Field) -> type[serializers.Serializer]:
-    return type(name, (serializers.Serializer,), dict(fields))
+def _payload(event_type: str) -> type[serializers.Serializer]:
+    name = "".join(part.capitalize() for part in event_type.replace("_", ".").split("."))
+    members = {
+        key: _OBJECTS[id(value)]() if isinstance(value, dict) else _field(value)
+        for key, value in events.PAYLOAD_SHAPES[event_type].items()
+    }
+    return type(f"{name}Payload", (serializers.Serializer,), members)
 
 
 PAYLOADS: dict[str, type[serializers.Serializer]] = {
-    EventType.SUPPLIER_CREATED: _payload("SupplierCreatedPayload", supplier=_SupplierRef()),
-    EventType.SUPPLIER_VERIFIED: _payload("SupplierVerifiedPayload", supplier=_SupplierRef()),
-    EventType.SUPPLIER_SUSPENDED: _payload(
-        "SupplierSuspendedPayload", supplier=_SupplierRef(), reason=serializers.CharField()
-    ),
-    EventType.REQUEST_PUBLISHED: _payload("RequestPublishedPayload", request=_RequestRef()),
-    EventType.REQUEST_CLOSED: _payload("RequestClosedPayload", request=_RequestRef()),
-    EventType.MATCH_RUN_SUCCEEDED: _payload("MatchRunSucceededPayload", run=_RunRef()),
-    EventType.MATCH_RUN_FAILED: _payload("MatchRunFailedPayload", run=_RunRef()),
-    EventType.MATCH_SHORTLISTED: _payload("MatchShortlistedPayload", match=_MatchRef()),
-    EventType.MATCH_INVITED: _payload("MatchInvitedPayload", match=_MatchRef()),
-    EventType.MATCH_RESPONDED: _payload(
-        "MatchRespondedPayload",
-        match=_MatchRef(),
-        answer=serializers.ChoiceField(choices=["interested", "declined"]),
-    ),
-    EventType.MATCH_AWARDED: _payload("MatchAwardedPayload", match=_MatchRef()),
-    EventType.IMPORT_FINISHED: _payload("ImportFinishedPayload", **{"import": _ImportRef()}),
-    EventType.WEBHOOK_DISABLED: _payload(
-        "WebhookDisabledPayload", endpoint=_EndpointRef(), reason=serializers.CharField()
-    ),
-    EventType.WEBHOOK_PING: _payload("WebhookPingPayload", endpoint=_EndpointRef()),
+    event_type: _payload(event_type) for event_type in events.PAYLOAD_SHAPES
 }
 
 EVENT_PAYLOAD = PolymorphicProxySerializer(

@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from remag.accounts.caller import caller_for
-from remag.accounts.models import Organization
+from remag.accounts.selectors import organization_acting
 from remag.api.idempotency import idempotent_response
 from remag.api.ordering import StrictOrderingFilter
-from remag.api.problems import Conflict
 from remag.api.viewsets import RemagGenericViewSet
+from remag.errors import Conflict
 from remag.webhooks import services
 from remag.webhooks.api.serializers import (
     DeliverySerializer,
@@ -47,21 +47,6 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGeneri
                 )
             )
         )
-
-
-def _organization_for(request: Request, requested: Any) -> Organization:
-    caller = caller_for(request)
-    if requested is not None:
-        if requested not in caller.organization_ids:
-            raise exceptions.ValidationError(
-                {"organization": ["You do not act for this organisation."]}
-            )
-        return Organization.objects.get(id=requested)
-    if len(caller.organization_ids) == 1:
-        return Organization.objects.get(id=next(iter(caller.organization_ids)))
-    raise exceptions.ValidationError(
-        {"organization": ["Say which of your organisations owns the endpoint."]}
-    )
 
 
 @extend_schema(tags=["webhooks"])
@@ -99,7 +84,14 @@ class WebhookEndpointViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         endpoint = services.endpoint_create(
-            organization=_organization_for(request, data.get("organization_id")),
+            organization=organization_acting(
+                caller=caller_for(request),
+                requested=data.get("organization_id"),
+                purpose="owns the endpoint",
+                field="organization",
+                required=True,
+                operators_act_for_any=False,
+            ),
             url=data["url"],
             event_types=data["event_types"],
             description=data.get("description", ""),

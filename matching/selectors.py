@@ -1,0 +1,150 @@
+"""Reads of requests, runs and matches, limited to what the caller may see and already
+optimised (a constant number of queries per page). The API and the admin read through
+these; the rules of who sees what live here and nowhere else.
+
+* requests: operators all; everyone signed in the published ones (not drafts); the
+  owner's members their drafts too;
+* runs: the owner's members and operators;
+* matches: the buyer's members, the matched SME's members (or its onboarding portal
+  while unclaimed) and operators;
+* a supplier's opportunities and gaps: those who may see its private fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from matching.choices import RequestStatus
+from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
+from remag.accounts.caller import Caller
+from remag.errors import NotAllowed, NotFound
+from suppliers.access import supplier_can_see_private, supplier_visible_q
+from suppliers.models import Certification, Supplier
+
+REQUEST_PREFETCH = (
+    "required_capabilities",
+    "required_certifications",
+    "preferred_certifications",
+    "grades",
+)
+# At most this many gaps, and this many request ids per gap, are listed.
+GAP_LIMIT = 50
+
+
+def request_list(*, caller: Caller) -> QuerySet[ProcurementRequest]:
+    queryset = ProcurementRequest.objects.prefetch_related(*REQUEST_PREFETCH)
+    if caller.is_operator:
+        return queryset
+    return queryset.filter(Q(owner_id__in=caller.organization_ids) | ~Q(status=RequestStatus.DRAFT))
+
+
+def match_run_list(*, caller: Caller) -> QuerySet[MatchRun]:
+    queryset = MatchRun.objects.all()
+    if caller.is_operator:
+        return queryset
+    return queryset.filter(request__owner_id__in=caller.organization_ids)
+
+
+def match_run_list_for_request(*, request: ProcurementRequest) -> QuerySet[MatchRun]:
+    return MatchRun.objects.filter(request=request)
+
+
+def match_visible_q(caller: Caller) -> Q:
+    """Matches the caller may read (a queryset filter)."""
+    if caller.is_operator:
+        return Q()
+    ids = caller.organization_ids
+    return (
+        Q(request__owner_id__in=ids)
+        | Q(supplier__owner_id__in=ids)
+        | Q(supplier__onboarded_by_id__in=ids, supplier__claimed_at__isnull=True)
+    )
+
+
+def match_list(*, caller: Caller) -> QuerySet[Match]:
+    return Match.objects.select_related("request", "supplier").filter(match_visible_q(caller))
+
+
+def match_list_for_request(*, request: ProcurementRequest) -> QuerySet[Match]:
+    """The request's matches (the caller was checked against the request)."""
+    return Match.objects.filter(request=request).select_related("request", "supplier")
+
+
+def supplier_get_private(*, caller: Caller, supplier_id: UUID | str) -> Supplier:
+    """The supplier, for a read of its private side (its opportunities, its gaps).
+
+    Raises :class:`NotFound` when the caller cannot see the supplier at all, and
+    :class:`NotAllowed` when it sees only the public profile.
+    """
+    supplier = Supplier.objects.filter(supplier_visible_q(caller), id=supplier_id).first()
+    if supplier is None:
+        raise NotFound("Not found.")
+    if not supplier_can_see_private(caller=caller, supplier=supplier):
+        raise NotAllowed(
+            "Only the supplier's own members (or its onboarding portal) and operators "
+            "see its opportunities and gaps."
+        )
+    return supplier
+
+
+def opportunity_list(*, supplier: Supplier) -> QuerySet[Match]:
+    """Open requests the supplier matches, with the requests' taxonomy prefetched."""
+    return (
+        Match.objects.filter(supplier=supplier, request__status=RequestStatus.OPEN)
+        .select_related("request")
+        .prefetch_related(*(f"request__{name}" for name in REQUEST_PREFETCH))
+    )
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One constraint that keeps the supplier out of open requests."""
+
+    constraint: str
+    request_count: int
+    summary: str
+    requests: list[Any]
+
+
+def gap_list(*, supplier: Supplier) -> list[Gap]:
+    """What would qualify the supplier for more open requests: its near misses grouped
+    by the one constraint that excluded it, most requests first (then by constraint)."""
+    # One row per open request the supplier narrowly misses (at most one each).
+    rows = (
+        NearMiss.objects.filter(supplier=supplier, request__status=RequestStatus.OPEN)
+        .order_by("request__needed_by", "request_id")
+        .values_list("constraint", "request_id")
+    )
+    grouped: dict[str, list[Any]] = {}
+    for constraint, request_id in rows:
+        grouped.setdefault(constraint, []).append(request_id)
+    ranked = sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0]))[:GAP_LIMIT]
+    codes = [c.split(":", 1)[1] for c, _ in ranked if c.startswith("certification:")]
+    names = dict(Certification.objects.filter(code__in=codes).values_list("code", "name"))
+    return [
+        Gap(
+            constraint=constraint,
+            request_count=len(request_ids),
+            summary=gap_summary(constraint, len(request_ids), names),
+            requests=request_ids[:GAP_LIMIT],
+        )
+        for constraint, request_ids in ranked
+    ]
+
+
+def gap_summary(constraint: str, count: int, names: dict[str, str]) -> str:
+    requests = f"{count} open request{'s' if count != 1 else ''}"
+    if constraint.startswith("certification:"):
+        code = constraint.split(":", 1)[1]
+        return f"a valid {names.get(code, code)} certificate would qualify you for {requests}"
+    if constraint == "capability":
+        return f"offering one of the required capabilities would qualify you for {requests}"
+    if constraint == "active":
+        return f"verification of your profile would qualify you for {requests}"
+    if constraint == "distance":
+        return f"you are outside the buyer's delivery radius for {requests}"
+    return f"{constraint}: {requests}"

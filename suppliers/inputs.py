@@ -1,0 +1,242 @@
+"""What a supplier registration, update or import row may say, and how it is checked.
+
+The API's serializer (:mod:`suppliers.api.serializers`) builds on
+:class:`SupplierInputSerializer` to add the output; the bulk import
+(:mod:`suppliers.imports`) validates each row with it, so both accept exactly the same
+input. :func:`supplier_input` turns validated data into the services' input.
+"""
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from rest_framework import serializers
+
+from suppliers.choices import CapacityUnit, Layer
+from suppliers.models import (
+    PROFILE_FIELDS,
+    Capability,
+    Certification,
+    MaterialGrade,
+    Supplier,
+    SupplierCapability,
+    SupplierCertificate,
+)
+from suppliers.services import SupplierInput
+from suppliers.validators import normalise_gstin, normalise_pin_code, normalise_udyam
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
+MAX_NESTED_ITEMS = 100
+NESTED_FIELDS = ("capabilities", "certificates")
+
+
+def _django_to_drf(func: Any, value: str) -> str:
+    try:
+        return func(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
+
+
+# ------------------------------------------------------------------ nested items
+
+
+class SupplierCapabilitySerializer(serializers.ModelSerializer):
+    capability = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Capability.objects.filter(is_active=True),
+        help_text="A capability code from /api/v1/taxonomy/capabilities/.",
+    )
+    capability_name = serializers.CharField(source="capability.name", read_only=True)
+    layer = serializers.ChoiceField(
+        source="capability.layer", choices=Layer.choices, read_only=True
+    )
+    capacity_per_month = serializers.DecimalField(
+        max_digits=14, decimal_places=3, min_value=Decimal(0), required=False, allow_null=True
+    )
+    capacity_unit = serializers.ChoiceField(
+        choices=CapacityUnit.choices, required=False, allow_blank=True
+    )
+    minimum_order = serializers.DecimalField(
+        max_digits=14, decimal_places=3, min_value=Decimal(0), required=False, allow_null=True
+    )
+    lead_time_days = serializers.IntegerField(
+        min_value=0, max_value=3650, required=False, allow_null=True
+    )
+    grades = serializers.ListField(
+        child=serializers.SlugField(max_length=60), required=False, max_length=60
+    )
+    materials = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=30
+    )
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    class Meta:
+        model = SupplierCapability
+        fields = (
+            "capability",
+            "capability_name",
+            "layer",
+            "capacity_per_month",
+            "capacity_unit",
+            "minimum_order",
+            "lead_time_days",
+            "grades",
+            "materials",
+            "description",
+        )
+
+    def validate_grades(self, value: list[str]) -> list[str]:
+        codes = [code.lower() for code in value]
+        known = set(MaterialGrade.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown grade(s): {', '.join(unknown)}; see /api/v1/taxonomy/grades/."
+            )
+        return list(dict.fromkeys(codes))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("capacity_per_month") is not None and not attrs.get("capacity_unit"):
+            raise serializers.ValidationError(
+                {"capacity_unit": "Give the unit of the capacity."}, code="required"
+            )
+        return attrs
+
+
+class SupplierCertificateSerializer(serializers.ModelSerializer):
+    certification = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Certification.objects.filter(is_active=True),
+        help_text="A certification code from /api/v1/taxonomy/certifications/.",
+    )
+    certification_name = serializers.CharField(source="certification.name", read_only=True)
+    certificate_number = serializers.CharField(max_length=100)
+    issuing_body = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    is_valid = serializers.SerializerMethodField(
+        help_text="Valid today; an expired certificate counts for nothing."
+    )
+
+    class Meta:
+        model = SupplierCertificate
+        fields = (
+            "certification",
+            "certification_name",
+            "certificate_number",
+            "issuing_body",
+            "valid_from",
+            "valid_until",
+            "is_valid",
+        )
+
+    def get_is_valid(self, obj: SupplierCertificate) -> bool:
+        return obj.is_valid_on(self.context.get("today") or timezone.localdate())
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["valid_until"] < attrs["valid_from"]:
+            raise serializers.ValidationError(
+                {"valid_until": "Must not be before valid_from."}, code="invalid"
+            )
+        return attrs
+
+
+# ------------------------------------------------------------------ the supplier
+
+
+class SupplierInputSerializer(serializers.ModelSerializer):
+    """The writable fields of a supplier profile and their rules."""
+
+    udyam_number = serializers.CharField(
+        max_length=25, help_text="Udyam registration number, UDYAM-XX-00-0000000."
+    )
+    gstin = serializers.CharField(
+        max_length=20, required=False, allow_null=True, allow_blank=True,
+        help_text="15-character GSTIN; the check character is verified.",
+    )  # fmt: skip
+    pin_code = serializers.CharField(max_length=10)
+    contact_phone = serializers.CharField(max_length=25, required=False, allow_blank=True)
+    year_established = serializers.IntegerField(min_value=1850, required=False, allow_null=True)
+    employees = serializers.IntegerField(
+        min_value=0, max_value=1_000_000, required=False, allow_null=True
+    )
+    latitude = serializers.FloatField(
+        min_value=6, max_value=38, required=False, allow_null=True, write_only=True
+    )
+    longitude = serializers.FloatField(
+        min_value=68, max_value=98, required=False, allow_null=True, write_only=True
+    )
+    owner = serializers.UUIDField(
+        source="owner_id",
+        required=False,
+        help_text="The owning SME organisation; defaults to the caller's only SME organisation.",
+    )
+    capabilities = SupplierCapabilitySerializer(many=True, required=False)
+    certificates = SupplierCertificateSerializer(many=True, required=False)
+
+    class Meta:
+        model = Supplier
+        fields = ("owner", *PROFILE_FIELDS, *NESTED_FIELDS)
+        extra_kwargs = {"udyam_number": {"validators": []}, "gstin": {"validators": []}}
+
+    def validate_udyam_number(self, value: str) -> str:
+        return _django_to_drf(normalise_udyam, value)
+
+    def validate_gstin(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        return _django_to_drf(normalise_gstin, value)
+
+    def validate_pin_code(self, value: str) -> str:
+        return _django_to_drf(normalise_pin_code, value)
+
+    def validate_contact_phone(self, value: str) -> str:
+        if value and not _PHONE.match(value.strip()):
+            raise serializers.ValidationError("Give a phone number such as +91 20 2712 3456.")
+        return value.strip()
+
+    def validate_year_established(self, value: int | None) -> int | None:
+        if value is not None and value > date.today().year:  # noqa: DTZ011
+            raise serializers.ValidationError("Cannot be in the future.")
+        return value
+
+    def validate_capabilities(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self._unique_nested(value, "capability", "capabilities")
+
+    def validate_certificates(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > MAX_NESTED_ITEMS:
+            raise serializers.ValidationError(f"At most {MAX_NESTED_ITEMS} certificates.")
+        return value
+
+    def _unique_nested(
+        self, value: list[dict[str, Any]], key: str, label: str
+    ) -> list[dict[str, Any]]:
+        if len(value) > MAX_NESTED_ITEMS:
+            raise serializers.ValidationError(f"At most {MAX_NESTED_ITEMS} {label}.")
+        seen: set[str] = set()
+        for item in value:
+            code = item[key].code
+            if code in seen:
+                raise serializers.ValidationError(f"{code!r} is listed twice.")
+            seen.add(code)
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        latitude = attrs.get("latitude", getattr(self.instance, "latitude", None))
+        longitude = attrs.get("longitude", getattr(self.instance, "longitude", None))
+        if (latitude is None) != (longitude is None):
+            missing = "longitude" if longitude is None else "latitude"
+            raise serializers.ValidationError(
+                {missing: "Give both latitude and longitude, or neither."}, code="required"
+            )
+        return attrs
+
+
+def supplier_input(validated: dict[str, Any]) -> SupplierInput:
+    """The services' input from validated data (``owner`` is the caller's business)."""
+    return SupplierInput(
+        profile={k: v for k, v in validated.items() if k not in (*NESTED_FIELDS, "owner_id")},
+        capabilities=validated.get("capabilities"),
+        certificates=validated.get("certificates"),
+    )

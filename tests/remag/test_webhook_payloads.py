@@ -1,0 +1,74 @@
+"""Webhook payloads are stated once (``events.PAYLOAD_SHAPES``): what the builders send
+is exactly what the schema documents, member for member, for every event type."""
+
+import uuid
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from remag.webhooks import events
+from remag.webhooks.api.serializers import PAYLOADS
+from remag.webhooks.choices import EventType
+
+OBJECTS = {
+    "supplier": SimpleNamespace(
+        id=uuid.uuid4(), legal_name="Sahyadri Magnetics", udyam_number="UDYAM-MH-26-0012345",
+        state="MH", status="active",
+    ),
+    "request": SimpleNamespace(
+        id=uuid.uuid4(), title="NiCuNi coating", layer="components", status="open",
+        needed_by=date(2027, 1, 31),
+    ),
+    "run": SimpleNamespace(
+        id=uuid.uuid4(), request_id=uuid.uuid4(), status="succeeded", candidate_count=10,
+        matched_count=3, error="",
+    ),
+    "match": SimpleNamespace(
+        id=uuid.uuid4(), request_id=uuid.uuid4(), supplier_id=uuid.uuid4(), status="invited",
+        score=71.5,
+    ),
+    "import": SimpleNamespace(
+        id=uuid.uuid4(), status="succeeded", rows_total=5, created_count=3, updated_count=1,
+        unchanged_count=0, failed_count=1,
+    ),
+    "endpoint": SimpleNamespace(id=uuid.uuid4(), url="https://portal.example/hooks"),
+}  # fmt: skip
+BUILDERS = {
+    "supplier": events.supplier_payload,
+    "request": events.request_payload,
+    "run": events.run_payload,
+    "match": events.match_payload,
+    "import": events.import_payload,
+    "endpoint": events.endpoint_payload,
+}
+SCALARS = {"reason": "too many failures", "answer": "interested"}
+
+
+def build(event_type: str) -> dict[str, Any]:
+    shape = events.PAYLOAD_SHAPES[event_type]
+    (key,) = [k for k, v in shape.items() if isinstance(v, dict)]
+    extra = {k: SCALARS[k] for k in shape if k != key}
+    builder = BUILDERS[key]
+    return builder(OBJECTS[key], **extra) if extra else builder(OBJECTS[key])
+
+
+@pytest.mark.parametrize("event_type", EventType.values)
+def test_every_payload_is_what_the_schema_documents(event_type: str) -> None:
+    payload = build(event_type)
+    serializer = PAYLOADS[event_type](data=payload)
+
+    assert serializer.is_valid(), serializer.errors
+    assert set(payload) == set(serializer.fields)
+    for key, field in serializer.fields.items():
+        if hasattr(field, "fields"):
+            assert set(payload[key]) == set(field.fields), key
+
+
+def test_references_are_json_ready() -> None:
+    payload = events.request_payload(OBJECTS["request"])
+
+    assert payload["request"]["id"] == str(OBJECTS["request"].id)
+    assert payload["request"]["needed_by"] == "2027-01-31"
+    assert events.run_payload(OBJECTS["run"])["run"]["request"] == str(OBJECTS["run"].request_id)
