@@ -27,8 +27,8 @@ from remag import jobs
 from remag.accounts.caller import Caller
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization, User
-from remag.api.exceptions import field_path, flatten_errors
 from remag.errors import InvalidInput, TooLarge
+from remag.fielderrors import field_path, flatten_errors
 from remag.jsonlimits import JSONTooDeep, loads_limited
 from remag.storable import find_unstorable, printable
 from remag.webhooks import events
