@@ -195,6 +195,23 @@ class Match(BaseModel):
             for name, (value, weight, contribution) in zip(names, self.factors, strict=True)
         ]
 
+    def supplier_factors(self) -> list[dict[str, object]]:
+        """The factors as the matched supplier may see them: values of the factors that
+        depend on what the buyer published, no weights (see ``scoring.PRIVATE_FACTORS``)."""
+        from matching.scoring import PRIVATE_FACTORS
+
+        return [
+            {"name": f["name"], "value": f["value"], "weight": None, "contribution": None}
+            for f in self.explained_factors()
+            if f["name"] not in PRIVATE_FACTORS
+        ]
+
+    def supplier_reasons(self) -> list[str]:
+        """The reasons as the matched supplier may read them."""
+        from matching.scoring import reason_is_private
+
+        return [reason for reason in self.reasons if not reason_is_private(reason)]
+
 
 class MatchTransition(models.Model):
     """One change of a match's status: who (person or API key, for which party) and when."""

@@ -495,7 +495,7 @@ def _near_miss(
         return NearMiss(
             supplier_id,
             "distance",
-            f"{distance[i]:.0f} km away, beyond the {criteria.max_distance_km:.0f} km limit",
+            f"{distance[i]:.0f}{KM_AWAY}, beyond the {criteria.max_distance_km:.0f} km limit",
         )
     code = criteria.required_certifications[int(np.flatnonzero(~batch.required_held[i])[0])]
     return NearMiss(supplier_id, f"certification:{code}", f"needs a valid {code} certificate")
@@ -556,22 +556,42 @@ class _Reasons:
                 out.append(f"lead time {lead:.0f} days, needed in {self.days_left}")
         if self.has_location:
             if self.no_location[n]:
-                out.append("location unknown, distance scored neutrally")
+                out.append(f"location unknown, {DISTANCE_NEUTRAL}")
             elif self.approximate[n]:
-                out.append("location approximate (state centre), distance scored neutrally")
+                out.append(f"location approximate (state centre), {DISTANCE_NEUTRAL}")
             else:
-                out.append(f"about {self.distance[n]:.0f} km away")
+                out.append(f"about {self.distance[n]:.0f}{KM_AWAY}")
         if self.awards[n]:
             out.append(
                 f"{self.successes[n]:.0f} of {self.awards[n]:.0f} past awards completed well"
             )
         if criteria.prefer_micro_small and self.micro_small[n]:
-            out.append("micro or small enterprise (policy preference)")
+            out.append(f"micro or small enterprise{POLICY_PREFERENCE}")
         if criteria.prefer_women_owned and self.women_owned[n]:
-            out.append("women-owned (policy preference)")
+            out.append(f"women-owned{POLICY_PREFERENCE}")
         if criteria.prefer_sc_st_owned and self.sc_st_owned[n]:
-            out.append("SC/ST-owned (policy preference)")
+            out.append(f"SC/ST-owned{POLICY_PREFERENCE}")
         return tuple(out)
+
+
+# ------------------------------------------------------------------ the supplier's view
+
+# What a supplier may read of its own match. The request's delivery point, radius,
+# weights and policy preferences are private to the buyer (docs/matching.md), so the
+# supplier sees each factor's value but no weight or contribution, nothing of the distance
+# and policy factors, and none of the reasons that speak of them.
+PRIVATE_FACTORS = frozenset({"distance", "policy"})
+DISTANCE_NEUTRAL = "distance scored neutrally"
+KM_AWAY = " km away"
+POLICY_PREFERENCE = " (policy preference)"
+
+
+def reason_is_private(reason: str) -> bool:
+    """Whether a reason (as this module writes them) reveals the buyer's private criteria."""
+    return (
+        reason.endswith((DISTANCE_NEUTRAL, KM_AWAY, POLICY_PREFERENCE))
+        or " km away, beyond the " in reason
+    )
 
 
 def factors_of(algorithm_version: str) -> tuple[str, ...]:
@@ -592,12 +612,14 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "FACTORS",
     "FACTORS_BY_VERSION",
+    "PRIVATE_FACTORS",
     "Candidate",
     "CandidateBatch",
     "Criteria",
     "FactorScore",
     "Match",
     "NearMiss",
+    "reason_is_private",
     "Offer",
     "ScoringResult",
     "Weights",

@@ -302,8 +302,23 @@ class MatchRunSerializer(serializers.ModelSerializer):
 class FactorSerializer(serializers.Serializer):
     name = serializers.ChoiceField(choices=FACTORS)
     value = serializers.FloatField(help_text="In [0, 1].")
-    weight = serializers.FloatField(help_text="Normalised: a match's weights sum to 1.")
-    contribution = serializers.FloatField(help_text="Points of the score: 100 × weight × value.")
+    weight = serializers.FloatField(
+        allow_null=True,
+        help_text="Normalised: a match's weights sum to 1. Null in the supplier's view "
+        "(the buyer's weights are private).",
+    )
+    contribution = serializers.FloatField(
+        allow_null=True,
+        help_text="Points of the score: 100 × weight × value. Null in the supplier's view.",
+    )
+
+
+def _buyer_view(caller: Caller | None, match: Match) -> bool:
+    """The buyer's members and operators see the whole explanation; the supplier (and
+    anyone else who may read the match) sees what the buyer published, nothing private."""
+    if caller is None:
+        return False
+    return caller.is_operator or caller.acts_for(match.request.owner_id)
 
 
 class ContactSerializer(serializers.Serializer):
@@ -330,8 +345,14 @@ class MatchSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="match-detail", lookup_field="id")
     request = serializers.UUIDField(source="request_id", read_only=True)
     supplier = serializers.SerializerMethodField()
-    factors = FactorSerializer(many=True, read_only=True, source="explained_factors")
-    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    factors = serializers.SerializerMethodField(
+        help_text="Every factor for the buyer; for the supplier, the factors that depend only "
+        "on what the buyer published (no distance, no policy), without weights."
+    )
+    reasons = serializers.SerializerMethodField(
+        help_text="Plain-language reasons; the supplier's view leaves out those about the "
+        "buyer's private criteria (delivery point, policy preferences)."
+    )
 
     class Meta:
         model = Match
@@ -352,6 +373,18 @@ class MatchSerializer(serializers.ModelSerializer):
             "scored_at",
         )
         read_only_fields = fields
+
+    @extend_schema_field(FactorSerializer(many=True))
+    def get_factors(self, obj: Match) -> list[dict[str, object]]:
+        if _buyer_view(self.context.get("caller"), obj):
+            return obj.explained_factors()
+        return obj.supplier_factors()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_reasons(self, obj: Match) -> list[str]:
+        if _buyer_view(self.context.get("caller"), obj):
+            return list(obj.reasons)
+        return obj.supplier_reasons()
 
     @extend_schema_field(MatchedSupplierSerializer)
     def get_supplier(self, obj: Match) -> dict[str, Any]:
@@ -417,8 +450,12 @@ class OpportunitySerializer(serializers.Serializer):
     match_url = serializers.HyperlinkedIdentityField(view_name="match-detail", lookup_field="id")
     score = serializers.FloatField()
     status = serializers.ChoiceField(choices=MatchStatus.choices)
-    factors = FactorSerializer(many=True, source="explained_factors")
-    reasons = serializers.ListField(child=serializers.CharField())
+    factors = FactorSerializer(
+        many=True,
+        source="supplier_factors",
+        help_text="The factors that depend only on what the buyer published, without weights.",
+    )
+    reasons = serializers.ListField(child=serializers.CharField(), source="supplier_reasons")
     # Always the public view: the SME sees what the buyer published, nothing more.
     request = PublishedRequestSerializer(read_only=True)
 
