@@ -52,7 +52,10 @@ class CodeListField(BaseCSVField):
         known = self.known(codes) if callable(self.known) else self.known
         unknown = [code for code in codes if code not in known]
         if unknown:
-            raise forms.ValidationError(f"Unknown value(s): {', '.join(unknown)}.")
+            # As a parameter: a value may hold "%", which a message is formatted with.
+            raise forms.ValidationError(
+                "Unknown value(s): %(values)s.", params={"values": ", ".join(unknown)}
+            )
         return codes
 
 

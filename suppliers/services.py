@@ -11,14 +11,18 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from remag.accounts.caller import Caller
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization, User
+from remag.accounts.selectors import ONBOARDERS, organization_acting
 from remag.accounts.services import organization_create
+from remag.errors import NotAllowed
 from remag.webhooks import events
 from remag.webhooks.choices import EventType
 from suppliers.choices import SupplierStatus
@@ -117,6 +121,27 @@ def _replace_certificates(supplier: Supplier, items: Iterable[dict[str, Any]]) -
 def owner_for_onboarding(*, legal_name: str) -> Organization:
     """A new SME organisation, with no members yet, to own a supplier a portal registers."""
     return organization_create(name=legal_name[:200], kind=OrganizationKind.SME)
+
+
+def supplier_owners_for_registration(
+    *, caller: Caller, requested: UUID | None, legal_name: str
+) -> tuple[Organization, Organization | None]:
+    """Who owns a new supplier and who onboarded it (docs/registry.md): the caller's SME
+    organisation (``requested`` names one), else, for a portal or an operator, a new SME
+    organisation that the caller onboards. Call inside the registration's transaction."""
+    sme = organization_acting(
+        caller=caller,
+        kinds=(OrganizationKind.SME,),
+        requested=requested,
+        label="SME",
+        purpose="owns this supplier",
+    )
+    if sme is not None:
+        return sme, None
+    onboarder = organization_acting(caller=caller, kinds=ONBOARDERS, first_of_several=True)
+    if onboarder is None and not caller.is_operator:
+        raise NotAllowed("Only SMEs, portals and operators register suppliers.")
+    return owner_for_onboarding(legal_name=legal_name), onboarder
 
 
 @transaction.atomic

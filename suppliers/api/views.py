@@ -11,15 +11,11 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from remag.accounts.caller import Caller, caller_for
-from remag.accounts.choices import OrganizationKind
-from remag.accounts.models import Organization
+from remag.accounts.caller import caller_for
 from remag.accounts.permissions import IsOperator
-from remag.accounts.selectors import ONBOARDERS, organization_acting
 from remag.api.idempotency import IdempotentCreateMixin
 from remag.api.ordering import StrictOrderingFilter
 from remag.api.viewsets import RemagAPIView, RemagGenericViewSet
-from remag.errors import NotAllowed
 from suppliers import selectors, services
 from suppliers.access import supplier_can_change
 from suppliers.api.serializers import (
@@ -99,26 +95,6 @@ class CanChangeSupplier(BasePermission):
         return supplier_can_change(caller=caller_for(request), supplier=obj)
 
 
-def _owner_for_new_supplier(
-    caller: Caller, requested: Any, legal_name: str
-) -> tuple[Organization, Organization | None]:
-    """Who owns a new supplier and who onboarded it (see docs/api.md): the caller's SME
-    organisation, or, for a portal or an operator, a new SME organisation it onboards."""
-    sme = organization_acting(
-        caller=caller,
-        kinds=(OrganizationKind.SME,),
-        requested=requested,
-        label="SME",
-        purpose="owns this supplier",
-    )
-    if sme is not None:
-        return sme, None
-    onboarder = organization_acting(caller=caller, kinds=ONBOARDERS, first_of_several=True)
-    if onboarder is None and not caller.is_operator:
-        raise NotAllowed("Only SMEs, portals and operators register suppliers.")
-    return services.owner_for_onboarding(legal_name=legal_name), onboarder
-
-
 @extend_schema(tags=["suppliers"])
 class SupplierViewSet(
     IdempotentCreateMixin,
@@ -154,8 +130,8 @@ class SupplierViewSet(
     def perform_create(self, serializer: SupplierSerializer) -> None:
         caller = caller_for(self.request)
         validated = serializer.validated_data
-        owner, onboarded_by = _owner_for_new_supplier(
-            caller, validated.get("owner_id"), validated["legal_name"]
+        owner, onboarded_by = services.supplier_owners_for_registration(
+            caller=caller, requested=validated.get("owner_id"), legal_name=validated["legal_name"]
         )
         serializer.instance = services.supplier_register(
             owner=owner, onboarded_by=onboarded_by, data=supplier_input(validated)

@@ -186,3 +186,13 @@ def test_list_query_count_is_constant(
 
     assert len(response.json()["results"]) == size
     assert all(len(s["capabilities"]) == 2 for s in response.json()["results"])
+
+
+def test_an_unknown_code_with_a_percent_sign_is_named_not_a_server_error(
+    api_client: Any,
+) -> None:
+    response = api_client.get(f"{URL}?state=M%25s,%25(x)d")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "state"
+    assert response.json()["errors"][0]["message"] == "Unknown value(s): M%S, %(X)D."
