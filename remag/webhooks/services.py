@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from remag import jobs
 from remag.accounts.models import Organization
+from remag.errors import Conflict
 from remag.webhooks import events, signing, ssrf, transport
 from remag.webhooks.choices import DeliveryStatus, EventType
 from remag.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
@@ -90,6 +91,9 @@ def endpoint_secrets(endpoint: WebhookEndpoint) -> list[str]:
 
 
 def endpoint_ping(*, endpoint: WebhookEndpoint) -> Delivery:
+    """Send a ``webhook.ping`` event to ``endpoint`` only; a disabled endpoint is refused."""
+    if not endpoint.is_active:
+        raise Conflict("The endpoint is disabled; re-enable it first.", code="disabled")
     event = events.emit(
         EventType.WEBHOOK_PING,
         events.endpoint_payload(endpoint),

@@ -13,7 +13,6 @@ from remag.accounts.selectors import organization_acting
 from remag.api.idempotency import idempotent_response
 from remag.api.ordering import StrictOrderingFilter
 from remag.api.viewsets import RemagGenericViewSet
-from remag.errors import Conflict
 from remag.webhooks import services
 from remag.webhooks.api.serializers import (
     DeliverySerializer,
@@ -125,10 +124,7 @@ class WebhookEndpointViewSet(
     @action(detail=True, methods=["post"])
     def ping(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Send a `webhook.ping` event to this endpoint only; answers with its delivery."""
-        endpoint = self.get_object()
-        if not endpoint.is_active:
-            raise Conflict("The endpoint is disabled; re-enable it first.", code="disabled")
-        delivery = services.endpoint_ping(endpoint=endpoint)
+        delivery = services.endpoint_ping(endpoint=self.get_object())
         data = DeliverySerializer(delivery, context=self.get_serializer_context()).data
         return Response(
             data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
