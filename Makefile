@@ -26,7 +26,15 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
+# The API docs' and admin's assets, collected into STATIC_ROOT once per install (hashed
+# names and far-future caching when DEBUG=0; without them the pages still work, served
+# from the packages' own files: remag/storage.py).
+$(VENV)/.collected: $(VENV)/.installed
+	@mkdir -p var
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@touch $@
+
+install: $(VENV)/.collected
 install-dev: $(VENV)/.installed-dev
 
 run: install

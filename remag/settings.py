@@ -36,8 +36,9 @@ DEBUG = env.bool("DEBUG", default=False)
 # Not a secret: a fixed, public value that only a DEBUG process accepts.
 _DEVELOPMENT_SECRET_KEY = "django-insecure-remag-development-only-never-use-in-production"  # noqa: S105
 # Management commands that only read the code (no signing, no serving, no data) may run
-# without a key; they get a random one that lives as long as the process.
-_KEYLESS_COMMANDS = frozenset({"makemigrations", "spectacular"})
+# without a key (collectstatic too, so an image can collect at build time); they get a
+# random one that lives as long as the process.
+_KEYLESS_COMMANDS = frozenset({"makemigrations", "spectacular", "collectstatic"})
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY and not DEBUG and _keyless_command(sys.argv, _KEYLESS_COMMANDS):
     SECRET_KEY = secrets.token_urlsafe(50)
@@ -394,10 +395,16 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "remag.storage.ForgivingManifestStaticFilesStorage"
         )
     },
 }
+# Production serves hashed, compressed copies collected into STATIC_ROOT (`collectstatic`
+# at build or install time). Until that has run there is no manifest: names then fall
+# back to the apps' own files, found and served by WhiteNoise, instead of a 500 on every
+# page that links an asset (the API docs, the admin, the browsable API). See
+# remag/storage.py.
+WHITENOISE_USE_FINDERS = True
 
 # ------------------------------------------------------------------ logging
 

@@ -36,6 +36,21 @@ hypothesis_settings.register_profile("remag", derandomize=True, deadline=None)
 hypothesis_settings.register_profile("explore", max_examples=300, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "remag"))
 
+# The suite runs the same whatever DEBUG says (CI runs it with DEBUG=0, developers with
+# DEBUG=1). Tests speak plain HTTP to "testserver", "localhost" (schemathesis) and
+# 127.0.0.1 (real servers on loopback), which production settings would redirect to
+# HTTPS or refuse as unknown hosts. tests/remag/test_settings.py checks that the
+# production defaults keep the redirect on; test_security.py that it redirects.
+django_settings.SECURE_SSL_REDIRECT = False
+django_settings.ALLOWED_HOSTS = [
+    *django_settings.ALLOWED_HOSTS,
+    *(
+        h
+        for h in ("testserver", "localhost", "127.0.0.1")
+        if h not in django_settings.ALLOWED_HOSTS
+    ),
+]
+
 
 def service_unavailable(reason: str) -> None:
     if django_settings.REMAG_REQUIRE_SERVICES:

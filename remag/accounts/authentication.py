@@ -5,6 +5,12 @@ random secret, via djangorestframework-api-key's key generator).
 * Portals: ``Authorization: Api-Key <key>`` or ``X-API-Key: <key>`` acts for the key's
   organisation, within the key's scopes: a key without ``write`` is refused (403) on
   any unsafe method, whatever the view, because the check is made here.
+
+A call carries at most one credential, and every credential it carries counts: an empty,
+malformed, unknown, revoked or expired one is a 401 whatever else is sent, and two
+different credentials (a token and a key, or two keys) are a 401 too, since the call
+could act as either. The same key in both key headers is one credential. An
+``Authorization`` scheme that is not ours (a proxy's ``Basic``) is not a credential here.
 """
 
 from datetime import timedelta
@@ -65,15 +71,37 @@ def _touch(obj: Any) -> None:
         obj.last_used_at = now
 
 
-class UserTokenAuthentication(authentication.BaseAuthentication):
-    keywords = ("bearer", "token")
+PERSON = "person"  # a personal token
+API_KEY = "api-key"
+_SCHEMES = {"bearer": PERSON, "token": PERSON, "api-key": API_KEY}
 
+
+def presented_credential(request: Any) -> tuple[str, str] | None:
+    """The one credential the call carries, as ``(PERSON | API_KEY, raw)``, or None.
+
+    Raises ``AuthenticationFailed`` when it carries two different ones.
+    """
+    found: set[tuple[str, str]] = set()
+    keyword, _, raw = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    kind = _SCHEMES.get(keyword.lower())
+    if kind is not None:
+        found.add((kind, raw.strip()))
+    if "HTTP_X_API_KEY" in request.META:
+        found.add((API_KEY, request.META["HTTP_X_API_KEY"].strip()))
+    if len(found) > 1:
+        raise exceptions.AuthenticationFailed(
+            "Send one credential: a token (Authorization: Bearer) or an API key "
+            "(X-API-Key or Authorization: Api-Key), not both or two."
+        )
+    return found.pop() if found else None
+
+
+class UserTokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Any) -> tuple[Any, UserToken] | None:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        keyword, _, raw = header.partition(" ")
-        if keyword.lower() not in self.keywords:
+        credential = presented_credential(request)
+        if credential is None or credential[0] != PERSON:
             return None
-        raw = raw.strip()
+        raw = credential[1]
         if not raw:
             raise exceptions.AuthenticationFailed("No token was given after the keyword.")
         token = _lookup(UserToken, raw, ("user",))
@@ -87,23 +115,13 @@ class UserTokenAuthentication(authentication.BaseAuthentication):
 
 
 class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
-    keyword = "api-key"
-
-    def _raw_key(self, request: Any) -> str | None:
-        custom = request.META.get("HTTP_X_API_KEY")
-        if custom:
-            return custom.strip()
-        keyword, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if keyword.lower() != self.keyword:
-            return None
-        return raw.strip()
-
     def authenticate(self, request: Any) -> tuple[APIKeyPrincipal, OrganizationAPIKey] | None:
-        raw = self._raw_key(request)
-        if raw is None:
+        credential = presented_credential(request)
+        if credential is None or credential[0] != API_KEY:
             return None
+        raw = credential[1]
         if not raw:
-            raise exceptions.AuthenticationFailed("No API key was given after the keyword.")
+            raise exceptions.AuthenticationFailed("No API key was given.")
         api_key = _lookup(OrganizationAPIKey, raw, ("organization",))
         if not api_key.organization.is_active:
             raise exceptions.AuthenticationFailed("The key's organisation is deactivated.")

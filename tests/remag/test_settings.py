@@ -135,3 +135,22 @@ def test_suite_runs_on_postgresql_when_services_are_required(postgres: None) -> 
 def test_every_variable_is_documented(name: str) -> None:
     assert f"`{name}`" in (ROOT / "README.md").read_text()
     assert f"{name}=" in (ROOT / ".env.example").read_text()
+
+
+def test_production_defaults_redirect_to_https_and_serve_static_without_a_manifest() -> None:
+    """The suite turns the redirect off for its plain-HTTP test clients (tests/conftest.py);
+    production settings keep it on."""
+    result = run_python(
+        SHOW + "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, "
+        "s.STORAGES['staticfiles']['BACKEND'], s.WHITENOISE_USE_FINDERS)",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True",
+        "True",
+        "remag.storage.ForgivingManifestStaticFilesStorage",
+        "True",
+    ]
