@@ -21,7 +21,7 @@ from urllib import parse
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions, pagination
@@ -201,9 +201,9 @@ class CursorPagination(pagination.CursorPagination):
             (offset, reverse, current_position) = self.cursor
 
         if reverse:
-            queryset = queryset.order_by(*_reverse_ordering(self.ordering))
+            queryset = queryset.order_by(*_nulls_highest(_reverse_ordering(self.ordering)))
         else:
-            queryset = queryset.order_by(*self.ordering)
+            queryset = queryset.order_by(*_nulls_highest(self.ordering))
 
         if current_position is not None:
             order = self.ordering[0]
@@ -253,3 +253,17 @@ class CursorPagination(pagination.CursorPagination):
             return Q(**{f"{attr}__lt": position})
         beyond = Q(**{f"{attr}__gt": position})
         return beyond | Q(**{f"{attr}__isnull": True}) if nullable else beyond
+
+
+def _nulls_highest(ordering: Any) -> list[Any]:
+    """``ordering`` with nulls sorting above every value on every database, as PostgreSQL
+    sorts them by default (SQLite sorts them lowest), so positions compare the same way."""
+    out: list[Any] = []
+    for name in ordering:
+        if not isinstance(name, str):
+            out.append(name)
+        elif name.startswith("-"):
+            out.append(F(name[1:]).desc(nulls_first=True))
+        else:
+            out.append(F(name).asc(nulls_last=True))
+    return out
