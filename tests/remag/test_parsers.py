@@ -105,3 +105,25 @@ def test_other_bad_json_is_400(admin_client_url: tuple[Any, str], body: str) -> 
 
     assert response.status_code == 400
     assert problem_type(response) == "malformed-request"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"name": "key \\ud800", "scopes": ["read"]}', "name"),
+        ('{"name": "k", "scopes": ["re\\udfffad"]}', "scopes[0]"),
+        ('{"name": "nul \\u0000", "scopes": ["read"]}', "name"),
+    ],
+)
+def test_text_postgresql_cannot_store_is_a_400_naming_the_field(
+    postgres: None, admin_client_url: tuple[Any, str], body: str, field: str
+) -> None:
+    """An unpaired surrogate failed the write with a server error; it is the field's fault."""
+    client, url = admin_client_url
+
+    response = client.post(url, data=body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert problem_type(response) == "validation-error"
+    assert response.json()["errors"][0]["field"] == field
+    assert not OrganizationAPIKey.objects.exists()
