@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from suppliers.choices import CapacityUnit, Layer
 from suppliers.models import (
+    CAPABILITY_FIELDS,
     PROFILE_FIELDS,
     Capability,
     Certification,
@@ -75,18 +76,7 @@ class SupplierCapabilitySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SupplierCapability
-        fields = (
-            "capability",
-            "capability_name",
-            "layer",
-            "capacity_per_month",
-            "capacity_unit",
-            "minimum_order",
-            "lead_time_days",
-            "grades",
-            "materials",
-            "description",
-        )
+        fields = ("capability", "capability_name", "layer", *CAPABILITY_FIELDS)
 
     def validate_grades(self, value: list[str]) -> list[str]:
         codes = [code.lower() for code in value]
