@@ -8,10 +8,13 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEMO_SUPPLIERS ?= 300
 TOKEN_USER ?= demo-sme
+# The queues a worker serves (remag/queues.py): all of them unless told otherwise,
+# e.g. `make worker QUEUES=matching` for a worker that only runs match runs.
+QUEUES ?= $(or $(CELERY_TASK_DEFAULT_QUEUE),celery),$(CELERY_QUEUE_PREFIX)matching,$(CELERY_QUEUE_PREFIX)imports,$(CELERY_QUEUE_PREFIX)webhooks
 # Development only: settings refuse to start without SECRET_KEY when DEBUG is off.
 export DEBUG ?= 1
 
-.PHONY: run test lint format worker beat bench install install-dev clean token
+.PHONY: run serve test lint format worker beat bench install install-dev clean token
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,12 +53,19 @@ run: install
 	@echo
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "  REDIS_URL is set: starting a Celery worker with beat alongside the web server"; \
-		$(BIN)/celery -A remag worker -B --schedule var/celerybeat-schedule --loglevel=INFO --concurrency=2 & worker=$$!; \
+		$(BIN)/celery -A remag worker -B --schedule var/celerybeat-schedule --loglevel=INFO --concurrency=2 -Q $(QUEUES) & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
 	else \
 		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
 	fi
+
+# The production server (gunicorn with remag/gunicorn_conf.py), on PORT; set DEBUG=0,
+# SECRET_KEY and ALLOWED_HOSTS as in production. `make run` keeps the development server.
+serve: install
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	PORT=$(PORT) $(BIN)/gunicorn -c python:remag.gunicorn_conf remag.wsgi
 
 test: install-dev
 	@mkdir -p var
@@ -74,7 +84,7 @@ format: install-dev
 
 worker: install
 	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (without it tasks run in-process)"; exit 2; }
-	$(BIN)/celery -A remag worker --loglevel=INFO
+	$(BIN)/celery -A remag worker --loglevel=INFO -Q $(QUEUES)
 
 beat: install
 	@test -n "$$REDIS_URL" || { echo "make beat needs REDIS_URL"; exit 2; }

@@ -16,6 +16,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from remag import queues
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -194,6 +196,11 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # The queue tasks are sent to (and workers consume by default). Tasks sent by a worker
 # (a retry, a follow-up) go here too.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Match runs, imports and webhook deliveries have a queue each (remag/queues.py); every
+# queue name is prefixed with CELERY_QUEUE_PREFIX. A worker serves the queues given
+# with -Q (`make worker QUEUES=matching`); by default all of them.
+CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
+CELERY_TASK_ROUTES = queues.task_routes(CELERY_QUEUE_PREFIX)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -21,6 +21,7 @@ from django.conf import settings as django_settings
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
+from remag import queues
 from tests.factories import (
     APIKeyFactory,
     MembershipFactory,
@@ -103,22 +104,34 @@ def cache_key_prefix(settings: Any) -> str:
 
 @pytest.fixture(autouse=True)
 def celery_test_queue() -> Iterator[str]:
-    """Each test sends its tasks to a queue of its own (deleted afterwards), so tests
-    never leave messages in a real broker's default queue for a real worker to find."""
+    """Each test sends its tasks to queues of its own (deleted afterwards): the default
+    queue is ``test-<hex>`` and the job queues ``test-<hex>.matching`` and so on, so tests
+    never leave messages in a real broker's queues for a real worker to find. Returns the
+    default queue's name; ``test_queues(name)`` lists them all."""
     from remag.celery import app
 
     queue = f"test-{uuid.uuid4().hex[:10]}"
-    previous = app.conf.task_default_queue
+    previous = app.conf.task_default_queue, app.conf.task_routes
     app.conf.task_default_queue = queue
+    app.conf.task_routes = queues.task_routes(queue_prefix(queue))
     yield queue
-    app.conf.task_default_queue = previous
+    app.conf.task_default_queue, app.conf.task_routes = previous
     if django_settings.REDIS_URL:
         try:
             client = redis.Redis.from_url(django_settings.REDIS_URL, socket_connect_timeout=1)
-            client.delete(queue)
+            client.delete(*test_queues(queue))
             client.close()
         except redis.RedisError:
             pass
+
+
+def queue_prefix(default_queue: str) -> str:
+    return f"{default_queue}."
+
+
+def test_queues(default_queue: str) -> list[str]:
+    """Every queue of a test whose default queue is ``default_queue``."""
+    return queues.all_queues(default_queue, queue_prefix(default_queue))
 
 
 # ------------------------------------------------------------------ callers
@@ -196,22 +209,24 @@ def celery_worker_process(
 ) -> Iterator[Callable[..., str]]:
     """Start real ``celery worker`` processes consuming a queue of their own.
 
-    Returns a function ``start(**extra_env) -> queue_name``; ``start.processes`` lists the
+    Returns a function ``start(serve=None, **extra_env) -> queue_name`` (``serve``: the
+    queues to consume, all of this test's by default); ``start.processes`` lists the
     ``(Popen, log_path)`` of each worker started. The worker shares this test's cache
     namespace and database; it is stopped (and its log shown on failure) at teardown.
     """
     processes: list[tuple[subprocess.Popen[bytes], Path]] = []
     queue = celery_test_queue
 
-    def start(**extra_env: str) -> str:
+    def start(serve: list[str] | None = None, **extra_env: str) -> str:
         log_path = tmp_path / f"worker-{len(processes)}.log"
         env = {
             **os.environ,
             **extra_env,
             "REDIS_URL": redis_url,
             "CACHE_KEY_PREFIX": cache_key_prefix,
-            # What the worker sends (retries, follow-ups) stays on this test's queue.
+            # What the worker sends (retries, follow-ups) stays on this test's queues.
             "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "CELERY_QUEUE_PREFIX": queue_prefix(queue),
             "DEBUG": "1",
             "PYTHONUNBUFFERED": "1",
         }
@@ -229,7 +244,7 @@ def celery_worker_process(
                 "worker",
                 "--pool=solo",
                 "--queues",
-                queue,
+                ",".join(serve or test_queues(queue)),
                 "--without-mingle",
                 "--without-gossip",
                 "--loglevel=INFO",

@@ -9,8 +9,9 @@ import pytest
 from django.test import override_settings
 
 from matching.models import Match, MatchRun, NearMiss
+from remag.queues import MATCHING, queue_name
 from suppliers import services as supplier_services
-from tests.conftest import wait_for
+from tests.conftest import queue_prefix, test_queues, wait_for
 from tests.matching.conftest import client_for, request_body
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -86,7 +87,8 @@ def test_a_burst_of_supplier_edits_makes_one_refresh(
 
     request_id, run_id = post_and_publish(world)
     runs.match_run_execute(run_id=run_id)  # here, so that no worker holds the queue yet
-    redis_client.delete(celery_test_queue)
+    matching_queue = queue_name(MATCHING, queue_prefix(celery_test_queue))
+    redis_client.delete(*test_queues(celery_test_queue))
     supplier = world.suppliers["expired"]
     assert "Expired" not in expected_matches(request_id)
 
@@ -106,7 +108,8 @@ def test_a_burst_of_supplier_edits_makes_one_refresh(
                     profile={"trade_name": trade_name}, certificates=[renewed]
                 ),
             )
-    messages = [json.loads(m) for m in redis_client.lrange(celery_test_queue, 0, -1)]
+    assert redis_client.llen(celery_test_queue) == 0  # the refresh is matching's work
+    messages = [json.loads(m) for m in redis_client.lrange(matching_queue, 0, -1)]
     assert [m["headers"]["task"] for m in messages] == ["matching.supplier_opportunities_refresh"]
     assert str(supplier.id) in messages[0]["headers"]["argsrepr"]
 
