@@ -137,7 +137,7 @@ class SupplierFilterSet(django_filters.FilterSet):
 
     # -------------------------------------------------------------- filters
 
-    def filter_noop(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    def filter_noop(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

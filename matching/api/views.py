@@ -79,6 +79,9 @@ class ProcurementRequestViewSet(
     ordering_fields = ("created_at", "needed_by", "published_at", "updated_at")
     ordering = ("-created_at",)
     lookup_field = "id"
+    idempotent_actions = ("create", "match_runs")
+    # A request not in a status that allows the change (the schema declares 409).
+    conflict_actions = ("update", "partial_update", "publish", "close", "cancel", "match_runs")
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action == "create":
@@ -211,7 +214,7 @@ class ProcurementRequestViewSet(
         return self.get_paginated_response(data)
 
 
-@extend_schema(tags=["requests"])
+@extend_schema(tags=["match-runs"])
 class MatchRunViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
     """A match run: status, progress, counts and timings."""
 
@@ -235,6 +238,8 @@ class MatchViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
     serializer_class = MatchSerializer
     lookup_field = "id"
     ordering = ("-created_at",)
+    idempotent_actions = ("transitions",)
+    conflict_actions = ("transitions", "outcome")
 
     def get_queryset(self) -> QuerySet[Match]:
         return selectors.match_list(caller=caller_for(self.request))
@@ -254,6 +259,9 @@ class MatchViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
         if request.method == "GET":
             page = self.paginate_queryset(match.transitions.all())
             return self.get_paginated_response(TransitionSerializer(page, many=True).data)
+        return idempotent_response(request, lambda: self._transition(request, match))
+
+    def _transition(self, request: Request, match: Match) -> Response:
         body = TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         actor = services.Actor(caller=caller_for(request), user=_person(request))

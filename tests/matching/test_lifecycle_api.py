@@ -306,3 +306,27 @@ def test_a_match_of_an_unknown_version_is_named_by_position_not_guessed(
     factors = client_for(world.buyer).get(f"/api/v1/matches/{match.id}/").json()["factors"]
 
     assert [f["name"] for f in factors] == [f"factor_{n}" for n in range(1, len(factors) + 1)]
+
+
+def test_a_transition_honours_idempotency_key(world: Any, published: Any) -> None:
+    match = match_of(published(), world.suppliers["far"])
+    client = client_for(world.buyer)
+    url = f"/api/v1/matches/{match.id}/transitions/"
+
+    first = client.post(url, {"status": "shortlisted"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    again = client.post(url, {"status": "shortlisted"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert MatchTransition.objects.filter(match=match).count() == 1
+    # Without the key a repeated move is refused by the lifecycle.
+    assert client.post(url, {"status": "shortlisted"}, format="json").status_code == 409
+
+
+def test_a_match_without_an_outcome_sends_null(world: Any, published: Any) -> None:
+    match = match_of(published(), world.suppliers["far"])
+
+    body = client_for(world.buyer).get(f"/api/v1/matches/{match.id}/").json()
+
+    assert body["outcome"] is None
