@@ -52,7 +52,12 @@ class CodeListField(BaseCSVField):
         known = self.known(codes) if callable(self.known) else self.known
         unknown = [code for code in codes if code not in known]
         if unknown:
-            raise forms.ValidationError(f"Unknown value(s): {', '.join(unknown)}.")
+            # The values go in as params: django-filter %-formats the message.
+            raise forms.ValidationError(
+                "Unknown value(s): %(values)s.",
+                code="invalid",
+                params={"values": ", ".join(unknown)},
+            )
         return codes
 
 

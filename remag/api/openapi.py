@@ -57,7 +57,7 @@ class ProblemFieldErrorSerializer(serializers.Serializer):
     field = serializers.CharField(allow_null=True, help_text="Path such as `items[0].code`.")
     pointer = serializers.CharField(help_text="JSON pointer into the request body.")
     message = serializers.CharField()
-    code = serializers.CharField()
+    code = serializers.CharField(allow_null=True)
 
 
 class ProblemSerializer(serializers.Serializer):
