@@ -31,6 +31,7 @@ from remag.accounts.permissions import organization_kind
 from remag.accounts.selectors import organization_acting
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
+from remag.api.pagination import CursorPagination
 from remag.api.viewsets import RemagGenericViewSet
 from suppliers.models import Supplier
 
@@ -319,15 +320,31 @@ class OpportunityViewSet(_SupplierScopedViewSet):
         return self.get_paginated_response(data)
 
 
+class OnePage(CursorPagination):
+    """A list bounded by construction (a supplier's gaps) in the shape of every list:
+    one page, `next` and `previous` null."""
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+        return list(queryset)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"next": None, "previous": None, "results": data})
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return []
+
+
 @extend_schema(tags=["opportunities"])
 class GapViewSet(_SupplierScopedViewSet):
     serializer_class = GapSerializer
-    pagination_class = None
+    pagination_class = OnePage
     queryset = NearMiss.objects.none()
 
     @extend_schema(responses=GapSerializer(many=True))
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """What would qualify the supplier for more open requests: its near misses grouped
-        by the one constraint that excluded it, most requests first."""
+        by the one constraint that excluded it, most requests first (one page: at most a
+        handful of groups)."""
         gaps = selectors.gap_list(supplier=self.supplier())
-        return Response(GapSerializer(gaps, many=True).data)
+        page = self.paginate_queryset(gaps)
+        return self.get_paginated_response(GapSerializer(page, many=True).data)

@@ -19,7 +19,7 @@ def test_schema_validates_without_warnings(tmp_path: Path) -> None:
 
     schema = yaml.safe_load(out.read_text())
     assert schema["openapi"].startswith("3.")
-    assert "/api/v1/me" in schema["paths"]
+    assert "/api/v1/me/" in schema["paths"]
 
 
 def test_schema_declares_every_authentication_scheme() -> None:
@@ -39,7 +39,7 @@ def test_schema_declares_every_authentication_scheme() -> None:
 def test_errors_are_described_as_problem_documents() -> None:
     schema = yaml.safe_load(Client().get("/api/schema/").content)
 
-    responses = schema["paths"]["/api/v1/me"]["get"]["responses"]
+    responses = schema["paths"]["/api/v1/me/"]["get"]["responses"]
     assert "application/problem+json" in responses["401"]["content"]
     problem = schema["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail"} <= set(problem["required"])

@@ -162,7 +162,10 @@ def test_known_udyam_number_is_409_with_a_link(user_client: Any, sme_member: Any
                 }
             ],
         ),
-        ("existing", {"id": str(existing.id), "url": f"/api/v1/suppliers/{existing.id}/"}),
+        (
+            "existing",
+            {"id": str(existing.id), "url": f"http://testserver/api/v1/suppliers/{existing.id}/"},
+        ),
         ("field", "udyam_number"),
     ]
     assert Supplier.objects.count() == 1
