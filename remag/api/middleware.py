@@ -55,6 +55,10 @@ class RequestBodyLimitMiddleware:
         return None
 
 
+# Problem types of the statuses a plain Django view may answer with.
+_SLUGS = {400: "malformed-request", 403: "permission-denied", 405: "method-not-allowed"}
+
+
 class APIProblemsMiddleware:
     """Every error under ``/api/`` is a problem document, whatever ``DEBUG`` says.
 
@@ -86,7 +90,7 @@ class APIProblemsMiddleware:
             return problem_http_response(
                 request,
                 status_code=response.status_code,
-                slug=None,
+                slug=_SLUGS.get(response.status_code),
                 detail=response.reason_phrase,
             )
         return response

@@ -131,6 +131,10 @@ def test_an_error_outside_drf_is_a_problem_even_in_debug(settings: Any) -> None:
     assert_problem(response, 500, "server-error")
 
 
+def test_a_plain_django_view_under_api_answers_problems_too() -> None:
+    assert_problem(Client().post("/api/problems/"), 405, "method-not-allowed")
+
+
 def test_me_ends_with_a_slash_like_every_url(api_client: Any) -> None:
     response = api_client.get("/api/v1/me?x=1")
 
