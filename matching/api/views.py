@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status
+from rest_framework import exceptions, mixins, pagination, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -320,9 +320,9 @@ class OpportunityViewSet(_SupplierScopedViewSet):
         return self.get_paginated_response(data)
 
 
-class OnePage(CursorPagination):
+class OnePage(pagination.BasePagination):
     """A list bounded by construction (a supplier's gaps) in the shape of every list:
-    one page, `next` and `previous` null."""
+    one page, `next` and `previous` null (no cursor: there is never a second page)."""
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         return list(queryset)
@@ -330,8 +330,8 @@ class OnePage(CursorPagination):
     def get_paginated_response(self, data: Any) -> Response:
         return Response({"next": None, "previous": None, "results": data})
 
-    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        return []
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return CursorPagination().get_paginated_response_schema(schema)
 
 
 @extend_schema(tags=["opportunities"])
