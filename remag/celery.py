@@ -50,6 +50,11 @@ def enqueue_on_commit(
     """
 
     def send() -> None:
+        if task.app.conf.task_always_eager:
+            # In-process (no REDIS_URL): run it here. apply_async would still acquire a
+            # producer, i.e. look for a broker (kombu: "No hostname was supplied").
+            task.apply(args=args, kwargs=kwargs)
+            return
         task.apply_async(args=args, kwargs=kwargs, **(options or {}))
 
     transaction.on_commit(send, using=using, robust=True)

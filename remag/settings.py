@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "remag.api.middleware.APIProblemsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "remag.api.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

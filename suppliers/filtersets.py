@@ -52,9 +52,11 @@ class CodeListField(BaseCSVField):
         known = self.known(codes) if callable(self.known) else self.known
         unknown = [code for code in codes if code not in known]
         if unknown:
-            # As a parameter: a value may hold "%", which a message is formatted with.
+            # The values go in as params: django-filter %-formats the message.
             raise forms.ValidationError(
-                "Unknown value(s): %(values)s.", params={"values": ", ".join(unknown)}
+                "Unknown value(s): %(values)s.",
+                code="invalid",
+                params={"values": ", ".join(unknown)},
             )
         return codes
 
@@ -140,7 +142,7 @@ class SupplierFilterSet(django_filters.FilterSet):
 
     # -------------------------------------------------------------- filters
 
-    def filter_noop(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    def filter_noop(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -44,7 +44,23 @@ def _django_to_drf(func: Any, value: str) -> str:
 # ------------------------------------------------------------------ nested items
 
 
-class SupplierCapabilitySerializer(serializers.ModelSerializer):
+class WholeItem:
+    """A nested list item is whole even in a PATCH: a list sent replaces the stored one,
+    and DRF would let a partial update skip the item's required fields."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            missing = {
+                name: ["This field is required."]
+                for name, field in self.fields.items()  # type: ignore[attr-defined]
+                if field.required and name not in data
+            }
+            if missing:
+                raise serializers.ValidationError(missing, code="required")
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class SupplierCapabilitySerializer(WholeItem, serializers.ModelSerializer):
     capability = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Capability.objects.filter(is_active=True),
@@ -96,7 +112,7 @@ class SupplierCapabilitySerializer(serializers.ModelSerializer):
         return attrs
 
 
-class SupplierCertificateSerializer(serializers.ModelSerializer):
+class SupplierCertificateSerializer(WholeItem, serializers.ModelSerializer):
     certification = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Certification.objects.filter(is_active=True),

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from matching.choices import MatchStatus, Outcome
@@ -260,8 +260,13 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
 
 
 _PUBLIC = frozenset(PUBLIC_REQUEST_FIELDS) | {"url"}
+# Sent only to the owner's members and operators: never required in the response schema.
+ProcurementRequestSerializer.PRIVATE_FIELDS = tuple(
+    name for name in ProcurementRequestSerializer.Meta.fields if name not in _PUBLIC
+)
 
 
+@extend_schema_serializer(exclude_fields=ProcurementRequestSerializer.PRIVATE_FIELDS)
 class PublishedRequestSerializer(ProcurementRequestSerializer):
     """A request as its buyer published it, whoever asks (for the SME's opportunities)."""
 
@@ -353,6 +358,9 @@ class MatchSerializer(serializers.ModelSerializer):
         help_text="Plain-language reasons; the supplier's view leaves out those about the "
         "buyer's private criteria (delivery point, policy preferences)."
     )
+    outcome = serializers.SerializerMethodField(
+        help_text="How the awarded engagement went, once the buyer said so; null before."
+    )
 
     class Meta:
         model = Match
@@ -373,6 +381,10 @@ class MatchSerializer(serializers.ModelSerializer):
             "scored_at",
         )
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=Outcome.choices, allow_null=True))
+    def get_outcome(self, obj: Match) -> str | None:
+        return obj.outcome or None
 
     @extend_schema_field(FactorSerializer(many=True))
     def get_factors(self, obj: Match) -> list[dict[str, object]]:
@@ -411,6 +423,11 @@ class MatchSerializer(serializers.ModelSerializer):
 
 
 class TransitionRequestSerializer(serializers.Serializer):
+    """The body of a move (the schema's ``TransitionInput``)."""
+
+    class Meta:
+        ref_name = "Transition"
+
     status = serializers.ChoiceField(
         choices=[s for s in MatchStatus.choices if s[0] != MatchStatus.PROPOSED],
         help_text="The status to move to (see the lifecycle in docs/api.md).",

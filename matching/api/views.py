@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status
+from rest_framework import exceptions, mixins, pagination, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -31,6 +31,7 @@ from remag.accounts.permissions import organization_kind
 from remag.accounts.selectors import organization_acting
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
+from remag.api.pagination import CursorPagination
 from remag.api.viewsets import RemagGenericViewSet
 from suppliers.models import Supplier
 
@@ -79,6 +80,9 @@ class ProcurementRequestViewSet(
     ordering_fields = ("created_at", "needed_by", "published_at", "updated_at")
     ordering = ("-created_at",)
     lookup_field = "id"
+    idempotent_actions = ("create", "match_runs")
+    # A request not in a status that allows the change (the schema declares 409).
+    conflict_actions = ("update", "partial_update", "publish", "close", "cancel", "match_runs")
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action == "create":
@@ -211,7 +215,7 @@ class ProcurementRequestViewSet(
         return self.get_paginated_response(data)
 
 
-@extend_schema(tags=["requests"])
+@extend_schema(tags=["match-runs"])
 class MatchRunViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
     """A match run: status, progress, counts and timings."""
 
@@ -235,6 +239,8 @@ class MatchViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
     serializer_class = MatchSerializer
     lookup_field = "id"
     ordering = ("-created_at",)
+    idempotent_actions = ("transitions",)
+    conflict_actions = ("transitions", "outcome")
 
     def get_queryset(self) -> QuerySet[Match]:
         return selectors.match_list(caller=caller_for(self.request))
@@ -254,6 +260,9 @@ class MatchViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
         if request.method == "GET":
             page = self.paginate_queryset(match.transitions.all())
             return self.get_paginated_response(TransitionSerializer(page, many=True).data)
+        return idempotent_response(request, lambda: self._transition(request, match))
+
+    def _transition(self, request: Request, match: Match) -> Response:
         body = TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         actor = services.Actor(caller=caller_for(request), user=_person(request))
@@ -311,15 +320,31 @@ class OpportunityViewSet(_SupplierScopedViewSet):
         return self.get_paginated_response(data)
 
 
+class OnePage(pagination.BasePagination):
+    """A list bounded by construction (a supplier's gaps) in the shape of every list:
+    one page, `next` and `previous` null (no cursor: there is never a second page)."""
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+        return list(queryset)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"next": None, "previous": None, "results": data})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return CursorPagination().get_paginated_response_schema(schema)
+
+
 @extend_schema(tags=["opportunities"])
 class GapViewSet(_SupplierScopedViewSet):
     serializer_class = GapSerializer
-    pagination_class = None
+    pagination_class = OnePage
     queryset = NearMiss.objects.none()
 
     @extend_schema(responses=GapSerializer(many=True))
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """What would qualify the supplier for more open requests: its near misses grouped
-        by the one constraint that excluded it, most requests first."""
+        by the one constraint that excluded it, most requests first (one page: at most a
+        handful of groups)."""
         gaps = selectors.gap_list(supplier=self.supplier())
-        return Response(GapSerializer(gaps, many=True).data)
+        page = self.paginate_queryset(gaps)
+        return self.get_paginated_response(GapSerializer(page, many=True).data)

@@ -42,13 +42,16 @@ _SLUGS: list[tuple[type[exceptions.APIException], str]] = [
 ]
 
 
-def api_exception_for(exc: domain.DomainError) -> exceptions.APIException:
+def api_exception_for(
+    exc: domain.DomainError, request: HttpRequest | None = None
+) -> exceptions.APIException:
     """The API's view of a domain error: its status, problem type and members.
 
     A :class:`remag.errors.Ref` member becomes a link (``{"id", "url"}``, the URL of the
-    ``<kind>-detail`` route); an ``errors`` member becomes the document's field errors.
+    ``<kind>-detail`` route, absolute like every URL of the API when the request is
+    known); an ``errors`` member becomes the document's field errors.
     """
-    extra = {name: _member(value) for name, value in exc.extra.items()}
+    extra = {name: _member(value, request) for name, value in exc.extra.items()}
     errors = extra.pop("errors", None)
     if exc.kind == "conflict":
         return Conflict(exc.detail, code=exc.code, extra=extra, errors=errors)
@@ -63,11 +66,12 @@ def api_exception_for(exc: domain.DomainError) -> exceptions.APIException:
     return exceptions.ValidationError(exc.detail, code=exc.code)
 
 
-def _member(value: Any) -> Any:
+def _member(value: Any, request: HttpRequest | None) -> Any:
     if isinstance(value, domain.Ref):
+        url = reverse(f"{value.kind}-detail", kwargs={"id": value.id})
         return {
             "id": str(value.id),
-            "url": reverse(f"{value.kind}-detail", kwargs={"id": value.id}),
+            "url": request.build_absolute_uri(url) if request is not None else url,
         }
     return value
 
@@ -77,7 +81,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     path = request.path if request is not None else None
 
     if isinstance(exc, domain.DomainError):
-        exc = api_exception_for(exc)
+        exc = api_exception_for(exc, request)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -167,6 +167,8 @@ class IdempotentCreateMixin:
     """
 
     idempotency_redact_fields: tuple[str, ...] = ()
+    # The POST actions that honour the header (the OpenAPI schema declares it on them).
+    idempotent_actions: tuple[str, ...] = ("create",)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return idempotent_response(

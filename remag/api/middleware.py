@@ -1,4 +1,5 @@
-"""Refuses request bodies over the size limit before anything reads them."""
+"""API middleware: bodies over the size limit refused before anything reads them;
+problem documents for every error under `/api/`, whatever DEBUG says."""
 
 from collections.abc import Callable
 from typing import Any
@@ -52,3 +53,44 @@ class RequestBodyLimitMiddleware:
                 extra={"max_bytes": limit},
             )
         return None
+
+
+# Problem types of the statuses a plain Django view may answer with.
+_SLUGS = {400: "malformed-request", 403: "permission-denied", 405: "method-not-allowed"}
+
+
+class APIProblemsMiddleware:
+    """Every error under ``/api/`` is a problem document, whatever ``DEBUG`` says.
+
+    With ``DEBUG`` on, Django answers an unknown URL (and an error outside DRF) with its
+    HTML debug page instead of ``handler404``/``handler500``; here such a page becomes
+    the problem document those handlers give (the error is still logged). Responses
+    made by DRF are left alone (its browsable API may answer a browser in HTML).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith("/api/")
+            and not hasattr(response, "data")  # not a DRF response
+            and not response.get("Content-Type", "").startswith(
+                ("application/problem+json", "application/json")
+            )
+        ):
+            from remag.api import exceptions
+
+            if response.status_code == 404:
+                return exceptions.handler404(request)
+            if response.status_code >= 500:
+                return exceptions.handler500(request)
+            return problem_http_response(
+                request,
+                status_code=response.status_code,
+                slug=_SLUGS.get(response.status_code),
+                detail=response.reason_phrase,
+            )
+        return response

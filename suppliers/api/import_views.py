@@ -97,6 +97,7 @@ class ImportJobViewSet(
     lookup_field = "id"
     # Creates accept Idempotency-Key (the file is compared by its digest).
     idempotency_redact_fields: tuple[str, ...] = ()
+    idempotent_actions = ("create",)
 
     # Room for the file plus the multipart envelope.
     @staticmethod

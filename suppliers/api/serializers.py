@@ -99,7 +99,7 @@ class SupplierSerializer(SupplierInputSerializer):
     state_name = serializers.SerializerMethodField()
     location = serializers.SerializerMethodField()
     claimed = serializers.SerializerMethodField()
-    onboarded_by = serializers.UUIDField(source="onboarded_by_id", read_only=True)
+    onboarded_by = serializers.UUIDField(source="onboarded_by_id", read_only=True, allow_null=True)
     possible_duplicate_of = serializers.UUIDField(
         source="possible_duplicate_of_id", read_only=True, allow_null=True
     )

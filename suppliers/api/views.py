@@ -119,6 +119,8 @@ class SupplierViewSet(
     ordering_fields = ("created_at", "legal_name", "year_established", "employees", "updated_at")
     ordering = ("-created_at",)
     lookup_field = "id"
+    # An identifier already registered (the schema declares 409 on these).
+    conflict_actions = ("create", "update", "partial_update")
 
     def get_queryset(self) -> QuerySet:
         return selectors.supplier_list(caller=caller_for(self.request))

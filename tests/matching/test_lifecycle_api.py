@@ -217,7 +217,10 @@ def test_gaps_group_near_misses(world: Any, published: Any) -> None:
     supplier = world.suppliers["expired"]
     response = client_for(world.sme_users["expired"]).get(f"/api/v1/suppliers/{supplier.id}/gaps/")
     assert response.status_code == 200
-    gaps = response.json()
+    # The shape of every list (issue 11): one page, no next.
+    assert response.json()["next"] is None
+    assert response.json()["previous"] is None
+    gaps = response.json()["results"]
     assert gaps[0]["constraint"] == "certification:iso-9001"
     assert gaps[0]["request_count"] == 3
     name = Certification.objects.get(code="iso-9001").name
@@ -306,3 +309,27 @@ def test_a_match_of_an_unknown_version_is_named_by_position_not_guessed(
     factors = client_for(world.buyer).get(f"/api/v1/matches/{match.id}/").json()["factors"]
 
     assert [f["name"] for f in factors] == [f"factor_{n}" for n in range(1, len(factors) + 1)]
+
+
+def test_a_transition_honours_idempotency_key(world: Any, published: Any) -> None:
+    match = match_of(published(), world.suppliers["far"])
+    client = client_for(world.buyer)
+    url = f"/api/v1/matches/{match.id}/transitions/"
+
+    first = client.post(url, {"status": "shortlisted"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    again = client.post(url, {"status": "shortlisted"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert MatchTransition.objects.filter(match=match).count() == 1
+    # Without the key a repeated move is refused by the lifecycle.
+    assert client.post(url, {"status": "shortlisted"}, format="json").status_code == 409
+
+
+def test_a_match_without_an_outcome_sends_null(world: Any, published: Any) -> None:
+    match = match_of(published(), world.suppliers["far"])
+
+    body = client_for(world.buyer).get(f"/api/v1/matches/{match.id}/").json()
+
+    assert body["outcome"] is None

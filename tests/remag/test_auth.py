@@ -11,7 +11,7 @@ from tests.factories import APIKeyFactory, OrganizationFactory, UserTokenFactory
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/me"
+ME = "/api/v1/me/"
 
 
 def _stored_values(model: type, pk: object) -> list[str]:

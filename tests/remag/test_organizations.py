@@ -21,7 +21,7 @@ def test_me_lists_the_users_organisations_with_roles(user_client: Any) -> None:
     membership = MembershipFactory(role="admin")
     MembershipFactory(user=membership.user, organization=OrganizationFactory(kind="manufacturer"))
 
-    body = user_client(membership.user).get("/api/v1/me").json()
+    body = user_client(membership.user).get("/api/v1/me/").json()
 
     assert body["authenticated_as"] == "user"
     assert body["api_key"] is None
@@ -32,7 +32,7 @@ def test_me_lists_the_users_organisations_with_roles(user_client: Any) -> None:
 
 
 def test_me_requires_authentication(api_client: Any) -> None:
-    response = api_client.get("/api/v1/me")
+    response = api_client.get("/api/v1/me/")
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
@@ -86,7 +86,7 @@ def test_admin_creates_a_key_and_sees_it_once(user_client: Any, org_admin: Any) 
     assert stored.organization == organization
     assert stored.created_by == org_admin
     # The key works, and is never shown again.
-    assert client_with(f"Api-Key {body['key']}").get("/api/v1/me").status_code == 200
+    assert client_with(f"Api-Key {body['key']}").get("/api/v1/me/").status_code == 200
     listed = client.get(keys_url(organization)).json()["results"]
     detail = client.get(f"{keys_url(organization)}{body['id']}/").json()
     assert "key" not in listed[0]
@@ -96,13 +96,13 @@ def test_admin_creates_a_key_and_sees_it_once(user_client: Any, org_admin: Any) 
 def test_admin_revokes_a_key(user_client: Any, org_admin: Any) -> None:
     organization = org_admin.memberships.get().organization
     api_key = APIKeyFactory(organization=organization)
-    assert client_with(f"Api-Key {api_key.raw_key}").get("/api/v1/me").status_code == 200
+    assert client_with(f"Api-Key {api_key.raw_key}").get("/api/v1/me/").status_code == 200
 
     response = user_client(org_admin).post(f"{keys_url(organization)}{api_key.public_id}/revoke/")
 
     assert response.status_code == 200
     assert response.json()["revoked"] is True
-    assert client_with(f"Api-Key {api_key.raw_key}").get("/api/v1/me").status_code == 401
+    assert client_with(f"Api-Key {api_key.raw_key}").get("/api/v1/me/").status_code == 401
 
 
 def test_key_with_expiry_is_created_and_expiry_in_past_refused(
@@ -190,7 +190,7 @@ def test_personal_tokens_are_managed_by_their_user(user_client: Any, org_admin: 
 
     assert created.status_code == 201
     assert revoked.status_code == 200
-    assert client_with(f"Bearer {token}").get("/api/v1/me").status_code == 401
+    assert client_with(f"Bearer {token}").get("/api/v1/me/").status_code == 401
     # The client's own token (from the fixture) and the new one; nobody else's.
     assert len(client.get("/api/v1/me/tokens/").json()["results"]) == 2
 

@@ -80,7 +80,7 @@ def test_not_acceptable_is_406(admin_setup: tuple[Any, str]) -> None:
 
 
 def test_unauthenticated_is_401_with_challenge(api_client: Any) -> None:
-    response = api_client.get("/api/v1/me")
+    response = api_client.get("/api/v1/me/")
 
     assert_problem(response, 401, "not-authenticated")
     assert "Bearer" in response["WWW-Authenticate"]
@@ -89,7 +89,7 @@ def test_unauthenticated_is_401_with_challenge(api_client: Any) -> None:
 def test_bad_credentials_are_401(api_client: Any) -> None:
     api_client.credentials(HTTP_AUTHORIZATION="Bearer abcdefgh.not-a-real-token")
 
-    assert_problem(api_client.get("/api/v1/me"), 401, "authentication-failed")
+    assert_problem(api_client.get("/api/v1/me/"), 401, "authentication-failed")
 
 
 def test_forbidden_is_403(user_client: Any) -> None:
@@ -114,10 +114,38 @@ def test_unknown_url_is_404_problem(path: str) -> None:
     assert_problem(Client().get(path), 404, "not-found")
 
 
+@pytest.mark.parametrize("path", ["/api/v1/nowhere/", "/api/elsewhere", "/api/v1/suppliers/x/"])
+def test_unknown_api_url_is_a_problem_even_in_debug(settings: Any, path: str) -> None:
+    # Django answers its HTML debug page when DEBUG is on (as under `make run`).
+    settings.DEBUG = True
+
+    assert_problem(Client().get(path), 404, "not-found")
+
+
+@pytest.mark.urls("tests.remag.urls_failing")
+def test_an_error_outside_drf_is_a_problem_even_in_debug(settings: Any) -> None:
+    settings.DEBUG = True
+
+    response = Client(raise_request_exception=False).get("/api/v1/plain-explode")
+
+    assert_problem(response, 500, "server-error")
+
+
+def test_a_plain_django_view_under_api_answers_problems_too() -> None:
+    assert_problem(Client().post("/api/problems/"), 405, "method-not-allowed")
+
+
+def test_me_ends_with_a_slash_like_every_url(api_client: Any) -> None:
+    response = api_client.get("/api/v1/me?x=1")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/me/?x=1"
+
+
 def test_method_not_allowed_is_405(user_client: Any) -> None:
     client = user_client(MembershipFactory().user)
 
-    assert_problem(client.delete("/api/v1/me"), 405, "method-not-allowed")
+    assert_problem(client.delete("/api/v1/me/"), 405, "method-not-allowed")
 
 
 @pytest.mark.urls("tests.remag.urls_failing")

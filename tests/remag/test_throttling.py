@@ -22,8 +22,8 @@ def test_user_over_the_rate_gets_429_with_retry_after(
 ) -> None:
     client = user_client(MembershipFactory().user)
 
-    statuses = [client.get("/api/v1/me").status_code for _ in range(4)]
-    response = client.get("/api/v1/me")
+    statuses = [client.get("/api/v1/me/").status_code for _ in range(4)]
+    response = client.get("/api/v1/me/")
 
     assert statuses == [200, 200, 200, 429]
     assert response.status_code == 429
@@ -41,12 +41,12 @@ def test_each_api_key_has_its_own_bucket(low_rates: None, key_client: Any) -> No
     first = key_client(organization, ("read",))
     second = key_client(organization, ("read",))
 
-    assert [first.get("/api/v1/me").status_code for _ in range(4)][-1] == 429
-    assert second.get("/api/v1/me").status_code == 200
+    assert [first.get("/api/v1/me/").status_code for _ in range(4)][-1] == 429
+    assert second.get("/api/v1/me/").status_code == 200
 
 
 def test_anonymous_callers_are_limited_by_address(low_rates: None, api_client: Any) -> None:
-    statuses = [api_client.get("/api/v1/me").status_code for _ in range(3)]
+    statuses = [api_client.get("/api/v1/me/").status_code for _ in range(3)]
 
     assert statuses == [401, 401, 429]
 
@@ -58,14 +58,14 @@ def test_rates_come_from_settings(settings: Any, redis_url: str) -> None:
 
     client = client_with(f"Api-Key {api_key.raw_key}")
 
-    assert [client.get("/api/v1/me").status_code for _ in range(2)] == [200, 429]
+    assert [client.get("/api/v1/me/").status_code for _ in range(2)] == [200, 429]
 
 
 def test_failed_authentication_spends_the_budget(low_rates: None, api_client: Any) -> None:
     """Guessing keys is throttled like any anonymous call."""
     api_client.credentials(HTTP_X_API_KEY="abcdefgh.guessed-secret")
 
-    statuses = [api_client.get("/api/v1/me").status_code for _ in range(3)]
+    statuses = [api_client.get("/api/v1/me/").status_code for _ in range(3)]
 
     assert statuses == [401, 401, 429]
 

@@ -45,7 +45,7 @@ def test_parallel_clients_of_one_user_get_exactly_the_rate(settings: Any, redis_
     assert isinstance(caches["default"], RedisCache)
     raw = UserTokenFactory(user=MembershipFactory().user).raw_key
 
-    statuses = hammer(lambda: client_with(f"Bearer {raw}"), "/api/v1/me", per_thread=15)
+    statuses = hammer(lambda: client_with(f"Bearer {raw}"), "/api/v1/me/", per_thread=15)
 
     assert statuses == Counter({200: 60, 429: THREADS * 15 - 60})
 
@@ -56,7 +56,7 @@ def test_parallel_anonymous_clients_of_one_address_get_exactly_the_rate(
 ) -> None:
     settings.REMAG_THROTTLE_RATES = {"anon": "30/minute", "user": "1/minute", "api_key": "1/minute"}
 
-    statuses = hammer(APIClient, "/api/v1/me", per_thread=10)
+    statuses = hammer(APIClient, "/api/v1/me/", per_thread=10)
 
     assert statuses == Counter({401: 30, 429: THREADS * 10 - 30})
 
@@ -77,6 +77,6 @@ def test_parallel_clients_without_redis_get_exactly_the_rate(settings: Any) -> N
     }
     raw = UserTokenFactory(user=MembershipFactory().user).raw_key
 
-    statuses = hammer(lambda: client_with(f"Bearer {raw}"), "/api/v1/me", per_thread=10)
+    statuses = hammer(lambda: client_with(f"Bearer {raw}"), "/api/v1/me/", per_thread=10)
 
     assert statuses == Counter({200: 40, 429: THREADS * 10 - 40})

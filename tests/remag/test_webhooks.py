@@ -342,6 +342,26 @@ def test_ping_and_redeliver(portal: Any, loopback_allowed: None, receiver: Recei
 
 
 @pytest.mark.django_db
+def test_ping_and_redeliver_honour_idempotency_key(portal: Any, loopback_allowed: None) -> None:
+    endpoint_id = create_endpoint(portal.user, "http://127.0.0.1:9/hook").json()["id"]
+    client = client_for(portal.user)
+    ping = f"/api/v1/webhooks/endpoints/{endpoint_id}/ping/"
+
+    first = client.post(ping, HTTP_IDEMPOTENCY_KEY="ping-1")
+    again = client.post(ping, HTTP_IDEMPOTENCY_KEY="ping-1")
+
+    assert first.status_code == again.status_code == 202
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert Delivery.objects.filter(endpoint_id=endpoint_id).count() == 1
+    redeliver = f"/api/v1/webhooks/deliveries/{first.json()['id']}/redeliver/"
+    once = client.post(redeliver, HTTP_IDEMPOTENCY_KEY="again-1")
+    twice = client.post(redeliver, HTTP_IDEMPOTENCY_KEY="again-1")
+    assert once.status_code == twice.status_code == 202
+    assert twice.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.django_db
 def test_disabled_endpoint_gets_nothing_and_can_be_re_enabled(
     portal: Any, loopback_allowed: None
 ) -> None:

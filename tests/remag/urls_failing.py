@@ -22,6 +22,7 @@ def explode_plain(request: object) -> None:
 urlpatterns = [
     path("api/v1/explode", Explode.as_view()),
     path("plain/explode", explode_plain),
+    path("api/v1/plain-explode", explode_plain),
     path("", include("remag.urls")),
 ]
 

@@ -162,7 +162,10 @@ def test_known_udyam_number_is_409_with_a_link(user_client: Any, sme_member: Any
                 }
             ],
         ),
-        ("existing", {"id": str(existing.id), "url": f"/api/v1/suppliers/{existing.id}/"}),
+        (
+            "existing",
+            {"id": str(existing.id), "url": f"http://testserver/api/v1/suppliers/{existing.id}/"},
+        ),
         ("field", "udyam_number"),
     ]
     assert Supplier.objects.count() == 1
@@ -316,6 +319,30 @@ def test_patch_without_lists_keeps_them(
 
     assert response.json()["city"] == "Talegaon"
     assert len(response.json()["capabilities"]) == 2
+
+
+def test_patch_with_an_incomplete_list_item_is_a_validation_error(
+    user_client: Any, sme_member: Any, registered: Supplier
+) -> None:
+    # Found by the schema conformance test: a PATCH skipped the items' required fields.
+    response = user_client(sme_member).patch(
+        f"{URL}{registered.id}/",
+        {"capabilities": [{"lead_time_days": 3}], "certificates": [{"issuing_body": "x"}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert "capabilities[0].capability" in fields
+
+
+def test_an_unknown_filter_value_with_a_percent_sign_is_a_validation_error(
+    api_client: Any,
+) -> None:
+    response = api_client.get(URL, {"state": "M%sH%(x)s"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "state"
 
 
 def test_update_to_anothers_udyam_is_409(

@@ -75,4 +75,35 @@ def test_issue_token_prints_a_working_token(capsys: Any, api_client: Any) -> Non
 
     token = capsys.readouterr().out.strip()
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert api_client.get("/api/v1/me").json()["user"]["username"] == "demo-portal"
+    assert api_client.get("/api/v1/me/").json()["user"]["username"] == "demo-portal"
+
+
+def test_the_readme_walkthrough_verifies_the_sme_it_registers(capsys: Any, api_client: Any) -> None:
+    """README's curl walkthrough: demo-sme registers the sample supplier (pending, so never
+    matched) and demo-operator verifies it; the same calls here."""
+    import json
+
+    from tests.conftest import ROOT, client_with
+
+    readme = (ROOT / "README.md").read_text()
+    assert "TOKEN_USER=demo-operator" in readme
+    assert "/api/v1/suppliers/$NEW/verify/" in readme
+    call_command("load_taxonomy")
+    call_command("seed_demo", "--suppliers", "0", "--with-accounts")
+    capsys.readouterr()
+
+    def token(user: str) -> str:
+        call_command("issue_token", user)
+        return capsys.readouterr().out.strip()
+
+    body = json.loads((ROOT / "docs/samples/register-supplier.json").read_text())
+    sme = client_with(f"Bearer {token('demo-sme')}")
+    registered = sme.post("/api/v1/suppliers/", body, format="json")
+    assert registered.status_code == 201, registered.json()
+    assert registered.json()["status"] == "pending"
+
+    operator = client_with(f"Bearer {token('demo-operator')}")
+    verified = operator.post(f"/api/v1/suppliers/{registered.json()['id']}/verify/")
+
+    assert verified.status_code == 200, verified.json()
+    assert verified.json()["status"] == "active"

@@ -11,7 +11,7 @@ api_key_router = SimpleRouter(trailing_slash=True)
 api_key_router.register("api-keys", views.OrganizationAPIKeyViewSet, basename="api-key")
 
 urlpatterns = [
-    path("me", views.MeView.as_view(), name="me"),
+    path("me/", views.MeView.as_view(), name="me"),
     path("organizations/<uuid:organization_id>/", include(api_key_router.urls)),
     *router.urls,
 ]

@@ -1,7 +1,7 @@
 """Events and webhook endpoints on the API. Every event type's payload has its own
-schema component (``<Type>Payload``), so portals can generate clients from the schema."""
-
-from typing import Any
+schema component (``<Type>Payload``), and an ``Event`` is a union discriminated by
+``type`` (``<Type>Event``: ``type`` is that one value, ``payload`` that payload), so a
+generated client parses each event as its own type."""
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -39,12 +39,12 @@ def _object(name: str, shape: events.Shape) -> type[serializers.Serializer]:
 _OBJECTS = {
     id(shape): _object(name, shape)
     for name, shape in (
-        ("_SupplierRef", events.SUPPLIER),
-        ("_RequestRef", events.REQUEST),
-        ("_RunRef", events.RUN),
-        ("_MatchRef", events.MATCH),
-        ("_ImportRef", events.IMPORT),
-        ("_EndpointRef", events.ENDPOINT),
+        ("SupplierRef", events.SUPPLIER),
+        ("RequestRef", events.REQUEST),
+        ("RunRef", events.RUN),
+        ("MatchRef", events.MATCH),
+        ("ImportRef", events.IMPORT),
+        ("EndpointRef", events.ENDPOINT),
     )
 }
 
@@ -62,28 +62,41 @@ PAYLOADS: dict[str, type[serializers.Serializer]] = {
     event_type: _payload(event_type) for event_type in events.PAYLOAD_SHAPES
 }
 
-EVENT_PAYLOAD = PolymorphicProxySerializer(
-    component_name="EventPayload",
-    serializers=list(PAYLOADS.values()),
-    resource_type_field_name=None,
+
+def _typed_event(event_type: str, payload: type[serializers.Serializer]) -> type:
+    """The schema of an event of one type: ``type`` is that value, ``payload`` its shape."""
+    name = payload.__name__.removesuffix("Payload") + "Event"
+    members = {
+        "id": serializers.UUIDField(),
+        "type": serializers.ChoiceField(choices=[str(event_type)]),
+        "occurred_at": serializers.DateTimeField(),
+        "payload": payload(),
+    }
+    return type(name, (serializers.Serializer,), members)
+
+
+# The schema of an event: one component per type, discriminated by `type`.
+EVENT = PolymorphicProxySerializer(
+    component_name="Event",
+    serializers={
+        str(event_type): _typed_event(event_type, payload)
+        for event_type, payload in PAYLOADS.items()
+    },
+    resource_type_field_name="type",
 )
 
 
+@extend_schema_field(EVENT)
 class EventSerializer(serializers.ModelSerializer):
-    """An event as listed by the API and as POSTed to webhooks (``data`` there)."""
+    """An event as listed by the API and as POSTed to webhooks (``data`` there). Its
+    schema is ``EVENT``: the payload's shape depends on ``type``."""
 
-    payload = serializers.SerializerMethodField(
-        help_text="The shape depends on `type`: see the <Type>Payload schemas."
-    )
+    payload = serializers.JSONField(read_only=True)
 
     class Meta:
         model = Event
         fields = ("id", "type", "occurred_at", "payload")
         read_only_fields = fields
-
-    @extend_schema_field(EVENT_PAYLOAD)
-    def get_payload(self, obj: Event) -> dict[str, Any]:
-        return obj.payload
 
 
 # ------------------------------------------------------------------ endpoints

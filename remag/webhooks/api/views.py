@@ -2,7 +2,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -15,6 +15,7 @@ from remag.api.ordering import StrictOrderingFilter
 from remag.api.viewsets import RemagGenericViewSet
 from remag.webhooks import services
 from remag.webhooks.api.serializers import (
+    EVENT,
     DeliverySerializer,
     EventSerializer,
     WebhookEndpointSerializer,
@@ -24,6 +25,17 @@ from remag.webhooks.filtersets import EventFilterSet
 from remag.webhooks.models import Delivery, Event, EventAudience, WebhookEndpoint
 
 
+@extend_schema_view(
+    list=extend_schema(
+        responses=PolymorphicProxySerializer(
+            component_name="Event",
+            serializers=EVENT.serializers,
+            resource_type_field_name="type",
+            many=True,
+        )
+    ),
+    retrieve=extend_schema(responses=EVENT),
+)
 @extend_schema(tags=["events"])
 class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGenericViewSet):
     """The events of the caller's organisations, newest first (`ordering=occurred_at`
@@ -68,6 +80,8 @@ class WebhookEndpointViewSet(
     serializer_class = WebhookEndpointSerializer
     lookup_field = "id"
     ordering = ("-created_at",)
+    idempotent_actions = ("create", "ping")
+    conflict_actions = ("ping",)
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         return WebhookEndpoint.objects.filter(
@@ -124,11 +138,16 @@ class WebhookEndpointViewSet(
     @action(detail=True, methods=["post"])
     def ping(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Send a `webhook.ping` event to this endpoint only; answers with its delivery."""
-        delivery = services.endpoint_ping(endpoint=self.get_object())
-        data = DeliverySerializer(delivery, context=self.get_serializer_context()).data
-        return Response(
-            data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
-        )
+        endpoint = self.get_object()
+
+        def perform() -> Response:
+            delivery = services.endpoint_ping(endpoint=endpoint)
+            data = DeliverySerializer(delivery, context=self.get_serializer_context()).data
+            return Response(
+                data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
+            )
+
+        return idempotent_response(request, perform)
 
     @extend_schema(responses=DeliverySerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], ordering=("-created_at",))
@@ -148,6 +167,7 @@ class DeliveryViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
     serializer_class = DeliverySerializer
     lookup_field = "id"
     ordering = ("-created_at",)
+    idempotent_actions = ("redeliver",)
 
     def get_queryset(self) -> QuerySet[Delivery]:
         return (
@@ -162,9 +182,14 @@ class DeliveryViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
     @action(detail=True, methods=["post"])
     def redeliver(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Send the event to the endpoint again (a new round of attempts)."""
-        delivery = services.delivery_redeliver(delivery=self.get_object())
-        delivery = self.get_queryset().get(id=delivery.id)
-        data = DeliverySerializer(delivery, context=self.get_serializer_context()).data
-        return Response(
-            data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
-        )
+        original = self.get_object()
+
+        def perform() -> Response:
+            delivery = services.delivery_redeliver(delivery=original)
+            delivery = self.get_queryset().get(id=delivery.id)
+            data = DeliverySerializer(delivery, context=self.get_serializer_context()).data
+            return Response(
+                data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
+            )
+
+        return idempotent_response(request, perform)
