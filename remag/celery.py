@@ -17,6 +17,8 @@ from celery import Celery, Task
 from celery.signals import worker_process_init
 from django.db import transaction
 
+from remag.observability import connect_celery_signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remag.settings")
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,7 @@ logger = logging.getLogger(__name__)
 app = Celery("remag")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+connect_celery_signals()  # request ids travel with the tasks a request sends
 
 
 @worker_process_init.connect

@@ -45,6 +45,14 @@ logger_class = "remag.gunicorn_conf.JsonLogger"
 proc_name = "remag-web"
 
 
+def child_exit(server: Any, worker: Any) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, forget a dead worker's live gauges (remag/metrics.py)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
 class JsonLogger(Logger):
     """gunicorn's logger with access lines as JSON objects (safe whatever the request
     carries: values are encoded by ``json``, not pasted into a format string)."""

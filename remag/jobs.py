@@ -107,6 +107,10 @@ def _seconds(name: str) -> Callable[[], timedelta]:
     return lambda: timedelta(seconds=getattr(settings, name))
 
 
+# Every kind of job, as its module defines it (metrics read them all).
+KINDS: list[JobKind] = []
+
+
 @dataclass(frozen=True)
 class JobKind:
     """What one kind of job needs to say; everything else is shared.
@@ -127,6 +131,14 @@ class JobKind:
     on_finished: Callable[[Any], None] | None = None
     precheck: Callable[[Any], str | None] | None = None
     select_related: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        KINDS.append(self)
+
+    @property
+    def label(self) -> str:
+        """The kind's name in metrics and logs (``match_run``)."""
+        return self.name.replace(" ", "_")
 
     def locked(self, job_id: object) -> Any:
         """The job's row, locked for this transaction (None if it does not exist)."""
@@ -314,8 +326,26 @@ def jobs_sweep(
         for job_id in resent:
             job_send(kind, job_id)
     if resent:
+        _count_resent(kind, len(resent))
         logger.warning("%s sweep resent %d: %s", kind.name, len(resent), ", ".join(resent[:20]))
     return resent
+
+
+def sweep_counter_key(kind: JobKind) -> str:
+    return f"remag:jobs:swept:{kind.label}"
+
+
+def _count_resent(kind: JobKind, count: int) -> None:
+    """Add to the kind's count of jobs the sweeps resent (shared by every process through
+    the cache; the metrics endpoint reads it). Never fails the sweep."""
+    from django.core.cache import cache
+
+    key = sweep_counter_key(kind)
+    try:
+        cache.add(key, 0, timeout=None)
+        cache.incr(key, count)
+    except Exception:  # a cache outage must not stop the sweep
+        logger.warning("could not count the %s sweep's resends", kind.name)
 
 
 # ------------------------------------------------------------------ the Celery side

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "remag.observability.RequestIdMiddleware",
+    "remag.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "remag.api.middleware.APIProblemsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -346,6 +348,10 @@ REMAG_WEBHOOK_LEASE_SECONDS = env.float(
     "WEBHOOK_LEASE_SECONDS", default=REMAG_WEBHOOK_TIMEOUT_SECONDS + 30
 )
 
+# Prometheus metrics at /metrics, for `Authorization: Bearer <METRICS_TOKEN>` only; unset,
+# the endpoint answers 404 (remag/metrics.py).
+REMAG_METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # How long an Idempotency-Key is remembered.
 REMAG_IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
 
@@ -391,7 +397,8 @@ X_FRAME_OPTIONS = "DENY"
 if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Health probes come over plain HTTP from the orchestrator, never redirected.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes and the metrics scrape come from inside the network (the token guards /metrics).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # ------------------------------------------------------------------ static files
 
@@ -417,13 +424,24 @@ WHITENOISE_USE_FINDERS = True
 # ------------------------------------------------------------------ logging
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# JSON lines (one object per record, with the request id; remag/observability.py) by
+# default in production; plain text under DEBUG. LOG_FORMAT=json|plain overrides.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "remag.observability.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "remag.observability.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
