@@ -166,6 +166,11 @@ if IS_POSTGRES:
             # says the pool is exhausted, rather than a hang).
             "timeout": env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10.0),
         }
+    # Behind PgBouncer in transaction mode a server connection changes hands between
+    # transactions: no server-side cursors and no prepared statements (docs/operations.md).
+    if env.bool("DATABASE_PGBOUNCER", default=False):
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _db_options["prepare_threshold"] = None
 
 # ------------------------------------------------------------------ Redis: cache and broker
 
@@ -239,6 +244,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "remag.api.tasks.idempotency_keys_purge",
         "schedule": timedelta(hours=1),
     },
+    "events-purge": {"task": "webhooks.events_purge", "schedule": timedelta(hours=6)},
+    "import-files-purge": {"task": "suppliers.import_files_purge", "schedule": timedelta(hours=6)},
 }
 
 # ------------------------------------------------- REST framework and API conventions
@@ -351,6 +358,12 @@ REMAG_WEBHOOK_LEASE_SECONDS = env.float(
 # Prometheus metrics at /metrics, for `Authorization: Bearer <METRICS_TOKEN>` only; unset,
 # the endpoint answers 404 (remag/metrics.py).
 REMAG_METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# Retention (beat purges every 6 hours): events (with their deliveries) older than this
+# many days are deleted; an import's uploaded file is dropped this many days after it
+# finished (its counts and row errors stay).
+REMAG_EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=90)
+REMAG_IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30)
 
 # How long an Idempotency-Key is remembered.
 REMAG_IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))

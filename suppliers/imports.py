@@ -478,6 +478,19 @@ def import_jobs_sweep(
     return jobs.jobs_sweep(IMPORT_JOB, queued_after=queued_after, lease=lease)
 
 
+def import_files_purge(*, older_than: timedelta) -> int:
+    """Drop the uploaded file of imports that finished more than ``older_than`` ago (the
+    bulk of an import row; its counts and row errors stay). Returns the number of jobs."""
+    cutoff = timezone.now() - older_than
+    return (
+        ImportJob.objects.filter(
+            status__in=(ImportJob.SUCCEEDED, ImportJob.FAILED), finished_at__lt=cutoff
+        )
+        .exclude(content=b"")
+        .update(content=b"", updated_at=timezone.now())
+    )
+
+
 def csv_safe(value: str) -> str:
     """Escape a cell so a spreadsheet shows it as text instead of evaluating it."""
     if value.startswith(_FORMULA_PREFIXES):

@@ -1,6 +1,9 @@
 """Thin tasks: ids in, a service call, nothing else (see remag/jobs.py for the rules)."""
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 
 from remag.jobs import JobTask
 from suppliers import imports
@@ -14,3 +17,10 @@ def import_job_execute(self: JobTask, job_id: str) -> None:
 @shared_task(name="suppliers.import_jobs_sweep")
 def import_jobs_sweep() -> list[str]:
     return imports.import_jobs_sweep()
+
+
+@shared_task(name="suppliers.import_files_purge")
+def import_files_purge() -> int:
+    return imports.import_files_purge(
+        older_than=timedelta(days=settings.REMAG_IMPORT_FILE_RETENTION_DAYS)
+    )

@@ -245,3 +245,16 @@ def deliveries_sweep(*, grace: timedelta | None = None, limit: int = 1000) -> li
     """Send deliveries that are due (for longer than ``grace``) and not held: their
     message was lost, their worker died, or their retry was left to the sweep."""
     return jobs.jobs_sweep(DELIVERY_JOB, queued_after=grace, limit=limit)
+
+
+def events_purge(*, older_than: timedelta) -> int:
+    """Delete events (with their audience, deliveries and attempts) that occurred more
+    than ``older_than`` ago. Returns the number of events deleted."""
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    while True:  # in batches, so no statement holds locks for long
+        ids = list(Event.objects.filter(occurred_at__lt=cutoff).values_list("id", flat=True)[:5000])
+        if not ids:
+            return deleted
+        Event.objects.filter(id__in=ids).delete()
+        deleted += len(ids)

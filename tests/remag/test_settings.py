@@ -154,3 +154,29 @@ def test_production_defaults_redirect_to_https_and_serve_static_without_a_manife
         "remag.storage.ForgivingManifestStaticFilesStorage",
         "True",
     ]
+
+
+def test_behind_pgbouncer_no_server_side_cursors_or_prepared_statements() -> None:
+    script = (
+        SHOW
+        + "d = s.DATABASES['default']; "
+        + "print(d.get('DISABLE_SERVER_SIDE_CURSORS'), d['OPTIONS'].get('prepare_threshold', 5))"
+    )
+    url = "postgres://u@127.0.0.1:5432/x"
+    behind = run_python(script, DEBUG="1", DATABASE_URL=url, DATABASE_PGBOUNCER="1")
+    direct = run_python(script, DEBUG="1", DATABASE_URL=url)
+    assert behind.stdout.split() == ["True", "None"], behind.stderr
+    assert direct.stdout.split() == ["None", "5"], direct.stderr
+
+
+def test_check_deploy_is_clean_with_the_documented_production_environment() -> None:
+    example = ROOT / "docker" / "remag.env.example"
+    env = {}
+    for line in example.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            env[name] = value
+    env["SECRET_KEY"] = secrets.token_urlsafe(50)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
