@@ -2,7 +2,8 @@
 alert on).
 
 - ``remag_http_requests_total{method,route,status}`` and
-  ``remag_http_request_duration_seconds{method,route}``: every request, by URL pattern;
+  ``remag_http_request_duration_seconds{method,route,status}``: every request, by URL
+  pattern and status;
 - ``remag_jobs{kind,state}``: match runs, imports and webhook deliveries by state;
 - ``remag_job_oldest_queued_seconds{kind}``: how long the oldest due job has waited;
 - ``remag_job_sweep_resent_total{kind}``: jobs the sweeps had to resend (lost messages,
@@ -48,7 +49,7 @@ REQUESTS = Counter("remag_http_requests", "HTTP requests answered.", ["method", 
 LATENCY = Histogram(
     "remag_http_request_duration_seconds",
     "Time to answer an HTTP request.",
-    ["method", "route"],
+    ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
@@ -72,7 +73,9 @@ class MetricsMiddleware:
         response = self.get_response(request)
         route = _route(request)
         REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        LATENCY.labels(request.method, route, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
         return response
 
 

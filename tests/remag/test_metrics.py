@@ -92,3 +92,17 @@ def test_sweep_resends_are_counted(settings: Any, world: Any, post_request: Any)
     text = scrape(settings).content.decode()
     assert sample(text, "remag_job_sweep_resent_total", kind="match_run") == (before or 0) + 1
     assert sample(text, "remag_job_oldest_queued_seconds", kind="match_run") >= 0
+
+
+def test_latency_is_a_histogram_by_route_and_status(settings: Any) -> None:
+    assert APIClient().get("/api/v1/taxonomy/capabilities/").status_code == 200
+    text = scrape(settings).content.decode()
+    count = sample(
+        text,
+        "remag_http_request_duration_seconds_count",
+        method="GET",
+        route="api/v1/taxonomy/capabilities/",
+        status="200",
+    )
+    assert count is not None
+    assert count >= 1
