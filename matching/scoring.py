@@ -35,7 +35,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-ALGORITHM_VERSION = "remag-2026.11.1"
+ALGORITHM_VERSION = "remag-2026.11.2"
 
 FACTORS = (
     "capability_coverage",
@@ -50,7 +50,11 @@ FACTORS = (
 # Every algorithm version ever written, with its factors in the order its stored
 # explanations list them: a match is read with its own version's names, so a version
 # that adds or reorders a factor cannot relabel old matches. Never remove an entry.
-FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {ALGORITHM_VERSION: FACTORS}
+FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {
+    "remag-2026.11.1": FACTORS,
+    # Women-owned and SC/ST-owned policy credit only for micro and small enterprises.
+    ALGORITHM_VERSION: FACTORS,
+}
 # The column of each factor in the value matrix (the code addresses columns by name).
 COLUMN: dict[str, int] = {name: j for j, name in enumerate(FACTORS)}
 NEUTRAL = 0.5
@@ -171,9 +175,9 @@ class CandidateBatch:
     latitude: FloatArray  # (n,) NaN when unknown
     longitude: FloatArray  # (n,)
     location_approximate: BoolArray  # (n,)
-    micro_small: BoolArray  # (n,)
-    women_owned: BoolArray  # (n,)
-    sc_st_owned: BoolArray  # (n,)
+    micro_small: BoolArray  # (n,) micro or small (a classification we can rely on)
+    women_owned: BoolArray  # (n,) at least 51% women-owned, whatever the size
+    sc_st_owned: BoolArray  # (n,) at least 51% SC/ST-owned, whatever the size
     past_awards: FloatArray  # (n,)
     past_successes: FloatArray  # (n,)
     text_relevance: FloatArray  # (n,) in [0, 1]
@@ -440,12 +444,13 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
         asked[COLUMN["text_relevance"]] = False
 
     if criteria.policy_asked:
+        women, sc_st = policy_sub_targets(batch)
         wanted = [
             flag
             for flag, on in (
                 (batch.micro_small, criteria.prefer_micro_small),
-                (batch.women_owned, criteria.prefer_women_owned),
-                (batch.sc_st_owned, criteria.prefer_sc_st_owned),
+                (women, criteria.prefer_women_owned),
+                (sc_st, criteria.prefer_sc_st_owned),
             )
             if on
         ]
@@ -481,6 +486,14 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
         distance_km=distance,
         near_misses=near_misses,
     )
+
+
+def policy_sub_targets(batch: CandidateBatch) -> tuple[BoolArray, BoolArray]:
+    """Who counts towards the women-owned (3%) and SC/ST-owned (4%) sub-targets of the
+    Public Procurement Policy for Micro and Small Enterprises: the 25% target and both
+    sub-targets are shares of purchases from micro and small enterprises, so a medium
+    enterprise earns no credit however it is owned (docs/matching.md)."""
+    return batch.women_owned & batch.micro_small, batch.sc_st_owned & batch.micro_small
 
 
 def _near_miss(
@@ -519,9 +532,10 @@ class _Reasons:
         self.distance = result.distance_km[sel].tolist()
         self.awards = batch.past_awards[sel].tolist()
         self.successes = batch.past_successes[sel].tolist()
+        women, sc_st = policy_sub_targets(batch)
         self.micro_small = batch.micro_small[sel].tolist()
-        self.women_owned = batch.women_owned[sel].tolist()
-        self.sc_st_owned = batch.sc_st_owned[sel].tolist()
+        self.women_owned = women[sel].tolist()
+        self.sc_st_owned = sc_st[sel].tolist()
         self.certificates = tuple(
             f"holds a valid {code} certificate" for code in criteria.required_certifications
         )
@@ -568,9 +582,9 @@ class _Reasons:
         if criteria.prefer_micro_small and self.micro_small[n]:
             out.append(f"micro or small enterprise{POLICY_PREFERENCE}")
         if criteria.prefer_women_owned and self.women_owned[n]:
-            out.append(f"women-owned{POLICY_PREFERENCE}")
+            out.append(f"women-owned micro or small enterprise{POLICY_PREFERENCE}")
         if criteria.prefer_sc_st_owned and self.sc_st_owned[n]:
-            out.append(f"SC/ST-owned{POLICY_PREFERENCE}")
+            out.append(f"SC/ST-owned micro or small enterprise{POLICY_PREFERENCE}")
         return tuple(out)
 
 
@@ -625,5 +639,6 @@ __all__ = [
     "Weights",
     "batch_from",
     "factors_of",
+    "policy_sub_targets",
     "score",
 ]

@@ -31,6 +31,10 @@ from suppliers.validators import normalise_gstin, normalise_pin_code, normalise_
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
 MAX_NESTED_ITEMS = 100
 NESTED_FIELDS = ("capabilities", "certificates")
+_OWNERSHIP_HELP = (
+    "Owned by {who}: the proprietor, or at least 51% of a partnership's or company's "
+    "shares. Counts for public procurement policy only for a micro or small enterprise."
+)
 
 
 def _django_to_drf(func: Any, value: str) -> str:
@@ -178,7 +182,12 @@ class SupplierInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Supplier
         fields = ("owner", *PROFILE_FIELDS, *NESTED_FIELDS)
-        extra_kwargs = {"udyam_number": {"validators": []}, "gstin": {"validators": []}}
+        extra_kwargs = {
+            "udyam_number": {"validators": []},
+            "gstin": {"validators": []},
+            "women_owned": {"help_text": _OWNERSHIP_HELP.format(who="women")},
+            "sc_st_owned": {"help_text": _OWNERSHIP_HELP.format(who="SC/ST entrepreneurs")},
+        }
 
     def validate_udyam_number(self, value: str) -> str:
         return _django_to_drf(normalise_udyam, value)

@@ -354,6 +354,19 @@ def test_text_relevance_and_policy() -> None:
     assert out["relevant"].rank == 1  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("size", "credited"), [("micro", True), ("small", True), ("medium", False)]
+)
+def test_ownership_sub_targets_credit_only_micro_and_small(size: str, credited: bool) -> None:
+    c = criteria(prefer_women_owned=True, prefer_sc_st_owned=True)
+    out = run(c, supplier("s1", enterprise_size=size, women_owned=True, sc_st_owned=True))
+
+    assert factor(out["s1"], "policy") == (1.0 if credited else 0.0)
+    reasons = out["s1"].reasons  # type: ignore[attr-defined]
+    assert ("women-owned micro or small enterprise (policy preference)" in reasons) is credited
+    assert ("SC/ST-owned micro or small enterprise (policy preference)" in reasons) is credited
+
+
 def test_factors_not_asked_get_no_weight() -> None:
     out = run(criteria(), supplier())
 
