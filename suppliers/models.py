@@ -217,20 +217,25 @@ class SupplierCertificate(BaseModel):
     def __str__(self) -> str:
         return f"{self.certification_id} {self.certificate_number}"
 
-    def is_valid_on(self, day: date) -> bool:
+    def is_valid_on(self, day: date, *, through: date | None = None) -> bool:
         """The one rule of validity (as :func:`certificate_valid_q` in queries): valid
-        from ``valid_from`` through ``valid_until``, both days included."""
-        return self.valid_from <= day <= self.valid_until
+        from ``valid_from`` through ``valid_until``, both days included, on ``day`` and,
+        when ``through`` is given (a request's needed-by date), every day up to it: a
+        certificate that expires before the delivery does not count for the request."""
+        last_day_needed = day if through is None else max(day, through)
+        return self.valid_from <= day and last_day_needed <= self.valid_until
 
 
-def certificate_valid_q(day: date, *, prefix: str = "") -> Q:
-    """Certificates valid on ``day``: :meth:`SupplierCertificate.is_valid_on` as a filter
-    (``prefix`` reaches them through a relation, e.g. ``"certificates__"``).
+def certificate_valid_q(day: date, *, through: date | None = None, prefix: str = "") -> Q:
+    """Certificates valid on ``day`` (and through ``through``, if given):
+    :meth:`SupplierCertificate.is_valid_on` as a filter (``prefix`` reaches them through a
+    relation, e.g. ``"certificates__"``).
 
     ``matching.scoring`` may import nothing of the project, so it states the same rule
     over plain dates; tests/suppliers/test_certificates.py holds the two to agreement.
     """
-    return Q(**{f"{prefix}valid_from__lte": day, f"{prefix}valid_until__gte": day})
+    last_day_needed = day if through is None else max(day, through)
+    return Q(**{f"{prefix}valid_from__lte": day, f"{prefix}valid_until__gte": last_day_needed})
 
 
 # The fields a registration, an update or an import row may set (everything else is
