@@ -114,7 +114,7 @@ def _demo_supplier(owner: Organization) -> None:
     data = supplier_services.SupplierInput(
         profile={
             "legal_name": "Demo Magnet Components Pvt Ltd",
-            "udyam_number": "UDYAM-KA-03-0000001",
+            "udyam_number": "UDYAM-KR-03-0000001",
             "enterprise_size": "small",
             "state": "KA",
             "city": "Bengaluru",

@@ -1,7 +1,8 @@
 """Plausible demo SMEs spread over real Indian industrial clusters, deterministic for a
 seed, written with bulk inserts (100,000 suppliers in well under two minutes on
-PostgreSQL; see bench/README.md). Identifiers are valid: Udyam numbers with real state
-codes, GSTINs with correct check characters, 6-digit PIN codes of the cluster."""
+PostgreSQL; see bench/README.md). Identifiers are valid: Udyam numbers with the Udyam
+portal's state codes (KR for Karnataka), GSTINs with correct check characters, 6-digit
+PIN codes of the cluster."""
 
 import random
 import uuid
@@ -149,7 +150,7 @@ def seed_demo(
                 owner_id=organization.id,
                 claimed_at=now,
                 legal_name=name,
-                udyam_number=f"UDYAM-{cluster.state}-{cluster.udyam_district}-{serial:07d}",
+                udyam_number=f"UDYAM-{state.udyam_code}-{cluster.udyam_district}-{serial:07d}",
                 gstin=_gstin(state.gst_code, serial, rng) if rng.random() < 0.75 else None,
                 enterprise_size=rng.choices(list(EnterpriseSize), weights=(45, 40, 15))[0],
                 women_owned=rng.random() < 0.12,

@@ -5,7 +5,12 @@ import re
 
 from django.core.exceptions import ValidationError
 
-from suppliers.states import GST_STATE_CODES, UDYAM_STATE_CODES
+from suppliers.states import (
+    GST_STATE_CODES,
+    UDYAM_CODE_CORRECTIONS,
+    UDYAM_CODES_NEVER_ISSUED,
+    UDYAM_STATE_CODES,
+)
 
 _UDYAM = re.compile(r"^UDYAM-([A-Z]{2})-(\d{2})-(\d{7})$")
 _GSTIN = re.compile(r"^(\d{2})([A-Z]{3}[ABCFGHJLPT][A-Z]\d{4}[A-Z])([1-9A-Z])([A-Z0-9])([0-9A-Z])$")
@@ -14,19 +19,29 @@ _GSTIN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def normalise_udyam(value: str) -> str:
-    """``UDYAM-XX-00-0000000``: XX a state or union territory code, 00 the district."""
+    """``UDYAM-XX-00-0000000``: XX the Udyam code of a state or union territory (``KR``
+    for Karnataka, ``DD``/``DN`` for Dadra and Nagar Haveli and Daman and Diu), 00 the
+    district. A code no number carries but that is typed for a state (``KA``, ``TG``, ...)
+    is read as that state's real code (``suppliers.states.UDYAM_CODE_CORRECTIONS``)."""
     text = value.strip().upper().replace(" ", "")
     match = _UDYAM.match(text)
     if not match:
         raise ValidationError(
             "A Udyam registration number looks like UDYAM-MH-26-0012345.", code="invalid"
         )
-    if match.group(1) not in UDYAM_STATE_CODES:
+    code, district, serial = match.groups()
+    code = UDYAM_CODE_CORRECTIONS.get(code, code)
+    if code in UDYAM_CODES_NEVER_ISSUED:
         raise ValidationError(
-            f"{match.group(1)!r} is not an Indian state or union territory code.",
+            f"No Udyam number carries {code!r}: {UDYAM_CODES_NEVER_ISSUED[code]}.",
             code="invalid_state",
         )
-    return text
+    if code not in UDYAM_STATE_CODES:
+        raise ValidationError(
+            f"{code!r} is not the Udyam code of an Indian state or union territory.",
+            code="invalid_state",
+        )
+    return f"UDYAM-{code}-{district}-{serial}"
 
 
 def gstin_check_character(first_fourteen: str) -> str:

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from remag.accounts.models import User
 from suppliers.demo import seed_demo
 from suppliers.models import Supplier, SupplierCertificate
+from suppliers.states import UDYAM_STATE_CODES
 from suppliers.validators import normalise_gstin, normalise_pin_code, normalise_udyam
 
 pytestmark = pytest.mark.django_db
@@ -37,12 +38,14 @@ def test_identifiers_are_valid_and_data_is_varied() -> None:
 
     rows = snapshot()
     assert len(rows) == 200
-    for udyam, _, gstin, pin, _, _ in rows:
+    for udyam, _, gstin, pin, state, _ in rows:
         assert normalise_udyam(udyam) == udyam
+        assert UDYAM_STATE_CODES[udyam.split("-")[1]].code == state
         assert normalise_pin_code(pin) == pin
         if gstin:
             assert normalise_gstin(gstin) == gstin
     assert len({state for *_, state, _ in rows}) >= 5
+    assert any(udyam.startswith("UDYAM-KR-") for udyam, *_ in rows)  # Bengaluru
     assert Supplier.objects.filter(capabilities__isnull=True).count() == 0
     today = date.today()  # noqa: DTZ011
     assert any(not c.is_valid_on(today) for c in SupplierCertificate.objects.all())
