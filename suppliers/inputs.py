@@ -26,7 +26,14 @@ from suppliers.models import (
     SupplierCertificate,
 )
 from suppliers.services import SupplierInput
-from suppliers.validators import normalise_gstin, normalise_pin_code, normalise_udyam
+from suppliers.validators import (
+    check_gstin_embeds_pan,
+    check_pan_holder,
+    normalise_gstin,
+    normalise_pan,
+    normalise_pin_code,
+    normalise_udyam,
+)
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
 MAX_NESTED_ITEMS = 100
@@ -155,9 +162,17 @@ class SupplierInputSerializer(serializers.ModelSerializer):
     udyam_number = serializers.CharField(
         max_length=25, help_text="Udyam registration number, UDYAM-XX-00-0000000."
     )
+    pan = serializers.CharField(
+        max_length=20, required=False, allow_null=True, allow_blank=True,
+        help_text="The enterprise's PAN, AAAAA9999A: its 4th character must fit the legal "
+        "form (C a company, F a firm or LLP, P a proprietor, H a HUF, ...), its 5th the "
+        "initial of the name (except a proprietor's). Taken from the GSTIN when not given. "
+        "Unique: one enterprise, one PAN.",
+    )  # fmt: skip
     gstin = serializers.CharField(
         max_length=20, required=False, allow_null=True, allow_blank=True,
-        help_text="15-character GSTIN; the check character is verified.",
+        help_text="15-character GSTIN; the check character is verified, and characters 3 "
+        "to 12 must be the supplier's PAN.",
     )  # fmt: skip
     pin_code = serializers.CharField(max_length=10)
     contact_phone = serializers.CharField(max_length=25, required=False, allow_blank=True)
@@ -196,6 +211,11 @@ class SupplierInputSerializer(serializers.ModelSerializer):
         if not value:
             return None
         return _django_to_drf(normalise_gstin, value)
+
+    def validate_pan(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        return _django_to_drf(normalise_pan, value)
 
     def validate_pin_code(self, value: str) -> str:
         return _django_to_drf(normalise_pin_code, value)
@@ -239,7 +259,35 @@ class SupplierInputSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {missing: "Give both latitude and longitude, or neither."}, code="required"
             )
+        self._check_pan(attrs)
         return attrs
+
+    def _check_pan(self, attrs: dict[str, Any]) -> None:
+        """The PAN (given, or taken from the GSTIN) fits the GSTIN, the legal form and the
+        name. Checked when one of them is sent, each error on the field that was sent."""
+        involved = ("pan", "gstin", "legal_form", "legal_name")
+        if not any(name in attrs for name in involved):
+            return
+        current = {name: attrs.get(name, getattr(self.instance, name, None)) for name in involved}
+        pan, gstin = current["pan"], current["gstin"]
+        if gstin and not pan:
+            pan = attrs["pan"] = gstin[2:12]
+        if not pan:
+            return
+        # The field to blame: the one sent, the PAN first.
+        blame = next(
+            (name for name in involved if attrs.get(name) and (name != "pan" or current["pan"])),
+            "pan",
+        )
+        try:
+            if gstin:
+                check_gstin_embeds_pan(gstin, pan)
+            check_pan_holder(
+                pan, legal_form=current["legal_form"] or "", legal_name=current["legal_name"] or ""
+            )
+        except DjangoValidationError as exc:
+            field = "gstin" if exc.code == "gstin_pan_mismatch" and "gstin" in attrs else blame
+            raise serializers.ValidationError({field: exc.messages}, code=exc.code) from exc
 
 
 def supplier_input(validated: dict[str, Any]) -> SupplierInput:

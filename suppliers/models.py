@@ -5,7 +5,9 @@ from datetime import date
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Substr
+from django.db.models.lookups import Exact
 
 from remag.accounts.models import Organization
 from remag.db import BaseModel
@@ -17,6 +19,7 @@ from suppliers.choices import (
     ImportFormat,
     JobStatus,
     Layer,
+    LegalForm,
     MaterialFamily,
     SupplierStatus,
 )
@@ -85,7 +88,11 @@ class Supplier(BaseModel):
 
     legal_name = models.CharField(max_length=200)
     trade_name = models.CharField(max_length=200, blank=True)
+    legal_form = models.CharField(max_length=20, choices=LegalForm.choices, blank=True)
     udyam_number = models.CharField(max_length=19, unique=True)
+    # One enterprise, one PAN (Udyam registers an enterprise by its PAN); every GSTIN of
+    # the enterprise is issued on it.
+    pan = models.CharField(max_length=10, unique=True, null=True, blank=True)  # noqa: DJ001
     gstin = models.CharField(max_length=15, unique=True, null=True, blank=True)  # noqa: DJ001
     enterprise_size = models.CharField(max_length=10, choices=EnterpriseSize.choices)
     women_owned = models.BooleanField(default=False)
@@ -143,6 +150,17 @@ class Supplier(BaseModel):
             models.CheckConstraint(
                 condition=Q(enterprise_size__in=EnterpriseSize.values),
                 name="supplier_enterprise_size_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(legal_form__in=[*LegalForm.values, ""]),
+                name="supplier_legal_form_valid",
+            ),
+            # A GSTIN's characters 3 to 12 are the PAN it was issued on.
+            models.CheckConstraint(
+                condition=Q(gstin__isnull=True)
+                | Q(pan__isnull=True)
+                | Exact(Substr("gstin", 3, 10), F("pan")),
+                name="supplier_gstin_embeds_pan",
             ),
         ]
 
@@ -243,7 +261,9 @@ def certificate_valid_q(day: date, *, through: date | None = None, prefix: str =
 PROFILE_FIELDS = (
     "legal_name",
     "trade_name",
+    "legal_form",
     "udyam_number",
+    "pan",
     "gstin",
     "enterprise_size",
     "women_owned",

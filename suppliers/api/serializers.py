@@ -83,6 +83,7 @@ class SupplierSerializer(SupplierInputSerializer):
     owner's members, the onboarding portal while unclaimed, and operators."""
 
     PRIVATE_FIELDS = (
+        "pan",
         "gstin",
         "contact_name",
         "contact_email",
@@ -112,7 +113,9 @@ class SupplierSerializer(SupplierInputSerializer):
             "owner",
             "legal_name",
             "trade_name",
+            "legal_form",
             "udyam_number",
+            "pan",
             "gstin",
             "enterprise_size",
             "women_owned",

@@ -10,7 +10,14 @@ from remag.accounts.models import User
 from suppliers.demo import seed_demo
 from suppliers.models import Supplier, SupplierCertificate
 from suppliers.states import UDYAM_STATE_CODES
-from suppliers.validators import normalise_gstin, normalise_pin_code, normalise_udyam
+from suppliers.validators import (
+    check_gstin_embeds_pan,
+    check_pan_holder,
+    normalise_gstin,
+    normalise_pan,
+    normalise_pin_code,
+    normalise_udyam,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +53,13 @@ def test_identifiers_are_valid_and_data_is_varied() -> None:
             assert normalise_gstin(gstin) == gstin
     assert len({state for *_, state, _ in rows}) >= 5
     assert any(udyam.startswith("UDYAM-KR-") for udyam, *_ in rows)  # Bengaluru
+    pans = Supplier.objects.values_list("pan", "gstin", "legal_form", "legal_name")
+    for pan, gstin, legal_form, legal_name in pans:
+        assert normalise_pan(pan) == pan
+        check_pan_holder(pan, legal_form=legal_form, legal_name=legal_name)
+        if gstin:
+            check_gstin_embeds_pan(gstin, pan)
+    assert {legal_form for _, _, legal_form, _ in pans} >= {"private_limited", "proprietorship"}
     assert Supplier.objects.filter(capabilities__isnull=True).count() == 0
     today = date.today()  # noqa: DTZ011
     assert any(not c.is_valid_on(today) for c in SupplierCertificate.objects.all())

@@ -60,6 +60,7 @@ def test_sample_csv_imports_and_reimport_creates_nothing(portal_client: Any, por
     assert Supplier.objects.count() == 3
     lab = Supplier.objects.get(udyam_number="UDYAM-KR-03-0091212")
     assert lab.onboarded_by == portal
+    assert (lab.legal_form, lab.pan) == ("llp", "AAVFP4418Q")
     assert sorted(lab.capabilities.values_list("capability__code", flat=True)) == [
         "gaussmeter-calibration", "hysteresigraph-testing", "salt-spray-testing",
     ]  # fmt: skip
