@@ -17,6 +17,9 @@ constraints and use their indexes:
   certificate is valid on the run date and through the request's needed-by date (and a
   second ``EXISTS``, valid on the run date alone, tells an expiring certificate apart).
 
+A micro or small enterprise whose classification is of a past financial year counts as
+of unknown size for the policy preference (``micro_small`` false).
+
 Distance and the soft factors are computed by :mod:`matching.scoring`.
 """
 
@@ -39,6 +42,7 @@ from matching.choices import MatchStatus, Outcome
 from matching.models import Match, ProcurementRequest
 from matching.scoring import DEFAULT_WEIGHTS, CandidateBatch, Criteria, Weights
 from suppliers.choices import CAPACITY_TO_BASE, QUANTITY_TO_BASE, SupplierStatus
+from suppliers.classification import financial_year_of
 from suppliers.models import (
     Capability,
     Certification,
@@ -204,6 +208,7 @@ def candidate_queryset(
         "women_owned",
         "sc_st_owned",
         "state",
+        "classification_year",
     ]
     # Ids as text: no uuid.UUID object per row (they are strings for scoring and COPY).
     annotations: dict[str, object] = {"sid": Cast("id", TextField())}
@@ -345,7 +350,17 @@ def load(
         state = STATES_BY_CODE.get(column["state"][i])
         if state is not None:
             latitude[i], longitude[i] = state.latitude, state.longitude
-    sizes = columns[4]
+    # A classification of a past financial year is stale: its size counts as unknown for
+    # the policy preference. An undated one (no year stated) counts as declared.
+    this_year = financial_year_of(criteria.run_date)
+    micro_small = np.fromiter(
+        (
+            size in ("micro", "small") and (year is None or year >= this_year)
+            for size, year in zip(columns[4], column["classification_year"], strict=True)
+        ),
+        bool,
+        n,
+    )
     batch = CandidateBatch(
         supplier_ids=ids,
         is_active=np.fromiter((s == SupplierStatus.ACTIVE for s in columns[1]), bool, n),
@@ -358,7 +373,7 @@ def load(
         latitude=latitude,
         longitude=longitude,
         location_approximate=approximate,
-        micro_small=np.fromiter((s in ("micro", "small") for s in sizes), bool, n),
+        micro_small=micro_small,
         women_owned=np.fromiter(map(bool, columns[5]), bool, n),
         sc_st_owned=np.fromiter(map(bool, columns[6]), bool, n),
         past_awards=awards,

@@ -36,7 +36,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-ALGORITHM_VERSION = "remag-2026.11.3"
+ALGORITHM_VERSION = "remag-2026.11.4"
 
 FACTORS = (
     "capability_coverage",
@@ -56,6 +56,8 @@ FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {
     # Women-owned and SC/ST-owned policy credit only for micro and small enterprises.
     "remag-2026.11.2": FACTORS,
     # A certificate counts only if valid through the needed-by date too.
+    "remag-2026.11.3": FACTORS,
+    # A stale (past financial year) classification counts as unknown for policy.
     ALGORITHM_VERSION: FACTORS,
 }
 # The column of each factor in the value matrix (the code addresses columns by name).
@@ -178,7 +180,7 @@ class CandidateBatch:
     latitude: FloatArray  # (n,) NaN when unknown
     longitude: FloatArray  # (n,)
     location_approximate: BoolArray  # (n,)
-    micro_small: BoolArray  # (n,) micro or small (a classification we can rely on)
+    micro_small: BoolArray  # (n,) micro or small, by a classification not of a past year
     women_owned: BoolArray  # (n,) at least 51% women-owned, whatever the size
     sc_st_owned: BoolArray  # (n,) at least 51% SC/ST-owned, whatever the size
     past_awards: FloatArray  # (n,)

@@ -24,6 +24,7 @@ from suppliers.choices import (
     LegalForm,
     SupplierStatus,
 )
+from suppliers.classification import financial_year_of, limits_for
 from suppliers.models import (
     Capability,
     Certification,
@@ -119,6 +120,20 @@ def _pan(number: int, rng: random.Random, *, legal_form: str, name: str) -> str:
     return f"{letters}{holder}{initial}{number % 10_000:04d}{rng.choice(_ALPHABET)}"
 
 
+def _figures(size: str, year: int, rng: random.Random) -> tuple[Decimal | None, Decimal | None]:
+    """Investment and turnover that classify as ``size`` in ``year`` (for two suppliers in
+    three; the others declare the size alone)."""
+    if rng.random() < 1 / 3:
+        return None, None
+    ceilings = limits_for(year).ceilings
+    index = [s for s, _, _ in ceilings].index(size)
+    low = ceilings[index - 1][1] if index else Decimal(0)
+    _, investment_ceiling, turnover_ceiling = ceilings[index]
+    investment = low + (investment_ceiling - low) * Decimal(rng.randint(1, 100)) / 100
+    turnover = turnover_ceiling * Decimal(rng.randint(1, 100)) / 100
+    return investment.quantize(Decimal(1)), turnover.quantize(Decimal(1))
+
+
 def _gstin(state_gst: str, pan: str) -> str:
     body = f"{state_gst}{pan}1Z"
     return body + gstin_check_character(body)
@@ -149,6 +164,7 @@ def seed_demo(
     certifications = {c.code: c for c in Certification.objects.all()}
     grades = list(MaterialGrade.objects.values_list("code", flat=True))
     today = timezone.localdate()
+    this_year = financial_year_of(today)
     now = timezone.now()
 
     created = 0
@@ -165,6 +181,8 @@ def seed_demo(
             organizations.append(organization)
             state = STATES_BY_CODE[cluster.state]
             pan = _pan(serial, rng, legal_form=legal_form, name=name)
+            size = rng.choices(list(EnterpriseSize), weights=(45, 40, 15))[0]
+            investment, turnover = _figures(size, this_year, rng)
             has_coordinates = rng.random() < 0.7
             supplier = Supplier(
                 id=uuid.uuid4(),
@@ -175,7 +193,10 @@ def seed_demo(
                 udyam_number=f"UDYAM-{state.udyam_code}-{cluster.udyam_district}-{serial:07d}",
                 pan=pan,
                 gstin=_gstin(state.gst_code, pan) if rng.random() < 0.75 else None,
-                enterprise_size=rng.choices(list(EnterpriseSize), weights=(45, 40, 15))[0],
+                enterprise_size=size,
+                classification_year=this_year,
+                investment_inr=investment,
+                turnover_inr=turnover,
                 women_owned=rng.random() < 0.12,
                 sc_st_owned=rng.random() < 0.06,
                 year_established=rng.randint(1975, today.year - 1),

@@ -95,6 +95,27 @@ class Supplier(BaseModel):
     pan = models.CharField(max_length=10, unique=True, null=True, blank=True)  # noqa: DJ001
     gstin = models.CharField(max_length=15, unique=True, null=True, blank=True)  # noqa: DJ001
     enterprise_size = models.CharField(max_length=10, choices=EnterpriseSize.choices)
+    # The Udyam classification is per financial year (suppliers.classification).
+    classification_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The financial year of the classification, by its first year: 2025 for "
+        "2025-26. Empty: not stated (an undated classification).",
+    )
+    investment_inr = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Declared investment in plant and machinery or equipment, in rupees.",
+    )
+    turnover_inr = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Declared annual turnover, in rupees.",
+    )
     women_owned = models.BooleanField(default=False)
     sc_st_owned = models.BooleanField(default=False)
     year_established = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -150,6 +171,15 @@ class Supplier(BaseModel):
             models.CheckConstraint(
                 condition=Q(enterprise_size__in=EnterpriseSize.values),
                 name="supplier_enterprise_size_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(investment_inr__isnull=True) | Q(investment_inr__gte=0))
+                & (Q(turnover_inr__isnull=True) | Q(turnover_inr__gte=0)),
+                name="supplier_classification_figures_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(classification_year__isnull=True) | Q(classification_year__gte=2020),
+                name="supplier_classification_year_udyam",
             ),
             models.CheckConstraint(
                 condition=Q(legal_form__in=[*LegalForm.values, ""]),
@@ -266,6 +296,9 @@ PROFILE_FIELDS = (
     "pan",
     "gstin",
     "enterprise_size",
+    "classification_year",
+    "investment_inr",
+    "turnover_inr",
     "women_owned",
     "sc_st_owned",
     "year_established",

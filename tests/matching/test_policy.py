@@ -5,8 +5,10 @@ from typing import Any
 
 import pytest
 import yaml
+from django.utils import timezone
 
 from matching.scoring import ALGORITHM_VERSION
+from suppliers.classification import financial_year_of
 from suppliers.models import Supplier
 from tests.matching.conftest import client_for
 
@@ -59,3 +61,27 @@ def test_the_preference_is_documented_as_voluntary_for_private_buyers(client: An
         assert "voluntary" in text
         assert "central ministries" in text
     assert "51%" in fields["prefer_women_owned"]["description"]
+
+
+def test_a_stale_classification_counts_as_unknown_size(world: Any, published: Any) -> None:
+    this_year = financial_year_of(timezone.localdate())
+    s = world.suppliers
+    # Micro for the current financial year; micro for last year (stale); micro, undated.
+    Supplier.objects.filter(pk=s["full"].pk).update(
+        enterprise_size="micro", classification_year=this_year, women_owned=True
+    )
+    Supplier.objects.filter(pk=s["far"].pk).update(
+        enterprise_size="micro", classification_year=this_year - 1, women_owned=True
+    )
+    Supplier.objects.filter(pk=s["half"].pk).update(
+        enterprise_size="small", classification_year=None
+    )
+
+    request_id = published(prefer_micro_small=True, prefer_women_owned=True)
+    policy = policy_of(world, request_id)
+
+    assert policy["full"][0] == 1.0
+    assert policy["far"][0] == 0.0, "last year's micro is of unknown size now"
+    assert not any("policy preference" in r for r in policy["far"][1])
+    assert policy["half"][0] == 0.5  # undated small: counts; not women-owned
+    assert "micro or small enterprise (policy preference)" in policy["half"][1]

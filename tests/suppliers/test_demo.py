@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from remag.accounts.models import User
+from suppliers.classification import financial_year_of, size_for
 from suppliers.demo import seed_demo
 from suppliers.models import Supplier, SupplierCertificate
 from suppliers.states import UDYAM_STATE_CODES
@@ -60,6 +61,16 @@ def test_identifiers_are_valid_and_data_is_varied() -> None:
         if gstin:
             check_gstin_embeds_pan(gstin, pan)
     assert {legal_form for _, _, legal_form, _ in pans} >= {"private_limited", "proprietorship"}
+    this_year = financial_year_of(date.today())  # noqa: DTZ011
+    declared = Supplier.objects.exclude(investment_inr=None)
+    assert declared.exists()
+    for supplier in declared:
+        assert supplier.classification_year == this_year
+        assert supplier.enterprise_size == size_for(
+            year=this_year,
+            investment_inr=supplier.investment_inr,
+            turnover_inr=supplier.turnover_inr,
+        )
     assert Supplier.objects.filter(capabilities__isnull=True).count() == 0
     today = date.today()  # noqa: DTZ011
     assert any(not c.is_valid_on(today) for c in SupplierCertificate.objects.all())
