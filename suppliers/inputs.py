@@ -364,6 +364,9 @@ class SupplierInputSerializer(serializers.ModelSerializer):
             pan = attrs["pan"] = gstin[2:12]
         if not pan:
             return
+        # The 5th character is checked when a PAN is recorded, not when the name changes:
+        # a renamed enterprise keeps the PAN allotted under its old name.
+        pan_recorded = bool(attrs.get("pan")) and pan != getattr(self.instance, "pan", None)
         # The field to blame: the one sent, the PAN first.
         blame = next(
             (name for name in involved if attrs.get(name) and (name != "pan" or current["pan"])),
@@ -373,7 +376,10 @@ class SupplierInputSerializer(serializers.ModelSerializer):
             if gstin:
                 check_gstin_embeds_pan(gstin, pan)
             check_pan_holder(
-                pan, legal_form=current["legal_form"] or "", legal_name=current["legal_name"] or ""
+                pan,
+                legal_form=current["legal_form"] or "",
+                legal_name=current["legal_name"] or "",
+                check_initial=pan_recorded,
             )
         except DjangoValidationError as exc:
             field = "gstin" if exc.code == "gstin_pan_mismatch" and "gstin" in attrs else blame

@@ -132,11 +132,14 @@ def pan_name_initials(legal_name: str) -> frozenset[str] | None:
     return frozenset(initials) or None
 
 
-def check_pan_holder(pan: str, *, legal_form: str, legal_name: str) -> None:
+def check_pan_holder(
+    pan: str, *, legal_form: str, legal_name: str, check_initial: bool = True
+) -> None:
     """A PAN consistent with the enterprise it belongs to: its 4th character the status
     of the legal form (declared, or stated by the name), its 5th the initial of the name
     (for everyone but an individual, whose PAN carries the surname's initial, which the
-    registry does not know). Raises ``ValidationError`` saying which."""
+    registry does not know; and only when ``check_initial``: a renamed enterprise keeps
+    the PAN of its old name). Raises ``ValidationError`` saying which."""
     form = legal_form or legal_form_from_name(legal_name)
     if form:
         allowed = LEGAL_FORM_PAN_HOLDERS[form]
@@ -150,7 +153,7 @@ def check_pan_holder(pan: str, *, legal_form: str, legal_name: str) -> None:
                 f"has {expected}.",
                 code="pan_holder_mismatch",
             )
-    if pan[3] == "P":
+    if pan[3] == "P" or not check_initial:
         return
     initials = pan_name_initials(legal_name)
     if initials and pan[4] not in initials:

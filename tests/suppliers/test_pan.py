@@ -170,6 +170,11 @@ def test_an_update_is_checked_against_what_is_stored(client: Any) -> None:
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "gstin"
     assert client.patch(url, {"gstin": gstin_for("29", COMPANY_PAN)}).status_code == 200
+    # Renamed, it keeps the PAN allotted under its old name: not checked against the new.
+    renamed = client.patch(url, {"legal_name": "Sahyadri Magnetics Private Limited"})
+    assert renamed.status_code == 200, renamed.json()
+    # But the name still states the legal form.
+    assert client.patch(url, {"legal_name": "Sahyadri Magnetics LLP"}).status_code == 400
 
 
 def test_the_registration_sample_registers(client: Any) -> None:
