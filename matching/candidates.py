@@ -14,7 +14,11 @@ constraints and use their indexes:
   nothing it can act on;
 * each required and preferred certification is an ``EXISTS`` over
   ``supcert_certification`` (certification, valid_until, supplier), true when a
-  certificate is valid on the run date.
+  certificate is valid on the run date and through the request's needed-by date (and a
+  second ``EXISTS``, valid on the run date alone, tells an expiring certificate apart).
+
+A micro or small enterprise whose classification is of a past financial year counts as
+of unknown size for the policy preference (``micro_small`` false).
 
 Distance and the soft factors are computed by :mod:`matching.scoring`.
 """
@@ -38,6 +42,7 @@ from matching.choices import MatchStatus, Outcome
 from matching.models import Match, ProcurementRequest
 from matching.scoring import DEFAULT_WEIGHTS, CandidateBatch, Criteria, Weights
 from suppliers.choices import CAPACITY_TO_BASE, QUANTITY_TO_BASE, SupplierStatus
+from suppliers.classification import financial_year_of
 from suppliers.models import (
     Capability,
     Certification,
@@ -161,8 +166,8 @@ def text_terms(text: str) -> list[str]:
     return list(seen)[:MAX_TEXT_TERMS]
 
 
-def _valid_certificate(certification_id: object, day: date) -> Exists:
-    return certificate_valid_exists(certification_id=certification_id, day=day)
+def _valid_certificate(certification_id: object, day: date, through: date | None = None) -> Exists:
+    return certificate_valid_exists(certification_id=certification_id, day=day, through=through)
 
 
 def candidate_queryset(
@@ -203,15 +208,21 @@ def candidate_queryset(
         "women_owned",
         "sc_st_owned",
         "state",
+        "classification_year",
     ]
     # Ids as text: no uuid.UUID object per row (they are strings for scoring and COPY).
     annotations: dict[str, object] = {"sid": Cast("id", TextField())}
+    run_date, needed_by = criteria.run_date, criteria.needed_by
     for kind, codes in (
         ("req", criteria.required_certifications),
         ("pref", criteria.preferred_certifications),
     ):
         for j, code in enumerate(codes):
-            annotations[f"{kind}_{j}"] = _valid_certificate(cert_ids[code], criteria.run_date)
+            annotations[f"{kind}_{j}"] = _valid_certificate(cert_ids[code], run_date, needed_by)
+    if needed_by is not None and needed_by > run_date:
+        # Valid today but not through the needed-by date: a near miss with that reason.
+        for j, code in enumerate(criteria.required_certifications):
+            annotations[f"today_{j}"] = _valid_certificate(cert_ids[code], run_date)
     terms = text_terms(request_text(request)) if criteria.has_text else []
     if terms and connection.vendor == "postgresql":
         hits = " + ".join(
@@ -313,6 +324,10 @@ def load(
         required_held[:, j] = np.fromiter(map(bool, column[f"req_{j}"]), bool, n)
     for j in range(p):
         preferred_held[:, j] = np.fromiter(map(bool, column[f"pref_{j}"]), bool, n)
+    required_valid_today = required_held.copy()
+    for j in range(r):
+        if f"today_{j}" in column:
+            required_valid_today[:, j] = np.fromiter(map(bool, column[f"today_{j}"]), bool, n)
     text = np.zeros(n)
     if terms and "text_hits" in column:
         text = _floats(column["text_hits"]) / len(terms)
@@ -335,7 +350,17 @@ def load(
         state = STATES_BY_CODE.get(column["state"][i])
         if state is not None:
             latitude[i], longitude[i] = state.latitude, state.longitude
-    sizes = columns[4]
+    # A classification of a past financial year is stale: its size counts as unknown for
+    # the policy preference. An undated one (no year stated) counts as declared.
+    this_year = financial_year_of(criteria.run_date)
+    micro_small = np.fromiter(
+        (
+            size in ("micro", "small") and (year is None or year >= this_year)
+            for size, year in zip(columns[4], column["classification_year"], strict=True)
+        ),
+        bool,
+        n,
+    )
     batch = CandidateBatch(
         supplier_ids=ids,
         is_active=np.fromiter((s == SupplierStatus.ACTIVE for s in columns[1]), bool, n),
@@ -344,10 +369,11 @@ def load(
         lead_time_days=lead,
         required_held=required_held,
         preferred_held=preferred_held,
+        required_valid_today=required_valid_today,
         latitude=latitude,
         longitude=longitude,
         location_approximate=approximate,
-        micro_small=np.fromiter((s in ("micro", "small") for s in sizes), bool, n),
+        micro_small=micro_small,
         women_owned=np.fromiter(map(bool, columns[5]), bool, n),
         sc_st_owned=np.fromiter(map(bool, columns[6]), bool, n),
         past_awards=awards,

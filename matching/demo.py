@@ -114,7 +114,9 @@ def _demo_supplier(owner: Organization) -> None:
     data = supplier_services.SupplierInput(
         profile={
             "legal_name": "Demo Magnet Components Pvt Ltd",
-            "udyam_number": "UDYAM-KA-03-0000001",
+            "legal_form": "private_limited",
+            "udyam_number": "UDYAM-KR-03-0000001",
+            "pan": "ZZZCD0001D",
             "enterprise_size": "small",
             "state": "KA",
             "city": "Bengaluru",

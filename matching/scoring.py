@@ -4,10 +4,11 @@ Django, so the algorithm can be read, tested and profiled on its own.
 The contract (docs/matching.md has every formula and a worked example):
 
 1. **Hard constraints** exclude a candidate: not active; offers none of the required
-   capabilities; lacks a certificate valid on the run date for a required certification
-   (each missing certification is one constraint); farther than the maximum distance
-   (checked only against exact coordinates). A candidate excluded by exactly one
-   constraint is a **near miss**, reported with that constraint.
+   capabilities; lacks a certificate valid from the run date through the needed-by date
+   for a required certification (each missing certification is one constraint); farther
+   than the maximum distance (checked only against exact coordinates). A candidate
+   excluded by exactly one constraint is a **near miss**, reported with that constraint
+   (a certificate valid today that expires before the needed-by date says so).
 2. **Soft factors**, each a value in [0, 1], weighted: capability coverage, capacity,
    lead time, distance, track record, preferred certifications, text relevance, policy
    preference. A factor the request does not ask about (no quantity, no needed-by date,
@@ -35,7 +36,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-ALGORITHM_VERSION = "remag-2026.11.1"
+ALGORITHM_VERSION = "remag-2026.11.4"
 
 FACTORS = (
     "capability_coverage",
@@ -50,7 +51,15 @@ FACTORS = (
 # Every algorithm version ever written, with its factors in the order its stored
 # explanations list them: a match is read with its own version's names, so a version
 # that adds or reorders a factor cannot relabel old matches. Never remove an entry.
-FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {ALGORITHM_VERSION: FACTORS}
+FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {
+    "remag-2026.11.1": FACTORS,
+    # Women-owned and SC/ST-owned policy credit only for micro and small enterprises.
+    "remag-2026.11.2": FACTORS,
+    # A certificate counts only if valid through the needed-by date too.
+    "remag-2026.11.3": FACTORS,
+    # A stale (past financial year) classification counts as unknown for policy.
+    ALGORITHM_VERSION: FACTORS,
+}
 # The column of each factor in the value matrix (the code addresses columns by name).
 COLUMN: dict[str, int] = {name: j for j, name in enumerate(FACTORS)}
 NEUTRAL = 0.5
@@ -166,20 +175,34 @@ class CandidateBatch:
     offers: BoolArray  # (n, k) offers required capability j
     capacity_base: FloatArray  # (n, k) NaN when unknown or in another dimension
     lead_time_days: FloatArray  # (n, k) NaN when unknown
-    required_held: BoolArray  # (n, r) a certificate valid on the run date
-    preferred_held: BoolArray  # (n, p)
+    required_held: BoolArray  # (n, r) a certificate valid from the run date through needed-by
+    preferred_held: BoolArray  # (n, p) likewise
     latitude: FloatArray  # (n,) NaN when unknown
     longitude: FloatArray  # (n,)
     location_approximate: BoolArray  # (n,)
-    micro_small: BoolArray  # (n,)
-    women_owned: BoolArray  # (n,)
-    sc_st_owned: BoolArray  # (n,)
+    micro_small: BoolArray  # (n,) micro or small, by a classification not of a past year
+    women_owned: BoolArray  # (n,) at least 51% women-owned, whatever the size
+    sc_st_owned: BoolArray  # (n,) at least 51% SC/ST-owned, whatever the size
     past_awards: FloatArray  # (n,)
     past_successes: FloatArray  # (n,)
     text_relevance: FloatArray  # (n,) in [0, 1]
+    # (n, r) a certificate valid on the run date, though perhaps not through needed-by:
+    # where it differs from required_held the near miss says the certificate expires too
+    # soon. None: the same as required_held.
+    required_valid_today: BoolArray | None = None
 
     def __len__(self) -> int:
         return len(self.supplier_ids)
+
+
+def certificate_counts(
+    valid_from: date, valid_until: date, *, day: date, through: date | None = None
+) -> bool:
+    """``suppliers.models.SupplierCertificate.is_valid_on`` over plain dates (this module
+    imports nothing of the project; tests/suppliers/test_certificates.py holds the two to
+    agreement): valid on ``day`` and every day through ``through`` (the needed-by date)."""
+    last_day_needed = day if through is None else max(day, through)
+    return valid_from <= day and last_day_needed <= valid_until
 
 
 def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> CandidateBatch:
@@ -190,10 +213,14 @@ def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> Candidate
         criteria.preferred_certifications,
     )
 
-    def held(candidate: Candidate, codes: tuple[str, ...]) -> list[bool]:
-        # suppliers.models.SupplierCertificate.is_valid_on, over plain dates (this module
-        # imports nothing of the project; a test holds the two to agreement).
-        valid = {code for code, start, end in candidate.certificates if start <= day <= end}
+    def held(
+        candidate: Candidate, codes: tuple[str, ...], through: date | None = criteria.needed_by
+    ) -> list[bool]:
+        valid = {
+            code
+            for code, start, end in candidate.certificates
+            if certificate_counts(start, end, day=day, through=through)
+        }
         return [code in valid for code in codes]
 
     def capacity(offer: Offer | None) -> float:
@@ -227,6 +254,9 @@ def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> Candidate
         preferred_held=np.array([held(c, preferred) for c in candidates], dtype=bool).reshape(
             n, len(preferred)
         ),
+        required_valid_today=np.array(
+            [held(c, required, through=None) for c in candidates], dtype=bool
+        ).reshape(n, len(required)),
         latitude=np.array([nan(c.latitude) for c in candidates], dtype=np.float64),
         longitude=np.array([nan(c.longitude) for c in candidates], dtype=np.float64),
         location_approximate=np.array([c.location_approximate for c in candidates], dtype=bool),
@@ -440,12 +470,13 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
         asked[COLUMN["text_relevance"]] = False
 
     if criteria.policy_asked:
+        women, sc_st = policy_sub_targets(batch)
         wanted = [
             flag
             for flag, on in (
                 (batch.micro_small, criteria.prefer_micro_small),
-                (batch.women_owned, criteria.prefer_women_owned),
-                (batch.sc_st_owned, criteria.prefer_sc_st_owned),
+                (women, criteria.prefer_women_owned),
+                (sc_st, criteria.prefer_sc_st_owned),
             )
             if on
         ]
@@ -483,6 +514,14 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
     )
 
 
+def policy_sub_targets(batch: CandidateBatch) -> tuple[BoolArray, BoolArray]:
+    """Who counts towards the women-owned (3%) and SC/ST-owned (4%) sub-targets of the
+    Public Procurement Policy for Micro and Small Enterprises: the 25% target and both
+    sub-targets are shares of purchases from micro and small enterprises, so a medium
+    enterprise earns no credit however it is owned (docs/matching.md)."""
+    return batch.women_owned & batch.micro_small, batch.sc_st_owned & batch.micro_small
+
+
 def _near_miss(
     criteria: Criteria, batch: CandidateBatch, i: int, too_far: BoolArray, distance: FloatArray
 ) -> NearMiss:
@@ -497,7 +536,16 @@ def _near_miss(
             "distance",
             f"{distance[i]:.0f}{KM_AWAY}, beyond the {criteria.max_distance_km:.0f} km limit",
         )
-    code = criteria.required_certifications[int(np.flatnonzero(~batch.required_held[i])[0])]
+    j = int(np.flatnonzero(~batch.required_held[i])[0])
+    code = criteria.required_certifications[j]
+    today = batch.required_valid_today
+    if today is not None and today[i, j] and criteria.needed_by is not None:
+        return NearMiss(
+            supplier_id,
+            f"certification:{code}",
+            f"its {code} certificate expires before the needed-by date "
+            f"({criteria.needed_by.isoformat()})",
+        )
     return NearMiss(supplier_id, f"certification:{code}", f"needs a valid {code} certificate")
 
 
@@ -519,9 +567,10 @@ class _Reasons:
         self.distance = result.distance_km[sel].tolist()
         self.awards = batch.past_awards[sel].tolist()
         self.successes = batch.past_successes[sel].tolist()
+        women, sc_st = policy_sub_targets(batch)
         self.micro_small = batch.micro_small[sel].tolist()
-        self.women_owned = batch.women_owned[sel].tolist()
-        self.sc_st_owned = batch.sc_st_owned[sel].tolist()
+        self.women_owned = women[sel].tolist()
+        self.sc_st_owned = sc_st[sel].tolist()
         self.certificates = tuple(
             f"holds a valid {code} certificate" for code in criteria.required_certifications
         )
@@ -568,9 +617,9 @@ class _Reasons:
         if criteria.prefer_micro_small and self.micro_small[n]:
             out.append(f"micro or small enterprise{POLICY_PREFERENCE}")
         if criteria.prefer_women_owned and self.women_owned[n]:
-            out.append(f"women-owned{POLICY_PREFERENCE}")
+            out.append(f"women-owned micro or small enterprise{POLICY_PREFERENCE}")
         if criteria.prefer_sc_st_owned and self.sc_st_owned[n]:
-            out.append(f"SC/ST-owned{POLICY_PREFERENCE}")
+            out.append(f"SC/ST-owned micro or small enterprise{POLICY_PREFERENCE}")
         return tuple(out)
 
 
@@ -624,6 +673,8 @@ __all__ = [
     "ScoringResult",
     "Weights",
     "batch_from",
+    "certificate_counts",
     "factors_of",
+    "policy_sub_targets",
     "score",
 ]

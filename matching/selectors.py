@@ -140,7 +140,10 @@ def gap_summary(constraint: str, count: int, names: dict[str, str]) -> str:
     requests = f"{count} open request{'s' if count != 1 else ''}"
     if constraint.startswith("certification:"):
         code = constraint.split(":", 1)[1]
-        return f"a valid {names.get(code, code)} certificate would qualify you for {requests}"
+        return (
+            f"a certificate of {names.get(code, code)} valid through the needed-by date "
+            f"would qualify you for {requests}"
+        )
     if constraint == "capability":
         return f"offering one of the required capabilities would qualify you for {requests}"
     if constraint == "active":

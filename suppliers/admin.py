@@ -71,7 +71,7 @@ class SupplierAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("status", "is_active", "enterprise_size", "state", "women_owned", "sc_st_owned")
-    search_fields = ("legal_name", "trade_name", "udyam_number", "gstin", "pin_code")
+    search_fields = ("legal_name", "trade_name", "udyam_number", "pan", "gstin", "pin_code")
     readonly_fields = (
         "verified_at",
         "verified_by",

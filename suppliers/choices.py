@@ -17,6 +17,53 @@ class EnterpriseSize(models.TextChoices):
     MEDIUM = "medium", "Medium"
 
 
+class LegalForm(models.TextChoices):
+    """The enterprise's constitution, as the Udyam form's "type of organisation" lists it."""
+
+    PROPRIETORSHIP = "proprietorship", "Proprietorship"
+    HUF = "huf", "Hindu Undivided Family"
+    PARTNERSHIP = "partnership", "Partnership firm"
+    LLP = "llp", "Limited liability partnership"
+    PRIVATE_LIMITED = "private_limited", "Private limited company"
+    PUBLIC_LIMITED = "public_limited", "Public limited company"
+    COOPERATIVE = "cooperative", "Co-operative society"
+    SOCIETY = "society", "Society"
+    TRUST = "trust", "Trust"
+    SELF_HELP_GROUP = "self_help_group", "Self help group"
+    OTHER = "other", "Other"
+
+
+# PAN's 4th character: the holder's status (Income Tax Department).
+PAN_HOLDER_TYPES: dict[str, str] = {
+    "P": "an individual (a proprietor)",
+    "C": "a company",
+    "F": "a firm (partnership or LLP)",
+    "H": "a Hindu Undivided Family",
+    "A": "an association of persons",
+    "B": "a body of individuals",
+    "T": "a trust",
+    "G": "a government",
+    "J": "an artificial juridical person",
+    "L": "a local authority",
+}
+# The 4th characters a PAN may have for each legal form. A proprietorship has no PAN
+# of its own: it uses the proprietor's. Co-operatives, societies and self help groups
+# are assessed as associations of persons or bodies of individuals.
+LEGAL_FORM_PAN_HOLDERS: dict[str, str] = {
+    LegalForm.PROPRIETORSHIP: "P",
+    LegalForm.HUF: "H",
+    LegalForm.PARTNERSHIP: "F",
+    LegalForm.LLP: "F",
+    LegalForm.PRIVATE_LIMITED: "C",
+    LegalForm.PUBLIC_LIMITED: "C",
+    LegalForm.COOPERATIVE: "AJ",
+    LegalForm.SOCIETY: "AJT",
+    LegalForm.TRUST: "TA",
+    LegalForm.SELF_HELP_GROUP: "AB",
+    LegalForm.OTHER: "".join(PAN_HOLDER_TYPES),
+}
+
+
 class SupplierStatus(models.TextChoices):
     PENDING = "pending", "Pending verification"
     ACTIVE = "active", "Active (verified)"

@@ -1,7 +1,9 @@
 """Plausible demo SMEs spread over real Indian industrial clusters, deterministic for a
 seed, written with bulk inserts (100,000 suppliers in well under two minutes on
-PostgreSQL; see bench/README.md). Identifiers are valid: Udyam numbers with real state
-codes, GSTINs with correct check characters, 6-digit PIN codes of the cluster."""
+PostgreSQL; see bench/README.md). Identifiers are valid: Udyam numbers with the Udyam
+portal's state codes (KR for Karnataka), PANs that fit the legal form (its suffix) and
+the name, GSTINs embedding the PAN with correct check characters, 6-digit PIN codes of
+the cluster."""
 
 import random
 import uuid
@@ -14,7 +16,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from remag.accounts.models import Organization
-from suppliers.choices import LAYER_CAPACITY_UNITS, EnterpriseSize, Layer, SupplierStatus
+from suppliers.choices import (
+    LAYER_CAPACITY_UNITS,
+    LEGAL_FORM_PAN_HOLDERS,
+    EnterpriseSize,
+    Layer,
+    LegalForm,
+    SupplierStatus,
+)
+from suppliers.classification import financial_year_of, limits_for
 from suppliers.models import (
     Capability,
     Certification,
@@ -84,23 +94,48 @@ _LAYER_WORDS = {
     Layer.DOWNSTREAM: ("Motors", "Drives", "E-Mobility", "Automation", "Power Systems"),
     Layer.RND: ("Innovations", "Research", "Technologies", "Design Labs"),
 }  # fmt: skip
-_SUFFIX = ("Private Limited", "Pvt Ltd", "LLP", "Industries", "Enterprises")
+# A name's suffix and the legal form it goes with (a company's name ends with "Limited",
+# an LLP's with "LLP"; "Industries" and "Enterprises" are firms' and proprietors' names).
+_SUFFIX = (
+    ("Private Limited", LegalForm.PRIVATE_LIMITED),
+    ("Pvt Ltd", LegalForm.PRIVATE_LIMITED),
+    ("LLP", LegalForm.LLP),
+    ("Industries", LegalForm.PARTNERSHIP),
+    ("Enterprises", LegalForm.PROPRIETORSHIP),
+)
 _LAYERS = list(Layer)
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _pan(number: int, rng: random.Random) -> str:
+def _pan(number: int, rng: random.Random, *, legal_form: str, name: str) -> str:
+    """A PAN unique to ``number``, its 4th character the legal form's holder status, its
+    5th the name's initial (a proprietor's: the initial of a surname we make up)."""
     letters = ""
     rest = number // 10_000
     for _ in range(3):
         letters += _ALPHABET[rest % 26]
         rest //= 26
-    holder, initial, last = rng.choice("CFP"), rng.choice(_ALPHABET), rng.choice(_ALPHABET)
-    return f"{letters}{holder}{initial}{number % 10_000:04d}{last}"
+    holder = LEGAL_FORM_PAN_HOLDERS[legal_form][0]
+    initial = rng.choice(_ALPHABET) if holder == "P" else name[0]
+    return f"{letters}{holder}{initial}{number % 10_000:04d}{rng.choice(_ALPHABET)}"
 
 
-def _gstin(state_gst: str, number: int, rng: random.Random) -> str:
-    body = f"{state_gst}{_pan(number, rng)}1Z"
+def _figures(size: str, year: int, rng: random.Random) -> tuple[Decimal | None, Decimal | None]:
+    """Investment and turnover that classify as ``size`` in ``year`` (for two suppliers in
+    three; the others declare the size alone)."""
+    if rng.random() < 1 / 3:
+        return None, None
+    ceilings = limits_for(year).ceilings
+    index = [s for s, _, _ in ceilings].index(size)
+    low = ceilings[index - 1][1] if index else Decimal(0)
+    _, investment_ceiling, turnover_ceiling = ceilings[index]
+    investment = low + (investment_ceiling - low) * Decimal(rng.randint(1, 100)) / 100
+    turnover = turnover_ceiling * Decimal(rng.randint(1, 100)) / 100
+    return investment.quantize(Decimal(1)), turnover.quantize(Decimal(1))
+
+
+def _gstin(state_gst: str, pan: str) -> str:
+    body = f"{state_gst}{pan}1Z"
     return body + gstin_check_character(body)
 
 
@@ -129,6 +164,7 @@ def seed_demo(
     certifications = {c.code: c for c in Certification.objects.all()}
     grades = list(MaterialGrade.objects.values_list("code", flat=True))
     today = timezone.localdate()
+    this_year = financial_year_of(today)
     now = timezone.now()
 
     created = 0
@@ -138,20 +174,29 @@ def seed_demo(
         for index in range(created, created + count):
             cluster = rng.choice(CLUSTERS)
             layer = rng.choices(_LAYERS, weights=cluster.layer_weights)[0]
-            name = f"{rng.choice(_FIRST)} {rng.choice(_LAYER_WORDS[layer])} {rng.choice(_SUFFIX)}"
+            suffix, legal_form = rng.choice(_SUFFIX)
+            name = f"{rng.choice(_FIRST)} {rng.choice(_LAYER_WORDS[layer])} {suffix}"
             serial = base + index
             organization = Organization(id=uuid.uuid4(), name=name, kind="sme")
             organizations.append(organization)
             state = STATES_BY_CODE[cluster.state]
+            pan = _pan(serial, rng, legal_form=legal_form, name=name)
+            size = rng.choices(list(EnterpriseSize), weights=(45, 40, 15))[0]
+            investment, turnover = _figures(size, this_year, rng)
             has_coordinates = rng.random() < 0.7
             supplier = Supplier(
                 id=uuid.uuid4(),
                 owner_id=organization.id,
                 claimed_at=now,
                 legal_name=name,
-                udyam_number=f"UDYAM-{cluster.state}-{cluster.udyam_district}-{serial:07d}",
-                gstin=_gstin(state.gst_code, serial, rng) if rng.random() < 0.75 else None,
-                enterprise_size=rng.choices(list(EnterpriseSize), weights=(45, 40, 15))[0],
+                legal_form=legal_form,
+                udyam_number=f"UDYAM-{state.udyam_code}-{cluster.udyam_district}-{serial:07d}",
+                pan=pan,
+                gstin=_gstin(state.gst_code, pan) if rng.random() < 0.75 else None,
+                enterprise_size=size,
+                classification_year=this_year,
+                investment_inr=investment,
+                turnover_inr=turnover,
                 women_owned=rng.random() < 0.12,
                 sc_st_owned=rng.random() < 0.06,
                 year_established=rng.randint(1975, today.year - 1),

@@ -2,11 +2,11 @@
 
 from remag.errors import Conflict, Ref
 
-_LABELS = {"udyam_number": "Udyam registration number", "gstin": "GSTIN"}
+_LABELS = {"udyam_number": "Udyam registration number", "pan": "PAN", "gstin": "GSTIN"}
 
 
 class SupplierAlreadyRegistered(Conflict):
-    """A Udyam number or GSTIN that is already in the registry.
+    """A Udyam number, PAN or GSTIN that is already in the registry.
 
     ``extra`` holds ``existing`` (a :class:`Ref` the API turns into ``{"id", "url"}``),
     ``field`` (the identifier at fault) and the field error for ``errors``.

@@ -194,6 +194,9 @@ def _csv_row(record: dict[str, str]) -> dict[str, Any]:
             data[column] = _split_items(value, CERTIFICATE_PARTS)
         elif value == "" and column in (
             "gstin",
+            "classification_year",
+            "investment_inr",
+            "turnover_inr",
             "year_established",
             "employees",
             "latitude",

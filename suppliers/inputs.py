@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from suppliers.choices import CapacityUnit, Layer
+from suppliers import classification
+from suppliers.choices import CapacityUnit, EnterpriseSize, Layer
 from suppliers.models import (
     CAPABILITY_FIELDS,
     PROFILE_FIELDS,
@@ -27,11 +28,22 @@ from suppliers.models import (
     SupplierCertificate,
 )
 from suppliers.services import SupplierInput
-from suppliers.validators import normalise_gstin, normalise_pin_code, normalise_udyam
+from suppliers.validators import (
+    check_gstin_embeds_pan,
+    check_pan_holder,
+    normalise_gstin,
+    normalise_pan,
+    normalise_pin_code,
+    normalise_udyam,
+)
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
 MAX_NESTED_ITEMS = 100
 NESTED_FIELDS = ("capabilities", "certificates")
+_OWNERSHIP_HELP = (
+    "Owned by {who}: the proprietor, or at least 51% of a partnership's or company's "
+    "shares. Counts for public procurement policy only for a micro or small enterprise."
+)
 
 
 def _django_to_drf(func: Any, value: str) -> str:
@@ -157,9 +169,40 @@ class SupplierInputSerializer(serializers.ModelSerializer):
     udyam_number = serializers.CharField(
         max_length=25, help_text="Udyam registration number, UDYAM-XX-00-0000000."
     )
+    pan = serializers.CharField(
+        max_length=20, required=False, allow_null=True, allow_blank=True,
+        help_text="The enterprise's PAN, AAAAA9999A: its 4th character must fit the legal "
+        "form (C a company, F a firm or LLP, P a proprietor, H a HUF, ...), its 5th the "
+        "initial of the name (except a proprietor's). Taken from the GSTIN when not given. "
+        "Unique: one enterprise, one PAN.",
+    )  # fmt: skip
     gstin = serializers.CharField(
         max_length=20, required=False, allow_null=True, allow_blank=True,
-        help_text="15-character GSTIN; the check character is verified.",
+        help_text="15-character GSTIN; the check character is verified, and characters 3 "
+        "to 12 must be the supplier's PAN.",
+    )  # fmt: skip
+    enterprise_size = serializers.ChoiceField(
+        choices=EnterpriseSize.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Micro, small or medium, as the Udyam certificate classifies the enterprise "
+        "for `classification_year`. Required, unless `investment_inr` and `turnover_inr` "
+        "are both given: then it is derived from them, and when given must agree.",
+    )
+    classification_year = serializers.IntegerField(
+        min_value=classification.FIRST_UDYAM_YEAR,
+        required=False,
+        allow_null=True,
+        help_text="The financial year of the classification, by its first year (2025 for "
+        "2025-26); not after the current one. Required with investment or turnover.",
+    )
+    investment_inr = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=Decimal(0), required=False, allow_null=True,
+        help_text="Investment in plant and machinery or equipment for that year, in rupees.",
+    )  # fmt: skip
+    turnover_inr = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=Decimal(0), required=False, allow_null=True,
+        help_text="Turnover for that year, in rupees.",
     )  # fmt: skip
     pin_code = serializers.CharField(max_length=10)
     contact_phone = serializers.CharField(max_length=25, required=False, allow_blank=True)
@@ -184,7 +227,12 @@ class SupplierInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Supplier
         fields = ("owner", *PROFILE_FIELDS, *NESTED_FIELDS)
-        extra_kwargs = {"udyam_number": {"validators": []}, "gstin": {"validators": []}}
+        extra_kwargs = {
+            "udyam_number": {"validators": []},
+            "gstin": {"validators": []},
+            "women_owned": {"help_text": _OWNERSHIP_HELP.format(who="women")},
+            "sc_st_owned": {"help_text": _OWNERSHIP_HELP.format(who="SC/ST entrepreneurs")},
+        }
 
     def validate_udyam_number(self, value: str) -> str:
         return _django_to_drf(normalise_udyam, value)
@@ -193,6 +241,11 @@ class SupplierInputSerializer(serializers.ModelSerializer):
         if not value:
             return None
         return _django_to_drf(normalise_gstin, value)
+
+    def validate_pan(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        return _django_to_drf(normalise_pan, value)
 
     def validate_pin_code(self, value: str) -> str:
         return _django_to_drf(normalise_pin_code, value)
@@ -236,7 +289,107 @@ class SupplierInputSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {missing: "Give both latitude and longitude, or neither."}, code="required"
             )
+        self._check_pan(attrs)
+        self._check_classification(attrs)
         return attrs
+
+    def _check_classification(self, attrs: dict[str, Any]) -> None:
+        """The year is not in the future; figures come with their year; the size fits the
+        figures (derived from them when not given)."""
+        involved = ("enterprise_size", "classification_year", "investment_inr", "turnover_inr")
+        if attrs.get("enterprise_size") == "":  # an empty cell: not given
+            del attrs["enterprise_size"]
+        current = {name: attrs.get(name, getattr(self.instance, name, None)) for name in involved}
+        year = current["classification_year"]
+        this_year = classification.financial_year_of(timezone.localdate())
+        if attrs.get("classification_year") is not None and year > this_year:
+            raise serializers.ValidationError(
+                {
+                    "classification_year": "Cannot be after the current financial year, "
+                    f"{classification.financial_year_label(this_year)} ({this_year})."
+                },
+                code="invalid",
+            )
+        figures = {
+            "investment_inr": current["investment_inr"],
+            "turnover_inr": current["turnover_inr"],
+        }
+        sent = [name for name in figures if attrs.get(name) is not None]
+        if year is None and any(value is not None for value in figures.values()):
+            raise serializers.ValidationError(
+                {"classification_year": "Give the financial year the figures are for."},
+                code="required",
+            )
+        try:
+            least = classification.size_for(year=year, **figures) if year is not None else None
+        except classification.NotAnMsme as exc:
+            field = f"{exc.criterion}_inr"
+            raise serializers.ValidationError(
+                {field if field in attrs else "classification_year": str(exc)}, code="invalid"
+            ) from exc
+        exact = least is not None and all(value is not None for value in figures.values())
+        size = attrs.get("enterprise_size")
+        if (
+            size is None
+            and exact
+            and (self.instance is None or sent or "classification_year" in attrs)
+        ):
+            attrs["enterprise_size"] = size = least
+        if size is None and self.instance is None:
+            raise serializers.ValidationError(
+                {
+                    "enterprise_size": "This field is required (or give investment_inr and "
+                    "turnover_inr, from which it is derived)."
+                },
+                code="required",
+            )
+        size = size or current["enterprise_size"]
+        if least is None or size is None:
+            return
+        if (exact and size != least) or (not exact and classification.is_smaller(size, least)):
+            label = classification.financial_year_label(year)
+            field = "enterprise_size" if "enterprise_size" in attrs or not sent else sent[0]
+            raise serializers.ValidationError(
+                {
+                    field: f"The declared figures make the enterprise "
+                    f"{'at least ' if not exact else ''}{least} in {label} "
+                    f"({classification.limits_for(year).notification}), not {size}."
+                },
+                code="invalid",
+            )
+
+    def _check_pan(self, attrs: dict[str, Any]) -> None:
+        """The PAN (given, or taken from the GSTIN) fits the GSTIN, the legal form and the
+        name. Checked when one of them is sent, each error on the field that was sent."""
+        involved = ("pan", "gstin", "legal_form", "legal_name")
+        if not any(name in attrs for name in involved):
+            return
+        current = {name: attrs.get(name, getattr(self.instance, name, None)) for name in involved}
+        pan, gstin = current["pan"], current["gstin"]
+        if gstin and not pan:
+            pan = attrs["pan"] = gstin[2:12]
+        if not pan:
+            return
+        # The 5th character is checked when a PAN is recorded, not when the name changes:
+        # a renamed enterprise keeps the PAN allotted under its old name.
+        pan_recorded = bool(attrs.get("pan")) and pan != getattr(self.instance, "pan", None)
+        # The field to blame: the one sent, the PAN first.
+        blame = next(
+            (name for name in involved if attrs.get(name) and (name != "pan" or current["pan"])),
+            "pan",
+        )
+        try:
+            if gstin:
+                check_gstin_embeds_pan(gstin, pan)
+            check_pan_holder(
+                pan,
+                legal_form=current["legal_form"] or "",
+                legal_name=current["legal_name"] or "",
+                check_initial=pan_recorded,
+            )
+        except DjangoValidationError as exc:
+            field = "gstin" if exc.code == "gstin_pan_mismatch" and "gstin" in attrs else blame
+            raise serializers.ValidationError({field: exc.messages}, code=exc.code) from exc
 
 
 def supplier_input(validated: dict[str, Any]) -> SupplierInput:

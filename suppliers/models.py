@@ -5,7 +5,9 @@ from datetime import date
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Substr
+from django.db.models.lookups import Exact
 
 from remag.accounts.models import Organization
 from remag.db import BaseModel
@@ -17,6 +19,7 @@ from suppliers.choices import (
     ImportFormat,
     JobStatus,
     Layer,
+    LegalForm,
     MaterialFamily,
     SupplierStatus,
 )
@@ -85,9 +88,34 @@ class Supplier(BaseModel):
 
     legal_name = models.CharField(max_length=200)
     trade_name = models.CharField(max_length=200, blank=True)
+    legal_form = models.CharField(max_length=20, choices=LegalForm.choices, blank=True)
     udyam_number = models.CharField(max_length=19, unique=True)
+    # One enterprise, one PAN (Udyam registers an enterprise by its PAN); every GSTIN of
+    # the enterprise is issued on it.
+    pan = models.CharField(max_length=10, unique=True, null=True, blank=True)  # noqa: DJ001
     gstin = models.CharField(max_length=15, unique=True, null=True, blank=True)  # noqa: DJ001
     enterprise_size = models.CharField(max_length=10, choices=EnterpriseSize.choices)
+    # The Udyam classification is per financial year (suppliers.classification).
+    classification_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The financial year of the classification, by its first year: 2025 for "
+        "2025-26. Empty: not stated (an undated classification).",
+    )
+    investment_inr = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Declared investment in plant and machinery or equipment, in rupees.",
+    )
+    turnover_inr = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Declared annual turnover, in rupees.",
+    )
     women_owned = models.BooleanField(default=False)
     sc_st_owned = models.BooleanField(default=False)
     year_established = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -143,6 +171,26 @@ class Supplier(BaseModel):
             models.CheckConstraint(
                 condition=Q(enterprise_size__in=EnterpriseSize.values),
                 name="supplier_enterprise_size_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(investment_inr__isnull=True) | Q(investment_inr__gte=0))
+                & (Q(turnover_inr__isnull=True) | Q(turnover_inr__gte=0)),
+                name="supplier_classification_figures_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(classification_year__isnull=True) | Q(classification_year__gte=2020),
+                name="supplier_classification_year_udyam",
+            ),
+            models.CheckConstraint(
+                condition=Q(legal_form__in=[*LegalForm.values, ""]),
+                name="supplier_legal_form_valid",
+            ),
+            # A GSTIN's characters 3 to 12 are the PAN it was issued on.
+            models.CheckConstraint(
+                condition=Q(gstin__isnull=True)
+                | Q(pan__isnull=True)
+                | Exact(Substr("gstin", 3, 10), F("pan")),
+                name="supplier_gstin_embeds_pan",
             ),
         ]
 
@@ -217,20 +265,25 @@ class SupplierCertificate(BaseModel):
     def __str__(self) -> str:
         return f"{self.certification_id} {self.certificate_number}"
 
-    def is_valid_on(self, day: date) -> bool:
+    def is_valid_on(self, day: date, *, through: date | None = None) -> bool:
         """The one rule of validity (as :func:`certificate_valid_q` in queries): valid
-        from ``valid_from`` through ``valid_until``, both days included."""
-        return self.valid_from <= day <= self.valid_until
+        from ``valid_from`` through ``valid_until``, both days included, on ``day`` and,
+        when ``through`` is given (a request's needed-by date), every day up to it: a
+        certificate that expires before the delivery does not count for the request."""
+        last_day_needed = day if through is None else max(day, through)
+        return self.valid_from <= day and last_day_needed <= self.valid_until
 
 
-def certificate_valid_q(day: date, *, prefix: str = "") -> Q:
-    """Certificates valid on ``day``: :meth:`SupplierCertificate.is_valid_on` as a filter
-    (``prefix`` reaches them through a relation, e.g. ``"certificates__"``).
+def certificate_valid_q(day: date, *, through: date | None = None, prefix: str = "") -> Q:
+    """Certificates valid on ``day`` (and through ``through``, if given):
+    :meth:`SupplierCertificate.is_valid_on` as a filter (``prefix`` reaches them through a
+    relation, e.g. ``"certificates__"``).
 
     ``matching.scoring`` may import nothing of the project, so it states the same rule
     over plain dates; tests/suppliers/test_certificates.py holds the two to agreement.
     """
-    return Q(**{f"{prefix}valid_from__lte": day, f"{prefix}valid_until__gte": day})
+    last_day_needed = day if through is None else max(day, through)
+    return Q(**{f"{prefix}valid_from__lte": day, f"{prefix}valid_until__gte": last_day_needed})
 
 
 # The fields a registration, an update or an import row may set (everything else is
@@ -238,9 +291,14 @@ def certificate_valid_q(day: date, *, prefix: str = "") -> Q:
 PROFILE_FIELDS = (
     "legal_name",
     "trade_name",
+    "legal_form",
     "udyam_number",
+    "pan",
     "gstin",
     "enterprise_size",
+    "classification_year",
+    "investment_inr",
+    "turnover_inr",
     "women_owned",
     "sc_st_owned",
     "year_established",

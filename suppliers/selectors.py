@@ -50,9 +50,10 @@ def certificate_valid_exists(
     certification_code: str | None = None,
     certification_id: object = None,
     day: date | None = None,
+    through: date | None = None,
 ) -> Exists:
     """True for suppliers holding a certificate of that certification (by code or id)
-    valid on ``day`` (today by default)."""
+    valid on ``day`` (today by default) and, if given, through ``through``."""
     day = day or timezone.localdate()
     certification = (
         {"certification_id": certification_id}
@@ -61,7 +62,7 @@ def certificate_valid_exists(
     )
     return Exists(
         SupplierCertificate.objects.filter(
-            certificate_valid_q(day), supplier=OuterRef("pk"), **certification
+            certificate_valid_q(day, through=through), supplier=OuterRef("pk"), **certification
         )
     )
 

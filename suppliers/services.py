@@ -60,7 +60,7 @@ def normalise_name(name: str) -> str:
 
 
 def _check_unique_identifiers(profile: dict[str, Any], *, exclude_id: object = None) -> None:
-    for field in ("udyam_number", "gstin"):
+    for field in ("udyam_number", "pan", "gstin"):
         value = profile.get(field)
         if not value:
             continue

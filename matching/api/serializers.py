@@ -25,6 +25,12 @@ from suppliers.states import STATES_BY_CODE
 from suppliers.validators import normalise_pin_code
 
 MAX_CODES = 20
+# docs/matching.md, "Policy preference".
+_POLICY_HELP = (
+    "The Public Procurement Policy for Micro and Small Enterprises (25% of purchases from "
+    "micro and small enterprises) binds central ministries, departments and public sector "
+    "enterprises; for the scheme's private beneficiaries following it is voluntary."
+)
 
 
 class CodeListField(serializers.ListField):
@@ -168,9 +174,17 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
         read_only_fields = ("status", "published_at", "closed_at", "created_at", "updated_at")
         extra_kwargs = {
             "description": {"max_length": 10_000},
-            "prefer_micro_small": {"help_text": "Private."},
-            "prefer_women_owned": {"help_text": "Private."},
-            "prefer_sc_st_owned": {"help_text": "Private."},
+            "prefer_micro_small": {"help_text": f"Private. {_POLICY_HELP}"},
+            "prefer_women_owned": {
+                "help_text": "Private. Prefer micro and small enterprises at least 51% owned "
+                f"by women (the policy's 3% sub-target); a medium one earns no credit. "
+                f"{_POLICY_HELP}"
+            },
+            "prefer_sc_st_owned": {
+                "help_text": "Private. Prefer micro and small enterprises at least 51% owned "
+                f"by SC/ST entrepreneurs (the policy's 4% sub-target); a medium one earns "
+                f"no credit. {_POLICY_HELP}"
+            },
         }
 
     # -------------------------------------------------------------- output

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from remag.accounts.caller import Caller
+from suppliers import classification
 from suppliers.access import supplier_can_see_private
 from suppliers.inputs import (
     SupplierCapabilitySerializer,
@@ -83,7 +84,10 @@ class SupplierSerializer(SupplierInputSerializer):
     owner's members, the onboarding portal while unclaimed, and operators."""
 
     PRIVATE_FIELDS = (
+        "pan",
         "gstin",
+        "investment_inr",
+        "turnover_inr",
         "contact_name",
         "contact_email",
         "contact_phone",
@@ -97,6 +101,14 @@ class SupplierSerializer(SupplierInputSerializer):
         view_name="supplier-detail", lookup_field="id", read_only=True
     )
     state_name = serializers.SerializerMethodField()
+    classification_financial_year = serializers.SerializerMethodField(
+        help_text='The classification\'s financial year, e.g. "2025-26"; null when not stated.'
+    )
+    classification_stale = serializers.SerializerMethodField(
+        help_text="True when the classification is of a financial year before the current "
+        "one (matching then treats the size as unknown for policy preference); null when "
+        "its year is not stated."
+    )
     location = serializers.SerializerMethodField()
     claimed = serializers.SerializerMethodField()
     onboarded_by = serializers.UUIDField(source="onboarded_by_id", read_only=True, allow_null=True)
@@ -112,9 +124,16 @@ class SupplierSerializer(SupplierInputSerializer):
             "owner",
             "legal_name",
             "trade_name",
+            "legal_form",
             "udyam_number",
+            "pan",
             "gstin",
             "enterprise_size",
+            "classification_year",
+            "classification_financial_year",
+            "classification_stale",
+            "investment_inr",
+            "turnover_inr",
             "women_owned",
             "sc_st_owned",
             "year_established",
@@ -154,6 +173,14 @@ class SupplierSerializer(SupplierInputSerializer):
         )
 
     # -------------------------------------------------------------- output
+
+    def get_classification_financial_year(self, obj: Supplier) -> str | None:
+        year = obj.classification_year
+        return None if year is None else classification.financial_year_label(year)
+
+    def get_classification_stale(self, obj: Supplier) -> bool | None:
+        today = self.context.get("today") or timezone.localdate()
+        return classification.is_stale(obj.classification_year, today=today)
 
     def get_state_name(self, obj: Supplier) -> str:
         state = STATES_BY_CODE.get(obj.state)

@@ -224,7 +224,10 @@ def test_gaps_group_near_misses(world: Any, published: Any) -> None:
     assert gaps[0]["constraint"] == "certification:iso-9001"
     assert gaps[0]["request_count"] == 3
     name = Certification.objects.get(code="iso-9001").name
-    assert gaps[0]["summary"] == f"a valid {name} certificate would qualify you for 3 open requests"
+    assert gaps[0]["summary"] == (
+        f"a certificate of {name} valid through the needed-by date would qualify you for "
+        "3 open requests"
+    )
     # The fourth request needs IATF as well: two constraints missed, not a near miss.
     assert [g["constraint"] for g in gaps] == ["certification:iso-9001"]
     assert len(gaps[0]["requests"]) == 3

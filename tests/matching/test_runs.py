@@ -12,7 +12,7 @@ from matching.choices import MatchStatus
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from matching.scoring import ALGORITHM_VERSION
 from remag import jobs
-from tests.matching.conftest import add_certificate, client_for
+from tests.matching.conftest import add_certificate, client_for, run_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -402,3 +402,38 @@ def test_stale_match_statements_never_scan_the_scored_rows_per_match(postgres: N
     assert len(plans) == 4
     for plan in plans:
         assert _scans_per_outer_row(plan[0]["Plan"]) == [], json.dumps(plan, indent=1)
+
+
+def test_a_certificate_expiring_before_the_needed_by_date_is_a_near_miss(
+    world: Any, published: Any
+) -> None:
+    today = timezone.localdate()
+    needed_by = today + timedelta(days=60)
+    # Valid today, but it expires a day before the delivery.
+    world.suppliers["full"].certificates.filter(certification__code="iso-9001").update(
+        valid_until=needed_by - timedelta(days=1)
+    )
+    request_id = published(needed_by=needed_by.isoformat())
+
+    assert "full" not in matched(request_id)
+    assert misses(request_id)["full"] == "certification:iso-9001"
+    near = NearMiss.objects.get(request_id=request_id, supplier=world.suppliers["full"])
+    assert near.reason == (
+        f"its iso-9001 certificate expires before the needed-by date ({needed_by.isoformat()})"
+    )
+    gaps = (
+        client_for(world.sme_users["full"])
+        .get(f"/api/v1/suppliers/{world.suppliers['full'].id}/gaps/")
+        .json()
+    )
+    assert [g["constraint"] for g in gaps] == ["certification:iso-9001"]
+    assert "valid through the needed-by date" in gaps[0]["summary"]
+
+    # Valid through the needed-by date itself: it qualifies.
+    world.suppliers["full"].certificates.filter(certification__code="iso-9001").update(
+        valid_until=needed_by
+    )
+    response = client_for(world.buyer).post(f"/api/v1/requests/{request_id}/match-runs/")
+    assert response.status_code == 202, response.json()
+    run_pending(request_id)
+    assert "full" in matched(request_id)

@@ -97,7 +97,12 @@ criteria_strategy = st.builds(
 
 
 def violates_hard_constraint(c: Criteria, candidate: Candidate) -> bool:
-    valid = {code for code, start, end in candidate.certificates if start <= RUN <= end}
+    last_day_needed = max(RUN, c.needed_by or RUN)
+    valid = {
+        code
+        for code, start, end in candidate.certificates
+        if start <= RUN and last_day_needed <= end
+    }
     if not candidate.is_active or not set(c.required_capabilities) & set(candidate.offers):
         return True
     if not set(c.required_certifications) <= valid:
@@ -340,6 +345,36 @@ def test_preferred_certifications_count_only_when_valid() -> None:
     assert factor(out["expired"], "preferred_certifications") == 0.5
 
 
+def test_a_certificate_expiring_before_the_needed_by_date_is_a_near_miss() -> None:
+    needed_by = RUN + timedelta(days=60)
+    c = criteria(
+        required_certifications=("iso-9001",),
+        preferred_certifications=("iatf-16949",),
+        needed_by=needed_by,
+    )
+    through = (RUN - timedelta(days=10), needed_by)
+    short = (RUN - timedelta(days=10), needed_by - timedelta(days=1))
+    out = run(
+        c,
+        supplier("through", certificates=certs("iso-9001", "iatf-16949", window=through)),
+        supplier("short", certificates=certs("iso-9001", window=short)),
+        supplier(
+            "short-preferred", certificates=certs("iso-9001") + certs("iatf-16949", window=short)
+        ),
+        supplier("missing", certificates=[]),
+    )
+
+    assert factor(out["through"], "preferred_certifications") == 1.0
+    assert "short" not in out
+    assert factor(out["short-preferred"], "preferred_certifications") == 0.0
+    misses = {m.supplier_id: m for m in out["_result"].near_misses}  # type: ignore[attr-defined]
+    assert misses["short"].constraint == misses["missing"].constraint == "certification:iso-9001"
+    assert misses["short"].reason == (
+        f"its iso-9001 certificate expires before the needed-by date ({needed_by.isoformat()})"
+    )
+    assert misses["missing"].reason == "needs a valid iso-9001 certificate"
+
+
 def test_text_relevance_and_policy() -> None:
     c = criteria(has_text=True, prefer_women_owned=True, prefer_micro_small=True)
     out = run(
@@ -352,6 +387,19 @@ def test_text_relevance_and_policy() -> None:
     assert factor(out["relevant"], "policy") == 1.0
     assert factor(out["medium"], "policy") == 0.0
     assert out["relevant"].rank == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("size", "credited"), [("micro", True), ("small", True), ("medium", False)]
+)
+def test_ownership_sub_targets_credit_only_micro_and_small(size: str, credited: bool) -> None:
+    c = criteria(prefer_women_owned=True, prefer_sc_st_owned=True)
+    out = run(c, supplier("s1", enterprise_size=size, women_owned=True, sc_st_owned=True))
+
+    assert factor(out["s1"], "policy") == (1.0 if credited else 0.0)
+    reasons = out["s1"].reasons  # type: ignore[attr-defined]
+    assert ("women-owned micro or small enterprise (policy preference)" in reasons) is credited
+    assert ("SC/ST-owned micro or small enterprise (policy preference)" in reasons) is credited
 
 
 def test_factors_not_asked_get_no_weight() -> None:

@@ -27,7 +27,7 @@ def payload(**overrides: Any) -> dict[str, Any]:
         "legal_name": "Deccan Magnetics Private Limited",
         "trade_name": "Deccan Magnetics",
         "udyam_number": "UDYAM-MH-26-0012345",
-        "gstin": gstin_for("27", "AAPFD1234K"),
+        "gstin": gstin_for("27", "AAKCD1234K"),
         "enterprise_size": "small",
         "women_owned": True,
         "state": "MH",
@@ -241,7 +241,7 @@ def test_manufacturer_cannot_register_suppliers(user_client: Any) -> None:
 
 # ------------------------------------------------------------------ permission matrix
 
-PRIVATE = {"gstin", "contact_name", "contact_email", "contact_phone"}
+PRIVATE = {"pan", "gstin", "contact_name", "contact_email", "contact_phone"}
 
 
 @pytest.fixture

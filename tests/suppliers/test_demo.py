@@ -7,9 +7,18 @@ import pytest
 from django.core.management import call_command
 
 from remag.accounts.models import User
+from suppliers.classification import financial_year_of, size_for
 from suppliers.demo import seed_demo
 from suppliers.models import Supplier, SupplierCertificate
-from suppliers.validators import normalise_gstin, normalise_pin_code, normalise_udyam
+from suppliers.states import UDYAM_STATE_CODES
+from suppliers.validators import (
+    check_gstin_embeds_pan,
+    check_pan_holder,
+    normalise_gstin,
+    normalise_pan,
+    normalise_pin_code,
+    normalise_udyam,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +46,31 @@ def test_identifiers_are_valid_and_data_is_varied() -> None:
 
     rows = snapshot()
     assert len(rows) == 200
-    for udyam, _, gstin, pin, _, _ in rows:
+    for udyam, _, gstin, pin, state, _ in rows:
         assert normalise_udyam(udyam) == udyam
+        assert UDYAM_STATE_CODES[udyam.split("-")[1]].code == state
         assert normalise_pin_code(pin) == pin
         if gstin:
             assert normalise_gstin(gstin) == gstin
     assert len({state for *_, state, _ in rows}) >= 5
+    assert any(udyam.startswith("UDYAM-KR-") for udyam, *_ in rows)  # Bengaluru
+    pans = Supplier.objects.values_list("pan", "gstin", "legal_form", "legal_name")
+    for pan, gstin, legal_form, legal_name in pans:
+        assert normalise_pan(pan) == pan
+        check_pan_holder(pan, legal_form=legal_form, legal_name=legal_name)
+        if gstin:
+            check_gstin_embeds_pan(gstin, pan)
+    assert {legal_form for _, _, legal_form, _ in pans} >= {"private_limited", "proprietorship"}
+    this_year = financial_year_of(date.today())  # noqa: DTZ011
+    declared = Supplier.objects.exclude(investment_inr=None)
+    assert declared.exists()
+    for supplier in declared:
+        assert supplier.classification_year == this_year
+        assert supplier.enterprise_size == size_for(
+            year=this_year,
+            investment_inr=supplier.investment_inr,
+            turnover_inr=supplier.turnover_inr,
+        )
     assert Supplier.objects.filter(capabilities__isnull=True).count() == 0
     today = date.today()  # noqa: DTZ011
     assert any(not c.is_valid_on(today) for c in SupplierCertificate.objects.all())

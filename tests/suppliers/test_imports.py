@@ -58,8 +58,9 @@ def test_sample_csv_imports_and_reimport_creates_nothing(portal_client: Any, por
     assert (first.created_count, first.failed_count) == (3, 0)
     assert (second.created_count, second.updated_count, second.unchanged_count) == (0, 0, 3)
     assert Supplier.objects.count() == 3
-    lab = Supplier.objects.get(udyam_number="UDYAM-KA-03-0091212")
+    lab = Supplier.objects.get(udyam_number="UDYAM-KR-03-0091212")
     assert lab.onboarded_by == portal
+    assert (lab.legal_form, lab.pan) == ("llp", "AAVFP4418Q")
     assert sorted(lab.capabilities.values_list("capability__code", flat=True)) == [
         "gaussmeter-calibration", "hysteresigraph-testing", "salt-spray-testing",
     ]  # fmt: skip

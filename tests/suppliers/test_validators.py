@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from suppliers.states import GST_STATE_CODES, STATES, UDYAM_STATE_CODES
+from suppliers.states import GST_STATE_CODES, STATES, STATES_BY_CODE, UDYAM_STATE_CODES
 from suppliers.validators import (
     gstin_check_character,
     normalise_gstin,
@@ -79,6 +79,32 @@ def test_there_are_36_states_and_union_territories() -> None:
 @pytest.mark.parametrize("code", sorted(UDYAM_STATE_CODES))
 def test_udyam_accepts_every_state_code(code: str) -> None:
     assert normalise_udyam(f"udyam-{code.lower()}-01-0000001") == f"UDYAM-{code}-01-0000001"
+
+
+@pytest.mark.parametrize(
+    ("typed", "real"),
+    [("KA", "KR"), ("CT", "CG"), ("OR", "OD"), ("TG", "TS"), ("UT", "UK")],
+)
+def test_udyam_reads_a_mistyped_state_code_as_the_real_one(typed: str, real: str) -> None:
+    # No Udyam number carries these; they are the address (or pre-2023 ISO) codes.
+    assert normalise_udyam(f"UDYAM-{typed}-03-0091212") == f"UDYAM-{real}-03-0091212"
+
+
+def test_udyam_codes_differ_from_address_codes_only_where_the_portal_does() -> None:
+    assert UDYAM_STATE_CODES["KR"].name == "Karnataka"
+    assert UDYAM_STATE_CODES["DD"] is UDYAM_STATE_CODES["DN"] is STATES_BY_CODE["DH"]
+    different = {s.code: s.udyam_codes for s in STATES if s.udyam_codes not in ((), (s.code,))}
+    assert different == {"KA": ("KR",), "DH": ("DD", "DN")}
+    assert "KA" not in UDYAM_STATE_CODES
+    assert "DH" not in UDYAM_STATE_CODES
+
+
+def test_udyam_refuses_dh_and_says_what_to_give() -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        normalise_udyam("UDYAM-DH-01-0002992")
+    assert excinfo.value.code == "invalid_state"
+    assert "UDYAM-DD-" in excinfo.value.messages[0]
+    assert "UDYAM-DN-" in excinfo.value.messages[0]
 
 
 @pytest.mark.parametrize(
