@@ -9,6 +9,7 @@ is run again (a lost message, a dead worker) resumes where it stopped and counts
 nothing twice.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -20,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,6 +46,7 @@ from suppliers.models import (
     ImportRowError,
     Supplier,
 )
+from suppliers.validators import normalise_udyam
 
 logger = logging.getLogger(__name__)
 
@@ -319,6 +322,10 @@ def import_row(*, job_owner: Organization, row: Row) -> tuple[str, list[dict[str
         path, message = unstorable
         return "failed", [{"field": field_path(path) or "", "message": message}]
     udyam = str(row.data.get("udyam_number") or "").strip().upper().replace(" ", "")
+    # "UDYAM-KA-..." finds the profile stored as KR; a malformed number is left for the
+    # serializer to refuse, naming the field.
+    with contextlib.suppress(DjangoValidationError):
+        udyam = normalise_udyam(udyam)
     existing = (
         Supplier.objects.filter(udyam_number=udyam).select_for_update().first() if udyam else None
     )

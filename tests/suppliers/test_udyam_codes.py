@@ -131,15 +131,12 @@ def test_the_migration_rewrites_stored_numbers_without_loss(back_to_latest: None
     assert rows[untouched].udyam_number == "UDYAM-MH-26-0012345"
 
 
-def test_a_reimported_ka_row_fails_cleanly_rather_than_registering_twice(
-    key_client: Any,
-) -> None:
-    # docs/registry.md: the import looks a row up by the number as written (a known gap).
+def test_a_reimported_ka_row_updates_the_profile_stored_with_kr(key_client: Any) -> None:
     portal = OrganizationFactory(kind="portal")
     SupplierFactory(udyam_number="UDYAM-KR-03-0091212", onboarded_by=portal, claimed_at=None)
     content = (
         b"udyam_number,legal_name,enterprise_size,state,pin_code\n"
-        b"UDYAM-KA-03-0091212,Peenya Magnetic Test Laboratory LLP,medium,KA,560058\n"
+        b"UDYAM-KA-03-0091212,Peenya Magnetic Test Laboratory,medium,KA,560058\n"
     )
     response = key_client(portal).post(
         "/api/v1/imports/",
@@ -150,6 +147,9 @@ def test_a_reimported_ka_row_fails_cleanly_rather_than_registering_twice(
 
     job = imports.import_job_execute(job_id=response.json()["id"])
 
-    assert job.failed_count == 1
-    assert job.row_errors.get().field == "udyam_number"
-    assert Supplier.objects.filter(udyam_number__startswith="UDYAM-K").count() == 1
+    assert (job.updated_count, job.failed_count) == (1, 0), list(
+        job.row_errors.values_list("field", "message")
+    )
+    (supplier,) = Supplier.objects.filter(udyam_number__startswith="UDYAM-K")
+    assert supplier.udyam_number == "UDYAM-KR-03-0091212"
+    assert supplier.legal_name == "Peenya Magnetic Test Laboratory"
