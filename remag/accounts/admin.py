@@ -13,7 +13,12 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    pass
+    # Operators may verify an address by hand (a person whose mail never arrives).
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
+        ("Onboarding", {"fields": ("email_verified_at",)}),
+    )
+    list_display = (*DjangoUserAdmin.list_display, "email_verified_at")
 
 
 @admin.register(Organization)

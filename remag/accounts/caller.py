@@ -24,6 +24,8 @@ class Caller:
     admin_organization_ids: frozenset[UUID]
     organization_kinds: frozenset[str]
     is_operator: bool
+    # False for a person who has not verified their email address: they may read only.
+    email_verified: bool = True
 
     def acts_for(self, organization_id: UUID | None) -> bool:
         return organization_id is not None and organization_id in self.organization_ids
@@ -89,4 +91,5 @@ def _compute(user: Any) -> Caller:
         ),
         organization_kinds=kinds,
         is_operator=user.is_superuser or OrganizationKind.OPERATOR in kinds,
+        email_verified=user.is_superuser or getattr(user, "email_verified_at", None) is not None,
     )

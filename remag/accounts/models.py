@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from rest_framework_api_key.models import AbstractAPIKey
 
 from remag.accounts.choices import APIKeyScope, MembershipRole, OrganizationKind
@@ -11,12 +12,27 @@ from remag.db import BaseModel
 
 
 class User(AbstractUser):
-    """A person. Users act for organisations through their memberships."""
+    """A person. Users act for organisations through their memberships.
+
+    A person who signed up logs in with their email address, which is unique (ignoring
+    case) among people who have one. Until ``email_verified_at`` is set they may read
+    but not write (``remag.accounts.permissions.IsVerifiedToWrite``).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=~models.Q(email=""), name="user_email_unique_ci"
+            ),
+        ]
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Organization(BaseModel):

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from remag.accounts.caller import Caller
 from remag.accounts.choices import OrganizationKind
-from remag.accounts.models import Membership, Organization, OrganizationAPIKey, UserToken
+from remag.accounts.models import Membership, Organization, OrganizationAPIKey, User, UserToken
 from remag.errors import InvalidInput
 
 # Organisations that register suppliers on an SME's behalf.
@@ -19,6 +19,13 @@ def organization_list(*, caller: Caller) -> QuerySet[Organization]:
     if caller.is_operator:
         return queryset
     return queryset.filter(id__in=caller.organization_ids)
+
+
+def user_by_email(*, email: str) -> User | None:
+    """The person with this email address (ignoring case), if any."""
+    if not email:
+        return None
+    return User.objects.filter(email__iexact=email).first()
 
 
 def membership_list_for_user(*, user_id: object) -> QuerySet[Membership]:

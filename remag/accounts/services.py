@@ -1,14 +1,26 @@
-"""Writes for organisations, memberships, API keys and personal tokens."""
+"""Writes for organisations, memberships, API keys, personal tokens and onboarding."""
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from remag.accounts import emails
 from remag.accounts.choices import APIKeyScope, MembershipRole, OrganizationKind
 from remag.accounts.models import Membership, Organization, OrganizationAPIKey, User, UserToken
+from remag.accounts.selectors import user_by_email
+from remag.errors import InvalidInput
+
+# Organisation kinds anyone may sign up with; portals and operators are made by operators.
+SIGNUP_KINDS = (OrganizationKind.SME, OrganizationKind.MANUFACTURER)
+_VERIFY_SALT = "remag.accounts.email-verification"
 
 
 def organization_create(*, name: str, kind: str) -> Organization:
@@ -78,3 +90,151 @@ def user_token_revoke(*, token: UserToken) -> UserToken:
         token.revoked = True
         token.save(update_fields=["revoked"])
     return token
+
+
+# ------------------------------------------------------------------ onboarding: people
+
+
+def email_normalise(email: str) -> str:
+    return User.objects.normalize_email(email.strip()).lower()
+
+
+def password_validate(*, password: str, user: User) -> None:
+    """Django's password validators (``AUTH_PASSWORD_VALIDATORS``), as a field error."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+
+
+def _username_for(email: str) -> str:
+    if len(email) <= 150 and not User.objects.filter(username=email).exists():
+        return email
+    return f"user-{secrets.token_hex(8)}"
+
+
+def user_signup(
+    *,
+    email: str,
+    password: str,
+    organization_name: str,
+    organization_kind: str,
+    verify_link: str,
+    first_name: str = "",
+    last_name: str = "",
+) -> User | None:
+    """A person and their organisation (an SME or a manufacturer, the person its admin).
+
+    Returns the new user, unverified, after sending the verification link
+    (``verify_link`` holds ``{token}``). When the address already has an account nothing
+    is created and its owner is told by email instead; the caller answers the same
+    either way, so sign-up reveals nobody's address (``None`` is returned).
+    """
+    if organization_kind not in SIGNUP_KINDS:
+        raise InvalidInput(
+            "Sign up as an `sme` or a `manufacturer`; portal and operator organisations "
+            "are created by operators.",
+            field="organization_kind",
+            code="kind_not_allowed",
+        )
+    email = email_normalise(email)
+    candidate = User(
+        username=email,
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+    )
+    password_validate(password=password, user=candidate)
+    existing = user_by_email(email=email)
+    if existing is not None:
+        make_password(password)  # the same hashing time as a new account
+        emails.already_registered_email_send(to=existing.email)
+        return None
+    try:
+        with transaction.atomic():
+            candidate.username = _username_for(email)
+            candidate.set_password(password)
+            candidate.save()
+            organization = organization_create(name=organization_name, kind=organization_kind)
+            membership_add(user=candidate, organization=organization, role=MembershipRole.ADMIN)
+    except IntegrityError:
+        return None  # the same address signed up at the same moment
+    email_verification_send(user=candidate, verify_link=verify_link)
+    return candidate
+
+
+def email_verification_token(*, user: User) -> str:
+    """A signed, timestamped token naming the user and the address to verify."""
+    return signing.dumps({"user": str(user.pk), "email": user.email}, salt=_VERIFY_SALT)
+
+
+def email_verification_send(*, user: User, verify_link: str) -> None:
+    token = email_verification_token(user=user)
+    emails.verification_email_send(to=user.email, link=verify_link.format(token=token))
+
+
+def email_verification_resend(*, email: str, verify_link: str) -> None:
+    """Send a new link when the address belongs to an unverified person; otherwise do
+    nothing, and the caller answers the same."""
+    user = user_by_email(email=email_normalise(email))
+    if user is not None and user.is_active and not user.email_verified:
+        email_verification_send(user=user, verify_link=verify_link)
+
+
+def email_verify(*, token: str) -> User:
+    """Mark the address of the token's person verified. A token works once (it names an
+    unverified address), for ``REMAG_EMAIL_VERIFICATION_MAX_AGE``."""
+    max_age = settings.REMAG_EMAIL_VERIFICATION_MAX_AGE
+    try:
+        data = signing.loads(token, salt=_VERIFY_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise InvalidInput(
+            "This verification link has expired; ask for a new one.",
+            field="token",
+            code="token_expired",
+        ) from exc
+    except signing.BadSignature as exc:
+        raise InvalidInput(
+            "This verification link is not valid.", field="token", code="token_invalid"
+        ) from exc
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(pk=data.get("user"), email__iexact=data.get("email", ""))
+            .first()
+        )
+        if user is None:
+            raise InvalidInput(
+                "This verification link is not valid.", field="token", code="token_invalid"
+            )
+        if user.email_verified:
+            raise InvalidInput(
+                "This verification link has already been used.", field="token", code="token_used"
+            )
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
+
+
+def user_login(*, email: str, password: str, token_name: str = "") -> tuple[UserToken, str]:
+    """A new personal token for the person with this email address and password.
+
+    Unknown address, wrong password and inactive account fail alike (and take as long).
+    """
+    user = user_by_email(email=email_normalise(email))
+    if user is None:
+        make_password(password)
+        ok = False
+    else:
+        ok = user.check_password(password) and user.is_active
+    if not ok or user is None:
+        raise InvalidInput(
+            "The email address or the password is wrong.", code="invalid_credentials"
+        )
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    return user_token_create(
+        user=user,
+        name=token_name.strip() or "log-in",
+        expires_at=timezone.now() + settings.REMAG_LOGIN_TOKEN_TTL,
+    )

@@ -26,6 +26,9 @@ class MeUserSerializer(serializers.Serializer):
     email = serializers.EmailField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
+    email_verified = serializers.BooleanField(
+        help_text="Until it is true, the person may read but not write."
+    )
 
 
 class MeAPIKeySerializer(serializers.Serializer):

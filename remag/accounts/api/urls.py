@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from remag.accounts.api import views
+from remag.accounts.api import onboarding_views, views
 
 router = SimpleRouter(trailing_slash=True)
 router.register("organizations", views.OrganizationViewSet, basename="organization")
@@ -11,6 +11,16 @@ api_key_router = SimpleRouter(trailing_slash=True)
 api_key_router.register("api-keys", views.OrganizationAPIKeyViewSet, basename="api-key")
 
 urlpatterns = [
+    path("auth/signup/", onboarding_views.SignupView.as_view(), name="auth-signup"),
+    path("auth/login/", onboarding_views.LoginView.as_view(), name="auth-login"),
+    path(
+        "auth/verify-email/", onboarding_views.VerifyEmailView.as_view(), name="auth-verify-email"
+    ),
+    path(
+        "auth/verify-email/resend/",
+        onboarding_views.VerificationResendView.as_view(),
+        name="auth-verify-email-resend",
+    ),
     path("me", views.MeView.as_view(), name="me"),
     path("organizations/<uuid:organization_id>/", include(api_key_router.urls)),
     *router.urls,

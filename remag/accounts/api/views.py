@@ -147,6 +147,7 @@ class UserTokenViewSet(
 
     serializer_class = UserTokenSerializer
     permission_classes = [IsAuthenticated, IsPerson]
+    allow_unverified = True  # an unverified person may still revoke a token
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     ordering = ("-created",)

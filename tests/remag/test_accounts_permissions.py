@@ -1,0 +1,172 @@
+"""The permission matrix of accounts and onboarding: every endpoint x every role
+(tests/matrix.py). ``unverified`` is an admin of the organisation who has not verified
+their email address: they read what an admin reads and write nothing but their own
+tokens. Onboarding endpoints answer everyone alike."""
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from remag.accounts.models import Membership, Organization, OrganizationAPIKey, User
+from tests.conftest import client_with
+from tests.factories import (
+    APIKeyFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    UserTokenFactory,
+)
+from tests.matrix import Endpoint, assert_covers, call, matrix_cases
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "unverified", "member", "admin", "other_org", "operator")
+PASSWORD = "rare-earth-magnets-2026"
+
+EVERYONE = dict.fromkeys(ROLES, 200)
+SIGNED_IN = EVERYONE | {"anonymous": 401}
+
+
+def alike(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def admins(ok: int, *, read: bool = False) -> dict[str, int]:
+    """The organisation's admins (operators are not its admins); others see a 404."""
+    return {
+        "anonymous": 401,
+        "unverified": ok if read else 403,
+        "member": 403,
+        "admin": ok,
+        "other_org": 404,
+        "operator": 403,
+    }
+
+
+def own_token(ok: int) -> dict[str, int]:
+    """The admin's own token: nobody else sees it."""
+    return dict.fromkeys(ROLES, 404) | {"anonymous": 401, "admin": ok}
+
+
+ORG = {"organization_id": "organization"}
+KEY = {"organization_id": "organization", "id": "api_key"}
+
+ENDPOINTS = {
+    "signup": Endpoint(
+        "POST",
+        "/api/v1/auth/signup/",
+        alike(202),
+        body={
+            "email": "new@example.in",
+            "password": PASSWORD,
+            "organization_name": "New Works",
+            "organization_kind": "sme",
+        },
+    ),
+    "login": Endpoint(
+        "POST",
+        "/api/v1/auth/login/",
+        alike(201),
+        body={"email": "known@example.in", "password": PASSWORD},
+    ),
+    "verify-link": Endpoint(
+        "GET", "/api/v1/auth/verify-email/", alike(400), body={"token": "not-a-token"}
+    ),
+    "verify-post": Endpoint(
+        "POST", "/api/v1/auth/verify-email/", alike(400), body={"token": "not-a-token"}
+    ),
+    "verify-resend": Endpoint(
+        "POST", "/api/v1/auth/verify-email/resend/", alike(202), body={"email": "x@example.in"}
+    ),
+    "me": Endpoint("GET", "/api/v1/me", SIGNED_IN),
+    "token-list": Endpoint("GET", "/api/v1/me/tokens/", SIGNED_IN),
+    "token-create": Endpoint(
+        "POST",
+        "/api/v1/me/tokens/",
+        dict.fromkeys(ROLES, 201) | {"anonymous": 401},
+        body={"name": "script"},
+    ),
+    "token-retrieve": Endpoint("GET", "/api/v1/me/tokens/{id}/", own_token(200), {"id": "token"}),
+    "token-revoke": Endpoint(
+        "POST", "/api/v1/me/tokens/{id}/revoke/", own_token(200), {"id": "token"}
+    ),
+    "organization-list": Endpoint("GET", "/api/v1/organizations/", SIGNED_IN),
+    "organization-retrieve": Endpoint(
+        "GET",
+        "/api/v1/organizations/{id}/",
+        SIGNED_IN | {"other_org": 404},
+        {"id": "organization"},
+    ),
+    "api-key-list": Endpoint(
+        "GET", "/api/v1/organizations/{organization_id}/api-keys/", admins(200, read=True), ORG
+    ),
+    "api-key-create": Endpoint(
+        "POST",
+        "/api/v1/organizations/{organization_id}/api-keys/",
+        admins(201),
+        ORG,
+        body={"name": "portal", "scopes": ["read"]},
+    ),
+    "api-key-retrieve": Endpoint(
+        "GET",
+        "/api/v1/organizations/{organization_id}/api-keys/{id}/",
+        admins(200, read=True),
+        KEY,
+    ),
+    "api-key-revoke": Endpoint(
+        "POST", "/api/v1/organizations/{organization_id}/api-keys/{id}/revoke/", admins(200), KEY
+    ),
+}
+
+
+def test_the_matrix_covers_every_accounts_endpoint() -> None:
+    assert_covers(ENDPOINTS, "/api/v1/auth/", "/api/v1/me", "/api/v1/organizations/")
+
+
+def person_client(user: Any) -> APIClient:
+    return client_with(f"Bearer {UserTokenFactory(user=user).raw_key}")
+
+
+@pytest.mark.parametrize(("name", "role", "status"), matrix_cases(ENDPOINTS, ROLES))
+def test_permission_matrix(name: str, role: str, status: int) -> None:
+    UserFactory(email="known@example.in", password=PASSWORD)
+    organization = OrganizationFactory(kind="sme")
+    admin = MembershipFactory(organization=organization, role="admin").user
+    unverified = MembershipFactory(
+        organization=organization, role="admin", user=UserFactory(email_verified_at=None)
+    ).user
+    member = MembershipFactory(organization=organization).user
+    other = MembershipFactory(organization=OrganizationFactory(kind="sme"), role="admin").user
+    operator = MembershipFactory(organization=OrganizationFactory(kind="operator")).user
+    api_key = APIKeyFactory(organization=organization)
+    context = {
+        "organization": organization.id,
+        "api_key": api_key.public_id,
+        "token": UserTokenFactory(user=admin).public_id,
+    }
+    clients = {
+        "anonymous": APIClient(),
+        "unverified": person_client(unverified),
+        "member": person_client(member),
+        "admin": person_client(admin),
+        "other_org": person_client(other),
+        "operator": person_client(operator),
+    }
+    before = (
+        User.objects.count(),
+        Organization.objects.count(),
+        Membership.objects.count(),
+        list(OrganizationAPIKey.objects.values("id", "revoked")),
+    )
+
+    call(clients[role], ENDPOINTS[name], context, status)
+
+    if status >= 400:  # a refusal changes nothing
+        after = (
+            User.objects.count(),
+            Organization.objects.count(),
+            Membership.objects.count(),
+            list(OrganizationAPIKey.objects.values("id", "revoked")),
+        )
+        assert after == before
