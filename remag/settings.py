@@ -390,6 +390,10 @@ REMAG_PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:800
 REMAG_EMAIL_VERIFICATION_MAX_AGE = timedelta(
     hours=env.int("EMAIL_VERIFICATION_MAX_AGE_HOURS", default=48)
 )
+# How long a password reset token works.
+REMAG_PASSWORD_RESET_MAX_AGE = timedelta(
+    minutes=env.int("PASSWORD_RESET_MAX_AGE_MINUTES", default=60)
+)
 # How long a personal token issued by log-in lives.
 REMAG_LOGIN_TOKEN_TTL = timedelta(days=env.int("LOGIN_TOKEN_TTL_DAYS", default=30))
 # Budgets of the attempts an attacker would repeat: each counted per client address and
@@ -399,6 +403,7 @@ REMAG_THROTTLE_RATES.update(
         "signup": env.str("THROTTLE_RATE_SIGNUP", default="10/hour"),
         "login": env.str("THROTTLE_RATE_LOGIN", default="20/hour"),
         "verification": env.str("THROTTLE_RATE_VERIFICATION", default="20/hour"),
+        "password_reset": env.str("THROTTLE_RATE_PASSWORD_RESET", default="10/hour"),
     }
 )
 

@@ -48,3 +48,28 @@ def already_registered_email_send(*, to: str) -> bool:
     return _send(
         to=to, subject="remag: you already have an account", body=body, purpose="already-registered"
     )
+
+
+def password_reset_email_send(*, to: str, token: str, confirm_link: str) -> bool:
+    minutes = int(settings.REMAG_PASSWORD_RESET_MAX_AGE.total_seconds() // 60)
+    body = (
+        "Someone (perhaps you) asked to reset the remag password of this address.\n\n"
+        f"Your reset token:\n\n{token}\n\n"
+        f"Send it with your new password to {confirm_link}\n"
+        '(POST {"token": "...", "new_password": "..."}).\n\n'
+        f"It works once and for {minutes} minutes. If you did not ask, ignore this "
+        "message: your password stays as it is.\n"
+    )
+    return _send(to=to, subject="remag: reset your password", body=body, purpose="password-reset")
+
+
+def password_changed_email_send(*, to: str) -> bool:
+    body = (
+        "The password of your remag account has just been changed, and your other "
+        "personal tokens were revoked.\n\n"
+        "If it was not you, reset your password now (POST /api/v1/auth/password-reset/) "
+        "and tell the remag operators.\n"
+    )
+    return _send(
+        to=to, subject="remag: your password was changed", body=body, purpose="password-changed"
+    )

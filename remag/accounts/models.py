@@ -1,5 +1,6 @@
 """People, the organisations they act for, and the credentials scripts and portals use."""
 
+import hashlib
 import uuid
 
 from django.contrib.auth.models import AbstractUser
@@ -132,3 +133,28 @@ class UserToken(AbstractAPIKey):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) for {self.user_id}"
+
+
+def secret_hash(secret: str) -> str:
+    """How one-time secrets (reset tokens, codes) are stored: a SHA-256 hex digest.
+
+    The secrets are random and long enough (or, for short codes, tied to one row and
+    locked out after a few tries) that a fast hash suffices; the plain secret is never
+    stored.
+    """
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class PasswordReset(BaseModel):
+    """A password reset asked for by email: single-use, expiring, stored as a hash."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_resets")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"password reset for {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from remag.accounts import emails
 from remag.accounts.choices import APIKeyScope, MembershipRole, OrganizationKind
-from remag.accounts.models import Membership, Organization, OrganizationAPIKey, User, UserToken
+from remag.accounts.models import (
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+    PasswordReset,
+    User,
+    UserToken,
+    secret_hash,
+)
 from remag.accounts.selectors import user_by_email
 from remag.errors import InvalidInput
 
@@ -238,3 +246,92 @@ def user_login(*, email: str, password: str, token_name: str = "") -> tuple[User
         name=token_name.strip() or "log-in",
         expires_at=timezone.now() + settings.REMAG_LOGIN_TOKEN_TTL,
     )
+
+
+# ------------------------------------------------------------------ passwords
+
+
+def user_tokens_revoke_all(*, user: User, keep_token_id: object | None = None) -> int:
+    """Revoke every personal token of ``user`` (but ``keep_token_id``, the one in use)."""
+    tokens = UserToken.objects.filter(user=user, revoked=False)
+    if keep_token_id is not None:
+        tokens = tokens.exclude(pk=keep_token_id)
+    return tokens.update(revoked=True)
+
+
+def user_password_change(
+    *, user: User, current_password: str, new_password: str, keep_token_id: object | None = None
+) -> None:
+    """Change the password; every other personal token of the person is revoked."""
+    if not user.check_password(current_password):
+        raise InvalidInput(
+            "The current password is wrong.", field="current_password", code="password_wrong"
+        )
+    try:
+        password_validate(password=new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.message_dict["password"]}) from exc
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        user_tokens_revoke_all(user=user, keep_token_id=keep_token_id)
+    emails.password_changed_email_send(to=user.email)
+
+
+def password_reset_request(*, email: str, confirm_link: str) -> None:
+    """Email a single-use reset token when the address belongs to an active person;
+    otherwise do nothing, and the caller answers the same. A new request cancels the
+    person's earlier, unused tokens. ``confirm_link`` is where the token is sent."""
+    user = user_by_email(email=email_normalise(email))
+    if user is None or not user.is_active:
+        return
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        PasswordReset.objects.filter(user=user, used_at__isnull=True).delete()
+        PasswordReset.objects.create(
+            user=user,
+            token_hash=secret_hash(secret),
+            expires_at=timezone.now() + settings.REMAG_PASSWORD_RESET_MAX_AGE,
+        )
+    emails.password_reset_email_send(to=user.email, token=secret, confirm_link=confirm_link)
+
+
+def password_reset_confirm(*, token: str, new_password: str) -> User:
+    """Set a new password with a reset token: once, before it expires. Every personal
+    token of the person is revoked; the address is verified (the token arrived there)."""
+    now = timezone.now()
+    with transaction.atomic():
+        reset = (
+            PasswordReset.objects.select_for_update()
+            .select_related("user")
+            .filter(token_hash=secret_hash(token))
+            .first()
+        )
+        if reset is None or not reset.user.is_active:
+            raise InvalidInput(
+                "This reset token is not valid.", field="token", code="token_invalid"
+            )
+        if reset.used_at is not None:
+            raise InvalidInput(
+                "This reset token has already been used.", field="token", code="token_used"
+            )
+        if reset.expires_at <= now:
+            raise InvalidInput(
+                "This reset token has expired; ask for a new one.",
+                field="token",
+                code="token_expired",
+            )
+        user = reset.user
+        try:
+            password_validate(password=new_password, user=user)
+        except ValidationError as exc:
+            raise ValidationError({"new_password": exc.message_dict["password"]}) from exc
+        user.set_password(new_password)
+        if user.email_verified_at is None:
+            user.email_verified_at = now
+        user.save(update_fields=["password", "email_verified_at"])
+        reset.used_at = now
+        reset.save(update_fields=["used_at", "updated_at"])
+        user_tokens_revoke_all(user=user)
+    emails.password_changed_email_send(to=user.email)
+    return user

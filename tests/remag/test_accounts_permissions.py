@@ -79,6 +79,21 @@ ENDPOINTS = {
     "verify-resend": Endpoint(
         "POST", "/api/v1/auth/verify-email/resend/", alike(202), body={"email": "x@example.in"}
     ),
+    "password-reset": Endpoint(
+        "POST", "/api/v1/auth/password-reset/", alike(202), body={"email": "known@example.in"}
+    ),
+    "password-reset-confirm": Endpoint(
+        "POST",
+        "/api/v1/auth/password-reset/confirm/",
+        alike(400),
+        body={"token": "not-a-token", "new_password": "neodymium-iron-boron-42"},
+    ),
+    "password-change": Endpoint(
+        "POST",
+        "/api/v1/me/password/",
+        SIGNED_IN,
+        body={"current_password": "a-long-test-password", "new_password": "neodymium-iron-42"},
+    ),
     "me": Endpoint("GET", "/api/v1/me", SIGNED_IN),
     "token-list": Endpoint("GET", "/api/v1/me/tokens/", SIGNED_IN),
     "token-create": Endpoint(

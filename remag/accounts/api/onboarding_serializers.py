@@ -56,3 +56,17 @@ class LoginSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="What the token is for (default `log-in`).",
     )
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = _password_field("Your password now.")
+    new_password = _password_field("At least 8 characters, not common, not all digits.")
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token from the email.")
+    new_password = _password_field("At least 8 characters, not common, not all digits.")
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -11,6 +11,17 @@ api_key_router = SimpleRouter(trailing_slash=True)
 api_key_router.register("api-keys", views.OrganizationAPIKeyViewSet, basename="api-key")
 
 urlpatterns = [
+    path(
+        "auth/password-reset/",
+        onboarding_views.PasswordResetView.as_view(),
+        name="auth-password-reset",
+    ),
+    path(
+        "auth/password-reset/confirm/",
+        onboarding_views.PasswordResetConfirmView.as_view(),
+        name="auth-password-reset-confirm",
+    ),
+    path("me/password/", onboarding_views.PasswordChangeView.as_view(), name="me-password"),
     path("auth/signup/", onboarding_views.SignupView.as_view(), name="auth-signup"),
     path("auth/login/", onboarding_views.LoginView.as_view(), name="auth-login"),
     path(
