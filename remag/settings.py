@@ -394,6 +394,8 @@ REMAG_EMAIL_VERIFICATION_MAX_AGE = timedelta(
 REMAG_PASSWORD_RESET_MAX_AGE = timedelta(
     minutes=env.int("PASSWORD_RESET_MAX_AGE_MINUTES", default=60)
 )
+# How long an invitation to join an organisation works.
+REMAG_INVITATION_MAX_AGE = timedelta(days=env.int("INVITATION_MAX_AGE_DAYS", default=7))
 # How long a personal token issued by log-in lives.
 REMAG_LOGIN_TOKEN_TTL = timedelta(days=env.int("LOGIN_TOKEN_TTL_DAYS", default=30))
 # Budgets of the attempts an attacker would repeat: each counted per client address and

@@ -6,6 +6,7 @@ succeeds: the person asks for it again.
 """
 
 import logging
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -73,3 +74,22 @@ def password_changed_email_send(*, to: str) -> bool:
     return _send(
         to=to, subject="remag: your password was changed", body=body, purpose="password-changed"
     )
+
+
+def invitation_email_send(
+    *,
+    to: str,
+    organization_name: str,
+    role: str,
+    token: str,
+    accept_link: str,
+    expires_at: datetime,
+) -> bool:
+    body = (
+        f"You are invited to join {organization_name} on remag as {role}.\n\n"
+        f"Your invitation token:\n\n{token}\n\n"
+        f'Accept it at {accept_link} (POST {{"token": "..."}}): logged in with the '
+        'account you have, or, for a new account, with a "password" too.\n\n'
+        f"The invitation works once, until {expires_at:%Y-%m-%d %H:%M} UTC.\n"
+    )
+    return _send(to=to, subject=f"remag: join {organization_name}", body=body, purpose="invitation")

@@ -52,6 +52,17 @@ class IsOrganizationAdmin(BasePermission):
         return caller_for(request).administers(owner_organization_id(obj, view))
 
 
+class IsOrganizationAdminOrOperator(IsOrganizationAdmin):
+    """A person administering the owning organisation, or an operator (who issues a
+    portal's first API key, say). Never an API key."""
+
+    message = "Only administrators of the owning organisation and operators may do this."
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        caller = caller_for(request)
+        return caller.is_operator or caller.administers(owner_organization_id(obj, view))
+
+
 class IsVerifiedToWrite(BasePermission):
     """A person who has not verified their email address may read but not write.
 

@@ -13,8 +13,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from remag.accounts import emails
+from remag.accounts.caller import Caller
 from remag.accounts.choices import APIKeyScope, MembershipRole, OrganizationKind
 from remag.accounts.models import (
+    Invitation,
     Membership,
     Organization,
     OrganizationAPIKey,
@@ -23,8 +25,8 @@ from remag.accounts.models import (
     UserToken,
     secret_hash,
 )
-from remag.accounts.selectors import user_by_email
-from remag.errors import InvalidInput
+from remag.accounts.selectors import organization_manage_check, user_by_email
+from remag.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 # Organisation kinds anyone may sign up with; portals and operators are made by operators.
 SIGNUP_KINDS = (OrganizationKind.SME, OrganizationKind.MANUFACTURER)
@@ -335,3 +337,194 @@ def password_reset_confirm(*, token: str, new_password: str) -> User:
         user_tokens_revoke_all(user=user)
     emails.password_changed_email_send(to=user.email)
     return user
+
+
+# ------------------------------------------------------------------ members and invitations
+
+LAST_ADMIN = "An organisation keeps at least one administrator: make someone else an admin first."
+
+
+def _lock_memberships(organization_id: object, membership_id: object) -> Membership:
+    """Serialise changes to one organisation's admins (the last-admin rule), and re-read
+    the membership under the lock."""
+    Organization.objects.select_for_update().filter(pk=organization_id).first()
+    membership = Membership.objects.filter(pk=membership_id).select_related("user").first()
+    if membership is None:
+        raise NotFound("No such member.")
+    return membership
+
+
+def _other_admins(membership: Membership) -> int:
+    return (
+        Membership.objects.filter(
+            organization_id=membership.organization_id, role=MembershipRole.ADMIN
+        )
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+@transaction.atomic
+def membership_role_change(*, membership: Membership, role: str, caller: Caller) -> Membership:
+    organization_manage_check(caller=caller, organization=membership.organization)
+    if role not in MembershipRole.values:
+        raise InvalidInput(f"Choose one of {', '.join(MembershipRole.values)}.", field="role")
+    membership = _lock_memberships(membership.organization_id, membership.pk)
+    demoting = membership.role == MembershipRole.ADMIN and role != MembershipRole.ADMIN
+    if demoting and _other_admins(membership) == 0:
+        raise Conflict(LAST_ADMIN, code="last_admin")
+    if membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role", "updated_at"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, caller: Caller) -> None:
+    """An admin (or operator) removes a member; anyone may leave. Never the last admin."""
+    if caller.user_id != membership.user_id:
+        organization_manage_check(caller=caller, organization=membership.organization)
+    membership = _lock_memberships(membership.organization_id, membership.pk)
+    if membership.role == MembershipRole.ADMIN and _other_admins(membership) == 0:
+        raise Conflict(LAST_ADMIN, code="last_admin")
+    membership.delete()
+
+
+def invitation_create(
+    *,
+    organization: Organization,
+    email: str,
+    role: str,
+    caller: Caller,
+    invited_by: User | None,
+    accept_link: str,
+) -> Invitation:
+    """Invite ``email`` to join with ``role``: the token is emailed (and stored hashed).
+    Inviting the same address again replaces its open invitation."""
+    organization_manage_check(caller=caller, organization=organization)
+    if role not in MembershipRole.values:
+        raise InvalidInput(f"Choose one of {', '.join(MembershipRole.values)}.", field="role")
+    email = email_normalise(email)
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise Conflict("This person is already a member.", code="already_member")
+    secret = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        Invitation.objects.filter(
+            organization=organization,
+            email__iexact=email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+        ).update(revoked_at=now, updated_at=now)
+        invitation = Invitation.objects.create(
+            organization=organization,
+            email=email,
+            role=role,
+            token_hash=secret_hash(secret),
+            invited_by=invited_by,
+            expires_at=now + settings.REMAG_INVITATION_MAX_AGE,
+        )
+    emails.invitation_email_send(
+        to=email,
+        organization_name=organization.name,
+        role=role,
+        token=secret,
+        accept_link=accept_link,
+        expires_at=invitation.expires_at,
+    )
+    return invitation
+
+
+def invitation_revoke(*, invitation: Invitation, caller: Caller) -> Invitation:
+    organization_manage_check(caller=caller, organization=invitation.organization)
+    if invitation.accepted_at is not None:
+        raise Conflict("This invitation has already been accepted.", code="invitation_accepted")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at", "updated_at"])
+    return invitation
+
+
+def _invitation_for_token(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("organization")
+        .filter(token_hash=secret_hash(token))
+        .first()
+    )
+    if invitation is None or invitation.revoked_at is not None:
+        raise InvalidInput(
+            "This invitation is not valid (it may have been withdrawn or replaced).",
+            field="token",
+            code="token_invalid",
+        )
+    if invitation.accepted_at is not None:
+        raise InvalidInput(
+            "This invitation has already been accepted.", field="token", code="token_used"
+        )
+    if invitation.expires_at <= timezone.now():
+        raise InvalidInput(
+            "This invitation has expired; ask for a new one.", field="token", code="token_expired"
+        )
+    if not invitation.organization.is_active:
+        raise InvalidInput(
+            "The inviting organisation is deactivated.", field="token", code="token_invalid"
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    token: str,
+    user: User | None,
+    password: str = "",
+    first_name: str = "",
+    last_name: str = "",
+) -> Membership:
+    """Join the inviting organisation: as ``user`` (an existing account), or with a new
+    account for the invited address (``password``), verified since the token came there.
+    """
+    invitation = _invitation_for_token(token)
+    now = timezone.now()
+    if user is None:
+        if not password:
+            raise InvalidInput(
+                "Choose a password for your new account, or log in and accept with the "
+                "account you have.",
+                field="password",
+                code="required",
+            )
+        if user_by_email(email=invitation.email) is not None:
+            raise Conflict(
+                "This address already has an account: log in and accept the invitation with it.",
+                code="account_exists",
+            )
+        user = User(
+            username=_username_for(invitation.email),
+            email=invitation.email,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            email_verified_at=now,
+        )
+        password_validate(password=password, user=user)
+        user.set_password(password)
+        user.save()
+    elif user.email.lower() == invitation.email.lower():
+        if user.email_verified_at is None:
+            user.email_verified_at = now
+            user.save(update_fields=["email_verified_at"])
+    elif not user.email_verified:
+        raise NotAllowed(
+            "Verify your email address first, or accept with the invited address.",
+            code="email_not_verified",
+        )
+    if Membership.objects.filter(user=user, organization=invitation.organization).exists():
+        raise Conflict("You are already a member of this organisation.", code="already_member")
+    membership = Membership.objects.create(
+        user=user, organization=invitation.organization, role=invitation.role
+    )
+    invitation.accepted_at = now
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+    return membership

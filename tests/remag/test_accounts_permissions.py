@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from remag.accounts.models import Membership, Organization, OrganizationAPIKey, User
+from remag.accounts import services
+from remag.accounts.caller import Caller, _compute
+from remag.accounts.models import Invitation, Membership, Organization, OrganizationAPIKey, User
 from tests.conftest import client_with
 from tests.factories import (
     APIKeyFactory,
@@ -51,6 +53,16 @@ def own_token(ok: int) -> dict[str, int]:
 
 ORG = {"organization_id": "organization"}
 KEY = {"organization_id": "organization", "id": "api_key"}
+COLLEAGUE = {"organization_id": "organization", "id": "colleague"}
+INVITATION = {"organization_id": "organization", "id": "invitation"}
+# The organisation's people: its members read, admins and operators change.
+MEMBERS_READ = SIGNED_IN | {"other_org": 404}
+
+
+def managers(ok: int, *, read: bool = False) -> dict[str, int]:
+    """Admins and operators; the unverified admin only reads."""
+    return admins(ok, read=read) | {"operator": ok}
+
 
 ENDPOINTS = {
     "signup": Endpoint(
@@ -107,6 +119,12 @@ ENDPOINTS = {
         "POST", "/api/v1/me/tokens/{id}/revoke/", own_token(200), {"id": "token"}
     ),
     "organization-list": Endpoint("GET", "/api/v1/organizations/", SIGNED_IN),
+    "organization-create": Endpoint(
+        "POST",
+        "/api/v1/organizations/",
+        dict.fromkeys(ROLES, 403) | {"anonymous": 401, "operator": 201},
+        body={"name": "State Industry Portal", "kind": "portal"},
+    ),
     "organization-retrieve": Endpoint(
         "GET",
         "/api/v1/organizations/{id}/",
@@ -114,29 +132,76 @@ ENDPOINTS = {
         {"id": "organization"},
     ),
     "api-key-list": Endpoint(
-        "GET", "/api/v1/organizations/{organization_id}/api-keys/", admins(200, read=True), ORG
+        "GET", "/api/v1/organizations/{organization_id}/api-keys/", managers(200, read=True), ORG
     ),
     "api-key-create": Endpoint(
         "POST",
         "/api/v1/organizations/{organization_id}/api-keys/",
-        admins(201),
+        managers(201),
         ORG,
         body={"name": "portal", "scopes": ["read"]},
     ),
     "api-key-retrieve": Endpoint(
         "GET",
         "/api/v1/organizations/{organization_id}/api-keys/{id}/",
-        admins(200, read=True),
+        managers(200, read=True),
         KEY,
     ),
     "api-key-revoke": Endpoint(
-        "POST", "/api/v1/organizations/{organization_id}/api-keys/{id}/revoke/", admins(200), KEY
+        "POST", "/api/v1/organizations/{organization_id}/api-keys/{id}/revoke/", managers(200), KEY
+    ),
+    "member-list": Endpoint(
+        "GET", "/api/v1/organizations/{organization_id}/members/", MEMBERS_READ, ORG
+    ),
+    "member-retrieve": Endpoint(
+        "GET", "/api/v1/organizations/{organization_id}/members/{id}/", MEMBERS_READ, COLLEAGUE
+    ),
+    "member-role": Endpoint(
+        "PATCH",
+        "/api/v1/organizations/{organization_id}/members/{id}/",
+        managers(200),
+        COLLEAGUE,
+        body={"role": "admin"},
+    ),
+    "member-remove": Endpoint(
+        "DELETE", "/api/v1/organizations/{organization_id}/members/{id}/", managers(204), COLLEAGUE
+    ),
+    "invitation-list": Endpoint(
+        "GET", "/api/v1/organizations/{organization_id}/invitations/", managers(200, read=True), ORG
+    ),
+    "invitation-create": Endpoint(
+        "POST",
+        "/api/v1/organizations/{organization_id}/invitations/",
+        managers(201),
+        ORG,
+        body={"email": "invitee@example.in", "role": "member"},
+    ),
+    "invitation-retrieve": Endpoint(
+        "GET",
+        "/api/v1/organizations/{organization_id}/invitations/{id}/",
+        managers(200, read=True),
+        INVITATION,
+    ),
+    "invitation-revoke": Endpoint(
+        "POST",
+        "/api/v1/organizations/{organization_id}/invitations/{id}/revoke/",
+        managers(200),
+        INVITATION,
+    ),
+    "invitation-accept": Endpoint(
+        "POST", "/api/v1/invitations/accept/", alike(400), body={"token": "not-a-token"}
     ),
 }
 
 
 def test_the_matrix_covers_every_accounts_endpoint() -> None:
-    assert_covers(ENDPOINTS, "/api/v1/auth/", "/api/v1/me", "/api/v1/organizations/")
+    assert_covers(
+        ENDPOINTS, "/api/v1/auth/", "/api/v1/me", "/api/v1/organizations/", "/api/v1/invitations/"
+    )
+
+
+def caller_for_user(user: Any) -> Caller:
+    return _compute(user)
 
 
 def person_client(user: Any) -> APIClient:
@@ -155,7 +220,18 @@ def test_permission_matrix(name: str, role: str, status: int) -> None:
     other = MembershipFactory(organization=OrganizationFactory(kind="sme"), role="admin").user
     operator = MembershipFactory(organization=OrganizationFactory(kind="operator")).user
     api_key = APIKeyFactory(organization=organization)
+    colleague = MembershipFactory(organization=organization)
+    invitation = services.invitation_create(
+        organization=organization,
+        email="pending@example.in",
+        role="member",
+        caller=caller_for_user(admin),
+        invited_by=admin,
+        accept_link="https://remag.example.in/api/v1/invitations/accept/",
+    )
     context = {
+        "colleague": colleague.id,
+        "invitation": invitation.id,
         "organization": organization.id,
         "api_key": api_key.public_id,
         "token": UserTokenFactory(user=admin).public_id,
@@ -173,6 +249,8 @@ def test_permission_matrix(name: str, role: str, status: int) -> None:
         Organization.objects.count(),
         Membership.objects.count(),
         list(OrganizationAPIKey.objects.values("id", "revoked")),
+        list(Membership.objects.values("id", "role")),
+        list(Invitation.objects.values("id", "revoked_at")),
     )
 
     call(clients[role], ENDPOINTS[name], context, status)
@@ -183,5 +261,7 @@ def test_permission_matrix(name: str, role: str, status: int) -> None:
             Organization.objects.count(),
             Membership.objects.count(),
             list(OrganizationAPIKey.objects.values("id", "revoked")),
+            list(Membership.objects.values("id", "role")),
+            list(Invitation.objects.values("id", "revoked_at")),
         )
         assert after == before

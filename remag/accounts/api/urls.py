@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from remag.accounts.api import onboarding_views, views
+from remag.accounts.api import member_views, onboarding_views, views
 
 router = SimpleRouter(trailing_slash=True)
 router.register("organizations", views.OrganizationViewSet, basename="organization")
@@ -9,8 +9,15 @@ router.register("me/tokens", views.UserTokenViewSet, basename="user-token")
 
 api_key_router = SimpleRouter(trailing_slash=True)
 api_key_router.register("api-keys", views.OrganizationAPIKeyViewSet, basename="api-key")
+api_key_router.register("members", member_views.MembershipViewSet, basename="member")
+api_key_router.register("invitations", member_views.InvitationViewSet, basename="invitation")
 
 urlpatterns = [
+    path(
+        "invitations/accept/",
+        member_views.InvitationAcceptView.as_view(),
+        name="invitation-accept",
+    ),
     path(
         "auth/password-reset/",
         onboarding_views.PasswordResetView.as_view(),
