@@ -363,6 +363,8 @@ SPECTACULAR_SETTINGS = {
         "MatchStatusEnum": "matching.choices.MatchStatus",
         "EventTypeEnum": "remag.webhooks.choices.EventType",
         "DeliveryStatusEnum": "remag.webhooks.choices.DeliveryStatus",
+        "ClaimMethodEnum": "remag.accounts.choices.ClaimMethod",
+        "ClaimStatusEnum": "remag.accounts.choices.ClaimStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
@@ -396,6 +398,9 @@ REMAG_PASSWORD_RESET_MAX_AGE = timedelta(
 )
 # How long an invitation to join an organisation works.
 REMAG_INVITATION_MAX_AGE = timedelta(days=env.int("INVITATION_MAX_AGE_DAYS", default=7))
+# Claiming a profile a portal onboarded: the emailed code's life and wrong tries allowed.
+REMAG_CLAIM_CODE_MAX_AGE = timedelta(minutes=env.int("CLAIM_CODE_MAX_AGE_MINUTES", default=30))
+REMAG_CLAIM_CODE_MAX_ATTEMPTS = env.int("CLAIM_CODE_MAX_ATTEMPTS", default=5)
 # How long a personal token issued by log-in lives.
 REMAG_LOGIN_TOKEN_TTL = timedelta(days=env.int("LOGIN_TOKEN_TTL_DAYS", default=30))
 # Budgets of the attempts an attacker would repeat: each counted per client address and
@@ -406,6 +411,7 @@ REMAG_THROTTLE_RATES.update(
         "login": env.str("THROTTLE_RATE_LOGIN", default="20/hour"),
         "verification": env.str("THROTTLE_RATE_VERIFICATION", default="20/hour"),
         "password_reset": env.str("THROTTLE_RATE_PASSWORD_RESET", default="10/hour"),
+        "claim": env.str("THROTTLE_RATE_CLAIM", default="10/hour"),
     }
 )
 

@@ -93,3 +93,17 @@ def invitation_email_send(
         f"The invitation works once, until {expires_at:%Y-%m-%d %H:%M} UTC.\n"
     )
     return _send(to=to, subject=f"remag: join {organization_name}", body=body, purpose="invitation")
+
+
+def claim_code_email_send(*, to: str, profile_name: str, claimant_name: str, code: str) -> bool:
+    minutes = int(settings.REMAG_CLAIM_CODE_MAX_AGE.total_seconds() // 60)
+    body = (
+        f"{claimant_name} asks to take over the remag profile of {profile_name}, which a "
+        "portal registered with this contact address.\n\n"
+        f"If that is your enterprise, give them this code: {code}\n\n"
+        f"It works once, for {minutes} minutes. If the claim is not yours to make, do "
+        "not share the code; nothing changes without it.\n"
+    )
+    return _send(
+        to=to, subject="remag: a code to claim your supplier profile", body=body, purpose="claim"
+    )

@@ -9,7 +9,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
 
-from remag.accounts.choices import APIKeyScope, MembershipRole, OrganizationKind
+from remag.accounts.choices import (
+    OPEN_CLAIM_STATUSES,
+    APIKeyScope,
+    ClaimMethod,
+    ClaimStatus,
+    MembershipRole,
+    OrganizationKind,
+)
 from remag.db import BaseModel
 
 
@@ -213,3 +220,91 @@ class Invitation(BaseModel):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
+
+
+class ProfileClaim(BaseModel):
+    """An SME organisation's claim of a supplier profile that a portal onboarded.
+
+    Proven by a one-time code sent to the profile's private contact email (stored as a
+    hash salted with the claim's id; locked after ``CLAIM_CODE_MAX_ATTEMPTS`` wrong
+    tries), or approved by an operator. ``profile_id`` is the ``suppliers.Supplier``
+    claimed: this cross-cutting app knows no other app, so it holds the id without a
+    foreign key, and ``suppliers.claims`` checks it.
+    """
+
+    profile_id = models.UUIDField(db_index=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="profile_claims"
+    )
+    requested_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    method = models.CharField(max_length=10, choices=ClaimMethod.choices)
+    status = models.CharField(max_length=20, choices=ClaimStatus.choices)
+    code_hash = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    evidence = models.TextField(
+        blank=True, help_text="Operator route: why the contact email is wrong, how to check."
+    )
+    delegate_to_portal = models.BooleanField(
+        default=False, help_text="Let the onboarding portal keep changing the profile."
+    )
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("profile_id", "organization"),
+                condition=models.Q(status__in=OPEN_CLAIM_STATUSES),
+                name="profile_claim_one_open_per_organization",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(method__in=ClaimMethod.values), name="profile_claim_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ClaimStatus.values), name="profile_claim_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim of {self.profile_id} by {self.organization_id} ({self.status})"
+
+
+class Delegation(BaseModel):
+    """An organisation lets another (a portal) keep changing its supplier profiles.
+
+    Granted and revoked by the grantor's admins; a revoked delegation stays as a record.
+    """
+
+    grantor = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="delegations_granted"
+    )
+    grantee = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="delegations_received"
+    )
+    granted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("grantor", "grantee"),
+                condition=models.Q(revoked_at__isnull=True),
+                name="delegation_one_active_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(grantor=models.F("grantee")), name="delegation_not_to_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grantor_id} delegates to {self.grantee_id}"

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from remag.accounts.caller import Caller
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import (
+    Delegation,
     Invitation,
     Membership,
     Organization,
@@ -60,6 +61,11 @@ def membership_list(*, organization_id: object) -> QuerySet[Membership]:
 
 def invitation_list(*, organization_id: object) -> QuerySet[Invitation]:
     return Invitation.objects.filter(organization_id=organization_id).select_related("organization")
+
+
+def delegation_list(*, organization_id: object) -> QuerySet[Delegation]:
+    """Delegations an organisation granted (revoked ones too, newest first)."""
+    return Delegation.objects.filter(grantor_id=organization_id).select_related("grantee")
 
 
 def api_key_list(*, organization_id: object) -> QuerySet[OrganizationAPIKey]:

@@ -16,6 +16,7 @@ from remag.accounts import emails
 from remag.accounts.caller import Caller
 from remag.accounts.choices import APIKeyScope, MembershipRole, OrganizationKind
 from remag.accounts.models import (
+    Delegation,
     Invitation,
     Membership,
     Organization,
@@ -528,3 +529,34 @@ def invitation_accept(
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
     return membership
+
+
+# ------------------------------------------------------------------ delegations
+
+
+def delegation_grant(
+    *, grantor: Organization, grantee: Organization, granted_by: User | None = None
+) -> Delegation:
+    """Let ``grantee`` (a portal) keep changing ``grantor``'s supplier profiles.
+    Granting again returns the active delegation."""
+    if grantee.kind != OrganizationKind.PORTAL or not grantee.is_active:
+        raise InvalidInput(
+            "Delegate to an active portal organisation.", field="grantee", code="not_a_portal"
+        )
+    if grantee.id == grantor.id:
+        raise InvalidInput("An organisation cannot delegate to itself.", field="grantee")
+    delegation, _ = Delegation.objects.get_or_create(
+        grantor=grantor,
+        grantee=grantee,
+        revoked_at=None,
+        defaults={"granted_by": granted_by},
+    )
+    return delegation
+
+
+def delegation_revoke(*, delegation: Delegation) -> Delegation:
+    """End a delegation now (idempotent); the portal's next change is refused."""
+    if delegation.revoked_at is None:
+        delegation.revoked_at = timezone.now()
+        delegation.save(update_fields=["revoked_at", "updated_at"])
+    return delegation

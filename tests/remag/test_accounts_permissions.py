@@ -10,7 +10,14 @@ from rest_framework.test import APIClient
 
 from remag.accounts import services
 from remag.accounts.caller import Caller, _compute
-from remag.accounts.models import Invitation, Membership, Organization, OrganizationAPIKey, User
+from remag.accounts.models import (
+    Delegation,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+    User,
+)
 from tests.conftest import client_with
 from tests.factories import (
     APIKeyFactory,
@@ -55,6 +62,8 @@ ORG = {"organization_id": "organization"}
 KEY = {"organization_id": "organization", "id": "api_key"}
 COLLEAGUE = {"organization_id": "organization", "id": "colleague"}
 INVITATION = {"organization_id": "organization", "id": "invitation"}
+DELEGATION = {"organization_id": "organization", "id": "delegation"}
+PORTAL_ID = "0b5e6a56-8a5d-4c4e-9d0b-6f1f3c1d2e01"
 # The organisation's people: its members read, admins and operators change.
 MEMBERS_READ = SIGNED_IN | {"other_org": 404}
 
@@ -188,6 +197,25 @@ ENDPOINTS = {
         managers(200),
         INVITATION,
     ),
+    "delegation-list": Endpoint(
+        "GET", "/api/v1/organizations/{organization_id}/delegations/", MEMBERS_READ, ORG
+    ),
+    "delegation-create": Endpoint(
+        "POST",
+        "/api/v1/organizations/{organization_id}/delegations/",
+        managers(201),
+        ORG,
+        body={"grantee": PORTAL_ID},
+    ),
+    "delegation-retrieve": Endpoint(
+        "GET", "/api/v1/organizations/{organization_id}/delegations/{id}/", MEMBERS_READ, DELEGATION
+    ),
+    "delegation-revoke": Endpoint(
+        "POST",
+        "/api/v1/organizations/{organization_id}/delegations/{id}/revoke/",
+        managers(200),
+        DELEGATION,
+    ),
     "invitation-accept": Endpoint(
         "POST", "/api/v1/invitations/accept/", alike(400), body={"token": "not-a-token"}
     ),
@@ -229,7 +257,12 @@ def test_permission_matrix(name: str, role: str, status: int) -> None:
         invited_by=admin,
         accept_link="https://remag.example.in/api/v1/invitations/accept/",
     )
+    OrganizationFactory(kind="portal", id=PORTAL_ID)  # the grantee of delegation-create
+    delegation = services.delegation_grant(
+        grantor=organization, grantee=OrganizationFactory(kind="portal"), granted_by=admin
+    )
     context = {
+        "delegation": delegation.id,
         "colleague": colleague.id,
         "invitation": invitation.id,
         "organization": organization.id,
@@ -251,6 +284,7 @@ def test_permission_matrix(name: str, role: str, status: int) -> None:
         list(OrganizationAPIKey.objects.values("id", "revoked")),
         list(Membership.objects.values("id", "role")),
         list(Invitation.objects.values("id", "revoked_at")),
+        list(Delegation.objects.values("id", "revoked_at")),
     )
 
     call(clients[role], ENDPOINTS[name], context, status)
@@ -263,5 +297,6 @@ def test_permission_matrix(name: str, role: str, status: int) -> None:
             list(OrganizationAPIKey.objects.values("id", "revoked")),
             list(Membership.objects.values("id", "role")),
             list(Invitation.objects.values("id", "revoked_at")),
+            list(Delegation.objects.values("id", "revoked_at")),
         )
         assert after == before

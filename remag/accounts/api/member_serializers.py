@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from remag.accounts.api.serializers import OrganizationSerializer
 from remag.accounts.choices import MembershipRole
-from remag.accounts.models import Invitation, Membership
+from remag.accounts.models import Delegation, Invitation, Membership
 
 
 class MemberUserSerializer(serializers.Serializer):
@@ -82,3 +82,20 @@ class JoinedSerializer(serializers.Serializer):
     membership = serializers.UUIDField(source="id")
     organization = OrganizationSerializer()
     role = serializers.ChoiceField(choices=MembershipRole.choices)
+
+
+class DelegationSerializer(serializers.ModelSerializer):
+    grantor = serializers.UUIDField(source="grantor_id", read_only=True)
+    grantee = serializers.UUIDField(
+        source="grantee_id", help_text="The portal organisation that may change your profiles."
+    )
+    grantee_name = serializers.CharField(source="grantee.name", read_only=True)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Delegation
+        fields = ("id", "grantor", "grantee", "grantee_name", "active", "revoked_at", "created_at")
+        read_only_fields = ("id", "revoked_at", "created_at")
+
+    def get_active(self, obj: Delegation) -> bool:
+        return obj.revoked_at is None

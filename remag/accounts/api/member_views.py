@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from remag.accounts import selectors, services
 from remag.accounts.api.member_serializers import (
+    DelegationSerializer,
     InvitationAcceptSerializer,
     InvitationSerializer,
     JoinedSerializer,
@@ -23,7 +24,7 @@ from remag.accounts.models import Organization, User
 from remag.api.idempotency import IdempotentCreateMixin
 from remag.api.throttling import AttemptRateThrottle, CallerRateThrottle
 from remag.api.viewsets import RemagAPIView, RemagGenericViewSet
-from remag.errors import NotAllowed
+from remag.errors import InvalidInput, NotAllowed
 
 
 class _OrganizationScoped(RemagGenericViewSet):
@@ -140,3 +141,50 @@ class InvitationAcceptView(RemagAPIView):
         user = request.user if caller.user_id is not None else None
         membership = services.invitation_accept(user=user, **serializer.validated_data)
         return Response(JoinedSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["accounts"])
+class DelegationViewSet(
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    _OrganizationScoped,
+):
+    """Portals the organisation lets change its supplier profiles after claiming them.
+    Members read; admins (and operators) grant and revoke."""
+
+    serializer_class = DelegationSerializer
+    ordering = ("-created_at",)
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.delegation_list(organization_id=None)
+        return selectors.delegation_list(organization_id=self.get_organization().id)
+
+    def perform_create(self, serializer: Any) -> None:
+        organization = self.get_organization()
+        selectors.organization_manage_check(
+            caller=caller_for(self.request), organization=organization
+        )
+        grantee = Organization.objects.filter(id=serializer.validated_data["grantee_id"]).first()
+        if grantee is None:
+            raise InvalidInput("No such organisation.", field="grantee")
+        user = self.request.user
+        serializer.instance = services.delegation_grant(
+            grantor=organization,
+            grantee=grantee,
+            granted_by=user if isinstance(user, User) else None,
+        )
+
+    @extend_schema(request=None, responses=DelegationSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """End the delegation: the portal's next change is refused."""
+        delegation = self.get_object()
+        selectors.organization_manage_check(
+            caller=caller_for(request), organization=self.get_organization()
+        )
+        return Response(
+            DelegationSerializer(services.delegation_revoke(delegation=delegation)).data
+        )

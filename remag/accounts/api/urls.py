@@ -11,6 +11,7 @@ api_key_router = SimpleRouter(trailing_slash=True)
 api_key_router.register("api-keys", views.OrganizationAPIKeyViewSet, basename="api-key")
 api_key_router.register("members", member_views.MembershipViewSet, basename="member")
 api_key_router.register("invitations", member_views.InvitationViewSet, basename="invitation")
+api_key_router.register("delegations", member_views.DelegationViewSet, basename="delegation")
 
 urlpatterns = [
     path(

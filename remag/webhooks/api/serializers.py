@@ -45,6 +45,7 @@ _OBJECTS = {
         ("_MatchRef", events.MATCH),
         ("_ImportRef", events.IMPORT),
         ("_EndpointRef", events.ENDPOINT),
+        ("_OrganizationRef", events.ORGANIZATION),
     )
 }
 
