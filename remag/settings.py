@@ -390,9 +390,58 @@ SPECTACULAR_SETTINGS = {
         "MatchStatusEnum": "matching.choices.MatchStatus",
         "EventTypeEnum": "remag.webhooks.choices.EventType",
         "DeliveryStatusEnum": "remag.webhooks.choices.DeliveryStatus",
+        "ClaimMethodEnum": "remag.accounts.choices.ClaimMethod",
+        "ClaimStatusEnum": "remag.accounts.choices.ClaimStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
+
+# ------------------------------------------------------------------ email and onboarding
+# EMAIL_URL (django-environ): consolemail:// prints messages (the default, for `make run`);
+# production sends through SMTP, e.g. smtp+tls://user:password@smtp.example.in:587.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+if _email.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="remag <no-reply@remag.invalid>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address people reach this service at: links in emails start with it (never with
+# the request's Host header, which a caller chooses).
+REMAG_PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How long an email verification link stays valid.
+REMAG_EMAIL_VERIFICATION_MAX_AGE = timedelta(
+    hours=env.int("EMAIL_VERIFICATION_MAX_AGE_HOURS", default=48)
+)
+# How long a password reset token works.
+REMAG_PASSWORD_RESET_MAX_AGE = timedelta(
+    minutes=env.int("PASSWORD_RESET_MAX_AGE_MINUTES", default=60)
+)
+# How long an invitation to join an organisation works.
+REMAG_INVITATION_MAX_AGE = timedelta(days=env.int("INVITATION_MAX_AGE_DAYS", default=7))
+# Claiming a profile a portal onboarded: the emailed code's life and wrong tries allowed.
+REMAG_CLAIM_CODE_MAX_AGE = timedelta(minutes=env.int("CLAIM_CODE_MAX_AGE_MINUTES", default=30))
+REMAG_CLAIM_CODE_MAX_ATTEMPTS = env.int("CLAIM_CODE_MAX_ATTEMPTS", default=5)
+# How long a personal token issued by log-in lives.
+REMAG_LOGIN_TOKEN_TTL = timedelta(days=env.int("LOGIN_TOKEN_TTL_DAYS", default=30))
+# Budgets of the attempts an attacker would repeat: each counted per client address and
+# per email address or account the attempt names (remag.api.throttling.AttemptRateThrottle).
+REMAG_THROTTLE_RATES.update(
+    {
+        "signup": env.str("THROTTLE_RATE_SIGNUP", default="10/hour"),
+        "login": env.str("THROTTLE_RATE_LOGIN", default="20/hour"),
+        "verification": env.str("THROTTLE_RATE_VERIFICATION", default="20/hour"),
+        "password_reset": env.str("THROTTLE_RATE_PASSWORD_RESET", default="10/hour"),
+        "claim": env.str("THROTTLE_RATE_CLAIM", default="10/hour"),
+    }
+)
+
 
 # ------------------------------------------------------------------ security
 # Each hardening switch follows DEBUG by default and can be set on its own, e.g. when

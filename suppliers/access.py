@@ -3,7 +3,9 @@ the import and the admin.
 
 * operators: everything;
 * members (or API keys) of the owning SME organisation: their suppliers;
-* the portal that onboarded a supplier: that supplier, until the SME claims it.
+* the portal that onboarded a supplier: that supplier, until the SME claims it;
+* after the claim, an organisation the SME delegated to (``remag.accounts.Delegation``:
+  its onboarding portal, if the SME lets it keep the profile up to date), until revoked.
 """
 
 from django.db.models import Q
@@ -16,7 +18,9 @@ from suppliers.models import Supplier
 def supplier_can_change(*, caller: Caller, supplier: Supplier) -> bool:
     if caller.is_operator or caller.acts_for(supplier.owner_id):
         return True
-    return supplier.claimed_at is None and caller.acts_for(supplier.onboarded_by_id)
+    if supplier.claimed_at is None:
+        return caller.acts_for(supplier.onboarded_by_id)
+    return supplier.owner_id in caller.delegating_organization_ids
 
 
 # Private fields are visible exactly to those who may change the supplier.
@@ -27,9 +31,12 @@ def supplier_managed_q(caller: Caller) -> Q:
     """Rows the caller may change (a queryset filter)."""
     if caller.is_operator:
         return Q()
-    return Q(owner_id__in=caller.organization_ids) | Q(
+    managed = Q(owner_id__in=caller.organization_ids) | Q(
         onboarded_by_id__in=caller.organization_ids, claimed_at__isnull=True
     )
+    if caller.delegating_organization_ids:
+        managed |= Q(owner_id__in=caller.delegating_organization_ids)
+    return managed
 
 
 def supplier_visible_q(caller: Caller) -> Q:

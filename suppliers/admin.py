@@ -5,7 +5,9 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from suppliers import services
+from remag.accounts.models import ProfileClaim
+from remag.errors import DomainError
+from suppliers import claims, services
 from suppliers.models import (
     Capability,
     Certification,
@@ -135,3 +137,44 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# ------------------------------------------------------------------ claims (issue 13)
+# Registered here rather than in remag.accounts, which knows no app: deciding a claim
+# hands a supplier profile over (suppliers.claims).
+
+
+@admin.register(ProfileClaim)
+class ProfileClaimAdmin(admin.ModelAdmin):
+    list_display = ("profile_id", "organization", "method", "status", "created_at")
+    list_filter = ("status", "method")
+    search_fields = ("organization__name", "profile_id")
+    readonly_fields = tuple(
+        f.name for f in ProfileClaim._meta.fields if f.name not in ("id", "code_hash")
+    )
+    exclude = ("code_hash",)
+    actions = ("approve", "reject")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def _decide(
+        self, request: HttpRequest, queryset: QuerySet[ProfileClaim], approve: bool
+    ) -> None:
+        done = 0
+        for claim in queryset:
+            try:
+                claims.claim_decide(claim=claim, approve=approve, decided_by=request.user)  # type: ignore[arg-type]
+            except DomainError as exc:
+                self.message_user(request, f"{claim}: {exc.detail}", messages.WARNING)
+            else:
+                done += 1
+        self.message_user(request, f"{done} claim(s) {'approved' if approve else 'rejected'}.")
+
+    @admin.action(description="Approve: the claiming SME gets the profile")
+    def approve(self, request: HttpRequest, queryset: QuerySet[ProfileClaim]) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Reject the selected claims")
+    def reject(self, request: HttpRequest, queryset: QuerySet[ProfileClaim]) -> None:
+        self._decide(request, queryset, approve=False)

@@ -32,3 +32,17 @@ class SupplierAlreadyRegistered(Conflict):
                 }
             ],
         }
+
+
+class SupplierAlreadyClaimed(Conflict):
+    """The profile already belongs to an SME organisation (claimed, or registered by the
+    SME itself): nobody else can claim it. ``existing`` links the profile."""
+
+    def __init__(self, *, supplier_id: object) -> None:
+        super().__init__(
+            "This supplier profile already belongs to an SME organisation and cannot be "
+            "claimed again. If that organisation is not yours by right, write to the "
+            "operators.",
+            code="supplier_already_claimed",
+            existing=Ref("supplier", supplier_id),
+        )

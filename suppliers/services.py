@@ -26,7 +26,7 @@ from remag.errors import NotAllowed
 from remag.webhooks import events
 from remag.webhooks.choices import EventType
 from suppliers.choices import SupplierStatus
-from suppliers.exceptions import SupplierAlreadyRegistered
+from suppliers.exceptions import SupplierAlreadyClaimed, SupplierAlreadyRegistered
 from suppliers.models import (
     CAPABILITY_FIELDS,
     CERTIFICATE_FIELDS,
@@ -230,14 +230,56 @@ def supplier_suspend(*, supplier: Supplier, by: User | None, reason: str) -> Sup
     return supplier
 
 
-def supplier_claim(*, supplier: Supplier, user: User) -> Supplier:
-    """The SME takes over a profile a portal registered: ``user`` becomes an admin of the
-    owning organisation and the portal's right to change it ends."""
-    from remag.accounts.services import membership_add
+@transaction.atomic
+def supplier_claim(
+    *,
+    supplier: Supplier,
+    organization: Organization,
+    method: str,
+    delegate_to_portal: bool = False,
+    granted_by: User | None = None,
+) -> Supplier:
+    """The SME ``organization`` takes over a profile a portal registered: it becomes the
+    owner, and the portal's right to change the profile ends, unless the SME delegates
+    it (``delegate_to_portal``; revocable). The organisation the portal created to hold
+    the profile is deactivated when it has nothing else. A ``supplier.claimed`` event goes
+    to the SME and the portal.
 
-    membership_add(user=user, organization=supplier.owner, role="admin")
+    Raises ``SupplierAlreadyClaimed`` (409) when the profile already has its SME: two
+    organisations never hold one profile (the row is locked while this runs).
+    """
+    from remag.accounts.services import delegation_grant
+
+    supplier = Supplier.objects.select_for_update().select_related("owner").get(pk=supplier.pk)
+    if supplier.claimed_at is not None:
+        raise SupplierAlreadyClaimed(supplier_id=supplier.id)
+    if organization.kind != OrganizationKind.SME or not organization.is_active:
+        raise NotAllowed("Only an active SME organisation claims a supplier profile.")
+    placeholder = supplier.owner
+    supplier.owner = organization
     supplier.claimed_at = timezone.now()
-    supplier.save(update_fields=["claimed_at", "updated_at"])
+    supplier.save(update_fields=["owner", "claimed_at", "updated_at"])
+    if (
+        placeholder.id != organization.id
+        and not placeholder.memberships.exists()
+        and not Supplier.objects.filter(owner=placeholder).exists()
+    ):
+        placeholder.is_active = False
+        placeholder.save(update_fields=["is_active", "updated_at"])
+    portal_access = "ended"
+    if delegate_to_portal and supplier.onboarded_by_id is not None:
+        delegation_grant(grantor=organization, grantee=supplier.onboarded_by, granted_by=granted_by)
+        portal_access = "delegated"
+    events.emit(
+        EventType.SUPPLIER_CLAIMED,
+        events.supplier_payload(
+            supplier,
+            claimed_by=events.object_payload(events.ORGANIZATION, organization),
+            method=method,
+            portal_access=portal_access,
+        ),
+        audience=[organization.id, supplier.onboarded_by_id],
+    )
     return supplier
 
 

@@ -18,6 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.in")
     password = factory.django.Password("a-long-test-password")
+    email_verified_at = factory.LazyFunction(timezone.now)
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):

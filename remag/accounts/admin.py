@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from rest_framework_api_key.models import APIKey
 
-from remag.accounts.models import Membership, Organization, OrganizationAPIKey, User, UserToken
+from remag.accounts.models import (
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+    User,
+    UserToken,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -13,7 +20,12 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    pass
+    # Operators may verify an address by hand (a person whose mail never arrives).
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
+        ("Onboarding", {"fields": ("email_verified_at",)}),
+    )
+    list_display = (*DjangoUserAdmin.list_display, "email_verified_at")
 
 
 @admin.register(Organization)
@@ -61,6 +73,30 @@ class UserTokenAdmin(_HashedKeyAdmin):
     list_filter = ("revoked",)
     fields = ("name", "user", "expiry_date", "revoked", *_HashedKeyAdmin.readonly_fields)
     readonly_fields = (*_HashedKeyAdmin.readonly_fields, "user")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are sent through the API (the token is emailed, stored hashed); here
+    operators follow them and withdraw one."""
+
+    list_display = ("email", "organization", "role", "status", "expires_at", "created_at")
+    list_filter = ("role",)
+    search_fields = ("email", "organization__name")
+    readonly_fields = (
+        "organization",
+        "email",
+        "role",
+        "invited_by",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+        "revoked_at",
+    )
+    exclude = ("token_hash",)
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
 
 
 # The library's own concrete APIKey belongs to no organisation; remag never uses it.

@@ -6,11 +6,12 @@ an ``operator`` organisation, or Django superusers) may see and act on everythin
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
 from remag.accounts.choices import MembershipRole, OrganizationKind
-from remag.accounts.models import Membership, OrganizationAPIKey
+from remag.accounts.models import Delegation, Membership, OrganizationAPIKey
 
 _CACHE_ATTRIBUTE = "_remag_caller"
 
@@ -24,6 +25,8 @@ class Caller:
     admin_organization_ids: frozenset[UUID]
     organization_kinds: frozenset[str]
     is_operator: bool
+    # False for a person who has not verified their email address: they may read only.
+    email_verified: bool = True
 
     def acts_for(self, organization_id: UUID | None) -> bool:
         return organization_id is not None and organization_id in self.organization_ids
@@ -34,6 +37,21 @@ class Caller:
 
     def administers(self, organization_id: UUID | None) -> bool:
         return organization_id is not None and organization_id in self.admin_organization_ids
+
+    @cached_property
+    def delegating_organization_ids(self) -> frozenset[UUID]:
+        """Organisations that delegated the change of their suppliers to one the caller
+        acts for (an SME letting its onboarding portal keep editing). Read once per
+        caller, and only when a rule asks."""
+        if not self.organization_ids:
+            return frozenset()
+        return frozenset(
+            Delegation.objects.filter(
+                grantee_id__in=self.organization_ids,
+                revoked_at__isnull=True,
+                grantor__is_active=True,
+            ).values_list("grantor_id", flat=True)
+        )
 
 
 ANONYMOUS = Caller(
@@ -89,4 +107,5 @@ def _compute(user: Any) -> Caller:
         ),
         organization_kinds=kinds,
         is_operator=user.is_superuser or OrganizationKind.OPERATOR in kinds,
+        email_verified=user.is_superuser or getattr(user, "email_verified_at", None) is not None,
     )

@@ -4,6 +4,8 @@ Users get no password (tokens only: ``make token TOKEN_USER=demo-sme``); rerunni
 nothing. Never run this on a real deployment.
 """
 
+from django.utils import timezone
+
 from remag.accounts.choices import MembershipRole, OrganizationKind
 from remag.accounts.models import Organization, User
 from remag.accounts.services import membership_add
@@ -21,7 +23,11 @@ def demo_accounts_ensure() -> list[str]:
     for username, organisation_name, kind in DEMO_ACCOUNTS:
         organization, _ = Organization.objects.get_or_create(name=organisation_name, kind=kind)
         user, created = User.objects.get_or_create(
-            username=username, defaults={"email": f"{username}@demo.remag.invalid"}
+            username=username,
+            defaults={
+                "email": f"{username}@demo.remag.invalid",
+                "email_verified_at": timezone.now(),
+            },
         )
         if created:
             user.set_unusable_password()

@@ -8,7 +8,7 @@ Object-level checks find the owning organisation of an object through the view's
 from typing import Any
 from uuid import UUID
 
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from remag.accounts.caller import caller_for
 from remag.accounts.models import Organization
@@ -50,6 +50,38 @@ class IsOrganizationAdmin(BasePermission):
 
     def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
         return caller_for(request).administers(owner_organization_id(obj, view))
+
+
+class IsOrganizationAdminOrOperator(IsOrganizationAdmin):
+    """A person administering the owning organisation, or an operator (who issues a
+    portal's first API key, say). Never an API key."""
+
+    message = "Only administrators of the owning organisation and operators may do this."
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        caller = caller_for(request)
+        return caller.is_operator or caller.administers(owner_organization_id(obj, view))
+
+
+class IsVerifiedToWrite(BasePermission):
+    """A person who has not verified their email address may read but not write.
+
+    Every API view checks it first (``remag.api.viewsets``), so no view can forget it; a
+    view a person needs before verifying (verifying, revoking their own tokens) sets
+    ``allow_unverified = True``. API keys and anonymous callers are not concerned.
+    """
+
+    message = (
+        "Verify your email address first: until then you may read but not change anything "
+        "(POST /api/v1/auth/verify-email/resend/ sends the link again)."
+    )
+    code = "email_not_verified"
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if request.method in SAFE_METHODS or getattr(view, "allow_unverified", False):
+            return True
+        caller = caller_for(request)
+        return not caller.is_authenticated or caller.email_verified
 
 
 class IsOperator(BasePermission):

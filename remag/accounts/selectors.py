@@ -7,8 +7,16 @@ from django.db.models import QuerySet
 
 from remag.accounts.caller import Caller
 from remag.accounts.choices import OrganizationKind
-from remag.accounts.models import Membership, Organization, OrganizationAPIKey, UserToken
-from remag.errors import InvalidInput
+from remag.accounts.models import (
+    Delegation,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationAPIKey,
+    User,
+    UserToken,
+)
+from remag.errors import InvalidInput, NotAllowed
 
 # Organisations that register suppliers on an SME's behalf.
 ONBOARDERS = (OrganizationKind.PORTAL, OrganizationKind.OPERATOR)
@@ -21,8 +29,43 @@ def organization_list(*, caller: Caller) -> QuerySet[Organization]:
     return queryset.filter(id__in=caller.organization_ids)
 
 
+def user_by_email(*, email: str) -> User | None:
+    """The person with this email address (ignoring case), if any."""
+    if not email:
+        return None
+    return User.objects.filter(email__iexact=email).first()
+
+
 def membership_list_for_user(*, user_id: object) -> QuerySet[Membership]:
     return Membership.objects.filter(user_id=user_id).select_related("organization")
+
+
+def organization_manage_check(*, caller: Caller, organization: Organization) -> None:
+    """Its admins (people) and operators manage an organisation's people."""
+    if not (caller.is_operator or caller.administers(organization.id)):
+        raise NotAllowed(
+            "Only administrators of the organisation (and operators) may do this.",
+            code="not_organization_admin",
+        )
+
+
+def membership_list(*, organization_id: object) -> QuerySet[Membership]:
+    """An organisation's people (the caller's right to see the organisation is checked
+    by reading it through :func:`organization_list`)."""
+    return (
+        Membership.objects.filter(organization_id=organization_id)
+        .select_related("user", "organization")
+        .order_by("created_at", "id")
+    )
+
+
+def invitation_list(*, organization_id: object) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(organization_id=organization_id).select_related("organization")
+
+
+def delegation_list(*, organization_id: object) -> QuerySet[Delegation]:
+    """Delegations an organisation granted (revoked ones too, newest first)."""
+    return Delegation.objects.filter(grantor_id=organization_id).select_related("grantee")
 
 
 def api_key_list(*, organization_id: object) -> QuerySet[OrganizationAPIKey]:

@@ -16,6 +16,7 @@ boundary may let through up to ``2N`` in the two periods around it: the price of
 counter that costs one round trip.
 """
 
+import hashlib
 import logging
 import math
 import threading
@@ -108,3 +109,42 @@ class CallerRateThrottle(SimpleRateThrottle):
 
     def wait(self) -> float | None:
         return self.retry_after
+
+
+class AttemptRateThrottle(CallerRateThrottle):
+    """A second budget for attempts an attacker would repeat: signing up, logging in,
+    verifying, trying a claim code.
+
+    The view names its ``throttle_scope`` (a key of ``REMAG_THROTTLE_RATES``) and may
+    define ``throttle_subject(request)``: the email address or account the attempt is
+    about. Each attempt counts in two windows, the client address's and the subject's
+    (hashed, so no address is written to the cache), and is refused when either is over
+    the rate. The subject's window holds whether or not the address belongs to anyone,
+    so the answer reveals nothing. Every caller's own budget still applies beside it.
+    """
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        scope = getattr(view, "throttle_scope", None)
+        self.rate = settings.REMAG_THROTTLE_RATES.get(scope) if scope else None
+        if self.rate is None:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        keys = [f"throttle:{scope}:address:{self.get_ident(request)}"]
+        subject_of = getattr(view, "throttle_subject", None)
+        subject = subject_of(request) if subject_of is not None else None
+        if subject:
+            digest = hashlib.sha256(subject.strip().lower().encode()).hexdigest()[:32]
+            keys.append(f"throttle:{scope}:subject:{digest}")
+        waits = []
+        for key in keys:
+            try:
+                count, left = window_hit(key, self.duration)
+            except Exception:
+                logger.warning("throttle cache unavailable; request allowed", exc_info=True)
+                return True
+            if count > self.num_requests:
+                waits.append(max(left, 1.0))
+        if not waits:
+            return True
+        self.retry_after = max(waits)
+        return False

@@ -5,6 +5,8 @@ from typing import Any
 from rest_framework import exceptions, viewsets
 from rest_framework.views import APIView
 
+from remag.accounts.permissions import IsVerifiedToWrite
+
 UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
@@ -29,7 +31,14 @@ class ThrottleFirstMixin:
             self.check_throttles(request)  # type: ignore[attr-defined]
             raise
         self.check_throttles(request)  # type: ignore[attr-defined]
+        self.check_verified_to_write(request)
         self.check_permissions(request)  # type: ignore[attr-defined]
+
+    def check_verified_to_write(self, request: Any) -> None:
+        """The one place the unverified-reads-only rule is applied, before any view's own."""
+        check = IsVerifiedToWrite()
+        if not check.has_permission(request, self):
+            self.permission_denied(request, message=check.message, code=check.code)  # type: ignore[attr-defined]
 
 
 class RemagAPIView(ThrottleFirstMixin, APIView):

@@ -5,6 +5,7 @@ class EventType(models.TextChoices):
     SUPPLIER_CREATED = "supplier.created", "A supplier was registered"
     SUPPLIER_VERIFIED = "supplier.verified", "A supplier was verified"
     SUPPLIER_SUSPENDED = "supplier.suspended", "A supplier was suspended"
+    SUPPLIER_CLAIMED = "supplier.claimed", "An SME claimed a profile a portal onboarded"
     REQUEST_PUBLISHED = "request.published", "A procurement request was published"
     REQUEST_CLOSED = "request.closed", "A procurement request was closed"
     MATCH_RUN_SUCCEEDED = "match_run.succeeded", "A match run succeeded"

@@ -127,6 +127,7 @@ IMPORT: Shape = {
     "failed_count": Member("integer"),
 }
 ENDPOINT: Shape = {"id": Member("uuid"), "url": Member("url")}
+ORGANIZATION: Shape = {"id": Member("uuid"), "name": Member("string")}
 
 REASON = Member("string")
 ANSWER = Member("string", choices=("interested", "declined"))
@@ -136,6 +137,12 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
     EventType.SUPPLIER_CREATED: {"supplier": SUPPLIER},
     EventType.SUPPLIER_VERIFIED: {"supplier": SUPPLIER},
     EventType.SUPPLIER_SUSPENDED: {"supplier": SUPPLIER, "reason": REASON},
+    EventType.SUPPLIER_CLAIMED: {
+        "supplier": SUPPLIER,
+        "claimed_by": ORGANIZATION,
+        "method": Member("string", choices=("code", "operator")),
+        "portal_access": Member("string", choices=("delegated", "ended")),
+    },
     EventType.REQUEST_PUBLISHED: {"request": REQUEST},
     EventType.REQUEST_CLOSED: {"request": REQUEST},
     EventType.MATCH_RUN_SUCCEEDED: {"run": RUN},

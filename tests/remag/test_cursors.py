@@ -135,6 +135,10 @@ def lists(world: World, published: Callable[..., str]) -> list[tuple[APIClient, 
         (client_for(admin.user), f"/api/v1/organizations/{admin.organization_id}/api-keys/"),
         (operator, "/api/v1/organizations/"),
         (client_for(admin.user), "/api/v1/me/tokens/"),
+        (client_for(admin.user), f"/api/v1/organizations/{admin.organization_id}/members/"),
+        (client_for(admin.user), f"/api/v1/organizations/{admin.organization_id}/invitations/"),
+        (client_for(admin.user), f"/api/v1/organizations/{admin.organization_id}/delegations/"),
+        (operator, "/api/v1/claims/"),
         (anonymous, "/api/v1/taxonomy/capabilities/"),
         (anonymous, "/api/v1/taxonomy/certifications/"),
         (anonymous, "/api/v1/taxonomy/grades/"),
@@ -209,6 +213,7 @@ def test_every_paginated_list_is_covered(lists: list[tuple[APIClient, str]]) -> 
         "import-row-errors", "request-list", "request-match-runs", "request-matches",
         "match-transitions", "supplier-opportunities", "event-list",
         "webhook-endpoint-list", "webhook-endpoint-deliveries",
+        "member-list", "invitation-list", "delegation-list", "claim-list",
     }  # fmt: skip
     assert paginated == covered
 

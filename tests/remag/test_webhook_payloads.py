@@ -34,6 +34,7 @@ OBJECTS = {
         unchanged_count=0, failed_count=1,
     ),
     "endpoint": SimpleNamespace(id=uuid.uuid4(), url="https://portal.example/hooks"),
+    "claimed_by": SimpleNamespace(id=uuid.uuid4(), name="Rao Precision Works"),
 }  # fmt: skip
 BUILDERS = {
     "supplier": events.supplier_payload,
@@ -43,13 +44,23 @@ BUILDERS = {
     "import": events.import_payload,
     "endpoint": events.endpoint_payload,
 }
-SCALARS = {"reason": "too many failures", "answer": "interested"}
+SCALARS = {
+    "reason": "too many failures",
+    "answer": "interested",
+    "method": "code",
+    "portal_access": "delegated",
+}
 
 
 def build(event_type: str) -> dict[str, Any]:
     shape = events.PAYLOAD_SHAPES[event_type]
-    (key,) = [k for k, v in shape.items() if isinstance(v, dict)]
-    extra = {k: SCALARS[k] for k in shape if k != key}
+    # The first object is the event's subject (its builder's); others are built by shape.
+    key, *others = [k for k, v in shape.items() if isinstance(v, dict)]
+    extra = {
+        k: events.object_payload(shape[k], OBJECTS[k]) if k in others else SCALARS[k]  # type: ignore[arg-type]
+        for k in shape
+        if k != key
+    }
     builder = BUILDERS[key]
     return builder(OBJECTS[key], **extra) if extra else builder(OBJECTS[key])
 

@@ -214,7 +214,7 @@ def test_portal_registers_on_behalf_and_keeps_rights_until_claimed(key_client: A
 
     from suppliers.services import supplier_claim
 
-    supplier_claim(supplier=supplier, user=MembershipFactory().user)
+    supplier_claim(supplier=supplier, organization=OrganizationFactory(), method="operator")
     refused = client.patch(f"{URL}{supplier.id}/", {"trade_name": "Portal again"})
 
     assert refused.status_code == 403

@@ -11,6 +11,16 @@ class OrganizationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrganizationCreateSerializer(serializers.ModelSerializer):
+    """An organisation an operator creates (any kind; people sign up SMEs and
+    manufacturers themselves)."""
+
+    class Meta:
+        model = Organization
+        fields = ("id", "name", "kind", "is_active", "created_at")
+        read_only_fields = ("id", "is_active", "created_at")
+
+
 class MyOrganizationSerializer(serializers.Serializer):
     """An organisation the caller acts for, with the caller's role (null for an API key)."""
 
@@ -26,6 +36,9 @@ class MeUserSerializer(serializers.Serializer):
     email = serializers.EmailField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
+    email_verified = serializers.BooleanField(
+        help_text="Until it is true, the person may read but not write."
+    )
 
 
 class MeAPIKeySerializer(serializers.Serializer):

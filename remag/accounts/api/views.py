@@ -13,6 +13,7 @@ from remag.accounts.api.serializers import (
     APIKeyCreatedSerializer,
     APIKeySerializer,
     MeSerializer,
+    OrganizationCreateSerializer,
     OrganizationSerializer,
     UserTokenCreatedSerializer,
     UserTokenSerializer,
@@ -20,7 +21,11 @@ from remag.accounts.api.serializers import (
 from remag.accounts.authentication import APIKeyPrincipal
 from remag.accounts.caller import caller_for
 from remag.accounts.models import Organization
-from remag.accounts.permissions import IsOrganizationAdmin, IsOrganizationMember
+from remag.accounts.permissions import (
+    IsOperator,
+    IsOrganizationAdminOrOperator,
+    IsOrganizationMember,
+)
 from remag.api.idempotency import IdempotentCreateMixin
 from remag.api.viewsets import RemagAPIView, RemagGenericViewSet
 
@@ -68,14 +73,37 @@ class IsPerson(BasePermission):
 
 
 @extend_schema(tags=["accounts"])
-class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGenericViewSet):
-    """Organisations the caller belongs to (operators see all)."""
+class OrganizationViewSet(
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    RemagGenericViewSet,
+):
+    """Organisations the caller belongs to (operators see all). Operators create
+    organisations of any kind (portals and operators only so); then they issue a portal's
+    first API key and invite its first admin."""
 
     serializer_class = OrganizationSerializer
     permission_classes = [IsOrganizationMember]
 
     def get_queryset(self) -> Any:
         return selectors.organization_list(caller=caller_for(self.request))
+
+    def get_permissions(self) -> Any:
+        if self.action == "create":
+            return [IsOperator()]
+        return super().get_permissions()
+
+    def get_serializer_class(self) -> Any:
+        return OrganizationCreateSerializer if self.action == "create" else OrganizationSerializer
+
+    @extend_schema(request=OrganizationCreateSerializer, responses={201: OrganizationSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = services.organization_create(**serializer.validated_data)
 
 
 @extend_schema(tags=["accounts"])
@@ -93,7 +121,7 @@ class OrganizationAPIKeyViewSet(
     """
 
     serializer_class = APIKeySerializer
-    permission_classes = [IsOrganizationAdmin]
+    permission_classes = [IsOrganizationAdminOrOperator]
     owner_field = "organization"
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
@@ -147,6 +175,7 @@ class UserTokenViewSet(
 
     serializer_class = UserTokenSerializer
     permission_classes = [IsAuthenticated, IsPerson]
+    allow_unverified = True  # an unverified person may still revoke a token
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     ordering = ("-created",)

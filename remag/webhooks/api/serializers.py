@@ -45,6 +45,7 @@ _OBJECTS = {
         ("MatchRef", events.MATCH),
         ("ImportRef", events.IMPORT),
         ("EndpointRef", events.ENDPOINT),
+        ("OrganizationRef", events.ORGANIZATION),
     )
 }
 
