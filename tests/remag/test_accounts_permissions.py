@@ -115,7 +115,7 @@ ENDPOINTS = {
         SIGNED_IN,
         body={"current_password": "a-long-test-password", "new_password": "neodymium-iron-42"},
     ),
-    "me": Endpoint("GET", "/api/v1/me", SIGNED_IN),
+    "me": Endpoint("GET", "/api/v1/me/", SIGNED_IN),
     "token-list": Endpoint("GET", "/api/v1/me/tokens/", SIGNED_IN),
     "token-create": Endpoint(
         "POST",
