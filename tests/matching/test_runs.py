@@ -424,7 +424,7 @@ def test_a_certificate_expiring_before_the_needed_by_date_is_a_near_miss(
     gaps = (
         client_for(world.sme_users["full"])
         .get(f"/api/v1/suppliers/{world.suppliers['full'].id}/gaps/")
-        .json()
+        .json()["results"]
     )
     assert [g["constraint"] for g in gaps] == ["certification:iso-9001"]
     assert "valid through the needed-by date" in gaps[0]["summary"]

@@ -13,7 +13,7 @@ from tests.factories import APIKeyFactory, UserTokenFactory
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/me"
+ME = "/api/v1/me/"
 JUNK = "abcdefgh.not-a-real-secret"
 
 
