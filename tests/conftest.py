@@ -107,7 +107,7 @@ def celery_test_queue() -> Iterator[str]:
     """Each test sends its tasks to queues of its own (deleted afterwards): the default
     queue is ``test-<hex>`` and the job queues ``test-<hex>.matching`` and so on, so tests
     never leave messages in a real broker's queues for a real worker to find. Returns the
-    default queue's name; ``test_queues(name)`` lists them all."""
+    default queue's name; ``queues_of_test(name)`` lists them all."""
     from remag.celery import app
 
     queue = f"test-{uuid.uuid4().hex[:10]}"
@@ -119,7 +119,7 @@ def celery_test_queue() -> Iterator[str]:
     if django_settings.REDIS_URL:
         try:
             client = redis.Redis.from_url(django_settings.REDIS_URL, socket_connect_timeout=1)
-            client.delete(*test_queues(queue))
+            client.delete(*queues_of_test(queue))
             client.close()
         except redis.RedisError:
             pass
@@ -129,7 +129,7 @@ def queue_prefix(default_queue: str) -> str:
     return f"{default_queue}."
 
 
-def test_queues(default_queue: str) -> list[str]:
+def queues_of_test(default_queue: str) -> list[str]:
     """Every queue of a test whose default queue is ``default_queue``."""
     return queues.all_queues(default_queue, queue_prefix(default_queue))
 
@@ -244,7 +244,7 @@ def celery_worker_process(
                 "worker",
                 "--pool=solo",
                 "--queues",
-                ",".join(serve or test_queues(queue)),
+                ",".join(serve or queues_of_test(queue)),
                 "--without-mingle",
                 "--without-gossip",
                 "--loglevel=INFO",

@@ -11,7 +11,7 @@ from django.test import override_settings
 from matching.models import Match, MatchRun, NearMiss
 from remag.queues import MATCHING, queue_name
 from suppliers import services as supplier_services
-from tests.conftest import queue_prefix, test_queues, wait_for
+from tests.conftest import queue_prefix, queues_of_test, wait_for
 from tests.matching.conftest import client_for, request_body
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -88,7 +88,7 @@ def test_a_burst_of_supplier_edits_makes_one_refresh(
     request_id, run_id = post_and_publish(world)
     runs.match_run_execute(run_id=run_id)  # here, so that no worker holds the queue yet
     matching_queue = queue_name(MATCHING, queue_prefix(celery_test_queue))
-    redis_client.delete(*test_queues(celery_test_queue))
+    redis_client.delete(*queues_of_test(celery_test_queue))
     supplier = world.suppliers["expired"]
     assert "Expired" not in expected_matches(request_id)
 

@@ -65,8 +65,8 @@ def test_docs_show_the_generation_command() -> None:
 def in_process_tasks(settings: Any) -> Iterator[None]:
     """Match runs run in the server's thread once the publishing transaction commits (the
     embedded mode of `make run`); workers are tested elsewhere."""
+    previous = celery_app.conf.task_always_eager  # before the settings change: conf reads them
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous

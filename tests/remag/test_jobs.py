@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 
 from remag import jobs
-from tests.conftest import test_queues, wait_for
+from tests.conftest import queues_of_test, wait_for
 from tests.factories import OrganizationFactory
 from tests.matching.conftest import client_for, request_body, world  # noqa: F401 (fixture)
 from tests.remag.webhook_receiver import Receiver, start_receiver
@@ -147,7 +147,7 @@ def test_a_lost_message_is_recovered_by_the_sweep(
     celery_test_queue: str,
 ) -> None:
     job_id = case.make()
-    all_queues = test_queues(celery_test_queue)
+    all_queues = queues_of_test(celery_test_queue)
     assert sum(redis_client.llen(q) for q in all_queues) >= 1
     redis_client.delete(*all_queues)  # the broker forgets everything
     celery_worker_process(**WORKER_ENV)

@@ -13,10 +13,10 @@ def production_redirect(settings: Any) -> None:
 
 @pytest.mark.django_db
 def test_plain_http_is_redirected_to_https(production_redirect: None) -> None:
-    response = Client().get("/api/v1/me")
+    response = Client().get("/api/v1/me/")
 
     assert response.status_code == 301
-    assert response["Location"] == "https://testserver/api/v1/me"
+    assert response["Location"] == "https://testserver/api/v1/me/"
 
 
 @pytest.mark.django_db
@@ -27,4 +27,4 @@ def test_probes_are_not_redirected(production_redirect: None, path: str) -> None
 
 @pytest.mark.django_db
 def test_https_requests_are_served(production_redirect: None) -> None:
-    assert Client().get("/api/v1/me", secure=True).status_code == 401
+    assert Client().get("/api/v1/me/", secure=True).status_code == 401

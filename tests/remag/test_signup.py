@@ -212,7 +212,7 @@ def test_an_unverified_person_reads_but_cannot_write_until_verified() -> None:
     signup(APIClient())
     client = bearer(login(APIClient(), "asha@sme.example.in").json()["token"])
 
-    me = client.get("/api/v1/me")
+    me = client.get("/api/v1/me/")
     assert me.status_code == 200
     assert me.json()["user"]["email_verified"] is False
     assert client.get("/api/v1/organizations/").status_code == 200
@@ -224,7 +224,7 @@ def test_an_unverified_person_reads_but_cannot_write_until_verified() -> None:
 
     APIClient().get(path_of(link_in(mail.outbox[0])))
 
-    assert client.get("/api/v1/me").json()["user"]["email_verified"] is True
+    assert client.get("/api/v1/me/").json()["user"]["email_verified"] is True
     assert client.post("/api/v1/suppliers/", {}, format="json").status_code == 400
 
 
@@ -240,7 +240,7 @@ def test_log_in_returns_a_personal_token_once() -> None:
     body = response.json()
     assert body["token"]
     assert body["expires_at"] is not None
-    assert bearer(body["token"]).get("/api/v1/me").status_code == 200
+    assert bearer(body["token"]).get("/api/v1/me/").status_code == 200
     listed = bearer(body["token"]).get("/api/v1/me/tokens/").json()["results"]
     assert [t["id"] for t in listed] == [body["id"]]
     assert "token" not in listed[0]
@@ -272,8 +272,8 @@ def test_a_person_revokes_their_own_token_and_not_others() -> None:
     assert client.post(f"/api/v1/me/tokens/{theirs['id']}/revoke/").status_code == 404
     assert client.post(f"/api/v1/me/tokens/{mine['id']}/revoke/").status_code == 200
 
-    assert client.get("/api/v1/me").status_code == 401
-    assert bearer(theirs["token"]).get("/api/v1/me").status_code == 200
+    assert client.get("/api/v1/me/").status_code == 401
+    assert bearer(theirs["token"]).get("/api/v1/me/").status_code == 200
 
 
 def test_an_unverified_person_may_revoke_a_token() -> None:
@@ -291,7 +291,7 @@ def test_no_password_or_token_reaches_a_log_line(caplog: Any) -> None:
     signup(APIClient())
     token = login(APIClient(), "asha@sme.example.in").json()["token"]
     login(APIClient(), "asha@sme.example.in", "a-wrong-password-x")
-    bearer(token).get("/api/v1/me")
+    bearer(token).get("/api/v1/me/")
     verification = link_in(mail.outbox[0]).split("token=", 1)[1]
 
     for secret in (PASSWORD, "a-wrong-password-x", token, verification):
