@@ -114,8 +114,10 @@ def celery_test_queue() -> Iterator[str]:
     previous = app.conf.task_default_queue, app.conf.task_routes
     app.conf.task_default_queue = queue
     app.conf.task_routes = queues.task_routes(queue_prefix(queue))
+    reset_router(app)
     yield queue
     app.conf.task_default_queue, app.conf.task_routes = previous
+    reset_router(app)
     if django_settings.REDIS_URL:
         try:
             client = redis.Redis.from_url(django_settings.REDIS_URL, socket_connect_timeout=1)
@@ -123,6 +125,13 @@ def celery_test_queue() -> Iterator[str]:
             client.close()
         except redis.RedisError:
             pass
+
+
+def reset_router(app: Any) -> None:
+    """Celery builds its router from ``task_routes`` once per process and keeps it: make
+    it read this test's routes."""
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)
 
 
 def queue_prefix(default_queue: str) -> str:
