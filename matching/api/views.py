@@ -95,7 +95,11 @@ class ProcurementRequestViewSet(
     def get_object(self) -> ProcurementRequest:
         # By id alone: the filter backends filter what an endpoint lists (requests, or
         # the `matches` action's matches), never the request an action is about.
-        instance = get_object_or_404(self.get_queryset(), id=self.kwargs["id"])
+        queryset = self.get_queryset()
+        if self.action in ("matches", "match_runs"):
+            # These list the request's matches or runs and never read its relations.
+            queryset = queryset.prefetch_related(None)
+        instance = get_object_or_404(queryset, id=self.kwargs["id"])
         self.check_object_permissions(self.request, instance)
         return instance
 

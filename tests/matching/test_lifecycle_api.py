@@ -336,3 +336,16 @@ def test_a_match_without_an_outcome_sends_null(world: Any, published: Any) -> No
     body = client_for(world.buyer).get(f"/api/v1/matches/{match.id}/").json()
 
     assert body["outcome"] is None
+
+
+def test_match_list_does_not_load_the_request_relations(world: Any, published: Any) -> None:
+    """The matches action reads the request only to check access: none of the request's
+    capability, certification or grade relations is queried."""
+    request_id = published()
+    client = client_for(world.buyer)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/api/v1/requests/{request_id}/matches/").status_code == 200
+        assert client.get(f"/api/v1/requests/{request_id}/match-runs/").status_code == 200
+    touched = " ".join(q["sql"] for q in queries.captured_queries)
+    for relation in ("required_capabilities", "required_certifications", "grades"):
+        assert f"procurementrequest_{relation}" not in touched, relation
