@@ -41,6 +41,8 @@ def main() -> None:
         f"({Supplier.objects.count() / elapsed:.0f} suppliers/s)"
     )
     connection.close()
+    if hasattr(connection, "close_pool"):
+        connection.close_pool()  # the pool's idle connections hold the database open
     with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
         conn.execute('DROP DATABASE IF EXISTS "remag_bench_seed"')
 

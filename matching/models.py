@@ -150,6 +150,9 @@ class Match(BaseModel):
     # write tens of thousands; see explained_factors().
     factors = models.JSONField(default=list)
     reasons = models.JSONField(default=list)
+    # matching.scoring.row_digests of what the score and explanation were computed from:
+    # a rerun rewrites only the rows whose digest changed. Null: unknown (rewritten).
+    digest = models.BigIntegerField(null=True, blank=True, editable=False)
     qualifies = models.BooleanField(default=True)
     algorithm_version = models.CharField(max_length=40)
     scored_at = models.DateTimeField()

@@ -15,10 +15,11 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 RUNNABLE = (RequestStatus.DRAFT, RequestStatus.OPEN)
 WRITE_BATCH = 2000
+STALE_BATCH = 500  # ids per statement (SQLite limits a statement's parameters)
 
 
 def _run_finished(run: MatchRun) -> None:
@@ -150,13 +152,39 @@ def write_results(
     Call inside a transaction holding the request's row lock.
 
     Matches no longer in the result are deleted while still ``proposed`` and otherwise
-    kept with ``qualifies`` false. On PostgreSQL a whole-request write goes through
-    ``COPY`` into a temporary table and set-based statements (``method="copy"``), and a
-    row whose score and explanation did not change is not rewritten; elsewhere, and for
-    one supplier, through the ORM (``method="orm"``). Both leave the same rows.
+    kept with ``qualifies`` false. Every match stores the digest of what it was computed
+    from (:func:`matching.scoring.row_digests`); a match whose digest did not change is
+    neither explained nor written again, so a rerun costs what changed.
+
+    On PostgreSQL a whole-request write goes through ``COPY`` (``method="copy"``): a
+    request's first run copies its matches straight into the table, a rerun stages the
+    changed ones in a temporary table and upserts them. Elsewhere, and for one supplier,
+    through the ORM (``method="orm"``). Both leave the same rows. Explanations are built
+    and streamed in chunks of ``EXPLAIN_CHUNK``, so a run's memory does not grow with the
+    JSON of all its matches at once.
     """
     now = timezone.now()
-    ids = loaded.batch.supplier_ids
+    digests = scoring.row_digests(loaded.criteria, loaded.batch).tolist()
+    missed = [
+        (miss.supplier_id, miss.constraint[:80], miss.reason[:300]) for miss in result.near_misses
+    ]
+    if method is None:
+        method = "copy" if connection.vendor == "postgresql" and scope is None else "orm"
+    if method == "copy":
+        _write_copy(request, run, result, digests, missed, now)
+    else:
+        _write_orm(request, run, result, digests, missed, now, scope)
+
+
+EXPLAIN_CHUNK = 5000
+
+
+def _explained(
+    result: scoring.ScoringResult, indices: list[int], digests: list[int]
+) -> Iterator[tuple[str, float, str, str, int]]:
+    """``(supplier_id, score, factors JSON, reasons JSON, digest)`` of the candidates at
+    ``indices``, explained ``EXPLAIN_CHUNK`` at a time."""
+    ids = result.batch.supplier_ids
     # The factors' JSON ([[value, weight, contribution], ...] in FACTORS order) is formatted
     # from a template: the weights are the same for every row of a run, and Python's float
     # repr is valid JSON for finite numbers.
@@ -165,37 +193,40 @@ def write_results(
     parts = [f"[{{{j}!r}}, {weights[j]!r}, {{{j + count}!r}}]" for j in range(count)]
     template = ("[" + ", ".join(parts) + "]").format
     dumps = json.dumps
-    scored = [
-        (
-            ids[index],
-            score,
-            template(*values, *contributions),
-            dumps(reasons),
-        )
-        for index, score, values, contributions, reasons in result.explain_rows(result.order)
-    ]
-    missed = [
-        (miss.supplier_id, miss.constraint[:80], miss.reason[:300]) for miss in result.near_misses
-    ]
-    if method is None:
-        method = "copy" if connection.vendor == "postgresql" and scope is None else "orm"
-    if method == "copy":
-        _write_copy(request, run, result.algorithm_version, scored, missed, now)
-    else:
-        _write_orm(request, run, result.algorithm_version, scored, missed, now, scope)
+    for start in range(0, len(indices), EXPLAIN_CHUNK):
+        chunk = np.asarray(indices[start : start + EXPLAIN_CHUNK], dtype=np.intp)
+        for index, score, values, contributions, reasons in result.explain_rows(chunk):
+            yield (
+                ids[index],
+                score,
+                template(*values, *contributions),
+                dumps(reasons),
+                digests[index],
+            )
 
 
 def _write_orm(
     request: ProcurementRequest,
     run: MatchRun | None,
-    version: str,
-    scored: list[tuple[str, float, str, str]],
+    result: scoring.ScoringResult,
+    digests: list[int],
     missed: list[tuple[str, str, str]],
     now: datetime,
     scope: Collection[str] | None,
 ) -> None:
+    version = result.algorithm_version
+    ids = result.batch.supplier_ids
+    order = result.order.tolist()
+    rows = Match.objects.filter(request=request)
+    if scope is not None:
+        rows = rows.filter(supplier_id__in=list(scope))
+    existing = {
+        candidates._id_text(supplier_id): digest if qualifies else None
+        for supplier_id, digest, qualifies in rows.values_list("supplier_id", "digest", "qualifies")
+    }
+    changed = [i for i in order if existing.get(ids[i]) != digests[i]]
     Match.objects.bulk_create(
-        [
+        (
             Match(
                 id=uuid.uuid4(),
                 request_id=request.id,
@@ -204,14 +235,15 @@ def _write_orm(
                 score=score,
                 factors=json.loads(factors),
                 reasons=json.loads(reasons),
+                digest=digest,
                 qualifies=True,
                 algorithm_version=version,
                 scored_at=now,
                 created_at=now,
                 updated_at=now,
             )
-            for supplier_id, score, factors, reasons in scored
-        ],
+            for supplier_id, score, factors, reasons, digest in _explained(result, changed, digests)
+        ),
         batch_size=WRITE_BATCH,
         update_conflicts=True,
         unique_fields=["request", "supplier"],
@@ -220,24 +252,21 @@ def _write_orm(
             "score",
             "factors",
             "reasons",
+            "digest",
             "qualifies",
             "algorithm_version",
             "scored_at",
             "updated_at",
         ],
     )
-    matched = {row[0] for row in scored}
-    if scope is None and run is not None:
-        # Every row this run scored now points at it; the others are stale.
-        stale = Match.objects.filter(request=request).exclude(run=run)
-    elif scope is None:
-        stale = Match.objects.filter(request=request).exclude(supplier_id__in=matched)
-    else:
-        stale = Match.objects.filter(
-            request=request, supplier_id__in=[s for s in scope if s not in matched]
+    matched = {ids[i] for i in order}
+    stale = [supplier_id for supplier_id in existing if supplier_id not in matched]
+    for start in range(0, len(stale), STALE_BATCH):
+        rows = Match.objects.filter(
+            request=request, supplier_id__in=stale[start : start + STALE_BATCH]
         )
-    stale.filter(status=MatchStatus.PROPOSED).delete()
-    stale.exclude(qualifies=False).update(qualifies=False, updated_at=now)
+        rows.filter(status=MatchStatus.PROPOSED).delete()
+        rows.exclude(qualifies=False).update(qualifies=False, updated_at=now)
 
     misses = NearMiss.objects.filter(request=request)
     if scope is not None:
@@ -252,14 +281,23 @@ def _write_orm(
     )
 
 
+# A request's first run: its matches go straight into the table (there is nothing to
+# update, and the request's row lock keeps any other writer of its matches out).
+_COPY_MATCHES = """
+COPY matching_match (
+    id, created_at, updated_at, request_id, supplier_id, run_id, score, factors, reasons,
+    digest, qualifies, algorithm_version, scored_at, status, outcome
+) FROM STDIN
+"""
+
 # The temporary tables have primary keys and are analysed after the COPY: autovacuum
 # never analyses temporary tables, and a request new to the planner's statistics (every
 # request of a young deployment) otherwise gets a nested loop over a sequential scan of
-# the scored rows for each stale-match check, quadratic in the matches. With the key the
-# worst plan probes an index; with the statistics the planner picks a hash anti-join.
+# the staged rows for each check, quadratic in the rows. With the key the worst plan
+# probes an index; with the statistics the planner picks a hash anti-join.
 _COPY_SETUP = """
 CREATE TEMP TABLE IF NOT EXISTS remag_scored (
-    supplier_id uuid PRIMARY KEY, score float8, factors jsonb, reasons jsonb
+    supplier_id uuid PRIMARY KEY, score float8, factors jsonb, reasons jsonb, digest int8
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS remag_missed (
     supplier_id uuid PRIMARY KEY, "constraint" varchar(80), reason varchar(300)
@@ -272,27 +310,28 @@ _COPY_ANALYZE = "ANALYZE remag_scored; ANALYZE remag_missed;"
 _COPY_UPSERT = """
 INSERT INTO matching_match AS m (
     id, created_at, updated_at, request_id, supplier_id, run_id, score, factors, reasons,
-    qualifies, algorithm_version, scored_at, status, outcome
+    digest, qualifies, algorithm_version, scored_at, status, outcome
 )
 SELECT gen_random_uuid(), %(now)s, %(now)s, %(request)s, t.supplier_id, %(run)s, t.score,
-       t.factors, t.reasons, true, %(version)s, %(now)s, 'proposed', ''
+       t.factors, t.reasons, t.digest, true, %(version)s, %(now)s, 'proposed', ''
 FROM remag_scored t
 ON CONFLICT (request_id, supplier_id) DO UPDATE SET
     run_id = EXCLUDED.run_id, score = EXCLUDED.score, factors = EXCLUDED.factors,
-    reasons = EXCLUDED.reasons, qualifies = true, algorithm_version = EXCLUDED.algorithm_version,
-    scored_at = EXCLUDED.scored_at, updated_at = EXCLUDED.updated_at
-WHERE (m.score, m.factors, m.reasons, m.qualifies, m.algorithm_version)
-    IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.factors, EXCLUDED.reasons, true,
-                      EXCLUDED.algorithm_version)
+    reasons = EXCLUDED.reasons, digest = EXCLUDED.digest, qualifies = true,
+    algorithm_version = EXCLUDED.algorithm_version, scored_at = EXCLUDED.scored_at,
+    updated_at = EXCLUDED.updated_at
+"""
+
+# Matches that no longer qualify, by supplier id (probes of the (request, supplier) key).
+_STALE_MATCHES = """
+DELETE FROM matching_match m
+WHERE m.request_id = %(request)s AND m.status = 'proposed'
+  AND m.supplier_id = ANY(%(stale)s::uuid[]);
+UPDATE matching_match m SET qualifies = false, updated_at = %(now)s
+WHERE m.request_id = %(request)s AND m.qualifies AND m.supplier_id = ANY(%(stale)s::uuid[])
 """
 
 _COPY_STALE = """
-DELETE FROM matching_match m
-WHERE m.request_id = %(request)s AND m.status = 'proposed'
-  AND NOT EXISTS (SELECT 1 FROM remag_scored t WHERE t.supplier_id = m.supplier_id);
-UPDATE matching_match m SET qualifies = false, updated_at = %(now)s
-WHERE m.request_id = %(request)s AND m.qualifies
-  AND NOT EXISTS (SELECT 1 FROM remag_scored t WHERE t.supplier_id = m.supplier_id);
 DELETE FROM matching_nearmiss n
 WHERE n.request_id = %(request)s
   AND NOT EXISTS (SELECT 1 FROM remag_missed t WHERE t.supplier_id = n.supplier_id);
@@ -307,33 +346,89 @@ WHERE (n."constraint", n.reason) IS DISTINCT FROM (EXCLUDED."constraint", EXCLUD
 def _write_copy(
     request: ProcurementRequest,
     run: MatchRun | None,
-    version: str,
-    scored: list[tuple[str, float, str, str]],
+    result: scoring.ScoringResult,
+    digests: list[int],
     missed: list[tuple[str, str, str]],
     now: datetime,
 ) -> None:
-    params = {
+    ids = result.batch.supplier_ids
+    order = result.order.tolist()
+    params: dict[str, Any] = {
         "now": now,
         "request": request.id,
         "run": run.id if run else None,
-        "version": version,
+        "version": result.algorithm_version,
     }
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor, for COPY
-        stage_rows(raw, scored, missed)
-        raw.execute(_COPY_UPSERT, params)
+        # What the request's matches were computed from; a match that no longer
+        # qualifies has no digest here, so it is written again if it qualifies anew.
+        raw.execute(
+            "SELECT supplier_id::text, CASE WHEN qualifies THEN digest END "
+            "FROM matching_match WHERE request_id = %s",
+            [request.id],
+        )
+        existing = dict(raw.fetchall())
+        if not existing:
+            _copy_new_matches(raw, result, order, digests, params)
+            stage_rows(raw, [], missed)
+        else:
+            changed = [i for i in order if existing.get(ids[i]) != digests[i]]
+            stage_rows(raw, _explained(result, changed, digests), missed)
+            if changed:
+                raw.execute(_COPY_UPSERT, params)
+            scored = {ids[i] for i in order}
+            stale = [sid for sid in existing if sid not in scored]
+            if stale:
+                for statement in filter(str.strip, _STALE_MATCHES.split(";")):
+                    raw.execute(statement, {**params, "stale": stale})
         for statement in filter(str.strip, _COPY_STALE.split(";")):
             raw.execute(statement, params)
 
 
-def stage_rows(
-    raw: Any, scored: list[tuple[str, float, str, str]], missed: list[tuple[str, str, str]]
+def _copy_new_matches(
+    raw: Any,
+    result: scoring.ScoringResult,
+    order: list[int],
+    digests: list[int],
+    params: dict[str, Any],
 ) -> None:
-    """Load a run's scored rows and near misses into the temporary tables (keyed and
-    analysed) that the set-based statements read. ``raw`` is a psycopg cursor."""
+    now, request, run, version = params["now"], params["request"], params["run"], params["version"]
+    with raw.copy(_COPY_MATCHES) as copy:
+        for supplier_id, score, factors, reasons, digest in _explained(result, order, digests):
+            copy.write_row(
+                (
+                    uuid.uuid4(),
+                    now,
+                    now,
+                    request,
+                    supplier_id,
+                    run,
+                    score,
+                    factors,
+                    reasons,
+                    digest,
+                    True,
+                    version,
+                    now,
+                    MatchStatus.PROPOSED.value,
+                    "",
+                )
+            )
+
+
+def stage_rows(
+    raw: Any,
+    scored: Iterable[tuple[str, float, str, str, int]],
+    missed: list[tuple[str, str, str]],
+) -> None:
+    """Load a run's changed matches and its near misses into the temporary tables (keyed
+    and analysed) that the set-based statements read. ``raw`` is a psycopg cursor."""
     for statement in filter(str.strip, _COPY_SETUP.split(";")):
         raw.execute(statement)
-    with raw.copy("COPY remag_scored (supplier_id, score, factors, reasons) FROM STDIN") as copy:
+    with raw.copy(
+        "COPY remag_scored (supplier_id, score, factors, reasons, digest) FROM STDIN"
+    ) as copy:
         for row in scored:
             copy.write_row(row)
     with raw.copy('COPY remag_missed (supplier_id, "constraint", reason) FROM STDIN') as copy:

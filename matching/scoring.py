@@ -28,6 +28,7 @@ builds one from row-shaped :class:`Candidate` objects for tests and small caller
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -623,6 +624,44 @@ class _Reasons:
         return tuple(out)
 
 
+# ------------------------------------------------------------------ digests
+
+_DIGEST_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection
+
+
+def row_digests(criteria: Criteria, batch: CandidateBatch) -> npt.NDArray[np.int64]:
+    """A 63-bit digest per candidate of everything its score, factor values and reasons
+    are computed from: the criteria (run date and weights included), the algorithm
+    version and factor names, and the candidate's row of every column of the batch.
+
+    Equal digests mean an unchanged explanation, so a rerun writes only the matches whose
+    digest changed. Each column is folded in as ``h = h * M + bits`` modulo 2**64 with
+    ``M`` odd; both steps are bijections, so a change in any single number of a row always
+    changes its digest (NaN and -0.0 are normalised first).
+    """
+    n = len(batch)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    seed = hashlib.blake2b(
+        repr((ALGORITHM_VERSION, FACTORS, criteria)).encode(), digest_size=8
+    ).digest()
+    h = np.full(n, int.from_bytes(seed, "little"), dtype=np.uint64)
+    for spec in fields(batch):
+        if spec.name == "supplier_ids":
+            continue
+        column = getattr(batch, spec.name)
+        if column is None:
+            h = h * _DIGEST_MULTIPLIER + np.uint64(1)
+            continue
+        numbers = np.asarray(column, dtype=np.float64).reshape(n, -1) + 0.0  # -0.0 -> 0.0
+        numbers = np.where(np.isnan(numbers), np.nan, numbers)  # one NaN bit pattern
+        bits = numbers.view(np.uint64)
+        for j in range(bits.shape[1]):
+            h = h * _DIGEST_MULTIPLIER + bits[:, j]
+        h = h * _DIGEST_MULTIPLIER + np.uint64(bits.shape[1])
+    return (h >> np.uint64(1)).astype(np.int64)
+
+
 # ------------------------------------------------------------------ the supplier's view
 
 # What a supplier may read of its own match. The request's delivery point, radius,
@@ -676,5 +715,6 @@ __all__ = [
     "certificate_counts",
     "factors_of",
     "policy_sub_targets",
+    "row_digests",
     "score",
 ]

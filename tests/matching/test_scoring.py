@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 from matching.scoring import (
     FACTORS,
     Candidate,
+    CandidateBatch,
     Criteria,
     Offer,
     Weights,
     batch_from,
+    row_digests,
     score,
 )
 
@@ -464,3 +466,72 @@ def test_scoring_has_no_django_import() -> None:
         for alias in node.names
     }
     assert not any(name.startswith("django") for name in imported)
+
+
+# ------------------------------------------------------------------ digests
+
+
+def _digest_batch() -> tuple[Criteria, CandidateBatch]:
+    criteria = Criteria(
+        required_capabilities=("a", "b"),
+        run_date=date(2026, 11, 25),
+        required_certifications=("iso-9001",),
+        preferred_certifications=("iatf-16949",),
+        quantity_base=100.0,
+        quantity_dimension="mass",
+        needed_by=date(2027, 1, 10),
+        latitude=13.0,
+        longitude=80.0,
+    )
+    people = [
+        Candidate(
+            supplier_id=f"s{i}",
+            offers={"a": Offer(capacity_base=10.0 * i, dimension="mass", lead_time_days=7 + i)},
+            certificates=[("iso-9001", date(2025, 1, 1), date(2028, 1, 1))],
+            latitude=12.0 + i,
+            longitude=79.0,
+            past_awards=i,
+        )
+        for i in range(3)
+    ]
+    return criteria, batch_from(criteria, people)
+
+
+def test_row_digests_change_with_any_single_input_and_only_that_row() -> None:
+    import dataclasses
+
+    import numpy as np
+
+    criteria, batch = _digest_batch()
+    base = row_digests(criteria, batch)
+    assert len(set(base.tolist())) == 3
+    assert (row_digests(criteria, batch) == base).all()
+    for spec in dataclasses.fields(batch):
+        column = getattr(batch, spec.name)
+        if spec.name == "supplier_ids" or column is None or column.size == 0:
+            continue
+        for j in range(column.reshape(3, -1).shape[1]):
+            changed = column.copy().reshape(3, -1)
+            if changed.dtype == bool:
+                changed[1, j] = not changed[1, j]
+            else:
+                changed[1, j] = 0.5 if math.isnan(changed[1, j]) else changed[1, j] + 1e-9
+            other = dataclasses.replace(batch, **{spec.name: changed.reshape(column.shape)})
+            digests = row_digests(criteria, other)
+            assert digests[1] != base[1], (spec.name, j)
+            assert digests[0] == base[0], spec.name
+            assert digests[2] == base[2], spec.name
+    # -0.0 and 0.0, and any NaN, are the same input.
+    zeros = dataclasses.replace(batch, past_successes=np.array([-0.0, 0.0, 0.0]))
+    assert (row_digests(criteria, zeros) == base).all()
+
+
+def test_row_digests_change_with_the_criteria() -> None:
+    criteria, batch = _digest_batch()
+    base = row_digests(criteria, batch)
+    for changed in (
+        replace(criteria, run_date=date(2026, 11, 26)),
+        replace(criteria, quantity_base=101.0),
+        replace(criteria, weights=Weights(distance=0.3)),
+    ):
+        assert (row_digests(changed, batch) != base).all()
