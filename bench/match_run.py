@@ -30,6 +30,7 @@ import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from _setup import bench_database_url, setup_django
 
@@ -105,7 +106,9 @@ def make_request(owner, spec):  # type: ignore[no-untyped-def]
 
 
 def floor_seconds(request) -> float:  # type: ignore[no-untyped-def]
-    """A bare SELECT of the candidate rows' columns through psycopg, best of three."""
+    """A bare SELECT of the candidate rows' columns through psycopg, best of three, with
+    the casts the run's own load uses (ids as text, capacities as float8): building UUID
+    and Decimal objects would make the floor slower than the run's load."""
     import psycopg
 
     capability_ids = list(request.required_capabilities.values_list("id", flat=True))
@@ -115,7 +118,7 @@ def floor_seconds(request) -> float:  # type: ignore[no-untyped-def]
         for _ in range(3):
             started = time.perf_counter()
             conn.execute(
-                "SELECT s.id, s.status, s.latitude, s.longitude, s.enterprise_size, "
+                "SELECT s.id::text, s.status, s.latitude, s.longitude, s.enterprise_size, "
                 "s.women_owned, s.sc_st_owned, s.state FROM suppliers_supplier s "
                 "WHERE s.is_active AND s.status IN ('active', 'pending') AND EXISTS ("
                 " SELECT 1 FROM suppliers_suppliercapability sc"
@@ -123,8 +126,9 @@ def floor_seconds(request) -> float:  # type: ignore[no-untyped-def]
                 (capability_ids,),
             ).fetchall()
             conn.execute(
-                "SELECT supplier_id, capability_id, capacity_per_month, capacity_unit, "
-                "lead_time_days FROM suppliers_suppliercapability WHERE capability_id = ANY(%s)",
+                "SELECT supplier_id::text, capability_id::text, capacity_per_month::float8, "
+                "capacity_unit, lead_time_days FROM suppliers_suppliercapability "
+                "WHERE capability_id = ANY(%s)",
                 (capability_ids,),
             ).fetchall()
             best = min(best, time.perf_counter() - started)
@@ -214,6 +218,95 @@ def run_all() -> None:
             )
 
 
+def _peak_rss_mib(pid: int) -> float:
+    """The largest peak resident set (VmHWM) of ``pid`` and its children, in MiB."""
+    peak = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for each in pids:
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]) / 1024)
+    return peak
+
+
+def end_to_end() -> None:
+    """The broadest request (every capability of the layer with the most offers) run by a
+    real Celery worker (prefork, one child) from a fresh start: seconds from queued to
+    succeeded against the floor of reading its candidates, and the worker's peak memory."""
+    prefix = f"bench{os.getpid()}-"
+    os.environ["CELERY_QUEUE_PREFIX"] = prefix  # a queue no other worker serves
+    setup_django(suppliers=SUPPLIERS)
+    from django.db.models import Count
+
+    from matching import runs
+    from matching.models import MatchRun, ProcurementRequest
+    from remag.accounts.models import Organization
+    from suppliers.models import Capability, SupplierCapability
+
+    layer = (
+        SupplierCapability.objects.values("capability__layer")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()["capability__layer"]
+    )
+    codes = list(Capability.objects.filter(layer=layer).values_list("code", flat=True))
+    owner, _ = Organization.objects.get_or_create(name="Bench Magnets E2E", kind="manufacturer")
+    ProcurementRequest.objects.filter(owner=owner).delete()
+    spec = {
+        "layer": layer,
+        "capabilities": codes,
+        "required": [],
+        "preferred": ["iso-9001"],
+        "quantity": ("500", "kg"),
+        "location": (12.97, 77.59),
+        "description": "Sintered NdFeB blocks, coated and tested.",
+    }
+    request = make_request(owner, spec)
+    floor = floor_seconds(request)
+    worker = subprocess.Popen(  # noqa: S603 (celery of this environment)
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "remag",
+            "worker",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+            "-Q",
+            f"{prefix}matching",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=os.environ.copy(),
+    )
+    try:
+        time.sleep(8)  # the worker connects and forks its child
+        run, _ = runs.match_run_create(request=request, trigger="operator")
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            run.refresh_from_db()
+            if run.status in ("succeeded", "failed"):
+                break
+            time.sleep(0.1)
+        if run.status != "succeeded":
+            raise SystemExit(f"end-to-end run {run.status}: {run.error}")
+        queued_to_done = (run.finished_at - run.enqueued_at).total_seconds()
+        peak = _peak_rss_mib(worker.pid)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    run = MatchRun.objects.get(id=run.id)
+    print(
+        f"end to end, real worker: {run.candidate_count} candidates, {run.matched_count} "
+        f"matches: queued to succeeded {queued_to_done:.2f} s (load {run.load_seconds:.2f}, "
+        f"score {run.score_seconds:.2f}, write {run.write_seconds:.2f}); floor {floor:.3f} s: "
+        f"{queued_to_done / floor:.1f}x (budget 3x); worker peak RSS {peak:.0f} MiB "
+        "(budget 250)",
+        flush=True,
+    )
+
+
 def fresh_database_url() -> str:
     """A new database copied from a seeded, never-matched template (seeded on first use)."""
     from urllib.parse import urlparse, urlunparse
@@ -248,12 +341,19 @@ def main() -> None:
     if mode == "run":
         run_all()
         return
+    if mode == "end-to-end":
+        end_to_end()
+        return
     for label, url in (
         ("fresh database (seeded, never matched)", fresh_database_url()),
         ("warm database (remag_bench)", bench_database_url()),
     ):
         print(f"== {label}", flush=True)
         child(url, mode="run")
+    if os.environ.get("REDIS_URL"):
+        child(fresh_database_url(), mode="end-to-end")
+    else:
+        print("end to end with a real worker: skipped (set REDIS_URL)")
     matched, seconds = synthetic_scoring()
     print(f"scoring alone, 100,000 synthetic candidates ({matched} eligible): {seconds:.3f} s")
 

@@ -137,10 +137,15 @@ class Match(BaseModel):
     ``proposed``; once the buyer has acted on it the row is kept with ``qualifies`` false.
     """
 
+    # No index of their own for the request and the supplier, nor for created_at: the
+    # composite indexes below start with them, and every index costs a run's writes.
+    created_at = models.DateTimeField(auto_now_add=True)
     request = models.ForeignKey(
-        ProcurementRequest, on_delete=models.CASCADE, related_name="matches"
+        ProcurementRequest, on_delete=models.CASCADE, related_name="matches", db_index=False
     )
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="matches")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="matches", db_index=False
+    )
     run = models.ForeignKey(
         MatchRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -244,10 +249,13 @@ class MatchTransition(models.Model):
 class NearMiss(models.Model):
     """A supplier excluded from a request by exactly one hard constraint (for gaps)."""
 
+    # Indexed by the unique (request, supplier) and by (supplier, constraint) only.
     request = models.ForeignKey(
-        ProcurementRequest, on_delete=models.CASCADE, related_name="near_misses"
+        ProcurementRequest, on_delete=models.CASCADE, related_name="near_misses", db_index=False
     )
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="near_misses")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="near_misses", db_index=False
+    )
     constraint = models.CharField(max_length=80)
     reason = models.CharField(max_length=300)
 
