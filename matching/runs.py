@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import Collection, Iterable, Iterator
@@ -394,11 +395,12 @@ def _copy_new_matches(
     params: dict[str, Any],
 ) -> None:
     now, request, run, version = params["now"], params["request"], params["run"], params["version"]
+    ids = iter(random_uuids(len(order)))
     with raw.copy(_COPY_MATCHES) as copy:
         for supplier_id, score, factors, reasons, digest in _explained(result, order, digests):
             copy.write_row(
                 (
-                    uuid.uuid4(),
+                    next(ids),
                     now,
                     now,
                     request,
@@ -415,6 +417,19 @@ def _copy_new_matches(
                     "",
                 )
             )
+
+
+def random_uuids(n: int) -> list[str]:
+    """``n`` random (version 4) UUIDs in text form, from one read of the system's random
+    source: ``uuid.uuid4()`` per row costs a run of 100,000 matches a quarter second."""
+    octets = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    octets[:, 6] = (octets[:, 6] & 0x0F) | 0x40  # version 4
+    octets[:, 8] = (octets[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = octets.tobytes().hex()
+    return [
+        f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        for h in (text[i : i + 32] for i in range(0, 32 * n, 32))
+    ]
 
 
 def stage_rows(

@@ -499,3 +499,15 @@ def test_a_match_that_qualifies_again_is_written_again(world: Any, published: An
     _rerun(request_id)
     row.refresh_from_db()
     assert (row.qualifies, row.status) == (True, "shortlisted")
+
+
+def test_random_uuids_are_distinct_version_4_uuids() -> None:
+    import uuid
+
+    ids = runs.random_uuids(5000)
+    parsed = [uuid.UUID(text) for text in ids]
+    assert len(set(ids)) == 5000
+    assert {u.version for u in parsed} == {4}
+    assert {u.variant for u in parsed} == {uuid.RFC_4122}
+    assert [str(u) for u in parsed] == ids
+    assert runs.random_uuids(0) == []
