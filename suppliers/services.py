@@ -74,18 +74,18 @@ def _check_unique_identifiers(
     gstins: Sequence[dict[str, Any]] | None = None,
     exclude_id: object = None,
 ) -> None:
-    """Refuse a Udyam number, PAN or GSTIN another supplier holds (409, naming the field).
+    """Refuse a Udyam number, GSTIN or PAN another supplier holds (409, naming the field;
+    a GSTIN by the field it was given in, ``gstin`` or ``gstins[i].gstin``).
 
     One enterprise is one PAN, so a second registration of a known PAN (under another
-    Udyam number, or with a GSTIN of another state) is the same enterprise again.
+    Udyam number, or with a GSTIN of another state) is the same enterprise again. A GSTIN
+    is checked before the PAN it embeds: the very number is the more precise answer.
     """
-    for field in ("udyam_number", "pan"):
-        value = profile.get(field)
-        if not value:
-            continue
-        existing = Supplier.objects.filter(**{field: value}).exclude(id=exclude_id).first()
+    udyam = profile.get("udyam_number")
+    if udyam:
+        existing = Supplier.objects.filter(udyam_number=udyam).exclude(id=exclude_id).first()
         if existing is not None:
-            raise SupplierAlreadyRegistered(field=field, existing_id=existing.id)
+            raise SupplierAlreadyRegistered(field="udyam_number", existing_id=existing.id)
     items = list(gstins or ())
     if not items and profile.get("gstin"):
         items = [{"gstin": profile["gstin"], "field": "gstin"}]
@@ -105,6 +105,11 @@ def _check_unique_identifiers(
         if holder is not None:
             field = item.get("field") or f"gstins[{index}].gstin"
             raise SupplierAlreadyRegistered(field=field, existing_id=holder)
+    pan = profile.get("pan")
+    if pan:
+        existing = Supplier.objects.filter(pan=pan).exclude(id=exclude_id).first()
+        if existing is not None:
+            raise SupplierAlreadyRegistered(field="pan", existing_id=existing.id)
 
 
 def _find_similar(*, legal_name: str, pin_code: str, exclude_id: object = None) -> Supplier | None:
