@@ -399,6 +399,10 @@ def import_row(*, job_owner: Organization, row: Row) -> tuple[str, list[dict[str
     if unstorable is not None:
         path, message = unstorable
         return "failed", [{"field": field_path(path) or "", "message": message}]
+    if "gstin" in row.data and not row.data["gstin"] and not row.data.get("gstins"):
+        # A row without a GSTIN has none: every GSTIN goes (the API's null `gstin` would
+        # drop the primary only, and a re-import would then drop the next, and the next).
+        row.data["gstins"] = []
     udyam = str(row.data.get("udyam_number") or "").strip().upper().replace(" ", "")
     # "UDYAM-KA-..." finds the profile stored as KR; a malformed number is left for the
     # serializer to refuse, naming the field.

@@ -385,6 +385,17 @@ def test_import_rows_with_gstins_plants_and_duplicates(key_client: Any) -> None:
     assert supplier.plants.get().capabilities.get().code == "sintering"
     again = upload_rows(client, (HEADER + rows[0] + "\n").encode())
     assert again.unchanged_count == 1
+    # The primary GSTIN alone keeps the others; no GSTIN at all removes them all.
+    primary_only = rows[0].replace(f'"{MH}|Chakan; {TN}|Hosur"', "")
+    assert upload_rows(client, (HEADER + primary_only + "\n").encode()).unchanged_count == 1
+    assert supplier.gstins.count() == 2
+    none = primary_only.replace(f",{MH},", ",,")
+    for _ in range(2):  # a second run changes nothing more
+        upload_rows(client, (HEADER + none + "\n").encode())
+        supplier.refresh_from_db()
+        assert supplier.gstin is None
+        assert not supplier.gstins.exists()
+        assert supplier.pan == PAN
 
 
 # ----------------------------------------------------------- migration 0011
