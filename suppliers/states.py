@@ -118,8 +118,9 @@ GST_STATE_CODES: frozenset[str] = frozenset(GST_CODE_STATES)
 
 
 def state_of_gstin(gstin: str) -> str:
-    """The state (address code) whose GST state code starts ``gstin``; "" for 97."""
-    return GST_CODE_STATES[gstin[:2]]
+    """The state (address code) whose GST state code starts ``gstin``; "" for 97 (and
+    for a code that is none, which a validated GSTIN never has)."""
+    return GST_CODE_STATES.get(gstin[:2], "")
 
 
 STATE_CHOICES: list[tuple[str, str]] = [(s.code, s.name) for s in STATES]
