@@ -20,7 +20,13 @@ constraints and use their indexes:
 A micro or small enterprise whose classification is of a past financial year counts as
 of unknown size for the policy preference (``micro_small`` false).
 
-Distance and the soft factors are computed by :mod:`matching.scoring`.
+A candidate's location is its site nearest the delivery point that offers a required
+capability: its main location (the profile's own coordinates, which count as a plant
+offering everything it offers) or one of its plants (``SupplierPlant``) offering a
+required capability (a plant naming no capability offers them all). The nearest plant
+per supplier is chosen in SQL (:func:`nearest_plants`: a window over the plants,
+portable to SQLite), compared with the main location here, and its name goes to the
+explanation. Distance and the soft factors are computed by :mod:`matching.scoring`.
 """
 
 from __future__ import annotations
@@ -34,13 +40,24 @@ from datetime import date
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Exists, FloatField, OuterRef, Q, QuerySet, TextField
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    Window,
+)
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Cos, Power, Radians, RowNumber, Sin
 
 from matching.choices import MatchStatus, Outcome
 from matching.models import Match, ProcurementRequest
-from matching.scoring import DEFAULT_WEIGHTS, CandidateBatch, Criteria, Weights
+from matching.scoring import DEFAULT_WEIGHTS, CandidateBatch, Criteria, Weights, haversine_km
 from suppliers.choices import CAPACITY_TO_BASE, QUANTITY_TO_BASE, SupplierStatus
 from suppliers.classification import financial_year_of
 from suppliers.models import (
@@ -48,6 +65,7 @@ from suppliers.models import (
     Certification,
     Supplier,
     SupplierCapability,
+    SupplierPlant,
 )
 from suppliers.selectors import certificate_valid_exists
 from suppliers.states import STATES_BY_CODE
@@ -236,6 +254,67 @@ def candidate_queryset(
     return queryset.order_by().values_list(*columns), terms, columns
 
 
+def nearest_plants(
+    criteria: Criteria,
+    capability_ids: Sequence[object],
+    *,
+    supplier_ids: Sequence[object] | None = None,
+) -> dict[str, tuple[float, float, str]]:
+    """Per candidate supplier with plants, its plant nearest the delivery point among
+    those with coordinates that offer a required capability: ``{supplier id (text):
+    (latitude, longitude, name)}``. Empty when the request has no delivery point.
+
+    One query: the plants of active or pending suppliers offering a required capability,
+    ranked per supplier by the haversine term (the great-circle distance grows with it)
+    in a window, the first kept. Django's SQLite backend provides the maths functions, so
+    it runs there too."""
+    if criteria.latitude is None or criteria.longitude is None or not capability_ids:
+        return {}
+    through = SupplierPlant.capabilities.through
+    lat0, lon0 = math.radians(criteria.latitude), math.radians(criteria.longitude)
+    half_dlat = (Radians(F("latitude")) - Value(lat0)) / Value(2.0)
+    half_dlon = (Radians(F("longitude")) - Value(lon0)) / Value(2.0)
+    haversine = Power(Sin(half_dlat), 2) + Value(math.cos(lat0)) * Cos(
+        Radians(F("latitude"))
+    ) * Power(Sin(half_dlon), 2)
+    plants = SupplierPlant.objects.filter(
+        latitude__isnull=False,
+        longitude__isnull=False,
+        supplier__is_active=True,
+        supplier__status__in=(SupplierStatus.ACTIVE, SupplierStatus.PENDING),
+    ).filter(
+        Exists(
+            SupplierCapability.objects.filter(
+                supplier_id=OuterRef("supplier_id"), capability_id__in=capability_ids
+            )
+        ),
+        # Naming no capability, a plant offers all the supplier's (one is required: the
+        # Exists above); naming some, one of them must be required.
+        ~Exists(through.objects.filter(supplierplant_id=OuterRef("pk")))
+        | Exists(
+            through.objects.filter(
+                supplierplant_id=OuterRef("pk"), capability_id__in=capability_ids
+            )
+        ),
+    )
+    if supplier_ids is not None:
+        plants = plants.filter(supplier_id__in=supplier_ids)
+    rows = (
+        plants.annotate(
+            sid=Cast("supplier_id", TextField()),
+            nearness=Window(
+                RowNumber(),
+                partition_by=[F("supplier_id")],
+                order_by=[haversine.asc(), F("id").asc()],
+            ),
+        )
+        .filter(nearness=1)
+        .order_by()
+        .values_list("sid", "latitude", "longitude", "name")
+    )
+    return {_id_text(sid): (lat, lon, name) for sid, lat, lon, name in rows}
+
+
 def _floats(values: Sequence[object]) -> np.ndarray:
     return np.fromiter(
         (math.nan if v is None else float(v) for v in values), dtype=np.float64, count=len(values)
@@ -343,8 +422,26 @@ def load(
         )
 
     latitude, longitude = _floats(columns[2]), _floats(columns[3])
-    # A profile without coordinates is placed at its state's centre: an approximate
-    # location, which scoring neither rewards nor penalises.
+    location_names = [""] * n
+    plants = nearest_plants(criteria, list(capability_ids.values()), supplier_ids=supplier_ids)
+    if plants:
+        # A plant nearer than the main location (or the only exact one) places the
+        # candidate; at equal distance the main location stays.
+        main_km = haversine_km(criteria.latitude, criteria.longitude, latitude, longitude)  # type: ignore[arg-type]
+        for sid, (plant_lat, plant_lon, name) in plants.items():
+            i = index.get(sid)
+            if i is None:
+                continue
+            plant_km = haversine_km(
+                criteria.latitude,  # type: ignore[arg-type]
+                criteria.longitude,  # type: ignore[arg-type]
+                np.array([plant_lat]),
+                np.array([plant_lon]),
+            )[0]
+            if np.isnan(main_km[i]) or plant_km < main_km[i]:
+                latitude[i], longitude[i], location_names[i] = plant_lat, plant_lon, name
+    # A profile without coordinates (and no plant placing it) is placed at its state's
+    # centre: an approximate location, which scoring neither rewards nor penalises.
     approximate = np.isnan(latitude)
     for i in np.flatnonzero(approximate):
         state = STATES_BY_CODE.get(column["state"][i])
@@ -379,5 +476,6 @@ def load(
         past_awards=awards,
         past_successes=successes,
         text_relevance=np.clip(text, 0.0, 1.0),
+        location_names=location_names,
     )
     return Loaded(criteria=criteria, batch=batch)

@@ -6,7 +6,9 @@ The contract (docs/matching.md has every formula and a worked example):
 1. **Hard constraints** exclude a candidate: not active; offers none of the required
    capabilities; lacks a certificate valid from the run date through the needed-by date
    for a required certification (each missing certification is one constraint); farther
-   than the maximum distance (checked only against exact coordinates). A candidate
+   than the maximum distance (checked only against exact coordinates; a candidate's
+   coordinates are those of its site nearest the delivery point among its main location
+   and the plants offering a required capability, chosen by the loader). A candidate
    excluded by exactly one constraint is a **near miss**, reported with that constraint
    (a certificate valid today that expires before the needed-by date says so).
 2. **Soft factors**, each a value in [0, 1], weighted: capability coverage, capacity,
@@ -158,6 +160,7 @@ class Candidate:
     latitude: float | None = None
     longitude: float | None = None
     location_approximate: bool = False
+    location_name: str = ""  # the plant the coordinates are of; "" the main location
     enterprise_size: str = "small"
     women_owned: bool = False
     sc_st_owned: bool = False
@@ -191,6 +194,10 @@ class CandidateBatch:
     # where it differs from required_held the near miss says the certificate expires too
     # soon. None: the same as required_held.
     required_valid_today: BoolArray | None = None
+    # (n,) the plant whose coordinates ``latitude``/``longitude`` are (the nearest to the
+    # delivery point of those offering a required capability), "" for the supplier's main
+    # location. None: every candidate at its main location.
+    location_names: Sequence[str] | None = None
 
     def __len__(self) -> int:
         return len(self.supplier_ids)
@@ -271,6 +278,7 @@ def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> Candidate
         text_relevance=np.clip(
             np.array([c.text_relevance for c in candidates], dtype=np.float64), 0, 1
         ),
+        location_names=[c.location_name for c in candidates],
     )
 
 
@@ -380,7 +388,8 @@ class ScoringResult:
 # ------------------------------------------------------------------ scoring
 
 
-def _haversine_km(lat1: float, lon1: float, lat2: FloatArray, lon2: FloatArray) -> FloatArray:
+def haversine_km(lat1: float, lon1: float, lat2: FloatArray, lon2: FloatArray) -> FloatArray:
+    """Great-circle distances in km from one point to arrays of points (NaN stays NaN)."""
     p1, p2 = math.radians(lat1), np.radians(lat2)
     dp, dl = p2 - p1, np.radians(lon2) - math.radians(lon1)
     a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
@@ -409,7 +418,7 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
     offers_any = batch.offers.any(axis=1) if k else np.zeros(n, dtype=bool)
     exact_location = ~np.isnan(batch.latitude) & ~batch.location_approximate
     if has_location:
-        distance = _haversine_km(
+        distance = haversine_km(
             criteria.latitude, criteria.longitude, batch.latitude, batch.longitude
         )  # type: ignore[arg-type]
     else:
@@ -566,6 +575,8 @@ class _Reasons:
         self.no_location = np.isnan(batch.latitude[sel]).tolist()
         self.approximate = batch.location_approximate[sel].tolist()
         self.distance = result.distance_km[sel].tolist()
+        names = batch.location_names
+        self.location_names = [names[i] for i in sel.tolist()] if names is not None else None
         self.awards = batch.past_awards[sel].tolist()
         self.successes = batch.past_successes[sel].tolist()
         women, sc_st = policy_sub_targets(batch)
@@ -609,6 +620,9 @@ class _Reasons:
                 out.append(f"location unknown, {DISTANCE_NEUTRAL}")
             elif self.approximate[n]:
                 out.append(f"location approximate (state centre), {DISTANCE_NEUTRAL}")
+            elif self.location_names and self.location_names[n]:
+                site = plant_label(self.location_names[n])
+                out.append(f"about {self.distance[n]:.0f}{KM_FROM}{site}")
             else:
                 out.append(f"about {self.distance[n]:.0f}{KM_AWAY}")
         if self.awards[n]:
@@ -671,6 +685,16 @@ def row_digests(criteria: Criteria, batch: CandidateBatch) -> npt.NDArray[np.int
 PRIVATE_FACTORS = frozenset({"distance", "policy"})
 DISTANCE_NEUTRAL = "distance scored neutrally"
 KM_AWAY = " km away"
+KM_FROM = " km from the "
+_PLANT_WORDS = ("plant", "works", "unit", "factory", "facility", "lab", "laboratory")
+
+
+def plant_label(name: str) -> str:
+    """How a reason names a plant: "Hosur plant", but "Hosur Unit 2" as it is."""
+    words = name.lower().split()
+    return name if any(word in _PLANT_WORDS for word in words) else f"{name} plant"
+
+
 POLICY_PREFERENCE = " (policy preference)"
 
 
@@ -679,6 +703,7 @@ def reason_is_private(reason: str) -> bool:
     return (
         reason.endswith((DISTANCE_NEUTRAL, KM_AWAY, POLICY_PREFERENCE))
         or " km away, beyond the " in reason
+        or (reason.startswith("about ") and KM_FROM in reason)
     )
 
 
@@ -714,6 +739,8 @@ __all__ = [
     "batch_from",
     "certificate_counts",
     "factors_of",
+    "haversine_km",
+    "plant_label",
     "policy_sub_targets",
     "row_digests",
     "score",

@@ -17,6 +17,8 @@ from suppliers.models import (
     Supplier,
     SupplierCapability,
     SupplierCertificate,
+    SupplierGstin,
+    SupplierPlant,
 )
 
 
@@ -60,6 +62,32 @@ class SupplierCertificateInline(admin.TabularInline):
     fields = ("certification", "certificate_number", "issuing_body", "valid_from", "valid_until")
 
 
+class SupplierGstinInline(admin.TabularInline):
+    """Shown, not edited: the API's services keep every GSTIN on the supplier's PAN and
+    unique in the registry, and ``Supplier.gstin`` the first (so it is read-only here)."""
+
+    model = SupplierGstin
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("position", "gstin", "state", "label")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SupplierPlantInline(admin.TabularInline):
+    """Shown, not edited: the services check a plant offers only the supplier's
+    capabilities."""
+
+    model = SupplierPlant
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("name", "city", "state", "pin_code", "latitude", "longitude")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
     list_display = (
@@ -73,8 +101,17 @@ class SupplierAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("status", "is_active", "enterprise_size", "state", "women_owned", "sc_st_owned")
-    search_fields = ("legal_name", "trade_name", "udyam_number", "pan", "gstin", "pin_code")
+    search_fields = (
+        "legal_name",
+        "trade_name",
+        "udyam_number",
+        "pan",
+        "gstin",
+        "gstins__gstin",
+        "pin_code",
+    )
     readonly_fields = (
+        "gstin",
         "verified_at",
         "verified_by",
         "claimed_at",
@@ -82,7 +119,12 @@ class SupplierAdmin(admin.ModelAdmin):
         "possible_duplicate_of",
     )
     raw_id_fields = ("owner",)
-    inlines = (SupplierCapabilityInline, SupplierCertificateInline)
+    inlines = (
+        SupplierCapabilityInline,
+        SupplierCertificateInline,
+        SupplierGstinInline,
+        SupplierPlantInline,
+    )
     actions = ("verify", "suspend")
     list_select_related = ("possible_duplicate_of",)
     # Django 6.0's default, chosen now: a website typed without a scheme is https.

@@ -3,7 +3,11 @@ seed, written with bulk inserts (100,000 suppliers in well under two minutes on
 PostgreSQL; see bench/README.md). Identifiers are valid: Udyam numbers with the Udyam
 portal's state codes (KR for Karnataka), PANs that fit the legal form (its suffix) and
 the name, GSTINs embedding the PAN with correct check characters, 6-digit PIN codes of
-the cluster."""
+the cluster. Each GSTIN is also a row of the supplier's GSTIN list; about one supplier
+with a GSTIN in eight operates in a second state too: a second GSTIN there (same PAN)
+and two plants, one at home offering everything, one in a cluster of the other state
+offering some of its capabilities. Those extras come from a second random stream, so a
+seed's suppliers are otherwise what they were before plants existed."""
 
 import random
 import uuid
@@ -11,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,6 +37,8 @@ from suppliers.models import (
     Supplier,
     SupplierCapability,
     SupplierCertificate,
+    SupplierGstin,
+    SupplierPlant,
 )
 from suppliers.services import search_vector_refresh
 from suppliers.states import STATES_BY_CODE
@@ -40,6 +47,8 @@ from suppliers.validators import gstin_check_character
 # A seed's Udyam serial numbers start at seed * SEED_STRIDE, so seeds never collide.
 SEED_STRIDE = 200_000
 MAX_SUPPLIERS_PER_SEED = SEED_STRIDE
+# The share of suppliers with a GSTIN that also operate in a second state.
+SECOND_STATE_SHARE = 0.12
 
 
 @dataclass(frozen=True)
@@ -151,6 +160,7 @@ def seed_demo(
     if suppliers > MAX_SUPPLIERS_PER_SEED:
         raise ValueError(f"At most {MAX_SUPPLIERS_PER_SEED} suppliers per seed.")
     rng = random.Random(seed)  # noqa: S311 (reproducible demo data, not security)
+    sites = random.Random(f"{seed}-sites")  # noqa: S311
     base = seed * SEED_STRIDE
     first_udyam = f"-{base:07d}"
     if Supplier.objects.filter(udyam_number__endswith=first_udyam).exists():
@@ -171,6 +181,9 @@ def seed_demo(
     while created < suppliers:
         count = min(batch_size, suppliers - created)
         organizations, rows, offered, held = [], [], [], []
+        registrations: list[SupplierGstin] = []
+        plants: list[SupplierPlant] = []
+        plant_offers: list[Any] = []
         for index in range(created, created + count):
             cluster = rng.choice(CLUSTERS)
             layer = rng.choices(_LAYERS, weights=cluster.layer_weights)[0]
@@ -264,15 +277,86 @@ def seed_demo(
                     )
             supplier.search_text = " ".join(t for t in texts if t)
             rows.append(supplier)
+            if supplier.gstin:
+                registrations.append(
+                    SupplierGstin(
+                        supplier_id=supplier.id,
+                        gstin=supplier.gstin,
+                        state=cluster.state,
+                        label=cluster.city,
+                        position=0,
+                    )
+                )
+                if sites.random() < SECOND_STATE_SHARE:
+                    _second_state(
+                        supplier, cluster, picked, sites, registrations, plants, plant_offers
+                    )
         Organization.objects.bulk_create(organizations, batch_size=batch_size)
         Supplier.objects.bulk_create(rows, batch_size=batch_size)
         SupplierCapability.objects.bulk_create(offered, batch_size=batch_size)
         SupplierCertificate.objects.bulk_create(held, batch_size=batch_size)
+        SupplierGstin.objects.bulk_create(registrations, batch_size=batch_size)
+        SupplierPlant.objects.bulk_create(plants, batch_size=batch_size)
+        SupplierPlant.capabilities.through.objects.bulk_create(plant_offers, batch_size=batch_size)
         search_vector_refresh(supplier_ids=[row.id for row in rows])
         created += count
         if progress:
             progress(created)
     return created
+
+
+def _second_state(
+    supplier: Supplier,
+    cluster: Cluster,
+    capabilities: list[Capability],
+    rng: random.Random,
+    registrations: list[SupplierGstin],
+    plants: list[SupplierPlant],
+    plant_offers: list[Any],
+) -> None:
+    """A GSTIN in a second state (on the same PAN) and two plants: at home, offering
+    everything, and in a cluster of that state, offering some of the capabilities."""
+    other = rng.choice([c for c in CLUSTERS if c.state != cluster.state])
+    state = STATES_BY_CODE[other.state]
+    registrations.append(
+        SupplierGstin(
+            supplier_id=supplier.id,
+            gstin=_gstin(state.gst_code, supplier.pan or ""),
+            state=other.state,
+            label=f"{other.city} unit",
+            position=1,
+        )
+    )
+    home_lat = supplier.latitude if supplier.latitude is not None else cluster.latitude
+    home_lon = supplier.longitude if supplier.longitude is not None else cluster.longitude
+    plants.append(
+        SupplierPlant(
+            id=uuid.uuid4(),
+            supplier_id=supplier.id,
+            name=cluster.city,
+            city=cluster.city,
+            district=cluster.district,
+            state=cluster.state,
+            pin_code=supplier.pin_code,
+            latitude=home_lat,
+            longitude=home_lon,
+        )
+    )
+    away = SupplierPlant(
+        id=uuid.uuid4(),
+        supplier_id=supplier.id,
+        name=other.city,
+        city=other.city,
+        district=other.district,
+        state=other.state,
+        pin_code=f"{other.pin_prefix}{rng.randint(0, 999):03d}",
+        latitude=round(other.latitude + rng.uniform(-0.15, 0.15), 5),
+        longitude=round(other.longitude + rng.uniform(-0.15, 0.15), 5),
+    )
+    plants.append(away)
+    through = SupplierPlant.capabilities.through
+    for capability in rng.sample(capabilities, k=max(1, len(capabilities) // 2)):
+        plant_offers.append(through(supplierplant_id=away.id, capability_id=capability.id))
 
 
 def _certificate_chances(layer: str) -> list[tuple[str, float]]:

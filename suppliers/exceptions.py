@@ -13,7 +13,9 @@ class SupplierAlreadyRegistered(Conflict):
     """
 
     def __init__(self, *, field: str, existing_id: object) -> None:
-        label = _LABELS[field]
+        # A nested field (``gstins[1].gstin``) is labelled by its last part.
+        label = _LABELS[field.rsplit(".", 1)[-1]]
+        pointer = "#/" + field.replace("[", "/").replace("].", "/").replace(".", "/")
         super().__init__(
             f"This {label} is already registered; see `existing`.",
             code="supplier_already_registered",
@@ -26,7 +28,7 @@ class SupplierAlreadyRegistered(Conflict):
             "errors": [
                 {
                     "field": field,
-                    "pointer": f"#/{field}",
+                    "pointer": pointer,
                     "message": f"This {label} is already registered.",
                     "code": "duplicate",
                 }

@@ -41,6 +41,7 @@ from suppliers.exceptions import SupplierAlreadyRegistered
 from suppliers.models import (
     CAPABILITY_FIELDS,
     CERTIFICATE_FIELDS,
+    PLANT_FIELDS,
     PROFILE_FIELDS,
     ImportJob,
     ImportRowError,
@@ -55,6 +56,8 @@ OPTIONAL_COLUMNS = (
     *(name for name in PROFILE_FIELDS if name not in REQUIRED_COLUMNS),
     "capabilities",
     "certificates",
+    "gstins",
+    "plants",
 )
 CAPABILITY_PARTS = (
     "capability",
@@ -71,6 +74,19 @@ CERTIFICATE_PARTS = (
     "valid_until",
     "issuing_body",
 )
+GSTIN_PARTS = ("gstin", "label")
+PLANT_PARTS = (
+    "name",
+    "city",
+    "district",
+    "state",
+    "pin_code",
+    "latitude",
+    "longitude",
+    "capabilities",
+    "address_line",
+)
+_LIST_PARTS = ("grades", "capabilities")  # parts that are themselves comma-separated lists
 CHUNK_ROWS = 200
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"", "0", "false", "no", "n", "f"}
@@ -170,7 +186,7 @@ def _split_items(cell: str, parts: tuple[str, ...]) -> list[dict[str, Any]]:
             if value == "":
                 continue
             item[name] = (
-                [g.strip() for g in value.split(",") if g.strip()] if name == "grades" else value
+                [g.strip() for g in value.split(",") if g.strip()] if name in _LIST_PARTS else value
             )
         items.append(item)
     return items
@@ -195,6 +211,14 @@ def _csv_row(record: dict[str, str]) -> dict[str, Any]:
             data[column] = _split_items(value, CAPABILITY_PARTS)
         elif column == "certificates":
             data[column] = _split_items(value, CERTIFICATE_PARTS)
+        elif column == "gstins":
+            # Empty: the row's `gstin` alone says the primary GSTIN (others stay).
+            if value:
+                data[column] = _split_items(value, GSTIN_PARTS)
+        elif column == "plants":
+            # A column left out keeps the stored plants; an empty cell means none.
+            if column in record:
+                data[column] = _split_items(value, PLANT_PARTS)
         elif value == "" and column in (
             "gstin",
             "classification_year",
@@ -253,6 +277,23 @@ def read_rows(*, content: bytes, file_format: str) -> Iterator[Row]:
 # ------------------------------------------------------------------ writing rows
 
 
+def _stored_gstins(supplier: Supplier) -> tuple[tuple[str, str], ...]:
+    rows = tuple((row.gstin, row.label) for row in supplier.gstins.order_by("position"))
+    return rows or (((supplier.gstin, ""),) if supplier.gstin else ())
+
+
+def _stored_plants(supplier: Supplier) -> tuple[tuple[Any, ...], ...]:
+    return tuple(
+        sorted(
+            (
+                *(_norm(getattr(plant, name)) for name in PLANT_FIELDS),
+                tuple(sorted(c.code for c in plant.capabilities.all())),
+            )
+            for plant in supplier.plants.prefetch_related("capabilities")
+        )
+    )
+
+
 def _snapshot_instance(supplier: Supplier) -> tuple[Any, ...]:
     profile = tuple(_norm(getattr(supplier, name)) for name in PROFILE_FIELDS)
     capabilities = sorted(
@@ -263,7 +304,13 @@ def _snapshot_instance(supplier: Supplier) -> tuple[Any, ...]:
         (item.certification.code, *(_norm(getattr(item, n)) for n in CERTIFICATE_FIELDS))
         for item in supplier.certificates.select_related("certification")
     )
-    return profile, tuple(map(tuple, capabilities)), tuple(map(tuple, certificates))
+    return (
+        profile,
+        tuple(map(tuple, capabilities)),
+        tuple(map(tuple, certificates)),
+        _stored_gstins(supplier),
+        _stored_plants(supplier),
+    )
 
 
 def _snapshot_validated(validated: dict[str, Any], current: Supplier) -> tuple[Any, ...]:
@@ -283,7 +330,37 @@ def _snapshot_validated(validated: dict[str, Any], current: Supplier) -> tuple[A
         )
         for item in validated.get("certificates", [])
     )
-    return profile, tuple(map(tuple, capabilities)), tuple(map(tuple, certificates))
+    gstins = (
+        tuple((item["gstin"], item.get("label", "")) for item in validated["gstins"])
+        if "gstins" in validated
+        else _stored_gstins(current)
+    )
+    plants = (
+        tuple(
+            sorted(
+                (
+                    *(
+                        _norm(item.get(name, "" if name not in _COORDINATES else None))
+                        for name in PLANT_FIELDS
+                    ),
+                    tuple(sorted(c.code for c in item.get("capabilities", ()))),
+                )
+                for item in validated["plants"]
+            )
+        )
+        if "plants" in validated
+        else _stored_plants(current)
+    )
+    return (
+        profile,
+        tuple(map(tuple, capabilities)),
+        tuple(map(tuple, certificates)),
+        gstins,
+        plants,
+    )
+
+
+_COORDINATES = ("latitude", "longitude")
 
 
 def _norm(value: Any) -> Any:
@@ -313,6 +390,7 @@ def caller_for_organization(organization: Organization) -> Caller:
 def import_row(*, job_owner: Organization, row: Row) -> tuple[str, list[dict[str, Any]]]:
     """Validate and upsert one row; returns (outcome, errors). Outcome is created,
     updated, unchanged or failed. Runs inside the caller's transaction."""
+    from suppliers.inputs import NESTED_FIELDS
     from suppliers.inputs import SupplierInputSerializer as SupplierSerializer
 
     if row.data is None:
@@ -321,6 +399,10 @@ def import_row(*, job_owner: Organization, row: Row) -> tuple[str, list[dict[str
     if unstorable is not None:
         path, message = unstorable
         return "failed", [{"field": field_path(path) or "", "message": message}]
+    if "gstin" in row.data and not row.data["gstin"] and not row.data.get("gstins"):
+        # A row without a GSTIN has none: every GSTIN goes (the API's null `gstin` would
+        # drop the primary only, and a re-import would then drop the next, and the next).
+        row.data["gstins"] = []
     udyam = str(row.data.get("udyam_number") or "").strip().upper().replace(" ", "")
     # "UDYAM-KA-..." finds the profile stored as KR; a malformed number is left for the
     # serializer to refuse, naming the field.
@@ -338,9 +420,11 @@ def import_row(*, job_owner: Organization, row: Row) -> tuple[str, list[dict[str
     validated = dict(serializer.validated_data)
     validated.pop("owner_id", None)
     data = services.SupplierInput(
-        profile={k: v for k, v in validated.items() if k not in ("capabilities", "certificates")},
+        profile={k: v for k, v in validated.items() if k not in NESTED_FIELDS},
         capabilities=validated.get("capabilities", []),
         certificates=validated.get("certificates", []),
+        gstins=validated.get("gstins"),
+        plants=validated.get("plants"),
     )
     try:
         with transaction.atomic():

@@ -19,6 +19,7 @@ from suppliers import classification
 from suppliers.choices import CapacityUnit, EnterpriseSize, Layer
 from suppliers.models import (
     CAPABILITY_FIELDS,
+    PLANT_FIELDS,
     PROFILE_FIELDS,
     Capability,
     Certification,
@@ -26,8 +27,10 @@ from suppliers.models import (
     Supplier,
     SupplierCapability,
     SupplierCertificate,
+    SupplierPlant,
 )
 from suppliers.services import SupplierInput
+from suppliers.states import STATES_BY_CODE
 from suppliers.validators import (
     check_gstin_embeds_pan,
     check_pan_holder,
@@ -39,7 +42,9 @@ from suppliers.validators import (
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
 MAX_NESTED_ITEMS = 100
-NESTED_FIELDS = ("capabilities", "certificates")
+# An enterprise has at most one GSTIN per state and business vertical: 40 is plenty.
+MAX_GSTINS = 40
+NESTED_FIELDS = ("capabilities", "certificates", "gstins", "plants")
 _OWNERSHIP_HELP = (
     "Owned by {who}: the proprietor, or at least 51% of a partnership's or company's "
     "shares. Counts for public procurement policy only for a micro or small enterprise."
@@ -160,6 +165,76 @@ class SupplierCertificateSerializer(WholeItem, serializers.ModelSerializer):
         return attrs
 
 
+class SupplierGstinSerializer(WholeItem, serializers.Serializer):
+    """One GSTIN of the supplier; its state is that of its GST state code."""
+
+    gstin = serializers.CharField(
+        max_length=20,
+        help_text="15-character GSTIN; the check character is verified, and characters 3 "
+        "to 12 must be the supplier's PAN. Unique across the registry.",
+    )
+    label = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text='What the registration covers, e.g. "Hosur unit"; free text.',
+    )
+    state = serializers.CharField(
+        read_only=True,
+        help_text="The state of the GSTIN's GST state code (its first two digits); empty "
+        "for 97, other territory.",
+    )
+    state_name = serializers.CharField(read_only=True)
+
+    def validate_gstin(self, value: str) -> str:
+        return _django_to_drf(normalise_gstin, value)
+
+
+class SupplierPlantSerializer(WholeItem, serializers.ModelSerializer):
+    """A plant beyond the supplier's main location (its own address and coordinates)."""
+
+    # Shown only to those who see the supplier's private fields, like its own address.
+    PRIVATE_FIELDS = ("address_line",)
+
+    name = serializers.CharField(
+        max_length=120, help_text='Unique among the supplier\'s plants, e.g. "Hosur".'
+    )
+    state_name = serializers.SerializerMethodField()
+    pin_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    latitude = serializers.FloatField(min_value=6, max_value=38, required=False, allow_null=True)
+    longitude = serializers.FloatField(min_value=68, max_value=98, required=False, allow_null=True)
+    capabilities = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        required=False,
+        queryset=Capability.objects.filter(is_active=True),
+        help_text="Which of the supplier's capabilities the plant offers (codes); empty: "
+        "all of them.",
+    )
+
+    class Meta:
+        model = SupplierPlant
+        fields = (*PLANT_FIELDS[:5], "state_name", *PLANT_FIELDS[5:], "capabilities")
+
+    def get_state_name(self, obj: Any) -> str:
+        state = STATES_BY_CODE.get(obj["state"] if isinstance(obj, dict) else obj.state)
+        return state.name if state else ""
+
+    def validate_pin_code(self, value: str) -> str:
+        return _django_to_drf(normalise_pin_code, value) if value else ""
+
+    def validate_capabilities(self, value: list[Capability]) -> list[Capability]:
+        return list({capability.code: capability for capability in value}.values())
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (attrs.get("latitude") is None) != (attrs.get("longitude") is None):
+            missing = "longitude" if attrs.get("longitude") is None else "latitude"
+            raise serializers.ValidationError(
+                {missing: "Give both latitude and longitude, or neither."}, code="required"
+            )
+        return attrs
+
+
 # ------------------------------------------------------------------ the supplier
 
 
@@ -178,8 +253,11 @@ class SupplierInputSerializer(serializers.ModelSerializer):
     )  # fmt: skip
     gstin = serializers.CharField(
         max_length=20, required=False, allow_null=True, allow_blank=True,
-        help_text="15-character GSTIN; the check character is verified, and characters 3 "
-        "to 12 must be the supplier's PAN.",
+        help_text="The primary GSTIN, the first of `gstins`: 15 characters, the check "
+        "character verified, characters 3 to 12 the supplier's PAN. Writing it alone "
+        "replaces the primary GSTIN (or makes a listed one primary) and keeps the others; "
+        "null removes the primary (the next becomes primary). With `gstins`, it must be "
+        "the first of them.",
     )  # fmt: skip
     enterprise_size = serializers.ChoiceField(
         choices=EnterpriseSize.choices,
@@ -223,6 +301,19 @@ class SupplierInputSerializer(serializers.ModelSerializer):
     )
     capabilities = SupplierCapabilitySerializer(many=True, required=False)
     certificates = SupplierCertificateSerializer(many=True, required=False)
+    gstins = SupplierGstinSerializer(
+        many=True,
+        required=False,
+        help_text="Every GSTIN of the enterprise (one per state of operation, or more), the "
+        "primary first; all embed its PAN. Sent, the list replaces the stored one.",
+    )
+    plants = SupplierPlantSerializer(
+        many=True,
+        required=False,
+        help_text="Plants beyond the main location (the supplier's own address), each "
+        "offering some of its capabilities (all when it names none). Sent, the list "
+        "replaces the stored one.",
+    )
 
     class Meta:
         model = Supplier
@@ -263,6 +354,27 @@ class SupplierInputSerializer(serializers.ModelSerializer):
     def validate_capabilities(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return self._unique_nested(value, "capability", "capabilities")
 
+    def validate_gstins(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > MAX_GSTINS:
+            raise serializers.ValidationError(f"At most {MAX_GSTINS} GSTINs.")
+        seen: set[str] = set()
+        for item in value:
+            if item["gstin"] in seen:
+                raise serializers.ValidationError(f"{item['gstin']!r} is listed twice.")
+            seen.add(item["gstin"])
+        return value
+
+    def validate_plants(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > MAX_NESTED_ITEMS:
+            raise serializers.ValidationError(f"At most {MAX_NESTED_ITEMS} plants.")
+        seen: set[str] = set()
+        for item in value:
+            key = item["name"].strip().casefold()
+            if key in seen:
+                raise serializers.ValidationError(f"{item['name']!r} is listed twice.")
+            seen.add(key)
+        return value
+
     def validate_certificates(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(value) > MAX_NESTED_ITEMS:
             raise serializers.ValidationError(f"At most {MAX_NESTED_ITEMS} certificates.")
@@ -289,9 +401,94 @@ class SupplierInputSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {missing: "Give both latitude and longitude, or neither."}, code="required"
             )
+        self._resolve_gstins(attrs)
         self._check_pan(attrs)
+        self._check_plants(attrs)
         self._check_classification(attrs)
         return attrs
+
+    def _stored_gstins(self) -> list[dict[str, Any]]:
+        """The instance's GSTINs as input items (a profile stored before the list existed
+        may have its ``gstin`` alone)."""
+        if self.instance is None:
+            return []
+        stored = [
+            {"gstin": row.gstin, "label": row.label, "field": None}
+            for row in self.instance.gstins.all()
+        ]
+        if not stored and self.instance.gstin:
+            stored = [{"gstin": self.instance.gstin, "label": "", "field": None}]
+        return stored
+
+    def _resolve_gstins(self, attrs: dict[str, Any]) -> None:
+        """Make ``gstins`` the full list and ``gstin`` its first, when either was sent.
+
+        Each item's ``field`` names the API field it came from, for errors: the GSTIN of
+        a list sent is ``gstins[i].gstin``, one given as ``gstin`` alone is ``gstin``, a
+        stored one kept is ``None``.
+        """
+        if "gstins" in attrs:
+            items = [
+                {**item, "field": f"gstins[{i}].gstin"} for i, item in enumerate(attrs["gstins"])
+            ]
+            primary = attrs.get("gstin")
+            if primary and (not items or items[0]["gstin"] != primary):
+                raise serializers.ValidationError(
+                    {"gstin": "Must be the first of `gstins` (the primary GSTIN), or left out."},
+                    code="invalid",
+                )
+        elif "gstin" in attrs:
+            stored = self._stored_gstins()
+            primary = attrs["gstin"]
+            others = [item for item in stored if item["gstin"] != primary]
+            if primary is None:
+                items = stored[1:]
+            elif any(item["gstin"] == primary for item in stored):
+                # A listed GSTIN becomes the primary; the list keeps its order otherwise.
+                current = next(item for item in stored if item["gstin"] == primary)
+                items = [{**current, "field": "gstin"}, *others]
+            else:
+                # A new number replaces the primary one.
+                items = [{"gstin": primary, "label": "", "field": "gstin"}, *stored[1:]]
+        else:
+            return
+        attrs["gstins"] = items
+        attrs["gstin"] = items[0]["gstin"] if items else None
+
+    def _check_plants(self, attrs: dict[str, Any]) -> None:
+        """A plant offers only capabilities the supplier offers."""
+        if "plants" not in attrs and "capabilities" not in attrs:
+            return
+        if "capabilities" in attrs:
+            offered = {item["capability"].code for item in attrs["capabilities"]}
+        elif self.instance is not None:
+            offered = {item.capability.code for item in self.instance.capabilities.all()}
+        else:
+            offered = set()
+        if "plants" in attrs:
+            plants = [(f"plants[{i}].capabilities", p) for i, p in enumerate(attrs["plants"])]
+        elif self.instance is not None:
+            plants = [
+                ("capabilities", {"name": p.name, "capabilities": list(p.capabilities.all())})
+                for p in self.instance.plants.all()
+            ]
+        else:
+            plants = []
+        for field, plant in plants:
+            missing = [c.code for c in plant.get("capabilities", ()) if c.code not in offered]
+            if not missing:
+                continue
+            if field == "capabilities":
+                message = (
+                    f"The plant {plant['name']!r} offers {', '.join(missing)}: keep them, or "
+                    "change the plant's capabilities in the same request."
+                )
+            else:
+                message = (
+                    f"Not among the supplier's capabilities: {', '.join(missing)}. A plant "
+                    "offers some of the supplier's capabilities (none listed: all)."
+                )
+            raise serializers.ValidationError({field: message}, code="invalid")
 
     def _check_classification(self, attrs: dict[str, Any]) -> None:
         """The year is not in the future; figures come with their year; the size fits the
@@ -359,28 +556,40 @@ class SupplierInputSerializer(serializers.ModelSerializer):
             )
 
     def _check_pan(self, attrs: dict[str, Any]) -> None:
-        """The PAN (given, or taken from the GSTIN) fits the GSTIN, the legal form and the
-        name. Checked when one of them is sent, each error on the field that was sent."""
-        involved = ("pan", "gstin", "legal_form", "legal_name")
+        """The PAN (given, or taken from the first GSTIN) is embedded in every GSTIN and
+        fits the legal form and the name. Checked when one of them is sent, each error on
+        the field that was sent (a GSTIN by its own field: ``gstin`` or
+        ``gstins[i].gstin``)."""
+        involved = ("pan", "gstins", "legal_form", "legal_name")
         if not any(name in attrs for name in involved):
             return
-        current = {name: attrs.get(name, getattr(self.instance, name, None)) for name in involved}
-        pan, gstin = current["pan"], current["gstin"]
-        if gstin and not pan:
-            pan = attrs["pan"] = gstin[2:12]
+        current = {
+            name: attrs.get(name, getattr(self.instance, name, None))
+            for name in ("pan", "legal_form", "legal_name")
+        }
+        pan = current["pan"]
+        gstins = attrs["gstins"] if "gstins" in attrs else self._stored_gstins()
+        if gstins and not pan:
+            pan = attrs["pan"] = gstins[0]["gstin"][2:12]
         if not pan:
             return
         # The 5th character is checked when a PAN is recorded, not when the name changes:
         # a renamed enterprise keeps the PAN allotted under its old name.
         pan_recorded = bool(attrs.get("pan")) and pan != getattr(self.instance, "pan", None)
-        # The field to blame: the one sent, the PAN first.
-        blame = next(
-            (name for name in involved if attrs.get(name) and (name != "pan" or current["pan"])),
-            "pan",
-        )
+        # The field to blame: the one sent, the PAN first, then the GSTIN sent first.
+        sent = [
+            *(["pan"] if current["pan"] and "pan" in attrs else []),
+            *(item["field"] for item in gstins if item["field"]),
+            *(name for name in ("legal_form", "legal_name") if attrs.get(name)),
+        ]
+        blame = sent[0] if sent else "pan"
         try:
-            if gstin:
-                check_gstin_embeds_pan(gstin, pan)
+            for item in gstins:
+                check_gstin_embeds_pan(item["gstin"], pan)
+        except DjangoValidationError as exc:
+            # A GSTIN sent contradicts the PAN; a PAN sent contradicts a stored GSTIN.
+            _refuse(item["field"] or blame, exc)
+        try:
             check_pan_holder(
                 pan,
                 legal_form=current["legal_form"] or "",
@@ -388,8 +597,18 @@ class SupplierInputSerializer(serializers.ModelSerializer):
                 check_initial=pan_recorded,
             )
         except DjangoValidationError as exc:
-            field = "gstin" if exc.code == "gstin_pan_mismatch" and "gstin" in attrs else blame
-            raise serializers.ValidationError({field: exc.messages}, code=exc.code) from exc
+            _refuse(blame, exc)
+
+
+def _refuse(field: str, exc: DjangoValidationError) -> None:
+    """Raise ``exc`` as the error of ``field``, which may be nested (``gstins[1].gstin``:
+    DRF's nested detail, so the API reports that field and ``#/gstins/1/gstin``)."""
+    detail: Any = {field: exc.messages}
+    if "[" in field:
+        name, rest = field.split("[", 1)
+        index, leaf = rest.split("].", 1)
+        detail = {name: {int(index): {leaf: exc.messages}}}
+    raise serializers.ValidationError(detail, code=exc.code) from exc
 
 
 def supplier_input(validated: dict[str, Any]) -> SupplierInput:
@@ -398,4 +617,6 @@ def supplier_input(validated: dict[str, Any]) -> SupplierInput:
         profile={k: v for k, v in validated.items() if k not in (*NESTED_FIELDS, "owner_id")},
         capabilities=validated.get("capabilities"),
         certificates=validated.get("certificates"),
+        gstins=validated.get("gstins"),
+        plants=validated.get("plants"),
     )

@@ -286,6 +286,72 @@ def certificate_valid_q(day: date, *, through: date | None = None, prefix: str =
     return Q(**{f"{prefix}valid_from__lte": day, f"{prefix}valid_until__gte": last_day_needed})
 
 
+class SupplierGstin(BaseModel):
+    """One GSTIN of a supplier: an enterprise (one PAN) holds one GSTIN per state where it
+    operates, sometimes several (one per business vertical). ``position`` 0 is the
+    primary one, mirrored in ``Supplier.gstin`` (the API's ``gstin``). Every GSTIN embeds
+    the supplier's PAN (characters 3 to 12): the services check it; the database checks
+    it for the primary (``supplier_gstin_embeds_pan``), a check across tables being
+    beyond a constraint."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="gstins")
+    gstin = models.CharField(max_length=15, unique=True)
+    # The state of the GST state code (its first two characters); empty for 97, "other
+    # territory", which is no state.
+    state = models.CharField(max_length=2, choices=STATE_CHOICES, blank=True)
+    label = models.CharField(max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("supplier", "position")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("supplier", "position"), name="supplier_gstin_position_unique"
+            ),
+        ]
+        verbose_name = "GSTIN"
+        verbose_name_plural = "GSTINs"
+
+    def __str__(self) -> str:
+        return self.gstin
+
+
+class SupplierPlant(BaseModel):
+    """A plant (works, unit, lab) of a supplier, beyond its main location.
+
+    The supplier's own address and coordinates stay its main location and count as a
+    plant offering every capability it offers; a plant row adds another site, offering
+    the ``capabilities`` it names (of the supplier's), or all of them when it names
+    none. Distance matching uses the nearest site offering a required capability
+    (docs/matching.md).
+    """
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="plants")
+    name = models.CharField(max_length=120)
+    address_line = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    district = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, choices=STATE_CHOICES)
+    pin_code = models.CharField(max_length=6, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    capabilities = models.ManyToManyField(Capability, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ("supplier", "name")
+        constraints = [
+            models.UniqueConstraint(fields=("supplier", "name"), name="supplier_plant_name_unique"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=6, latitude__lte=38, longitude__gte=68, longitude__lte=98),
+                name="supplier_plant_location_in_india",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # The fields a registration, an update or an import row may set (everything else is
 # kept by the services: ownership, status, verification, search).
 PROFILE_FIELDS = (
@@ -325,6 +391,17 @@ CAPABILITY_FIELDS = (
     "description",
 )
 CERTIFICATE_FIELDS = ("certificate_number", "issuing_body", "valid_from", "valid_until")
+GSTIN_FIELDS = ("gstin", "label")
+PLANT_FIELDS = (
+    "name",
+    "address_line",
+    "city",
+    "district",
+    "state",
+    "pin_code",
+    "latitude",
+    "longitude",
+)
 
 
 # ------------------------------------------------------------------ bulk onboarding

@@ -16,6 +16,8 @@ from suppliers.models import (
     Supplier,
     SupplierCapability,
     SupplierCertificate,
+    SupplierGstin,
+    SupplierPlant,
     certificate_valid_q,
 )
 
@@ -39,6 +41,13 @@ def supplier_list(*, caller: Caller) -> QuerySet[Supplier]:
                 "certificates",
                 queryset=SupplierCertificate.objects.select_related("certification").only(
                     *CERTIFICATE_COLUMNS, "certification__code", "certification__name"
+                ),
+            ),
+            Prefetch("gstins", queryset=SupplierGstin.objects.order_by("position")),
+            Prefetch(
+                "plants",
+                queryset=SupplierPlant.objects.order_by("name").prefetch_related(
+                    Prefetch("capabilities", queryset=Capability.objects.only("id", "code"))
                 ),
             ),
         )

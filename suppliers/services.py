@@ -30,12 +30,16 @@ from suppliers.exceptions import SupplierAlreadyClaimed, SupplierAlreadyRegister
 from suppliers.models import (
     CAPABILITY_FIELDS,
     CERTIFICATE_FIELDS,
+    PLANT_FIELDS,
     PROFILE_FIELDS,
     Supplier,
     SupplierCapability,
     SupplierCertificate,
+    SupplierGstin,
+    SupplierPlant,
 )
 from suppliers.signals import send_supplier_changed
+from suppliers.states import state_of_gstin
 
 # Names at least this similar (difflib ratio, after normalising) in one PIN code are
 # flagged for operators as possible duplicates.
@@ -49,9 +53,14 @@ _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 
 @dataclass(frozen=True)
 class SupplierInput:
+    """``gstins`` is the full list, the primary first (``profile["gstin"]`` its number);
+    each item may name the API field it came from (``field``) for a duplicate's error."""
+
     profile: dict[str, Any]
     capabilities: Sequence[dict[str, Any]] | None = None
     certificates: Sequence[dict[str, Any]] | None = None
+    gstins: Sequence[dict[str, Any]] | None = None
+    plants: Sequence[dict[str, Any]] | None = None
 
 
 def normalise_name(name: str) -> str:
@@ -59,14 +68,48 @@ def normalise_name(name: str) -> str:
     return " ".join(_LEGAL_SUFFIXES.sub(" ", text).split())
 
 
-def _check_unique_identifiers(profile: dict[str, Any], *, exclude_id: object = None) -> None:
-    for field in ("udyam_number", "pan", "gstin"):
-        value = profile.get(field)
-        if not value:
-            continue
-        existing = Supplier.objects.filter(**{field: value}).exclude(id=exclude_id).first()
+def _check_unique_identifiers(
+    profile: dict[str, Any],
+    *,
+    gstins: Sequence[dict[str, Any]] | None = None,
+    exclude_id: object = None,
+) -> None:
+    """Refuse a Udyam number, GSTIN or PAN another supplier holds (409, naming the field;
+    a GSTIN by the field it was given in, ``gstin`` or ``gstins[i].gstin``).
+
+    One enterprise is one PAN, so a second registration of a known PAN (under another
+    Udyam number, or with a GSTIN of another state) is the same enterprise again. A GSTIN
+    is checked before the PAN it embeds: the very number is the more precise answer.
+    """
+    udyam = profile.get("udyam_number")
+    if udyam:
+        existing = Supplier.objects.filter(udyam_number=udyam).exclude(id=exclude_id).first()
         if existing is not None:
-            raise SupplierAlreadyRegistered(field=field, existing_id=existing.id)
+            raise SupplierAlreadyRegistered(field="udyam_number", existing_id=existing.id)
+    items = list(gstins or ())
+    if not items and profile.get("gstin"):
+        items = [{"gstin": profile["gstin"], "field": "gstin"}]
+    for index, item in enumerate(items):
+        number = item["gstin"]
+        holder = (
+            SupplierGstin.objects.filter(gstin=number)
+            .exclude(supplier_id=exclude_id)
+            .values_list("supplier_id", flat=True)
+            .first()
+        ) or (
+            Supplier.objects.filter(gstin=number)
+            .exclude(id=exclude_id)
+            .values_list("id", flat=True)
+            .first()
+        )
+        if holder is not None:
+            field = item.get("field") or f"gstins[{index}].gstin"
+            raise SupplierAlreadyRegistered(field=field, existing_id=holder)
+    pan = profile.get("pan")
+    if pan:
+        existing = Supplier.objects.filter(pan=pan).exclude(id=exclude_id).first()
+        if existing is not None:
+            raise SupplierAlreadyRegistered(field="pan", existing_id=existing.id)
 
 
 def _find_similar(*, legal_name: str, pin_code: str, exclude_id: object = None) -> Supplier | None:
@@ -81,14 +124,49 @@ def _find_similar(*, legal_name: str, pin_code: str, exclude_id: object = None) 
     return best[1] if best else None
 
 
-def _save_or_conflict(supplier: Supplier, profile: dict[str, Any]) -> None:
+def _save_or_conflict(supplier: Supplier, data: SupplierInput) -> None:
     try:
         with transaction.atomic():
             supplier.save()
+            if data.gstins is not None:
+                _replace_gstins(supplier, data.gstins)
     except IntegrityError:
         # Lost a race with a concurrent registration of the same identifiers.
-        _check_unique_identifiers(profile, exclude_id=supplier.id)
+        _check_unique_identifiers(data.profile, gstins=data.gstins, exclude_id=supplier.id)
         raise
+
+
+def _replace_gstins(supplier: Supplier, items: Iterable[dict[str, Any]]) -> None:
+    """Replace a supplier's GSTINs with ``items``, the first the primary."""
+    SupplierGstin.objects.filter(supplier=supplier).delete()
+    SupplierGstin.objects.bulk_create(
+        SupplierGstin(
+            supplier=supplier,
+            gstin=item["gstin"],
+            state=state_of_gstin(item["gstin"]),
+            label=item.get("label", ""),
+            position=position,
+        )
+        for position, item in enumerate(items)
+    )
+
+
+def _replace_plants(supplier: Supplier, items: Iterable[dict[str, Any]]) -> None:
+    """Replace a supplier's plants (and what each offers) with ``items``."""
+    SupplierPlant.objects.filter(supplier=supplier).delete()
+    items = list(items)
+    plants = SupplierPlant.objects.bulk_create(
+        SupplierPlant(
+            supplier=supplier, **{name: item[name] for name in PLANT_FIELDS if name in item}
+        )
+        for item in items
+    )
+    through = SupplierPlant.capabilities.through
+    through.objects.bulk_create(
+        through(supplierplant_id=plant.id, capability_id=capability.id)
+        for plant, item in zip(plants, items, strict=True)
+        for capability in item.get("capabilities", ())
+    )
 
 
 def _replace_items(
@@ -153,11 +231,11 @@ def supplier_register(
 ) -> Supplier:
     """Register a supplier with its capabilities and certificates, all or nothing.
 
-    Raises ``SupplierAlreadyRegistered`` (409) for a known Udyam number or GSTIN; a very
-    similar name in the same PIN code is accepted and flagged ``possible_duplicate_of``.
+    Raises ``SupplierAlreadyRegistered`` (409) for a known Udyam number, PAN or GSTIN; a
+    very similar name in the same PIN code is accepted and flagged ``possible_duplicate_of``.
     """
     profile = data.profile
-    _check_unique_identifiers(profile)
+    _check_unique_identifiers(profile, gstins=data.gstins)
     supplier = Supplier(
         owner=owner,
         onboarded_by=onboarded_by,
@@ -167,9 +245,10 @@ def supplier_register(
     supplier.possible_duplicate_of = _find_similar(
         legal_name=supplier.legal_name, pin_code=supplier.pin_code
     )
-    _save_or_conflict(supplier, profile)
+    _save_or_conflict(supplier, data)
     _replace_capabilities(supplier, data.capabilities or ())
     _replace_certificates(supplier, data.certificates or ())
+    _replace_plants(supplier, data.plants or ())
     supplier_search_refresh(supplier_ids=[supplier.id])
     send_supplier_changed(supplier.id, "created")
     events.supplier_event(EventType.SUPPLIER_CREATED, supplier)
@@ -179,7 +258,7 @@ def supplier_register(
 @transaction.atomic
 def supplier_update(*, supplier: Supplier, data: SupplierInput) -> Supplier:
     profile = data.profile
-    _check_unique_identifiers(profile, exclude_id=supplier.id)
+    _check_unique_identifiers(profile, gstins=data.gstins, exclude_id=supplier.id)
     for name in PROFILE_FIELDS:
         if name in profile:
             setattr(supplier, name, profile[name])
@@ -187,11 +266,13 @@ def supplier_update(*, supplier: Supplier, data: SupplierInput) -> Supplier:
         supplier.possible_duplicate_of = _find_similar(
             legal_name=supplier.legal_name, pin_code=supplier.pin_code, exclude_id=supplier.id
         )
-    _save_or_conflict(supplier, profile)
+    _save_or_conflict(supplier, data)
     if data.capabilities is not None:
         _replace_capabilities(supplier, data.capabilities)
     if data.certificates is not None:
         _replace_certificates(supplier, data.certificates)
+    if data.plants is not None:
+        _replace_plants(supplier, data.plants)
     supplier_search_refresh(supplier_ids=[supplier.id])
     send_supplier_changed(supplier.id, "updated")
     return supplier

@@ -103,8 +103,24 @@ UDYAM_CODES_NEVER_ISSUED: dict[str, str] = {
     "DH": "Dadra and Nagar Haveli and Daman and Diu numbers read UDYAM-DD-... (Daman and "
     "Diu) or UDYAM-DN-... (Dadra and Nagar Haveli), as printed on the certificate",
 }
-# GST state codes in use, plus the legacy codes of undivided Andhra Pradesh (28) and of
-# Daman and Diu (25), and "other territory" (97).
-GST_STATE_CODES: frozenset[str] = frozenset({s.gst_code for s in STATES} | {"25", "28", "97"})
+# The state of each GST state code (the first two digits of a GSTIN), from the GST
+# Council's and CBIC's list of state codes (docs/registry.md, *GST state codes*): the
+# codes in use, plus the legacy codes of undivided Andhra Pradesh (28, GSTINs issued
+# before the Telangana split keep it) and of Daman and Diu (25, now part of DH). Code 97,
+# "other territory" (offshore areas and the like), is no state: it maps to "".
+GST_CODE_STATES: dict[str, str] = {
+    **{s.gst_code: s.code for s in STATES},
+    "25": "DH",
+    "28": "AP",
+    "97": "",
+}
+GST_STATE_CODES: frozenset[str] = frozenset(GST_CODE_STATES)
+
+
+def state_of_gstin(gstin: str) -> str:
+    """The state (address code) whose GST state code starts ``gstin``; "" for 97 (and
+    for a code that is none, which a validated GSTIN never has)."""
+    return GST_CODE_STATES.get(gstin[:2], "")
+
 
 STATE_CHOICES: list[tuple[str, str]] = [(s.code, s.name) for s in STATES]

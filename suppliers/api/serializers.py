@@ -16,6 +16,7 @@ from suppliers.inputs import (
     SupplierCapabilitySerializer,
     SupplierCertificateSerializer,
     SupplierInputSerializer,
+    SupplierPlantSerializer,
 )
 from suppliers.models import (
     Capability,
@@ -24,8 +25,9 @@ from suppliers.models import (
     Supplier,
     SupplierCapability,
     SupplierCertificate,
+    SupplierPlant,
 )
-from suppliers.states import STATES_BY_CODE
+from suppliers.states import STATES_BY_CODE, state_of_gstin
 
 __all__ = [
     "CapabilitySerializer",
@@ -86,6 +88,7 @@ class SupplierSerializer(SupplierInputSerializer):
     PRIVATE_FIELDS = (
         "pan",
         "gstin",
+        "gstins",
         "investment_inr",
         "turnover_inr",
         "contact_name",
@@ -160,6 +163,8 @@ class SupplierSerializer(SupplierInputSerializer):
             "possible_duplicate_of",
             "capabilities",
             "certificates",
+            "gstins",
+            "plants",
             "created_at",
             "updated_at",
         )
@@ -200,7 +205,7 @@ class SupplierSerializer(SupplierInputSerializer):
 
     # The nested lists are built directly (same shape as the nested serializers give):
     # serialising them field by field was half the cost of a list page.
-    _FAST_NESTED = ("capabilities", "certificates")
+    _FAST_NESTED = ("capabilities", "certificates", "gstins", "plants")
 
     @property
     def _readable_fields(self) -> Any:
@@ -215,10 +220,15 @@ class SupplierSerializer(SupplierInputSerializer):
         data["certificates"] = [
             _certificate_out(item, today) for item in instance.certificates.all()
         ]
+        data["gstins"] = _gstins_out(instance)
+        data["plants"] = [_plant_out(plant) for plant in instance.plants.all()]
         caller: Caller | None = self.context.get("caller")
         if caller is None or not supplier_can_see_private(caller=caller, supplier=instance):
             for name in self.PRIVATE_FIELDS:
                 data.pop(name, None)
+            for plant in data["plants"]:
+                for name in SupplierPlantSerializer.PRIVATE_FIELDS:
+                    plant.pop(name, None)
         return data
 
 
@@ -251,6 +261,44 @@ def _certificate_out(item: SupplierCertificate, today: date) -> dict[str, Any]:
         "valid_from": item.valid_from.isoformat(),
         "valid_until": item.valid_until.isoformat(),
         "is_valid": item.is_valid_on(today),
+    }
+
+
+def _state_name(code: str) -> str:
+    state = STATES_BY_CODE.get(code)
+    return state.name if state else ""
+
+
+def _gstins_out(supplier: Supplier) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "gstin": row.gstin,
+            "label": row.label,
+            "state": row.state,
+            "state_name": _state_name(row.state),
+        }
+        for row in supplier.gstins.all()
+    ]
+    if not rows and supplier.gstin:  # a primary GSTIN written without the services
+        state = state_of_gstin(supplier.gstin)
+        rows = [
+            {"gstin": supplier.gstin, "label": "", "state": state, "state_name": _state_name(state)}
+        ]
+    return rows
+
+
+def _plant_out(plant: SupplierPlant) -> dict[str, Any]:
+    return {
+        "name": plant.name,
+        "address_line": plant.address_line,
+        "city": plant.city,
+        "district": plant.district,
+        "state": plant.state,
+        "state_name": _state_name(plant.state),
+        "pin_code": plant.pin_code,
+        "latitude": plant.latitude,
+        "longitude": plant.longitude,
+        "capabilities": sorted(capability.code for capability in plant.capabilities.all()),
     }
 
 

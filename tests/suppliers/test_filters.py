@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from suppliers.models import Capability, Certification
+from suppliers.models import Capability, Certification, SupplierGstin, SupplierPlant
 from suppliers.services import supplier_search_refresh
 from tests.factories import SupplierCapabilityFactory, SupplierCertificateFactory, SupplierFactory
 
@@ -175,17 +175,23 @@ def test_pages_of_an_ordered_list_do_not_overlap(api_client: Any) -> None:
 def test_list_query_count_is_constant(
     api_client: Any, django_assert_max_num_queries: Any, size: int
 ) -> None:
-    for _ in range(size):
+    for n in range(size):
         supplier = SupplierFactory()
         cap(supplier, "jet-milling")
         cap(supplier, "sintering")
         cert(supplier, "iso-9001")
+        plant = SupplierPlant.objects.create(supplier=supplier, name="Hosur", state="TN")
+        plant.capabilities.set(Capability.objects.filter(code="sintering"))
+        SupplierGstin.objects.create(supplier=supplier, gstin=f"27AAKCD{n:04d}K1ZX")
 
-    with django_assert_max_num_queries(4):
+    # The page, its count, and one query per nested list (capabilities, certificates,
+    # GSTINs, plants, the plants' capabilities), whatever the page size.
+    with django_assert_max_num_queries(7):
         response = api_client.get(f"{URL}?page_size={size}&certification=iso-9001&layer=components")
 
     assert len(response.json()["results"]) == size
     assert all(len(s["capabilities"]) == 2 for s in response.json()["results"])
+    assert all(s["plants"][0]["capabilities"] == ["sintering"] for s in response.json()["results"])
 
 
 def test_an_unknown_code_with_a_percent_sign_is_named_not_a_server_error(
