@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -667,6 +668,8 @@ def row_digests(criteria: Criteria, batch: CandidateBatch) -> npt.NDArray[np.int
         if column is None:
             h = h * _DIGEST_MULTIPLIER + np.uint64(1)
             continue
+        if not isinstance(column, np.ndarray):  # text per candidate (e.g. plant names)
+            column = np.fromiter((zlib.crc32(str(text).encode()) for text in column), np.float64, n)
         numbers = np.asarray(column, dtype=np.float64).reshape(n, -1) + 0.0  # -0.0 -> 0.0
         numbers = np.where(np.isnan(numbers), np.nan, numbers)  # one NaN bit pattern
         bits = numbers.view(np.uint64)
