@@ -64,7 +64,16 @@ class CertificationSerializer(serializers.ModelSerializer):
 class MaterialGradeSerializer(serializers.ModelSerializer):
     class Meta:
         model = MaterialGrade
-        fields = ("code", "name", "family", "max_operating_temp_c", "description", "is_active")
+        fields = (
+            "code",
+            "name",
+            "family",
+            "energy_class",
+            "temperature_class",
+            "max_operating_temp_c",
+            "description",
+            "is_active",
+        )
         read_only_fields = fields
 
 
