@@ -47,7 +47,9 @@ TEMPERATURE_CLASSES: tuple[tuple[str, int], ...] = (
     ("eh", 200),
     ("ah", 230),
 )
-TEMPERATURE_RANK: dict[str, int] = {code: rank for rank, (code, _) in enumerate(TEMPERATURE_CLASSES)}
+TEMPERATURE_RANK: dict[str, int] = {
+    code: rank for rank, (code, _) in enumerate(TEMPERATURE_CLASSES)
+}
 MAX_WORKING_TEMPERATURE_C: dict[str, int] = dict(TEMPERATURE_CLASSES)
 
 _SINTERED_NDFEB = re.compile(r"^n([1-9]\d)(m|h|sh|uh|eh|ah)?$")
@@ -89,12 +91,11 @@ def grade_meets(*, offered: GradeSpec, requested: GradeSpec) -> bool:
         offered.energy_class is None or offered.energy_class < requested.energy_class
     ):
         return False
-    if requested.temperature_class:
-        if not offered.temperature_class:
-            return False
-        if TEMPERATURE_RANK[offered.temperature_class] < TEMPERATURE_RANK[requested.temperature_class]:
-            return False
-    return True
+    if not requested.temperature_class:
+        return True
+    return bool(offered.temperature_class) and (
+        TEMPERATURE_RANK[offered.temperature_class] >= TEMPERATURE_RANK[requested.temperature_class]
+    )
 
 
 def parse_grade(code: str) -> GradeSpec:

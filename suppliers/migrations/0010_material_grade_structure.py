@@ -4,25 +4,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('suppliers', '0009_supplier_classification'),
+        ("suppliers", "0009_supplier_classification"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='materialgrade',
-            name='energy_class',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='Nominal maximum energy product (BH)max in MGOe: 42 for N42SH. Empty when the code names only a family (smco5: any 1:5 magnet).', null=True),
+            model_name="materialgrade",
+            name="energy_class",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Nominal maximum energy product (BH)max in MGOe: 42 for N42SH. Empty when the code names only a family (smco5: any 1:5 magnet).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='materialgrade',
-            name='temperature_class',
-            field=models.CharField(blank=True, choices=[('n', 'N (none): up to 80 °C'), ('m', 'M: up to 100 °C'), ('h', 'H: up to 120 °C'), ('sh', 'SH: up to 150 °C'), ('uh', 'UH: up to 180 °C'), ('eh', 'EH: up to 200 °C'), ('ah', 'AH: up to 230 °C')], help_text='Sintered NdFeB: n (none), m, h, sh, uh, eh, ah, lowest first. Empty for families without temperature classes.', max_length=2),
+            model_name="materialgrade",
+            name="temperature_class",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("n", "N (none): up to 80 °C"),
+                    ("m", "M: up to 100 °C"),
+                    ("h", "H: up to 120 °C"),
+                    ("sh", "SH: up to 150 °C"),
+                    ("uh", "UH: up to 180 °C"),
+                    ("eh", "EH: up to 200 °C"),
+                    ("ah", "AH: up to 230 °C"),
+                ],
+                help_text="Sintered NdFeB: n (none), m, h, sh, uh, eh, ah, lowest first. Empty for families without temperature classes.",
+                max_length=2,
+            ),
         ),
         migrations.AlterField(
-            model_name='materialgrade',
-            name='family',
-            field=models.CharField(choices=[('ndfeb', 'Sintered NdFeB'), ('smco5', 'Sintered SmCo 1:5'), ('sm2co17', 'Sintered SmCo 2:17'), ('bonded_ndfeb', 'Bonded NdFeB'), ('smco', 'Samarium-cobalt (type not stated)')], max_length=20),
+            model_name="materialgrade",
+            name="family",
+            field=models.CharField(
+                choices=[
+                    ("ndfeb", "Sintered NdFeB"),
+                    ("smco5", "Sintered SmCo 1:5"),
+                    ("sm2co17", "Sintered SmCo 2:17"),
+                    ("bonded_ndfeb", "Bonded NdFeB"),
+                    ("smco", "Samarium-cobalt (type not stated)"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -49,9 +49,7 @@ def fill(apps, schema_editor):  # noqa: ARG001 (the RunPython signature)
             grade.temperature_class = spec.temperature_class
         if as_shipped:
             grade.shipped_hash = _digest({f: getattr(grade, f) for f in NEW_FIELDS})
-        grade.save(
-            update_fields=["family", "energy_class", "temperature_class", "shipped_hash"]
-        )
+        grade.save(update_fields=["family", "energy_class", "temperature_class", "shipped_hash"])
 
 
 def unfill(apps, schema_editor):  # noqa: ARG001
