@@ -42,14 +42,14 @@ DEMO_REQUESTS: tuple[dict[str, Any], ...] = (
         "prefer_micro_small": True,
     },
     {
-        "title": "Wire-EDM slicing of sintered blocks into rotor segments",
-        "description": "Wire-EDM and multi-wire slicing of N48H blocks into arc segments, "
-        "±0.05 mm, demagnetised, for servo motors.",
+        "title": "Wire-EDM slicing of Sm2Co17 blocks for aerospace actuators",
+        "description": "Wire-EDM slicing of sintered Sm2Co17 blocks into arc segments, "
+        "±0.05 mm, for flight-control actuator motors; AS9100 traceability.",
         "layer": "components",
         "required_capabilities": ["wire-edm-slicing"],
-        "required_certifications": ["iso-9001"],
-        "grades": ["n48h"],
-        "quantity": Decimal(20_000),
+        "required_certifications": ["iso-9001", "as9100"],
+        "grades": ["sm2co17"],
+        "quantity": Decimal(6_000),
         "quantity_unit": "pieces",
         "days": 30,
         "delivery_state": "TN",

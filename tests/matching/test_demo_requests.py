@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from matching.demo import DEMO_REQUESTS, demo_requests_ensure
-from matching.models import MatchRun, ProcurementRequest
+from matching.models import MatchRun, NearMiss, ProcurementRequest
+from suppliers.models import Supplier
 from tests.matching.conftest import World, client_for, run_pending, today
 
 
@@ -53,5 +54,9 @@ def test_the_demo_command_publishes_and_matches_them(capsys: Any) -> None:
     assert MatchRun.objects.filter(request__in=requests).count() == len(DEMO_REQUESTS)
     for request in requests:
         assert run_pending(str(request.id)).status == "succeeded"
-    # The demo SME plates N42SH and N45SH blocks: the flagship matches it.
-    assert flagship.matches.filter(supplier__legal_name__startswith="Demo ").exists()
+    # The demo SME plates N42SH and N45SH blocks: the flagship matches it; it slices but
+    # holds no AS9100 certificate: a gap.
+    demo_sme = Supplier.objects.get(legal_name__startswith="Demo ")
+    assert flagship.matches.filter(supplier=demo_sme).exists()
+    gaps = NearMiss.objects.filter(supplier=demo_sme).values_list("constraint", flat=True)
+    assert list(gaps) == ["certification:as9100"]
