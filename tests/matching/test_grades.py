@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.models import Match, NearMiss
 from matching.scoring import (
@@ -247,3 +249,67 @@ def test_pure_scoring_with_a_required_grade() -> None:
     assert "offers n42sh, compatible with n42sh" in match.reasons  # the least demanding
     (miss,) = result.near_misses
     assert (miss.supplier_id, miss.constraint) == ("b", "grade:n42sh")
+
+
+# ------------------------------------------------------------------ properties
+
+GRADE_CODES = ("n38h", "n42h", "n42sh", "n45sh", "n42uh", "n48h")
+requirements = st.lists(
+    st.builds(
+        GradeRequirement,
+        st.sampled_from(GRADE_CODES),
+        st.lists(st.sampled_from(GRADE_CODES), min_size=1, max_size=4, unique=True).map(tuple),
+        st.just(GRADE_CODES),
+    ),
+    min_size=1,
+    max_size=3,
+    unique_by=lambda r: r.code,
+)
+pools = st.lists(
+    st.lists(st.sampled_from(GRADE_CODES), max_size=3, unique=True).map(tuple),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(requirements, pools, st.booleans())
+def test_required_grades_exclude_exactly_who_misses_one_and_optional_ones_score_the_share(
+    wanted: list[GradeRequirement], pool: list[tuple[str, ...]], required: bool
+) -> None:
+    from datetime import date
+
+    criteria = Criteria(
+        required_capabilities=("nicuni-coating",),
+        run_date=date(2026, 11, 25),
+        grades=tuple(wanted),
+        grades_required=required,
+    )
+    candidates = [
+        Candidate(f"s{i:02d}", offers={"nicuni-coating": Offer()}, grades=grades)
+        for i, grades in enumerate(pool)
+    ]
+    result = score(criteria, batch_from(criteria, candidates))
+
+    def met(grades: tuple[str, ...]) -> int:
+        return sum(bool(set(grades) & set(r.meeting)) for r in wanted)
+
+    matched = {m.supplier_id: m for m in result.matches()}
+    for candidate, grades in zip(candidates, pool, strict=True):
+        if required:
+            assert (candidate.supplier_id in matched) == (met(grades) == len(wanted))
+            continue
+        value = next(
+            f.value
+            for f in matched[candidate.supplier_id].factors
+            if f.name == "grade_compatibility"
+        )
+        expected = met(grades) / len(wanted) if grades else 0.5
+        assert value == pytest.approx(expected, abs=1e-4)
+    if required:
+        near = {n.supplier_id for n in result.near_misses}
+        assert near == {
+            c.supplier_id
+            for c, g in zip(candidates, pool, strict=True)
+            if met(g) == len(wanted) - 1
+        }
