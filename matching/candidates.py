@@ -26,7 +26,15 @@ offering everything it offers) or one of its plants (``SupplierPlant``) offering
 required capability (a plant naming no capability offers them all). The nearest plant
 per supplier is chosen in SQL (:func:`nearest_plants`: a window over the plants,
 portable to SQLite), compared with the main location here, and its name goes to the
-explanation. Distance and the soft factors are computed by :mod:`matching.scoring`.
+explanation.
+
+Magnet grades (a block of its own, :func:`grade_requirements` and :func:`_grade_columns`):
+the request's grades become :class:`~matching.scoring.GradeRequirement` s, each with the
+taxonomy's grades that meet it (``suppliers.grades``: same family, the same or a higher
+energy and temperature class); a candidate's grades are those it states with its offers
+of the required capabilities, read in one query of the offers that state any.
+
+Distance and the soft factors are computed by :mod:`matching.scoring`.
 """
 
 from __future__ import annotations
@@ -57,12 +65,22 @@ from django.db.models.functions import Cast, Cos, Power, Radians, RowNumber, Sin
 
 from matching.choices import MatchStatus, Outcome
 from matching.models import Match, ProcurementRequest
-from matching.scoring import DEFAULT_WEIGHTS, CandidateBatch, Criteria, Weights, haversine_km
+from matching.scoring import (
+    DEFAULT_WEIGHTS,
+    CandidateBatch,
+    Criteria,
+    GradeRequirement,
+    Weights,
+    grade_columns,
+    haversine_km,
+)
 from suppliers.choices import CAPACITY_TO_BASE, QUANTITY_TO_BASE, SupplierStatus
 from suppliers.classification import financial_year_of
+from suppliers.grades import GradeSpec, grade_order_key
 from suppliers.models import (
     Capability,
     Certification,
+    MaterialGrade,
     Supplier,
     SupplierCapability,
     SupplierPlant,
@@ -156,6 +174,8 @@ def criteria_for(request: ProcurementRequest, *, run_date: date) -> Criteria:
         prefer_sc_st_owned=request.prefer_sc_st_owned,
         has_text=bool(text_terms(request_text(request))),
         weights=weights_for(request.weights),
+        grades=(grades := grade_requirements(request)),
+        grades_required=request.grades_required and bool(grades),
     )
 
 
@@ -458,6 +478,9 @@ def load(
         bool,
         n,
     )
+    grade_met, grades_stated, grade_notes = _grade_columns(
+        criteria, index, list(column_of), supplier_ids=supplier_ids
+    )
     batch = CandidateBatch(
         supplier_ids=ids,
         is_active=np.fromiter((s == SupplierStatus.ACTIVE for s in columns[1]), bool, n),
@@ -477,5 +500,74 @@ def load(
         past_successes=successes,
         text_relevance=np.clip(text, 0.0, 1.0),
         location_names=location_names,
+        grade_met=grade_met,
+        grades_stated=grades_stated,
+        grade_notes=grade_notes,
     )
     return Loaded(criteria=criteria, batch=batch)
+
+
+# ------------------------------------------------------------------ magnet grades
+
+
+def _grade_spec(grade: MaterialGrade) -> GradeSpec | None:
+    try:
+        return GradeSpec(grade.family, grade.energy_class, grade.temperature_class)
+    except ValueError:  # a family without the structure (an operator's legacy "smco" grade)
+        return None
+
+
+def grade_requirements(request: ProcurementRequest) -> tuple[GradeRequirement, ...]:
+    """The request's grades, each with the taxonomy's grades that meet it and those of its
+    family, least demanding first (temperature class, then energy class, then code). A
+    grade without structure is met by itself alone."""
+    requested = sorted(request.grades.all(), key=lambda grade: grade.code)
+    if not requested:
+        return ()
+    taxonomy = [
+        (grade.code, spec)
+        for grade in MaterialGrade.objects.filter(family__in={g.family for g in requested})
+        if (spec := _grade_spec(grade)) is not None
+    ]
+    taxonomy.sort(key=lambda item: (grade_order_key(item[1]), item[0]))
+    requirements = []
+    for grade in requested:
+        wanted = _grade_spec(grade)
+        if wanted is None:
+            requirements.append(GradeRequirement(grade.code, (grade.code,), (grade.code,)))
+            continue
+        family = [(code, spec) for code, spec in taxonomy if spec.family == wanted.family]
+        requirements.append(
+            GradeRequirement(
+                code=grade.code,
+                meeting=tuple(code for code, spec in family if spec.meets(wanted)),
+                family=tuple(code for code, _ in family),
+            )
+        )
+    return tuple(requirements)
+
+
+def _grade_columns(
+    criteria: Criteria,
+    index: dict[str, int],
+    capability_ids: list[str],
+    *,
+    supplier_ids: Sequence[object] | None,
+) -> tuple[np.ndarray | None, np.ndarray | None, list[list[str]] | None]:
+    """The batch's grade columns (:func:`matching.scoring.grade_columns`) from the grades
+    the candidates state with their offers of the required capabilities."""
+    if not criteria.grades:
+        return None, None, None
+    offered: list[set[str]] = [set() for _ in index]
+    rows = (
+        SupplierCapability.objects.filter(capability_id__in=capability_ids)
+        .exclude(grades=[])
+        .order_by()
+    )
+    if supplier_ids is not None:
+        rows = rows.filter(supplier_id__in=supplier_ids)
+    for supplier_id, grades in rows.values_list("supplier_id", "grades").iterator(2000):
+        i = index.get(str(supplier_id))
+        if i is not None and isinstance(grades, list):
+            offered[i].update(str(code) for code in grades)
+    return grade_columns(criteria.grades, offered)

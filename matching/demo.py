@@ -14,36 +14,60 @@ from matching.models import ProcurementRequest
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization
 from suppliers import services as supplier_services
-from suppliers.models import Capability, Certification, Supplier
+from suppliers.models import Capability, Certification, MaterialGrade, Supplier
 
+# What a sintered-magnet plant really sends out to SMEs: finishing, machining, testing,
+# maintenance and consumables. Not powder: jet-milled NdFeB powder is pyrophoric and
+# stays under inert gas inside the integrated plant that makes and presses it.
 DEMO_REQUESTS: tuple[dict[str, Any], ...] = (
     {
-        "title": "Jet-milled NdFeB powder for N52 blocks",
-        "description": "Hydrogen decrepitation and jet milling of strip-cast NdFeB alloy to "
-        "3-5 µm powder under nitrogen, for N52 sintered blocks.",
+        "title": "NiCuNi plating of N42SH sintered blocks",
+        "description": "Ni-Cu-Ni electroplating, 15-25 µm total, of 40,000 ground N42SH "
+        "blocks (40 × 20 × 5 mm) for traction-motor rotors; salt-spray tested per lot "
+        "(ISO 9227).",
         "layer": "components",
-        "required_capabilities": ["hydrogen-decrepitation", "jet-milling"],
+        "required_capabilities": ["nicuni-coating"],
         "required_certifications": ["iso-9001"],
         "preferred_certifications": ["iatf-16949"],
-        "quantity": Decimal(500),
-        "quantity_unit": "kg",
-        "days": 60,
+        "grades": ["n42sh"],
+        "grades_required": True,
+        "quantity": Decimal(40_000),
+        "quantity_unit": "pieces",
+        "days": 45,
         "delivery_state": "KA",
         "delivery_pin_code": "560100",
         "delivery_latitude": 12.84,
         "delivery_longitude": 77.66,
+        "max_distance_km": 400,
         "prefer_micro_small": True,
     },
     {
-        "title": "BH-curve testing of sintered magnets",
-        "description": "Hysteresigraph testing of N42SH samples at 20 and 150 °C.",
+        "title": "Wire-EDM slicing of Sm2Co17 blocks for aerospace actuators",
+        "description": "Wire-EDM slicing of sintered Sm2Co17 blocks into arc segments, "
+        "±0.05 mm, for flight-control actuator motors; AS9100 traceability.",
+        "layer": "components",
+        "required_capabilities": ["wire-edm-slicing"],
+        "required_certifications": ["iso-9001", "as9100"],
+        "grades": ["sm2co17"],
+        "quantity": Decimal(6_000),
+        "quantity_unit": "pieces",
+        "days": 30,
+        "delivery_state": "TN",
+        "delivery_pin_code": "635126",
+        "delivery_latitude": 12.74,
+        "delivery_longitude": 77.83,
+    },
+    {
+        "title": "BH-curve testing of a production lot",
+        "description": "Closed-circuit hysteresigraph testing (IEC 60404-5) of 120 samples "
+        "of an N42SH lot at 20 and 150 °C: Br, HcJ, HcB and (BH)max.",
         "layer": "testing",
         "required_capabilities": ["hysteresigraph-testing"],
         "required_certifications": ["iso-iec-17025"],
-        "preferred_certifications": ["nabl"],
+        "grades": ["n42sh"],
         "quantity": Decimal(120),
         "quantity_unit": "tests",
-        "days": 30,
+        "days": 21,
         "delivery_state": "MH",
         "delivery_pin_code": "411019",
         "delivery_latitude": 18.63,
@@ -51,35 +75,39 @@ DEMO_REQUESTS: tuple[dict[str, Any], ...] = (
         "max_distance_km": 800,
     },
     {
-        "title": "Fine NdFeB powder for aerospace actuator magnets",
-        "description": "Jet-milled NdFeB powder, tight particle-size distribution, for "
-        "SmCo-replacement magnets in aerospace actuators.",
-        "layer": "components",
-        "required_capabilities": ["jet-milling"],
-        "required_certifications": ["iso-9001", "as9100"],
-        "quantity": Decimal(200),
-        "quantity_unit": "kg",
-        "days": 75,
+        "title": "Jet-mill maintenance: classifier and nozzle overhaul",
+        "description": "Annual overhaul of two fluidised-bed jet mills: classifier wheel "
+        "balancing, nozzle and seal replacement, leak test of the nitrogen loop.",
+        "layer": "testing",
+        "required_capabilities": ["press-maintenance"],
+        "preferred_certifications": ["iso-9001"],
+        "quantity": Decimal(80),
+        "quantity_unit": "hours",
+        "days": 40,
         "delivery_state": "KA",
-        "delivery_pin_code": "560037",
-        "delivery_latitude": 12.95,
-        "delivery_longitude": 77.67,
+        "delivery_pin_code": "560100",
+        "delivery_latitude": 12.84,
+        "delivery_longitude": 77.66,
+        "max_distance_km": 600,
     },
     {
-        "title": "NdPr oxide, 99.5%",
-        "description": "Neodymium-praseodymium oxide for alloy making, 99.5% purity.",
+        "title": "Fluoride salts for NdPr electrolysis",
+        "description": "Lithium fluoride and neodymium fluoride electrolyte salts, "
+        "99.5%, dry, for NdPr molten-salt electrolysis cells.",
         "layer": "chemicals",
-        "required_capabilities": ["rare-earth-oxides"],
-        "preferred_certifications": ["bis"],
-        "quantity": Decimal(5),
+        "required_capabilities": ["fluxes"],
+        "preferred_certifications": ["iso-9001", "bis"],
+        "materials": ["LiF", "NdF3"],
+        "quantity": Decimal(8),
         "quantity_unit": "tonnes",
-        "days": 90,
-        "delivery_state": "TN",
-        "delivery_pin_code": "600032",
+        "days": 60,
+        "delivery_state": "AP",
+        "delivery_pin_code": "530012",
+        "prefer_micro_small": True,
     },
 )
 
-M2M = ("required_capabilities", "required_certifications", "preferred_certifications")
+M2M = ("required_capabilities", "required_certifications", "preferred_certifications", "grades")
 
 
 def demo_requests_ensure() -> int:
@@ -103,6 +131,7 @@ def demo_requests_ensure() -> int:
         )
         for name in ("required_certifications", "preferred_certifications"):
             data[name] = list(Certification.objects.filter(code__in=spec.get(name, [])))
+        data["grades"] = list(MaterialGrade.objects.filter(code__in=spec.get("grades", [])))
         with transaction.atomic():
             request = services.request_create(owner=buyer, created_by=None, data=data)
             services.request_publish(request=request, by=None)
@@ -128,12 +157,22 @@ def _demo_supplier(owner: Organization) -> None:
         },
         capabilities=[
             {
-                "capability": Capability.objects.get(code="jet-milling"),
-                "capacity_per_month": Decimal(2000),
-                "capacity_unit": "kg_per_month",
-                "lead_time_days": 30,
-                "description": "Fluidised-bed jet milling of NdFeB under nitrogen.",
-            }
+                "capability": Capability.objects.get(code="nicuni-coating"),
+                "capacity_per_month": Decimal(60_000),
+                "capacity_unit": "pieces_per_month",
+                "lead_time_days": 21,
+                "grades": ["n42sh", "n45sh", "n48h", "n42uh"],
+                "description": "Rack and barrel Ni-Cu-Ni plating of sintered NdFeB, "
+                "salt-spray tested in house.",
+            },
+            {
+                "capability": Capability.objects.get(code="wire-edm-slicing"),
+                "capacity_per_month": Decimal(30_000),
+                "capacity_unit": "pieces_per_month",
+                "lead_time_days": 14,
+                "grades": ["n48h", "n42sh"],
+                "description": "Wire-EDM and multi-wire slicing of blocks into segments.",
+            },
         ],
         certificates=[
             {

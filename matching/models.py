@@ -31,6 +31,11 @@ class ProcurementRequest(BaseModel):
     required_certifications = models.ManyToManyField(Certification, related_name="+", blank=True)
     preferred_certifications = models.ManyToManyField(Certification, related_name="+", blank=True)
     grades = models.ManyToManyField(MaterialGrade, related_name="+", blank=True)
+    grades_required = models.BooleanField(
+        default=False,
+        help_text="True: a supplier must offer, for each grade, one that meets it (a hard "
+        "constraint); false: meeting them raises the score (docs/matching.md).",
+    )
     materials = models.JSONField(default=list, blank=True)
     quantity = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     quantity_unit = models.CharField(max_length=10, choices=QuantityUnit.choices, blank=True)
@@ -86,6 +91,7 @@ PUBLIC_REQUEST_FIELDS = (
     "required_certifications",
     "preferred_certifications",
     "grades",
+    "grades_required",
     "materials",
     "quantity",
     "quantity_unit",

@@ -6,16 +6,19 @@ The contract (docs/matching.md has every formula and a worked example):
 1. **Hard constraints** exclude a candidate: not active; offers none of the required
    capabilities; lacks a certificate valid from the run date through the needed-by date
    for a required certification (each missing certification is one constraint); farther
-   than the maximum distance (checked only against exact coordinates; a candidate's
-   coordinates are those of its site nearest the delivery point among its main location
-   and the plants offering a required capability, chosen by the loader). A candidate
-   excluded by exactly one constraint is a **near miss**, reported with that constraint
-   (a certificate valid today that expires before the needed-by date says so).
+    than the maximum distance (checked only against exact coordinates; a candidate's
+    coordinates are those of its site nearest the delivery point among its main location
+    and the plants offering a required capability, chosen by the loader); when the request
+    marks its grades required, offers no grade meeting a requested grade (each such grade
+    is one constraint). A candidate excluded by exactly one constraint is a **near
+    miss**, reported with that constraint (a certificate valid today that expires before
+    the needed-by date says so; a missing grade names the supplier's nearest one).
 2. **Soft factors**, each a value in [0, 1], weighted: capability coverage, capacity,
    lead time, distance, track record, preferred certifications, text relevance, policy
-   preference. A factor the request does not ask about (no quantity, no needed-by date,
-   no location, ...) gets weight 0 and the others are renormalised, so every score is on
-   the same 0 to 100 scale. Supplier-side unknowns (capacity not stated, no coordinates)
+   preference, grade compatibility. A factor the request does not ask about (no
+   quantity, no needed-by date, no location, no grade or only required ones, ...) gets
+   weight 0 and the others are renormalised, so every score is on the same 0 to 100
+   scale. Supplier-side unknowns (capacity not stated, no coordinates, no grades stated)
    score a neutral 0.5 and the explanation says so.
 3. score = 100 * sum(w_i * v_i) / sum(w_i); each factor's contribution is its term of
    that sum, so contributions add up to the score.
@@ -33,16 +36,17 @@ from __future__ import annotations
 import hashlib
 import math
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 
 import numpy as np
 import numpy.typing as npt
 
-ALGORITHM_VERSION = "remag-2026.11.4"
+ALGORITHM_VERSION = "remag-2026.11.5"
 
-FACTORS = (
+# The factors of the versions before grade compatibility was scored.
+FACTORS_BEFORE_GRADES = (
     "capability_coverage",
     "capacity",
     "lead_time",
@@ -52,16 +56,20 @@ FACTORS = (
     "text_relevance",
     "policy",
 )
+FACTORS = (*FACTORS_BEFORE_GRADES, "grade_compatibility")
 # Every algorithm version ever written, with its factors in the order its stored
 # explanations list them: a match is read with its own version's names, so a version
 # that adds or reorders a factor cannot relabel old matches. Never remove an entry.
 FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {
-    "remag-2026.11.1": FACTORS,
+    "remag-2026.11.1": FACTORS_BEFORE_GRADES,
     # Women-owned and SC/ST-owned policy credit only for micro and small enterprises.
-    "remag-2026.11.2": FACTORS,
+    "remag-2026.11.2": FACTORS_BEFORE_GRADES,
     # A certificate counts only if valid through the needed-by date too.
-    "remag-2026.11.3": FACTORS,
+    "remag-2026.11.3": FACTORS_BEFORE_GRADES,
     # A stale (past financial year) classification counts as unknown for policy.
+    "remag-2026.11.4": FACTORS_BEFORE_GRADES,
+    # Magnet grades: a hard constraint when required, the grade_compatibility factor
+    # otherwise; the other default weights scaled by 0.8 (their ratios kept).
     ALGORITHM_VERSION: FACTORS,
 }
 # The column of each factor in the value matrix (the code addresses columns by name).
@@ -80,16 +88,21 @@ BoolArray = npt.NDArray[np.bool_]
 @dataclass(frozen=True)
 class Weights:
     """Relative importance of each factor. Defaults sum to 1; any non-negative set that is
-    not all zero works (they are normalised)."""
+    not all zero works (they are normalised). The fields are in :data:`FACTORS` order.
 
-    capability_coverage: float = 0.25
-    capacity: float = 0.15
-    lead_time: float = 0.15
-    distance: float = 0.10
-    track_record: float = 0.10
-    preferred_certifications: float = 0.10
-    text_relevance: float = 0.10
-    policy: float = 0.05
+    ``grade_compatibility`` came last (``remag-2026.11.5``) with 0.20, the others scaled by
+    0.8 from 0.25, 0.15, 0.15, 0.10, 0.10, 0.10, 0.10, 0.05: a request naming no grade
+    (the factor unasked, its weight 0, the others renormalised) scores as before."""
+
+    capability_coverage: float = 0.20
+    capacity: float = 0.12
+    lead_time: float = 0.12
+    distance: float = 0.08
+    track_record: float = 0.08
+    preferred_certifications: float = 0.08
+    text_relevance: float = 0.08
+    policy: float = 0.04
+    grade_compatibility: float = 0.20
 
     def __post_init__(self) -> None:
         values = [getattr(self, f.name) for f in fields(self)]
@@ -103,6 +116,17 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True)
+class GradeRequirement:
+    """A requested magnet grade, with the taxonomy's answer to which grades meet it
+    (:mod:`matching.candidates` asks ``suppliers.grades``; this module knows no grade
+    rule of its own)."""
+
+    code: str
+    meeting: tuple[str, ...]  # the grades that meet it (itself included), least demanding first
+    family: tuple[str, ...] = ()  # every grade of its family, least demanding first
 
 
 @dataclass(frozen=True)
@@ -124,6 +148,8 @@ class Criteria:
     prefer_sc_st_owned: bool = False
     has_text: bool = False  # the request has a description to compare profiles against
     weights: Weights = DEFAULT_WEIGHTS
+    grades: tuple[GradeRequirement, ...] = ()
+    grades_required: bool = False  # each grade a hard constraint, not the soft factor
 
     def __post_init__(self) -> None:
         if not self.required_capabilities:
@@ -168,6 +194,7 @@ class Candidate:
     past_awards: int = 0
     past_successes: int = 0
     text_relevance: float = 0.0
+    grades: Sequence[str] = ()  # grade codes stated with its offers of required capabilities
 
 
 @dataclass(frozen=True)
@@ -199,9 +226,46 @@ class CandidateBatch:
     # delivery point of those offering a required capability), "" for the supplier's main
     # location. None: every candidate at its main location.
     location_names: Sequence[str] | None = None
+    # Magnet grades, ``g`` requested (criteria.grades), from :func:`grade_columns`. None
+    # when the request names none.
+    grade_met: BoolArray | None = None  # (n, g) offers a grade meeting requested grade j
+    grades_stated: BoolArray | None = None  # (n,) states any grade for a required capability
+    # (n, g) the least demanding offered grade that meets grade j; failing that, its most
+    # demanding offered grade of that family; else "". For the reasons.
+    grade_notes: Sequence[Sequence[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.supplier_ids)
+
+
+def grade_columns(
+    requirements: Sequence[GradeRequirement], offered: Sequence[Collection[str]]
+) -> tuple[BoolArray, BoolArray, list[list[str]]]:
+    """``(grade_met, grades_stated, grade_notes)`` of a batch from each candidate's offered
+    grade codes: one column per requirement. Candidates stating no grade cost nothing."""
+    n, g = len(offered), len(requirements)
+    met = np.zeros((n, g), dtype=bool)
+    stated = np.fromiter((bool(codes) for codes in offered), dtype=bool, count=n)
+    notes = [[""] * g for _ in range(n)]
+    ranks = [
+        (
+            {code: r for r, code in enumerate(req.meeting)},
+            {code: r for r, code in enumerate(req.family)},
+        )
+        for req in requirements
+    ]
+    for i in np.flatnonzero(stated).tolist():
+        codes = offered[i]
+        for j, (meeting, family) in enumerate(ranks):
+            best = min((meeting[c] for c in codes if c in meeting), default=None)
+            if best is not None:
+                met[i, j] = True
+                notes[i][j] = requirements[j].meeting[best]
+                continue
+            top = max((family[c] for c in codes if c in family), default=None)
+            if top is not None:
+                notes[i][j] = requirements[j].family[top]
+    return met, stated, notes
 
 
 def certificate_counts(
@@ -245,6 +309,9 @@ def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> Candidate
     def nan(value: float | None) -> float:
         return math.nan if value is None else float(value)
 
+    grade_met, grades_stated, grade_notes = grade_columns(
+        criteria.grades, [frozenset(c.grades) for c in candidates]
+    )
     return CandidateBatch(
         supplier_ids=[c.supplier_id for c in candidates],
         is_active=np.array([c.is_active for c in candidates], dtype=bool),
@@ -280,6 +347,9 @@ def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> Candidate
             np.array([c.text_relevance for c in candidates], dtype=np.float64), 0, 1
         ),
         location_names=[c.location_name for c in candidates],
+        grade_met=grade_met,
+        grades_stated=grades_stated,
+        grade_notes=grade_notes,
     )
 
 
@@ -306,7 +376,7 @@ class Match:
 @dataclass(frozen=True)
 class NearMiss:
     supplier_id: str
-    constraint: str  # "active", "capability", "certification:<code>", "distance"
+    constraint: str  # "active", "capability", "certification:<code>", "distance", "grade:<code>"
     reason: str
 
 
@@ -318,8 +388,8 @@ class ScoringResult:
     algorithm_version: str
     criteria: Criteria
     batch: CandidateBatch
-    weights: FloatArray  # (8,) normalised, 0 for factors not asked
-    values: FloatArray  # (n, 8)
+    weights: FloatArray  # (len(FACTORS),) normalised, 0 for factors not asked
+    values: FloatArray  # (n, len(FACTORS))
     scores: FloatArray  # (n,)
     eligible: BoolArray  # (n,)
     order: npt.NDArray[np.intp]  # eligible candidate indices, best first
@@ -428,12 +498,15 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
     if has_location and criteria.max_distance_km is not None:
         too_far = exact_location & (distance > criteria.max_distance_km)
     missing_certs = ~batch.required_held  # (n, r)
+    grade_met = _grade_met(criteria, batch)  # (n, g)
     violations = (
         (~batch.is_active).astype(np.int64)
         + (~offers_any).astype(np.int64)
         + missing_certs.sum(axis=1)
         + too_far.astype(np.int64)
     )
+    if criteria.grades_required:
+        violations = violations + (~grade_met).sum(axis=1)
     eligible = violations == 0
 
     # ---------------------------------------------------------- soft factors
@@ -495,6 +568,14 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
     else:
         asked[COLUMN["policy"]] = False
 
+    # Required grades are a hard constraint (every eligible candidate meets them all), so
+    # the factor ranks only by grades the buyer asked for without requiring them.
+    if criteria.grades and not criteria.grades_required:
+        stated = _grades_stated(batch)
+        values[:, COLUMN["grade_compatibility"]] = np.where(stated, grade_met.mean(axis=1), NEUTRAL)
+    else:
+        asked[COLUMN["grade_compatibility"]] = False
+
     raw = criteria.weights.as_array() * asked
     if raw.sum() == 0:  # only unasked factors were weighted: fall back to coverage
         raw = np.zeros(len(FACTORS))
@@ -525,6 +606,23 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
     )
 
 
+def _grade_met(criteria: Criteria, batch: CandidateBatch) -> BoolArray:
+    n, g = len(batch), len(criteria.grades)
+    if batch.grade_met is None:
+        return np.zeros((n, g), dtype=bool)
+    return batch.grade_met
+
+
+def _grades_stated(batch: CandidateBatch) -> BoolArray:
+    if batch.grades_stated is None:
+        return np.zeros(len(batch), dtype=bool)
+    return batch.grades_stated
+
+
+def _grade_note(batch: CandidateBatch, i: int, j: int) -> str:
+    return batch.grade_notes[i][j] if batch.grade_notes is not None else ""
+
+
 def policy_sub_targets(batch: CandidateBatch) -> tuple[BoolArray, BoolArray]:
     """Who counts towards the women-owned (3%) and SC/ST-owned (4%) sub-targets of the
     Public Procurement Policy for Micro and Small Enterprises: the 25% target and both
@@ -547,6 +645,18 @@ def _near_miss(
             "distance",
             f"{distance[i]:.0f}{KM_AWAY}, beyond the {criteria.max_distance_km:.0f} km limit",
         )
+    if criteria.grades_required:
+        unmet = np.flatnonzero(~_grade_met(criteria, batch)[i])
+        if unmet.size:
+            j = int(unmet[0])
+            code = criteria.grades[j].code
+            if not _grades_stated(batch)[i]:
+                reason = f"states no magnet grades; needs one compatible with {code}"
+            elif note := _grade_note(batch, i, j):
+                reason = f"offers no grade compatible with {code} (highest offered: {note})"
+            else:
+                reason = f"offers no grade compatible with {code}"
+            return NearMiss(supplier_id, f"grade:{code}", reason)
     j = int(np.flatnonzero(~batch.required_held[i])[0])
     code = criteria.required_certifications[j]
     today = batch.required_valid_today
@@ -587,6 +697,13 @@ class _Reasons:
         self.certificates = tuple(
             f"holds a valid {code} certificate" for code in criteria.required_certifications
         )
+        g = len(criteria.grades)
+        self.grade_met = _grade_met(criteria, batch)[sel].tolist()
+        self.grades_stated = _grades_stated(batch)[sel].tolist()
+        notes = batch.grade_notes
+        self.grade_notes = (
+            [notes[i] for i in sel.tolist()] if notes is not None else [[""] * g] * len(sel)
+        )
 
     def of(self, n: int) -> tuple[str, ...]:
         criteria = self.criteria
@@ -597,6 +714,7 @@ class _Reasons:
             f"({', '.join(offered)})",
             *self.certificates,
         ]
+        out += self._grades(n)
         if criteria.preferred_certifications:
             preferred = criteria.preferred_certifications
             held = [c for c, yes in zip(preferred, self.preferred[n], strict=True) if yes]
@@ -637,6 +755,25 @@ class _Reasons:
         if criteria.prefer_sc_st_owned and self.sc_st_owned[n]:
             out.append(f"SC/ST-owned micro or small enterprise{POLICY_PREFERENCE}")
         return tuple(out)
+
+    def _grades(self, n: int) -> list[str]:
+        grades = self.criteria.grades
+        if not grades:
+            return []
+        if not self.grades_stated[n]:
+            return [GRADES_NOT_STATED]
+        out = []
+        for requirement, met, note in zip(
+            grades, self.grade_met[n], self.grade_notes[n], strict=True
+        ):
+            code = requirement.code
+            if met:
+                out.append(f"offers {note}, compatible with {code}")
+            elif note:
+                out.append(f"offers no grade compatible with {code} (highest offered: {note})")
+            else:
+                out.append(f"offers no grade compatible with {code}")
+        return out
 
 
 # ------------------------------------------------------------------ digests
@@ -687,6 +824,7 @@ def row_digests(criteria: Criteria, batch: CandidateBatch) -> npt.NDArray[np.int
 # and policy factors, and none of the reasons that speak of them.
 PRIVATE_FACTORS = frozenset({"distance", "policy"})
 DISTANCE_NEUTRAL = "distance scored neutrally"
+GRADES_NOT_STATED = "magnet grades not stated, grade compatibility scored neutrally"
 KM_AWAY = " km away"
 KM_FROM = " km from the "
 _PLANT_WORDS = ("plant", "works", "unit", "factory", "facility", "lab", "laboratory")
@@ -727,12 +865,14 @@ __all__ = [
     "COLUMN",
     "DEFAULT_WEIGHTS",
     "FACTORS",
+    "FACTORS_BEFORE_GRADES",
     "FACTORS_BY_VERSION",
     "PRIVATE_FACTORS",
     "Candidate",
     "CandidateBatch",
     "Criteria",
     "FactorScore",
+    "GradeRequirement",
     "Match",
     "NearMiss",
     "reason_is_private",
@@ -744,6 +884,7 @@ __all__ = [
     "factors_of",
     "haversine_km",
     "plant_label",
+    "grade_columns",
     "policy_sub_targets",
     "row_digests",
     "score",

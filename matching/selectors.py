@@ -23,7 +23,7 @@ from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from remag.accounts.caller import Caller
 from remag.errors import NotAllowed, NotFound
 from suppliers.access import supplier_can_see_private, supplier_visible_q
-from suppliers.models import Certification, Supplier
+from suppliers.models import Certification, MaterialGrade, Supplier
 
 REQUEST_PREFETCH = (
     "required_capabilities",
@@ -125,6 +125,14 @@ def gap_list(*, supplier: Supplier) -> list[Gap]:
     ranked = sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0]))[:GAP_LIMIT]
     codes = [c.split(":", 1)[1] for c, _ in ranked if c.startswith("certification:")]
     names = dict(Certification.objects.filter(code__in=codes).values_list("code", "name"))
+    grades = [c.split(":", 1)[1] for c, _ in ranked if c.startswith("grade:")]
+    if grades:
+        names.update(
+            (f"grade:{code}", name)
+            for code, name in MaterialGrade.objects.filter(code__in=grades).values_list(
+                "code", "name"
+            )
+        )
     return [
         Gap(
             constraint=constraint,
@@ -143,6 +151,12 @@ def gap_summary(constraint: str, count: int, names: dict[str, str]) -> str:
         return (
             f"a certificate of {names.get(code, code)} valid through the needed-by date "
             f"would qualify you for {requests}"
+        )
+    if constraint.startswith("grade:"):
+        name = names.get(constraint, constraint.split(":", 1)[1])
+        return (
+            f"offering a grade compatible with {name} (the same or a higher energy and "
+            f"temperature class) would qualify you for {requests}"
         )
     if constraint == "capability":
         return f"offering one of the required capabilities would qualify you for {requests}"

@@ -30,6 +30,7 @@ CRITERIA_FIELDS = (
     "title",
     "description",
     "layer",
+    "grades_required",
     "materials",
     "quantity",
     "quantity_unit",

@@ -38,8 +38,16 @@ class CertificationAdmin(admin.ModelAdmin):
 
 @admin.register(MaterialGrade)
 class MaterialGradeAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "family", "max_operating_temp_c", "is_active")
-    list_filter = ("family", "is_active")
+    list_display = (
+        "code",
+        "name",
+        "family",
+        "energy_class",
+        "temperature_class",
+        "max_operating_temp_c",
+        "is_active",
+    )
+    list_filter = ("family", "temperature_class", "is_active")
     search_fields = ("code", "name")
 
 

@@ -133,8 +133,29 @@ class CertificationCategory(models.TextChoices):
 
 
 class MaterialFamily(models.TextChoices):
+    """Magnet material families (``suppliers.grades``): grades of different families never
+    stand in for each other."""
+
     NDFEB = "ndfeb", "Sintered NdFeB"
-    SMCO = "smco", "Samarium-cobalt"
+    SMCO5 = "smco5", "Sintered SmCo 1:5"
+    SM2CO17 = "sm2co17", "Sintered SmCo 2:17"
+    BONDED_NDFEB = "bonded_ndfeb", "Bonded NdFeB"
+    # Before the 1:5 and 2:17 families were told apart (migration 0011 moved the shipped
+    # grades; an operator's own SmCo grade whose code says neither stays here).
+    SMCO = "smco", "Samarium-cobalt (type not stated)"
+
+
+class TemperatureClass(models.TextChoices):
+    """Sintered NdFeB temperature classes, lowest first (``suppliers.grades``); the
+    temperature is the typical highest working temperature of magnet makers' datasheets."""
+
+    N = "n", "N (none): up to 80 °C"
+    M = "m", "M: up to 100 °C"
+    H = "h", "H: up to 120 °C"
+    SH = "sh", "SH: up to 150 °C"
+    UH = "uh", "UH: up to 180 °C"
+    EH = "eh", "EH: up to 200 °C"
+    AH = "ah", "AH: up to 230 °C"
 
 
 class ImportFormat(models.TextChoices):

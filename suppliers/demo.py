@@ -2,12 +2,13 @@
 seed, written with bulk inserts (100,000 suppliers in well under two minutes on
 PostgreSQL; see bench/README.md). Identifiers are valid: Udyam numbers with the Udyam
 portal's state codes (KR for Karnataka), PANs that fit the legal form (its suffix) and
-the name, GSTINs embedding the PAN with correct check characters, 6-digit PIN codes of
-the cluster. Each GSTIN is also a row of the supplier's GSTIN list; about one supplier
-with a GSTIN in eight operates in a second state too: a second GSTIN there (same PAN)
-and two plants, one at home offering everything, one in a cluster of the other state
-offering some of its capabilities. Those extras come from a second random stream, so a
-seed's suppliers are otherwise what they were before plants existed."""
+the name, GSTINs embedding the PAN with correct check characters, and PIN codes of post
+offices in the cluster's district (``Cluster.pin_codes``). Each GSTIN is also a row of
+the supplier's GSTIN list; about one supplier with a GSTIN in eight operates in a second
+state too: a second GSTIN there (same PAN) and two plants, one at home offering
+everything, one in a cluster of the other state offering some of its capabilities.
+Those extras come from a second random stream, so a seed's suppliers are otherwise what
+they were before plants existed."""
 
 import random
 import uuid
@@ -57,40 +58,109 @@ class Cluster:
     district: str
     state: str
     udyam_district: str
-    pin_prefix: str
+    # PIN codes of delivery post offices in the district (India Post's PIN code
+    # directory): a 3-digit prefix is a sorting district, which often spans several
+    # revenue districts (410 is Pune's Chakan and Raigad's Panvel; 682 includes
+    # Lakshadweep), so a prefix would not keep a supplier in its district.
+    pin_codes: tuple[str, ...]
     latitude: float
     longitude: float
     layer_weights: tuple[int, int, int, int, int]  # components, chemicals, testing, downstream, rnd
 
 
+# Pune: city delivery offices (GPO, Shivajinagar, Hadapsar, Pimpri, Chinchwad, Bhosari,
+# Kothrud, Hinjewadi, Chikhali). Chakan area (Pune district): Chakan, Rajgurunagar, Talegaon
+# Dabhade, Alandi. Chhatrapati Sambhajinagar: city offices and Waluj MIDC. Chennai:
+# GPO, Mylapore, T. Nagar, Adyar, Guindy Industrial Estate, Anna Nagar. Krishnagiri:
+# Krishnagiri, Hosur, Gangaleri, Hosur SIPCOT. Coimbatore: city offices, Kurichi SIDCO,
+# Saravanampatti. Bengaluru Urban: GPO, Rajajinagar, Yeshwanthpur, Marathahalli, Peenya,
+# Whitefield, Bommasandra, Electronic City. Gurugram: city offices, IMT Manesar, Manesar.
+# Faridabad: city offices and Ballabgarh. Ahmedabad: GPO, Navrangpura, Satellite, Sanand,
+# Naroda, Odhav, Vatva GIDC. Rajkot: city offices, Shapar-Veraval, Gondal.
+# Visakhapatnam: city offices, Gajuwaka, the steel plant. Ernakulam: Fort Kochi,
+# Ernakulam, Edappally, Kakkanad, Aluva. Medchal-Malkajgiri: Balanagar, Uppal,
+# Malkajgiri, Jeedimetla, ECIL, Kukatpally, Medchal. East Singhbhum: Jamshedpur offices
+# (not Adityapur's 831013, which is in Seraikela-Kharsawan).
 CLUSTERS = (
-    Cluster("Pune", "Pune", "MH", "26", "411", 18.52, 73.86, (45, 8, 15, 25, 7)),
-    Cluster("Chakan", "Pune", "MH", "26", "410", 18.76, 73.86, (50, 5, 10, 30, 5)),
     Cluster(
-        "Aurangabad",
-        "Chhatrapati Sambhajinagar",
+        "Pune",
+        "Pune",
         "MH",
-        "19",
-        "431",
-        19.88,
-        75.34,
-        (50, 10, 15, 20, 5),
+        "26",
+        ("411001", "411005", "411013", "411018", "411019", "411026", "411028", "411038",
+         "411057", "411062"),
+        18.52,
+        73.86,
+        (45, 8, 15, 25, 7),
     ),
-    Cluster("Chennai", "Chennai", "TN", "02", "600", 13.08, 80.27, (35, 10, 15, 32, 8)),
-    Cluster("Hosur", "Krishnagiri", "TN", "12", "635", 12.74, 77.83, (50, 5, 10, 30, 5)),
-    Cluster("Coimbatore", "Coimbatore", "TN", "06", "641", 11.02, 76.96, (45, 8, 12, 30, 5)),
-    Cluster("Bengaluru", "Bengaluru Urban", "KA", "03", "560", 12.97, 77.59, (30, 5, 25, 20, 20)),
-    Cluster("Manesar", "Gurugram", "HR", "05", "122", 28.36, 76.94, (45, 5, 15, 30, 5)),
-    Cluster("Faridabad", "Faridabad", "HR", "04", "121", 28.41, 77.32, (50, 10, 15, 20, 5)),
-    Cluster("Ahmedabad", "Ahmedabad", "GJ", "07", "382", 23.02, 72.57, (35, 30, 12, 18, 5)),
-    Cluster("Rajkot", "Rajkot", "GJ", "21", "360", 22.30, 70.80, (55, 10, 10, 20, 5)),
-    Cluster("Visakhapatnam", "Visakhapatnam", "AP", "09", "530", 17.69, 83.22, (20, 50, 15, 5, 10)),
-    Cluster("Kochi", "Ernakulam", "KL", "07", "682", 9.93, 76.27, (20, 45, 15, 5, 15)),
     Cluster(
-        "Hyderabad", "Medchal-Malkajgiri", "TS", "08", "500", 17.39, 78.49, (30, 15, 20, 15, 20)
+        "Chakan", "Pune", "MH", "26", ("410501", "410505", "410506", "412105"),
+        18.76, 73.86, (50, 5, 10, 30, 5),
     ),
-    Cluster("Jamshedpur", "East Singhbhum", "JH", "04", "831", 22.80, 86.18, (50, 20, 15, 10, 5)),
-)
+    Cluster(
+        "Aurangabad", "Chhatrapati Sambhajinagar", "MH", "19",
+        ("431001", "431003", "431005", "431006", "431136"),
+        19.88, 75.34, (50, 10, 15, 20, 5),
+    ),
+    Cluster(
+        "Chennai", "Chennai", "TN", "02",
+        ("600001", "600004", "600017", "600020", "600032", "600040"),
+        13.08, 80.27, (35, 10, 15, 32, 8),
+    ),
+    Cluster(
+        "Hosur", "Krishnagiri", "TN", "12", ("635001", "635109", "635122", "635126"),
+        12.74, 77.83, (50, 5, 10, 30, 5),
+    ),
+    Cluster(
+        "Coimbatore", "Coimbatore", "TN", "06",
+        ("641001", "641002", "641004", "641006", "641012", "641021", "641035"),
+        11.02, 76.96, (45, 8, 12, 30, 5),
+    ),
+    Cluster(
+        "Bengaluru", "Bengaluru Urban", "KA", "03",
+        ("560001", "560010", "560022", "560037", "560058", "560066", "560099", "560100"),
+        12.97, 77.59, (30, 5, 25, 20, 20),
+    ),
+    Cluster(
+        "Manesar", "Gurugram", "HR", "05", ("122001", "122002", "122018", "122050", "122051"),
+        28.36, 76.94, (45, 5, 15, 30, 5),
+    ),
+    Cluster(
+        "Faridabad", "Faridabad", "HR", "04",
+        ("121001", "121002", "121003", "121004", "121005", "121006"),
+        28.41, 77.32, (50, 10, 15, 20, 5),
+    ),
+    Cluster(
+        "Ahmedabad", "Ahmedabad", "GJ", "07",
+        ("380001", "380009", "380015", "382110", "382330", "382415", "382445"),
+        23.02, 72.57, (35, 30, 12, 18, 5),
+    ),
+    Cluster(
+        "Rajkot", "Rajkot", "GJ", "21",
+        ("360001", "360002", "360004", "360005", "360024", "360311"),
+        22.30, 70.80, (55, 10, 10, 20, 5),
+    ),
+    Cluster(
+        "Visakhapatnam", "Visakhapatnam", "AP", "09",
+        ("530001", "530002", "530003", "530012", "530016", "530026", "530031"),
+        17.69, 83.22, (20, 50, 15, 5, 10),
+    ),
+    Cluster(
+        "Kochi", "Ernakulam", "KL", "07",
+        ("682001", "682011", "682016", "682024", "682030", "683101"),
+        9.93, 76.27, (20, 45, 15, 5, 15),
+    ),
+    Cluster(
+        "Hyderabad", "Medchal-Malkajgiri", "TS", "08",
+        ("500037", "500039", "500047", "500055", "500062", "500072", "501401"),
+        17.39, 78.49, (30, 15, 20, 15, 20),
+    ),
+    Cluster(
+        "Jamshedpur", "East Singhbhum", "JH", "04",
+        ("831001", "831002", "831003", "831004", "831005", "831011", "831012"),
+        22.80, 86.18, (50, 20, 15, 10, 5),
+    ),
+)  # fmt: skip
 
 _FIRST = ("Sri Ganesh", "Shakti", "Deccan", "Kaveri", "Narmada", "Sahyadri", "Vijay", "Lakshmi",
           "Om Sai", "Bharat", "Annapurna", "Precision", "Supreme", "Trident", "Nilgiri", "Garuda",
@@ -220,7 +290,7 @@ def seed_demo(
                 state=cluster.state,
                 district=cluster.district,
                 city=cluster.city,
-                pin_code=f"{cluster.pin_prefix}{rng.randint(0, 999):03d}",
+                pin_code=rng.choice(cluster.pin_codes),
                 latitude=round(cluster.latitude + rng.uniform(-0.15, 0.15), 5)
                 if has_coordinates
                 else None,
@@ -349,7 +419,7 @@ def _second_state(
         city=other.city,
         district=other.district,
         state=other.state,
-        pin_code=f"{other.pin_prefix}{rng.randint(0, 999):03d}",
+        pin_code=rng.choice(other.pin_codes),
         latitude=round(other.latitude + rng.uniform(-0.15, 0.15), 5),
         longitude=round(other.longitude + rng.uniform(-0.15, 0.15), 5),
     )

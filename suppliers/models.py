@@ -22,6 +22,7 @@ from suppliers.choices import (
     LegalForm,
     MaterialFamily,
     SupplierStatus,
+    TemperatureClass,
 )
 from suppliers.states import STATE_CHOICES
 
@@ -65,7 +66,24 @@ class Certification(TaxonomyItem):
 
 
 class MaterialGrade(TaxonomyItem):
-    family = models.CharField(max_length=10, choices=MaterialFamily.choices)
+    """A magnet grade. ``family``, ``energy_class`` and ``temperature_class`` are the
+    grade's structure (``suppliers.grades.parse_grade`` reads them from the code when the
+    shipped taxonomy does not state them); matching compares grades by them."""
+
+    family = models.CharField(max_length=20, choices=MaterialFamily.choices)
+    energy_class = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Nominal maximum energy product (BH)max in MGOe: 42 for N42SH. Empty "
+        "when the code names only a family (smco5: any 1:5 magnet).",
+    )
+    temperature_class = models.CharField(
+        max_length=2,
+        choices=TemperatureClass.choices,
+        blank=True,
+        help_text="Sintered NdFeB: n (none), m, h, sh, uh, eh, ah, lowest first. Empty for "
+        "families without temperature classes.",
+    )
     max_operating_temp_c = models.PositiveSmallIntegerField(null=True, blank=True)
 
 

@@ -11,6 +11,10 @@ Each row remembers the digest of the shipped values it was last loaded from. On 
 
 Rows are never deleted by a load (suppliers refer to them); an operator retires a code
 by unticking ``is_active``.
+
+A grade's structure (``family``, ``energy_class``, ``temperature_class``) is read from its
+code by :func:`suppliers.grades.parse_grade` unless the shipped item states it; it is part
+of the digest like every shipped value.
 """
 
 import hashlib
@@ -21,6 +25,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from suppliers.grades import parse_grade
 from suppliers.models import Capability, Certification, MaterialGrade
 
 TAXONOMY_FILE = Path(__file__).resolve().parent / "data" / "taxonomy.json"
@@ -28,7 +33,18 @@ TAXONOMY_FILE = Path(__file__).resolve().parent / "data" / "taxonomy.json"
 _SECTIONS: tuple[tuple[str, type[models.Model], tuple[str, ...]], ...] = (
     ("capabilities", Capability, ("name", "description", "layer", "synonyms")),
     ("certifications", Certification, ("name", "description", "category")),
-    ("grades", MaterialGrade, ("name", "description", "family", "max_operating_temp_c")),
+    (
+        "grades",
+        MaterialGrade,
+        (
+            "name",
+            "description",
+            "family",
+            "max_operating_temp_c",
+            "energy_class",
+            "temperature_class",
+        ),
+    ),
 )
 
 
@@ -51,6 +67,8 @@ def taxonomy_load(*, path: Path = TAXONOMY_FILE) -> LoadReport:
     for section, model, fields in _SECTIONS:
         existing = {row.code: row for row in model.objects.select_for_update()}
         for item in data.get(section, []):
+            if model is MaterialGrade:
+                item = {**_grade_structure(item["code"]), **item}
             shipped = {name: item.get(name, _default(model, name)) for name in fields}
             shipped_hash = _digest(shipped)
             label = f"{section}:{item['code']}"
@@ -71,6 +89,18 @@ def taxonomy_load(*, path: Path = TAXONOMY_FILE) -> LoadReport:
                 row.save()
                 report.updated.append(label)
     return report
+
+
+def _grade_structure(code: str) -> dict[str, Any]:
+    try:
+        spec = parse_grade(code)
+    except ValueError:
+        return {}
+    return {
+        "family": spec.family,
+        "energy_class": spec.energy_class,
+        "temperature_class": spec.temperature_class,
+    }
 
 
 def _default(model: type[models.Model], name: str) -> Any:

@@ -104,7 +104,12 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
         Certification, "Hard: a supplier needs a certificate valid on the run date for each."
     )
     preferred_certifications = _codes(Certification, "Soft: each one held raises the score.")
-    grades = _codes(MaterialGrade, "Material grades (codes from /api/v1/taxonomy/grades/).")
+    grades = _codes(
+        MaterialGrade,
+        "Magnet grades (codes from /api/v1/taxonomy/grades/). A supplier's grade meets one "
+        "when it is of the same family with the same or a higher energy and temperature "
+        "class (N45SH meets N42SH; N48H and N40UH do not).",
+    )
     materials = serializers.ListField(
         child=serializers.CharField(max_length=100), max_length=MAX_CODES, required=False
     )
@@ -150,6 +155,7 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
             "required_certifications",
             "preferred_certifications",
             "grades",
+            "grades_required",
             "materials",
             "quantity",
             "quantity_unit",
@@ -264,6 +270,8 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
             errors["max_distance_km"] = [
                 "A maximum distance needs the delivery latitude and longitude."
             ]
+        if current("grades_required") and not current("grades"):
+            errors["grades_required"] = ["Name the grades that are required in `grades`."]
         weights = current("weights") or {}
         merged = {name: weights.get(name, 1.0) for name in FACTORS}
         if weights and not any(merged.values()):

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from remag.accounts.caller import Caller
 from suppliers import classification
 from suppliers.access import supplier_can_see_private
+from suppliers.choices import TemperatureClass
 from suppliers.inputs import (
     SupplierCapabilitySerializer,
     SupplierCertificateSerializer,
@@ -64,9 +65,26 @@ class CertificationSerializer(serializers.ModelSerializer):
 
 
 class MaterialGradeSerializer(serializers.ModelSerializer):
+    temperature_class = serializers.ChoiceField(
+        choices=TemperatureClass.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Sintered NdFeB temperature class, lowest first: n (none), m, h, sh, uh, "
+        'eh, ah. "" for families without temperature classes.',
+    )
+
     class Meta:
         model = MaterialGrade
-        fields = ("code", "name", "family", "max_operating_temp_c", "description", "is_active")
+        fields = (
+            "code",
+            "name",
+            "family",
+            "energy_class",
+            "temperature_class",
+            "max_operating_temp_c",
+            "description",
+            "is_active",
+        )
         read_only_fields = fields
 
 

@@ -74,7 +74,7 @@ class CertificationViewSet(_TaxonomyViewSet):
 @extend_schema(tags=["taxonomy"])
 class MaterialGradeViewSet(_TaxonomyViewSet):
     serializer_class = MaterialGradeSerializer
-    filterset_fields = ("family",)
+    filterset_fields = ("family", "temperature_class")
 
     def get_queryset(self) -> QuerySet:
         return selectors.grade_list()

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from matching.models import MatchRun, ProcurementRequest
+from matching.scoring import FACTORS
 from tests.factories import APIKeyFactory, MembershipFactory, OrganizationFactory
 from tests.matching.conftest import client_for, request_body, today
 
@@ -51,21 +52,7 @@ def test_a_manufacturer_creates_a_draft(world: Any) -> None:
         ({"weights": {"distance": True}}, "weights", ""),
         ({"weights": [1, 2]}, "weights", ""),
         (
-            {
-                "weights": dict.fromkeys(
-                    (
-                        "capability_coverage",
-                        "capacity",
-                        "lead_time",
-                        "distance",
-                        "track_record",
-                        "preferred_certifications",
-                        "text_relevance",
-                        "policy",
-                    ),
-                    0,
-                )
-            },
+            {"weights": dict.fromkeys(FACTORS, 0)},
             "weights",
             "all be zero",
         ),

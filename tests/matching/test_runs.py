@@ -176,7 +176,7 @@ def test_both_write_paths_leave_the_same_rows(world: Any, published: Any, method
     for m in Match.objects.filter(request_id=request_id, qualifies=True):
         assert m.score == expected[str(m.supplier_id)]
         assert m.explained_factors()[0]["name"] == "capability_coverage"
-        assert len(m.factors) == 8
+        assert len(m.factors) == len(scoring.FACTORS)
     assert misses(request_id) == {
         "half": "certification:iso-9001",
         "pending": "active",

@@ -508,7 +508,7 @@ def test_row_digests_change_with_any_single_input_and_only_that_row() -> None:
     assert (row_digests(criteria, batch) == base).all()
     for spec in dataclasses.fields(batch):
         column = getattr(batch, spec.name)
-        if spec.name in ("supplier_ids", "location_names") or column is None or column.size == 0:
+        if not isinstance(column, np.ndarray) or column.size == 0:  # ids, texts, absent
             continue
         for j in range(column.reshape(3, -1).shape[1]):
             changed = column.copy().reshape(3, -1)

@@ -164,7 +164,7 @@ def test_a_generated_client_drives_the_whole_scenario(
     )
     assert isinstance(supplier, models.Supplier)
     assert supplier.status == models.SupplierStatusEnum.PENDING
-    assert [c.capability for c in supplier.capabilities] == ["jet-milling", "sintering"]
+    assert [c.capability for c in supplier.capabilities] == ["nicuni-coating", "wire-edm-slicing"]
     # Anyone reads the public profile, without the private fields.
     public = ok(
         api("suppliers.suppliers_retrieve").sync_detailed(supplier.id, client=anonymous), 200

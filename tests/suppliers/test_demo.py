@@ -76,6 +76,33 @@ def test_identifiers_are_valid_and_data_is_varied() -> None:
     assert any(not c.is_valid_on(today) for c in SupplierCertificate.objects.all())
 
 
+def test_every_pin_code_belongs_to_the_cluster_district() -> None:
+    """The PIN codes are of post offices in the cluster's district, not any number under
+    the district's 3-digit prefix (which may not exist, or lie in another district)."""
+    from suppliers.demo import CLUSTERS
+
+    seed_demo(suppliers=300, seed=6)
+
+    by_place = {(c.city, c.district, c.state): c for c in CLUSTERS}
+    district_of_pin: dict[str, tuple[str, str]] = {}
+    for cluster in CLUSTERS:
+        for pin in cluster.pin_codes:
+            assert normalise_pin_code(pin) == pin
+            # One PIN code, one district (two clusters may share a district).
+            assert district_of_pin.setdefault(pin, (cluster.district, cluster.state)) == (
+                cluster.district,
+                cluster.state,
+            )
+    seen = set()
+    for city, district, state, pin in Supplier.objects.values_list(
+        "city", "district", "state", "pin_code"
+    ):
+        cluster = by_place[(city, district, state)]
+        assert pin in cluster.pin_codes, (city, pin)
+        seen.add(pin)
+    assert len(seen) > 20  # spread over many post offices, not one per cluster
+
+
 def test_a_seed_cannot_be_used_twice() -> None:
     seed_demo(suppliers=5, seed=9)
 
