@@ -16,6 +16,9 @@ constraints and use their indexes:
   ``supcert_certification`` (certification, valid_until, supplier), true when a
   certificate is valid on the run date and through the request's needed-by date (and a
   second ``EXISTS``, valid on the run date alone, tells an expiring certificate apart).
+  For a scoped accreditation (``Certification.scoped``) the certificate must also cover
+  the request: its scope names a required capability the supplier offers; a third
+  ``EXISTS``, ignoring the scope, tells an out-of-scope accreditation apart.
 
 A micro or small enterprise whose classification is of a past financial year counts as
 of unknown size for the policy preference (``micro_small`` false).
@@ -166,8 +169,15 @@ def text_terms(text: str) -> list[str]:
     return list(seen)[:MAX_TEXT_TERMS]
 
 
-def _valid_certificate(certification_id: object, day: date, through: date | None = None) -> Exists:
-    return certificate_valid_exists(certification_id=certification_id, day=day, through=through)
+def _valid_certificate(
+    certification_id: object,
+    day: date,
+    through: date | None = None,
+    covering: Sequence[object] | None = None,
+) -> Exists:
+    return certificate_valid_exists(
+        certification_id=certification_id, day=day, through=through, covering=covering
+    )
 
 
 def candidate_queryset(
@@ -177,11 +187,13 @@ def candidate_queryset(
     supplier_ids: Sequence[object] | None = None,
 ) -> tuple[QuerySet, list[str], list[str]]:
     """The candidate rows, as a ``values_list`` query, and the names of its columns."""
-    cert_ids = dict(
-        Certification.objects.filter(
-            code__in=criteria.required_certifications + criteria.preferred_certifications
-        ).values_list("code", "id")
-    )
+    cert_ids, scoped = {}, set()
+    for code, cert_id, is_scoped in Certification.objects.filter(
+        code__in=criteria.required_certifications + criteria.preferred_certifications
+    ).values_list("code", "id", "scoped"):
+        cert_ids[code] = cert_id
+        if is_scoped:
+            scoped.add(code)
     capability_ids = list(
         Capability.objects.filter(code__in=criteria.required_capabilities).values_list(
             "id", flat=True
@@ -218,11 +230,19 @@ def candidate_queryset(
         ("pref", criteria.preferred_certifications),
     ):
         for j, code in enumerate(codes):
-            annotations[f"{kind}_{j}"] = _valid_certificate(cert_ids[code], run_date, needed_by)
+            covering = capability_ids if code in scoped else None
+            annotations[f"{kind}_{j}"] = _valid_certificate(
+                cert_ids[code], run_date, needed_by, covering
+            )
+    for j, code in enumerate(criteria.required_certifications):
+        if code in scoped:
+            # Valid, but its scope covers none of the request: a near miss saying so.
+            annotations[f"anyscope_{j}"] = _valid_certificate(cert_ids[code], run_date, needed_by)
     if needed_by is not None and needed_by > run_date:
         # Valid today but not through the needed-by date: a near miss with that reason.
         for j, code in enumerate(criteria.required_certifications):
-            annotations[f"today_{j}"] = _valid_certificate(cert_ids[code], run_date)
+            covering = capability_ids if code in scoped else None
+            annotations[f"today_{j}"] = _valid_certificate(cert_ids[code], run_date, None, covering)
     terms = text_terms(request_text(request)) if criteria.has_text else []
     if terms and connection.vendor == "postgresql":
         hits = " + ".join(
@@ -325,9 +345,13 @@ def load(
     for j in range(p):
         preferred_held[:, j] = np.fromiter(map(bool, column[f"pref_{j}"]), bool, n)
     required_valid_today = required_held.copy()
+    required_out_of_scope = np.zeros((n, r), dtype=bool)
     for j in range(r):
         if f"today_{j}" in column:
             required_valid_today[:, j] = np.fromiter(map(bool, column[f"today_{j}"]), bool, n)
+        if f"anyscope_{j}" in column:
+            any_scope = np.fromiter(map(bool, column[f"anyscope_{j}"]), bool, n)
+            required_out_of_scope[:, j] = any_scope & ~required_held[:, j]
     text = np.zeros(n)
     if terms and "text_hits" in column:
         text = _floats(column["text_hits"]) / len(terms)
@@ -370,6 +394,7 @@ def load(
         required_held=required_held,
         preferred_held=preferred_held,
         required_valid_today=required_valid_today,
+        required_out_of_scope=required_out_of_scope,
         latitude=latitude,
         longitude=longitude,
         location_approximate=approximate,

@@ -40,7 +40,7 @@ DEMO_REQUESTS: tuple[dict[str, Any], ...] = (
         "layer": "testing",
         "required_capabilities": ["hysteresigraph-testing"],
         "required_certifications": ["iso-iec-17025"],
-        "preferred_certifications": ["nabl"],
+        "preferred_certifications": ["iso-9001"],
         "quantity": Decimal(120),
         "quantity_unit": "tests",
         "days": 30,
@@ -70,6 +70,8 @@ DEMO_REQUESTS: tuple[dict[str, Any], ...] = (
         "description": "Neodymium-praseodymium oxide for alloy making, 99.5% purity.",
         "layer": "chemicals",
         "required_capabilities": ["rare-earth-oxides"],
+        # docs/registry.md: an oxide supplier handles prescribed substances under licence.
+        "required_certifications": ["aea-prescribed-substances-licence"],
         "preferred_certifications": ["bis"],
         "quantity": Decimal(5),
         "quantity_unit": "tonnes",

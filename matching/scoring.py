@@ -5,10 +5,12 @@ The contract (docs/matching.md has every formula and a worked example):
 
 1. **Hard constraints** exclude a candidate: not active; offers none of the required
    capabilities; lacks a certificate valid from the run date through the needed-by date
-   for a required certification (each missing certification is one constraint); farther
-   than the maximum distance (checked only against exact coordinates). A candidate
+   for a required certification (each missing certification is one constraint; for a
+   scoped accreditation the certificate must cover the request, which the loader decides);
+   farther than the maximum distance (checked only against exact coordinates). A candidate
    excluded by exactly one constraint is a **near miss**, reported with that constraint
-   (a certificate valid today that expires before the needed-by date says so).
+   (a certificate valid today that expires before the needed-by date says so, and so does
+   an accreditation whose scope does not cover the request).
 2. **Soft factors**, each a value in [0, 1], weighted: capability coverage, capacity,
    lead time, distance, track record, preferred certifications, text relevance, policy
    preference. A factor the request does not ask about (no quantity, no needed-by date,
@@ -36,7 +38,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-ALGORITHM_VERSION = "remag-2026.11.4"
+ALGORITHM_VERSION = "remag-2026.11.5"
 
 FACTORS = (
     "capability_coverage",
@@ -58,6 +60,8 @@ FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {
     # A certificate counts only if valid through the needed-by date too.
     "remag-2026.11.3": FACTORS,
     # A stale (past financial year) classification counts as unknown for policy.
+    "remag-2026.11.4": FACTORS,
+    # A scoped accreditation (ISO/IEC 17025, ...) counts only if its scope covers the request.
     ALGORITHM_VERSION: FACTORS,
 }
 # The column of each factor in the value matrix (the code addresses columns by name).
@@ -153,7 +157,7 @@ class Candidate:
     supplier_id: str
     is_active: bool = True
     offers: Mapping[str, Offer] = field(default_factory=dict)
-    certificates: Sequence[tuple[str, date, date]] = ()  # (code, valid_from, valid_until)
+    certificates: Sequence[tuple[str, date, date | None]] = ()  # (code, valid_from, valid_until)
     latitude: float | None = None
     longitude: float | None = None
     location_approximate: bool = False
@@ -190,19 +194,24 @@ class CandidateBatch:
     # where it differs from required_held the near miss says the certificate expires too
     # soon. None: the same as required_held.
     required_valid_today: BoolArray | None = None
+    # (n, r) a certificate valid through needed-by whose accreditation scope covers none of
+    # the required capabilities the candidate offers (not counted in required_held): the
+    # near miss says so. None: no such certificate.
+    required_out_of_scope: BoolArray | None = None
 
     def __len__(self) -> int:
         return len(self.supplier_ids)
 
 
 def certificate_counts(
-    valid_from: date, valid_until: date, *, day: date, through: date | None = None
+    valid_from: date, valid_until: date | None, *, day: date, through: date | None = None
 ) -> bool:
     """``suppliers.models.SupplierCertificate.is_valid_on`` over plain dates (this module
     imports nothing of the project; tests/suppliers/test_certificates.py holds the two to
-    agreement): valid on ``day`` and every day through ``through`` (the needed-by date)."""
+    agreement): valid on ``day`` and every day through ``through`` (the needed-by date).
+    No end date (an open-ended self-declaration) never expires."""
     last_day_needed = day if through is None else max(day, through)
-    return valid_from <= day and last_day_needed <= valid_until
+    return valid_from <= day and (valid_until is None or last_day_needed <= valid_until)
 
 
 def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> CandidateBatch:
@@ -545,6 +554,16 @@ def _near_miss(
             f"certification:{code}",
             f"its {code} certificate expires before the needed-by date "
             f"({criteria.needed_by.isoformat()})",
+        )
+    out_of_scope = batch.required_out_of_scope
+    if out_of_scope is not None and out_of_scope[i, j]:
+        offered = [
+            c for c, yes in zip(criteria.required_capabilities, batch.offers[i], strict=True) if yes
+        ]
+        return NearMiss(
+            supplier_id,
+            f"certification:{code}",
+            f"its {code} scope does not cover {', '.join(offered)}",
         )
     return NearMiss(supplier_id, f"certification:{code}", f"needs a valid {code} certificate")
 

@@ -392,6 +392,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "remag.webhooks.choices.DeliveryStatus",
         "ClaimMethodEnum": "remag.accounts.choices.ClaimMethod",
         "ClaimStatusEnum": "remag.accounts.choices.ClaimStatus",
+        "CertificationKindEnum": "suppliers.choices.CertificationKind",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

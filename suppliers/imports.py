@@ -70,6 +70,7 @@ CERTIFICATE_PARTS = (
     "valid_from",
     "valid_until",
     "issuing_body",
+    "scope",
 )
 CHUNK_ROWS = 200
 _TRUE = {"1", "true", "yes", "y", "t"}
@@ -170,7 +171,9 @@ def _split_items(cell: str, parts: tuple[str, ...]) -> list[dict[str, Any]]:
             if value == "":
                 continue
             item[name] = (
-                [g.strip() for g in value.split(",") if g.strip()] if name == "grades" else value
+                [g.strip() for g in value.split(",") if g.strip()]
+                if name in ("grades", "scope")
+                else value
             )
         items.append(item)
     return items
@@ -260,8 +263,12 @@ def _snapshot_instance(supplier: Supplier) -> tuple[Any, ...]:
         for item in supplier.capabilities.select_related("capability")
     )
     certificates = sorted(
-        (item.certification.code, *(_norm(getattr(item, n)) for n in CERTIFICATE_FIELDS))
-        for item in supplier.certificates.select_related("certification")
+        (
+            item.certification.code,
+            *(_norm(getattr(item, n)) for n in CERTIFICATE_FIELDS),
+            tuple(sorted(c.code for c in item.scope.all())),
+        )
+        for item in supplier.certificates.select_related("certification").prefetch_related("scope")
     )
     return profile, tuple(map(tuple, capabilities)), tuple(map(tuple, certificates))
 
@@ -280,6 +287,7 @@ def _snapshot_validated(validated: dict[str, Any], current: Supplier) -> tuple[A
         (
             item["certification"].code,
             *(_norm(item.get(n, "" if n == "issuing_body" else None)) for n in CERTIFICATE_FIELDS),
+            tuple(sorted(c.code for c in item.get("scope", ()))),
         )
         for item in validated.get("certificates", [])
     )
