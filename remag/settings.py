@@ -393,6 +393,7 @@ SPECTACULAR_SETTINGS = {
         "ClaimMethodEnum": "remag.accounts.choices.ClaimMethod",
         "ClaimStatusEnum": "remag.accounts.choices.ClaimStatus",
         "CertificationKindEnum": "suppliers.choices.CertificationKind",
+        "KindEnum": "remag.accounts.choices.OrganizationKind",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
