@@ -187,7 +187,8 @@ def candidate_queryset(
     supplier_ids: Sequence[object] | None = None,
 ) -> tuple[QuerySet, list[str], list[str]]:
     """The candidate rows, as a ``values_list`` query, and the names of its columns."""
-    cert_ids, scoped = {}, set()
+    cert_ids: dict[str, object] = {}
+    scoped: set[str] = set()
     for code, cert_id, is_scoped in Certification.objects.filter(
         code__in=criteria.required_certifications + criteria.preferred_certifications
     ).values_list("code", "id", "scoped"):

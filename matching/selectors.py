@@ -125,7 +125,8 @@ def gap_list(*, supplier: Supplier) -> list[Gap]:
         grouped.setdefault(constraint, []).append(request_id)
     ranked = sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0]))[:GAP_LIMIT]
     codes = [c.split(":", 1)[1] for c, _ in ranked if c.startswith("certification:")]
-    names, scoped = {}, set()
+    names: dict[str, str] = {}
+    scoped: set[str] = set()
     for code, name, is_scoped in Certification.objects.filter(code__in=codes).values_list(
         "code", "name", "scoped"
     ):
