@@ -341,9 +341,24 @@ class SupplierInputSerializer(serializers.ModelSerializer):
         return self._unique_nested(value, "capability", "capabilities")
 
     def validate_certificates(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """At most ``MAX_NESTED_ITEMS``. One certificate sent twice under one code (as a
+        caller still sending ``nabl`` beside ``iso-iec-17025`` does: one accreditation)
+        is kept once: the later end date, the union of the scopes."""
         if len(value) > MAX_NESTED_ITEMS:
             raise serializers.ValidationError(f"At most {MAX_NESTED_ITEMS} certificates.")
-        return value
+        kept: dict[object, dict[str, Any]] = {}
+        for n, item in enumerate(value):
+            number = item["certificate_number"].strip().lower()
+            key: object = (item["certification"].pk, number) if number else n
+            other = kept.get(key)
+            if other is None:
+                kept[key] = item
+                continue
+            scope = list(dict.fromkeys([*other["scope"], *item["scope"]]))
+            if _ends_later(item, other):
+                item, other = other, item
+            kept[key] = {**other, "scope": scope}
+        return list(kept.values())
 
     def _unique_nested(
         self, value: list[dict[str, Any]], key: str, label: str
@@ -498,6 +513,12 @@ class SupplierInputSerializer(serializers.ModelSerializer):
         except DjangoValidationError as exc:
             field = "gstin" if exc.code == "gstin_pan_mismatch" and "gstin" in attrs else blame
             raise serializers.ValidationError({field: exc.messages}, code=exc.code) from exc
+
+
+def _ends_later(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether certificate ``a`` ends after ``b`` (no end date: never ends)."""
+    end_a, end_b = a.get("valid_until"), b.get("valid_until")
+    return end_b is not None and (end_a is None or end_a > end_b)
 
 
 def supplier_input(validated: dict[str, Any]) -> SupplierInput:

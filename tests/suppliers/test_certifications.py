@@ -150,6 +150,37 @@ def test_nabl_is_recorded_as_iso_iec_17025_by_nabl(client: Any) -> None:
     assert list(stored.scope.values_list("code", flat=True)) == ["hysteresigraph-testing"]
 
 
+def test_the_certification_filter_reads_nabl_as_17025(client: Any, api_client: Any) -> None:
+    sent = certificate("iso-iec-17025", issuing_body="NABL", scope=["chemical-analysis"])
+    created = client.post(URL, lab(certificates=[sent]), format="json")
+    assert created.status_code == 201, created.json()
+
+    by_alias = api_client.get(f"{URL}?certification=nabl").json()["results"]
+    by_code = api_client.get(f"{URL}?certification=iso-iec-17025").json()["results"]
+
+    assert [s["id"] for s in by_alias] == [s["id"] for s in by_code] == [created.json()["id"]]
+
+
+def test_nabl_sent_beside_17025_is_one_accreditation(client: Any) -> None:
+    """An old caller sending the same accreditation under both codes gets one certificate."""
+    nabl = certificate("nabl", certificate_number="TC-8812", scope=["chemical-analysis"])
+    lab_17025 = certificate(
+        "iso-iec-17025",
+        certificate_number="TC-8812 ",
+        issuing_body="NABL",
+        valid_until=str(TODAY + timedelta(days=900)),
+        scope=["hysteresigraph-testing"],
+    )
+
+    response = client.post(URL, lab(certificates=[nabl, lab_17025]), format="json")
+
+    assert response.status_code == 201, response.json()
+    (out,) = response.json()["certificates"]
+    assert out["valid_until"] == str(TODAY + timedelta(days=900))
+    assert out["scope"] == ["chemical-analysis", "hysteresigraph-testing"]
+    assert out["issuing_body"] == "NABL"
+
+
 def test_another_accreditation_body_is_kept(client: Any) -> None:
     sent = certificate("iso-iec-17025", issuing_body="A2LA", scope=["chemical-analysis"])
 
