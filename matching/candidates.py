@@ -17,8 +17,9 @@ constraints and use their indexes:
   certificate is valid on the run date and through the request's needed-by date (and a
   second ``EXISTS``, valid on the run date alone, tells an expiring certificate apart).
   For a scoped accreditation (``Certification.scoped``) the certificate must also cover
-  the request: its scope names a required capability the supplier offers; a third
-  ``EXISTS``, ignoring the scope, tells an out-of-scope accreditation apart.
+  the request: its scope names a required capability the supplier offers; two more
+  ``EXISTS``, ignoring the scope and asking for an empty one, tell an out-of-scope
+  accreditation and one that states no scope apart.
 
 A micro or small enterprise whose classification is of a past financial year counts as
 of unknown size for the policy preference (``micro_small`` false).
@@ -174,9 +175,14 @@ def _valid_certificate(
     day: date,
     through: date | None = None,
     covering: Sequence[object] | None = None,
+    scope_stated: bool | None = None,
 ) -> Exists:
     return certificate_valid_exists(
-        certification_id=certification_id, day=day, through=through, covering=covering
+        certification_id=certification_id,
+        day=day,
+        through=through,
+        covering=covering,
+        scope_stated=scope_stated,
     )
 
 
@@ -237,8 +243,13 @@ def candidate_queryset(
             )
     for j, code in enumerate(criteria.required_certifications):
         if code in scoped:
-            # Valid, but its scope covers none of the request: a near miss saying so.
-            annotations[f"anyscope_{j}"] = _valid_certificate(cert_ids[code], run_date, needed_by)
+            # Valid, but its scope covers none of the request, or states none: near misses
+            # saying so.
+            cert_id = cert_ids[code]
+            annotations[f"anyscope_{j}"] = _valid_certificate(cert_id, run_date, needed_by)
+            annotations[f"noscope_{j}"] = _valid_certificate(
+                cert_id, run_date, needed_by, scope_stated=False
+            )
     if needed_by is not None and needed_by > run_date:
         # Valid today but not through the needed-by date: a near miss with that reason.
         for j, code in enumerate(criteria.required_certifications):
@@ -347,12 +358,15 @@ def load(
         preferred_held[:, j] = np.fromiter(map(bool, column[f"pref_{j}"]), bool, n)
     required_valid_today = required_held.copy()
     required_out_of_scope = np.zeros((n, r), dtype=bool)
+    required_scope_unstated = np.zeros((n, r), dtype=bool)
     for j in range(r):
         if f"today_{j}" in column:
             required_valid_today[:, j] = np.fromiter(map(bool, column[f"today_{j}"]), bool, n)
         if f"anyscope_{j}" in column:
             any_scope = np.fromiter(map(bool, column[f"anyscope_{j}"]), bool, n)
+            no_scope = np.fromiter(map(bool, column[f"noscope_{j}"]), bool, n)
             required_out_of_scope[:, j] = any_scope & ~required_held[:, j]
+            required_scope_unstated[:, j] = no_scope & ~required_held[:, j]
     text = np.zeros(n)
     if terms and "text_hits" in column:
         text = _floats(column["text_hits"]) / len(terms)
@@ -396,6 +410,7 @@ def load(
         preferred_held=preferred_held,
         required_valid_today=required_valid_today,
         required_out_of_scope=required_out_of_scope,
+        required_scope_unstated=required_scope_unstated,
         latitude=latitude,
         longitude=longitude,
         location_approximate=approximate,

@@ -198,6 +198,8 @@ class CandidateBatch:
     # the required capabilities the candidate offers (not counted in required_held): the
     # near miss says so. None: no such certificate.
     required_out_of_scope: BoolArray | None = None
+    # (n, r) among those, one whose scope is empty (not stated): the near miss asks for it.
+    required_scope_unstated: BoolArray | None = None
 
     def __len__(self) -> int:
         return len(self.supplier_ids)
@@ -554,6 +556,13 @@ def _near_miss(
             f"certification:{code}",
             f"its {code} certificate expires before the needed-by date "
             f"({criteria.needed_by.isoformat()})",
+        )
+    unstated = batch.required_scope_unstated
+    if unstated is not None and unstated[i, j]:
+        return NearMiss(
+            supplier_id,
+            f"certification:{code}",
+            f"its {code} certificate states no scope; list the capabilities it accredits",
         )
     out_of_scope = batch.required_out_of_scope
     if out_of_scope is not None and out_of_scope[i, j]:

@@ -61,6 +61,7 @@ def certificate_valid_exists(
     day: date | None = None,
     through: date | None = None,
     covering: Sequence[object] | None = None,
+    scope_stated: bool | None = None,
 ) -> Exists:
     """True for suppliers holding a certificate of that certification (by code or id)
     valid on ``day`` (today by default) and, if given, through ``through``.
@@ -68,6 +69,7 @@ def certificate_valid_exists(
     ``covering`` (capability ids) asks for an accreditation's scope: the certificate's
     scope names at least one of those capabilities that the supplier offers. A
     certificate with no scope stated covers none (docs/matching.md, "Certificates").
+    ``scope_stated`` False asks for a certificate whose scope is empty.
     """
     day = day or timezone.localdate()
     certification = (
@@ -78,8 +80,11 @@ def certificate_valid_exists(
     certificates = SupplierCertificate.objects.filter(
         certificate_valid_q(day, through=through), supplier=OuterRef("pk"), **certification
     )
+    Scope = SupplierCertificate.scope.through
+    if scope_stated is not None:
+        stated = Exists(Scope.objects.filter(suppliercertificate_id=OuterRef("pk")))
+        certificates = certificates.filter(stated if scope_stated else ~stated)
     if covering is not None:
-        Scope = SupplierCertificate.scope.through
         offered = SupplierCapability.objects.filter(
             supplier_id=OuterRef(OuterRef("supplier_id")), capability_id=OuterRef("capability_id")
         )

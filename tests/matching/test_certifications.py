@@ -99,6 +99,10 @@ def test_a_chemical_testing_accreditation_does_not_qualify_for_bh_curve_testing(
     assert "elsewhere" not in near
     reason = NearMiss.objects.get(request_id=request_id, supplier_id=labs["chemlab"]).reason
     assert reason == f"its iso-iec-17025 scope does not cover {BH}"
+    unstated = NearMiss.objects.get(request_id=request_id, supplier_id=labs["noscope"]).reason
+    assert unstated == (
+        "its iso-iec-17025 certificate states no scope; list the capabilities it accredits"
+    )
     # Through the API: the buyer's matches and the lab's gaps say the same.
     buyer = client_for(world.buyer)
     results = buyer.get(f"/api/v1/requests/{request_id}/matches/").json()["results"]
