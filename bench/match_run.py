@@ -59,7 +59,7 @@ REQUESTS = {
         "layer": "testing",
         "capabilities": ["hysteresigraph-testing"],
         "required": ["iso-iec-17025"],
-        "preferred": ["nabl"],
+        "preferred": ["iso-9001"],
         "quantity": ("200", "tests"),
         "location": (18.52, 73.85),
         "radius": 500,

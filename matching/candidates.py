@@ -16,6 +16,10 @@ constraints and use their indexes:
   ``supcert_certification`` (certification, valid_until, supplier), true when a
   certificate is valid on the run date and through the request's needed-by date (and a
   second ``EXISTS``, valid on the run date alone, tells an expiring certificate apart).
+  For a scoped accreditation (``Certification.scoped``) the certificate must also cover
+  the request: its scope names a required capability the supplier offers; two more
+  ``EXISTS``, ignoring the scope and asking for an empty one, tell an out-of-scope
+  accreditation and one that states no scope apart.
 
 A micro or small enterprise whose classification is of a past financial year counts as
 of unknown size for the policy preference (``micro_small`` false).
@@ -204,8 +208,20 @@ def text_terms(text: str) -> list[str]:
     return list(seen)[:MAX_TEXT_TERMS]
 
 
-def _valid_certificate(certification_id: object, day: date, through: date | None = None) -> Exists:
-    return certificate_valid_exists(certification_id=certification_id, day=day, through=through)
+def _valid_certificate(
+    certification_id: object,
+    day: date,
+    through: date | None = None,
+    covering: Sequence[object] | None = None,
+    scope_stated: bool | None = None,
+) -> Exists:
+    return certificate_valid_exists(
+        certification_id=certification_id,
+        day=day,
+        through=through,
+        covering=covering,
+        scope_stated=scope_stated,
+    )
 
 
 def candidate_queryset(
@@ -215,11 +231,14 @@ def candidate_queryset(
     supplier_ids: Sequence[object] | None = None,
 ) -> tuple[QuerySet, list[str], list[str]]:
     """The candidate rows, as a ``values_list`` query, and the names of its columns."""
-    cert_ids = dict(
-        Certification.objects.filter(
-            code__in=criteria.required_certifications + criteria.preferred_certifications
-        ).values_list("code", "id")
-    )
+    cert_ids: dict[str, object] = {}
+    scoped: set[str] = set()
+    for code, cert_id, is_scoped in Certification.objects.filter(
+        code__in=criteria.required_certifications + criteria.preferred_certifications
+    ).values_list("code", "id", "scoped"):
+        cert_ids[code] = cert_id
+        if is_scoped:
+            scoped.add(code)
     capability_ids = list(
         Capability.objects.filter(code__in=criteria.required_capabilities).values_list(
             "id", flat=True
@@ -256,11 +275,24 @@ def candidate_queryset(
         ("pref", criteria.preferred_certifications),
     ):
         for j, code in enumerate(codes):
-            annotations[f"{kind}_{j}"] = _valid_certificate(cert_ids[code], run_date, needed_by)
+            covering = capability_ids if code in scoped else None
+            annotations[f"{kind}_{j}"] = _valid_certificate(
+                cert_ids[code], run_date, needed_by, covering
+            )
+    for j, code in enumerate(criteria.required_certifications):
+        if code in scoped:
+            # Valid, but its scope covers none of the request, or states none: near misses
+            # saying so.
+            cert_id = cert_ids[code]
+            annotations[f"anyscope_{j}"] = _valid_certificate(cert_id, run_date, needed_by)
+            annotations[f"noscope_{j}"] = _valid_certificate(
+                cert_id, run_date, needed_by, scope_stated=False
+            )
     if needed_by is not None and needed_by > run_date:
         # Valid today but not through the needed-by date: a near miss with that reason.
         for j, code in enumerate(criteria.required_certifications):
-            annotations[f"today_{j}"] = _valid_certificate(cert_ids[code], run_date)
+            covering = capability_ids if code in scoped else None
+            annotations[f"today_{j}"] = _valid_certificate(cert_ids[code], run_date, None, covering)
     terms = text_terms(request_text(request)) if criteria.has_text else []
     if terms and connection.vendor == "postgresql":
         hits = " + ".join(
@@ -424,9 +456,16 @@ def load(
     for j in range(p):
         preferred_held[:, j] = np.fromiter(map(bool, column[f"pref_{j}"]), bool, n)
     required_valid_today = required_held.copy()
+    required_out_of_scope = np.zeros((n, r), dtype=bool)
+    required_scope_unstated = np.zeros((n, r), dtype=bool)
     for j in range(r):
         if f"today_{j}" in column:
             required_valid_today[:, j] = np.fromiter(map(bool, column[f"today_{j}"]), bool, n)
+        if f"anyscope_{j}" in column:
+            any_scope = np.fromiter(map(bool, column[f"anyscope_{j}"]), bool, n)
+            no_scope = np.fromiter(map(bool, column[f"noscope_{j}"]), bool, n)
+            required_out_of_scope[:, j] = any_scope & ~required_held[:, j]
+            required_scope_unstated[:, j] = no_scope & ~required_held[:, j]
     text = np.zeros(n)
     if terms and "text_hits" in column:
         text = _floats(column["text_hits"]) / len(terms)
@@ -490,6 +529,8 @@ def load(
         required_held=required_held,
         preferred_held=preferred_held,
         required_valid_today=required_valid_today,
+        required_out_of_scope=required_out_of_scope,
+        required_scope_unstated=required_scope_unstated,
         latitude=latitude,
         longitude=longitude,
         location_approximate=approximate,

@@ -65,6 +65,7 @@ DEMO_REQUESTS: tuple[dict[str, Any], ...] = (
         "required_capabilities": ["hysteresigraph-testing"],
         "required_certifications": ["iso-iec-17025"],
         "grades": ["n42sh"],
+        "preferred_certifications": ["iso-9001"],
         "quantity": Decimal(120),
         "quantity_unit": "tests",
         "days": 21,

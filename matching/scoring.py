@@ -5,14 +5,16 @@ The contract (docs/matching.md has every formula and a worked example):
 
 1. **Hard constraints** exclude a candidate: not active; offers none of the required
    capabilities; lacks a certificate valid from the run date through the needed-by date
-   for a required certification (each missing certification is one constraint); farther
-    than the maximum distance (checked only against exact coordinates; a candidate's
-    coordinates are those of its site nearest the delivery point among its main location
-    and the plants offering a required capability, chosen by the loader); when the request
-    marks its grades required, offers no grade meeting a requested grade (each such grade
-    is one constraint). A candidate excluded by exactly one constraint is a **near
-    miss**, reported with that constraint (a certificate valid today that expires before
-    the needed-by date says so; a missing grade names the supplier's nearest one).
+   for a required certification (each missing certification is one constraint; for a
+   scoped accreditation the certificate must cover the request, which the loader decides);
+   farther than the maximum distance (checked only against exact coordinates; a
+   candidate's coordinates are those of its site nearest the delivery point among its
+   main location and the plants offering a required capability, chosen by the loader);
+   when the request marks its grades required, offers no grade meeting a requested grade
+   (each such grade is one constraint). A candidate excluded by exactly one constraint is
+   a **near miss**, reported with that constraint (a certificate valid today that expires
+   before the needed-by date says so, and so does an accreditation whose scope does not
+   cover the request; a missing grade names the supplier's nearest one).
 2. **Soft factors**, each a value in [0, 1], weighted: capability coverage, capacity,
    lead time, distance, track record, preferred certifications, text relevance, policy
    preference, grade compatibility. A factor the request does not ask about (no
@@ -43,7 +45,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-ALGORITHM_VERSION = "remag-2026.11.5"
+ALGORITHM_VERSION = "remag-2026.11.6"
 
 # The factors of the versions before grade compatibility was scored.
 FACTORS_BEFORE_GRADES = (
@@ -70,6 +72,8 @@ FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {
     "remag-2026.11.4": FACTORS_BEFORE_GRADES,
     # Magnet grades: a hard constraint when required, the grade_compatibility factor
     # otherwise; the other default weights scaled by 0.8 (their ratios kept).
+    "remag-2026.11.5": FACTORS,
+    # A scoped accreditation (ISO/IEC 17025, ...) counts only if its scope covers the request.
     ALGORITHM_VERSION: FACTORS,
 }
 # The column of each factor in the value matrix (the code addresses columns by name).
@@ -183,7 +187,7 @@ class Candidate:
     supplier_id: str
     is_active: bool = True
     offers: Mapping[str, Offer] = field(default_factory=dict)
-    certificates: Sequence[tuple[str, date, date]] = ()  # (code, valid_from, valid_until)
+    certificates: Sequence[tuple[str, date, date | None]] = ()  # (code, valid_from, valid_until)
     latitude: float | None = None
     longitude: float | None = None
     location_approximate: bool = False
@@ -233,6 +237,12 @@ class CandidateBatch:
     # (n, g) the least demanding offered grade that meets grade j; failing that, its most
     # demanding offered grade of that family; else "". For the reasons.
     grade_notes: Sequence[Sequence[str]] | None = None
+    # (n, r) a certificate valid through needed-by whose accreditation scope covers none of
+    # the required capabilities the candidate offers (not counted in required_held): the
+    # near miss says so. None: no such certificate.
+    required_out_of_scope: BoolArray | None = None
+    # (n, r) among those, one whose scope is empty (not stated): the near miss asks for it.
+    required_scope_unstated: BoolArray | None = None
 
     def __len__(self) -> int:
         return len(self.supplier_ids)
@@ -269,13 +279,14 @@ def grade_columns(
 
 
 def certificate_counts(
-    valid_from: date, valid_until: date, *, day: date, through: date | None = None
+    valid_from: date, valid_until: date | None, *, day: date, through: date | None = None
 ) -> bool:
     """``suppliers.models.SupplierCertificate.is_valid_on`` over plain dates (this module
     imports nothing of the project; tests/suppliers/test_certificates.py holds the two to
-    agreement): valid on ``day`` and every day through ``through`` (the needed-by date)."""
+    agreement): valid on ``day`` and every day through ``through`` (the needed-by date).
+    No end date (an open-ended self-declaration) never expires."""
     last_day_needed = day if through is None else max(day, through)
-    return valid_from <= day and last_day_needed <= valid_until
+    return valid_from <= day and (valid_until is None or last_day_needed <= valid_until)
 
 
 def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> CandidateBatch:
@@ -666,6 +677,23 @@ def _near_miss(
             f"certification:{code}",
             f"its {code} certificate expires before the needed-by date "
             f"({criteria.needed_by.isoformat()})",
+        )
+    unstated = batch.required_scope_unstated
+    if unstated is not None and unstated[i, j]:
+        return NearMiss(
+            supplier_id,
+            f"certification:{code}",
+            f"its {code} certificate states no scope; list the capabilities it accredits",
+        )
+    out_of_scope = batch.required_out_of_scope
+    if out_of_scope is not None and out_of_scope[i, j]:
+        offered = [
+            c for c, yes in zip(criteria.required_capabilities, batch.offers[i], strict=True) if yes
+        ]
+        return NearMiss(
+            supplier_id,
+            f"certification:{code}",
+            f"its {code} scope does not cover {', '.join(offered)}",
         )
     return NearMiss(supplier_id, f"certification:{code}", f"needs a valid {code} certificate")
 

@@ -12,6 +12,7 @@ these; the rules of who sees what live here and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -124,7 +125,14 @@ def gap_list(*, supplier: Supplier) -> list[Gap]:
         grouped.setdefault(constraint, []).append(request_id)
     ranked = sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0]))[:GAP_LIMIT]
     codes = [c.split(":", 1)[1] for c, _ in ranked if c.startswith("certification:")]
-    names = dict(Certification.objects.filter(code__in=codes).values_list("code", "name"))
+    names: dict[str, str] = {}
+    scoped: set[str] = set()
+    for code, name, is_scoped in Certification.objects.filter(code__in=codes).values_list(
+        "code", "name", "scoped"
+    ):
+        names[code] = name
+        if is_scoped:
+            scoped.add(code)
     grades = [c.split(":", 1)[1] for c, _ in ranked if c.startswith("grade:")]
     if grades:
         names.update(
@@ -137,20 +145,23 @@ def gap_list(*, supplier: Supplier) -> list[Gap]:
         Gap(
             constraint=constraint,
             request_count=len(request_ids),
-            summary=gap_summary(constraint, len(request_ids), names),
+            summary=gap_summary(constraint, len(request_ids), names, scoped=scoped),
             requests=request_ids[:GAP_LIMIT],
         )
         for constraint, request_ids in ranked
     ]
 
 
-def gap_summary(constraint: str, count: int, names: dict[str, str]) -> str:
+def gap_summary(
+    constraint: str, count: int, names: dict[str, str], *, scoped: Collection[str] = ()
+) -> str:
     requests = f"{count} open request{'s' if count != 1 else ''}"
     if constraint.startswith("certification:"):
         code = constraint.split(":", 1)[1]
+        covering = " whose scope covers the requested capability" if code in scoped else ""
         return (
-            f"a certificate of {names.get(code, code)} valid through the needed-by date "
-            f"would qualify you for {requests}"
+            f"a certificate of {names.get(code, code)}{covering} valid through the needed-by "
+            f"date would qualify you for {requests}"
         )
     if constraint.startswith("grade:"):
         name = names.get(constraint, constraint.split(":", 1)[1])

@@ -392,6 +392,8 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "remag.webhooks.choices.DeliveryStatus",
         "ClaimMethodEnum": "remag.accounts.choices.ClaimMethod",
         "ClaimStatusEnum": "remag.accounts.choices.ClaimStatus",
+        "CertificationKindEnum": "suppliers.choices.CertificationKind",
+        "KindEnum": "remag.accounts.choices.OrganizationKind",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

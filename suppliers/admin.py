@@ -31,9 +31,9 @@ class CapabilityAdmin(admin.ModelAdmin):
 
 @admin.register(Certification)
 class CertificationAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "category", "is_active")
-    list_filter = ("category", "is_active")
-    search_fields = ("code", "name")
+    list_display = ("code", "name", "kind", "edition", "scoped", "category", "is_active")
+    list_filter = ("kind", "scoped", "category", "is_active")
+    search_fields = ("code", "name", "edition")
 
 
 @admin.register(MaterialGrade)
@@ -67,7 +67,15 @@ class SupplierCapabilityInline(admin.TabularInline):
 class SupplierCertificateInline(admin.TabularInline):
     model = SupplierCertificate
     extra = 0
-    fields = ("certification", "certificate_number", "issuing_body", "valid_from", "valid_until")
+    autocomplete_fields = ("scope",)
+    fields = (
+        "certification",
+        "certificate_number",
+        "issuing_body",
+        "valid_from",
+        "valid_until",
+        "scope",
+    )
 
 
 class SupplierGstinInline(admin.TabularInline):

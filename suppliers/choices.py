@@ -130,6 +130,36 @@ class CertificationCategory(models.TextChoices):
     LABORATORY = "laboratory", "Laboratory competence"
     PRODUCT = "product", "Product certification"
     ZED = "zed", "MSME ZED"
+    ENERGY = "energy", "Energy management"
+    SPECIAL_PROCESS = "special_process", "Special processes"
+    COMPLIANCE = "compliance", "Substance compliance"
+    REGULATORY = "regulatory", "Regulatory licence"
+
+
+class CertificationKind(models.TextChoices):
+    """What a certificate is (docs/registry.md, "Certifications and accreditation").
+
+    A certification is issued by a certification body for the whole enterprise (its
+    management system or product); an accreditation is granted by an accreditation body
+    for a stated scope of tests, inspections or processes; a declaration is made by the
+    supplier itself (no issuing body, open-ended unless it says otherwise); a licence is
+    granted by a regulator."""
+
+    CERTIFICATION = "certification", "Certification"
+    ACCREDITATION = "accreditation", "Accreditation"
+    DECLARATION = "declaration", "Self-declaration"
+    LICENCE = "licence", "Licence"
+
+
+# Codes retired into another certification: a request, registration, import or filter
+# that sends the old code gets the new one, and a certificate sent under the old code is
+# recorded with the issuing body named here when it names none. NABL accreditation is
+# ISO/IEC 17025 accreditation by NABL (docs/registry.md).
+CERTIFICATION_ALIASES: dict[str, tuple[str, str]] = {"nabl": ("iso-iec-17025", "NABL")}
+# ZED certification is for manufacturing MSMEs: a supplier holding one offers at least one
+# capability in these layers.
+ZED_CATEGORY = "zed"
+MANUFACTURING_LAYERS = (Layer.COMPONENTS, Layer.CHEMICALS, Layer.DOWNSTREAM)
 
 
 class MaterialFamily(models.TextChoices):

@@ -25,6 +25,8 @@ from remag.accounts.models import Organization
 from suppliers.choices import (
     LAYER_CAPACITY_UNITS,
     LEGAL_FORM_PAN_HOLDERS,
+    MANUFACTURING_LAYERS,
+    CertificationKind,
     EnterpriseSize,
     Layer,
     LegalForm,
@@ -250,7 +252,7 @@ def seed_demo(
     created = 0
     while created < suppliers:
         count = min(batch_size, suppliers - created)
-        organizations, rows, offered, held = [], [], [], []
+        organizations, rows, offered, held, scopes = [], [], [], [], []
         registrations: list[SupplierGstin] = []
         plants: list[SupplierPlant] = []
         plant_offers: list[Any] = []
@@ -328,23 +330,28 @@ def seed_demo(
                     )
                 )
                 texts += [capability.name, " ".join(capability.synonyms)]
-            for code, chance in _certificate_chances(layer):
+            for code, chance in _certificate_chances(layer, picked):
                 if rng.random() < chance:
+                    certification = certifications[code]
                     expired = rng.random() < 0.15
                     start = today - timedelta(days=rng.randint(30, 900) + (1100 if expired else 0))
-                    held.append(
-                        SupplierCertificate(
-                            id=uuid.uuid4(),
-                            supplier_id=supplier.id,
-                            certification=certifications[code],
-                            certificate_number=f"{code.upper()}-{serial}",
-                            issuing_body=rng.choice(
-                                ("TUV India", "BSI", "Bureau Veritas", "DNV", "Intertek", "QCI")
-                            ),
-                            valid_from=start,
-                            valid_until=start + timedelta(days=1095),
-                        )
+                    declared = certification.kind == CertificationKind.DECLARATION
+                    certificate = SupplierCertificate(
+                        id=uuid.uuid4(),
+                        supplier_id=supplier.id,
+                        certification=certification,
+                        certificate_number=f"{code.upper()}-{serial}",
+                        issuing_body="" if declared else _issuing_body(code, rng),
+                        valid_from=start,
+                        valid_until=None if declared else start + timedelta(days=1095),
                     )
+                    held.append(certificate)
+                    if certification.scoped:
+                        scope = _scope(certification, picked, rng)
+                        scopes += [
+                            Scope(suppliercertificate_id=certificate.id, capability_id=c.id)
+                            for c in scope
+                        ]
             supplier.search_text = " ".join(t for t in texts if t)
             rows.append(supplier)
             if supplier.gstin:
@@ -368,6 +375,7 @@ def seed_demo(
         SupplierGstin.objects.bulk_create(registrations, batch_size=batch_size)
         SupplierPlant.objects.bulk_create(plants, batch_size=batch_size)
         SupplierPlant.capabilities.through.objects.bulk_create(plant_offers, batch_size=batch_size)
+        Scope.objects.bulk_create(scopes, batch_size=batch_size)
         search_vector_refresh(supplier_ids=[row.id for row in rows])
         created += count
         if progress:
@@ -429,13 +437,59 @@ def _second_state(
         plant_offers.append(through(supplierplant_id=away.id, capability_id=capability.id))
 
 
-def _certificate_chances(layer: str) -> list[tuple[str, float]]:
-    chances = [("iso-9001", 0.6), ("iso-14001", 0.2), ("iso-45001", 0.12), ("zed-bronze", 0.15),
-               ("zed-silver", 0.06), ("zed-gold", 0.02)]  # fmt: skip
+Scope = SupplierCertificate.scope.through
+# Labs accredited for chemical testing only: their ISO/IEC 17025 scope is this one.
+_CHEMICAL_TESTING = "chemical-analysis"
+_CERTIFICATION_BODIES = ("TUV India", "BSI", "Bureau Veritas", "DNV", "Intertek", "TQ Cert")
+_ISSUING_BODIES = {
+    "iso-iec-17025": ("NABL",),
+    "iso-iec-17020": ("NABCB",),
+    "nadcap": ("PRI",),
+    "bis": ("BIS",),
+    "zed-bronze": ("QCI",),
+    "zed-silver": ("QCI",),
+    "zed-gold": ("QCI",),
+    "aea-prescribed-substances-licence": ("Department of Atomic Energy",),
+}
+# Special processes Nadcap accredits (coatings, chemical processing, heat treating).
+_NADCAP_PROCESSES = frozenset({"nicuni-coating", "epoxy-coating", "zinc-coating", "sintering"})
+_OXIDES = frozenset({"rare-earth-oxides", "rare-earth-carbonates"})
+
+
+def _issuing_body(code: str, rng: random.Random) -> str:
+    return rng.choice(_ISSUING_BODIES.get(code, _CERTIFICATION_BODIES))
+
+
+def _scope(
+    certification: Certification, picked: list[Capability], rng: random.Random
+) -> list[Capability]:
+    """An accreditation's scope: the capabilities it covers among those offered (a lab
+    offering chemical analysis is, one time in three, accredited for that alone)."""
+    if certification.code == "nadcap":
+        return [c for c in picked if c.code in _NADCAP_PROCESSES]
+    covered = [c for c in picked if c.layer == Layer.TESTING]
+    chemical = [c for c in covered if c.code == _CHEMICAL_TESTING]
+    if chemical and len(covered) > 1 and rng.random() < 1 / 3:
+        return chemical
+    return covered
+
+
+def _certificate_chances(layer: str, picked: list[Capability]) -> list[tuple[str, float]]:
+    """Which certifications a demo supplier of ``layer`` may hold. ZED is for
+    manufacturing MSMEs only (never a testing laboratory or an R&D firm); NABL
+    accreditation is ISO/IEC 17025 with body NABL, one certificate; RoHS and REACH are
+    self-declarations; an oxide or carbonate supplier mostly holds the DAE licence."""
+    chances = [("iso-9001", 0.6), ("iso-14001", 0.2), ("iso-45001", 0.12), ("iso-50001", 0.04)]
+    if layer in MANUFACTURING_LAYERS:
+        chances += [("zed-bronze", 0.15), ("zed-silver", 0.06), ("zed-gold", 0.02)]
     if layer in (Layer.COMPONENTS, Layer.DOWNSTREAM):
-        chances += [("iatf-16949", 0.25), ("as9100", 0.04)]
-    if layer == Layer.TESTING:
-        chances += [("iso-iec-17025", 0.5), ("nabl", 0.45)]
+        chances += [("iatf-16949", 0.25), ("as9100", 0.04), ("rohs", 0.3), ("reach", 0.2)]
+    if layer == Layer.COMPONENTS and any(c.code in _NADCAP_PROCESSES for c in picked):
+        chances += [("nadcap", 0.05)]
+    if layer == Layer.TESTING and any(c.layer == Layer.TESTING for c in picked):
+        chances += [("iso-iec-17025", 0.7), ("iso-iec-17020", 0.1)]
     if layer == Layer.CHEMICALS:
-        chances += [("bis", 0.2)]
+        chances += [("bis", 0.2), ("reach", 0.3)]
+        if any(c.code in _OXIDES for c in picked):
+            chances += [("aea-prescribed-substances-licence", 0.9)]
     return chances

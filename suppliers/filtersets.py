@@ -15,7 +15,14 @@ from django.utils import timezone
 from django_filters.fields import BaseCSVField
 from rest_framework.exceptions import ValidationError
 
-from suppliers.choices import CAPACITY_TO_BASE, CapacityUnit, EnterpriseSize, Layer, SupplierStatus
+from suppliers.choices import (
+    CAPACITY_TO_BASE,
+    CERTIFICATION_ALIASES,
+    CapacityUnit,
+    EnterpriseSize,
+    Layer,
+    SupplierStatus,
+)
 from suppliers.models import Capability, Certification, Supplier, SupplierCapability
 from suppliers.selectors import certificate_valid_exists
 from suppliers.states import STATES_BY_CODE
@@ -71,6 +78,11 @@ def _capabilities(codes: list[str]) -> set[str]:
     return set(Capability.objects.filter(code__in=codes).values_list("code", flat=True))
 
 
+def _certification_code(code: str) -> str:
+    """A retired code as the code it was retired into (``nabl``: ``iso-iec-17025``)."""
+    return CERTIFICATION_ALIASES.get(code, (code, ""))[0]
+
+
 def _certifications(codes: list[str]) -> set[str]:
     return set(Certification.objects.filter(code__in=codes).values_list("code", flat=True))
 
@@ -96,7 +108,9 @@ class SupplierFilterSet(django_filters.FilterSet):
     certification = CodeInFilter(
         method="filter_certification",
         known=_certifications,
-        help_text="Comma-separated certification codes: holds each, valid today.",
+        normalise=_certification_code,
+        help_text="Comma-separated certification codes: holds each, valid today (`nabl` "
+        "means `iso-iec-17025`).",
     )
     state = CodeInFilter(
         field_name="state",

@@ -73,6 +73,7 @@ CERTIFICATE_PARTS = (
     "valid_from",
     "valid_until",
     "issuing_body",
+    "scope",
 )
 GSTIN_PARTS = ("gstin", "label")
 PLANT_PARTS = (
@@ -86,7 +87,7 @@ PLANT_PARTS = (
     "capabilities",
     "address_line",
 )
-_LIST_PARTS = ("grades", "capabilities")  # parts that are themselves comma-separated lists
+_LIST_PARTS = ("grades", "capabilities", "scope")  # parts that are themselves comma-separated lists
 CHUNK_ROWS = 200
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"", "0", "false", "no", "n", "f"}
@@ -301,8 +302,12 @@ def _snapshot_instance(supplier: Supplier) -> tuple[Any, ...]:
         for item in supplier.capabilities.select_related("capability")
     )
     certificates = sorted(
-        (item.certification.code, *(_norm(getattr(item, n)) for n in CERTIFICATE_FIELDS))
-        for item in supplier.certificates.select_related("certification")
+        (
+            item.certification.code,
+            *(_norm(getattr(item, n)) for n in CERTIFICATE_FIELDS),
+            tuple(sorted(c.code for c in item.scope.all())),
+        )
+        for item in supplier.certificates.select_related("certification").prefetch_related("scope")
     )
     return (
         profile,
@@ -327,6 +332,7 @@ def _snapshot_validated(validated: dict[str, Any], current: Supplier) -> tuple[A
         (
             item["certification"].code,
             *(_norm(item.get(n, "" if n == "issuing_body" else None)) for n in CERTIFICATE_FIELDS),
+            tuple(sorted(c.code for c in item.get("scope", ()))),
         )
         for item in validated.get("certificates", [])
     )

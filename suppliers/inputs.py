@@ -16,7 +16,15 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from suppliers import classification
-from suppliers.choices import CapacityUnit, EnterpriseSize, Layer
+from suppliers.choices import (
+    CERTIFICATION_ALIASES,
+    MANUFACTURING_LAYERS,
+    ZED_CATEGORY,
+    CapacityUnit,
+    CertificationKind,
+    EnterpriseSize,
+    Layer,
+)
 from suppliers.models import (
     CAPABILITY_FIELDS,
     PLANT_FIELDS,
@@ -130,14 +138,50 @@ class SupplierCapabilitySerializer(WholeItem, serializers.ModelSerializer):
 
 
 class SupplierCertificateSerializer(WholeItem, serializers.ModelSerializer):
+    """One certificate, accreditation, self-declaration or licence (docs/registry.md).
+
+    A retired code (``nabl``) is accepted and recorded as the code it was retired into
+    (``iso-iec-17025``), with that alias's issuing body (NABL) unless another is given.
+    """
+
     certification = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Certification.objects.filter(is_active=True),
-        help_text="A certification code from /api/v1/taxonomy/certifications/.",
+        help_text="A certification code from /api/v1/taxonomy/certifications/ (`nabl` is "
+        "accepted and recorded as `iso-iec-17025` with issuing body NABL).",
     )
     certification_name = serializers.CharField(source="certification.name", read_only=True)
-    certificate_number = serializers.CharField(max_length=100)
-    issuing_body = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(
+        source="certification.kind", choices=CertificationKind.choices, read_only=True
+    )
+    edition = serializers.CharField(source="certification.edition", read_only=True)
+    certificate_number = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Required except for a self-declaration (then its reference, if any).",
+    )
+    issuing_body = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="The certification or accreditation body (NABL, or another ILAC MRA "
+        "signatory, for ISO/IEC 17025) or the regulator. Empty for a self-declaration.",
+    )
+    valid_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Required except for a self-declaration, which may be open-ended.",
+    )
+    scope = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Capability.objects.filter(is_active=True),
+        many=True,
+        required=False,
+        help_text="For an accreditation with a scope (ISO/IEC 17025, ISO/IEC 17020, "
+        "Nadcap): the capability codes it covers. Matching counts it only for requests "
+        "requiring one of them; with none stated it counts for none.",
+    )
     is_valid = serializers.SerializerMethodField(
         help_text="Valid today; an expired certificate counts for nothing."
     )
@@ -147,21 +191,54 @@ class SupplierCertificateSerializer(WholeItem, serializers.ModelSerializer):
         fields = (
             "certification",
             "certification_name",
+            "kind",
+            "edition",
             "certificate_number",
             "issuing_body",
             "valid_from",
             "valid_until",
+            "scope",
             "is_valid",
         )
 
     def get_is_valid(self, obj: SupplierCertificate) -> bool:
         return obj.is_valid_on(self.context.get("today") or timezone.localdate())
 
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("certification") in CERTIFICATION_ALIASES:
+            code, body = CERTIFICATION_ALIASES[data["certification"]]
+            data = {**data, "certification": code, "issuing_body": data.get("issuing_body") or body}
+        return super().to_internal_value(data)
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["valid_until"] < attrs["valid_from"]:
-            raise serializers.ValidationError(
-                {"valid_until": "Must not be before valid_from."}, code="invalid"
+        certification: Certification = attrs["certification"]
+        valid_until = attrs.get("valid_until")
+        errors: dict[str, str] = {}
+        if certification.kind == CertificationKind.DECLARATION:
+            if attrs.get("issuing_body"):
+                errors["issuing_body"] = (
+                    f"{certification.name} is declared by the supplier itself; "
+                    "it has no issuing body."
+                )
+        else:
+            if not attrs.get("certificate_number"):
+                errors["certificate_number"] = "This field is required."
+            if valid_until is None:
+                errors["valid_until"] = (
+                    f"This field is required: only a self-declaration is open-ended, "
+                    f"and {certification.name} is a {certification.get_kind_display().lower()}."
+                )
+        if valid_until is not None and valid_until < attrs["valid_from"]:
+            errors["valid_until"] = "Must not be before valid_from."
+        if attrs.get("scope") and not certification.scoped:
+            errors["scope"] = (
+                f"{certification.name} covers the whole enterprise; only an accreditation "
+                "with a scope (ISO/IEC 17025, ISO/IEC 17020, Nadcap) names capabilities."
             )
+        if errors:
+            raise serializers.ValidationError(errors, code="invalid")
+        attrs["scope"] = list(dict.fromkeys(attrs.get("scope", [])))
+        attrs.setdefault("certificate_number", "")
         return attrs
 
 
@@ -376,9 +453,24 @@ class SupplierInputSerializer(serializers.ModelSerializer):
         return value
 
     def validate_certificates(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """At most ``MAX_NESTED_ITEMS``. One certificate sent twice under one code (as a
+        caller still sending ``nabl`` beside ``iso-iec-17025`` does: one accreditation)
+        is kept once: the later end date, the union of the scopes."""
         if len(value) > MAX_NESTED_ITEMS:
             raise serializers.ValidationError(f"At most {MAX_NESTED_ITEMS} certificates.")
-        return value
+        kept: dict[object, dict[str, Any]] = {}
+        for n, item in enumerate(value):
+            number = item["certificate_number"].strip().lower()
+            key: object = (item["certification"].pk, number) if number else n
+            other = kept.get(key)
+            if other is None:
+                kept[key] = item
+                continue
+            scope = list(dict.fromkeys([*other["scope"], *item["scope"]]))
+            if _ends_later(item, other):
+                item, other = other, item
+            kept[key] = {**other, "scope": scope}
+        return list(kept.values())
 
     def _unique_nested(
         self, value: list[dict[str, Any]], key: str, label: str
@@ -405,6 +497,7 @@ class SupplierInputSerializer(serializers.ModelSerializer):
         self._check_pan(attrs)
         self._check_plants(attrs)
         self._check_classification(attrs)
+        self._check_zed(attrs)
         return attrs
 
     def _stored_gstins(self) -> list[dict[str, Any]]:
@@ -489,6 +582,36 @@ class SupplierInputSerializer(serializers.ModelSerializer):
                     "offers some of the supplier's capabilities (none listed: all)."
                 )
             raise serializers.ValidationError({field: message}, code="invalid")
+
+    def _check_zed(self, attrs: dict[str, Any]) -> None:
+        """ZED certification is for manufacturing MSMEs (docs/registry.md): a supplier
+        holding one offers at least one capability in a manufacturing layer."""
+        if "certificates" not in attrs and "capabilities" not in attrs:
+            return
+        if "certificates" in attrs:
+            zed = [c for c in attrs["certificates"] if c["certification"].category == ZED_CATEGORY]
+        elif self.instance is not None:
+            zed = list(self.instance.certificates.filter(certification__category=ZED_CATEGORY))
+        else:
+            zed = []
+        if not zed:
+            return
+        if "capabilities" in attrs:
+            layers = {item["capability"].layer for item in attrs["capabilities"]}
+        elif self.instance is not None:
+            layers = set(self.instance.capabilities.values_list("capability__layer", flat=True))
+        else:
+            layers = set()
+        if not layers & set(MANUFACTURING_LAYERS):
+            field = "certificates" if "certificates" in attrs else "capabilities"
+            raise serializers.ValidationError(
+                {
+                    field: "ZED certification is for manufacturing MSMEs: a supplier holding "
+                    "one offers at least one capability in the components, chemicals or "
+                    "downstream layer."
+                },
+                code="invalid",
+            )
 
     def _check_classification(self, attrs: dict[str, Any]) -> None:
         """The year is not in the future; figures come with their year; the size fits the
@@ -609,6 +732,12 @@ def _refuse(field: str, exc: DjangoValidationError) -> None:
         index, leaf = rest.split("].", 1)
         detail = {name: {int(index): {leaf: exc.messages}}}
     raise serializers.ValidationError(detail, code=exc.code) from exc
+
+
+def _ends_later(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether certificate ``a`` ends after ``b`` (no end date: never ends)."""
+    end_a, end_b = a.get("valid_until"), b.get("valid_until")
+    return end_b is not None and (end_a is None or end_a > end_b)
 
 
 def supplier_input(validated: dict[str, Any]) -> SupplierInput:

@@ -15,6 +15,7 @@ from remag.jobs import Job
 from suppliers.choices import (
     CapacityUnit,
     CertificationCategory,
+    CertificationKind,
     EnterpriseSize,
     ImportFormat,
     JobStatus,
@@ -62,7 +63,35 @@ class Capability(TaxonomyItem):
 
 
 class Certification(TaxonomyItem):
+    """A certification, accreditation, self-declaration or licence a supplier may hold.
+
+    ``edition`` names the standard's current edition where the scheme has one (ISO
+    9001:2015). A ``scoped`` one (an accreditation: ISO/IEC 17025, ISO/IEC 17020, Nadcap)
+    covers only the capabilities its certificate's scope names (docs/matching.md).
+    """
+
     category = models.CharField(max_length=20, choices=CertificationCategory.choices)
+    kind = models.CharField(
+        max_length=20, choices=CertificationKind.choices, default=CertificationKind.CERTIFICATION
+    )
+    edition = models.CharField(max_length=60, blank=True)
+    scoped = models.BooleanField(
+        default=False,
+        help_text="An accreditation with a scope: a certificate counts for a request only "
+        "when its scope names a capability the request requires.",
+    )
+
+    class Meta(TaxonomyItem.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=CertificationKind.values), name="certification_kind_valid"
+            ),
+            # Only an accreditation has a scope.
+            models.CheckConstraint(
+                condition=Q(scoped=False) | Q(kind=CertificationKind.ACCREDITATION),
+                name="certification_scoped_is_accreditation",
+            ),
+        ]
 
 
 class MaterialGrade(TaxonomyItem):
@@ -257,20 +286,31 @@ class SupplierCapability(BaseModel):
 
 
 class SupplierCertificate(BaseModel):
-    """A certificate held by a supplier. Outside its validity window it counts for nothing."""
+    """A certificate held by a supplier. Outside its validity window it counts for nothing.
+
+    ``issuing_body`` is the certification or accreditation body (NABL for an ISO/IEC
+    17025 accreditation in India) or the regulator; empty for a self-declaration. An
+    accreditation's ``scope`` names the capabilities it covers; empty means none stated
+    (and such a certificate covers no required capability, docs/matching.md). A
+    self-declaration may be open-ended (``valid_until`` empty); every other certificate
+    has an end date (checked by the input, since the kind lives on the certification).
+    """
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="certificates")
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="+")
     certificate_number = models.CharField(max_length=100)
     issuing_body = models.CharField(max_length=200, blank=True)
     valid_from = models.DateField()
-    valid_until = models.DateField()
+    valid_until = models.DateField(
+        null=True, blank=True, help_text="Empty only for an open-ended self-declaration."
+    )
+    scope = models.ManyToManyField(Capability, blank=True, related_name="+")
 
     class Meta:
         ordering = ("certification__code", "-valid_until")
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_until__gte=models.F("valid_from")),
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
                 name="certificate_valid_window",
             ),
         ]
@@ -289,7 +329,9 @@ class SupplierCertificate(BaseModel):
         when ``through`` is given (a request's needed-by date), every day up to it: a
         certificate that expires before the delivery does not count for the request."""
         last_day_needed = day if through is None else max(day, through)
-        return self.valid_from <= day and last_day_needed <= self.valid_until
+        return self.valid_from <= day and (
+            self.valid_until is None or last_day_needed <= self.valid_until
+        )
 
 
 def certificate_valid_q(day: date, *, through: date | None = None, prefix: str = "") -> Q:
@@ -301,7 +343,10 @@ def certificate_valid_q(day: date, *, through: date | None = None, prefix: str =
     over plain dates; tests/suppliers/test_certificates.py holds the two to agreement.
     """
     last_day_needed = day if through is None else max(day, through)
-    return Q(**{f"{prefix}valid_from__lte": day, f"{prefix}valid_until__gte": last_day_needed})
+    return Q(**{f"{prefix}valid_from__lte": day}) & (
+        Q(**{f"{prefix}valid_until__gte": last_day_needed})
+        | Q(**{f"{prefix}valid_until__isnull": True})
+    )
 
 
 class SupplierGstin(BaseModel):

@@ -1,5 +1,6 @@
 """Reads of the registry, already optimised: a constant number of queries per page."""
 
+from collections.abc import Sequence
 from datetime import date
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -39,8 +40,16 @@ def supplier_list(*, caller: Caller) -> QuerySet[Supplier]:
             ),
             Prefetch(
                 "certificates",
-                queryset=SupplierCertificate.objects.select_related("certification").only(
-                    *CERTIFICATE_COLUMNS, "certification__code", "certification__name"
+                queryset=SupplierCertificate.objects.select_related("certification")
+                .only(
+                    *CERTIFICATE_COLUMNS,
+                    "certification__code",
+                    "certification__name",
+                    "certification__kind",
+                    "certification__edition",
+                )
+                .prefetch_related(
+                    Prefetch("scope", queryset=Capability.objects.only("id", "code"))
                 ),
             ),
             Prefetch("gstins", queryset=SupplierGstin.objects.order_by("position")),
@@ -60,20 +69,44 @@ def certificate_valid_exists(
     certification_id: object = None,
     day: date | None = None,
     through: date | None = None,
+    covering: Sequence[object] | None = None,
+    scope_stated: bool | None = None,
 ) -> Exists:
     """True for suppliers holding a certificate of that certification (by code or id)
-    valid on ``day`` (today by default) and, if given, through ``through``."""
+    valid on ``day`` (today by default) and, if given, through ``through``.
+
+    ``covering`` (capability ids) asks for an accreditation's scope: the certificate's
+    scope names at least one of those capabilities that the supplier offers. A
+    certificate with no scope stated covers none (docs/matching.md, "Certificates").
+    ``scope_stated`` False asks for a certificate whose scope is empty.
+    """
     day = day or timezone.localdate()
     certification = (
         {"certification_id": certification_id}
         if certification_id is not None
         else {"certification__code": certification_code}
     )
-    return Exists(
-        SupplierCertificate.objects.filter(
-            certificate_valid_q(day, through=through), supplier=OuterRef("pk"), **certification
-        )
+    certificates = SupplierCertificate.objects.filter(
+        certificate_valid_q(day, through=through), supplier=OuterRef("pk"), **certification
     )
+    Scope = SupplierCertificate.scope.through
+    if scope_stated is not None:
+        stated = Exists(Scope.objects.filter(suppliercertificate_id=OuterRef("pk")))
+        certificates = certificates.filter(stated if scope_stated else ~stated)
+    if covering is not None:
+        offered = SupplierCapability.objects.filter(
+            supplier_id=OuterRef(OuterRef("supplier_id")), capability_id=OuterRef("capability_id")
+        )
+        certificates = certificates.filter(
+            Exists(
+                Scope.objects.filter(
+                    Exists(offered),
+                    suppliercertificate_id=OuterRef("pk"),
+                    capability_id__in=list(covering),
+                )
+            )
+        )
+    return Exists(certificates)
 
 
 def capability_list(*, include_inactive: bool = False) -> QuerySet[Capability]:
@@ -81,8 +114,11 @@ def capability_list(*, include_inactive: bool = False) -> QuerySet[Capability]:
     return queryset if include_inactive else queryset.filter(is_active=True)
 
 
-def certification_list() -> QuerySet[Certification]:
-    return Certification.objects.filter(is_active=True)
+def certification_list(*, include_inactive: bool = False) -> QuerySet[Certification]:
+    """Active certifications; with ``include_inactive``, retired codes too (``nabl``), so
+    a link to one still answers, saying it is retired."""
+    queryset = Certification.objects.all()
+    return queryset if include_inactive else queryset.filter(is_active=True)
 
 
 def grade_list() -> QuerySet[MaterialGrade]:

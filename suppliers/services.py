@@ -175,10 +175,11 @@ def _replace_items(
     taxonomy_field: str,
     fields: tuple[str, ...],
     items: Iterable[dict[str, Any]],
-) -> None:
-    """Replace a supplier's capabilities or certificates with ``items``."""
+) -> list[Any]:
+    """Replace a supplier's capabilities or certificates with ``items``; the new rows, in
+    order (their UUIDs are made in Python, so known on every backend)."""
     model.objects.filter(supplier=supplier).delete()
-    model.objects.bulk_create(
+    return model.objects.bulk_create(
         model(
             supplier=supplier,
             **{taxonomy_field: item[taxonomy_field]},
@@ -193,7 +194,15 @@ def _replace_capabilities(supplier: Supplier, items: Iterable[dict[str, Any]]) -
 
 
 def _replace_certificates(supplier: Supplier, items: Iterable[dict[str, Any]]) -> None:
-    _replace_items(supplier, SupplierCertificate, "certification", CERTIFICATE_FIELDS, items)
+    """Replace the certificates, then their scopes (capabilities, possibly none)."""
+    items = list(items)
+    rows = _replace_items(supplier, SupplierCertificate, "certification", CERTIFICATE_FIELDS, items)
+    Scope = SupplierCertificate.scope.through
+    Scope.objects.bulk_create(
+        Scope(suppliercertificate_id=row.id, capability_id=capability.id)
+        for row, item in zip(rows, items, strict=True)
+        for capability in item.get("scope", ())
+    )
 
 
 def owner_for_onboarding(*, legal_name: str) -> Organization:

@@ -10,11 +10,19 @@ Each row remembers the digest of the shipped values it was last loaded from. On 
   kept as it is; the load reports it.
 
 Rows are never deleted by a load (suppliers refer to them); an operator retires a code
-by unticking ``is_active``.
+by unticking ``is_active``. ``is_active`` is not part of the digest: a shipped item marked
+``"is_active": false`` is retired by the load (reported in ``retired``) whatever its
+digest, and a load never re-activates a row.
 
 A grade's structure (``family``, ``energy_class``, ``temperature_class``) is read from its
 code by :func:`suppliers.grades.parse_grade` unless the shipped item states it; it is part
 of the digest like every shipped value.
+
+The digest covers the fields named in ``_SECTIONS``. A release that adds a field there
+must re-digest the stored rows in a data migration, as
+``suppliers/migrations/0015_certifications_nabl_into_17025.py`` did for ``kind``,
+``edition`` and ``scoped`` (and ``0013_material_grade_structure_fill.py`` for the grades'
+structure): otherwise every row would look edited by an operator.
 """
 
 import hashlib
@@ -32,7 +40,11 @@ TAXONOMY_FILE = Path(__file__).resolve().parent / "data" / "taxonomy.json"
 
 _SECTIONS: tuple[tuple[str, type[models.Model], tuple[str, ...]], ...] = (
     ("capabilities", Capability, ("name", "description", "layer", "synonyms")),
-    ("certifications", Certification, ("name", "description", "category")),
+    (
+        "certifications",
+        Certification,
+        ("name", "description", "category", "kind", "edition", "scoped"),
+    ),
     (
         "grades",
         MaterialGrade,
@@ -54,6 +66,7 @@ class LoadReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept_operator_edits: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
 
 
 def _digest(values: dict[str, Any]) -> str:
@@ -73,10 +86,17 @@ def taxonomy_load(*, path: Path = TAXONOMY_FILE) -> LoadReport:
             shipped_hash = _digest(shipped)
             label = f"{section}:{item['code']}"
             row = existing.get(item["code"])
+            retire = item.get("is_active", True) is False
             if row is None:
-                model.objects.create(code=item["code"], shipped_hash=shipped_hash, **shipped)
+                model.objects.create(
+                    code=item["code"], shipped_hash=shipped_hash, is_active=not retire, **shipped
+                )
                 report.created.append(label)
                 continue
+            if retire and row.is_active:
+                row.is_active = False
+                row.save(update_fields=["is_active", "updated_at"])
+                report.retired.append(label)
             current_hash = _digest({name: getattr(row, name) for name in fields})
             if current_hash != row.shipped_hash:
                 report.kept_operator_edits.append(label)

@@ -19,7 +19,13 @@ from matching.models import (
 )
 from matching.scoring import FACTORS
 from remag.accounts.caller import Caller
-from suppliers.choices import QUANTITY_TO_BASE, QuantityUnit, layer_dimensions
+from suppliers.choices import (
+    CERTIFICATION_ALIASES,
+    QUANTITY_TO_BASE,
+    CertificationKind,
+    QuantityUnit,
+    layer_dimensions,
+)
 from suppliers.models import Capability, Certification, MaterialGrade
 from suppliers.states import STATES_BY_CODE
 from suppliers.validators import normalise_pin_code
@@ -37,8 +43,9 @@ class CodeListField(serializers.ListField):
     """A list of taxonomy codes in, model instances for the service; codes out. Resolved in
     one query; unknown or inactive codes are named in the error."""
 
-    def __init__(self, model: Any, **kwargs: Any) -> None:
+    def __init__(self, model: Any, *, aliases: dict[str, str] | None = None, **kwargs: Any) -> None:
         self.model = model
+        self.aliases = aliases or {}
         kwargs.setdefault("max_length", MAX_CODES)
         super().__init__(child=serializers.SlugField(max_length=60), **kwargs)
 
@@ -46,6 +53,8 @@ class CodeListField(serializers.ListField):
         codes = super().to_internal_value(data)
         if len(set(codes)) != len(codes):
             raise serializers.ValidationError("A code is listed twice.")
+        # A retired code means the one it was retired into (once, if both are sent).
+        codes = list(dict.fromkeys(self.aliases.get(code, code) for code in codes))
         found = {item.code: item for item in self.model.objects.filter(code__in=codes)}
         unknown = [code for code in codes if code not in found or not found[code].is_active]
         if unknown:
@@ -58,7 +67,14 @@ class CodeListField(serializers.ListField):
 
 
 def _codes(model: Any, help_text: str, *, required: bool = False) -> serializers.Field:
-    return CodeListField(model, required=required, allow_empty=not required, help_text=help_text)
+    aliases = (
+        {code: target for code, (target, _) in CERTIFICATION_ALIASES.items()}
+        if model is Certification
+        else None
+    )
+    return CodeListField(
+        model, aliases=aliases, required=required, allow_empty=not required, help_text=help_text
+    )
 
 
 class WeightsField(serializers.DictField):
@@ -101,7 +117,15 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
         Capability, "Capability codes, all in `layer`; at least one.", required=True
     )
     required_certifications = _codes(
-        Certification, "Hard: a supplier needs a certificate valid on the run date for each."
+        Certification,
+        "Hard: a supplier needs a certificate valid from the run date through the needed-by "
+        "date for each; for a scoped accreditation (ISO/IEC 17025, ISO/IEC 17020, Nadcap) its "
+        "scope must name a required capability the supplier offers. Self-declarations (RoHS, "
+        "REACH) can only be preferred. `nabl` means `iso-iec-17025`.",
+    )
+    preferred_certifications = _codes(
+        Certification,
+        "Soft: each one held (by the same rule) raises the score. `nabl` means `iso-iec-17025`.",
     )
     preferred_certifications = _codes(Certification, "Soft: each one held raises the score.")
     grades = _codes(
@@ -238,6 +262,17 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
         if outside:
             errors["required_capabilities"] = [
                 f"Not in the {layer} layer: {', '.join(outside)}. Pick capabilities of one layer."
+            ]
+        declared = sorted(
+            c.code
+            for c in current("required_certifications") or []
+            if c.kind == CertificationKind.DECLARATION
+        )
+        if declared:
+            errors["required_certifications"] = [
+                f"Self-declarations cannot be required: {', '.join(declared)}. A supplier's own "
+                "declaration is not evidence a hard constraint can rest on; list them in "
+                "preferred_certifications and verify compliance with the quotation."
             ]
         required = {c.code for c in current("required_certifications") or []}
         both = sorted(

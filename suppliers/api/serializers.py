@@ -60,7 +60,16 @@ class CapabilitySerializer(serializers.ModelSerializer):
 class CertificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Certification
-        fields = ("code", "name", "category", "description", "is_active")
+        fields = (
+            "code",
+            "name",
+            "category",
+            "kind",
+            "edition",
+            "scoped",
+            "description",
+            "is_active",
+        )
         read_only_fields = fields
 
 
@@ -274,10 +283,13 @@ def _certificate_out(item: SupplierCertificate, today: date) -> dict[str, Any]:
     return {
         "certification": item.certification.code,
         "certification_name": item.certification.name,
+        "kind": item.certification.kind,
+        "edition": item.certification.edition,
         "certificate_number": item.certificate_number,
         "issuing_body": item.issuing_body,
         "valid_from": item.valid_from.isoformat(),
-        "valid_until": item.valid_until.isoformat(),
+        "valid_until": item.valid_until.isoformat() if item.valid_until else None,
+        "scope": sorted(capability.code for capability in item.scope.all()),
         "is_valid": item.is_valid_on(today),
     }
 

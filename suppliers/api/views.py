@@ -64,11 +64,15 @@ class CapabilityViewSet(_TaxonomyViewSet):
 
 @extend_schema(tags=["taxonomy"])
 class CertificationViewSet(_TaxonomyViewSet):
+    """Certifications, accreditations, self-declarations and licences (`kind`). The list
+    holds active codes; a retired one (`nabl`, now `iso-iec-17025`) is still found by its
+    code, with `is_active` false."""
+
     serializer_class = CertificationSerializer
-    filterset_fields = ("category",)
+    filterset_fields = ("category", "kind")
 
     def get_queryset(self) -> QuerySet:
-        return selectors.certification_list()
+        return selectors.certification_list(include_inactive=self.action == "retrieve")
 
 
 @extend_schema(tags=["taxonomy"])

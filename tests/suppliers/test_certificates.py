@@ -71,6 +71,34 @@ def test_every_form_of_the_rule_agrees(day: date, through: date | None, valid: b
     assert bool(batch_from(criteria, [candidate]).required_held[0, 0]) is valid
 
 
+OPEN_ENDED = {
+    "the day before": (START - timedelta(days=1), None, False),
+    "the first day": (START, None, True),
+    "years later": (date(2040, 1, 1), None, True),
+    "needed by years later": (START, date(2040, 1, 1), True),
+}
+
+
+@pytest.mark.parametrize(("day", "through", "valid"), OPEN_ENDED.values(), ids=OPEN_ENDED.keys())
+def test_an_open_ended_declaration_agrees_in_every_form(
+    day: date, through: date | None, valid: bool
+) -> None:
+    """A self-declaration without an end date is valid from its date on, in every form."""
+    rohs = Certification.objects.get(code="rohs")
+    certificate = SupplierCertificateFactory(
+        certification=rohs, issuing_body="", valid_from=START, valid_until=None
+    )
+
+    assert certificate.is_valid_on(day, through=through) is valid
+    assert certificate_counts(START, None, day=day, through=through) is valid
+    assert (
+        SupplierCertificate.objects.filter(certificate_valid_q(day, through=through)).exists()
+        is valid
+    )
+    by_id = _valid_certificate(rohs.id, day, through)
+    assert Supplier.objects.filter(by_id, id=certificate.supplier_id).exists() is valid
+
+
 def test_the_api_shows_validity_by_the_same_rule(api_client: Any) -> None:
     today = date.today()  # noqa: DTZ011
     valid = SupplierCertificateFactory(valid_from=today, valid_until=today)

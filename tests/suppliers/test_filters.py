@@ -70,7 +70,7 @@ def world(db: Any) -> dict[str, Any]:
         legal_name="Bengaluru Magnetic Test Lab", state="KA", enterprise_size="medium"
     )
     cap(lab, "hysteresigraph-testing", capacity_per_month=400, capacity_unit="tests_per_month")
-    cert(lab, "nabl", future=True)
+    cert(lab, "iso-iec-17025", future=True)
 
     pending = SupplierFactory(legal_name="Pune Pending Works", state="MH", status="pending")
     cap(pending, "jet-milling")
@@ -184,9 +184,9 @@ def test_list_query_count_is_constant(
         plant.capabilities.set(Capability.objects.filter(code="sintering"))
         SupplierGstin.objects.create(supplier=supplier, gstin=f"27AAKCD{n:04d}K1ZX")
 
-    # The page, its count, and one query per nested list (capabilities, certificates,
-    # GSTINs, plants, the plants' capabilities), whatever the page size.
-    with django_assert_max_num_queries(7):
+    # The page, its count, and one query per nested list (capabilities, certificates, the
+    # certificates' scopes, GSTINs, plants, the plants' capabilities), whatever the page size.
+    with django_assert_max_num_queries(8):
         response = api_client.get(f"{URL}?page_size={size}&certification=iso-9001&layer=components")
 
     assert len(response.json()["results"]) == size

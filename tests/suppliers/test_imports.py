@@ -64,7 +64,15 @@ def test_sample_csv_imports_and_reimport_creates_nothing(portal_client: Any, por
     assert sorted(lab.capabilities.values_list("capability__code", flat=True)) == [
         "gaussmeter-calibration", "hysteresigraph-testing", "salt-spray-testing",
     ]  # fmt: skip
-    assert lab.certificates.count() == 2
+    # One ISO/IEC 17025 accreditation by NABL (no separate NABL certificate), scoped.
+    (accreditation,) = lab.certificates.all()
+    assert (accreditation.certification.code, accreditation.issuing_body) == (
+        "iso-iec-17025",
+        "NABL",
+    )
+    assert sorted(accreditation.scope.values_list("code", flat=True)) == [
+        "gaussmeter-calibration", "hysteresigraph-testing", "salt-spray-testing",
+    ]  # fmt: skip
 
 
 def test_sample_jsonl_imports(portal_client: Any) -> None:

@@ -13,7 +13,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"taxonomy from {TAXONOMY_FILE.name}: {len(report.created)} created, "
             f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-            f"{len(report.kept_operator_edits)} kept as edited by operators"
+            f"{len(report.kept_operator_edits)} kept as edited by operators, "
+            f"{len(report.retired)} retired"
         )
         for label in report.kept_operator_edits:
             self.stdout.write(f"  kept operator edit: {label}")
