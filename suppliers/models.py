@@ -328,10 +328,16 @@ class SupplierCertificate(BaseModel):
         from ``valid_from`` through ``valid_until``, both days included, on ``day`` and,
         when ``through`` is given (a request's needed-by date), every day up to it: a
         certificate that expires before the delivery does not count for the request."""
-        last_day_needed = day if through is None else max(day, through)
-        return self.valid_from <= day and (
-            self.valid_until is None or last_day_needed <= self.valid_until
-        )
+        return certificate_valid_on(self.valid_from, self.valid_until, day, through=through)
+
+
+def certificate_valid_on(
+    valid_from: date, valid_until: date | None, day: date, *, through: date | None = None
+) -> bool:
+    """:meth:`SupplierCertificate.is_valid_on` over plain values (for rows read without
+    model instances). ``valid_until`` None: an open-ended declaration."""
+    last_day_needed = day if through is None else max(day, through)
+    return valid_from <= day and (valid_until is None or last_day_needed <= valid_until)
 
 
 def certificate_valid_q(day: date, *, through: date | None = None, prefix: str = "") -> Q:

@@ -1,9 +1,11 @@
 """Reads of the registry, already optimised: a constant number of queries per page."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from remag.accounts.caller import Caller
@@ -22,45 +24,113 @@ from suppliers.models import (
     certificate_valid_q,
 )
 
-# Only what the API shows of nested rows: no timestamps, no taxonomy descriptions.
-CAPABILITY_COLUMNS = ("supplier_id", "capability_id", *CAPABILITY_FIELDS)
-CERTIFICATE_COLUMNS = ("supplier_id", "certification_id", *CERTIFICATE_FIELDS)
-
 
 def supplier_list(*, caller: Caller) -> QuerySet[Supplier]:
-    return (
-        Supplier.objects.filter(supplier_visible_q(caller))
-        .defer("search_text", "search_vector")
-        .prefetch_related(
-            Prefetch(
-                "capabilities",
-                queryset=SupplierCapability.objects.select_related("capability").only(
-                    *CAPABILITY_COLUMNS, "capability__code", "capability__name", "capability__layer"
-                ),
-            ),
-            Prefetch(
-                "certificates",
-                queryset=SupplierCertificate.objects.select_related("certification")
-                .only(
-                    *CERTIFICATE_COLUMNS,
-                    "certification__code",
-                    "certification__name",
-                    "certification__kind",
-                    "certification__edition",
-                )
-                .prefetch_related(
-                    Prefetch("scope", queryset=Capability.objects.only("id", "code"))
-                ),
-            ),
-            Prefetch("gstins", queryset=SupplierGstin.objects.order_by("position")),
-            Prefetch(
-                "plants",
-                queryset=SupplierPlant.objects.order_by("name").prefetch_related(
-                    Prefetch("capabilities", queryset=Capability.objects.only("id", "code"))
-                ),
-            ),
-        )
+    """The suppliers the caller may read. Their nested lists are read for a page at a
+    time by :func:`supplier_details`, as plain rows: building model instances for them
+    was most of a list page's cost."""
+    return Supplier.objects.filter(supplier_visible_q(caller)).defer("search_text", "search_vector")
+
+
+@dataclass
+class SupplierDetails:
+    """A supplier's nested lists as plain rows (dicts of column values), in the order the
+    API shows them."""
+
+    capabilities: list[dict[str, Any]] = field(default_factory=list)
+    certificates: list[dict[str, Any]] = field(default_factory=list)
+    gstins: list[dict[str, Any]] = field(default_factory=list)
+    plants: list[dict[str, Any]] = field(default_factory=list)
+
+
+_CAPABILITY_ROW = (
+    "supplier_id",
+    "capability__code",
+    "capability__name",
+    "capability__layer",
+    *CAPABILITY_FIELDS,
+)
+_CERTIFICATE_ROW = (
+    "id",
+    "supplier_id",
+    "certification__code",
+    "certification__name",
+    "certification__kind",
+    "certification__edition",
+    *CERTIFICATE_FIELDS,
+)
+_GSTIN_ROW = ("supplier_id", "gstin", "label", "state")
+_PLANT_ROW = (
+    "id",
+    "supplier_id",
+    "name",
+    "address_line",
+    "city",
+    "district",
+    "state",
+    "pin_code",
+    "latitude",
+    "longitude",
+)
+
+
+def supplier_details(supplier_ids: Collection[Any]) -> dict[Any, SupplierDetails]:
+    """The nested lists of ``supplier_ids`` (keyed by id; every id present): at most six
+    queries whatever the number of suppliers (the scopes' and plants' capabilities only
+    when there are certificates and plants), no model instances."""
+    ids = list(supplier_ids)
+    details: dict[Any, SupplierDetails] = {sid: SupplierDetails() for sid in ids}
+    if not ids:
+        return details
+    for row in (
+        SupplierCapability.objects.filter(supplier_id__in=ids)
+        .order_by("supplier_id", "capability__code")
+        .values(*_CAPABILITY_ROW)
+    ):
+        details[row["supplier_id"]].capabilities.append(row)
+    certificates = list(
+        SupplierCertificate.objects.filter(supplier_id__in=ids)
+        .order_by("supplier_id", "certification__code", "-valid_until")
+        .values(*_CERTIFICATE_ROW)
     )
+    scopes: dict[Any, list[str]] = {}
+    if certificates:
+        for certificate_id, code in (
+            SupplierCertificate.scope.through.objects.filter(
+                suppliercertificate_id__in=[row["id"] for row in certificates]
+            )
+            .order_by("capability__code")
+            .values_list("suppliercertificate_id", "capability__code")
+        ):
+            scopes.setdefault(certificate_id, []).append(code)
+    for row in certificates:
+        row["scope"] = scopes.get(row["id"], [])
+        details[row["supplier_id"]].certificates.append(row)
+    for row in (
+        SupplierGstin.objects.filter(supplier_id__in=ids)
+        .order_by("supplier_id", "position")
+        .values(*_GSTIN_ROW)
+    ):
+        details[row["supplier_id"]].gstins.append(row)
+    plants = list(
+        SupplierPlant.objects.filter(supplier_id__in=ids)
+        .order_by("supplier_id", "name")
+        .values(*_PLANT_ROW)
+    )
+    offered: dict[Any, list[str]] = {}
+    if plants:
+        for plant_id, code in (
+            SupplierPlant.capabilities.through.objects.filter(
+                supplierplant_id__in=[row["id"] for row in plants]
+            )
+            .order_by("capability__code")
+            .values_list("supplierplant_id", "capability__code")
+        ):
+            offered.setdefault(plant_id, []).append(code)
+    for row in plants:
+        row["capabilities"] = offered.get(row["id"], [])
+        details[row["supplier_id"]].plants.append(row)
+    return details
 
 
 def certificate_valid_exists(

@@ -3,6 +3,7 @@
 
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.utils import timezone
@@ -10,7 +11,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from remag.accounts.caller import Caller
-from suppliers import classification
+from remag.api.fields import IdentityUrlField
+from suppliers import classification, selectors
 from suppliers.access import supplier_can_see_private
 from suppliers.choices import TemperatureClass
 from suppliers.inputs import (
@@ -24,9 +26,7 @@ from suppliers.models import (
     Certification,
     MaterialGrade,
     Supplier,
-    SupplierCapability,
-    SupplierCertificate,
-    SupplierPlant,
+    certificate_valid_on,
 )
 from suppliers.states import STATES_BY_CODE, state_of_gstin
 
@@ -108,6 +108,10 @@ class LocationSerializer(serializers.Serializer):
     )
 
 
+# The nested lists are built from plain rows (suppliers.selectors.supplier_details).
+_FAST_NESTED = ("capabilities", "certificates", "gstins", "plants")
+
+
 class SupplierSerializer(SupplierInputSerializer):
     """A supplier profile. Private fields (``PRIVATE_FIELDS``) are returned only to the
     owner's members, the onboarding portal while unclaimed, and operators."""
@@ -127,9 +131,7 @@ class SupplierSerializer(SupplierInputSerializer):
         "status_reason",
     )
 
-    url = serializers.HyperlinkedIdentityField(
-        view_name="supplier-detail", lookup_field="id", read_only=True
-    )
+    url = IdentityUrlField(view_name="supplier-detail", lookup_field="id", read_only=True)
     state_name = serializers.SerializerMethodField()
     classification_financial_year = serializers.SerializerMethodField(
         help_text='The classification\'s financial year, e.g. "2025-26"; null when not stated.'
@@ -232,23 +234,29 @@ class SupplierSerializer(SupplierInputSerializer):
 
     # The nested lists are built directly (same shape as the nested serializers give):
     # serialising them field by field was half the cost of a list page.
-    _FAST_NESTED = ("capabilities", "certificates", "gstins", "plants")
+    _FAST_NESTED = _FAST_NESTED
+
+    @cached_property
+    def _readable_field_list(self) -> list[Any]:
+        # Once per serializer, not once per row of a list page.
+        return [f for f in super()._readable_fields if f.field_name not in self._FAST_NESTED]
 
     @property
     def _readable_fields(self) -> Any:
-        for field in super()._readable_fields:
-            if field.field_name not in self._FAST_NESTED:
-                yield field
+        return iter(self._readable_field_list)
 
     def to_representation(self, instance: Supplier) -> dict[str, Any]:
         data = super().to_representation(instance)
         today = self.context.get("today") or timezone.localdate()
-        data["capabilities"] = [_capability_out(item) for item in instance.capabilities.all()]
-        data["certificates"] = [
-            _certificate_out(item, today) for item in instance.certificates.all()
-        ]
-        data["gstins"] = _gstins_out(instance)
-        data["plants"] = [_plant_out(plant) for plant in instance.plants.all()]
+        # A list page reads every supplier's nested rows at once (the view puts them in
+        # the context); a single supplier reads its own.
+        details = self.context.get("details", {}).get(instance.id)
+        if details is None:
+            details = selectors.supplier_details([instance.id])[instance.id]
+        data["capabilities"] = [_capability_out(row) for row in details.capabilities]
+        data["certificates"] = [_certificate_out(row, today) for row in details.certificates]
+        data["gstins"] = _gstins_out(instance, details.gstins)
+        data["plants"] = [_plant_out(row) for row in details.plants]
         caller: Caller | None = self.context.get("caller")
         if caller is None or not supplier_can_see_private(caller=caller, supplier=instance):
             for name in self.PRIVATE_FIELDS:
@@ -259,38 +267,54 @@ class SupplierSerializer(SupplierInputSerializer):
         return data
 
 
+class SupplierPageSerializer(SupplierSerializer):
+    """A list page's suppliers: :class:`SupplierSerializer`'s output, without building
+    the nested input serializers it never uses for output (copying them, with their
+    querysets, for every page cost more than serialising a supplier). The nested lists
+    come from the rows in the context (``details``), as for any supplier; the schema
+    describes the list with :class:`SupplierSerializer`."""
+
+    capabilities = None
+    certificates = None
+    gstins = None
+    plants = None
+
+    class Meta(SupplierSerializer.Meta):
+        fields = tuple(name for name in SupplierSerializer.Meta.fields if name not in _FAST_NESTED)
+
+
 def _decimal_out(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.3f}"
 
 
-def _capability_out(item: SupplierCapability) -> dict[str, Any]:
-    capability = item.capability
+def _capability_out(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "capability": capability.code,
-        "capability_name": capability.name,
-        "layer": capability.layer,
-        "capacity_per_month": _decimal_out(item.capacity_per_month),
-        "capacity_unit": item.capacity_unit,
-        "minimum_order": _decimal_out(item.minimum_order),
-        "lead_time_days": item.lead_time_days,
-        "grades": item.grades,
-        "materials": item.materials,
-        "description": item.description,
+        "capability": row["capability__code"],
+        "capability_name": row["capability__name"],
+        "layer": row["capability__layer"],
+        "capacity_per_month": _decimal_out(row["capacity_per_month"]),
+        "capacity_unit": row["capacity_unit"],
+        "minimum_order": _decimal_out(row["minimum_order"]),
+        "lead_time_days": row["lead_time_days"],
+        "grades": row["grades"],
+        "materials": row["materials"],
+        "description": row["description"],
     }
 
 
-def _certificate_out(item: SupplierCertificate, today: date) -> dict[str, Any]:
+def _certificate_out(row: dict[str, Any], today: date) -> dict[str, Any]:
+    valid_until = row["valid_until"]
     return {
-        "certification": item.certification.code,
-        "certification_name": item.certification.name,
-        "kind": item.certification.kind,
-        "edition": item.certification.edition,
-        "certificate_number": item.certificate_number,
-        "issuing_body": item.issuing_body,
-        "valid_from": item.valid_from.isoformat(),
-        "valid_until": item.valid_until.isoformat() if item.valid_until else None,
-        "scope": sorted(capability.code for capability in item.scope.all()),
-        "is_valid": item.is_valid_on(today),
+        "certification": row["certification__code"],
+        "certification_name": row["certification__name"],
+        "kind": row["certification__kind"],
+        "edition": row["certification__edition"],
+        "certificate_number": row["certificate_number"],
+        "issuing_body": row["issuing_body"],
+        "valid_from": row["valid_from"].isoformat(),
+        "valid_until": valid_until.isoformat() if valid_until else None,
+        "scope": row["scope"],
+        "is_valid": certificate_valid_on(row["valid_from"], valid_until, today),
     }
 
 
@@ -299,15 +323,15 @@ def _state_name(code: str) -> str:
     return state.name if state else ""
 
 
-def _gstins_out(supplier: Supplier) -> list[dict[str, Any]]:
+def _gstins_out(supplier: Supplier, gstins: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = [
         {
-            "gstin": row.gstin,
-            "label": row.label,
-            "state": row.state,
-            "state_name": _state_name(row.state),
+            "gstin": row["gstin"],
+            "label": row["label"],
+            "state": row["state"],
+            "state_name": _state_name(row["state"]),
         }
-        for row in supplier.gstins.all()
+        for row in gstins
     ]
     if not rows and supplier.gstin:  # a primary GSTIN written without the services
         state = state_of_gstin(supplier.gstin)
@@ -317,18 +341,18 @@ def _gstins_out(supplier: Supplier) -> list[dict[str, Any]]:
     return rows
 
 
-def _plant_out(plant: SupplierPlant) -> dict[str, Any]:
+def _plant_out(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "name": plant.name,
-        "address_line": plant.address_line,
-        "city": plant.city,
-        "district": plant.district,
-        "state": plant.state,
-        "state_name": _state_name(plant.state),
-        "pin_code": plant.pin_code,
-        "latitude": plant.latitude,
-        "longitude": plant.longitude,
-        "capabilities": sorted(capability.code for capability in plant.capabilities.all()),
+        "name": row["name"],
+        "address_line": row["address_line"],
+        "city": row["city"],
+        "district": row["district"],
+        "state": row["state"],
+        "state_name": _state_name(row["state"]),
+        "pin_code": row["pin_code"],
+        "latitude": row["latitude"],
+        "longitude": row["longitude"],
+        "capabilities": row["capabilities"],
     }
 
 

@@ -23,6 +23,7 @@ from suppliers.api.serializers import (
     CertificationSerializer,
     LayerSerializer,
     MaterialGradeSerializer,
+    SupplierPageSerializer,
     SupplierSerializer,
     SupplierStatusChangeSerializer,
 )
@@ -131,6 +132,16 @@ class SupplierViewSet(
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "caller": caller_for(self.request)}
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        # The page's nested lists in a few queries of plain rows, for all its suppliers.
+        context = {
+            **self.get_serializer_context(),
+            "details": selectors.supplier_details([supplier.id for supplier in page]),
+        }
+        data = SupplierPageSerializer(page, many=True, context=context).data
+        return self.get_paginated_response(data)
 
     @transaction.atomic
     def perform_create(self, serializer: SupplierSerializer) -> None:

@@ -142,8 +142,13 @@ def forwards(apps, schema_editor):  # noqa: ARG001 (the RunPython signature)
     merged = merge_nabl_into_17025(apps)
     if merged:
         print(f"\n  NABL merged into ISO/IEC 17025 ({len(merged)}):")  # noqa: T201
-        for line in merged:
+        for line in merged[:PRINTED]:
             print(f"    {line}")  # noqa: T201
+        if len(merged) > PRINTED:
+            print(f"    ... and {len(merged) - PRINTED} more")  # noqa: T201
+
+
+PRINTED = 20  # merges listed by name; a large registry's are counted, not all printed
 
 
 class Migration(migrations.Migration):

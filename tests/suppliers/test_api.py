@@ -457,8 +457,14 @@ def test_fast_nested_output_matches_the_nested_serializers(registered: Supplier)
         _capability_out,
         _certificate_out,
     )
+    from suppliers.selectors import supplier_details
 
-    for item in registered.capabilities.all():
-        assert _capability_out(item) == dict(SupplierCapabilitySerializer(item).data)
-    for item in registered.certificates.all():
-        assert _certificate_out(item, TODAY) == dict(SupplierCertificateSerializer(item).data)
+    details = supplier_details([registered.id])[registered.id]
+    capabilities = registered.capabilities.order_by("capability__code")
+    certificates = registered.certificates.order_by("certification__code", "-valid_until")
+    assert len(details.capabilities) == len(capabilities) > 0
+    assert len(details.certificates) == len(certificates) > 0
+    for row, item in zip(details.capabilities, capabilities, strict=True):
+        assert _capability_out(row) == dict(SupplierCapabilitySerializer(item).data)
+    for row, item in zip(details.certificates, certificates, strict=True):
+        assert _certificate_out(row, TODAY) == dict(SupplierCertificateSerializer(item).data)

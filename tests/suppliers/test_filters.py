@@ -202,3 +202,56 @@ def test_an_unknown_code_with_a_percent_sign_is_named_not_a_server_error(
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "state"
     assert response.json()["errors"][0]["message"] == "Unknown value(s): M%S, %(X)D."
+
+
+@pytest.mark.parametrize("who", ["anonymous", "owner", "operator"])
+def test_a_list_page_shows_each_supplier_as_its_detail_does(
+    world: dict[str, Any], api_client: Any, who: str
+) -> None:
+    """The list reads nested rows for the whole page (suppliers.selectors.supplier_details)
+    and serialises without the nested input serializers: every supplier on it must read
+    exactly as its own page does, private fields included or not, key order too."""
+    from remag.accounts.choices import OrganizationKind
+    from remag.accounts.models import Membership
+    from tests.factories import OrganizationFactory, UserFactory
+
+    mills = world["mills"]
+    plant = SupplierPlant.objects.create(
+        supplier=mills,
+        name="Hosur works",
+        state="TN",
+        address_line="SIPCOT",
+        latitude=12.7,
+        longitude=77.8,
+    )
+    plant.capabilities.set(Capability.objects.filter(code="sintering"))
+    SupplierGstin.objects.create(supplier=mills, gstin="27AAKCD1234K1ZM", state="MH")
+    lab_cert = world["lab"].certificates.get()
+    lab_cert.scope.set(Capability.objects.filter(code="hysteresigraph-testing"))
+    if who == "owner":
+        user = UserFactory()
+        Membership.objects.create(user=user, organization=mills.owner)
+        api_client.force_authenticate(user)
+    elif who == "operator":
+        user = UserFactory()
+        Membership.objects.create(
+            user=user, organization=OrganizationFactory(kind=OrganizationKind.OPERATOR)
+        )
+        api_client.force_authenticate(user)
+
+    page = api_client.get(f"{URL}?page_size=50").json()["results"]
+    assert len(page) >= 4
+    for listed in page:
+        detail = api_client.get(f"{URL}{listed['id']}/").json()
+        assert listed == detail
+        assert list(listed) == list(detail)
+        assert listed["url"] == f"http://testserver{URL}{listed['id']}/"
+    shown = {s["legal_name"]: s for s in page}
+    assert shown["Bengaluru Magnetic Test Lab"]["certificates"][0]["scope"] == [
+        "hysteresigraph-testing"
+    ]
+    assert shown["Chakan Powder Mills"]["plants"][0]["capabilities"] == ["sintering"]
+    private = who != "anonymous"
+    assert ("address_line" in shown["Chakan Powder Mills"]["plants"][0]) == private
+    assert ("pan" in shown["Chakan Powder Mills"]) == private
+    assert ("gstins" in shown["Chakan Powder Mills"]) == private

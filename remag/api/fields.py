@@ -1,0 +1,32 @@
+"""Serializer fields shared by the API's serializers."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from rest_framework import serializers
+
+_PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
+
+
+class IdentityUrlField(serializers.HyperlinkedIdentityField):
+    """``HyperlinkedIdentityField`` that resolves its URL pattern once per request: the
+    URL of a row is the URL of a placeholder id with the row's id put in its place.
+    ``reverse()`` for every row of a 50-row page cost a list page about a tenth of its
+    time. The schema and the URLs are those of ``HyperlinkedIdentityField``."""
+
+    def get_url(self, obj: Any, view_name: str, request: Any, format: str | None) -> Any:  # noqa: A002 (DRF's signature)
+        if format or request is None:
+            return super().get_url(obj, view_name, request, format)
+        cached = self.__dict__.get("_template")
+        if cached is None or cached[0] is not request:
+            template = super().get_url(
+                SimpleNamespace(**{self.lookup_field: _PLACEHOLDER}), view_name, request, None
+            )
+            cached = (request, template)
+            self.__dict__["_template"] = cached
+        template = cached[1]
+        if template is None or _PLACEHOLDER not in template:
+            return super().get_url(obj, view_name, request, format)
+        return template.replace(_PLACEHOLDER, str(getattr(obj, self.lookup_field)))
