@@ -1,4 +1,4 @@
-"""How fast `seed_demo` fills the registry (budget: 100,000 suppliers in under 2 minutes).
+"""How fast `seed_demo` fills the registry (budget, issue 15: 100,000 suppliers in under 60 s).
 
 Seeds into a fresh database `remag_bench_seed` (dropped first) on DATABASE_URL's server.
 
