@@ -34,12 +34,12 @@ from datetime import date
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Exists, FloatField, OuterRef, Q, QuerySet, TextField
+from django.db.models import Exists, FloatField, OuterRef, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
-from matching.choices import MatchStatus, Outcome
-from matching.models import Match, ProcurementRequest
+from matching.models import ProcurementRequest
+from matching.procurement.records import delivery_records
 from matching.scoring import DEFAULT_WEIGHTS, CandidateBatch, Criteria, Weights
 from suppliers.choices import CAPACITY_TO_BASE, QUANTITY_TO_BASE, SupplierStatus
 from suppliers.classification import financial_year_of
@@ -304,17 +304,25 @@ def load(
                 if criteria.quantity_dimension in (None, dimension):
                     capacity[i, j] = float(amount) * float(factor)
 
+    # The track record: recency-weighted delivery outcomes (matching/procurement/records.py).
     awards = np.zeros(n)
     successes = np.zeros(n)
-    history = Match.objects.filter(status=MatchStatus.AWARDED).exclude(outcome="")
-    if supplier_ids is not None:
-        history = history.filter(supplier_id__in=supplier_ids)
-    for row in history.values("supplier_id").annotate(
-        total=Count("id"), good=Count("id", filter=Q(outcome=Outcome.GOOD))
-    ):
-        i = index.get(str(row["supplier_id"]))
-        if i is not None:
-            awards[i], successes[i] = row["total"], row["good"]
+    recent = np.zeros(n)
+    recent_on_time = np.zeros(n)
+    recent_accepted = np.full(n, np.nan)
+    records = delivery_records(
+        supplier_ids=None if supplier_ids is None else [str(s) for s in supplier_ids],
+        run_date=run_date,
+    )
+    for supplier_id, record in records.items():
+        i = index.get(supplier_id)
+        if i is None:
+            continue
+        awards[i], successes[i] = record.weight, record.quality
+        recent[i], recent_on_time[i] = record.recent, record.recent_on_time
+        share = record.recent_accepted_share
+        if share is not None:
+            recent_accepted[i] = share
 
     column = dict(zip(names, columns, strict=True))
     r, p = len(criteria.required_certifications), len(criteria.preferred_certifications)
@@ -379,5 +387,8 @@ def load(
         past_awards=awards,
         past_successes=successes,
         text_relevance=np.clip(text, 0.0, 1.0),
+        recent_deliveries=recent,
+        recent_on_time=recent_on_time,
+        recent_accepted_share=recent_accepted,
     )
     return Loaded(criteria=criteria, batch=batch)

@@ -17,6 +17,8 @@ from matching.models import (
     MatchTransition,
     ProcurementRequest,
 )
+from matching.procurement.api.serializers import PaymentRecordSerializer
+from matching.procurement.selectors import payment_records
 from matching.scoring import FACTORS
 from remag.accounts.caller import Caller
 from suppliers.choices import QUANTITY_TO_BASE, QuantityUnit, layer_dimensions
@@ -489,6 +491,20 @@ class OpportunitySerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField(), source="supplier_reasons")
     # Always the public view: the SME sees what the buyer published, nothing more.
     request = PublishedRequestSerializer(read_only=True)
+    buyer_payment_record = serializers.SerializerMethodField(
+        help_text="How the buyer has paid its suppliers on remag: orders paid, median days "
+        "to pay, the share paid within the agreed terms and, for micro and small suppliers, "
+        "within the MSMED Act's 45 days (docs/procurement.md)."
+    )
+
+    @extend_schema_field(PaymentRecordSerializer)
+    def get_buyer_payment_record(self, obj: Match) -> dict[str, Any]:
+        records = self.context.get("payment_records") or {}
+        owner_id = str(obj.request.owner_id)
+        record = records.get(owner_id)
+        if record is None:
+            record = payment_records(buyer_ids=[owner_id])[owner_id]
+        return PaymentRecordSerializer(record).data
 
 
 class GapSerializer(serializers.Serializer):
