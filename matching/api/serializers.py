@@ -17,7 +17,6 @@ from matching.models import (
     MatchTransition,
     ProcurementRequest,
 )
-from matching.procurement.api.serializers import PaymentRecordSerializer
 from matching.procurement.selectors import payment_records
 from matching.scoring import FACTORS
 from remag.accounts.caller import Caller
@@ -474,6 +473,26 @@ class TransitionSerializer(serializers.ModelSerializer):
 
 class OutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
+
+
+class PaymentRecordSerializer(serializers.Serializer):
+    """How the buyer pays its suppliers on remag (docs/procurement.md)."""
+
+    orders_delivered = serializers.IntegerField()
+    orders_paid = serializers.IntegerField()
+    median_days_to_pay = serializers.FloatField(
+        allow_null=True, help_text="From acceptance of the whole order to payment in full."
+    )
+    paid_within_terms_share = serializers.FloatField(
+        allow_null=True,
+        help_text="Of the orders paid or already past their terms, the share paid within "
+        "the agreed terms.",
+    )
+    micro_small_orders = serializers.IntegerField()
+    paid_within_45_days_share = serializers.FloatField(
+        allow_null=True,
+        help_text="The same, for micro and small suppliers, against the MSMED Act's 45 days.",
+    )
 
 
 class OpportunitySerializer(serializers.Serializer):

@@ -32,8 +32,9 @@ QUANTITY = {"max_digits": 14, "decimal_places": 3}
 class QuotationRequest(BaseModel):
     """The buyer's call for quotations on a request, sent to its interested SMEs.
 
-    Quotations are sealed: the buyer reads them once ``deadline`` has passed, or once
-    every invited SME has answered (``opened_at``). From then on they are frozen.
+    Quotations are sealed: the buyer reads them once ``deadline`` has passed, or, once
+    every invited SME has answered, by opening them (``opened_at``). From then on they
+    are frozen.
     """
 
     request = models.OneToOneField(
@@ -46,7 +47,10 @@ class QuotationRequest(BaseModel):
         max_length=10, choices=QuotationRequestStatus.choices, default=QuotationRequestStatus.OPEN
     )
     opened_at = models.DateTimeField(
-        null=True, blank=True, help_text="When every invited SME had answered, if before."
+        null=True,
+        blank=True,
+        help_text="When the buyer opened the quotations before the deadline (everyone had "
+        "answered).",
     )
     awarded_at = models.DateTimeField(null=True, blank=True)
     award_reason = models.CharField(max_length=500, blank=True)

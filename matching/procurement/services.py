@@ -77,7 +77,7 @@ def size_is_stale_micro_small(supplier: Supplier, *, day: date) -> bool:
 
 def is_unsealed(rfq: QuotationRequest, *, now: datetime | None = None) -> bool:
     """Whether the buyer may read the quotations: the deadline has passed, or every
-    invited SME has answered."""
+    invited SME had answered when the buyer opened them (``opened_at``)."""
     now = now or timezone.now()
     return rfq.opened_at is not None or rfq.deadline <= now
 
@@ -165,8 +165,8 @@ def _check_open_for_quotes(rfq: QuotationRequest, *, now: datetime) -> None:
         )
     if rfq.opened_at is not None:
         raise Conflict(
-            "Every invited SME has answered and the buyer has opened the quotations; they "
-            "can no longer change.",
+            "Every invited SME answered and the buyer has opened the quotations; they can "
+            "no longer change.",
             code="quotations_opened",
         )
 
@@ -216,14 +216,30 @@ def _revision(quotation: Quotation, data: QuotationInput, actor: Actor, now: dat
     )
 
 
-def _open_when_all_answered(rfq: QuotationRequest, now: datetime) -> None:
+def all_answered(rfq: QuotationRequest) -> bool:
     invited = set(rfq.invited.values_list("id", flat=True))
     answered = set(
         Quotation.objects.filter(quotation_request=rfq).values_list("match_id", flat=True)
     )
-    if invited <= answered:
-        rfq.opened_at = now
-        rfq.save(update_fields=["opened_at", "updated_at"])
+    return invited <= answered
+
+
+@transaction.atomic
+def quotation_request_open(*, rfq: QuotationRequest, caller: Any) -> QuotationRequest:
+    """The buyer opens the quotations before the deadline once every invited SME has
+    answered (quoted, or quoted and withdrawn): from then on they are frozen. Called
+    when the buyer reads them; does nothing for anyone else, nor before everyone
+    answered, nor after the deadline (which opens them anyway)."""
+    if not (caller.acts_for(rfq.request.owner_id) or caller.is_operator):
+        return rfq
+    if rfq.opened_at is not None or rfq.deadline <= timezone.now():
+        return rfq
+    locked = QuotationRequest.objects.select_for_update().get(id=rfq.id)
+    if locked.opened_at is None and all_answered(locked):
+        locked.opened_at = timezone.now()
+        locked.save(update_fields=["opened_at", "updated_at"])
+    rfq.opened_at = locked.opened_at
+    return rfq
 
 
 def _locked_rfq_of(match: Match) -> QuotationRequest:
@@ -256,7 +272,6 @@ def quotation_submit(*, match: Match, data: QuotationInput, actor: Actor) -> Quo
     )
     _revision(quotation, data, actor, now)
     events.quotation_event(EventType.QUOTATION_SUBMITTED, quotation, match.request.owner_id)
-    _open_when_all_answered(rfq, now)
     return quotation
 
 
@@ -380,6 +395,7 @@ def award_make(
         raise Conflict("The quotations were already awarded.", code="quotation_request_closed")
     now = timezone.now()
     today = timezone.localdate(now)
+    quotation_request_open(rfq=rfq, caller=actor.caller)
     if not is_unsealed(rfq, now=now):
         raise Conflict(
             "The quotations are sealed until the deadline "

@@ -241,6 +241,18 @@ def match_payload(match: Any, **extra: Any) -> dict[str, Any]:
     return {"match": object_payload(MATCH, match), **extra}
 
 
+def quotation_request_payload(rfq: Any, **extra: Any) -> dict[str, Any]:
+    return {"quotation_request": object_payload(QUOTATION_REQUEST, rfq), **extra}
+
+
+def quotation_payload(quotation: Any, **extra: Any) -> dict[str, Any]:
+    return {"quotation": object_payload(QUOTATION, quotation), **extra}
+
+
+def order_payload(order: Any, **extra: Any) -> dict[str, Any]:
+    return {"order": object_payload(ORDER, order), **extra}
+
+
 def import_payload(job: Any) -> dict[str, Any]:
     return {"import": object_payload(IMPORT, job)}
 
@@ -278,38 +290,28 @@ def match_event(event_type: str, match: Any, **extra: Any) -> Event:
 
 def quotation_request_event(rfq: Any, audience: Iterable[object]) -> Event:
     """To the buyer and every invited SME: the call and its deadline (never who else)."""
-    return emit(
-        EventType.QUOTATION_REQUESTED,
-        {"quotation_request": object_payload(QUOTATION_REQUEST, rfq)},
-        audience=audience,
-    )
+    return emit(EventType.QUOTATION_REQUESTED, quotation_request_payload(rfq), audience=audience)
 
 
 def quotation_event(event_type: str, quotation: Any, buyer_id: object, **extra: Any) -> Event:
     """To the quoting SME and the buyer: that it quoted, never what."""
     audience = [buyer_id, *supplier_audience(quotation.supplier)]
-    return emit(
-        event_type, {"quotation": object_payload(QUOTATION, quotation), **extra}, audience=audience
-    )
+    return emit(event_type, quotation_payload(quotation, **extra), audience=audience)
 
 
 def not_selected_event(rfq: Any, match: Any, *, reason: str) -> Event:
     """To one invited SME that was not awarded (and the buyer), with the buyer's reason."""
     audience = [match.request.owner_id, *supplier_audience(match.supplier)]
-    payload = {
-        "quotation_request": object_payload(QUOTATION_REQUEST, rfq),
-        "match": object_payload(MATCH, match),
-        "reason": reason,
-    }
+    payload = quotation_request_payload(rfq, match=object_payload(MATCH, match), reason=reason)
     return emit(EventType.QUOTATION_NOT_SELECTED, payload, audience=audience)
 
 
 def order_event(event_type: str, order: Any, **extra: Any) -> Event:
     """To the order's two parties."""
     audience = [order.buyer_id, *supplier_audience(order.supplier)]
-    payload = {"order": object_payload(ORDER, order)}
-    for name, (shape, obj) in extra.items():
-        payload[name] = object_payload(shape, obj)
+    payload = order_payload(
+        order, **{name: object_payload(shape, obj) for name, (shape, obj) in extra.items()}
+    )
     return emit(event_type, payload, audience=audience)
 
 

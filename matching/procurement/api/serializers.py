@@ -8,6 +8,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from matching.api.serializers import FactorSerializer
 from matching.procurement.choices import (
     MSMED_MAX_PAYMENT_DAYS,
     AttachmentType,
@@ -243,7 +244,9 @@ class ComparisonRowSerializer(serializers.Serializer):
     delivery_terms = serializers.CharField(source="quotation.delivery_terms")
     score = serializers.FloatField(source="quotation.match.score")
     reasons = serializers.ListField(child=serializers.CharField(), source="quotation.match.reasons")
-    factors = serializers.SerializerMethodField()
+    factors = serializers.SerializerMethodField(
+        help_text="The match's factors, values, weights and contributions (the buyer's view)."
+    )
     is_lowest = serializers.BooleanField(help_text="L1: the lowest price per base unit.")
     micro_small = serializers.BooleanField(
         help_text="Micro or small by a classification of the current financial year."
@@ -256,7 +259,7 @@ class ComparisonRowSerializer(serializers.Serializer):
     def get_quotation_url(self, row: Any) -> str:
         return _absolute(self.context, reverse("quotation-detail", kwargs={"id": row.quotation.id}))
 
-    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    @extend_schema_field(FactorSerializer(many=True))
     def get_factors(self, row: Any) -> list[dict[str, object]]:
         return row.quotation.match.explained_factors()
 
@@ -404,26 +407,3 @@ class OrderPaymentSerializer(serializers.ModelSerializer):
         model = Payment
         fields = ("id", "received_on", "amount", "reference", "created_at")
         read_only_fields = fields
-
-
-# ------------------------------------------------------------------ the buyer's payment record
-
-
-class PaymentRecordSerializer(serializers.Serializer):
-    """How the buyer pays its suppliers on remag (docs/procurement.md)."""
-
-    orders_delivered = serializers.IntegerField()
-    orders_paid = serializers.IntegerField()
-    median_days_to_pay = serializers.FloatField(
-        allow_null=True, help_text="From acceptance of the whole order to payment in full."
-    )
-    paid_within_terms_share = serializers.FloatField(
-        allow_null=True,
-        help_text="Of the orders paid or already past their terms, the share paid within "
-        "the agreed terms.",
-    )
-    micro_small_orders = serializers.IntegerField()
-    paid_within_45_days_share = serializers.FloatField(
-        allow_null=True,
-        help_text="The same, for micro and small suppliers, against the MSMED Act's 45 days.",
-    )

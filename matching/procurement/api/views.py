@@ -99,7 +99,9 @@ class QuotationRequestViewSet(
                 actor=_actor(request),
             )
             out = self.get_serializer(rfq).data
-            return Response(out, status=status.HTTP_201_CREATED, headers={"Location": out["url"]})
+            return Response(
+                out, status=status.HTTP_201_CREATED, headers={"Location": str(out["url"])}
+            )
 
         return idempotent_response(request, perform)
 
@@ -107,8 +109,9 @@ class QuotationRequestViewSet(
     @action(detail=True, methods=["get"], filter_backends=[], ordering=("-submitted_at", "id"))
     def quotations(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The quotations the caller may read: an SME its own; the buyer every one not
-        withdrawn, once unsealed (an empty list before)."""
-        rfq = self.get_object()
+        withdrawn, once unsealed (an empty list before). The buyer's read opens them
+        before the deadline when every invited SME has answered; they are frozen then."""
+        rfq = services.quotation_request_open(rfq=self.get_object(), caller=caller_for(request))
         page = self.paginate_queryset(selectors.quotations_of(rfq=rfq, caller=caller_for(request)))
         return self.get_paginated_response(
             QuotationSerializer(page, many=True, context=self.get_serializer_context()).data
@@ -119,8 +122,9 @@ class QuotationRequestViewSet(
     def comparison(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The quotations side by side, cheapest per base unit first: price per base unit,
         lead time, payment terms, the match's score and explanation, L1 and the micro
-        and small enterprises within the preference band. Empty while sealed."""
-        rfq = self.get_object()
+        and small enterprises within the preference band. Empty while sealed; opens them
+        like `quotations/`."""
+        rfq = services.quotation_request_open(rfq=self.get_object(), caller=caller_for(request))
         band = float(settings.REMAG_MSE_PRICE_PREFERENCE_PERCENT)
         rows = selectors.quotation_comparison(
             rfq=rfq, caller=caller_for(request), band_percent=band
@@ -200,7 +204,9 @@ class QuotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGe
                 match=match, data=_terms(body.validated_data), actor=_actor(request)
             )
             data = self._fresh(quotation)
-            return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+            return Response(
+                data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])}
+            )
 
         return idempotent_response(request, perform)
 
@@ -297,19 +303,22 @@ class QuotationAttachmentViewSet(RemagGenericViewSet):
 
     @extend_schema(
         responses={
-            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
-            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
-            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file's bytes, as a download named after the uploaded file.",
+            )
         }
     )
     def content(self, request: Request, *args: Any, **kwargs: Any) -> FileResponse:
-        """The file itself, with its content type (sniffed when it was uploaded)."""
+        """The file itself, served as `application/octet-stream` (a download, never
+        rendered in a browser); its type, sniffed at upload, is the listing's
+        `content_type`."""
         attachment = get_object_or_404(
             self.quotation().attachments.all(), id=self.kwargs["attachment_id"]
         )
         return FileResponse(
             attachment.file.open("rb"),
-            content_type=attachment.content_type,
+            content_type="application/octet-stream",
             as_attachment=True,
             filename=attachment.filename,
         )

@@ -76,7 +76,15 @@ def test_quotations_are_sealed_until_everyone_answered(world: Any, rfq_for: Any)
 
     second = quote(world, "far", matches["far"], unit_price="2300.00")
     assert second.status_code == 201
-    # Every invited SME answered: open for the buyer, frozen for the SMEs.
+    # Every invited SME answered: still sealed until the buyer opens them by reading.
+    assert buyer.get(rfq["url"]).json()["sealed"] is True
+    assert (
+        client_for(world.sme_users["full"])
+        .post(f"{first.json()['url']}revisions/", terms(unit_price="2440.00"), format="json")
+        .status_code
+        == 201
+    )
+    # Opened by the buyer's read, then frozen for the SMEs.
     listed = buyer.get(rfq["quotations_url"]).json()["results"]
     assert {q["id"] for q in listed} == {first.json()["id"], second.json()["id"]}
     assert buyer.get(rfq["url"]).json()["sealed"] is False
@@ -200,12 +208,14 @@ def test_attachments_are_typed_by_their_bytes_and_sealed(
     download = upload.json()["download_url"]
     got = sme.get(download)
     assert got.status_code == 200
-    assert got["Content-Type"] == "application/pdf"
+    assert got["Content-Type"] == "application/octet-stream"
     assert b"".join(got.streaming_content) == PDF
     # Sealed with the quotation: neither the buyer nor the other SME reads it yet.
     assert client_for(world.buyer).get(download).status_code == 404
     assert client_for(world.sme_users["far"]).get(url).status_code == 404
     quote(world, "far", matches["far"])
+    # Everyone answered: the buyer opens the quotations by reading them.
+    assert len(client_for(world.buyer).get(rfq["quotations_url"]).json()["results"]) == 2
     assert client_for(world.buyer).get(download).status_code == 200
 
 
