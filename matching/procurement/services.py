@@ -567,7 +567,15 @@ def delivery_record(*, order: Order, data: DeliveryInput, actor: Actor) -> Deliv
         raise InvalidInput("The delivery date is in the future.", field="delivered_on")
     if data.delivered_on < timezone.localdate(order.created_at):
         raise InvalidInput("The order was placed after this date.", field="delivered_on")
-    if data.quantity_accepted + data.quantity_rejected != data.quantity_delivered:
+    if data.quantity_accepted > data.quantity_delivered:
+        raise InvalidInput(
+            "More accepted than delivered.",
+            field="quantity_accepted",
+            code="accepted_above_delivered",
+        )
+    if data.quantity_rejected < 0 or (
+        data.quantity_accepted + data.quantity_rejected != data.quantity_delivered
+    ):
         raise InvalidInput(
             "Accepted and rejected quantities must add up to the quantity delivered.",
             field="quantity_accepted",

@@ -155,6 +155,13 @@ def test_deliveries_then_payment_close_the_order(world: Any, rfq_for: Any) -> No
         format="json",
     )  # fmt: skip
     assert mismatch.status_code == 400
+    more_accepted = buyer.post(
+        deliveries,
+        {"delivered_on": day, "quantity_delivered": "10", "quantity_accepted": "20"},
+        format="json",
+    )
+    assert more_accepted.status_code == 400
+    assert more_accepted.json()["errors"][0]["field"] == "quantity_accepted"
     first = buyer.post(
         deliveries,
         {"delivered_on": day, "quantity_delivered": "200", "quantity_accepted": "180",
