@@ -302,3 +302,46 @@ def _keys(value: Any) -> Iterator[str]:
         for key, child in value.items():
             yield key
             yield from _keys(child)
+
+
+def test_webhooks_go_to_each_party_for_its_own_steps(world: Any, rfq_for: Any) -> None:
+    from remag.webhooks.choices import EventType
+    from remag.webhooks.models import Delivery, WebhookEndpoint
+
+    deal_types = [t for t in EventType.values if t.startswith(("quotation.", "order."))]
+    endpoints = {
+        key: WebhookEndpoint.objects.create(
+            organization=org,
+            url=f"https://{key}.example/hooks",
+            event_types=deal_types,
+            secret="s" * 40,
+        )  # fmt: skip
+        for key, org in (
+            ("buyer", world.buyer_org),
+            ("full", world.suppliers["full"].owner),
+            ("far", world.suppliers["far"].owner),
+        )
+    }
+    order = placed_order(world, rfq_for)  # "full" awarded, "far" not selected
+    client_for(world.buyer).post(
+        order["deliveries_url"],
+        {"delivered_on": today().isoformat(), "quantity_delivered": "300",
+         "quantity_accepted": "300"},
+        format="json",
+    )  # fmt: skip
+
+    def sent(key: str) -> list[str]:
+        return sorted(
+            Delivery.objects.filter(endpoint=endpoints[key]).values_list("event__type", flat=True)
+        )
+
+    assert sent("buyer") == sorted(
+        ["quotation.requested", "quotation.submitted", "quotation.submitted",
+         "quotation.not_selected", "order.created", "order.delivery_recorded"]
+    )  # fmt: skip
+    assert sent("full") == sorted(
+        ["quotation.requested", "quotation.submitted", "order.created", "order.delivery_recorded"]
+    )
+    assert sent("far") == sorted(
+        ["quotation.requested", "quotation.submitted", "quotation.not_selected"]
+    )
