@@ -140,3 +140,21 @@ def test_scoring_explains_the_delivery_record() -> None:
         "accepted" in reasons["a"]  # fmt: skip
     assert "no deliveries in the last 12 months; older ones weigh less" in reasons["b"]
     assert not any("deliver" in r for r in reasons["c"])
+
+
+def test_a_supplier_refresh_rescores_its_opportunities_with_the_new_record(
+    world: World, published: Any
+) -> None:
+    from matching import runs
+
+    request_id = published()
+    full = world.suppliers["full"]
+    before = Match.objects.get(request_id=request_id, supplier=full)
+    assert not any("deliveries" in r for r in before.reasons)
+    due = today() - timedelta(days=3)
+    past_order(world, full, due=due, deliveries=[(due, "100", "100")])
+    assert runs.supplier_opportunities_refresh(supplier_id=full.id) >= 1
+    after = Match.objects.get(request_id=request_id, supplier=full)
+    assert "1 of 1 deliveries on time in the last 12 months, 100% of the delivered quantity " \
+        "accepted" in after.reasons  # fmt: skip
+    assert after.score > before.score
