@@ -28,7 +28,7 @@ from django.utils import timezone
 from matching.models import Match
 from matching.procurement.choices import MSMED_MAX_PAYMENT_DAYS, OrderStatus, QuotationStatus
 from matching.procurement.models import Delivery, Order, Payment, Quotation, QuotationRequest
-from matching.procurement.services import base_quantity, is_unsealed
+from matching.procurement.services import base_quantity, size_is_current_micro_small
 from matching.selectors import match_visible_q
 from remag.accounts.caller import Caller
 
@@ -135,8 +135,6 @@ def quotation_comparison(
     ``within_preference_band`` (the Public Procurement Policy for MSEs lets such a
     bidder match L1; for a private buyer it is information, not a rule).
     """
-    from matching.procurement.services import size_is_current_micro_small
-
     quotations = list(
         quotations_of(rfq=rfq, caller=caller)
         .filter(
@@ -242,7 +240,3 @@ def payment_records(*, buyer_ids: Sequence[Any]) -> dict[str, PaymentRecord]:
             paid_within_45_days_share=_share(mse_hits, mse_total),
         )
     return records
-
-
-def rfq_is_unsealed(rfq: QuotationRequest) -> bool:
-    return is_unsealed(rfq)
