@@ -38,7 +38,7 @@ from matching.services import Actor
 from remag.accounts.caller import caller_for
 from remag.api.idempotency import idempotent_response
 from remag.api.viewsets import RemagGenericViewSet
-from remag.errors import InvalidInput
+from remag.errors import InvalidInput, NotAllowed
 
 
 def _actor(request: Request) -> Actor:
@@ -122,9 +122,14 @@ class QuotationRequestViewSet(
     def comparison(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The quotations side by side, cheapest per base unit first: price per base unit,
         lead time, payment terms, the match's score and explanation, L1 and the micro
-        and small enterprises within the preference band. Empty while sealed; opens them
-        like `quotations/`."""
-        rfq = services.quotation_request_open(rfq=self.get_object(), caller=caller_for(request))
+        and small enterprises within the preference band. The buyer's (and operators')
+        alone; empty while sealed; opens them like `quotations/`."""
+        caller = caller_for(request)
+        rfq = self.get_object()
+        if not caller.may_access(rfq.request.owner_id):
+            # Scores, weights and the other quotations are the buyer's alone.
+            raise NotAllowed("Only the buyer compares the quotations.")
+        rfq = services.quotation_request_open(rfq=rfq, caller=caller)
         band = float(settings.REMAG_MSE_PRICE_PREFERENCE_PERCENT)
         rows = selectors.quotation_comparison(
             rfq=rfq, caller=caller_for(request), band_percent=band

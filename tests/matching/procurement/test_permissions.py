@@ -49,8 +49,9 @@ ENDPOINTS = {
     "rfq-quotations": Endpoint(
         "GET", "/api/v1/quotation-requests/{id}/quotations/", parties(200, 200, 200), {"id": "rfq"}
     ),
+    # The buyer's alone: scores, weights and every quotation side by side.
     "rfq-comparison": Endpoint(
-        "GET", "/api/v1/quotation-requests/{id}/comparison/", parties(200, 200, 200), {"id": "rfq"}
+        "GET", "/api/v1/quotation-requests/{id}/comparison/", parties(200, 403, 200), {"id": "rfq"}
     ),
     # Sealed: even the buyer may not award yet (a 409).
     "rfq-award": Endpoint(

@@ -248,3 +248,16 @@ def test_the_comparison_marks_l1_and_the_preference_band(
     settings.REMAG_MSE_PRICE_PREFERENCE_PERCENT = 10.0
     body = client_for(world.buyer).get(rfq["comparison_url"]).json()
     assert not any(r["within_preference_band"] for r in body["results"])
+
+
+def test_only_the_buyer_compares(world: Any, rfq_for: Any) -> None:
+    _, rfq, matches = rfq_for("full", "far")
+    quote(world, "full", matches["full"])
+    quote(world, "far", matches["far"])
+    sme = client_for(world.sme_users["full"])
+    refused = sme.get(rfq["comparison_url"])
+    assert refused.status_code == 403
+    assert refused["Content-Type"].startswith("application/problem+json")
+    # The SME's refused read opened nothing: the buyer's read does.
+    assert QuotationRequest.objects.get(id=rfq["id"]).opened_at is None
+    assert len(client_for(world.buyer).get(rfq["comparison_url"]).json()["results"]) == 2
