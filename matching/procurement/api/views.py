@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -31,6 +32,11 @@ from matching.procurement.api.serializers import (
     QuotationRevisionSerializer,
     QuotationSerializer,
     QuotationTermsSerializer,
+)
+from matching.procurement.filtersets import (
+    OrderFilterSet,
+    QuotationFilterSet,
+    QuotationRequestFilterSet,
 )
 from matching.procurement.models import Quotation, QuotationAttachment
 from matching.selectors import request_list
@@ -68,6 +74,8 @@ class QuotationRequestViewSet(
 
     serializer_class = QuotationRequestSerializer
     permission_classes = [IsAuthenticated]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = QuotationRequestFilterSet
     lookup_field = "id"
     ordering = ("-created_at",)
     idempotent_actions = ("create", "award")
@@ -181,6 +189,8 @@ class QuotationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGe
 
     serializer_class = QuotationSerializer
     permission_classes = [IsAuthenticated]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = QuotationFilterSet
     lookup_field = "id"
     ordering = ("-submitted_at", "id")
     idempotent_actions = ("create", "revisions", "withdraw")
@@ -336,6 +346,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGeneri
 
     serializer_class = OrderSerializer
     permission_classes = [IsAuthenticated]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = OrderFilterSet
     lookup_field = "id"
     ordering = ("-created_at",)
     idempotent_actions = ("deliveries", "payments")

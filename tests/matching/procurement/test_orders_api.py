@@ -345,3 +345,27 @@ def test_webhooks_go_to_each_party_for_its_own_steps(world: Any, rfq_for: Any) -
     assert sent("far") == sorted(
         ["quotation.requested", "quotation.submitted", "quotation.not_selected"]
     )
+
+
+def test_lists_filter_by_status_request_and_supplier(world: Any, rfq_for: Any) -> None:
+    request_id, rfq, quotes = opened(world, rfq_for)
+    award(world, rfq, [{"quotation": quotes["full"]["id"], "quantity": "300"}])
+    buyer = client_for(world.buyer)
+
+    def ids(url: str) -> list[str]:
+        response = buyer.get(url)
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("/api/v1/quotations/?status=awarded") == [quotes["full"]["id"]]
+    assert ids("/api/v1/quotations/?status=not_selected") == [quotes["far"]["id"]]
+    far = world.suppliers["far"].id
+    assert ids(f"/api/v1/quotations/?supplier={far}") == [quotes["far"]["id"]]
+    assert len(ids(f"/api/v1/orders/?request={request_id}&status=open")) == 1
+    assert ids("/api/v1/orders/?status=closed") == []
+    assert ids(f"/api/v1/orders/?supplier={far}") == []
+    assert ids("/api/v1/quotation-requests/?status=awarded") == [rfq["id"]]
+    assert ids("/api/v1/quotation-requests/?status=open") == []
+    bad = buyer.get("/api/v1/orders/?status=lost")
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "status"
