@@ -53,12 +53,10 @@ from datetime import date
 import numpy as np
 from django.db import connection
 from django.db.models import (
-    Count,
     Exists,
     F,
     FloatField,
     OuterRef,
-    Q,
     QuerySet,
     TextField,
     Value,
@@ -67,8 +65,8 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Cos, Power, Radians, RowNumber, Sin
 
-from matching.choices import MatchStatus, Outcome
-from matching.models import Match, ProcurementRequest
+from matching.models import ProcurementRequest
+from matching.procurement.records import delivery_records
 from matching.scoring import (
     DEFAULT_WEIGHTS,
     CandidateBatch,
@@ -435,17 +433,25 @@ def load(
                 if criteria.quantity_dimension in (None, dimension):
                     capacity[i, j] = float(amount) * float(factor)
 
+    # The track record: recency-weighted delivery outcomes (matching/procurement/records.py).
     awards = np.zeros(n)
     successes = np.zeros(n)
-    history = Match.objects.filter(status=MatchStatus.AWARDED).exclude(outcome="")
-    if supplier_ids is not None:
-        history = history.filter(supplier_id__in=supplier_ids)
-    for row in history.values("supplier_id").annotate(
-        total=Count("id"), good=Count("id", filter=Q(outcome=Outcome.GOOD))
-    ):
-        i = index.get(str(row["supplier_id"]))
-        if i is not None:
-            awards[i], successes[i] = row["total"], row["good"]
+    recent = np.zeros(n)
+    recent_on_time = np.zeros(n)
+    recent_accepted = np.full(n, np.nan)
+    records = delivery_records(
+        supplier_ids=None if supplier_ids is None else [str(s) for s in supplier_ids],
+        run_date=run_date,
+    )
+    for supplier_id, record in records.items():
+        i = index.get(supplier_id)
+        if i is None:
+            continue
+        awards[i], successes[i] = record.weight, record.quality
+        recent[i], recent_on_time[i] = record.recent, record.recent_on_time
+        share = record.recent_accepted_share
+        if share is not None:
+            recent_accepted[i] = share
 
     column = dict(zip(names, columns, strict=True))
     r, p = len(criteria.required_certifications), len(criteria.preferred_certifications)
@@ -544,6 +550,9 @@ def load(
         grade_met=grade_met,
         grades_stated=grades_stated,
         grade_notes=grade_notes,
+        recent_deliveries=recent,
+        recent_on_time=recent_on_time,
+        recent_accepted_share=recent_accepted,
     )
     return Loaded(criteria=criteria, batch=batch)
 

@@ -45,7 +45,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-ALGORITHM_VERSION = "remag-2026.11.6"
+ALGORITHM_VERSION = "remag-2026.11.7"
 
 # The factors of the versions before grade compatibility was scored.
 FACTORS_BEFORE_GRADES = (
@@ -74,6 +74,9 @@ FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {
     # otherwise; the other default weights scaled by 0.8 (their ratios kept).
     "remag-2026.11.5": FACTORS,
     # A scoped accreditation (ISO/IEC 17025, ...) counts only if its scope covers the request.
+    "remag-2026.11.6": FACTORS,
+    # Track record from delivery outcomes (on time, accepted), recency-weighted, instead
+    # of the buyer's good/poor outcome (docs/procurement.md).
     ALGORITHM_VERSION: FACTORS,
 }
 # The column of each factor in the value matrix (the code addresses columns by name).
@@ -195,10 +198,15 @@ class Candidate:
     enterprise_size: str = "small"
     women_owned: bool = False
     sc_st_owned: bool = False
-    past_awards: int = 0
-    past_successes: int = 0
+    past_awards: float = 0  # engagements (or recency-weighted deliveries) counted
+    past_successes: float = 0  # of which went well (same weighting)
     text_relevance: float = 0.0
     grades: Sequence[str] = ()  # grade codes stated with its offers of required capabilities
+    # For the explanation: deliveries in the last 12 months, how many on time, and the
+    # share of the delivered quantity accepted. None: no delivery history is kept.
+    recent_deliveries: int | None = None
+    recent_on_time: int = 0
+    recent_accepted_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +251,12 @@ class CandidateBatch:
     required_out_of_scope: BoolArray | None = None
     # (n, r) among those, one whose scope is empty (not stated): the near miss asks for it.
     required_scope_unstated: BoolArray | None = None
+    # (n,) each, for the track record's explanation: deliveries in the last 12 months,
+    # those on time, and the share of the delivered quantity accepted (NaN without
+    # deliveries). None: the track record counts engagements, not deliveries.
+    recent_deliveries: FloatArray | None = None
+    recent_on_time: FloatArray | None = None
+    recent_accepted_share: FloatArray | None = None
 
     def __len__(self) -> int:
         return len(self.supplier_ids)
@@ -361,7 +375,24 @@ def batch_from(criteria: Criteria, candidates: Sequence[Candidate]) -> Candidate
         grade_met=grade_met,
         grades_stated=grades_stated,
         grade_notes=grade_notes,
+        **_delivery_columns(candidates),
     )
+
+
+def _delivery_columns(candidates: Sequence[Candidate]) -> dict[str, FloatArray | None]:
+    if all(c.recent_deliveries is None for c in candidates):
+        return {}
+    return {
+        "recent_deliveries": np.array(
+            [c.recent_deliveries or 0 for c in candidates], dtype=np.float64
+        ),
+        "recent_on_time": np.array([c.recent_on_time for c in candidates], dtype=np.float64),
+        "recent_accepted_share": np.array(
+            [math.nan if c.recent_accepted_share is None else c.recent_accepted_share
+             for c in candidates],
+            dtype=np.float64,
+        ),
+    }  # fmt: skip
 
 
 # ------------------------------------------------------------------ results
@@ -718,6 +749,11 @@ class _Reasons:
         self.location_names = [names[i] for i in sel.tolist()] if names is not None else None
         self.awards = batch.past_awards[sel].tolist()
         self.successes = batch.past_successes[sel].tolist()
+        self.deliveries: list[float] | None = None
+        if batch.recent_deliveries is not None:
+            self.deliveries = batch.recent_deliveries[sel].tolist()
+            self.on_time = batch.recent_on_time[sel].tolist()  # type: ignore[index]
+            self.accepted = batch.recent_accepted_share[sel].tolist()  # type: ignore[index]
         women, sc_st = policy_sub_targets(batch)
         self.micro_small = batch.micro_small[sel].tolist()
         self.women_owned = women[sel].tolist()
@@ -772,10 +808,9 @@ class _Reasons:
                 out.append(f"about {self.distance[n]:.0f}{KM_FROM}{site}")
             else:
                 out.append(f"about {self.distance[n]:.0f}{KM_AWAY}")
-        if self.awards[n]:
-            out.append(
-                f"{self.successes[n]:.0f} of {self.awards[n]:.0f} past awards completed well"
-            )
+        track = self.track_record(n)
+        if track:
+            out.append(track)
         if criteria.prefer_micro_small and self.micro_small[n]:
             out.append(f"micro or small enterprise{POLICY_PREFERENCE}")
         if criteria.prefer_women_owned and self.women_owned[n]:
@@ -802,6 +837,21 @@ class _Reasons:
             else:
                 out.append(f"offers no grade compatible with {code}")
         return out
+
+    def track_record(self, n: int) -> str | None:
+        if self.deliveries is None:  # engagements with the buyer's good/poor outcome
+            if not self.awards[n]:
+                return None
+            return f"{self.successes[n]:.0f} of {self.awards[n]:.0f} past awards completed well"
+        count = int(self.deliveries[n])
+        if count:
+            text = f"{int(self.on_time[n])} of {count} deliveries on time in the last 12 months"
+            if not math.isnan(self.accepted[n]):
+                text += f", {self.accepted[n]:.0%} of the delivered quantity accepted"
+            return text
+        if self.awards[n]:
+            return "no deliveries in the last 12 months; older ones weigh less"
+        return None
 
 
 # ------------------------------------------------------------------ digests

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "remag.webhooks",
     "suppliers",
     "matching",
+    "matching.procurement",
 ]
 
 MIDDLEWARE = [
@@ -326,6 +327,14 @@ REMAG_OPPORTUNITY_REFRESH_DEBOUNCE_SECONDS = env.int(
     "OPPORTUNITY_REFRESH_DEBOUNCE_SECONDS", default=10
 )
 
+# Quotations and orders (docs/procurement.md). Attachments (PDF, PNG, JPEG) up to this
+# size; a micro or small enterprise priced within this many percent above the lowest
+# quotation is marked within the preference band (the Public Procurement Policy's L1+15%).
+REMAG_QUOTATION_ATTACHMENT_MAX_BYTES = env.int(
+    "QUOTATION_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024
+)
+REMAG_MSE_PRICE_PREFERENCE_PERCENT = env.float("MSE_PRICE_PREFERENCE_PERCENT", default=15.0)
+
 # Webhooks (docs/webhooks.md). Endpoints must be https unless WEBHOOK_ALLOW_HTTP (for
 # development); a URL resolving to a private, loopback, link-local, multicast or other
 # non-public address is refused unless its network is in WEBHOOK_ALLOWED_NETWORKS.
@@ -394,6 +403,12 @@ SPECTACULAR_SETTINGS = {
         "ClaimStatusEnum": "remag.accounts.choices.ClaimStatus",
         "CertificationKindEnum": "suppliers.choices.CertificationKind",
         "KindEnum": "remag.accounts.choices.OrganizationKind",
+        "QuantityUnitEnum": "suppliers.choices.QuantityUnit",
+        "QuotationRequestStatusEnum": "matching.procurement.choices.QuotationRequestStatus",
+        "QuotationStatusEnum": "matching.procurement.choices.QuotationStatus",
+        "OrderStatusEnum": "matching.procurement.choices.OrderStatus",
+        "PaymentTermsFlagEnum": "matching.procurement.choices.PaymentTermsFlag",
+        "AttachmentTypeEnum": "matching.procurement.choices.AttachmentType",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
@@ -468,8 +483,33 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static"))
+# Uploaded files (quotation attachments) go through Django's storage API: the filesystem
+# under MEDIA_ROOT by default; STORAGE_BACKEND=s3 keeps them in S3-compatible object
+# storage through django-storages (`pip install "remag[s3]"`; docs/operations.md).
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+MEDIA_URL = "media/"  # never served by the app: attachments are read through the API
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="filesystem")
+if STORAGE_BACKEND == "s3":
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("AWS_LOCATION", default=""),
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+elif STORAGE_BACKEND == "filesystem":
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("remag.accounts.api.urls")),
     path("", include("suppliers.api.urls")),
     path("", include("matching.api.urls")),
+    path("", include("matching.procurement.api.urls")),
     path("", include("remag.webhooks.api.urls")),
 ]
 

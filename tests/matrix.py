@@ -27,6 +27,7 @@ class Endpoint:
     expected: Mapping[str, int]  # role -> status
     path_values: Mapping[str, str] = field(default_factory=lambda: {"id": "id"})
     body: Mapping[str, Any] | None = None
+    format: str = "json"  # or "multipart" (a file in the body is rewound for each call)
 
     def url(self, context: Mapping[str, Any]) -> str:
         return self.path.format(
@@ -55,7 +56,10 @@ def call(client: Any, endpoint: Endpoint, context: Mapping[str, Any], status: in
     url = endpoint.url(context)
     method = getattr(client, endpoint.method.lower())
     body = dict(endpoint.body) if endpoint.body is not None else None
-    response = method(url, body, format="json") if body is not None else method(url)
+    for value in (body or {}).values():
+        if hasattr(value, "seek"):
+            value.seek(0)
+    response = method(url, body, format=endpoint.format) if body is not None else method(url)
     assert response.status_code == status, (endpoint.method, url, response.content[:400])
     if status >= 400:
         assert response["Content-Type"].startswith(PROBLEM), response["Content-Type"]

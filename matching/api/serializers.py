@@ -17,6 +17,7 @@ from matching.models import (
     MatchTransition,
     ProcurementRequest,
 )
+from matching.procurement.selectors import payment_records
 from matching.scoring import FACTORS
 from remag.accounts.caller import Caller
 from suppliers.choices import (
@@ -517,6 +518,26 @@ class OutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
 
 
+class PaymentRecordSerializer(serializers.Serializer):
+    """How the buyer pays its suppliers on remag (docs/procurement.md)."""
+
+    orders_delivered = serializers.IntegerField()
+    orders_paid = serializers.IntegerField()
+    median_days_to_pay = serializers.FloatField(
+        allow_null=True, help_text="From acceptance of the whole order to payment in full."
+    )
+    paid_within_terms_share = serializers.FloatField(
+        allow_null=True,
+        help_text="Of the orders paid or already past their terms, the share paid within "
+        "the agreed terms.",
+    )
+    micro_small_orders = serializers.IntegerField()
+    paid_within_45_days_share = serializers.FloatField(
+        allow_null=True,
+        help_text="The same, for micro and small suppliers, against the MSMED Act's 45 days.",
+    )
+
+
 class OpportunitySerializer(serializers.Serializer):
     """An open request the supplier matches, as the buyer published it, with the score."""
 
@@ -532,6 +553,20 @@ class OpportunitySerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField(), source="supplier_reasons")
     # Always the public view: the SME sees what the buyer published, nothing more.
     request = PublishedRequestSerializer(read_only=True)
+    buyer_payment_record = serializers.SerializerMethodField(
+        help_text="How the buyer has paid its suppliers on remag: orders paid, median days "
+        "to pay, the share paid within the agreed terms and, for micro and small suppliers, "
+        "within the MSMED Act's 45 days (docs/procurement.md)."
+    )
+
+    @extend_schema_field(PaymentRecordSerializer)
+    def get_buyer_payment_record(self, obj: Match) -> dict[str, Any]:
+        records = self.context.get("payment_records") or {}
+        owner_id = str(obj.request.owner_id)
+        record = records.get(owner_id)
+        if record is None:
+            record = payment_records(buyer_ids=[owner_id])[owner_id]
+        return PaymentRecordSerializer(record).data
 
 
 class GapSerializer(serializers.Serializer):

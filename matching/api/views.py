@@ -25,6 +25,7 @@ from matching.api.serializers import (
 from matching.choices import RunTrigger
 from matching.filtersets import MatchFilterSet, RequestFilterSet
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
+from matching.procurement.selectors import payment_records
 from remag.accounts.caller import caller_for
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.permissions import organization_kind
@@ -316,11 +317,15 @@ class OpportunityViewSet(_SupplierScopedViewSet):
 
     @extend_schema(responses=OpportunitySerializer(many=True))
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Open requests the supplier matches, best first, as their buyers published them."""
+        """Open requests the supplier matches, best first, as their buyers published them,
+        each with the buyer's payment record."""
         supplier = self.supplier()
         queryset = self.filter_queryset(selectors.opportunity_list(supplier=supplier))
         page = self.paginate_queryset(queryset)
-        data = OpportunitySerializer(page, many=True, context=self.get_serializer_context()).data
+        # Every buyer of the page's payment record, in one query.
+        records = payment_records(buyer_ids=sorted({m.request.owner_id for m in page or []}))
+        context = {**self.get_serializer_context(), "payment_records": records}
+        data = OpportunitySerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
 
 

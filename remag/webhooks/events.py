@@ -74,7 +74,8 @@ def emit(
 class Member:
     """One member of a payload: its JSON kind and where its value comes from.
 
-    ``kind`` is ``uuid``, ``string``, ``integer``, ``number``, ``date`` or ``url``;
+    ``kind`` is ``uuid``, ``string``, ``integer``, ``number``, ``date``, ``datetime``,
+    ``boolean`` or ``url``;
     ``source`` is the object's attribute when it is not the member's name; ``choices``
     lists the values a string may take.
     """
@@ -126,6 +127,37 @@ IMPORT: Shape = {
     "unchanged_count": Member("integer"),
     "failed_count": Member("integer"),
 }
+# The deal after the match. No price, quantity or term of a quotation is ever in an
+# event: a quotation event reaches the buyer while quotations are sealed, and an event
+# has one payload for its whole audience (docs/procurement.md, "Events").
+QUOTATION_REQUEST: Shape = {
+    "id": Member("uuid"),
+    "request": Member("uuid", source="request_id"),
+    "status": Member("string"),
+    "deadline": Member("datetime"),
+}
+QUOTATION: Shape = {
+    "id": Member("uuid"),
+    "quotation_request": Member("uuid", source="quotation_request_id"),
+    "match": Member("uuid", source="match_id"),
+    "supplier": Member("uuid", source="supplier_id"),
+    "status": Member("string"),
+    "revision": Member("integer"),
+}
+ORDER: Shape = {
+    "id": Member("uuid"),
+    "request": Member("uuid", source="request_id"),
+    "match": Member("uuid", source="match_id"),
+    "supplier": Member("uuid", source="supplier_id"),
+    "status": Member("string"),
+    "delivery_date": Member("date"),
+}
+DELIVERY: Shape = {
+    "id": Member("uuid"),
+    "delivered_on": Member("date"),
+    "on_time": Member("boolean"),
+}
+PAYMENT: Shape = {"id": Member("uuid"), "received_on": Member("date")}
 ENDPOINT: Shape = {"id": Member("uuid"), "url": Member("url")}
 ORGANIZATION: Shape = {"id": Member("uuid"), "name": Member("string")}
 
@@ -151,6 +183,18 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
     EventType.MATCH_INVITED: {"match": MATCH},
     EventType.MATCH_RESPONDED: {"match": MATCH, "answer": ANSWER},
     EventType.MATCH_AWARDED: {"match": MATCH},
+    EventType.QUOTATION_REQUESTED: {"quotation_request": QUOTATION_REQUEST},
+    EventType.QUOTATION_SUBMITTED: {"quotation": QUOTATION},
+    EventType.QUOTATION_REVISED: {"quotation": QUOTATION},
+    EventType.QUOTATION_WITHDRAWN: {"quotation": QUOTATION},
+    EventType.QUOTATION_NOT_SELECTED: {
+        "quotation_request": QUOTATION_REQUEST,
+        "match": MATCH,
+        "reason": REASON,
+    },
+    EventType.ORDER_CREATED: {"order": ORDER},
+    EventType.ORDER_DELIVERY_RECORDED: {"order": ORDER, "delivery": DELIVERY},
+    EventType.ORDER_PAYMENT_RECORDED: {"order": ORDER, "payment": PAYMENT},
     EventType.IMPORT_FINISHED: {"import": IMPORT},
     EventType.WEBHOOK_DISABLED: {"endpoint": ENDPOINT, "reason": REASON},
     EventType.WEBHOOK_PING: {"endpoint": ENDPOINT},
@@ -162,7 +206,7 @@ def _value(member: Member, value: Any) -> Any:
         return None
     if member.kind == "uuid":
         return str(value)
-    if member.kind == "date":
+    if member.kind in ("date", "datetime"):
         return value.isoformat()
     return value
 
@@ -195,6 +239,18 @@ def run_payload(run: Any) -> dict[str, Any]:
 
 def match_payload(match: Any, **extra: Any) -> dict[str, Any]:
     return {"match": object_payload(MATCH, match), **extra}
+
+
+def quotation_request_payload(rfq: Any, **extra: Any) -> dict[str, Any]:
+    return {"quotation_request": object_payload(QUOTATION_REQUEST, rfq), **extra}
+
+
+def quotation_payload(quotation: Any, **extra: Any) -> dict[str, Any]:
+    return {"quotation": object_payload(QUOTATION, quotation), **extra}
+
+
+def order_payload(order: Any, **extra: Any) -> dict[str, Any]:
+    return {"order": object_payload(ORDER, order), **extra}
 
 
 def import_payload(job: Any) -> dict[str, Any]:
@@ -230,6 +286,33 @@ def match_event(event_type: str, match: Any, **extra: Any) -> Event:
     if event_type != EventType.MATCH_SHORTLISTED:  # a shortlist is the buyer's own business
         audience += supplier_audience(match.supplier)
     return emit(event_type, match_payload(match, **extra), audience=audience)
+
+
+def quotation_request_event(rfq: Any, audience: Iterable[object]) -> Event:
+    """To the buyer and every invited SME: the call and its deadline (never who else)."""
+    return emit(EventType.QUOTATION_REQUESTED, quotation_request_payload(rfq), audience=audience)
+
+
+def quotation_event(event_type: str, quotation: Any, buyer_id: object, **extra: Any) -> Event:
+    """To the quoting SME and the buyer: that it quoted, never what."""
+    audience = [buyer_id, *supplier_audience(quotation.supplier)]
+    return emit(event_type, quotation_payload(quotation, **extra), audience=audience)
+
+
+def not_selected_event(rfq: Any, match: Any, *, reason: str) -> Event:
+    """To one invited SME that was not awarded (and the buyer), with the buyer's reason."""
+    audience = [match.request.owner_id, *supplier_audience(match.supplier)]
+    payload = quotation_request_payload(rfq, match=object_payload(MATCH, match), reason=reason)
+    return emit(EventType.QUOTATION_NOT_SELECTED, payload, audience=audience)
+
+
+def order_event(event_type: str, order: Any, **extra: Any) -> Event:
+    """To the order's two parties."""
+    audience = [order.buyer_id, *supplier_audience(order.supplier)]
+    payload = order_payload(
+        order, **{name: object_payload(shape, obj) for name, (shape, obj) in extra.items()}
+    )
+    return emit(event_type, payload, audience=audience)
 
 
 def import_event(job: Any) -> Event:

@@ -42,7 +42,8 @@ def example() -> tuple[Criteria, list[Candidate]]:
         Candidate("A", offers={EDM: Offer(800, "mass", 20), NI: Offer(1000, "mass", 25)},
                   certificates=[VALID, IATF], latitude=12.74, longitude=77.83,
                   enterprise_size="small", past_awards=2, past_successes=2, text_relevance=0.6,
-                  grades=("n45sh",)),
+                  grades=("n45sh",), recent_deliveries=2, recent_on_time=2,
+                  recent_accepted_share=1.0),
         Candidate("B", offers={NI: Offer(5000, "mass", 14)}, certificates=[VALID],
                   latitude=18.52, longitude=73.85, enterprise_size="medium", text_relevance=0.4,
                   grades=("n48h",)),
@@ -83,7 +84,7 @@ def test_the_worked_example_of_docs_matching() -> None:
         "capacity 800 per month against 500 needed",
         "lead time 25 days, needed in 60",
         "about 36 km away",
-        "2 of 2 past awards completed well",
+        "2 of 2 deliveries on time in the last 12 months, 100% of the delivered quantity accepted",
         "micro or small enterprise (policy preference)",
     )
     assert [(n.supplier_id, n.constraint) for n in result.near_misses] == [

@@ -131,6 +131,7 @@ def lists(world: World, published: Callable[..., str]) -> list[tuple[APIClient, 
     )
     supplier: Supplier = world.suppliers["full"]
     anonymous = APIClient()
+    deal = _deal(world, request_id)
     return [
         (client_for(admin.user), f"/api/v1/organizations/{admin.organization_id}/api-keys/"),
         (operator, "/api/v1/organizations/"),
@@ -158,7 +159,40 @@ def lists(world: World, published: Callable[..., str]) -> list[tuple[APIClient, 
         (buyer, "/api/v1/events/?ordering=occurred_at"),
         (buyer, "/api/v1/webhooks/endpoints/"),
         (buyer, f"/api/v1/webhooks/endpoints/{endpoint.id}/deliveries/"),
+        (buyer, "/api/v1/quotation-requests/"),
+        (buyer, f"/api/v1/quotation-requests/{deal['rfq']}/quotations/"),
+        (buyer, "/api/v1/quotations/"),
+        (buyer, f"/api/v1/quotations/{deal['quotation']}/revisions/"),
+        (buyer, f"/api/v1/quotations/{deal['quotation']}/attachments/"),
+        (buyer, "/api/v1/orders/"),
+        (buyer, f"/api/v1/orders/{deal['order']}/deliveries/"),
+        (buyer, f"/api/v1/orders/{deal['order']}/payments/"),
     ]
+
+
+def _deal(world: World, request_id: str) -> dict[str, Any]:
+    """A quotation (with a file), awarded, delivered and paid (docs/procurement.md)."""
+    from io import BytesIO
+
+    from django.utils import timezone
+
+    from tests.matching.procurement.conftest import PDF, ask_quotes, make_interested, quote
+
+    match = make_interested(world, request_id, "full")["full"]
+    rfq = ask_quotes(world, request_id)
+    quotation = quote(world, "full", match).json()
+    sme, buyer = client_for(world.sme_users["full"]), client_for(world.buyer)
+    url = f"/api/v1/quotations/{quotation['id']}/attachments/"
+    assert sme.post(url, {"file": BytesIO(PDF)}, format="multipart").status_code == 201
+    buyer.get(rfq["quotations_url"])
+    award = {"awards": [{"quotation": quotation["id"], "quantity": "300"}]}
+    order = buyer.post(f"{rfq['url']}award/", award, format="json").json()["orders"][0]
+    today = timezone.localdate().isoformat()
+    delivery = {"delivered_on": today, "quantity_delivered": "300", "quantity_accepted": "300"}
+    assert buyer.post(order["deliveries_url"], delivery, format="json").status_code == 201
+    payment = {"received_on": today, "amount": "1000.00"}
+    assert sme.post(order["payments_url"], payment, format="json").status_code == 201
+    return {"rfq": rfq["id"], "quotation": quotation["id"], "order": order["id"]}
 
 
 def test_tampered_cursors_are_400_on_every_list(lists: list[tuple[APIClient, str]]) -> None:
@@ -214,6 +248,9 @@ def test_every_paginated_list_is_covered(lists: list[tuple[APIClient, str]]) -> 
         "match-transitions", "supplier-opportunities", "event-list",
         "webhook-endpoint-list", "webhook-endpoint-deliveries",
         "member-list", "invitation-list", "delegation-list", "claim-list",
+        "quotation-request-list", "quotation-request-quotations", "quotation-list",
+        "quotation-revisions", "quotation-attachments", "order-list", "order-deliveries",
+        "order-payments",
     }  # fmt: skip
     assert paginated == covered
 

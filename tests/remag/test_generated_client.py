@@ -9,6 +9,7 @@ matches, shortlists and invites; the SME answers interested; both read their eve
 """
 
 import importlib
+import io
 import json
 import shlex
 import subprocess
@@ -253,3 +254,117 @@ def test_a_generated_client_drives_the_whole_scenario(
     assert "MatchInvitedEvent" in {type(event).__name__ for event in sme_events}
     one = ok(api("events.events_retrieve").sync_detailed(responded.id, client=buyer), 200)
     assert isinstance(one, models.MatchRespondedEvent)
+
+    # The deal (issue 16): the buyer asks for quotations, the SME quotes with a PDF, the
+    # buyer opens and compares them, awards; a delivery and a payment close the order.
+    today = timezone.localdate()
+    rfq = ok(
+        api("quotations.quotation_requests_create").sync_detailed(
+            client=buyer,
+            body=models.QuotationRequestInput(
+                request=draft.id, deadline=timezone.now() + timedelta(days=2)
+            ),
+            idempotency_key=str(uuid.uuid4()),
+        ),
+        201,
+    )
+    assert isinstance(rfq, models.QuotationRequest)
+    assert rfq.sealed is True
+    terms = {
+        "unit_price": "2450.00",
+        "quantity": "500",
+        "unit": models.QuantityUnitEnum.KG,
+        "lead_time_days": 21,
+        "valid_until": today + timedelta(days=30),
+        "payment_terms_days": 30,
+    }
+    quotation = ok(
+        api("quotations.quotations_create").sync_detailed(
+            client=sme, body=models.QuotationInput(match=match.id, **terms)
+        ),
+        201,
+    )
+    assert quotation.status == models.QuotationStatusEnum.SUBMITTED
+    revised = ok(
+        api("quotations.quotations_revisions_create").sync_detailed(
+            quotation.id,
+            client=sme,
+            body=models.QuotationTermsInput(**{**terms, "unit_price": "2400.00"}),
+        ),
+        201,
+    )
+    assert (revised.revision, revised.unit_price) == (2, "2400.00")
+    revisions = ok(
+        api("quotations.quotations_revisions_list").sync_detailed(quotation.id, client=sme), 200
+    )
+    assert [r.number for r in revisions.results] == [1, 2]
+    pdf = generated.types.File(
+        payload=io.BytesIO(b"%PDF-1.7\n%%EOF\n"), file_name="terms.pdf", mime_type="application/pdf"
+    )
+    attachment = ok(
+        api("quotations.quotations_attachments_create").sync_detailed(
+            quotation.id, client=sme, body=models.AttachmentUploadInput(file=pdf)
+        ),
+        201,
+    )
+    assert attachment.content_type == models.AttachmentTypeEnum.APPLICATIONPDF
+    # Every invited SME answered: the buyer opens and compares.
+    listed = ok(
+        api("quotations.quotation_requests_quotations_list").sync_detailed(rfq.id, client=buyer),
+        200,
+    )
+    assert [q.id for q in listed.results] == [quotation.id]
+    comparison = ok(
+        api("quotations.quotation_requests_comparison_retrieve").sync_detailed(
+            rfq.id, client=buyer
+        ),
+        200,
+    )
+    (row,) = comparison.results
+    assert (row.price_per_base_unit, row.is_lowest, row.base_unit) == ("2400.0000", True, "kg")
+    assert row.factors[0].name
+    downloaded = ok(
+        api("quotations.quotations_attachments_retrieve").sync_detailed(
+            quotation.id, attachment.id, client=buyer
+        ),
+        200,
+    )
+    assert downloaded.payload.read() == b"%PDF-1.7\n%%EOF\n"
+    awarded = ok(
+        api("quotations.quotation_requests_award_create").sync_detailed(
+            rfq.id,
+            client=buyer,
+            body=models.AwardInput(
+                awards=[models.AwardItemInput(quotation=quotation.id, quantity="500")]
+            ),
+        ),
+        201,
+    )
+    (order,) = awarded.orders
+    assert order.status == models.OrderStatusEnum.OPEN
+    assert awarded.quotation_request.status == models.QuotationRequestStatusEnum.AWARDED
+    delivery = ok(
+        api("orders.orders_deliveries_create").sync_detailed(
+            order.id,
+            client=buyer,
+            body=models.OrderDeliveryInput(
+                delivered_on=today, quantity_delivered="500", quantity_accepted="500"
+            ),
+        ),
+        201,
+    )
+    assert delivery.on_time is True
+    ok(
+        api("orders.orders_payments_create").sync_detailed(
+            order.id,
+            client=sme,
+            body=models.OrderPaymentInput(received_on=today, amount="1200000.00"),
+        ),
+        201,
+    )
+    closed = ok(api("orders.orders_retrieve").sync_detailed(order.id, client=sme), 200)
+    assert closed.status == models.OrderStatusEnum.CLOSED
+    assert closed.paid_on == today
+    sme_events = ok(events_list.sync_detailed(client=sme), 200).results
+    names = {type(event).__name__ for event in sme_events}
+    assert {"QuotationRequestedEvent", "OrderCreatedEvent", "OrderPaymentRecordedEvent"} <= names

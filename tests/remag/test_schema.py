@@ -153,6 +153,14 @@ IDEMPOTENT = {
     ("POST", "/api/v1/webhooks/endpoints/"),
     ("POST", "/api/v1/webhooks/endpoints/{id}/ping/"),
     ("POST", "/api/v1/webhooks/deliveries/{id}/redeliver/"),
+    ("POST", "/api/v1/quotation-requests/"),
+    ("POST", "/api/v1/quotation-requests/{id}/award/"),
+    ("POST", "/api/v1/quotations/"),
+    ("POST", "/api/v1/quotations/{id}/revisions/"),
+    ("POST", "/api/v1/quotations/{id}/withdraw/"),
+    ("POST", "/api/v1/quotations/{id}/attachments/"),
+    ("POST", "/api/v1/orders/{id}/deliveries/"),
+    ("POST", "/api/v1/orders/{id}/payments/"),
 }
 
 

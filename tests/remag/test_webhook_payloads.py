@@ -2,7 +2,7 @@
 is exactly what the schema documents, member for member, for every event type."""
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -35,6 +35,20 @@ OBJECTS = {
     ),
     "endpoint": SimpleNamespace(id=uuid.uuid4(), url="https://portal.example/hooks"),
     "claimed_by": SimpleNamespace(id=uuid.uuid4(), name="Rao Precision Works"),
+    "quotation_request": SimpleNamespace(
+        id=uuid.uuid4(), request_id=uuid.uuid4(), status="open",
+        deadline=datetime(2026, 12, 1, 12, 0, tzinfo=UTC),
+    ),
+    "quotation": SimpleNamespace(
+        id=uuid.uuid4(), quotation_request_id=uuid.uuid4(), match_id=uuid.uuid4(),
+        supplier_id=uuid.uuid4(), status="submitted", revision=2,
+    ),
+    "order": SimpleNamespace(
+        id=uuid.uuid4(), request_id=uuid.uuid4(), match_id=uuid.uuid4(),
+        supplier_id=uuid.uuid4(), status="open", delivery_date=date(2027, 1, 15),
+    ),
+    "delivery": SimpleNamespace(id=uuid.uuid4(), delivered_on=date(2027, 1, 14), on_time=True),
+    "payment": SimpleNamespace(id=uuid.uuid4(), received_on=date(2027, 2, 10)),
 }  # fmt: skip
 BUILDERS = {
     "supplier": events.supplier_payload,
@@ -43,6 +57,9 @@ BUILDERS = {
     "match": events.match_payload,
     "import": events.import_payload,
     "endpoint": events.endpoint_payload,
+    "quotation_request": events.quotation_request_payload,
+    "quotation": events.quotation_payload,
+    "order": events.order_payload,
 }
 SCALARS = {
     "reason": "too many failures",

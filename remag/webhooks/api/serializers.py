@@ -19,6 +19,8 @@ _FIELDS: dict[str, type[serializers.Field]] = {
     "integer": serializers.IntegerField,
     "number": serializers.FloatField,
     "date": serializers.DateField,
+    "datetime": serializers.DateTimeField,
+    "boolean": serializers.BooleanField,
     "url": serializers.URLField,
 }
 
@@ -46,6 +48,11 @@ _OBJECTS = {
         ("ImportRef", events.IMPORT),
         ("EndpointRef", events.ENDPOINT),
         ("OrganizationRef", events.ORGANIZATION),
+        ("QuotationRequestRef", events.QUOTATION_REQUEST),
+        ("QuotationRef", events.QUOTATION),
+        ("OrderRef", events.ORDER),
+        ("DeliveryRef", events.DELIVERY),
+        ("PaymentRef", events.PAYMENT),
     )
 }
 
