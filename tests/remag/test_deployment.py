@@ -271,3 +271,18 @@ def test_the_compose_commands_serve_a_request_to_a_delivered_webhook(
     access = [json.loads(line) for line in lines if line.startswith('{"time"')]
     published = [a for a in access if a["path"].endswith("/publish/")]
     assert [(a["method"], a["status"]) for a in published] == [("POST", 200)]
+
+
+def test_the_image_holds_every_app_and_the_processes_share_uploaded_files() -> None:
+    from django.conf import settings
+
+    text = DOCKERFILE.read_text()
+    packages = {app.split(".")[0] for app in settings.INSTALLED_APPS}
+    local = sorted(p for p in packages if (ROOT / p / "__init__.py").exists())
+    assert "remag" in local
+    for package in local:
+        assert f"COPY {package} ./{package}" in text, package
+    for name, service in compose_services().items():
+        if service.get("image") == "remag:latest":
+            assert "media:/app/var/media" in service.get("volumes", []), name
+    assert "MEDIA_ROOT=/app/var/media" in (ROOT / "docker" / "remag.env.example").read_text()
