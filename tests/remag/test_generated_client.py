@@ -271,9 +271,9 @@ def test_a_generated_client_drives_the_whole_scenario(
     assert isinstance(rfq, models.QuotationRequest)
     assert rfq.sealed is True
     terms = {
-        "unit_price": "2450.00",
-        "quantity": "500",
-        "unit": models.QuantityUnitEnum.KG,
+        "unit_price": "6.75",
+        "quantity": "40000",
+        "unit": models.QuantityUnitEnum.PIECES,
         "lead_time_days": 21,
         "valid_until": today + timedelta(days=30),
         "payment_terms_days": 30,
@@ -289,11 +289,11 @@ def test_a_generated_client_drives_the_whole_scenario(
         api("quotations.quotations_revisions_create").sync_detailed(
             quotation.id,
             client=sme,
-            body=models.QuotationTermsInput(**{**terms, "unit_price": "2400.00"}),
+            body=models.QuotationTermsInput(**{**terms, "unit_price": "6.50"}),
         ),
         201,
     )
-    assert (revised.revision, revised.unit_price) == (2, "2400.00")
+    assert (revised.revision, revised.unit_price) == (2, "6.50")
     revisions = ok(
         api("quotations.quotations_revisions_list").sync_detailed(quotation.id, client=sme), 200
     )
@@ -321,7 +321,7 @@ def test_a_generated_client_drives_the_whole_scenario(
         200,
     )
     (row,) = comparison.results
-    assert (row.price_per_base_unit, row.is_lowest, row.base_unit) == ("2400.0000", True, "kg")
+    assert (row.price_per_base_unit, row.is_lowest, row.base_unit) == ("6.5000", True, "piece")
     assert row.factors[0].name
     downloaded = ok(
         api("quotations.quotations_attachments_retrieve").sync_detailed(
@@ -335,7 +335,7 @@ def test_a_generated_client_drives_the_whole_scenario(
             rfq.id,
             client=buyer,
             body=models.AwardInput(
-                awards=[models.AwardItemInput(quotation=quotation.id, quantity="500")]
+                awards=[models.AwardItemInput(quotation=quotation.id, quantity="40000")]
             ),
         ),
         201,
@@ -348,7 +348,7 @@ def test_a_generated_client_drives_the_whole_scenario(
             order.id,
             client=buyer,
             body=models.OrderDeliveryInput(
-                delivered_on=today, quantity_delivered="500", quantity_accepted="500"
+                delivered_on=today, quantity_delivered="40000", quantity_accepted="40000"
             ),
         ),
         201,
@@ -358,7 +358,7 @@ def test_a_generated_client_drives_the_whole_scenario(
         api("orders.orders_payments_create").sync_detailed(
             order.id,
             client=sme,
-            body=models.OrderPaymentInput(received_on=today, amount="1200000.00"),
+            body=models.OrderPaymentInput(received_on=today, amount="260000.00"),
         ),
         201,
     )

@@ -56,8 +56,8 @@ def test_the_readme_walkthrough_reaches_an_award(capsys: Any) -> None:
     ).json()["id"]
     quote = sme.post(
         "/api/v1/quotations/",
-        {"match": match, "unit_price": "2400.00", "quantity": "500", "unit": "kg",
-         "lead_time_days": 21, "payment_terms_days": 30, "delivery_terms": "FOR Hosur",
+        {"match": match, "unit_price": "6.50", "quantity": "40000", "unit": "pieces",
+         "lead_time_days": 21, "payment_terms_days": 30, "delivery_terms": "FOR Chakan",
          "valid_until": (timezone.localdate() + timedelta(days=30)).isoformat()},
         format="json",
     )  # fmt: skip
@@ -66,7 +66,7 @@ def test_the_readme_walkthrough_reaches_an_award(capsys: Any) -> None:
     assert [r["quotation"] for r in comparison["results"]] == [quote.json()["id"]]
     award = buyer.post(
         f"/api/v1/quotation-requests/{rfq}/award/",
-        {"awards": [{"quotation": quote.json()["id"], "quantity": "500"}]},
+        {"awards": [{"quotation": quote.json()["id"], "quantity": "40000"}]},
         format="json",
     )
     assert award.status_code == 201, award.json()
@@ -74,13 +74,13 @@ def test_the_readme_walkthrough_reaches_an_award(capsys: Any) -> None:
     today = timezone.localdate().isoformat()
     delivered = buyer.post(
         f"/api/v1/orders/{order}/deliveries/",
-        {"delivered_on": today, "quantity_delivered": "500", "quantity_accepted": "500"},
+        {"delivered_on": today, "quantity_delivered": "40000", "quantity_accepted": "40000"},
         format="json",
     )
     assert delivered.status_code == 201
     paid = sme.post(
         f"/api/v1/orders/{order}/payments/",
-        {"received_on": today, "amount": "1200000.00"},
+        {"received_on": today, "amount": "260000.00"},
         format="json",
     )
     assert paid.status_code == 201
