@@ -181,11 +181,28 @@ def allowed_next(match: Match, parties: set[str]) -> list[str]:
 
 
 @transaction.atomic
-def match_transition(*, match: Match, to_status: str, actor: Actor, note: str = "") -> Match:
+def match_transition(
+    *, match: Match, to_status: str, actor: Actor, note: str = "", by_award: bool = False
+) -> Match:
     """Move ``match`` to ``to_status`` if the transition exists and the caller is the
     party it belongs to. Records who and when; an ``interested`` answer shares the SME's
-    contact details with the buyer; an award marks the request awarded."""
+    contact details with the buyer; an award marks the request awarded.
+
+    Once the buyer has asked for quotations on the request, its matches are awarded or
+    not selected only by the award of those quotations (``by_award``, from
+    ``matching.procurement.services``): a direct transition would leave the quotations
+    open and no order behind the award."""
     match = Match.objects.select_for_update().select_related("request", "supplier").get(id=match.id)
+    if (
+        not by_award
+        and to_status in (MatchStatus.AWARDED, MatchStatus.NOT_SELECTED)
+        and hasattr(match.request, "quotation_request")
+    ):
+        raise Conflict(
+            "The buyer asked for quotations on this request: award them "
+            "(POST /api/v1/quotation-requests/{id}/award/), which decides every invited match.",
+            code="award_through_quotations",
+        )
     party = TRANSITIONS.get((match.status, to_status))
     parties = parties_of(actor.caller, match)
     if party is None:
@@ -238,7 +255,8 @@ def match_transition(*, match: Match, to_status: str, actor: Actor, note: str = 
 
 @transaction.atomic
 def match_record_outcome(*, match: Match, outcome: str, actor: Actor) -> Match:
-    """The buyer says how an awarded engagement went; it feeds the supplier's track record."""
+    """The buyer says how an awarded engagement went (kept with the match; the track record
+    is scored from deliveries on orders since remag-2026.11.7)."""
     match = Match.objects.select_for_update().select_related("request", "supplier").get(id=match.id)
     if Party.BUYER not in parties_of(actor.caller, match):
         raise NotAllowed("Only the buyer records the outcome of an award.")

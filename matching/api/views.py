@@ -284,8 +284,9 @@ class MatchViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
     @extend_schema(request=OutcomeSerializer, responses=MatchSerializer)
     @action(detail=True, methods=["post"])
     def outcome(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """The buyer records how an awarded engagement went (`good` or `poor`); it feeds
-        the supplier's track record in later runs."""
+        """The buyer records how an awarded engagement went (`good` or `poor`), kept with
+        the match. Since `remag-2026.11.7` the track record is scored from deliveries on
+        orders (docs/procurement.md), not from this outcome."""
         body = OutcomeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         actor = services.Actor(caller=caller_for(request), user=_person(request))

@@ -78,8 +78,11 @@ def delivery_records(
             delivered=delivered,
             accepted=accepted,
         )
-    for supplier_id, due in overdue.values_list("supplier_id", "delivery_date").order_by():
+    # An order still overdue weighs as a delivery made today, whenever it was due: an
+    # older debt must not fade while it stays unpaid in goods (never delivering must not
+    # score better than delivering late).
+    for supplier_id, _due in overdue.values_list("supplier_id", "delivery_date").order_by():
         records[str(supplier_id)].add(
-            age_days=(run_date - due).days, on_time=False, delivered=Decimal(0), accepted=Decimal(0)
+            age_days=0, on_time=False, delivered=Decimal(0), accepted=Decimal(0)
         )
     return dict(records)

@@ -171,6 +171,19 @@ def _check_open_for_quotes(rfq: QuotationRequest, *, now: datetime) -> None:
         )
 
 
+def _check_may_quote(match: Match) -> None:
+    """Only a match still ``interested`` quotes (not one the buyer has set aside), and
+    only on a request that is not cancelled."""
+    if match.request.status == RequestStatus.CANCELLED:
+        raise Conflict("The request was cancelled.", code="request_cancelled")
+    if match.status != MatchStatus.INTERESTED:
+        raise Conflict(
+            f"The match is {match.status}; only an interested match quotes.",
+            code="match_not_interested",
+            current_status=match.status,
+        )
+
+
 def _check_terms(data: QuotationInput, match: Match, rfq: QuotationRequest, *, today: date) -> None:
     request = match.request
     dimension, _ = QUANTITY_TO_BASE[data.unit]
@@ -259,6 +272,7 @@ def quotation_submit(*, match: Match, data: QuotationInput, actor: Actor) -> Quo
     rfq = _locked_rfq_of(match)
     now = timezone.now()
     _check_open_for_quotes(rfq, now=now)
+    _check_may_quote(match)
     existing = Quotation.objects.filter(match=match).first()
     if existing is not None:
         raise Conflict(
@@ -293,6 +307,7 @@ def quotation_revise(*, quotation: Quotation, data: QuotationInput, actor: Actor
     _require_party(actor.caller, quotation.match, Party.SUPPLIER, "revise this quotation")
     now = timezone.now()
     _check_open_for_quotes(rfq, now=now)
+    _check_may_quote(quotation.match)
     _check_terms(data, quotation.match, rfq, today=timezone.localdate(now))
     quotation.revision += 1
     quotation.status = QuotationStatus.SUBMITTED
@@ -462,7 +477,9 @@ def award_make(
     orders = []
     for item in items:
         quotation = quotations[str(item.quotation_id)]
-        match = match_transition(match=quotation.match, to_status=MatchStatus.AWARDED, actor=actor)
+        match = match_transition(
+            match=quotation.match, to_status=MatchStatus.AWARDED, actor=actor, by_award=True
+        )
         quotation.status = QuotationStatus.AWARDED
         quotation.save(update_fields=["status", "updated_at"])
         stale = size_is_stale_micro_small(quotation.supplier, day=today)
@@ -497,7 +514,11 @@ def award_make(
     for match in rfq.invited.select_related("request", "supplier").exclude(id__in=awarded):
         if match.status in (MatchStatus.INTERESTED, MatchStatus.INVITED, MatchStatus.SHORTLISTED):
             match_transition(
-                match=match, to_status=MatchStatus.NOT_SELECTED, actor=actor, note=reason
+                match=match,
+                to_status=MatchStatus.NOT_SELECTED,
+                actor=actor,
+                note=reason,
+                by_award=True,
             )
         Quotation.objects.filter(match=match, status=QuotationStatus.SUBMITTED).update(
             status=QuotationStatus.NOT_SELECTED, updated_at=now

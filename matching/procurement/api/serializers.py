@@ -237,7 +237,9 @@ class ComparisonRowSerializer(serializers.Serializer):
     )
     base_unit = serializers.CharField()
     quantity = serializers.DecimalField(**QTY, source="quotation.quantity")
-    total_price = serializers.DecimalField(max_digits=20, decimal_places=2)
+    # Unit price (14 digits) times quantity (14 digits) fits 28 (a hostile quotation at
+    # both maxima must not make the buyer's comparison a server error).
+    total_price = serializers.DecimalField(max_digits=28, decimal_places=2)
     lead_time_days = serializers.IntegerField(source="quotation.lead_time_days")
     payment_terms_days = serializers.IntegerField(source="quotation.payment_terms_days")
     valid_until = serializers.DateField(source="quotation.valid_until")

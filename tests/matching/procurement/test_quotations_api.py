@@ -261,3 +261,45 @@ def test_only_the_buyer_compares(world: Any, rfq_for: Any) -> None:
     # The SME's refused read opened nothing: the buyer's read does.
     assert QuotationRequest.objects.get(id=rfq["id"]).opened_at is None
     assert len(client_for(world.buyer).get(rfq["comparison_url"]).json()["results"]) == 2
+
+
+def test_a_hostile_quotation_at_both_maxima_does_not_break_the_comparison(
+    world: Any, rfq_for: Any
+) -> None:
+    request_id, rfq, matches = rfq_for("full", "far")
+    biggest = quote(
+        world, "full", matches["full"], unit_price="999999999999.99", quantity="99999999999.999"
+    )
+    assert biggest.status_code == 201, biggest.json()
+    assert quote(world, "far", matches["far"]).status_code == 201
+    response = client_for(world.buyer).get(f"/api/v1/quotation-requests/{rfq['id']}/comparison/")
+    assert response.status_code == 200, response.content[:300]
+    totals = {row["supplier"]["id"]: row["total_price"] for row in response.json()["results"]}
+    product = Decimal("999999999999.99") * Decimal("99999999999.999")
+    assert totals[str(world.suppliers["full"].id)] == f"{product.quantize(Decimal('0.01'))}"
+
+
+def test_only_an_interested_match_quotes(world: Any, rfq_for: Any) -> None:
+    from matching.models import Match
+
+    request_id, rfq, matches = rfq_for("full", "far")
+    Match.objects.filter(id=matches["far"].id).update(status="declined")
+    refused = quote(world, "far", matches["far"])
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["code"] == "match_not_interested"
+    assert quote(world, "full", matches["full"]).status_code == 201
+
+
+def test_matches_are_awarded_only_through_the_quotations_once_asked(
+    world: Any, rfq_for: Any
+) -> None:
+    request_id, rfq, matches = rfq_for("full", "far")
+    buyer = client_for(world.buyer)
+    for status in ("awarded", "not_selected"):
+        response = buyer.post(
+            f"/api/v1/matches/{matches['full'].id}/transitions/", {"status": status}, format="json"
+        )
+        assert response.status_code == 409, response.json()
+        assert response.json()["code"] == "award_through_quotations"
+    matches["full"].refresh_from_db()
+    assert matches["full"].status == "interested"

@@ -123,6 +123,27 @@ def test_an_overdue_order_counts_as_a_late_delivery(world: World) -> None:
     assert record.recent_accepted_share is None
 
 
+def test_never_delivering_scores_no_better_than_delivering_late(world: World) -> None:
+    """An order overdue for two years weighs as much as one overdue today: a debt in
+    goods does not fade while it stays undelivered."""
+    run = today()
+    late, never = twin("Late"), twin("Never")
+    for supplier in (late, never):
+        for n in range(5):
+            due = run - timedelta(days=20 + n)
+            past_order(world, supplier, due=due, deliveries=[(due, "100", "100")])
+    old_due = run - timedelta(days=730)
+    past_order(world, late, due=old_due, deliveries=[(run - timedelta(days=1), "100", "100")])
+    past_order(world, never, due=old_due)
+    records = delivery_records(supplier_ids=[str(late.id), str(never.id)], run_date=run)
+
+    def value(supplier: Any) -> float:
+        r = records[str(supplier.id)]
+        return (r.quality + 0.5 * 3) / (r.weight + 3)
+
+    assert value(never) < value(late)
+
+
 def test_scoring_explains_the_delivery_record() -> None:
     criteria = Criteria(required_capabilities=("jet-milling",), run_date=date(2026, 11, 25))
     offer = {"jet-milling": Offer(1000, "mass", 10)}
