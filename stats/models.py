@@ -61,6 +61,10 @@ class CoverageSite(Derived):
     supplier_id = models.UUIDField()
     latitude = models.FloatField()
     longitude = models.FloatField()
+    # Kept so a radius query is arithmetic and one cosine per row, in SQL.
+    sin_latitude = models.FloatField()
+    cos_latitude = models.FloatField()
+    longitude_radians = models.FloatField()
 
     class Meta:
         indexes = [models.Index(fields=("latitude", "longitude"), name="stats_site_latlon")]

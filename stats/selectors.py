@@ -7,17 +7,15 @@ of the requests its organisations own (an API key: its organisation's), nobody e
 """
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Avg, Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cos, TruncMonth
 from django.utils import timezone
 
 from remag.accounts.caller import Caller
@@ -127,20 +125,13 @@ def coverage(*, filters: Filters) -> dict[str, Any]:
     }
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine), as matching measures it."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
 def coverage_gaps(
     *, latitude: float, longitude: float, radius_km: float, threshold: int, layer: str | None
 ) -> dict[str, Any]:
     """Capabilities (of ``layer``, or all) with fewer than ``threshold`` verified
     suppliers having a site (main location or plant) within ``radius_km`` of the point,
-    fewest first. Sites are read by a bounding box, then measured exactly."""
+    fewest first. Sites are read by a bounding box (indexed), then measured in SQL on the
+    sphere (the same great-circle distance as matching's, to rounding)."""
     stamp = refreshed_at()
     dlat = radius_km / 111.0
     dlon = radius_km / (111.0 * max(0.05, math.cos(math.radians(latitude))))
@@ -153,16 +144,23 @@ def coverage_gaps(
     capabilities = Capability.objects.filter(is_active=True)
     if layer:
         sites, capabilities = sites.filter(layer=layer), capabilities.filter(layer=layer)
-    near: dict[str, set[UUID]] = defaultdict(set)
-    for code, supplier_id, lat, lon in sites.values_list(
-        "capability_code", "supplier_id", "latitude", "longitude"
-    ).iterator(chunk_size=5000):
-        if distance_km(latitude, longitude, lat, lon) <= radius_km:
-            near[code].add(supplier_id)
+    # The spherical law of cosines: within the radius when the cosine of the central
+    # angle is at least cos(radius / R).
+    sin_lat, cos_lat = math.sin(math.radians(latitude)), math.cos(math.radians(latitude))
+    cosine = F("sin_latitude") * Value(sin_lat) + F("cos_latitude") * Value(cos_lat) * Cos(
+        F("longitude_radians") - Value(math.radians(longitude))
+    )
+    near = dict(
+        sites.annotate(cosine=cosine)
+        .filter(cosine__gte=math.cos(radius_km / EARTH_RADIUS_KM))
+        .values("capability_code")
+        .annotate(n=Count("supplier_id", distinct=True))
+        .values_list("capability_code", "n")
+    )
     gaps = [
-        {"capability": code, "name": name, "layer": cap_layer, "suppliers": len(near[code])}
+        {"capability": code, "name": name, "layer": cap_layer, "suppliers": near.get(code, 0)}
         for code, name, cap_layer in capabilities.values_list("code", "name", "layer")
-        if len(near[code]) < threshold
+        if near.get(code, 0) < threshold
     ]
     gaps.sort(key=lambda g: (g["suppliers"], g["capability"]))
     return {

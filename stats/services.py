@@ -71,6 +71,20 @@ def _rank(column: str) -> str:
     return f"CASE {column} {whens} ELSE 0 END"
 
 
+_SITE_COLUMNS = (
+    "capability_code, layer, supplier_id, latitude, longitude, sin_latitude, cos_latitude, "
+    "longitude_radians"
+)
+
+
+def _trig(alias: str) -> str:
+    # SIN, COS and RADIANS: PostgreSQL's own; on SQLite, Django registers them.
+    return (
+        f"SIN(RADIANS({alias}.latitude)), COS(RADIANS({alias}.latitude)), "
+        f"RADIANS({alias}.longitude)"
+    )
+
+
 _VERIFIED = "s.status = %(active)s AND s.is_active = %(true)s"
 
 
@@ -93,14 +107,14 @@ def _statements() -> list[str]:
         JOIN {t["capability"]} c ON c.id = sc.capability_id
         WHERE {_VERIFIED}
         GROUP BY c.code, c.layer, s.state, sc.capacity_unit""",
-        f"""INSERT INTO {t["site"]} (capability_code, layer, supplier_id, latitude, longitude)
-        SELECT c.code, c.layer, s.id, s.latitude, s.longitude
+        f"""INSERT INTO {t["site"]} ({_SITE_COLUMNS})
+        SELECT c.code, c.layer, s.id, s.latitude, s.longitude, {_trig("s")}
         FROM {t["supplier"]} s
         JOIN {t["supcap"]} sc ON sc.supplier_id = s.id
         JOIN {t["capability"]} c ON c.id = sc.capability_id
         WHERE {_VERIFIED} AND s.latitude IS NOT NULL AND s.longitude IS NOT NULL""",
-        f"""INSERT INTO {t["site"]} (capability_code, layer, supplier_id, latitude, longitude)
-        SELECT c.code, c.layer, s.id, p.latitude, p.longitude
+        f"""INSERT INTO {t["site"]} ({_SITE_COLUMNS})
+        SELECT c.code, c.layer, s.id, p.latitude, p.longitude, {_trig("p")}
         FROM {t["plant"]} p
         JOIN {t["supplier"]} s ON s.id = p.supplier_id
         JOIN {t["supcap"]} sc ON sc.supplier_id = s.id
