@@ -24,10 +24,11 @@ from stats import models as stats
 from stats.services import stats_refresh
 from suppliers.models import Capability, Certification, MaterialGrade
 
-# The Public Procurement Policy for Micro and Small Enterprises Order, 2012 (amended
-# 2018): of the annual procurement of goods and services, 25% from micro and small
-# enterprises, of which 4% from those owned by SC/ST entrepreneurs and 3% from those
-# owned by women (docs/dashboard.md).
+# The Public Procurement Policy for Micro and Small Enterprises (MSEs) Order, 2012 (S.O.
+# 581(E)): of the annual procurement of goods and services, a minimum share from micro and
+# small enterprises, 4% of it from those owned by SC/ST entrepreneurs; the Amendment Order,
+# 2018 (S.O. 5670(E)): 25%, and 3% from within it from those owned by women
+# (docs/dashboard.md).
 POLICY_REFERENCE = {"micro_small": 25.0, "women_owned": 3.0, "sc_st_owned": 4.0}
 
 FUNNEL_STAGES = ("published", "matched", "shortlisted", "invited", "interested", "awarded")

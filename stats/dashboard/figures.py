@@ -39,6 +39,8 @@ def coverage_figures(filters: selectors.Filters) -> tuple[list[Figure], Any]:
         slug="coverage-capabilities",
         title="Verified suppliers and monthly capacity by capability",
         chart="bar",
+        note="The chart shows the 25 capabilities with most suppliers (bar charts show "
+        "at most 25 rows); the table and the CSV list them all.",
         columns=["Capability", "Layer", "Verified suppliers", "Capacity per month"],
         rows=[
             [

@@ -17,6 +17,8 @@
     return { columns: columns, rows: rows };
   }
 
+  var MAX_BARS = 25;
+
   function number(text) { return text === "" ? null : Number(text); }
 
   function unique(values) {
@@ -44,6 +46,9 @@
       return option;
     },
     bar: function (t) {
+      // The chart shows the first MAX_BARS rows (the largest: tables come sorted); the
+      // table below it lists them all.
+      if (t.rows.length > MAX_BARS) { t = { columns: t.columns, rows: t.rows.slice(0, MAX_BARS) }; }
       var valueColumn = t.columns.findIndex(function (c, i) {
         return i > 0 && t.rows.length && t.rows.every(function (r) { return r[i] !== "" && !isNaN(Number(r[i])); });
       });
@@ -60,24 +65,25 @@
     shares: function (t, extra) {
       var months = t.rows.filter(function (r) { return r[0] !== "All"; });
       var ref = (extra && extra.reference) || {};
-      function line(name, index, target) {
+      function line(name, index, target, position) {
         return {
           type: "line", name: name, connectNulls: true,
           data: months.map(function (r) { return number(r[index]); }),
-          markLine: { symbol: "none", label: { formatter: name + " target " + target + "%" },
+          markLine: { symbol: "none",
+                      label: { formatter: name + " " + target + "%", position: position },
                       data: [{ yAxis: target }] }
         };
       }
       return {
         tooltip: { trigger: "axis" },
         legend: { top: 0 },
-        grid: { left: 50, right: 160, top: 40, bottom: 30 },
+        grid: { left: 50, right: 30, top: 40, bottom: 30 },
         xAxis: { type: "category", data: months.map(function (r) { return r[0]; }) },
         yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
         series: [
-          line("Micro and small", 2, ref.micro_small),
-          line("Women-owned", 3, ref.women_owned),
-          line("SC/ST-owned", 4, ref.sc_st_owned)
+          line("Micro and small", 2, ref.micro_small, "insideEndTop"),
+          line("Women-owned", 3, ref.women_owned, "insideStartBottom"),
+          line("SC/ST-owned", 4, ref.sc_st_owned, "insideEndTop")
         ]
       };
     },
@@ -101,7 +107,7 @@
     var extra = script ? JSON.parse(script.textContent) : {};
     var t = table(section);
     if (!t.rows.length) { holder.style.display = "none"; return; }
-    if (kind === "bar") { holder.style.height = Math.max(200, 26 * t.rows.length + 60) + "px"; }
+    if (kind === "bar") { holder.style.height = Math.max(200, 26 * Math.min(t.rows.length, MAX_BARS) + 60) + "px"; }
     var chart = echarts.init(holder, null, { renderer: "svg" });
     chart.setOption(draw[kind](t, extra));
     if (kind === "heatmap" && extra.plants && extra.plants.length) {
