@@ -71,6 +71,9 @@ def _rank(column: str) -> str:
     return f"CASE {column} {whens} ELSE 0 END"
 
 
+# The advisory lock key of a refresh ("stats" in ASCII).
+REFRESH_LOCK = 0x7374617473
+
 _SITE_COLUMNS = (
     "capability_code, layer, supplier_id, latitude, longitude, sin_latitude, cos_latitude, "
     "longitude_radians"
@@ -202,6 +205,11 @@ def stats_refresh() -> stats.Refresh:
     }
     t = _tables()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One refresh at a time (beat's, a read's): a second one waits, then deletes
+            # what the first wrote, instead of adding its rows to the first's. (SQLite
+            # lets one writer in at a time anyway.)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
         for name in ("layer_state", "cov_cap", "site", "req_cap", "req", "award", "near"):
             cursor.execute(f"DELETE FROM {t[name]}")
         for statement in _statements():

@@ -302,3 +302,43 @@ def test_the_beat_task_refreshes(crafted: Crafted) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["stats-refresh"]
     assert entry["task"] == "stats.refresh"
     assert entry["schedule"].total_seconds() == settings.STATS_REFRESH_SECONDS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refreshes_take_turns_on_postgresql(postgres: None, crafted: Crafted) -> None:
+    """A refresh waits while another holds the lock, and never doubles the rows."""
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    from stats.services import REFRESH_LOCK
+
+    settings_dict = connection.settings_dict
+    other = psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
+        dbname=settings_dict["NAME"],
+    )
+    other.execute("SELECT pg_advisory_lock(%s)", [REFRESH_LOCK])
+    done = threading.Event()
+
+    def refresh() -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            stats_refresh()
+        finally:
+            thread_connection.close()
+            done.set()
+
+    thread = threading.Thread(target=refresh)
+    thread.start()
+    assert not done.wait(1.0)  # waiting for the lock
+    other.execute("SELECT pg_advisory_unlock(%s)", [REFRESH_LOCK])
+    other.close()
+    assert done.wait(30)
+    thread.join()
+    assert stats.RequestFact.objects.count() == 4
