@@ -37,8 +37,8 @@ def give_the_figures_something(owner) -> None:  # type: ignore[no-untyped-def]
 
     requests = ProcurementRequest.objects.filter(owner=owner)
     requests.filter(published_at__isnull=True).update(published_at=F("created_at"))
-    if Match.objects.filter(request__owner=owner).exclude(status="proposed").exists():
-        return
+    if MatchTransition.objects.filter(match__request__owner=owner).exists():
+        return  # done on an earlier run
     with transaction.atomic():
         for index, request in enumerate(requests.order_by("created_at")):
             ranked = list(Match.objects.filter(request=request).order_by("-score")[:3])
