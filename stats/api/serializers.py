@@ -153,9 +153,11 @@ class StageSerializer(serializers.Serializer):
 
 
 class TimingSerializer(serializers.Serializer):
-    publish_to_first_match_hours = serializers.FloatField(allow_null=True)
+    publish_to_first_match_hours = serializers.FloatField(allow_null=True, help_text="Mean.")
+    publish_to_first_match_median_hours = serializers.FloatField(allow_null=True)
     requests_with_match = serializers.IntegerField()
-    publish_to_award_hours = serializers.FloatField(allow_null=True)
+    publish_to_award_hours = serializers.FloatField(allow_null=True, help_text="Mean.")
+    publish_to_award_median_hours = serializers.FloatField(allow_null=True)
     requests_with_award = serializers.IntegerField()
 
 

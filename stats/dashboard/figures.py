@@ -144,14 +144,20 @@ def demand_figures(*, caller: Caller, filters: selectors.Filters, below: int) ->
             slug="timing",
             title="Time from publication",
             chart="none",
-            columns=["Measure", "Mean hours", "Requests"],
+            columns=["Measure", "Mean hours", "Median hours", "Requests"],
             rows=[
                 [
                     "to the first match",
                     timing["publish_to_first_match_hours"],
+                    timing["publish_to_first_match_median_hours"],
                     timing["requests_with_match"],
                 ],
-                ["to the award", timing["publish_to_award_hours"], timing["requests_with_award"]],
+                [
+                    "to the award",
+                    timing["publish_to_award_hours"],
+                    timing["publish_to_award_median_hours"],
+                    timing["requests_with_award"],
+                ],
             ],
         ),
     ]

@@ -248,7 +248,11 @@ def test_funnel_timing_means(crafted: Crafted) -> None:
     # First matches after 1, 2 and 3 hours; awards after 5 days (r1) and 17 days (r3).
     assert timing["publish_to_first_match_hours"] == pytest.approx(2.0, abs=0.01)
     assert timing["requests_with_match"] == 3
+    assert timing["publish_to_first_match_median_hours"] == pytest.approx(2.0, abs=0.01)
     assert timing["publish_to_award_hours"] == pytest.approx((120 + 408) / 2, abs=0.01)
+    assert timing["publish_to_award_median_hours"] == pytest.approx(264, abs=0.01)
+    buyer_b = get(crafted.buyer_b, "/api/v1/stats/funnel/")["timing"]
+    assert buyer_b["publish_to_first_match_median_hours"] == pytest.approx(2.5, abs=0.01)
     assert timing["requests_with_award"] == 2
 
 
