@@ -123,8 +123,23 @@ def coverage(*, filters: Filters) -> dict[str, Any]:
         "refreshed_at": stamp,
         "by_layer_state": by_layer_state,
         "by_capability": capabilities,
-        "magnet_plants": list(settings.STATS_MAGNET_PLANTS),
+        "magnet_plants": magnet_plants(),
     }
+
+
+def magnet_plants() -> list[dict[str, Any]]:
+    """The plants of ``STATS_MAGNET_PLANTS`` that have a name and a location in India
+    (an entry that has not is left out, rather than failing every coverage read)."""
+    plants = []
+    for entry in settings.STATS_MAGNET_PLANTS:
+        try:
+            name = str(entry["name"])
+            latitude, longitude = float(entry["latitude"]), float(entry["longitude"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if 6 <= latitude <= 38 and 68 <= longitude <= 98:
+            plants.append({"name": name, "latitude": latitude, "longitude": longitude})
+    return plants
 
 
 def coverage_gaps(

@@ -107,3 +107,21 @@ def test_the_chart_library_is_served_from_static_files() -> None:
     assert response.status_code == 200
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert b"echarts" in body[:2000]
+
+
+def test_magnet_plants_are_marked_when_the_mission_lists_them(settings: Any) -> None:
+    settings.STATS_MAGNET_PLANTS = [
+        {"name": "Plant V", "latitude": 17.7, "longitude": 83.3},
+        {"name": "no location"},  # left out, as is one outside India
+        {"name": "Abroad", "latitude": 51.5, "longitude": 0.1},
+    ]
+
+    html = client_of().get("/dashboard/").content.decode()
+    api = client_of().get("/api/v1/stats/coverage/").json()
+
+    assert api["magnet_plants"] == [{"name": "Plant V", "latitude": 17.7, "longitude": 83.3}]
+    assert '"plants": [{"name": "Plant V", "latitude": 17.7, "longitude": 83.3}]' in html
+
+
+def test_no_plants_unless_listed() -> None:
+    assert client_of().get("/api/v1/stats/coverage/").json()["magnet_plants"] == []
