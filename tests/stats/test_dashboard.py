@@ -125,3 +125,25 @@ def test_magnet_plants_are_marked_when_the_mission_lists_them(settings: Any) -> 
 
 def test_no_plants_unless_listed() -> None:
     assert client_of().get("/api/v1/stats/coverage/").json()["magnet_plants"] == []
+
+
+def test_signing_in_at_the_documented_page_shows_the_demand_figures(crafted: Crafted) -> None:
+    """As README says: a password, then /api-auth/login/?next=/dashboard/."""
+    crafted.operator.set_password("a-long-test-password")
+    crafted.operator.save()
+    client = Client()
+    login = client.get("/api-auth/login/?next=/dashboard/")
+    assert login.status_code == 200
+
+    response = client.post(
+        "/api-auth/login/?next=/dashboard/",
+        {
+            "username": crafted.operator.username,
+            "password": "a-long-test-password",
+            "next": "/dashboard/",
+        },
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == "/dashboard/"
+    assert "funnel" in sections(response.content.decode())
