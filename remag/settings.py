@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "suppliers",
     "matching",
     "matching.procurement",
+    "stats",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +229,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
+# The dashboard's aggregate tables (docs/dashboard.md): beat recomputes them this often.
+# On read, when they are older than this and STATS_REFRESH_ON_READ is on (the default
+# without a broker, i.e. `make run`, where no beat runs), the read recomputes them first.
+STATS_REFRESH_SECONDS = env.int("STATS_REFRESH_SECONDS", default=300)
+STATS_REFRESH_ON_READ = env.bool("STATS_REFRESH_ON_READ", default=CELERY_TASK_ALWAYS_EAGER)
+# Magnet plants to mark on the coverage figures: a JSON list of {"name", "latitude",
+# "longitude"} (public locations the mission chooses to show); none by default.
+STATS_MAGNET_PLANTS = env.json("STATS_MAGNET_PLANTS", default=[])
+
 CELERY_BEAT_SCHEDULE = {
     "import-jobs-sweep": {
         "task": "suppliers.import_jobs_sweep",
@@ -247,6 +257,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "events-purge": {"task": "webhooks.events_purge", "schedule": timedelta(hours=6)},
     "import-files-purge": {"task": "suppliers.import_files_purge", "schedule": timedelta(hours=6)},
+    "stats-refresh": {
+        "task": "stats.refresh",
+        "schedule": timedelta(seconds=STATS_REFRESH_SECONDS),
+    },
 }
 
 # ------------------------------------------------- REST framework and API conventions

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("matching.api.urls")),
     path("", include("matching.procurement.api.urls")),
     path("", include("remag.webhooks.api.urls")),
+    path("", include("stats.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("stats.dashboard.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

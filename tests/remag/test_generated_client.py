@@ -255,6 +255,34 @@ def test_a_generated_client_drives_the_whole_scenario(
     one = ok(api("events.events_retrieve").sync_detailed(responded.id, client=buyer), 200)
     assert isinstance(one, models.MatchRespondedEvent)
 
+    # The dashboard's figures (issue 18), as a portal would embed them.
+    from stats.services import stats_refresh
+
+    stats_refresh()
+    coverage = ok(api("stats.stats_coverage_retrieve").sync_detailed(client=anonymous), 200)
+    assert isinstance(coverage, models.Coverage)
+    assert coverage.refreshed_at is not None
+    assert any(c.capability == "nicuni-coating" for c in coverage.by_capability)
+    gaps_near = ok(
+        api("stats.stats_coverage_gaps_retrieve").sync_detailed(
+            client=anonymous, latitude=18.52, longitude=73.85, radius_km=100, threshold=1
+        ),
+        200,
+    )
+    assert all(g.suppliers < 1 for g in gaps_near.capabilities)
+    funnel = ok(api("stats.stats_funnel_retrieve").sync_detailed(client=buyer), 200)
+    assert [s.requests for s in funnel.stages] == [1, 1, 1, 1, 1, 0]
+    assert funnel.timing.requests_with_award == 0
+    shares = ok(api("stats.stats_policy_shares_retrieve").sync_detailed(client=operator), 200)
+    assert shares.total.awards == 0
+    assert shares.total.micro_small_share is None
+    assert shares.reference.micro_small == 25.0
+    unmet = ok(api("stats.stats_unmet_demand_retrieve").sync_detailed(client=buyer), 200)
+    assert isinstance(unmet, models.UnmetDemand)
+    assert unmet.below == 3
+    refused = api("stats.stats_funnel_retrieve").sync_detailed(client=client_for(sme_user))
+    assert refused.status_code == 403
+
     # The deal (issue 16): the buyer asks for quotations, the SME quotes with a PDF, the
     # buyer opens and compares them, awards; a delivery and a payment close the order.
     today = timezone.localdate()

@@ -29,7 +29,7 @@ def assets_of(html: str) -> list[str]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/", "/dashboard/"])
 def test_docs_and_assets_answer_before_collectstatic(production_static: Path, path: str) -> None:
     client = Client()
 
@@ -50,12 +50,13 @@ def test_docs_and_hashed_assets_answer_after_collectstatic(production_static: Pa
     assert (production_static / "staticfiles.json").is_file()
     client = Client()
 
-    response = client.get("/api/docs/")
+    for page in ("/api/docs/", "/dashboard/"):
+        response = client.get(page)
 
-    assert response.status_code == 200
-    assets = assets_of(response.content.decode())
-    assert any(re.search(r"\.[0-9a-f]{12}\.js$", asset) for asset in assets), assets
-    for asset in assets:
-        answer = client.get(asset)
-        assert answer.status_code == 200, asset
-        assert "immutable" in answer["Cache-Control"] or "max-age" in answer["Cache-Control"]
+        assert response.status_code == 200
+        assets = assets_of(response.content.decode())
+        assert any(re.search(r"\.[0-9a-f]{12}\.js$", asset) for asset in assets), assets
+        for asset in assets:
+            answer = client.get(asset)
+            assert answer.status_code == 200, asset
+            assert "immutable" in answer["Cache-Control"] or "max-age" in answer["Cache-Control"]

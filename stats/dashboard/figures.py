@@ -1,0 +1,163 @@
+"""The dashboard's figures as tables: one list of columns and rows per figure, from the
+same selectors as the API. The HTML table, the CSV download and the chart (drawn by
+stats/dashboard.js from the table's own data) all show these rows."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from remag.accounts.caller import Caller
+from stats import selectors
+from suppliers.choices import Layer
+from suppliers.states import STATE_CHOICES
+
+STATE_NAMES = dict(STATE_CHOICES)
+LAYER_NAMES = dict(Layer.choices)
+
+
+@dataclass
+class Figure:
+    slug: str
+    title: str
+    chart: str  # what dashboard.js draws: heatmap, bar, shares, funnel, none
+    columns: list[str]
+    rows: list[list[Any]]
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def coverage_figures(filters: selectors.Filters) -> tuple[list[Figure], Any]:
+    data = selectors.coverage(filters=filters)
+    cells = Figure(
+        slug="coverage-layer-state",
+        title="Verified suppliers by layer and state",
+        chart="heatmap",
+        columns=["Layer", "State", "Verified suppliers"],
+        rows=[[c["layer"], c["state"], c["suppliers"]] for c in data["by_layer_state"]],
+        extra={"plants": data["magnet_plants"]},
+    )
+    capabilities = Figure(
+        slug="coverage-capabilities",
+        title="Verified suppliers and monthly capacity by capability",
+        chart="bar",
+        note="The chart shows the 25 capabilities with most suppliers (bar charts show "
+        "at most 25 rows); the table and the CSV list them all.",
+        columns=["Capability", "Layer", "Verified suppliers", "Capacity per month"],
+        rows=[
+            [
+                c["name"],
+                c["layer"],
+                c["suppliers"],
+                "; ".join(
+                    f"{cap['per_month'].normalize():f} {cap['unit']}" for cap in c["capacity"]
+                ),
+            ]
+            for c in data["by_capability"]
+        ],
+    )
+    return [cells, capabilities], data["refreshed_at"]
+
+
+def gaps_figure(
+    *, latitude: float, longitude: float, radius_km: float, threshold: int, layer: str | None
+) -> Figure:
+    data = selectors.coverage_gaps(
+        latitude=latitude,
+        longitude=longitude,
+        radius_km=radius_km,
+        threshold=threshold,
+        layer=layer,
+    )
+    return Figure(
+        slug="coverage-gaps",
+        title=f"Capabilities with fewer than {threshold} verified suppliers within "
+        f"{radius_km:g} km of {latitude:g}, {longitude:g}",
+        chart="bar",
+        columns=["Capability", "Layer", "Verified suppliers within the radius"],
+        rows=[[c["name"], c["layer"], c["suppliers"]] for c in data["capabilities"]],
+    )
+
+
+def demand_figures(*, caller: Caller, filters: selectors.Filters, below: int) -> list[Figure]:
+    unmet = selectors.unmet_demand(caller=caller, filters=filters, below=below)
+    shares = selectors.policy_shares(caller=caller, filters=filters)
+    funnel = selectors.funnel(caller=caller, filters=filters)
+    timing = funnel["timing"]
+    return [
+        Figure(
+            slug="unmet-demand",
+            title=f"Requests with fewer than {below} qualifying matches, by capability and state",
+            chart="bar",
+            columns=["Capability", "State", "Requests"],
+            rows=[[g["name"], g["state"], g["requests"]] for g in unmet["groups"]],
+        ),
+        Figure(
+            slug="near-misses",
+            title="What kept suppliers out: near misses by reason",
+            chart="bar",
+            columns=["Reason", "Constraint", "Suppliers", "Requests"],
+            rows=[
+                [n["label"], n["constraint"], n["suppliers"], n["requests"]]
+                for n in unmet["near_misses"]
+            ],
+        ),
+        Figure(
+            slug="policy-shares",
+            title="Shares of awards (by count) against the MSE procurement policy",
+            chart="shares",
+            columns=[
+                "Month",
+                "Awards",
+                "Micro and small %",
+                "Women-owned %",
+                "SC/ST-owned %",
+            ],
+            rows=[
+                [
+                    m["month"].isoformat()[:7],
+                    m["awards"],
+                    m["micro_small_share"],
+                    m["women_owned_share"],
+                    m["sc_st_owned_share"],
+                ]
+                for m in shares["by_month"]
+            ]
+            + [
+                [
+                    "All",
+                    shares["total"]["awards"],
+                    shares["total"]["micro_small_share"],
+                    shares["total"]["women_owned_share"],
+                    shares["total"]["sc_st_owned_share"],
+                ]
+            ],
+            note="Reference lines: 25% micro and small, 3% women-owned, 4% SC/ST-owned.",
+            extra={"reference": shares["reference"]},
+        ),
+        Figure(
+            slug="funnel",
+            title="Funnel: requests reaching each stage",
+            chart="funnel",
+            columns=["Stage", "Requests"],
+            rows=[[s["stage"], s["requests"]] for s in funnel["stages"]],
+        ),
+        Figure(
+            slug="timing",
+            title="Time from publication",
+            chart="none",
+            columns=["Measure", "Mean hours", "Median hours", "Requests"],
+            rows=[
+                [
+                    "to the first match",
+                    timing["publish_to_first_match_hours"],
+                    timing["publish_to_first_match_median_hours"],
+                    timing["requests_with_match"],
+                ],
+                [
+                    "to the award",
+                    timing["publish_to_award_hours"],
+                    timing["publish_to_award_median_hours"],
+                    timing["requests_with_award"],
+                ],
+            ],
+        ),
+    ]

@@ -1,0 +1,360 @@
+"""Reads of the dashboard's figures, from the aggregate tables only (``stats.models``).
+
+Who sees what: coverage is public. Unmet demand, near misses, policy shares and the
+funnel are about requests: operators see every request's figures, a manufacturer those
+of the requests its organisations own (an API key: its organisation's), nobody else any
+(the API answers 403). Every figure says when its tables were ``refreshed_at``.
+"""
+
+import math
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cos, TruncMonth
+from django.utils import timezone
+
+from remag.accounts.caller import Caller
+from remag.accounts.choices import OrganizationKind
+from stats import models as stats
+from stats.services import stats_refresh
+from suppliers.models import Capability, Certification, MaterialGrade
+
+# The Public Procurement Policy for Micro and Small Enterprises (MSEs) Order, 2012 (S.O.
+# 581(E)): of the annual procurement of goods and services, a minimum share from micro and
+# small enterprises, 4% of it from those owned by SC/ST entrepreneurs; the Amendment Order,
+# 2018 (S.O. 5670(E)): 25%, and 3% from within it from those owned by women
+# (docs/dashboard.md).
+POLICY_REFERENCE = {"micro_small": 25.0, "women_owned": 3.0, "sc_st_owned": 4.0}
+
+FUNNEL_STAGES = ("published", "matched", "shortlisted", "invited", "interested", "awarded")
+EARTH_RADIUS_KM = 6371.0
+
+
+@dataclass(frozen=True)
+class Filters:
+    layer: str | None = None
+    state: str | None = None
+    period_from: date | None = None  # inclusive
+    period_to: date | None = None  # inclusive
+
+
+def may_see_demand(caller: Caller) -> bool:
+    return caller.is_operator or OrganizationKind.MANUFACTURER in caller.organization_kinds
+
+
+def refreshed_at() -> datetime | None:
+    """When the tables were last recomputed, recomputing them first when reads may
+    (``STATS_REFRESH_ON_READ``: no beat, as under ``make run``) and they are stale."""
+    stamp = stats.Refresh.objects.filter(id=1).values_list("refreshed_at", flat=True).first()
+    if settings.STATS_REFRESH_ON_READ and (
+        stamp is None or timezone.now() - stamp > timedelta(seconds=settings.STATS_REFRESH_SECONDS)
+    ):
+        stamp = stats_refresh().refreshed_at
+    return stamp
+
+
+def _owned(queryset: QuerySet, caller: Caller) -> QuerySet:
+    if caller.is_operator:
+        return queryset
+    return queryset.filter(owner_id__in=caller.organization_ids)
+
+
+def _filtered(queryset: QuerySet, filters: Filters, *, at: str) -> QuerySet:
+    if filters.layer:
+        queryset = queryset.filter(layer=filters.layer)
+    if filters.state:
+        queryset = queryset.filter(state=filters.state)
+    if filters.period_from:
+        queryset = queryset.filter(**{f"{at}__date__gte": filters.period_from})
+    if filters.period_to:
+        queryset = queryset.filter(**{f"{at}__date__lte": filters.period_to})
+    return queryset
+
+
+def _names(model: Any, codes: Iterable[str]) -> dict[str, str]:
+    return dict(model.objects.filter(code__in=set(codes)).values_list("code", "name"))
+
+
+# ------------------------------------------------------------------ coverage (public)
+
+
+def coverage(*, filters: Filters) -> dict[str, Any]:
+    """Verified suppliers by layer x state, and by capability with capacity summed per
+    unit. The period filter does not apply (the registry as it stands)."""
+    stamp = refreshed_at()
+    cells = stats.CoverageLayerState.objects.all()
+    caps = stats.CoverageCapability.objects.all()
+    if filters.layer:
+        cells, caps = cells.filter(layer=filters.layer), caps.filter(layer=filters.layer)
+    if filters.state:
+        cells, caps = cells.filter(state=filters.state), caps.filter(state=filters.state)
+    by_layer_state = list(cells.order_by("layer", "state").values("layer", "state", "suppliers"))
+    rows = caps.values("capability_code", "layer", "capacity_unit").annotate(
+        n=Sum("suppliers"), capacity=Sum("capacity_per_month")
+    )
+    by_capability: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = by_capability.setdefault(
+            row["capability_code"],
+            {
+                "capability": row["capability_code"],
+                "layer": row["layer"],
+                "suppliers": 0,
+                "capacity": [],
+            },
+        )
+        entry["suppliers"] += row["n"]
+        if row["capacity_unit"]:
+            entry["capacity"].append(
+                {"unit": row["capacity_unit"], "per_month": Decimal(row["capacity"] or 0)}
+            )
+    names = _names(Capability, by_capability)
+    capabilities = sorted(by_capability.values(), key=lambda e: (-e["suppliers"], e["capability"]))
+    for entry in capabilities:
+        entry["name"] = names.get(entry["capability"], entry["capability"])
+        entry["capacity"].sort(key=lambda c: c["unit"])
+    return {
+        "refreshed_at": stamp,
+        "by_layer_state": by_layer_state,
+        "by_capability": capabilities,
+        "magnet_plants": magnet_plants(),
+    }
+
+
+def magnet_plants() -> list[dict[str, Any]]:
+    """The plants of ``STATS_MAGNET_PLANTS`` that have a name and a location in India
+    (an entry that has not is left out, rather than failing every coverage read)."""
+    plants = []
+    for entry in settings.STATS_MAGNET_PLANTS:
+        try:
+            name = str(entry["name"])
+            latitude, longitude = float(entry["latitude"]), float(entry["longitude"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if 6 <= latitude <= 38 and 68 <= longitude <= 98:
+            plants.append({"name": name, "latitude": latitude, "longitude": longitude})
+    return plants
+
+
+def coverage_gaps(
+    *, latitude: float, longitude: float, radius_km: float, threshold: int, layer: str | None
+) -> dict[str, Any]:
+    """Capabilities (of ``layer``, or all) with fewer than ``threshold`` verified
+    suppliers having a site (main location or plant) within ``radius_km`` of the point,
+    fewest first. Sites are read by a bounding box (indexed), then measured in SQL on the
+    sphere (the same great-circle distance as matching's, to rounding)."""
+    stamp = refreshed_at()
+    dlat = radius_km / 111.0
+    dlon = radius_km / (111.0 * max(0.05, math.cos(math.radians(latitude))))
+    sites = stats.CoverageSite.objects.filter(
+        latitude__gte=latitude - dlat,
+        latitude__lte=latitude + dlat,
+        longitude__gte=longitude - dlon,
+        longitude__lte=longitude + dlon,
+    )
+    capabilities = Capability.objects.filter(is_active=True)
+    if layer:
+        sites, capabilities = sites.filter(layer=layer), capabilities.filter(layer=layer)
+    # The spherical law of cosines: within the radius when the cosine of the central
+    # angle is at least cos(radius / R).
+    sin_lat, cos_lat = math.sin(math.radians(latitude)), math.cos(math.radians(latitude))
+    cosine = F("sin_latitude") * Value(sin_lat) + F("cos_latitude") * Value(cos_lat) * Cos(
+        F("longitude_radians") - Value(math.radians(longitude))
+    )
+    near = dict(
+        sites.annotate(cosine=cosine)
+        .filter(cosine__gte=math.cos(radius_km / EARTH_RADIUS_KM))
+        .values("capability_code")
+        .annotate(n=Count("supplier_id", distinct=True))
+        .values_list("capability_code", "n")
+    )
+    gaps = [
+        {"capability": code, "name": name, "layer": cap_layer, "suppliers": near.get(code, 0)}
+        for code, name, cap_layer in capabilities.values_list("code", "name", "layer")
+        if near.get(code, 0) < threshold
+    ]
+    gaps.sort(key=lambda g: (g["suppliers"], g["capability"]))
+    return {
+        "refreshed_at": stamp,
+        "latitude": latitude,
+        "longitude": longitude,
+        "radius_km": radius_km,
+        "threshold": threshold,
+        "capabilities": gaps,
+    }
+
+
+# ------------------------------------------------------------------ demand (private)
+
+
+def unmet_demand(*, caller: Caller, filters: Filters, below: int) -> dict[str, Any]:
+    """Published requests with fewer than ``below`` qualifying matches, counted by
+    required capability x delivery state; and the near-miss constraints that kept most
+    suppliers out (across all published requests; the period filter does not apply)."""
+    stamp = refreshed_at()
+    facts = _filtered(
+        _owned(stats.RequestCapabilityFact.objects.all(), caller), filters, at="published_at"
+    ).filter(matches__lt=below)
+    groups = list(
+        facts.values("capability_code", "state")
+        .annotate(requests=Count("request_id", distinct=True))
+        .order_by("-requests", "capability_code", "state")
+    )
+    names = _names(Capability, (g["capability_code"] for g in groups))
+    groups = [
+        {
+            "capability": g["capability_code"],
+            "name": names.get(g["capability_code"], g["capability_code"]),
+            "state": g["state"],
+            "requests": g["requests"],
+        }
+        for g in groups
+    ]
+    return {
+        "refreshed_at": stamp,
+        "below": below,
+        "groups": groups,
+        "near_misses": near_miss_reasons(caller=caller, filters=filters),
+    }
+
+
+def near_miss_reasons(*, caller: Caller, filters: Filters) -> list[dict[str, Any]]:
+    rows = stats.NearMissFact.objects.filter(layer=filters.layer or "", state=filters.state or "")
+    if caller.is_operator:
+        rows = rows.filter(owner_id__isnull=True)
+        by_constraint = {
+            r["constraint"]: r for r in rows.values("constraint", "suppliers", "requests")
+        }
+    else:
+        # Per organisation; for a caller acting for several, their sums (a supplier
+        # missing requests of two of them counts twice).
+        by_constraint = {
+            r["constraint"]: r
+            for r in rows.filter(owner_id__in=caller.organization_ids)
+            .values("constraint")
+            .annotate(suppliers=Sum("suppliers"), requests=Sum("requests"))
+        }
+    ranked = sorted(by_constraint.values(), key=lambda r: (-r["suppliers"], r["constraint"]))
+    certs = _names(
+        Certification, (c.split(":", 1)[1] for c in by_constraint if c.startswith("certification:"))
+    )
+    grades = _names(
+        MaterialGrade, (c.split(":", 1)[1] for c in by_constraint if c.startswith("grade:"))
+    )
+    return [
+        {
+            "constraint": r["constraint"],
+            "label": constraint_label(r["constraint"], certs, grades),
+            "suppliers": r["suppliers"],
+            "requests": r["requests"],
+        }
+        for r in ranked
+    ]
+
+
+def constraint_label(constraint: str, certs: dict[str, str], grades: dict[str, str]) -> str:
+    """What a near miss lacked, in a few words ("ISO/IEC 17025 missing")."""
+    kind, _, code = constraint.partition(":")
+    if kind == "certification":
+        return f"{certs.get(code, code)} missing"
+    if kind == "grade":
+        return f"no grade compatible with {grades.get(code, code)}"
+    return {
+        "capability": "a required capability missing",
+        "active": "not verified yet",
+        "distance": "outside the delivery radius",
+    }.get(constraint, constraint)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def policy_shares(*, caller: Caller, filters: Filters) -> dict[str, Any]:
+    """Awarded matches, and the shares of them (by count) won by micro and small,
+    women-owned and SC/ST-owned enterprises, in all and by month of the award."""
+    stamp = refreshed_at()
+    awards = _filtered(_owned(stats.AwardFact.objects.all(), caller), filters, at="awarded_at")
+    sums = {
+        "awards": Count("id"),
+        "micro_small": Count("id", filter=Q(micro_small=True)),
+        "women_owned": Count("id", filter=Q(women_owned=True)),
+        "sc_st_owned": Count("id", filter=Q(sc_st_owned=True)),
+    }
+
+    def shaped(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "awards": row["awards"],
+            "micro_small": row["micro_small"],
+            "women_owned": row["women_owned"],
+            "sc_st_owned": row["sc_st_owned"],
+            "micro_small_share": _share(row["micro_small"], row["awards"]),
+            "women_owned_share": _share(row["women_owned"], row["awards"]),
+            "sc_st_owned_share": _share(row["sc_st_owned"], row["awards"]),
+        }
+
+    months = (
+        awards.annotate(month=TruncMonth("awarded_at"))
+        .values("month")
+        .annotate(**sums)
+        .order_by("month")
+    )
+    return {
+        "refreshed_at": stamp,
+        "reference": POLICY_REFERENCE,
+        "total": shaped(awards.aggregate(**sums)),
+        "by_month": [{"month": _month(row["month"]), **shaped(row)} for row in months],
+    }
+
+
+def _month(value: date | datetime) -> date:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return value.date().replace(day=1)
+    return value.replace(day=1)
+
+
+def funnel(*, caller: Caller, filters: Filters) -> dict[str, Any]:
+    """Published requests (by publication date) and how many reached each stage; mean
+    and median hours from publication to the first match and to the first award."""
+    stamp = refreshed_at()
+    facts = _filtered(_owned(stats.RequestFact.objects.all(), caller), filters, at="published_at")
+    counts = facts.aggregate(
+        published=Count("id"),
+        **{
+            stage: Count("id", filter=Q(stage__gte=rank))
+            for rank, stage in enumerate(FUNNEL_STAGES)
+            if rank
+        },
+        first_match=Avg("first_match_seconds"),
+        award=Avg("award_seconds"),
+        with_first_match=Count("first_match_seconds"),
+        with_award=Count("award_seconds"),
+    )
+
+    def hours(seconds: float | None) -> float | None:
+        return None if seconds is None else round(seconds / 3600.0, 2)
+
+    def median(field: str) -> float | None:
+        # One number per request (never per match): cheap at tens of thousands.
+        values = list(facts.filter(**{f"{field}__isnull": False}).values_list(field, flat=True))
+        return statistics.median(values) if values else None
+
+    return {
+        "refreshed_at": stamp,
+        "stages": [{"stage": stage, "requests": counts[stage]} for stage in FUNNEL_STAGES],
+        "timing": {
+            "publish_to_first_match_hours": hours(counts["first_match"]),
+            "publish_to_first_match_median_hours": hours(median("first_match_seconds")),
+            "requests_with_match": counts["with_first_match"],
+            "publish_to_award_hours": hours(counts["award"]),
+            "publish_to_award_median_hours": hours(median("award_seconds")),
+            "requests_with_award": counts["with_award"],
+        },
+    }
