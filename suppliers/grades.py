@@ -52,9 +52,9 @@ TEMPERATURE_RANK: dict[str, int] = {
 }
 MAX_WORKING_TEMPERATURE_C: dict[str, int] = dict(TEMPERATURE_CLASSES)
 
-_SINTERED_NDFEB = re.compile(r"^n([1-9]\d)(m|h|sh|uh|eh|ah)?$")
-_SMCO = re.compile(r"^(smco5|sm2co17)(?:-([1-9]\d))?$")
-_BONDED = re.compile(r"^bnp-?([1-9]\d?)$")
+_SINTERED_NDFEB = re.compile(r"^n([1-9]\d)(m|h|sh|uh|eh|ah)?\Z", re.ASCII)
+_SMCO = re.compile(r"^(smco5|sm2co17)(?:-([1-9]\d))?\Z", re.ASCII)
+_BONDED = re.compile(r"^bnp-?([1-9]\d?)\Z", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from suppliers.validators import (
     normalise_udyam,
 )
 
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]\Z")
 MAX_NESTED_ITEMS = 100
 # An enterprise has at most one GSTIN per state and business vertical: 40 is plenty.
 MAX_GSTINS = 40

@@ -13,10 +13,15 @@ from suppliers.states import (
     UDYAM_STATE_CODES,
 )
 
-_UDYAM = re.compile(r"^UDYAM-([A-Z]{2})-(\d{2})-(\d{7})$")
-_GSTIN = re.compile(r"^(\d{2})([A-Z]{3}[ABCFGHJLPT][A-Z]\d{4}[A-Z])([1-9A-Z])([A-Z0-9])([0-9A-Z])$")
-_PIN = re.compile(r"^[1-9]\d{5}$")
-_PAN = re.compile(r"^[A-Z]{5}\d{4}[A-Z]$")
+# ASCII only (``\d`` would also take Devanagari and other digits, which no identifier
+# carries and which would slip past duplicate checks), and anchored at the very end
+# (``$`` would accept a trailing newline).
+_UDYAM = re.compile(r"^UDYAM-([A-Z]{2})-(\d{2})-(\d{7})\Z", re.ASCII)
+_GSTIN = re.compile(
+    r"^(\d{2})([A-Z]{3}[ABCFGHJLPT][A-Z]\d{4}[A-Z])([1-9A-Z])([A-Z0-9])([0-9A-Z])\Z", re.ASCII
+)
+_PIN = re.compile(r"^[1-9]\d{5}\Z", re.ASCII)
+_PAN = re.compile(r"^[A-Z]{5}\d{4}[A-Z]\Z", re.ASCII)
 # Words before a name proper: its initial may be the PAN's 5th character, or the next's.
 _NAME_PREFIXES = frozenset(
     {"m/s", "m/s.", "messrs", "messrs.", "the", "shri", "sri", "shree", "smt"}

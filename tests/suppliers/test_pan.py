@@ -246,3 +246,21 @@ def test_the_migration_takes_each_pan_from_the_gstin_without_loss(back_to_latest
     assert rows[second_state].gstin == gstin_for("33", COMPANY_PAN)
     assert rows[other].pan == "AAKCS5555Q"
     assert rows[without].pan is None
+
+
+# Devanagari digits match Python's \d; no identifier carries them.
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("pan", "AAKCD१२३४K"),
+        ("gstin", "२७AAKCD1234K1ZM"),
+        ("gstin", "27AAKCD१२३४K1ZM"),
+        ("udyam_number", "UDYAM-MH-२६-००१२३४५"),
+        ("pin_code", "४१०५०१"),
+    ],
+)
+def test_identifiers_take_ascii_digits_only(client: Any, field: str, value: str) -> None:
+    overrides: dict[str, Any] = {field: value}
+    if field == "pan":
+        overrides["gstin"] = None
+    refused_on(post(client, **overrides), field)
