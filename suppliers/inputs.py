@@ -496,6 +496,7 @@ class SupplierInputSerializer(serializers.ModelSerializer):
         self._resolve_gstins(attrs)
         self._check_pan(attrs)
         self._check_plants(attrs)
+        self._check_scopes(attrs)
         self._check_classification(attrs)
         self._check_zed(attrs)
         return attrs
@@ -582,6 +583,47 @@ class SupplierInputSerializer(serializers.ModelSerializer):
                     "offers some of the supplier's capabilities (none listed: all)."
                 )
             raise serializers.ValidationError({field: message}, code="invalid")
+
+    def _check_scopes(self, attrs: dict[str, Any]) -> None:
+        """An accreditation's scope names only capabilities the supplier offers (matching
+        counts a scope only for offered capabilities: a scope naming others would be
+        silently ignored)."""
+        if "certificates" not in attrs and "capabilities" not in attrs:
+            return
+        if "capabilities" in attrs:
+            offered = {item["capability"].code for item in attrs["capabilities"]}
+        elif self.instance is not None:
+            offered = {item.capability.code for item in self.instance.capabilities.all()}
+        else:
+            offered = set()
+        if "certificates" in attrs:
+            for i, certificate in enumerate(attrs["certificates"]):
+                missing = [c.code for c in certificate.get("scope", ()) if c.code not in offered]
+                if missing:
+                    raise serializers.ValidationError(
+                        {
+                            f"certificates[{i}].scope": (
+                                f"Not among the supplier's capabilities: {', '.join(missing)}. "
+                                "An accreditation's scope names capabilities the supplier offers."
+                            )
+                        },
+                        code="invalid",
+                    )
+        elif self.instance is not None:
+            for certificate in self.instance.certificates.prefetch_related("scope"):
+                missing = [c.code for c in certificate.scope.all() if c.code not in offered]
+                if missing:
+                    raise serializers.ValidationError(
+                        {
+                            "capabilities": (
+                                f"The {certificate.certification.code} certificate "
+                                f"{certificate.certificate_number!r} is accredited for "
+                                f"{', '.join(missing)}: keep them, or change its scope in the "
+                                "same request."
+                            )
+                        },
+                        code="invalid",
+                    )
 
     def _check_zed(self, attrs: dict[str, Any]) -> None:
         """ZED certification is for manufacturing MSMEs (docs/registry.md): a supplier

@@ -205,6 +205,38 @@ def test_a_scope_names_known_capabilities(client: Any) -> None:
     assert "certificates[0].scope" in problems
 
 
+def test_a_scope_names_only_capabilities_the_supplier_offers(client: Any) -> None:
+    sent = certificate("iso-iec-17025", scope=["hysteresigraph-testing", "sintering"])
+
+    problems = errors(client.post(URL, lab(certificates=[sent]), format="json"))
+
+    assert "sintering" in problems["certificates[0].scope"]
+    assert not Supplier.objects.exists()
+
+
+def test_dropping_a_capability_an_accreditation_covers_is_refused(client: Any) -> None:
+    sent = certificate("iso-iec-17025", scope=["hysteresigraph-testing"])
+    created = client.post(URL, lab(certificates=[sent]), format="json")
+    assert created.status_code == 201, created.json()
+    url = f"{URL}{created.json()['id']}/"
+
+    problems = errors(
+        client.patch(url, {"capabilities": [{"capability": "chemical-analysis"}]}, format="json")
+    )
+
+    assert "hysteresigraph-testing" in problems["capabilities"]
+    both = client.patch(
+        url,
+        {
+            "capabilities": [{"capability": "chemical-analysis"}],
+            "certificates": [certificate("iso-iec-17025", scope=["chemical-analysis"])],
+        },
+        format="json",
+    )
+    assert both.status_code == 200, both.json()
+    assert both.json()["certificates"][0]["scope"] == ["chemical-analysis"]
+
+
 def test_a_declaration_has_no_issuing_body_and_may_be_open_ended(client: Any) -> None:
     declared = {"certification": "rohs", "valid_from": str(TODAY - timedelta(days=5))}
     with_body = {**declared, "issuing_body": "TUV India"}
