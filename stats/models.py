@@ -120,6 +120,9 @@ class AwardFact(Derived):
     micro_small = models.BooleanField()
     women_owned = models.BooleanField()
     sc_st_owned = models.BooleanField()
+    # The value of the orders the award became (unit price x quantity, INR); null for an
+    # award made without quotations (a direct transition before issue 16).
+    value_inr = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=("owner_id", "awarded_at"), name="stats_award_owner")]

@@ -277,11 +277,19 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def policy_shares(*, caller: Caller, filters: Filters) -> dict[str, Any]:
-    """Awarded matches, and the shares of them (by count) won by micro and small,
-    women-owned and SC/ST-owned enterprises, in all and by month of the award."""
+    """Awarded matches, and the shares of them won by micro and small, women-owned and
+    SC/ST-owned enterprises, by count and, for awards that became orders, by value (unit
+    price x quantity, INR), in all and by month of the award."""
     stamp = refreshed_at()
     awards = _filtered(_owned(stats.AwardFact.objects.all(), caller), filters, at="awarded_at")
+    # The value sums come first: their filters name the fields, which the count aliases
+    # below (of the same names) would shadow once defined.
     sums = {
+        # By value: the awards that became orders (quotations), in INR.
+        "value": Sum("value_inr"),
+        "micro_small_value": Sum("value_inr", filter=Q(micro_small=True)),
+        "women_owned_value": Sum("value_inr", filter=Q(women_owned=True)),
+        "sc_st_owned_value": Sum("value_inr", filter=Q(sc_st_owned=True)),
         "awards": Count("id"),
         "micro_small": Count("id", filter=Q(micro_small=True)),
         "women_owned": Count("id", filter=Q(women_owned=True)),
@@ -289,6 +297,11 @@ def policy_shares(*, caller: Caller, filters: Filters) -> dict[str, Any]:
     }
 
     def shaped(row: dict[str, Any]) -> dict[str, Any]:
+        value = row["value"] or Decimal(0)
+
+        def part(name: str) -> Decimal:
+            return row[name] or Decimal(0)
+
         return {
             "awards": row["awards"],
             "micro_small": row["micro_small"],
@@ -297,6 +310,10 @@ def policy_shares(*, caller: Caller, filters: Filters) -> dict[str, Any]:
             "micro_small_share": _share(row["micro_small"], row["awards"]),
             "women_owned_share": _share(row["women_owned"], row["awards"]),
             "sc_st_owned_share": _share(row["sc_st_owned"], row["awards"]),
+            "value_inr": value,
+            "micro_small_value_share": _value_share(part("micro_small_value"), value),
+            "women_owned_value_share": _value_share(part("women_owned_value"), value),
+            "sc_st_owned_value_share": _value_share(part("sc_st_owned_value"), value),
         }
 
     months = (
@@ -311,6 +328,11 @@ def policy_shares(*, caller: Caller, filters: Filters) -> dict[str, Any]:
         "total": shaped(awards.aggregate(**sums)),
         "by_month": [{"month": _month(row["month"]), **shaped(row)} for row in months],
     }
+
+
+def _value_share(part: Decimal, whole: Decimal) -> float | None:
+    """Percent of ``whole`` (None when nothing was awarded by value)."""
+    return None if not whole else round(float(part * 100 / whole), 1)
 
 
 def _month(value: date | datetime) -> date:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from matching.choices import MatchStatus
 from matching.models import Match, MatchTransition, NearMiss, ProcurementRequest
+from matching.procurement.models import Order
 from stats import models as stats
 from suppliers.choices import EnterpriseSize, SupplierStatus
 from suppliers.models import Capability, Supplier, SupplierCapability, SupplierPlant
@@ -39,6 +40,7 @@ def _tables() -> dict[str, str]:
         "request": q(ProcurementRequest._meta.db_table),
         "request_caps": q(ProcurementRequest.required_capabilities.through._meta.db_table),
         "match": q(Match._meta.db_table),
+        "order": q(Order._meta.db_table),
         "transition": q(MatchTransition._meta.db_table),
         "nearmiss": q(NearMiss._meta.db_table),
         **{
@@ -156,12 +158,18 @@ def _statements() -> list[str]:
         JOIN {t["request_caps"]} rc ON rc.procurementrequest_id = f.request_id
         JOIN {t["capability"]} c ON c.id = rc.capability_id""",
         f"""INSERT INTO {t["award"]} (match_id, request_id, owner_id, layer, state, awarded_at,
-            micro_small, women_owned, sc_st_owned)
+            micro_small, women_owned, sc_st_owned, value_inr)
         SELECT m.id, r.id, r.owner_id, r.layer, r.delivery_state,
             COALESCE(m.status_changed_at, m.updated_at),
             CASE WHEN s.enterprise_size IN (%(micro)s, %(small)s) THEN %(true)s
                  ELSE %(false)s END,
-            s.women_owned, s.sc_st_owned
+            -- The women-owned and SC/ST sub-targets are shares of purchases from micro and small
+            -- enterprises (docs/matching.md): a medium enterprise earns no credit.
+            CASE WHEN s.enterprise_size IN (%(micro)s, %(small)s) AND s.women_owned
+                 THEN %(true)s ELSE %(false)s END,
+            CASE WHEN s.enterprise_size IN (%(micro)s, %(small)s) AND s.sc_st_owned
+                 THEN %(true)s ELSE %(false)s END,
+            (SELECT SUM(o.unit_price * o.quantity) FROM {t["order"]} o WHERE o.match_id = m.id)
         FROM {t["match"]} m
         JOIN {t["request"]} r ON r.id = m.request_id
         JOIN {t["supplier"]} s ON s.id = m.supplier_id

@@ -126,6 +126,16 @@ class ShareSerializer(serializers.Serializer):
     micro_small_share = serializers.FloatField(allow_null=True, help_text="Percent.")
     women_owned_share = serializers.FloatField(allow_null=True, help_text="Percent.")
     sc_st_owned_share = serializers.FloatField(allow_null=True, help_text="Percent.")
+    value_inr = serializers.DecimalField(
+        max_digits=30,
+        decimal_places=2,
+        help_text="Value of the awards that became orders (unit price x quantity), INR.",
+    )
+    micro_small_value_share = serializers.FloatField(
+        allow_null=True, help_text="Percent of value_inr; null when nothing has a value."
+    )
+    women_owned_value_share = serializers.FloatField(allow_null=True, help_text="Percent.")
+    sc_st_owned_value_share = serializers.FloatField(allow_null=True, help_text="Percent.")
 
 
 class MonthShareSerializer(ShareSerializer):

@@ -102,7 +102,7 @@ def demand_figures(*, caller: Caller, filters: selectors.Filters, below: int) ->
         ),
         Figure(
             slug="policy-shares",
-            title="Shares of awards (by count) against the MSE procurement policy",
+            title="Shares of awards (by count and by value) against the MSE procurement policy",
             chart="shares",
             columns=[
                 "Month",
@@ -110,6 +110,10 @@ def demand_figures(*, caller: Caller, filters: selectors.Filters, below: int) ->
                 "Micro and small %",
                 "Women-owned %",
                 "SC/ST-owned %",
+                "Value (INR)",
+                "Micro and small % of value",
+                "Women-owned % of value",
+                "SC/ST-owned % of value",
             ],
             rows=[
                 [
@@ -118,6 +122,7 @@ def demand_figures(*, caller: Caller, filters: selectors.Filters, below: int) ->
                     m["micro_small_share"],
                     m["women_owned_share"],
                     m["sc_st_owned_share"],
+                    *_by_value(m),
                 ]
                 for m in shares["by_month"]
             ]
@@ -128,6 +133,7 @@ def demand_figures(*, caller: Caller, filters: selectors.Filters, below: int) ->
                     shares["total"]["micro_small_share"],
                     shares["total"]["women_owned_share"],
                     shares["total"]["sc_st_owned_share"],
+                    *_by_value(shares["total"]),
                 ]
             ],
             note="Reference lines: 25% micro and small, 3% women-owned, 4% SC/ST-owned.",
@@ -160,4 +166,14 @@ def demand_figures(*, caller: Caller, filters: selectors.Filters, below: int) ->
                 ],
             ],
         ),
+    ]
+
+
+def _by_value(row: dict[str, Any]) -> list[Any]:
+    """The value columns of a policy-shares row: the awards that became orders."""
+    return [
+        row["value_inr"],
+        row["micro_small_value_share"],
+        row["women_owned_value_share"],
+        row["sc_st_owned_value_share"],
     ]

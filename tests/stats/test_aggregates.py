@@ -183,6 +183,11 @@ def test_policy_shares_by_count_and_month(crafted: Crafted) -> None:
         "micro_small_share": 100.0,
         "women_owned_share": 50.0,
         "sc_st_owned_share": 50.0,
+        # Awarded by transitions, not through quotations: no orders, no value.
+        "value_inr": "0.00",
+        "micro_small_value_share": None,
+        "women_owned_value_share": None,
+        "sc_st_owned_value_share": None,
     }
     months = [
         (m["month"], m["awards"], m["women_owned_share"], m["sc_st_owned_share"])
