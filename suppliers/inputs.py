@@ -549,16 +549,19 @@ class SupplierInputSerializer(serializers.ModelSerializer):
         attrs["gstins"] = items
         attrs["gstin"] = items[0]["gstin"] if items else None
 
+    def _offered_codes(self, attrs: dict[str, Any]) -> set[str]:
+        """The capabilities the supplier will offer: those sent, else those stored."""
+        if "capabilities" in attrs:
+            return {item["capability"].code for item in attrs["capabilities"]}
+        if self.instance is not None:
+            return {item.capability.code for item in self.instance.capabilities.all()}
+        return set()
+
     def _check_plants(self, attrs: dict[str, Any]) -> None:
         """A plant offers only capabilities the supplier offers."""
         if "plants" not in attrs and "capabilities" not in attrs:
             return
-        if "capabilities" in attrs:
-            offered = {item["capability"].code for item in attrs["capabilities"]}
-        elif self.instance is not None:
-            offered = {item.capability.code for item in self.instance.capabilities.all()}
-        else:
-            offered = set()
+        offered = self._offered_codes(attrs)
         if "plants" in attrs:
             plants = [(f"plants[{i}].capabilities", p) for i, p in enumerate(attrs["plants"])]
         elif self.instance is not None:
@@ -590,12 +593,7 @@ class SupplierInputSerializer(serializers.ModelSerializer):
         silently ignored)."""
         if "certificates" not in attrs and "capabilities" not in attrs:
             return
-        if "capabilities" in attrs:
-            offered = {item["capability"].code for item in attrs["capabilities"]}
-        elif self.instance is not None:
-            offered = {item.capability.code for item in self.instance.capabilities.all()}
-        else:
-            offered = set()
+        offered = self._offered_codes(attrs)
         if "certificates" in attrs:
             for i, certificate in enumerate(attrs["certificates"]):
                 missing = [c.code for c in certificate.get("scope", ()) if c.code not in offered]
