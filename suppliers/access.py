@@ -16,11 +16,23 @@ from suppliers.models import Supplier
 
 
 def supplier_can_change(*, caller: Caller, supplier: Supplier) -> bool:
-    if caller.is_operator or caller.acts_for(supplier.owner_id):
+    return supplier_row_can_change(
+        caller=caller,
+        owner_id=supplier.owner_id,
+        onboarded_by_id=supplier.onboarded_by_id,
+        claimed=supplier.claimed_at is not None,
+    )
+
+
+def supplier_row_can_change(
+    *, caller: Caller, owner_id: object, onboarded_by_id: object, claimed: bool
+) -> bool:
+    """:func:`supplier_can_change` over a supplier's plain column values."""
+    if caller.is_operator or caller.acts_for(owner_id):
         return True
-    if supplier.claimed_at is None:
-        return caller.acts_for(supplier.onboarded_by_id)
-    return supplier.owner_id in caller.delegating_organization_ids
+    if not claimed:
+        return caller.acts_for(onboarded_by_id)
+    return owner_id in caller.delegating_organization_ids
 
 
 # Private fields are visible exactly to those who may change the supplier.
@@ -51,3 +63,20 @@ def supplier_visible_q(caller: Caller) -> Q:
     if not caller.organization_ids:
         return public
     return public | supplier_managed_q(caller)
+
+
+def supplier_private_sql(caller: Caller, *, table: str) -> tuple[str, list[object]]:
+    """:func:`supplier_row_can_change` as an SQL condition on the supplier ``table`` of
+    a query, with its parameters (for rows whose representation PostgreSQL builds)."""
+    if caller.is_operator:
+        return "true", []
+    organizations = list(caller.organization_ids)
+    delegating = list(caller.delegating_organization_ids)
+    if not organizations and not delegating:
+        return "false", []
+    sql = (
+        f"{table}.owner_id = ANY(%s)"
+        f" OR ({table}.claimed_at IS NULL AND {table}.onboarded_by_id = ANY(%s))"
+        f" OR ({table}.claimed_at IS NOT NULL AND {table}.owner_id = ANY(%s))"
+    )
+    return sql, [organizations, organizations, delegating]

@@ -2,7 +2,7 @@
 values (``state=MH,TN``), parsed and checked by django-filter's CSV filters (an unknown
 code is a field error). Every filter is documented in the OpenAPI schema."""
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_filters.fields import BaseCSVField
 from rest_framework.exceptions import ValidationError
 
+from remag.filtersets import FilterSet
 from suppliers.choices import (
     CAPACITY_TO_BASE,
     CERTIFICATION_ALIASES,
@@ -41,7 +42,7 @@ class CodeListField(BaseCSVField):
     def __init__(
         self,
         *args: Any,
-        known: Collection[str] | Callable[[list[str]], Collection[str]],
+        known: Collection[str] | Callable[[list[str]], Collection[str] | Mapping[str, Any]],
         normalise: Callable[[str], str] = str,
         **kwargs: Any,
     ) -> None:
@@ -65,7 +66,19 @@ class CodeListField(BaseCSVField):
                 code="invalid",
                 params={"values": ", ".join(unknown)},
             )
+        if isinstance(known, Mapping):  # the codes' database ids, for the filter
+            return CodeList(codes, ids=[known[code] for code in codes])
         return codes
+
+
+class CodeList(list[str]):
+    """Codes checked against the taxonomy, with the database id of each (``ids``): a
+    filter on ids lets PostgreSQL use its statistics of the referencing column, where a
+    join on the code leaves it guessing (a rare capability then scanned the registry)."""
+
+    def __init__(self, codes: list[str], *, ids: list[Any]) -> None:
+        super().__init__(codes)
+        self.ids = ids
 
 
 class CodeInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
@@ -74,8 +87,8 @@ class CodeInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     base_field_class = CodeListField
 
 
-def _capabilities(codes: list[str]) -> set[str]:
-    return set(Capability.objects.filter(code__in=codes).values_list("code", flat=True))
+def _capabilities(codes: list[str]) -> dict[str, Any]:
+    return dict(Capability.objects.filter(code__in=codes).values_list("code", "id"))
 
 
 def _certification_code(code: str) -> str:
@@ -83,11 +96,11 @@ def _certification_code(code: str) -> str:
     return CERTIFICATION_ALIASES.get(code, (code, ""))[0]
 
 
-def _certifications(codes: list[str]) -> set[str]:
-    return set(Certification.objects.filter(code__in=codes).values_list("code", flat=True))
+def _certifications(codes: list[str]) -> dict[str, Any]:
+    return dict(Certification.objects.filter(code__in=codes).values_list("code", "id"))
 
 
-class SupplierFilterSet(django_filters.FilterSet):
+class SupplierFilterSet(FilterSet):
     q = django_filters.CharFilter(
         method="filter_q",
         help_text="Full-text search over names, capability names and descriptions.",
@@ -176,25 +189,28 @@ class SupplierFilterSet(django_filters.FilterSet):
     def filter_layer(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(self._offers(capability__layer=value))
 
-    def filter_capability_any(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        return queryset.filter(self._offers(capability__code__in=value))
+    def filter_capability_any(self, queryset: QuerySet, name: str, value: CodeList) -> QuerySet:
+        return queryset.filter(self._offers(capability_id__in=value.ids))
 
-    def filter_capability_all(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        for code in value:
-            queryset = queryset.filter(self._offers(capability__code=code))
+    def filter_capability_all(self, queryset: QuerySet, name: str, value: CodeList) -> QuerySet:
+        for capability_id in dict.fromkeys(value.ids):
+            queryset = queryset.filter(self._offers(capability_id=capability_id))
         return queryset
 
-    def filter_certification(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+    def filter_certification(self, queryset: QuerySet, name: str, value: CodeList) -> QuerySet:
         today = timezone.localdate()
-        for code in value:
-            queryset = queryset.filter(certificate_valid_exists(certification_code=code, day=today))
+        for certification_id in dict.fromkeys(value.ids):
+            queryset = queryset.filter(
+                certificate_valid_exists(certification_id=certification_id, day=today)
+            )
         return queryset
 
     def filter_min_capacity(self, queryset: QuerySet, name: str, value: Decimal) -> QuerySet:
         code = (self.data.get("capacity_for") or "").strip()
         if not code:
             raise ValidationError({"capacity_for": ["Required with min_capacity."]})
-        if code not in _capabilities([code]):
+        capability_id = _capabilities([code]).get(code)
+        if capability_id is None:
             raise ValidationError({"capacity_for": [f"Unknown value(s): {code}."]})
         try:
             amount = Decimal(value)
@@ -203,7 +219,7 @@ class SupplierFilterSet(django_filters.FilterSet):
         unit = self.data.get("capacity_unit") or ""
         if not unit:
             return queryset.filter(
-                self._offers(capability__code=code, capacity_per_month__gte=amount)
+                self._offers(capability_id=capability_id, capacity_per_month__gte=amount)
             )
         dimension, factor = CAPACITY_TO_BASE[unit]
         condition = Q()
@@ -213,5 +229,5 @@ class SupplierFilterSet(django_filters.FilterSet):
                     capacity_unit=other_unit,
                     capacity_per_month__gte=amount * factor / other_factor,
                 )
-        matching = SupplierCapability.objects.filter(condition, capability__code=code)
+        matching = SupplierCapability.objects.filter(condition, capability_id=capability_id)
         return queryset.filter(Exists(matching.filter(supplier=OuterRef("pk"))))

@@ -1,11 +1,14 @@
 """Reads of the registry, already optimised: a constant number of queries per page."""
 
+import json
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from remag.accounts.caller import Caller
@@ -23,6 +26,7 @@ from suppliers.models import (
     SupplierPlant,
     certificate_valid_q,
 )
+from suppliers.states import GST_CODE_STATES, STATES
 
 
 def supplier_list(*, caller: Caller) -> QuerySet[Supplier]:
@@ -193,3 +197,226 @@ def certification_list(*, include_inactive: bool = False) -> QuerySet[Certificat
 
 def grade_list() -> QuerySet[MaterialGrade]:
     return MaterialGrade.objects.filter(is_active=True)
+
+
+# ---------------------------------------------------------------- list pages as JSON
+
+# A supplier's representation (the API's ``SupplierSerializer`` output) built by
+# PostgreSQL, as two annotations of the page's own query: no model instances, no
+# per-field Python, no second query. ``SupplierSerializer`` stays the contract (the
+# schema, the detail view, SQLite); ``tests/suppliers/test_list_json.py`` holds the two
+# equal for every kind of caller. ``S`` below is the supplier table of the outer query.
+
+
+def _iso_sql(column: str) -> str:
+    """``column`` (a timestamptz) as DRF writes a date-time: ISO 8601 in the server's
+    time zone (``%(tz)s``), microseconds only when not zero, ``Z`` for a zero offset."""
+    local = f"({column} AT TIME ZONE %(tz)s)"
+    offset = f"({local} - ({column} AT TIME ZONE 'UTC'))"
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({local}, "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        f" || CASE WHEN date_trunc('second', {column}) = {column} THEN ''"
+        f" ELSE to_char({local}, '.US') END"
+        f" || CASE WHEN {offset} = interval '0' THEN 'Z'"
+        f" WHEN {offset} > interval '0' THEN '+' || to_char({offset}, 'HH24:MI')"
+        f" ELSE '-' || to_char(-{offset}, 'HH24:MI') END END"
+    )
+
+
+_PLANTS_JSON = """coalesce((
+    SELECT json_agg(json_build_object(
+        'name', p.name, {address}'city', p.city, 'district', p.district,
+        'state', p.state, 'state_name', coalesce(%(names)s::jsonb ->> p.state, ''),
+        'pin_code', p.pin_code, 'latitude', p.latitude, 'longitude', p.longitude,
+        'capabilities', coalesce((
+            SELECT json_agg(pc.code ORDER BY pc.code)
+            FROM suppliers_supplierplant_capabilities x
+            JOIN suppliers_capability pc ON pc.id = x.capability_id
+            WHERE x.supplierplant_id = p.id), '[]'::json)
+    ) ORDER BY p.name)
+    FROM suppliers_supplierplant p WHERE p.supplier_id = S.id), '[]'::json)"""
+
+_CAPABILITIES_JSON = """coalesce((
+    SELECT json_agg(json_build_object(
+        'capability', c.code, 'capability_name', c.name, 'layer', c.layer,
+        'capacity_per_month', sc.capacity_per_month::text,
+        'capacity_unit', sc.capacity_unit,
+        'minimum_order', sc.minimum_order::text,
+        'lead_time_days', sc.lead_time_days,
+        'grades', sc.grades, 'materials', sc.materials,
+        'description', sc.description
+    ) ORDER BY c.code)
+    FROM suppliers_suppliercapability sc
+    JOIN suppliers_capability c ON c.id = sc.capability_id
+    WHERE sc.supplier_id = S.id), '[]'::json)"""
+
+_CERTIFICATES_JSON = """coalesce((
+    SELECT json_agg(json_build_object(
+        'certification', ce.code, 'certification_name', ce.name, 'kind', ce.kind,
+        'edition', ce.edition, 'certificate_number', sc.certificate_number,
+        'issuing_body', sc.issuing_body,
+        'valid_from', to_char(sc.valid_from, 'YYYY-MM-DD'),
+        'valid_until', to_char(sc.valid_until, 'YYYY-MM-DD'),
+        'scope', coalesce((
+            SELECT json_agg(cc.code ORDER BY cc.code)
+            FROM suppliers_suppliercertificate_scope x
+            JOIN suppliers_capability cc ON cc.id = x.capability_id
+            WHERE x.suppliercertificate_id = sc.id), '[]'::json),
+        'is_valid', sc.valid_from <= %(today)s
+            AND (sc.valid_until IS NULL OR %(today)s <= sc.valid_until)
+    ) ORDER BY ce.code, sc.valid_until DESC)
+    FROM suppliers_suppliercertificate sc
+    JOIN suppliers_certification ce ON ce.id = sc.certification_id
+    WHERE sc.supplier_id = S.id), '[]'::json)"""
+
+_GSTINS_JSON = """coalesce((
+    SELECT json_agg(json_build_object(
+        'gstin', g.gstin, 'label', g.label, 'state', g.state,
+        'state_name', coalesce(%(names)s::jsonb ->> g.state, '')
+    ) ORDER BY g.position)
+    FROM suppliers_suppliergstin g WHERE g.supplier_id = S.id),
+    CASE WHEN S.gstin <> '' THEN json_build_array(json_build_object(
+        'gstin', S.gstin, 'label', '',
+        'state', coalesce(%(gst_states)s::jsonb ->> left(S.gstin, 2), ''),
+        'state_name', coalesce(%(names)s::jsonb ->> (
+            %(gst_states)s::jsonb ->> left(S.gstin, 2)), '')))
+    ELSE '[]'::json END)"""
+
+# The representation's fields in SupplierSerializer's order (the nested lists last, as
+# its ``to_representation`` adds them): (name, SQL value, private).
+# An SQL value is a column or expression (written with to_json) or, in parentheses
+# after "json:", an expression that is already JSON.
+_FIELDS: tuple[tuple[str, str, bool], ...] = (
+    ("id", "S.id", False),
+    ("url", "%(url)s || S.id::text || '/'", False),
+    ("owner", "S.owner_id", False),
+    ("legal_name", "S.legal_name", False),
+    ("trade_name", "S.trade_name", False),
+    ("legal_form", "S.legal_form", False),
+    ("udyam_number", "S.udyam_number", False),
+    ("pan", "S.pan", True),
+    ("gstin", "S.gstin", True),
+    ("enterprise_size", "S.enterprise_size", False),
+    ("classification_year", "S.classification_year", False),
+    (
+        "classification_financial_year",
+        "S.classification_year::text || '-'"
+        " || lpad(((S.classification_year + 1) %% 100)::text, 2, '0')",
+        False,
+    ),
+    ("classification_stale", "S.classification_year < %(financial_year)s", False),
+    ("investment_inr", "S.investment_inr::text", True),
+    ("turnover_inr", "S.turnover_inr::text", True),
+    ("women_owned", "S.women_owned", False),
+    ("sc_st_owned", "S.sc_st_owned", False),
+    ("year_established", "S.year_established", False),
+    ("employees", "S.employees", False),
+    ("website", "S.website", False),
+    ("contact_name", "S.contact_name", True),
+    ("contact_email", "S.contact_email", True),
+    ("contact_phone", "S.contact_phone", True),
+    ("state", "S.state", False),
+    ("state_name", "coalesce(%(names)s::jsonb ->> S.state, S.state)", False),
+    ("district", "S.district", False),
+    ("city", "S.city", False),
+    ("address_line", "S.address_line", True),
+    ("pin_code", "S.pin_code", False),
+    (
+        "location",
+        "json:(CASE WHEN S.latitude IS NOT NULL AND S.longitude IS NOT NULL"
+        " THEN json_build_object('latitude', S.latitude, 'longitude', S.longitude,"
+        " 'approximate', false) ELSE %(centroids)s::json -> S.state END)",
+        False,
+    ),
+    ("status", "S.status", False),
+    ("status_reason", "S.status_reason", True),
+    ("is_active", "S.is_active", False),
+    ("verified_at", _iso_sql("S.verified_at"), False),
+    ("claimed", "S.claimed_at IS NOT NULL", False),
+    ("onboarded_by", "S.onboarded_by_id", True),
+    ("possible_duplicate_of", "S.possible_duplicate_of_id", True),
+    ("created_at", _iso_sql("S.created_at"), False),
+    ("updated_at", _iso_sql("S.updated_at"), False),
+    ("capabilities", f"json:({_CAPABILITIES_JSON})", False),
+    ("certificates", f"json:({_CERTIFICATES_JSON})", False),
+    ("gstins", f"json:({_GSTINS_JSON})", True),
+    (
+        "plants",
+        "json:(CASE WHEN %(private)s THEN "
+        + _PLANTS_JSON.format(address="'address_line', p.address_line, ")
+        + " ELSE "
+        + _PLANTS_JSON.format(address="")
+        + " END)",
+        False,
+    ),
+)
+
+
+def _representation_sql() -> str:
+    """The object as text, key by key (``json_build_object`` cannot leave a key out, and
+    the private ones are left out for most callers); runs of private keys are one
+    ``CASE`` on ``%(private)s``."""
+    parts: list[str] = []
+    run: list[str] = []
+    for i, (name, value, private) in enumerate(_FIELDS):
+        text = value[5:] if value.startswith("json:") else f"to_json({value})"
+        piece = f"'{',' if i else '{'}\"{name}\":' || coalesce(({text})::text, 'null')"
+        if private:
+            run.append(piece)
+            continue
+        if run:
+            parts.append(f"CASE WHEN %(private)s THEN {' || '.join(run)} ELSE '' END")
+            run = []
+        parts.append(piece)
+    assert not run, "the last field is public"  # noqa: S101 (a constant's shape)
+    return "(" + " || ".join(parts) + " || '}')"
+
+
+_REPRESENTATION_SQL = _representation_sql()
+
+_STATE_NAMES_JSON = json.dumps({state.code: state.name for state in STATES})
+_STATE_CENTROIDS_JSON = json.dumps(
+    {
+        state.code: {"latitude": state.latitude, "longitude": state.longitude, "approximate": True}
+        for state in STATES
+    }
+)
+_GST_STATES_JSON = json.dumps(GST_CODE_STATES)
+_NAMED = re.compile(r"%\((\w+)\)s")
+_OUTER = re.compile(r"\bS\.")
+
+
+def supplier_list_json(
+    queryset: QuerySet[Supplier], *, caller: Caller, url_prefix: str, today: date | None = None
+) -> QuerySet[Supplier]:
+    """``queryset`` with each supplier's representation as JSON text, computed by
+    PostgreSQL for the rows the query returns: ``representation``, with the private
+    fields only where ``caller`` may see them (:func:`suppliers.access.supplier_private_sql`).
+    ``url_prefix`` is the supplier collection's absolute URL (ending in ``/``)."""
+    from suppliers.access import supplier_private_sql
+    from suppliers.classification import financial_year_of
+
+    today = today or timezone.localdate()
+    private_sql, private_params = supplier_private_sql(caller, table='"suppliers_supplier"')
+    values = {
+        "url": url_prefix,
+        "today": today,
+        "financial_year": financial_year_of(today),
+        "names": _STATE_NAMES_JSON,
+        "centroids": _STATE_CENTROIDS_JSON,
+        "gst_states": _GST_STATES_JSON,
+        "tz": timezone.get_current_timezone_name(),
+    }
+
+    def build(template: str) -> RawSQL:
+        names = _NAMED.findall(template)
+        params: list[Any] = []
+        for name in names:
+            params.extend(private_params if name == "private" else [values[name]])
+        sql = _NAMED.sub(
+            lambda m: f"({private_sql})" if m.group(1) == "private" else "%s", template
+        )
+        return RawSQL(_OUTER.sub('"suppliers_supplier".', sql), params)  # noqa: S611 (constants)
+
+    return queryset.annotate(representation=build(_REPRESENTATION_SQL))

@@ -1,13 +1,17 @@
+import json
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticatedOrReadOnly
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -133,7 +137,10 @@ class SupplierViewSet(
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "caller": caller_for(self.request)}
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response | HttpResponse:
+        json_wanted = isinstance(request.accepted_renderer, JSONRenderer)
+        if connection.vendor == "postgresql" and json_wanted:
+            return self._list_json(request)
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
         # The page's nested lists in a few queries of plain rows, for all its suppliers.
         context = {
@@ -142,6 +149,29 @@ class SupplierViewSet(
         }
         data = SupplierPageSerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
+
+    def _list_json(self, request: Request) -> HttpResponse:
+        """A list page whose representations PostgreSQL builds in the page's own query
+        (``selectors.supplier_list_json``): the same output as
+        :class:`SupplierSerializer`'s, several times faster. Only the id and the
+        cursor's field are read as Python values."""
+        caller = caller_for(request)
+        queryset = self.filter_queryset(self.get_queryset())
+        ordering = self.paginator.get_ordering(request, queryset, self)
+        queryset = selectors.supplier_list_json(
+            queryset,
+            caller=caller,
+            url_prefix=request.build_absolute_uri(reverse("supplier-list")),
+        ).values("id", ordering[0].lstrip("-"), "representation")
+        page = self.paginate_queryset(queryset) or []
+        paginator = self.paginator
+        envelope = json.dumps(
+            {"next": paginator.get_next_link(), "previous": paginator.get_previous_link()},
+            ensure_ascii=False,
+        )
+        results = ",".join(row["representation"] for row in page)
+        body = f'{envelope[:-1]},"results":[{results}]}}'
+        return HttpResponse(body, content_type="application/json")
 
     @transaction.atomic
     def perform_create(self, serializer: SupplierSerializer) -> None:

@@ -1,0 +1,200 @@
+"""The supplier list's pages are built by PostgreSQL (``suppliers.selectors.
+supplier_list_json``), the detail by ``SupplierSerializer``: the same supplier must read
+the same through both, for every kind of caller and every shape of profile (private
+fields, plants' addresses, legacy GSTINs, scopes, expired and open-ended certificates,
+undated and stale classifications, approximate locations, nulls)."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from remag.accounts.models import Delegation
+from suppliers.models import (
+    Capability,
+    Certification,
+    Supplier,
+    SupplierCertificate,
+    SupplierGstin,
+    SupplierPlant,
+)
+from tests.conftest import client_with
+from tests.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    SupplierCapabilityFactory,
+    SupplierCertificateFactory,
+    SupplierFactory,
+    gstin_for,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres")]
+
+URL = "/api/v1/suppliers/"
+
+
+@pytest.fixture
+def registry() -> dict[str, Any]:
+    today = timezone.localdate()
+    portal = OrganizationFactory(kind="portal")
+    delegate = OrganizationFactory(kind="portal")
+    owned = SupplierFactory(
+        legal_name="Deccan Magnetics Private Limited",
+        pan="AAKCD1234K",
+        gstin=gstin_for("27", "AAKCD1234K"),
+        investment_inr="12500000.50",
+        turnover_inr=None,
+        classification_year=today.year - 3,
+        latitude=18.76,
+        longitude=73.86,
+        contact_email="asha@deccan.example.in",
+        address_line="Plot 7, MIDC Chakan",
+        status_reason="",
+        verified_at=timezone.now().replace(microsecond=0),
+    )
+    SupplierGstin.objects.create(
+        supplier=owned, gstin=owned.gstin, label="Chakan works", state="MH", position=0
+    )
+    SupplierCapabilityFactory(supplier=owned, grades=["n48h", "n52"], materials=["NdFeB"])
+    SupplierCapabilityFactory(
+        supplier=owned,
+        capability=Capability.objects.get(code="sintering"),
+        capacity_per_month="3.5",
+        capacity_unit="tonnes_per_month",
+        minimum_order=None,
+        description="Vacuum sintering, 2 furnaces. «ग्रेड» \"quoted\" \\ back",
+    )
+    SupplierCertificateFactory(supplier=owned)
+    SupplierCertificateFactory(  # expired
+        supplier=owned,
+        certification=Certification.objects.get(code="iso-14001"),
+        valid_from=today - timedelta(days=800),
+        valid_until=today - timedelta(days=1),
+    )
+    lab = SupplierCertificateFactory(
+        supplier=owned,
+        certification=Certification.objects.get(code="iso-iec-17025"),
+        valid_until=None,
+    )
+    lab.scope.set(Capability.objects.filter(code__in=["sintering", "jet-milling"]))
+    plant = SupplierPlant.objects.create(
+        supplier=owned,
+        name="Hosur",
+        city="Hosur",
+        district="Krishnagiri",
+        state="TN",
+        pin_code="635109",
+        address_line="SIPCOT Phase II",
+        latitude=12.74,
+        longitude=77.83,
+    )
+    plant.capabilities.set(Capability.objects.filter(code="sintering"))
+    SupplierPlant.objects.create(supplier=owned, name="Chakan", state="MH")
+    legacy = SupplierFactory(  # a primary GSTIN with no GSTIN rows; unclaimed, onboarded
+        pan="AABCL1234M",
+        gstin=gstin_for("33", "AABCL1234M"),
+        claimed_at=None,
+        onboarded_by=portal,
+        state="TN",
+        classification_year=None,
+        year_established=None,
+        employees=None,
+    )
+    SupplierCertificateFactory(supplier=legacy, valid_from=today + timedelta(days=3))
+    delegated = SupplierFactory(state="KA", classification_year=today.year, status="pending")
+    Delegation.objects.create(grantor=delegated.owner, grantee=delegate)
+    bare = SupplierFactory(state="DL", created_at=timezone.now().replace(microsecond=0))
+    Supplier.objects.filter(id=bare.id).update(
+        created_at=timezone.now().replace(microsecond=0) - timedelta(days=1)
+    )
+    return {
+        "owned": owned,
+        "legacy": legacy,
+        "delegated": delegated,
+        "portal": portal,
+        "delegate": delegate,
+    }
+
+
+def _client(kind: str, registry: dict[str, Any], user_client: Any, operator: Any) -> Any:
+    if kind == "anonymous":
+        return client_with()
+    if kind == "operator":
+        return user_client(operator)
+    organization = {
+        "owner": registry["owned"].owner,
+        "onboarding portal": registry["portal"],
+        "delegate": registry["delegate"],
+        "unrelated": OrganizationFactory(kind="sme"),
+    }[kind]
+    return user_client(MembershipFactory(organization=organization, role="admin").user)
+
+
+@pytest.mark.parametrize(
+    "kind", ["anonymous", "owner", "onboarding portal", "delegate", "operator", "unrelated"]
+)
+def test_every_list_item_reads_as_its_detail(
+    kind: str, registry: dict[str, Any], user_client: Any, operator: Any
+) -> None:
+    client = _client(kind, registry, user_client, operator)
+
+    listed = client.get(URL, {"page_size": 10})
+
+    assert listed.status_code == 200, listed.content
+    assert listed["Content-Type"] == "application/json"
+    items = listed.json()["results"]
+    assert len(items) == Supplier.objects.count()
+    for item in items:
+        detail = client.get(f"{URL}{item['id']}/")
+        assert detail.status_code == 200
+        assert item == detail.json()
+        assert list(item) == list(detail.json())  # the keys' order too
+
+
+def test_private_fields_follow_the_rule(
+    registry: dict[str, Any], user_client: Any, operator: Any
+) -> None:
+    def private_ids(kind: str) -> set[str]:
+        items = _client(kind, registry, user_client, operator).get(URL).json()["results"]
+        return {item["id"] for item in items if "pan" in item}
+
+    assert private_ids("anonymous") == set()
+    assert private_ids("unrelated") == set()
+    assert private_ids("owner") == {str(registry["owned"].id)}
+    assert private_ids("onboarding portal") == {str(registry["legacy"].id)}
+    assert private_ids("delegate") == {str(registry["delegated"].id)}
+    assert private_ids("operator") == {str(s.id) for s in Supplier.objects.all()}
+
+
+def test_the_shapes_are_the_serializers(registry: dict[str, Any], user_client: Any) -> None:
+    client = _client("owner", registry, user_client, None)
+    items = {item["id"]: item for item in client.get(URL).json()["results"]}
+    owned = items[str(registry["owned"].id)]
+
+    assert [c["capability"] for c in owned["capabilities"]] == ["jet-milling", "sintering"]
+    assert owned["capabilities"][1]["capacity_per_month"] == "3.500"
+    assert owned["capabilities"][1]["minimum_order"] is None
+    validity = {c["certification"]: c["is_valid"] for c in owned["certificates"]}
+    assert validity == {"iso-14001": False, "iso-9001": True, "iso-iec-17025": True}
+    lab = next(c for c in owned["certificates"] if c["certification"] == "iso-iec-17025")
+    assert lab["scope"] == ["jet-milling", "sintering"]
+    assert lab["valid_until"] is None
+    assert [p["name"] for p in owned["plants"]] == ["Chakan", "Hosur"]
+    assert owned["plants"][1]["address_line"] == "SIPCOT Phase II"
+    assert owned["plants"][1]["capabilities"] == ["sintering"]
+    assert owned["classification_stale"] is True
+    assert owned["investment_inr"] == "12500000.50"
+    assert owned["verified_at"].endswith("+05:30")
+
+
+def test_pages_follow_the_cursor_through_every_supplier(registry: dict[str, Any]) -> None:
+    client = client_with()
+    seen: list[str] = []
+    url: str | None = f"{URL}?page_size=2&ordering=legal_name"
+    while url:
+        page = client.get(url).json()
+        seen += [item["legal_name"] for item in page["results"]]
+        url = page["next"]
+
+    assert seen == sorted(Supplier.objects.values_list("legal_name", flat=True))
