@@ -15,7 +15,6 @@ from suppliers.models import (
     Capability,
     Certification,
     Supplier,
-    SupplierCertificate,
     SupplierGstin,
     SupplierPlant,
 )
@@ -63,7 +62,7 @@ def registry() -> dict[str, Any]:
         capacity_per_month="3.5",
         capacity_unit="tonnes_per_month",
         minimum_order=None,
-        description="Vacuum sintering, 2 furnaces. «ग्रेड» \"quoted\" \\ back",
+        description='Vacuum sintering, 2 furnaces. «ग्रेड» "quoted" \\ back',
     )
     SupplierCertificateFactory(supplier=owned)
     SupplierCertificateFactory(  # expired
