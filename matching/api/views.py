@@ -1,13 +1,16 @@
+import json
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, pagination, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -26,10 +29,12 @@ from matching.choices import RunTrigger
 from matching.filtersets import MatchFilterSet, RequestFilterSet
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from matching.procurement.selectors import payment_records
+from matching.scoring import PRIVATE_FACTORS, factors_of, reason_is_private
 from remag.accounts.caller import caller_for
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.permissions import organization_kind
 from remag.accounts.selectors import organization_acting
+from remag.api.fields import iso_datetime, url_template
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
 from remag.api.pagination import CursorPagination
@@ -215,9 +220,85 @@ class ProcurementRequestViewSet(
         their contributions and reasons. Filter by `min_score`, `status`, `qualifies`."""
         instance = self.get_object()
         queryset = self.filter_queryset(selectors.match_list_for_request(request=instance))
+        if isinstance(request.accepted_renderer, JSONRenderer):
+            return self._matches_json(request, instance, queryset)
         page = self.paginate_queryset(queryset)
         data = MatchSerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
+
+    def _matches_json(
+        self, request: Request, instance: ProcurementRequest, queryset: QuerySet[Match]
+    ) -> HttpResponse:
+        """A page of the request's matches as :class:`MatchSerializer` writes them, from
+        plain column values (no model instances, no per-field serializer machinery):
+        every match of a request shares its buyer, so who sees what is decided once.
+        ``tests/matching/test_match_list_json.py`` holds the two equal."""
+        caller = caller_for(request)
+        buyer_view = caller.is_operator or caller.acts_for(instance.owner_id)
+        page = self.paginate_queryset(queryset.values(*_MATCH_COLUMNS)) or []
+        url = url_template(request, "match-detail")
+        request_id = str(instance.id)
+        results = []
+        for row in page:
+            names = factors_of(row["algorithm_version"])
+            if buyer_view:
+                factors = [
+                    {"name": name, "value": v, "weight": w, "contribution": c}
+                    for name, (v, w, c) in zip(names, row["factors"], strict=True)
+                ]
+                reasons = row["reasons"]
+            else:
+                factors = [
+                    {"name": name, "value": v, "weight": None, "contribution": None}
+                    for name, (v, _, _) in zip(names, row["factors"], strict=True)
+                    if name not in PRIVATE_FACTORS
+                ]
+                reasons = [r for r in row["reasons"] if not reason_is_private(r)]
+            contact = None
+            if row["contact_shared_at"] is not None or caller.acts_for(row["supplier__owner_id"]):
+                contact = {
+                    "name": row["supplier__contact_name"],
+                    "email": row["supplier__contact_email"],
+                    "phone": row["supplier__contact_phone"],
+                }
+            match_id = str(row["id"])
+            results.append(
+                {
+                    "id": match_id,
+                    "url": url.replace("{id}", match_id),
+                    "request": request_id,
+                    "supplier": {
+                        "id": str(row["supplier_id"]),
+                        "legal_name": row["supplier__legal_name"],
+                        "trade_name": row["supplier__trade_name"],
+                        "state": row["supplier__state"],
+                        "city": row["supplier__city"],
+                        "enterprise_size": row["supplier__enterprise_size"],
+                        "status": row["supplier__status"],
+                        "contact": contact,
+                    },
+                    "score": row["score"],
+                    "factors": factors,
+                    "reasons": reasons,
+                    "qualifies": row["qualifies"],
+                    "status": row["status"],
+                    "status_changed_at": iso_datetime(row["status_changed_at"]),
+                    "contact_shared_at": iso_datetime(row["contact_shared_at"]),
+                    "outcome": row["outcome"] or None,
+                    "algorithm_version": row["algorithm_version"],
+                    "scored_at": iso_datetime(row["scored_at"]),
+                }
+            )
+        paginator = self.paginator
+        body = {
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "results": results,
+        }
+        return HttpResponse(
+            json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
+            content_type="application/json",
+        )
 
 
 @extend_schema(tags=["match-runs"])
@@ -358,3 +439,30 @@ class GapViewSet(_SupplierScopedViewSet):
         gaps = selectors.gap_list(supplier=self.supplier())
         page = self.paginate_queryset(gaps)
         return self.get_paginated_response(GapSerializer(page, many=True).data)
+
+
+# What a page of a request's matches reads: the match's columns and its supplier's.
+_MATCH_COLUMNS = (
+    "id",
+    "supplier_id",
+    "score",
+    "factors",
+    "reasons",
+    "qualifies",
+    "status",
+    "status_changed_at",
+    "contact_shared_at",
+    "outcome",
+    "algorithm_version",
+    "scored_at",
+    "supplier__owner_id",
+    "supplier__legal_name",
+    "supplier__trade_name",
+    "supplier__state",
+    "supplier__city",
+    "supplier__enterprise_size",
+    "supplier__status",
+    "supplier__contact_name",
+    "supplier__contact_email",
+    "supplier__contact_phone",
+)
