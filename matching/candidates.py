@@ -53,6 +53,7 @@ from datetime import date
 import numpy as np
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Exists,
     F,
     FloatField,
@@ -87,7 +88,7 @@ from suppliers.models import (
     SupplierCapability,
     SupplierPlant,
 )
-from suppliers.selectors import certificate_valid_exists
+from suppliers.selectors import certificate_flags, certificate_valid_exists
 from suppliers.states import STATES_BY_CODE
 
 MAX_TEXT_TERMS = 24
@@ -227,8 +228,10 @@ def candidate_queryset(
     criteria: Criteria,
     *,
     supplier_ids: Sequence[object] | None = None,
-) -> tuple[QuerySet, list[str], list[str]]:
-    """The candidate rows, as a ``values_list`` query, and the names of its columns."""
+) -> tuple[QuerySet, list[str], list[str], list[str]]:
+    """The candidate rows, as a ``values_list`` query; the request's text terms; the
+    names of its columns; and the names of the certificate columns carried in the
+    ``certflags`` array column, in its order (see :func:`load`)."""
     cert_ids: dict[str, object] = {}
     scoped: set[str] = set()
     for code, cert_id, is_scoped in Certification.objects.filter(
@@ -245,13 +248,28 @@ def candidate_queryset(
     queryset = Supplier.objects.filter(
         is_active=True,
         status__in=(SupplierStatus.ACTIVE, SupplierStatus.PENDING),
-    ).filter(
-        Exists(
-            SupplierCapability.objects.filter(
-                supplier=OuterRef("pk"), capability_id__in=capability_ids
+    )
+    if connection.vendor == "postgresql":
+        # The offering suppliers' ids first, then the suppliers by primary key: as a semi
+        # join PostgreSQL scanned the whole registry (its wide rows, search vectors
+        # included) and hashed the offers, several times the cost for a few thousand
+        # candidates among 100,000 suppliers.
+        queryset = queryset.filter(
+            RawSQL(  # noqa: S611 (placeholders only)
+                '"suppliers_supplier"."id" = ANY(ARRAY(SELECT sc.supplier_id'
+                " FROM suppliers_suppliercapability sc WHERE sc.capability_id = ANY(%s)))",
+                [list(capability_ids)],
+                output_field=BooleanField(),
             )
         )
-    )
+    else:
+        queryset = queryset.filter(
+            Exists(
+                SupplierCapability.objects.filter(
+                    supplier=OuterRef("pk"), capability_id__in=capability_ids
+                )
+            )
+        )
     if supplier_ids is not None:
         queryset = queryset.filter(id__in=supplier_ids)
     columns = [
@@ -268,11 +286,18 @@ def candidate_queryset(
     # Ids as text: no uuid.UUID object per row (they are strings for scoring and COPY).
     annotations: dict[str, object] = {"sid": Cast("id", TextField())}
     run_date, needed_by = criteria.run_date, criteria.needed_by
+    # The unscoped checks, as one aggregate per supplier on PostgreSQL (``certflags``,
+    # read back into these columns by ``load``); scoped ones each an EXISTS.
+    flagged: dict[str, tuple[object, date, date | None]] = {}
+    aggregate = connection.vendor == "postgresql"
     for kind, codes in (
         ("req", criteria.required_certifications),
         ("pref", criteria.preferred_certifications),
     ):
         for j, code in enumerate(codes):
+            if aggregate and code not in scoped:
+                flagged[f"{kind}_{j}"] = (cert_ids[code], run_date, needed_by)
+                continue
             covering = capability_ids if code in scoped else None
             annotations[f"{kind}_{j}"] = _valid_certificate(
                 cert_ids[code], run_date, needed_by, covering
@@ -289,8 +314,13 @@ def candidate_queryset(
     if needed_by is not None and needed_by > run_date:
         # Valid today but not through the needed-by date: a near miss with that reason.
         for j, code in enumerate(criteria.required_certifications):
+            if aggregate and code not in scoped:
+                flagged[f"today_{j}"] = (cert_ids[code], run_date, None)
+                continue
             covering = capability_ids if code in scoped else None
             annotations[f"today_{j}"] = _valid_certificate(cert_ids[code], run_date, None, covering)
+    if flagged:
+        annotations["certflags"] = certificate_flags(list(flagged.values()))
     terms = text_terms(request_text(request)) if criteria.has_text else []
     if terms and connection.vendor == "postgresql":
         hits = " + ".join(
@@ -301,7 +331,7 @@ def candidate_queryset(
         columns.append("search_text")
     queryset = queryset.annotate(**annotations)
     columns += [name for name in annotations if name != "sid"]
-    return queryset.order_by().values_list(*columns), terms, columns
+    return queryset.order_by().values_list(*columns), terms, columns, list(flagged)
 
 
 def nearest_plants(
@@ -386,7 +416,9 @@ def load(
 ) -> Loaded:
     """Read the request's criteria and its candidates (or only ``supplier_ids``)."""
     criteria = criteria_for(request, run_date=run_date)
-    queryset, terms, names = candidate_queryset(request, criteria, supplier_ids=supplier_ids)
+    queryset, terms, names, flagged = candidate_queryset(
+        request, criteria, supplier_ids=supplier_ids
+    )
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -454,6 +486,11 @@ def load(
             recent_accepted[i] = share
 
     column = dict(zip(names, columns, strict=True))
+    if flagged:
+        none = [False] * len(flagged)
+        flags = [row or none for row in column.pop("certflags")]
+        for position, name in enumerate(flagged):
+            column[name] = [bool(row[position]) for row in flags]
     r, p = len(criteria.required_certifications), len(criteria.preferred_certifications)
     required_held = np.zeros((n, r), dtype=bool)
     preferred_held = np.zeros((n, p), dtype=bool)

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.contrib.postgres.aggregates import BoolOr
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import BooleanField, Exists, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -181,6 +183,39 @@ def certificate_valid_exists(
             )
         )
     return Exists(certificates)
+
+
+def certificate_flags(checks: Sequence[tuple[object, date, date | None]]) -> Subquery:
+    """For each supplier row of the outer query, in one correlated aggregate over its
+    certificates (one index probe per supplier, where an ``EXISTS`` per check made one
+    per check): an array of booleans, one per ``(certification_id, day, through)``,
+    whether it holds a certificate of that certification valid on ``day`` and through
+    ``through`` (:func:`certificate_valid_exists` without scope). NULL (read as all
+    false) for a supplier holding none of them. PostgreSQL only (``bool_or``)."""
+    flags = [
+        BoolOr(
+            Value(True),
+            filter=Q(certification_id=certification_id) & certificate_valid_q(day, through=through),
+        )
+        for certification_id, day, through in checks
+    ]
+    rows = (
+        SupplierCertificate.objects.filter(
+            supplier=OuterRef("pk"),
+            certification_id__in=list({certification_id for certification_id, _, _ in checks}),
+        )
+        .order_by()
+        .values("supplier")
+        .annotate(
+            flags=Func(
+                *flags,
+                template="ARRAY[%(expressions)s]",
+                output_field=ArrayField(BooleanField()),
+            )
+        )
+        .values("flags")
+    )
+    return Subquery(rows, output_field=ArrayField(BooleanField()))
 
 
 def capability_list(*, include_inactive: bool = False) -> QuerySet[Capability]:
