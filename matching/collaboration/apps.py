@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CollaborationConfig(AppConfig):
+    """Calls for collaboration: technology transfer and research partnerships."""
+
+    name = "matching.collaboration"
+    label = "collaboration"
+    default_auto_field = "django.db.models.BigAutoField"
