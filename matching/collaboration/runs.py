@@ -33,7 +33,7 @@ def _run_finished(run: CallRun) -> None:
         if run.status == CallRunStatus.SUCCEEDED
         else EventType.CALL_MATCH_FAILED
     )
-    events.call_event(event_type, call, audience=[call.owner_id], run=run)
+    events.call_event(event_type, call, audience=[call.owner_id], call_run=run)
 
 
 CALL_RUN_JOB = jobs.JobKind(

@@ -227,8 +227,8 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
     EventType.CALL_OPENED: {"call": CALL},
     EventType.CALL_CLOSED: {"call": CALL},
     EventType.CALL_CANCELLED: {"call": CALL},
-    EventType.CALL_MATCHED: {"call": CALL, "run": CALL_RUN},
-    EventType.CALL_MATCH_FAILED: {"call": CALL, "run": CALL_RUN},
+    EventType.CALL_MATCHED: {"call": CALL, "call_run": CALL_RUN},
+    EventType.CALL_MATCH_FAILED: {"call": CALL, "call_run": CALL_RUN},
     EventType.CALL_NDA_ACKNOWLEDGED: {"call": CALL, "acknowledgement": NDA},
     EventType.INTEREST_SUBMITTED: {"call": CALL, "interest": INTEREST},
     EventType.INTEREST_WITHDRAWN: {"call": CALL, "interest": INTEREST},
@@ -298,6 +298,10 @@ def import_payload(job: Any) -> dict[str, Any]:
     return {"import": object_payload(IMPORT, job)}
 
 
+def call_payload(call: Any, **extra: Any) -> dict[str, Any]:
+    return {"call": object_payload(CALL, call), **extra}
+
+
 def endpoint_payload(endpoint: WebhookEndpoint, **extra: Any) -> dict[str, Any]:
     return {"endpoint": object_payload(ENDPOINT, endpoint), **extra}
 
@@ -362,11 +366,7 @@ def import_event(job: Any) -> Event:
 
 def call_event(event_type: str, call: Any, *, audience: Iterable[object], **extra: Any) -> Event:
     """A call for collaboration's event: the call's public members, and ``extra`` objects
-    by payload key (``run=...``, ``interest=...``, ``acknowledgement=...``)."""
+    by payload key (``call_run=...``, ``interest=...``, ``acknowledgement=...``)."""
     shapes = PAYLOAD_SHAPES[event_type]
-    payload: dict[str, Any] = {"call": object_payload(CALL, call)}
-    for name, obj in extra.items():
-        shape = shapes[name]
-        assert isinstance(shape, dict)  # noqa: S101 (a programming error, not input)
-        payload[name] = object_payload(shape, obj)
-    return emit(event_type, payload, audience=audience)
+    objects = {name: object_payload(shapes[name], obj) for name, obj in extra.items()}  # type: ignore[arg-type]
+    return emit(event_type, call_payload(call, **objects), audience=audience)

@@ -1,9 +1,11 @@
 """A small world for calls for collaboration: a manufacturer and an R&D institution that
 post, SMEs whose suppliers each test one rule, an operator; helpers to post and run calls."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import pytest
@@ -11,8 +13,8 @@ from django.utils import timezone
 
 from matching.collaboration import runs
 from matching.collaboration.models import CallRun
-from suppliers.models import Supplier
-from suppliers.taxonomy import taxonomy_load
+from suppliers.models import Capability, Supplier
+from suppliers.taxonomy import TAXONOMY_FILE
 from tests.factories import MembershipFactory, OrganizationFactory, SupplierFactory
 from tests.matching.conftest import PUNE, add_capability, client_for
 
@@ -29,9 +31,44 @@ class CollabWorld:
     suppliers: dict[str, Supplier]
 
 
+# The capabilities this world uses, as shipped (loading the whole taxonomy for each of
+# the permission matrix's cases would cost more than the cases).
+CODES = (
+    "materials-rnd",
+    "prototyping",
+    "co-development",
+    "strip-casting",
+    "facility-vsm",
+    "facility-sem-eds",
+    "facility-xrd",
+)
+
+
+@cache
+def shipped_capabilities() -> dict[str, dict[str, Any]]:
+    data = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    return {item["code"]: item for item in data["capabilities"]}
+
+
+def capabilities_load() -> None:
+    shipped = shipped_capabilities()
+    Capability.objects.bulk_create(
+        [
+            Capability(
+                code=code,
+                name=shipped[code]["name"],
+                layer=shipped[code]["layer"],
+                synonyms=shipped[code].get("synonyms", []),
+            )
+            for code in CODES
+        ],
+        ignore_conflicts=True,
+    )
+
+
 @pytest.fixture
 def cworld(db: None) -> CollabWorld:
-    taxonomy_load()
+    capabilities_load()
     poster = MembershipFactory(organization=OrganizationFactory(kind="manufacturer"))
     institute = MembershipFactory(organization=OrganizationFactory(kind="research")).user
     operator = MembershipFactory(organization=OrganizationFactory(kind="operator")).user

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from matching.collaboration.models import ExpressionOfInterest, NdaAcknowledgement
 from remag.webhooks.models import Event
 from tests.collaboration.conftest import NDA_TEXT, CollabWorld, call_body, client_for
+from tests.factories import MembershipFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 CALLS = "/api/v1/collaboration/calls/"
@@ -48,12 +49,8 @@ def test_only_posting_kinds_post_and_an_rnd_institution_may(cworld: CollabWorld)
     assert client_for(cworld.institute).post(CALLS, call_body(), format="json").status_code == 201
     sme = client_for(cworld.sme_users["other"]).post(CALLS, call_body(), format="json")
     assert sme.status_code == 201  # SMEs post calls too
-    portal_user = cworld.sme_users["other"]
-    from tests.factories import MembershipFactory, OrganizationFactory
-
     portal = MembershipFactory(organization=OrganizationFactory(kind="portal")).user
     assert client_for(portal).post(CALLS, call_body(), format="json").status_code == 403
-    assert portal_user is not None
 
 
 def test_opening_matches_and_explains(cworld: CollabWorld, opened: Any) -> None:
@@ -71,9 +68,11 @@ def test_opening_matches_and_explains(cworld: CollabWorld, opened: Any) -> None:
         ("Pending", "active"),
     }
     runs = poster.get(f"{CALLS}{call['id']}/runs/").json()["results"]
-    assert runs[0]["status"] == "succeeded" and runs[0]["matched_count"] == 2
+    assert runs[0]["status"] == "succeeded"
+    assert runs[0]["matched_count"] == 2
     types = list(Event.objects.values_list("type", flat=True))
-    assert "collaboration_call.opened" in types and "collaboration_call.matched" in types
+    assert "collaboration_call.opened" in types
+    assert "collaboration_call.matched" in types
 
 
 def test_the_nda_gate(cworld: CollabWorld, opened: Any) -> None:
@@ -81,8 +80,10 @@ def test_the_nda_gate(cworld: CollabWorld, opened: Any) -> None:
     sme = client_for(cworld.sme_users["lab"])
     url = f"{CALLS}{call['id']}/"
     hidden = sme.get(url).json()
-    assert hidden["description"] is None and hidden["details_visible"] is False
-    assert hidden["topic"] and hidden["required_facilities"] == ["facility-vsm"]
+    assert hidden["description"] is None
+    assert hidden["details_visible"] is False
+    assert hidden["topic"]
+    assert hidden["required_facilities"] == ["facility-vsm"]
     assert hidden["nda_text"] == NDA_TEXT
     assert hidden["contact_email"] is None  # the poster's contact waits for consent
     listed = sme.get(CALLS).json()["results"]
@@ -91,7 +92,8 @@ def test_the_nda_gate(cworld: CollabWorld, opened: Any) -> None:
     # No EOI before the acknowledgement.
     body = {"call": call["id"], "supplier": str(cworld.suppliers["lab"].id), "message": "Keen."}
     refused = sme.post(INTERESTS, body, format="json")
-    assert refused.status_code == 409 and refused.json()["code"] == "nda_required"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "nda_required"
 
     ack = sme.post(f"{url}nda/", {}, format="json")
     assert ack.status_code == 201, ack.json()
@@ -99,9 +101,11 @@ def test_the_nda_gate(cworld: CollabWorld, opened: Any) -> None:
     assert record.by_user == cworld.sme_users["lab"]
     assert record.organization_id == cworld.suppliers["lab"].owner_id
     again = sme.post(f"{url}nda/", {}, format="json")
-    assert again.status_code == 200 and again.json()["id"] == ack.json()["id"]
+    assert again.status_code == 200
+    assert again.json()["id"] == ack.json()["id"]
     shown = sme.get(url).json()
-    assert shown["description"].startswith("Confidential") and shown["nda_acknowledged_at"]
+    assert shown["description"].startswith("Confidential")
+    assert shown["nda_acknowledged_at"]
     # Another SME still sees no details.
     assert client_for(cworld.sme_users["half"]).get(url).json()["description"] is None
 
@@ -126,13 +130,16 @@ def test_interest_shortlist_select_and_contact_both_ways(cworld: CollabWorld, op
     created = sme.post(INTERESTS, body, format="json", HTTP_IDEMPOTENCY_KEY="eoi-1")
     assert created.status_code == 201, created.json()
     replay = sme.post(INTERESTS, body, format="json", HTTP_IDEMPOTENCY_KEY="eoi-1")
-    assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true"
+    assert replay.status_code == 201
+    assert replay["Idempotent-Replayed"] == "true"
     assert ExpressionOfInterest.objects.count() == 1
     interest = created.json()
     assert interest["match_score"] is not None
-    assert interest["supplier_contact"] is None and interest["poster_contact"] is None
+    assert interest["supplier_contact"] is None
+    assert interest["poster_contact"] is None
     duplicate = sme.post(INTERESTS, body, format="json")
-    assert duplicate.status_code == 409 and duplicate.json()["code"] == "interest_exists"
+    assert duplicate.status_code == 409
+    assert duplicate.json()["code"] == "interest_exists"
 
     url = f"{INTERESTS}{interest['id']}/"
     # The respondent cannot shortlist itself; the poster cannot withdraw it.
@@ -151,10 +158,12 @@ def test_interest_shortlist_select_and_contact_both_ways(cworld: CollabWorld, op
     assert client_for(cworld.sme_users["half"]).get(url).status_code == 404
 
     selected = poster.post(f"{url}select/", {"note": "Best fit."}, format="json")
-    assert selected.status_code == 200 and selected.json()["status"] == "selected"
+    assert selected.status_code == 200
+    assert selected.json()["status"] == "selected"
     assert poster.get(f"{CALLS}{call['id']}/").json()["status"] == "awarded"
     late = sme.post(f"{url}withdraw/", {}, format="json")
-    assert late.status_code == 409 and late.json()["code"] == "transition_not_allowed"
+    assert late.status_code == 409
+    assert late.json()["code"] == "transition_not_allowed"
     types = list(Event.objects.order_by("occurred_at").values_list("type", flat=True))
     for expected in (
         "collaboration_call.nda_acknowledged",
@@ -174,7 +183,8 @@ def test_a_call_without_nda_shows_details_and_takes_unmatched_answers(
     assert other.get(f"{CALLS}{call['id']}/").json()["description"].startswith("Confidential")
     body = {"call": call["id"], "supplier": str(cworld.suppliers["other"].id), "message": "Hi"}
     created = other.post(INTERESTS, body, format="json")
-    assert created.status_code == 201 and created.json()["match_score"] is None
+    assert created.status_code == 201
+    assert created.json()["match_score"] is None
     assert other.post(f"{CALLS}{call['id']}/nda/", {}, format="json").status_code == 409
     # Someone else's supplier is not theirs to answer for.
     body["supplier"] = str(cworld.suppliers["half"].id)
@@ -190,7 +200,8 @@ def test_a_call_without_nda_shows_details_and_takes_unmatched_answers(
     assert poster.post(f"{CALLS}{call['id']}/close/").json()["status"] == "closed"
     body["supplier"] = str(cworld.suppliers["lab"].id)
     late = client_for(cworld.sme_users["lab"]).post(INTERESTS, body, format="json")
-    assert late.status_code == 409 and late.json()["code"] == "call_not_open"
+    assert late.status_code == 409
+    assert late.json()["code"] == "call_not_open"
 
 
 def test_the_call_lifecycle(cworld: CollabWorld) -> None:
@@ -203,7 +214,8 @@ def test_the_call_lifecycle(cworld: CollabWorld) -> None:
     assert poster.post(f"{url}close/").status_code == 409
     assert poster.post(f"{url}runs/").status_code == 409  # only open calls are matched
     opened = poster.post(f"{url}open/")
-    assert opened.status_code == 200 and "/collaboration/runs/" in opened["Location"]
+    assert opened.status_code == 200
+    assert "/collaboration/runs/" in opened["Location"]
     assert poster.post(f"{url}open/").status_code == 409
     rerun = poster.post(f"{url}runs/")
     assert rerun.status_code == 202  # the open run is still queued: the same one
@@ -222,7 +234,20 @@ def test_lists_filter_and_paginate(cworld: CollabWorld, opened: Any) -> None:
     response = sme.get(CALLS, {"kind": "testing_partnership"}).json()
     assert [c["topic"] for c in response["results"]] == ["Salt-spray partnership"]
     paged = sme.get(CALLS, {"page_size": 1}).json()
-    assert len(paged["results"]) == 1 and paged["next"]
+    assert len(paged["results"]) == 1
+    assert paged["next"]
     assert len(sme.get(CALLS, {"q": "rare-earth"}).json()["results"]) == 1
     bad = sme.get(CALLS, {"kind": "nope"})
-    assert bad.status_code == 400 and "kind" in problem_fields(bad)
+    assert bad.status_code == 400
+    assert "kind" in problem_fields(bad)
+
+
+@pytest.mark.django_db(False)
+def test_the_taxonomy_ships_facilities_in_the_rnd_layer() -> None:
+    from tests.collaboration.conftest import shipped_capabilities
+
+    facilities = {c: i for c, i in shipped_capabilities().items() if c.startswith("facility-")}
+    assert {"facility-vsm", "facility-hysteresigraph", "facility-pilot-strip-caster"} <= set(
+        facilities
+    )
+    assert {item["layer"] for item in facilities.values()} == {"rnd"}

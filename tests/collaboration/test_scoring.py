@@ -108,4 +108,5 @@ def test_criteria_and_weights_refuse_nonsense() -> None:
 def test_an_empty_batch_scores_nothing() -> None:
     criteria, _ = example()
     result = score(criteria, batch_from(criteria, []))
-    assert result.matches() == [] and result.near_misses == []
+    assert result.matches() == []
+    assert result.near_misses == []
