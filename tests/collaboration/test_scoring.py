@@ -110,3 +110,15 @@ def test_an_empty_batch_scores_nothing() -> None:
     result = score(criteria, batch_from(criteria, []))
     assert result.matches() == []
     assert result.near_misses == []
+
+
+def test_the_docs_state_the_example_and_the_version() -> None:
+    from tests.conftest import ROOT
+
+    page = (ROOT / "docs" / "collaboration.md").read_text()
+    for number in ("**72.5**", "**38.0**", "**35.0**", ALGORITHM_VERSION):
+        assert number in page, number
+    weights = Weights()
+    for name in FACTORS:
+        assert f"| `{name}` |" in page
+        assert f"| {getattr(weights, name):.2f} |" in page
