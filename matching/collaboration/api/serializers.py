@@ -216,7 +216,7 @@ class CallNearMissSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class NdaInputSerializer(serializers.Serializer):
+class NdaAcknowledgeSerializer(serializers.Serializer):
     organization = serializers.UUIDField(
         required=False,
         help_text="The organisation acknowledging; defaults to the caller's only one.",
@@ -242,14 +242,14 @@ class NdaAcknowledgementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InterestInputSerializer(serializers.Serializer):
+class InterestCreateSerializer(serializers.Serializer):
     call = serializers.UUIDField()
     supplier = serializers.UUIDField(help_text="The responding supplier profile you manage.")
     message = serializers.CharField(max_length=5000)
     proposed_approach = serializers.CharField(max_length=10000, required=False, allow_blank=True)
 
 
-class DecisionInputSerializer(serializers.Serializer):
+class DecisionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 

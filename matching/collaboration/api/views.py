@@ -16,11 +16,11 @@ from matching.collaboration.api.serializers import (
     CallNearMissSerializer,
     CallRunSerializer,
     CallSerializer,
-    DecisionInputSerializer,
-    InterestInputSerializer,
+    DecisionSerializer,
+    InterestCreateSerializer,
     InterestSerializer,
     NdaAcknowledgementSerializer,
-    NdaInputSerializer,
+    NdaAcknowledgeSerializer,
 )
 from matching.collaboration.choices import InterestStatus
 from matching.collaboration.filtersets import CallFilterSet, InterestFilterSet
@@ -219,7 +219,7 @@ class CallViewSet(
 
         return idempotent_response(request, perform)
 
-    @extend_schema(request=NdaInputSerializer, responses={201: NdaAcknowledgementSerializer})
+    @extend_schema(request=NdaAcknowledgeSerializer, responses={201: NdaAcknowledgementSerializer})
     @action(detail=True, methods=["post"])
     def nda(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Acknowledge the call's NDA (`nda_text`) for an organisation of yours: recorded
@@ -229,7 +229,7 @@ class CallViewSet(
         call = self.get_object()
 
         def perform() -> Response:
-            body = NdaInputSerializer(data=request.data)
+            body = NdaAcknowledgeSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             organization = organization_acting(
                 caller=caller_for(request),
@@ -286,13 +286,13 @@ class InterestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGen
         fresh = get_object_or_404(self.get_queryset(), id=interest_id)
         return Response(self.get_serializer(fresh).data, status=code)
 
-    @extend_schema(request=InterestInputSerializer, responses={201: InterestSerializer})
+    @extend_schema(request=InterestCreateSerializer, responses={201: InterestSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Express interest in an open call for a supplier you manage. A call that
         requires an NDA needs the supplier's organisation to have acknowledged it."""
 
         def perform() -> Response:
-            body = InterestInputSerializer(data=request.data)
+            body = InterestCreateSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             data = body.validated_data
             caller = caller_for(request)
@@ -316,7 +316,7 @@ class InterestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGen
         return idempotent_response(request, perform)
 
     def _decide(self, request: Request, to_status: str) -> Response:
-        body = DecisionInputSerializer(data=request.data)
+        body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         interest = services.interest_transition(
             interest=self.get_object(),
@@ -326,25 +326,25 @@ class InterestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGen
         )
         return self._fresh(interest.id)
 
-    @extend_schema(request=DecisionInputSerializer, responses=InterestSerializer)
+    @extend_schema(request=DecisionSerializer, responses=InterestSerializer)
     @action(detail=True, methods=["post"])
     def shortlist(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The poster shortlists: contact details are shared both ways."""
         return self._decide(request, InterestStatus.SHORTLISTED)
 
-    @extend_schema(request=DecisionInputSerializer, responses=InterestSerializer)
+    @extend_schema(request=DecisionSerializer, responses=InterestSerializer)
     @action(detail=True, methods=["post"])
     def select(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The poster selects a partner (contact shared if not yet); the call is awarded."""
         return self._decide(request, InterestStatus.SELECTED)
 
-    @extend_schema(request=DecisionInputSerializer, responses=InterestSerializer)
+    @extend_schema(request=DecisionSerializer, responses=InterestSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The poster declines, with an optional `note` the respondent reads."""
         return self._decide(request, InterestStatus.DECLINED)
 
-    @extend_schema(request=DecisionInputSerializer, responses=InterestSerializer)
+    @extend_schema(request=DecisionSerializer, responses=InterestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The respondent withdraws its interest."""
