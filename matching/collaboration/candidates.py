@@ -1,7 +1,7 @@
 """Loading a call's candidates from the registry as a :class:`CandidateBatch`.
 
-Candidates are the active or pending suppliers offering at least one of the call's
-required capabilities or required facilities (so a supplier lacking only the
+Candidates are the active or pending suppliers, not the poster's own, offering at least
+one of the call's required capabilities or required facilities (so a supplier lacking only the
 capabilities, or only one facility, is scored and reported as a near miss). Past
 collaborations are their expressions of interest decided on other calls (selected, or
 selected or declined); text relevance is the share of the call's terms (topic, summary)
@@ -54,11 +54,15 @@ def criteria_for(call: CollaborationCall) -> CallCriteria:
 def load(call: CollaborationCall) -> Loaded:
     criteria = criteria_for(call)
     codes = {*criteria.required_capabilities, *criteria.required_facilities}
-    queryset = Supplier.objects.filter(
-        is_active=True,
-        status__in=(SupplierStatus.ACTIVE, SupplierStatus.PENDING),
-        capabilities__capability__code__in=codes,
-    ).distinct()
+    queryset = (
+        Supplier.objects.filter(
+            is_active=True,
+            status__in=(SupplierStatus.ACTIVE, SupplierStatus.PENDING),
+            capabilities__capability__code__in=codes,
+        )
+        .exclude(owner_id=call.owner_id)
+        .distinct()
+    )  # never the poster's own profiles
     terms = text_terms(call_text(call)) if criteria.has_text else []
     columns = ["id", "status", "latitude", "longitude"]
     if terms and connection.vendor == "postgresql":

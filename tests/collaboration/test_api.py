@@ -251,3 +251,10 @@ def test_the_taxonomy_ships_facilities_in_the_rnd_layer() -> None:
         facilities
     )
     assert {item["layer"] for item in facilities.values()} == {"rnd"}
+
+
+def test_an_sme_posting_a_call_is_not_matched_to_itself(cworld: CollabWorld, opened: Any) -> None:
+    call = opened(user=cworld.sme_users["lab"], required_facilities=[])
+    matches = client_for(cworld.sme_users["lab"]).get(f"{CALLS}{call['id']}/matches/").json()
+    names = {m["supplier"]["legal_name"].split()[0] for m in matches["results"]}
+    assert names == {"Half", "Novsm"}
