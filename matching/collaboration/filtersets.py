@@ -1,7 +1,13 @@
+from typing import Any
+
 import django_filters
+from django.db.models import Q, QuerySet
 
 from matching.collaboration.choices import CallKind, CallStatus, InterestStatus
 from matching.collaboration.models import CollaborationCall, ExpressionOfInterest
+from remag.accounts.caller import caller_for
+from suppliers.access import supplier_managed_q
+from suppliers.models import Supplier
 
 
 class CallFilterSet(django_filters.FilterSet):
@@ -11,16 +17,22 @@ class CallFilterSet(django_filters.FilterSet):
     capability = django_filters.CharFilter(
         field_name="required_capabilities__code", distinct=True, label="A required capability code"
     )
+    matched_supplier = django_filters.UUIDFilter(
+        method="matched",
+        label="Calls this supplier (one you manage) was matched to: its opportunities",
+    )
     q = django_filters.CharFilter(method="search", label="Words in the topic or summary")
 
     class Meta:
         model = CollaborationCall
-        fields = ("status", "kind", "owner", "capability", "q")
+        fields = ("status", "kind", "owner", "capability", "matched_supplier", "q")
 
-    def search(self, queryset, name, value):  # type: ignore[no-untyped-def]
-        from django.db.models import Q
-
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Q(topic__icontains=value) | Q(summary__icontains=value))
+
+    def matched(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        managed = Supplier.objects.filter(supplier_managed_q(caller_for(self.request)), id=value)
+        return queryset.filter(matches__supplier__in=managed).distinct()
 
 
 class InterestFilterSet(django_filters.FilterSet):

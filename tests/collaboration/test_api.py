@@ -258,3 +258,14 @@ def test_an_sme_posting_a_call_is_not_matched_to_itself(cworld: CollabWorld, ope
     matches = client_for(cworld.sme_users["lab"]).get(f"{CALLS}{call['id']}/matches/").json()
     names = {m["supplier"]["legal_name"].split()[0] for m in matches["results"]}
     assert names == {"Half", "Novsm"}
+
+
+def test_a_supplier_finds_the_calls_it_matched(cworld: CollabWorld, opened: Any) -> None:
+    call = opened()
+    opened(required_capabilities=["co-development"], required_facilities=[])  # matches nobody
+    lab = str(cworld.suppliers["lab"].id)
+    mine = client_for(cworld.sme_users["lab"]).get(CALLS, {"matched_supplier": lab}).json()
+    assert [c["id"] for c in mine["results"]] == [call["id"]]
+    # Someone else's supplier: nothing (matches are the poster's and the supplier's).
+    theirs = client_for(cworld.sme_users["half"]).get(CALLS, {"matched_supplier": lab}).json()
+    assert theirs["results"] == []
