@@ -1,4 +1,4 @@
-from typing import Any
+from uuid import UUID
 
 import django_filters
 from django.db.models import Q, QuerySet
@@ -30,7 +30,7 @@ class CallFilterSet(django_filters.FilterSet):
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Q(topic__icontains=value) | Q(summary__icontains=value))
 
-    def matched(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+    def matched(self, queryset: QuerySet, name: str, value: UUID) -> QuerySet:
         managed = Supplier.objects.filter(supplier_managed_q(caller_for(self.request)), id=value)
         return queryset.filter(matches__supplier__in=managed).distinct()
 

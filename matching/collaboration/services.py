@@ -332,6 +332,9 @@ def interest_transition(
         call.status = CallStatus.AWARDED
         call.closed_at = call.closed_at or now
         call.save(update_fields=["status", "closed_at", "updated_at"])
+        events.call_event(
+            EventType.CALL_AWARDED, call, audience=[call.owner_id, *_respondents(call)]
+        )
     return interest
 
 

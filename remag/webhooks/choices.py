@@ -25,6 +25,7 @@ class EventType(models.TextChoices):
     CALL_OPENED = "collaboration_call.opened", "A call for collaboration was opened"
     CALL_CLOSED = "collaboration_call.closed", "A call for collaboration was closed"
     CALL_CANCELLED = "collaboration_call.cancelled", "A call for collaboration was cancelled"
+    CALL_AWARDED = "collaboration_call.awarded", "The poster selected a partner for a call"
     CALL_MATCHED = "collaboration_call.matched", "A call's matching run succeeded"
     CALL_MATCH_FAILED = "collaboration_call.match_failed", "A call's matching run failed"
     CALL_NDA_ACKNOWLEDGED = (

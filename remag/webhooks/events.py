@@ -227,6 +227,7 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
     EventType.CALL_OPENED: {"call": CALL},
     EventType.CALL_CLOSED: {"call": CALL},
     EventType.CALL_CANCELLED: {"call": CALL},
+    EventType.CALL_AWARDED: {"call": CALL},
     EventType.CALL_MATCHED: {"call": CALL, "call_run": CALL_RUN},
     EventType.CALL_MATCH_FAILED: {"call": CALL, "call_run": CALL_RUN},
     EventType.CALL_NDA_ACKNOWLEDGED: {"call": CALL, "acknowledgement": NDA},

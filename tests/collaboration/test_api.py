@@ -171,6 +171,7 @@ def test_interest_shortlist_select_and_contact_both_ways(cworld: CollabWorld, op
         "collaboration_interest.shortlisted",
         "collaboration_interest.contact_shared",
         "collaboration_interest.selected",
+        "collaboration_call.awarded",
     ):
         assert types.count(expected) == 1, expected
 

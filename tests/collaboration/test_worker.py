@@ -94,6 +94,7 @@ def test_a_call_is_matched_by_a_worker_and_answered(
         "collaboration_interest.shortlisted",
         "collaboration_interest.contact_shared",
         "collaboration_interest.selected",
+        "collaboration_call.awarded",
     ]
     matched = Event.objects.get(type="collaboration_call.matched")
     assert matched.payload["call_run"]["matched_count"] == 2
