@@ -1,5 +1,6 @@
 """The permission matrix of calls for collaboration: every endpoint x every role."""
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,12 +15,23 @@ from matching.collaboration.models import (
 )
 from remag.accounts.caller import _compute as caller_compute
 from tests.collaboration.conftest import CollabWorld, call_body, client_for, run_pending
-from tests.factories import MembershipFactory, OrganizationFactory
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.matrix import Endpoint, assert_covers, call, matrix_cases
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "poster", "institute", "matched_sme", "other_sme", "portal", "operator")
+# ``unverified``: a member of the matched SME's organisation who has not verified their
+# email address: reads what the SME reads, writes nothing (403 before any other rule).
+ROLES = (
+    "anonymous",
+    "poster",
+    "institute",
+    "matched_sme",
+    "unverified",
+    "other_sme",
+    "portal",
+    "operator",
+)
 SIGNED_IN = dict.fromkeys(ROLES, 200) | {"anonymous": 401}
 
 
@@ -103,6 +115,18 @@ ENDPOINTS = {
 }
 
 
+ENDPOINTS = {
+    name: replace(
+        endpoint,
+        expected={
+            **endpoint.expected,
+            "unverified": endpoint.expected["matched_sme"] if endpoint.method == "GET" else 403,
+        },
+    )
+    for name, endpoint in ENDPOINTS.items()
+}
+
+
 def test_the_matrix_covers_every_collaboration_endpoint() -> None:
     assert_covers(ENDPOINTS, "/api/v1/collaboration/")
 
@@ -128,6 +152,9 @@ def test_permission_matrix(cworld: CollabWorld, name: str, role: str, status: in
         "poster": cworld.poster,
         "institute": cworld.institute,
         "matched_sme": cworld.sme_users["lab"],
+        "unverified": MembershipFactory(
+            organization=supplier.owner, user=UserFactory(email_verified_at=None)
+        ).user,
         "other_sme": cworld.sme_users["half"],
         "portal": MembershipFactory(organization=OrganizationFactory(kind="portal")).user,
         "operator": cworld.operator,
