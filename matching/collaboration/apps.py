@@ -7,3 +7,6 @@ class CollaborationConfig(AppConfig):
     name = "matching.collaboration"
     label = "collaboration"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from matching.collaboration import receivers  # noqa: F401  (the registry's signals)

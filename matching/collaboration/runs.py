@@ -115,6 +115,38 @@ def call_runs_sweep() -> list[str]:
     return jobs.jobs_sweep(CALL_RUN_JOB)
 
 
+def supplier_calls_refresh(*, supplier_id: object) -> int:
+    """Match again (queue a run of) every open call the supplier could now match or
+    matched before: a supplier's change reaches the calls' matches as it reaches
+    procurement opportunities. A run still queued is reused, so a burst of changes makes
+    one run per call. Returns the number of calls queued."""
+    from django.db.models import Q
+
+    from suppliers.models import SupplierCapability
+
+    open_calls = CollaborationCall.objects.filter(status=CallStatus.OPEN)
+    if not open_calls.exists():  # the common case: one cheap query per supplier change
+        return 0
+    codes = list(
+        SupplierCapability.objects.filter(supplier_id=supplier_id).values_list(
+            "capability__code", flat=True
+        )
+    )
+    related = (
+        Q(required_capabilities__code__in=codes)
+        | Q(required_facilities__code__in=codes)
+        | Q(matches__supplier_id=supplier_id)
+        | Q(near_misses__supplier_id=supplier_id)
+    )
+    calls = list(open_calls.filter(related).exclude(owner__suppliers__id=supplier_id).distinct())
+    for call in calls:
+        try:
+            call_run_create(call=call, trigger="supplier")
+        except Conflict:  # closed meanwhile
+            continue
+    return len(calls)
+
+
 def write_results(
     *, call: CollaborationCall, result: scoring.CallScoringResult, run: CallRun | None
 ) -> None:

@@ -47,3 +47,30 @@ def test_a_supplier_that_stops_qualifying_leaves_the_matches(cworld: CollabWorld
     assert ("Half", "facility:facility-vsm") in {
         (m["supplier"]["legal_name"].split()[0], m["constraint"]) for m in misses
     }
+
+
+def test_a_supplier_change_queues_a_run_of_the_open_calls_it_relates_to(
+    cworld: CollabWorld, opened: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from suppliers import services as supplier_services
+    from tests.matching.conftest import add_capability
+
+    call = opened()
+    other = cworld.suppliers["other"]  # strip casting only: no call of its own
+    with django_capture_on_commit_callbacks(execute=True):
+        supplier_services.supplier_update(
+            supplier=other, data=supplier_services.SupplierInput(profile={"trade_name": "X"})
+        )
+    assert not CallRun.objects.filter(call_id=call["id"], status="queued").exists()
+
+    add_capability(other, "materials-rnd")
+    add_capability(other, "facility-vsm")
+    with django_capture_on_commit_callbacks(execute=True):
+        for name in ("Other R&D", "Other R&D Labs"):  # a burst: one run
+            supplier_services.supplier_update(
+                supplier=other, data=supplier_services.SupplierInput(profile={"trade_name": name})
+            )
+    queued = CallRun.objects.filter(call_id=call["id"], status="queued")
+    assert [run.trigger for run in queued] == ["supplier"]
+    assert run_pending(call["id"]).status == "succeeded"
+    assert CallMatch.objects.filter(call_id=call["id"], supplier=other).exists()
