@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "suppliers",
     "matching",
     "matching.procurement",
+    "matching.collaboration",
     "stats",
 ]
 
@@ -249,6 +250,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "match-runs-sweep": {
         "task": "matching.match_runs_sweep",
+        "schedule": timedelta(minutes=1),
+    },
+    "call-runs-sweep": {
+        "task": "collaboration.call_runs_sweep",
         "schedule": timedelta(minutes=1),
     },
     "idempotency-keys-purge": {
@@ -421,6 +426,9 @@ SPECTACULAR_SETTINGS = {
         "QuotationRequestStatusEnum": "matching.procurement.choices.QuotationRequestStatus",
         "QuotationStatusEnum": "matching.procurement.choices.QuotationStatus",
         "OrderStatusEnum": "matching.procurement.choices.OrderStatus",
+        "CallKindEnum": "matching.collaboration.choices.CallKind",
+        "CallStatusEnum": "matching.collaboration.choices.CallStatus",
+        "InterestStatusEnum": "matching.collaboration.choices.InterestStatus",
         "PaymentTermsFlagEnum": "matching.procurement.choices.PaymentTermsFlag",
         "AttachmentTypeEnum": "matching.procurement.choices.AttachmentType",
     },

@@ -4,6 +4,7 @@ from django.db import models
 class OrganizationKind(models.TextChoices):
     SME = "sme", "SME (supplier)"
     MANUFACTURER = "manufacturer", "Manufacturer (buyer)"
+    RESEARCH = "research", "R&D institution"
     PORTAL = "portal", "Third-party portal"
     OPERATOR = "operator", "Operator (mission staff)"
 

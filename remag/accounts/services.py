@@ -30,7 +30,7 @@ from remag.accounts.selectors import organization_manage_check, user_by_email
 from remag.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 # Organisation kinds anyone may sign up with; portals and operators are made by operators.
-SIGNUP_KINDS = (OrganizationKind.SME, OrganizationKind.MANUFACTURER)
+SIGNUP_KINDS = (OrganizationKind.SME, OrganizationKind.MANUFACTURER, OrganizationKind.RESEARCH)
 _VERIFY_SALT = "remag.accounts.email-verification"
 
 

@@ -22,6 +22,25 @@ class EventType(models.TextChoices):
     ORDER_CREATED = "order.created", "An award became an order"
     ORDER_DELIVERY_RECORDED = "order.delivery_recorded", "The buyer recorded a delivery"
     ORDER_PAYMENT_RECORDED = "order.payment_recorded", "The SME confirmed a payment received"
+    CALL_OPENED = "collaboration_call.opened", "A call for collaboration was opened"
+    CALL_CLOSED = "collaboration_call.closed", "A call for collaboration was closed"
+    CALL_CANCELLED = "collaboration_call.cancelled", "A call for collaboration was cancelled"
+    CALL_AWARDED = "collaboration_call.awarded", "The poster selected a partner for a call"
+    CALL_MATCHED = "collaboration_call.matched", "A call's matching run succeeded"
+    CALL_MATCH_FAILED = "collaboration_call.match_failed", "A call's matching run failed"
+    CALL_NDA_ACKNOWLEDGED = (
+        "collaboration_call.nda_acknowledged",
+        "An organisation acknowledged a call's NDA",
+    )
+    INTEREST_SUBMITTED = "collaboration_interest.submitted", "An expression of interest was sent"
+    INTEREST_WITHDRAWN = "collaboration_interest.withdrawn", "The respondent withdrew its interest"
+    INTEREST_SHORTLISTED = "collaboration_interest.shortlisted", "The poster shortlisted it"
+    INTEREST_SELECTED = "collaboration_interest.selected", "The poster selected it"
+    INTEREST_DECLINED = "collaboration_interest.declined", "The poster declined it"
+    INTEREST_CONTACT_SHARED = (
+        "collaboration_interest.contact_shared",
+        "Both sides consented: contact details shared both ways",
+    )
     IMPORT_FINISHED = "import.finished", "A supplier import finished"
     WEBHOOK_DISABLED = "webhook.disabled", "A webhook endpoint was disabled after failures"
     WEBHOOK_PING = "webhook.ping", "A test ping asked for through the API"

@@ -158,6 +158,35 @@ DELIVERY: Shape = {
     "on_time": Member("boolean"),
 }
 PAYMENT: Shape = {"id": Member("uuid"), "received_on": Member("date")}
+# Calls for collaboration: only what every signed-in caller may read of a call (never its
+# confidential details); an interest names the call and the responding supplier.
+CALL: Shape = {
+    "id": Member("uuid"),
+    "kind": Member("string"),
+    "topic": Member("string"),
+    "status": Member("string"),
+    "response_deadline": Member("date", nullable=True),
+}
+CALL_RUN: Shape = {
+    "id": Member("uuid"),
+    "call": Member("uuid", source="call_id"),
+    "status": Member("string"),
+    "candidate_count": Member("integer"),
+    "matched_count": Member("integer"),
+    "error": Member("string"),
+}
+INTEREST: Shape = {
+    "id": Member("uuid"),
+    "call": Member("uuid", source="call_id"),
+    "supplier": Member("uuid", source="supplier_id"),
+    "status": Member("string"),
+}
+NDA: Shape = {
+    "id": Member("uuid"),
+    "call": Member("uuid", source="call_id"),
+    "organization": Member("uuid", source="organization_id"),
+    "acknowledged_at": Member("datetime"),
+}
 ENDPOINT: Shape = {"id": Member("uuid"), "url": Member("url")}
 ORGANIZATION: Shape = {"id": Member("uuid"), "name": Member("string")}
 
@@ -195,6 +224,19 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
     EventType.ORDER_CREATED: {"order": ORDER},
     EventType.ORDER_DELIVERY_RECORDED: {"order": ORDER, "delivery": DELIVERY},
     EventType.ORDER_PAYMENT_RECORDED: {"order": ORDER, "payment": PAYMENT},
+    EventType.CALL_OPENED: {"call": CALL},
+    EventType.CALL_CLOSED: {"call": CALL},
+    EventType.CALL_CANCELLED: {"call": CALL},
+    EventType.CALL_AWARDED: {"call": CALL},
+    EventType.CALL_MATCHED: {"call": CALL, "call_run": CALL_RUN},
+    EventType.CALL_MATCH_FAILED: {"call": CALL, "call_run": CALL_RUN},
+    EventType.CALL_NDA_ACKNOWLEDGED: {"call": CALL, "acknowledgement": NDA},
+    EventType.INTEREST_SUBMITTED: {"call": CALL, "interest": INTEREST},
+    EventType.INTEREST_WITHDRAWN: {"call": CALL, "interest": INTEREST},
+    EventType.INTEREST_SHORTLISTED: {"call": CALL, "interest": INTEREST},
+    EventType.INTEREST_SELECTED: {"call": CALL, "interest": INTEREST},
+    EventType.INTEREST_DECLINED: {"call": CALL, "interest": INTEREST},
+    EventType.INTEREST_CONTACT_SHARED: {"call": CALL, "interest": INTEREST},
     EventType.IMPORT_FINISHED: {"import": IMPORT},
     EventType.WEBHOOK_DISABLED: {"endpoint": ENDPOINT, "reason": REASON},
     EventType.WEBHOOK_PING: {"endpoint": ENDPOINT},
@@ -257,6 +299,10 @@ def import_payload(job: Any) -> dict[str, Any]:
     return {"import": object_payload(IMPORT, job)}
 
 
+def call_payload(call: Any, **extra: Any) -> dict[str, Any]:
+    return {"call": object_payload(CALL, call), **extra}
+
+
 def endpoint_payload(endpoint: WebhookEndpoint, **extra: Any) -> dict[str, Any]:
     return {"endpoint": object_payload(ENDPOINT, endpoint), **extra}
 
@@ -317,3 +363,11 @@ def order_event(event_type: str, order: Any, **extra: Any) -> Event:
 
 def import_event(job: Any) -> Event:
     return emit(EventType.IMPORT_FINISHED, import_payload(job), audience=[job.owner_id])
+
+
+def call_event(event_type: str, call: Any, *, audience: Iterable[object], **extra: Any) -> Event:
+    """A call for collaboration's event: the call's public members, and ``extra`` objects
+    by payload key (``call_run=...``, ``interest=...``, ``acknowledgement=...``)."""
+    shapes = PAYLOAD_SHAPES[event_type]
+    objects = {name: object_payload(shapes[name], obj) for name, obj in extra.items()}  # type: ignore[arg-type]
+    return emit(event_type, call_payload(call, **objects), audience=audience)

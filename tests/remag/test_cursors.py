@@ -132,6 +132,7 @@ def lists(world: World, published: Callable[..., str]) -> list[tuple[APIClient, 
     supplier: Supplier = world.suppliers["full"]
     anonymous = APIClient()
     deal = _deal(world, request_id)
+    call_id = _collaboration(world)
     return [
         (client_for(admin.user), f"/api/v1/organizations/{admin.organization_id}/api-keys/"),
         (operator, "/api/v1/organizations/"),
@@ -167,7 +168,36 @@ def lists(world: World, published: Callable[..., str]) -> list[tuple[APIClient, 
         (buyer, "/api/v1/orders/"),
         (buyer, f"/api/v1/orders/{deal['order']}/deliveries/"),
         (buyer, f"/api/v1/orders/{deal['order']}/payments/"),
+        (buyer, "/api/v1/collaboration/calls/"),
+        (buyer, f"/api/v1/collaboration/calls/{call_id}/matches/"),
+        (buyer, f"/api/v1/collaboration/calls/{call_id}/near-misses/"),
+        (buyer, f"/api/v1/collaboration/calls/{call_id}/runs/"),
+        (buyer, "/api/v1/collaboration/interests/"),
     ]
+
+
+def _collaboration(world: World) -> str:
+    """An open call for collaboration, matched (one match, one near miss) and answered."""
+    from tests.collaboration.conftest import call_body, run_pending
+    from tests.matching.conftest import add_capability
+
+    add_capability(world.suppliers["full"], "materials-rnd")
+    add_capability(world.suppliers["half"], "prototyping")
+    buyer = client_for(world.buyer)
+    body = call_body(
+        required_capabilities=["materials-rnd", "prototyping"],
+        required_facilities=[],
+        preferred_facilities=[],
+        requires_nda=False,
+        nda_text="",
+    )
+    call = buyer.post("/api/v1/collaboration/calls/", body, format="json").json()
+    assert buyer.post(f"{call['url']}open/").status_code == 200
+    assert run_pending(call["id"]).status == "succeeded"
+    interest = {"call": call["id"], "supplier": str(world.suppliers["full"].id), "message": "Hi"}
+    sme = client_for(world.sme_users["full"])
+    assert sme.post("/api/v1/collaboration/interests/", interest, format="json").status_code == 201
+    return call["id"]
 
 
 def _deal(world: World, request_id: str) -> dict[str, Any]:
@@ -250,7 +280,9 @@ def test_every_paginated_list_is_covered(lists: list[tuple[APIClient, str]]) -> 
         "member-list", "invitation-list", "delegation-list", "claim-list",
         "quotation-request-list", "quotation-request-quotations", "quotation-list",
         "quotation-revisions", "quotation-attachments", "order-list", "order-deliveries",
-        "order-payments",
+        "order-payments", "collaboration-call-list", "collaboration-call-matches",
+        "collaboration-call-near-misses", "collaboration-call-runs",
+        "collaboration-interest-list",
     }  # fmt: skip
     assert paginated == covered
 

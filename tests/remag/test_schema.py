@@ -137,6 +137,14 @@ CONFLICTING = {
     ("POST", "/api/v1/matches/{id}/transitions/"),
     ("POST", "/api/v1/matches/{id}/outcome/"),
     ("POST", "/api/v1/webhooks/endpoints/{id}/ping/"),
+    ("PATCH", "/api/v1/collaboration/calls/{id}/"),
+    ("POST", "/api/v1/collaboration/calls/{id}/open/"),
+    ("POST", "/api/v1/collaboration/calls/{id}/close/"),
+    ("POST", "/api/v1/collaboration/calls/{id}/cancel/"),
+    ("POST", "/api/v1/collaboration/interests/{id}/shortlist/"),
+    ("POST", "/api/v1/collaboration/interests/{id}/select/"),
+    ("POST", "/api/v1/collaboration/interests/{id}/decline/"),
+    ("POST", "/api/v1/collaboration/interests/{id}/withdraw/"),
 }
 
 IDEMPOTENT = {
@@ -161,6 +169,10 @@ IDEMPOTENT = {
     ("POST", "/api/v1/quotations/{id}/attachments/"),
     ("POST", "/api/v1/orders/{id}/deliveries/"),
     ("POST", "/api/v1/orders/{id}/payments/"),
+    ("POST", "/api/v1/collaboration/calls/"),
+    ("POST", "/api/v1/collaboration/calls/{id}/runs/"),
+    ("POST", "/api/v1/collaboration/calls/{id}/nda/"),
+    ("POST", "/api/v1/collaboration/interests/"),
 }
 
 

@@ -49,6 +49,21 @@ OBJECTS = {
     ),
     "delivery": SimpleNamespace(id=uuid.uuid4(), delivered_on=date(2027, 1, 14), on_time=True),
     "payment": SimpleNamespace(id=uuid.uuid4(), received_on=date(2027, 2, 10)),
+    "call": SimpleNamespace(
+        id=uuid.uuid4(), kind="co_development", topic="HRE-free magnets", status="open",
+        response_deadline=None,
+    ),
+    "call_run": SimpleNamespace(
+        id=uuid.uuid4(), call_id=uuid.uuid4(), status="succeeded", candidate_count=4,
+        matched_count=2, error="",
+    ),
+    "interest": SimpleNamespace(
+        id=uuid.uuid4(), call_id=uuid.uuid4(), supplier_id=uuid.uuid4(), status="submitted",
+    ),
+    "acknowledgement": SimpleNamespace(
+        id=uuid.uuid4(), call_id=uuid.uuid4(), organization_id=uuid.uuid4(),
+        acknowledged_at=datetime(2026, 11, 26, 9, 30, tzinfo=UTC),
+    ),
 }  # fmt: skip
 BUILDERS = {
     "supplier": events.supplier_payload,
@@ -60,6 +75,7 @@ BUILDERS = {
     "quotation_request": events.quotation_request_payload,
     "quotation": events.quotation_payload,
     "order": events.order_payload,
+    "call": events.call_payload,
 }
 SCALARS = {
     "reason": "too many failures",

@@ -53,6 +53,10 @@ _OBJECTS = {
         ("OrderRef", events.ORDER),
         ("DeliveryRef", events.DELIVERY),
         ("PaymentRef", events.PAYMENT),
+        ("CallRef", events.CALL),
+        ("CallRunRef", events.CALL_RUN),
+        ("InterestRef", events.INTEREST),
+        ("NdaAcknowledgementRef", events.NDA),
     )
 }
 

@@ -1,0 +1,343 @@
+"""Writes for calls for collaboration: the call's lifecycle, NDA acknowledgements and
+expressions of interest with the poster's decisions. Views validate; these decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from matching.collaboration import runs
+from matching.collaboration.access import call_is_poster, nda_acknowledged_by, nda_digest
+from matching.collaboration.choices import TRANSITIONS, CallStatus, InterestStatus, Party
+from matching.collaboration.models import (
+    CallMatch,
+    CallRun,
+    CollaborationCall,
+    ExpressionOfInterest,
+    NdaAcknowledgement,
+)
+from remag.accounts.caller import Caller
+from remag.accounts.models import Organization, User
+from remag.errors import Conflict, InvalidInput, NotAllowed
+from remag.webhooks import events
+from remag.webhooks.choices import EventType
+from suppliers.access import supplier_can_change
+from suppliers.choices import SupplierStatus
+from suppliers.models import Supplier
+
+M2M_FIELDS = ("required_capabilities", "required_facilities", "preferred_facilities")
+# Changing one of these on an open call rescores it.
+CRITERIA_FIELDS = (*M2M_FIELDS, "topic", "summary", "latitude", "longitude")
+EDITABLE = (CallStatus.DRAFT, CallStatus.OPEN)
+
+
+@dataclass(frozen=True)
+class Actor:
+    caller: Caller
+    user: User | None
+
+
+# ------------------------------------------------------------------ calls
+
+
+def _check(call: CollaborationCall) -> None:
+    if call.timeframe_start and call.timeframe_end and call.timeframe_end < call.timeframe_start:
+        raise InvalidInput("The timeframe ends before it starts.", field="timeframe_end")
+    if call.requires_nda and not call.nda_text.strip():
+        raise InvalidInput("A call that requires an NDA states its text.", field="nda_text")
+    if (call.latitude is None) != (call.longitude is None):
+        raise InvalidInput("Give both latitude and longitude, or neither.", field="longitude")
+
+
+def _apply(call: CollaborationCall, data: dict[str, Any]) -> None:
+    for name, value in data.items():
+        if name not in M2M_FIELDS:
+            setattr(call, name, value)
+    _check(call)
+    call.save()
+    for name in M2M_FIELDS:
+        if name in data:
+            getattr(call, name).set(data[name])
+    if not call.required_capabilities.exists():
+        raise InvalidInput("Name at least one required capability.", field="required_capabilities")
+
+
+@transaction.atomic
+def call_create(
+    *, owner: Organization, created_by: User | None, data: dict[str, Any]
+) -> CollaborationCall:
+    call = CollaborationCall(owner=owner, created_by=created_by)
+    _apply(call, data)
+    return call
+
+
+@transaction.atomic
+def call_update(
+    *, call: CollaborationCall, data: dict[str, Any], by: User | None
+) -> CollaborationCall:
+    """Change a draft or open call; an open one is matched again when its criteria change."""
+    call = CollaborationCall.objects.select_for_update().get(id=call.id)
+    if call.status not in EDITABLE:
+        raise Conflict(
+            f"The call is {call.status}; only draft and open calls can be changed.",
+            code="call_not_editable",
+            current_status=call.status,
+        )
+    _apply(call, data)
+    if call.status == CallStatus.OPEN and set(data) & set(CRITERIA_FIELDS):
+        runs.call_run_create(call=call, trigger="update", triggered_by=by)
+    return call
+
+
+def _move(call: CollaborationCall, allowed_from: tuple[str, ...], to: str, verb: str) -> Any:
+    locked = CollaborationCall.objects.select_for_update().get(id=call.id)
+    if locked.status not in allowed_from:
+        raise Conflict(
+            f"A {locked.status} call cannot be {verb}.",
+            code="call_status_conflict",
+            current_status=locked.status,
+        )
+    locked.status = to
+    return locked
+
+
+def _respondents(call: CollaborationCall) -> list[object]:
+    audience: list[object] = []
+    for interest in ExpressionOfInterest.objects.filter(call=call).select_related("supplier"):
+        audience += events.supplier_audience(interest.supplier)
+    return audience
+
+
+@transaction.atomic
+def call_open(*, call: CollaborationCall, by: User | None) -> tuple[CollaborationCall, CallRun]:
+    """Open a draft: organisations may see it and answer; matching starts (on commit)."""
+    call = _move(call, (CallStatus.DRAFT,), CallStatus.OPEN, "opened")
+    if call.response_deadline is not None and call.response_deadline < timezone.localdate():
+        raise InvalidInput(
+            "The response deadline has passed; change it before opening.",
+            field="response_deadline",
+        )
+    call.opened_at = timezone.now()
+    call.save(update_fields=["status", "opened_at", "updated_at"])
+    events.call_event(EventType.CALL_OPENED, call, audience=[call.owner_id])
+    run, _ = runs.call_run_create(call=call, trigger="open", triggered_by=by)
+    return call, run
+
+
+@transaction.atomic
+def call_close(*, call: CollaborationCall) -> CollaborationCall:
+    """No new expressions of interest; the poster may still shortlist and select."""
+    call = _move(call, (CallStatus.OPEN,), CallStatus.CLOSED, "closed")
+    call.closed_at = timezone.now()
+    call.save(update_fields=["status", "closed_at", "updated_at"])
+    events.call_event(EventType.CALL_CLOSED, call, audience=[call.owner_id, *_respondents(call)])
+    return call
+
+
+@transaction.atomic
+def call_cancel(*, call: CollaborationCall) -> CollaborationCall:
+    call = _move(
+        call,
+        (CallStatus.DRAFT, CallStatus.OPEN, CallStatus.CLOSED),
+        CallStatus.CANCELLED,
+        "cancelled",
+    )
+    call.closed_at = timezone.now()
+    call.save(update_fields=["status", "closed_at", "updated_at"])
+    events.call_event(EventType.CALL_CANCELLED, call, audience=[call.owner_id, *_respondents(call)])
+    return call
+
+
+# ------------------------------------------------------------------ NDA
+
+
+@transaction.atomic
+def nda_acknowledge(
+    *, call: CollaborationCall, organization: Organization, actor: Actor
+) -> tuple[NdaAcknowledgement, bool]:
+    """Record that ``organization`` acknowledged the call's current NDA text (who, when,
+    the text's digest). Acknowledging again returns the first record: ``(ack, created)``."""
+    call = CollaborationCall.objects.select_for_update().get(id=call.id)
+    if not call.requires_nda:
+        raise Conflict("This call requires no NDA.", code="nda_not_required")
+    if call.owner_id == organization.id:
+        raise InvalidInput("The poster does not acknowledge its own NDA.", field="organization")
+    if call.status != CallStatus.OPEN:
+        raise Conflict(
+            f"The call is {call.status}; NDAs are acknowledged while it is open.",
+            code="call_not_open",
+            current_status=call.status,
+        )
+    digest = nda_digest(call.nda_text)
+    existing = NdaAcknowledgement.objects.filter(
+        call=call, organization=organization, text_sha256=digest
+    ).first()
+    if existing is not None:
+        return existing, False
+    ack = NdaAcknowledgement.objects.create(
+        call=call,
+        organization=organization,
+        by_user=actor.user,
+        by_api_key=actor.caller.api_key_id,
+        acknowledged_at=timezone.now(),
+        text_sha256=digest,
+    )
+    events.call_event(
+        EventType.CALL_NDA_ACKNOWLEDGED,
+        call,
+        audience=[call.owner_id, organization.id],
+        acknowledgement=ack,
+    )
+    return ack, True
+
+
+# ------------------------------------------------------------------ expressions of interest
+
+
+def _interest_audience(interest: ExpressionOfInterest) -> list[object]:
+    return [interest.call.owner_id, *events.supplier_audience(interest.supplier)]
+
+
+def _interest_event(event_type: str, interest: ExpressionOfInterest) -> None:
+    events.call_event(
+        event_type, interest.call, audience=_interest_audience(interest), interest=interest
+    )
+
+
+@transaction.atomic
+def interest_submit(
+    *,
+    call: CollaborationCall,
+    supplier: Supplier,
+    message: str,
+    proposed_approach: str,
+    actor: Actor,
+) -> ExpressionOfInterest:
+    """A supplier the caller manages answers an open call (matched or not). A call that
+    requires an NDA needs the supplier's organisation to have acknowledged it first."""
+    call = CollaborationCall.objects.select_for_update().get(id=call.id)
+    if not supplier_can_change(caller=actor.caller, supplier=supplier) or (
+        actor.caller.is_operator and not actor.caller.acts_for(supplier.owner_id)
+    ):
+        raise InvalidInput("You do not answer for this supplier.", field="supplier")
+    if supplier.owner_id == call.owner_id:
+        raise InvalidInput("The poster does not answer its own call.", field="supplier")
+    if not supplier.is_active or supplier.status != SupplierStatus.ACTIVE:
+        raise InvalidInput("Only an active, verified supplier may answer.", field="supplier")
+    if call.status != CallStatus.OPEN:
+        raise Conflict(
+            f"The call is {call.status}; only open calls take expressions of interest.",
+            code="call_not_open",
+            current_status=call.status,
+        )
+    if call.response_deadline is not None and call.response_deadline < timezone.localdate():
+        raise Conflict("The response deadline has passed.", code="deadline_passed")
+    if call.requires_nda and not nda_acknowledged_by(
+        call=call, organization_ids=[supplier.owner_id]
+    ):
+        raise Conflict(
+            "This call requires its NDA to be acknowledged (POST .../nda/) by the "
+            "supplier's organisation first.",
+            code="nda_required",
+        )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            interest = ExpressionOfInterest.objects.create(
+                call=call,
+                supplier=supplier,
+                match=CallMatch.objects.filter(call=call, supplier=supplier).first(),
+                message=message,
+                proposed_approach=proposed_approach,
+                submitted_at=now,
+                status_changed_at=now,
+                created_by=actor.user,
+            )
+    except IntegrityError:
+        raise Conflict(
+            "This supplier already expressed interest in the call.", code="interest_exists"
+        ) from None
+    _interest_event(EventType.INTEREST_SUBMITTED, interest)
+    return interest
+
+
+INTEREST_EVENTS = {
+    InterestStatus.SHORTLISTED: EventType.INTEREST_SHORTLISTED,
+    InterestStatus.SELECTED: EventType.INTEREST_SELECTED,
+    InterestStatus.DECLINED: EventType.INTEREST_DECLINED,
+    InterestStatus.WITHDRAWN: EventType.INTEREST_WITHDRAWN,
+}
+
+
+def parties_of(caller: Caller, interest: ExpressionOfInterest) -> set[str]:
+    """Which sides the caller acts for (operators see everything but decide nothing)."""
+    parties = set()
+    if caller.acts_for(interest.call.owner_id):
+        parties.add(Party.POSTER)
+    supplier = interest.supplier
+    if caller.acts_for(supplier.owner_id) or (
+        supplier_can_change(caller=caller, supplier=supplier) and not caller.is_operator
+    ):
+        parties.add(Party.RESPONDENT)
+    return parties
+
+
+@transaction.atomic
+def interest_transition(
+    *, interest: ExpressionOfInterest, to_status: str, actor: Actor, note: str = ""
+) -> ExpressionOfInterest:
+    """Move an expression of interest. The poster shortlists, selects or declines; the
+    respondent withdraws. A shortlist or a selection is the poster's consent: with the
+    respondent's (its expression of interest) contact details are shared both ways. A
+    selection marks the call awarded."""
+    interest = (
+        ExpressionOfInterest.objects.select_for_update(of=("self",))
+        .select_related("call", "supplier")
+        .get(id=interest.id)
+    )
+    party = TRANSITIONS.get((interest.status, to_status))
+    parties = parties_of(actor.caller, interest)
+    if party is None:
+        raise Conflict(
+            f"An expression of interest that is {interest.status} cannot become {to_status}.",
+            code="transition_not_allowed",
+            current_status=interest.status,
+        )
+    if party not in parties:
+        who = "the poster" if party == Party.POSTER else "the respondent"
+        raise NotAllowed(f"Only {who} may move an expression of interest to {to_status}.")
+    call = CollaborationCall.objects.select_for_update().get(id=interest.call_id)
+    if call.status in (CallStatus.CANCELLED, CallStatus.DRAFT):
+        raise Conflict(f"The call is {call.status}.", code="call_status_conflict")
+    now = timezone.now()
+    interest.status = to_status
+    interest.status_changed_at = now
+    if note:
+        interest.decision_note = note[:500]
+    shares = (
+        to_status in (InterestStatus.SHORTLISTED, InterestStatus.SELECTED)
+        and interest.contact_shared_at is None
+    )
+    if shares:
+        interest.contact_shared_at = now
+    interest.save()
+    interest.call = call
+    _interest_event(INTEREST_EVENTS[to_status], interest)
+    if shares:
+        _interest_event(EventType.INTEREST_CONTACT_SHARED, interest)
+    if to_status == InterestStatus.SELECTED and call.status in (CallStatus.OPEN, CallStatus.CLOSED):
+        call.status = CallStatus.AWARDED
+        call.closed_at = call.closed_at or now
+        call.save(update_fields=["status", "closed_at", "updated_at"])
+        events.call_event(
+            EventType.CALL_AWARDED, call, audience=[call.owner_id, *_respondents(call)]
+        )
+    return interest
+
+
+def call_owner_check(*, caller: Caller, call: CollaborationCall) -> None:
+    if not call_is_poster(caller=caller, call=call):
+        raise NotAllowed("Only the poster's members may do this.")

@@ -1,0 +1,76 @@
+"""Call runs are jobs: running one twice changes nothing, the sweep resends a lost one,
+and a rerun keeps matches in place (the worker itself: test_worker.py; the machine's
+guarantees for every kind: tests/remag/test_jobs.py)."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from matching.collaboration import runs
+from matching.collaboration.models import CallMatch, CallRun, CollaborationCall
+from tests.collaboration.conftest import CollabWorld, call_body, client_for, run_pending
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_run_twice_and_a_swept_run_leave_one_set(cworld: CollabWorld, opened: Any) -> None:
+    call = opened()
+    first = CallRun.objects.get(call_id=call["id"])
+    before = dict(CallMatch.objects.filter(call_id=call["id"]).values_list("supplier_id", "id"))
+    assert runs.call_run_execute(run_id=first.id).status == "succeeded"  # again: nothing
+    assert CallRun.objects.get(id=first.id).attempts == 1
+
+    rerun, created = runs.call_run_create(
+        call=CollaborationCall.objects.get(id=call["id"]), trigger="manual"
+    )
+    assert created
+    # Its message is lost: the sweep sends it again (here, after no wait at all).
+    assert runs.jobs.jobs_sweep(runs.CALL_RUN_JOB, queued_after=timedelta(0)) == [str(rerun.id)]
+    assert run_pending(call["id"]).status == "succeeded"
+    after = dict(CallMatch.objects.filter(call_id=call["id"]).values_list("supplier_id", "id"))
+    assert after == before  # updated in place: same rows, same ids
+
+
+def test_a_supplier_that_stops_qualifying_leaves_the_matches(cworld: CollabWorld) -> None:
+    poster = client_for(cworld.poster)
+    call = poster.post("/api/v1/collaboration/calls/", call_body(), format="json").json()
+    poster.post(f"{call['url']}open/")
+    run_pending(call["id"])
+    half = cworld.suppliers["half"]
+    assert CallMatch.objects.filter(call_id=call["id"], supplier=half).exists()
+    half.capabilities.filter(capability__code="facility-vsm").delete()
+    assert poster.post(f"{call['url']}runs/").status_code == 202
+    run_pending(call["id"])
+    assert not CallMatch.objects.filter(call_id=call["id"], supplier=half).exists()
+    misses = poster.get(f"{call['url']}near-misses/").json()["results"]
+    assert ("Half", "facility:facility-vsm") in {
+        (m["supplier"]["legal_name"].split()[0], m["constraint"]) for m in misses
+    }
+
+
+def test_a_supplier_change_queues_a_run_of_the_open_calls_it_relates_to(
+    cworld: CollabWorld, opened: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from suppliers import services as supplier_services
+    from tests.matching.conftest import add_capability
+
+    call = opened()
+    other = cworld.suppliers["other"]  # strip casting only: no call of its own
+    with django_capture_on_commit_callbacks(execute=True):
+        supplier_services.supplier_update(
+            supplier=other, data=supplier_services.SupplierInput(profile={"trade_name": "X"})
+        )
+    assert not CallRun.objects.filter(call_id=call["id"], status="queued").exists()
+
+    add_capability(other, "materials-rnd")
+    add_capability(other, "facility-vsm")
+    with django_capture_on_commit_callbacks(execute=True):
+        for name in ("Other R&D", "Other R&D Labs"):  # a burst: one run
+            supplier_services.supplier_update(
+                supplier=other, data=supplier_services.SupplierInput(profile={"trade_name": name})
+            )
+    queued = CallRun.objects.filter(call_id=call["id"], status="queued")
+    assert [run.trigger for run in queued] == ["supplier"]
+    assert run_pending(call["id"]).status == "succeeded"
+    assert CallMatch.objects.filter(call_id=call["id"], supplier=other).exists()
