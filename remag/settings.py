@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "suppliers",
     "matching",
     "matching.procurement",
+    "matching.magnets",
     "stats",
 ]
 

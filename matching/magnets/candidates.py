@@ -1,0 +1,367 @@
+"""Load offers and requirements as plain rows and pair them into a
+:class:`~matching.magnets.scoring.PairBatch`. The grade rule is ``suppliers.grades``'s
+(asked once per distinct requested grade and offered set); everything else the pure
+scoring decides."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+from django.db.models import Count, Q
+
+from matching.magnets.choices import (
+    DENSITY_G_PER_CM3,
+    MATERIAL_FAMILIES,
+    Coating,
+    Magnetisation,
+    OfferStatus,
+    Outcome,
+    RequirementStatus,
+)
+from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetPool, MagnetRequirement
+from matching.magnets.scoring import PairBatch, piece_mass_g, size_extent_mm
+from suppliers.grades import grade_meets, grade_order_key, parse_grade
+
+NAN = math.nan
+COATING_LABELS = dict(Coating.choices)
+MAGNETISATION_LABELS = dict(Magnetisation.choices)
+
+
+def grade_label(code: str) -> str:
+    """How a grade is written for people: N42SH, Sm2Co17-28, BNP-10."""
+    return code.upper().replace("SMCO", "SmCo").replace("SM2CO", "Sm2Co")
+
+
+@lru_cache(maxsize=4096)
+def grade_answer(requested: str, offered: tuple[str, ...]) -> tuple[bool, str]:
+    """``(met, note)``: whether any offered grade meets ``requested``; the note names the
+    least demanding one that does, else the offer's most demanding of the family."""
+    want = parse_grade(requested)
+    specs = []
+    for code in offered:
+        try:
+            specs.append((parse_grade(code), code))
+        except ValueError:
+            continue
+    meeting = [(grade_order_key(s), c) for s, c in specs if grade_meets(offered=s, requested=want)]
+    if meeting:
+        return True, grade_label(min(meeting)[1])
+    family = [(grade_order_key(s), c) for s, c in specs if s.family == want.family]
+    return False, grade_label(max(family)[1]) if family else ""
+
+
+def magnetisation_label(code: str) -> str:
+    """ "diametral", "axial", "multipole": the label's first word, as reasons use it."""
+    return MAGNETISATION_LABELS.get(code, code).split(" (")[0].lower()
+
+
+def piece_mass_for(material: str, shape: str, dimensions: dict[str, float]) -> float:
+    return piece_mass_g(shape, dimensions, DENSITY_G_PER_CM3[material])
+
+
+def families_of(material: str) -> frozenset[str]:
+    return MATERIAL_FAMILIES[material]
+
+
+# ------------------------------------------------------------------ rows
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    id: str
+    owner_id: str
+    grades: tuple[str, ...]
+    shapes: dict[str, tuple[float, float, float]]  # shape -> (min_mm, max_mm, tolerance_mm)
+    coatings: frozenset[str]
+    magnetisations: frozenset[str]
+    capacity: float
+    capacity_is_pieces: bool
+    min_order: float
+    lead_time_days: float
+    valid_until: float  # ordinal or NaN
+    latitude: float
+    longitude: float
+    price_min: float
+    price_max: float
+    certifications: frozenset[str]
+    past_supplies: float = 0.0
+    past_good: float = 0.0
+
+
+@dataclass(frozen=True)
+class RequirementRow:
+    id: str
+    grade: str
+    shape: str
+    size_min_mm: float
+    size_max_mm: float
+    tolerance_mm: float
+    coating: str
+    magnetisation: str
+    quantity: float
+    quantity_is_pieces: bool
+    piece_mass_kg: float
+    duration_months: float
+    needed_from: float  # ordinal
+    latitude: float
+    longitude: float
+    budget_per_kg: float
+    required: tuple[str, ...]
+    preferred: tuple[str, ...]
+
+
+def _num(value: object) -> float:
+    return NAN if value is None else float(value)  # type: ignore[arg-type]
+
+
+def track_records(owner_ids: Iterable[object]) -> dict[str, tuple[float, float]]:
+    """Each maker's ``(supplies with an outcome, of which good)`` over all its offers."""
+    rows = (
+        MagnetMatch.objects.filter(offer__owner_id__in=list(owner_ids))
+        .exclude(outcome="")
+        .values("offer__owner_id")
+        .annotate(total=Count("id"), good=Count("id", filter=Q(outcome=Outcome.GOOD)))
+    )
+    return {str(r["offer__owner_id"]): (float(r["total"]), float(r["good"])) for r in rows}
+
+
+def offer_rows(offers: Sequence[MagnetOffer] | Iterable[MagnetOffer]) -> list[OfferRow]:
+    offers = list(offers)
+    certs: dict[str, set[str]] = defaultdict(set)
+    through = MagnetOffer.certifications.through
+    for offer_id, code in through.objects.filter(
+        magnetoffer_id__in=[o.id for o in offers]
+    ).values_list("magnetoffer_id", "certification__code"):
+        certs[str(offer_id)].add(code)
+    records = track_records({o.owner_id for o in offers})
+    rows = []
+    for o in offers:
+        supplies, good = records.get(str(o.owner_id), (0.0, 0.0))
+        rows.append(
+            OfferRow(
+                id=str(o.id),
+                owner_id=str(o.owner_id),
+                grades=tuple(sorted(o.grades)),
+                shapes={
+                    s["shape"]: (float(s["min_mm"]), float(s["max_mm"]), float(s["tolerance_mm"]))
+                    for s in o.shapes
+                },
+                coatings=frozenset(o.coatings),
+                magnetisations=frozenset(o.magnetisations),
+                capacity=float(o.capacity_per_month),
+                capacity_is_pieces=o.capacity_unit == "pieces",
+                min_order=float(o.min_order_per_month),
+                lead_time_days=float(o.lead_time_days),
+                valid_until=NAN if o.valid_until is None else float(o.valid_until.toordinal()),
+                latitude=_num(o.plant_latitude),
+                longitude=_num(o.plant_longitude),
+                price_min=_num(o.price_min_inr_per_kg),
+                price_max=_num(o.price_max_inr_per_kg),
+                certifications=frozenset(certs[str(o.id)]),
+                past_supplies=supplies,
+                past_good=good,
+            )
+        )
+    return rows
+
+
+def requirement_row(
+    *,
+    id: str,  # noqa: A002 (the row's own name for it)
+    material: str,
+    grade: str,
+    shape: str,
+    dimensions: dict[str, float],
+    tolerance_mm: float,
+    coating: str,
+    magnetisation: str,
+    quantity: float,
+    quantity_unit: str,
+    duration_months: float,
+    needed_from: date,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    budget_per_kg: float | None = None,
+    required: Sequence[str] = (),
+    preferred: Sequence[str] = (),
+) -> RequirementRow:
+    smallest, largest = size_extent_mm(shape, dimensions)
+    return RequirementRow(
+        id=id,
+        grade=grade,
+        shape=shape,
+        size_min_mm=smallest,
+        size_max_mm=largest,
+        tolerance_mm=float(tolerance_mm),
+        coating=coating,
+        magnetisation=magnetisation,
+        quantity=float(quantity),
+        quantity_is_pieces=quantity_unit == "pieces",
+        piece_mass_kg=piece_mass_for(material, shape, dimensions) / 1000.0,
+        duration_months=float(duration_months),
+        needed_from=float(needed_from.toordinal()),
+        latitude=_num(latitude),
+        longitude=_num(longitude),
+        budget_per_kg=_num(budget_per_kg),
+        required=tuple(sorted(required)),
+        preferred=tuple(sorted(preferred)),
+    )
+
+
+def requirement_rows(requirements: Iterable[MagnetRequirement]) -> list[RequirementRow]:
+    requirements = list(requirements)
+    ids = [r.id for r in requirements]
+    required: dict[str, list[str]] = defaultdict(list)
+    preferred: dict[str, list[str]] = defaultdict(list)
+    for relation, into in (
+        (MagnetRequirement.required_certifications.through, required),
+        (MagnetRequirement.preferred_certifications.through, preferred),
+    ):
+        for start in range(0, len(ids), 5000):
+            for req_id, code in relation.objects.filter(
+                magnetrequirement_id__in=ids[start : start + 5000]
+            ).values_list("magnetrequirement_id", "certification__code"):
+                into[str(req_id)].append(code)
+    return [
+        requirement_row(
+            id=str(r.id),
+            material=r.material,
+            grade=r.grade,
+            shape=r.shape,
+            dimensions=r.dimensions,
+            tolerance_mm=float(r.tolerance_mm),
+            coating=r.coating,
+            magnetisation=r.magnetisation,
+            quantity=float(r.quantity_per_month),
+            quantity_unit=r.quantity_unit,
+            duration_months=r.duration_months,
+            needed_from=r.needed_from,
+            latitude=r.delivery_latitude,
+            longitude=r.delivery_longitude,
+            budget_per_kg=None if r.budget_inr_per_kg is None else float(r.budget_inr_per_kg),
+            required=required[str(r.id)],
+            preferred=preferred[str(r.id)],
+        )
+        for r in requirements
+    ]
+
+
+def pool_row(pool: MagnetPool) -> RequirementRow:
+    """A pool as one requirement: the members' shared spec and their summed quantity (kg)."""
+    return requirement_row(
+        id=str(pool.id),
+        material=pool.material,
+        grade=pool.grade,
+        shape=pool.shape,
+        dimensions=pool.dimensions,
+        tolerance_mm=float(pool.tolerance_mm),
+        coating=pool.coating,
+        magnetisation=pool.magnetisation,
+        quantity=float(pool.quantity_kg_per_month),
+        quantity_unit="kg",
+        duration_months=pool.duration_months,
+        needed_from=pool.needed_from,
+    )
+
+
+# ------------------------------------------------------------------ querysets
+
+
+def published_offers(*, material: str, day: date) -> list[MagnetOffer]:
+    """Offers a requirement is paired with: published, of its material, not ended."""
+    return list(
+        MagnetOffer.objects.filter(status=OfferStatus.PUBLISHED, material=material)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .order_by("id")
+    )
+
+
+def open_requirements(*, material: str) -> list[MagnetRequirement]:
+    return list(
+        MagnetRequirement.objects.filter(status=RequirementStatus.OPEN, material=material).order_by(
+            "id"
+        )
+    )
+
+
+# ------------------------------------------------------------------ pairing
+
+
+def pair(requirements: Sequence[RequirementRow], offers: Sequence[OfferRow]) -> PairBatch:
+    """Every (requirement, offer) pair of the two lists (one of them usually of one)."""
+    pairs = [(r, o) for r in requirements for o in offers]
+    n = len(pairs)
+
+    def floats(values: Iterable[float]) -> np.ndarray:
+        return np.fromiter(values, dtype=np.float64, count=n)
+
+    def bools(values: Iterable[bool]) -> np.ndarray:
+        return np.fromiter(values, dtype=bool, count=n)
+
+    grades = [grade_answer(r.grade, o.grades) for r, o in pairs]
+    shape_spec = [o.shapes.get(r.shape) for r, o in pairs]
+    return PairBatch(
+        offer_ids=[o.id for _, o in pairs],
+        requirement_ids=[r.id for r, _ in pairs],
+        grade_met=bools(met for met, _ in grades),
+        grade_label=[grade_label(r.grade) for r, _ in pairs],
+        grade_note=[note for _, note in grades],
+        shape=[r.shape for r, _ in pairs],
+        shape_offered=bools(s is not None for s in shape_spec),
+        size_min_mm=floats(r.size_min_mm for r, _ in pairs),
+        size_max_mm=floats(r.size_max_mm for r, _ in pairs),
+        tolerance_mm=floats(r.tolerance_mm for r, _ in pairs),
+        offer_min_mm=floats(NAN if s is None else s[0] for s in shape_spec),
+        offer_max_mm=floats(NAN if s is None else s[1] for s in shape_spec),
+        offer_tolerance_mm=floats(NAN if s is None else s[2] for s in shape_spec),
+        coating=[COATING_LABELS.get(r.coating, r.coating) for r, _ in pairs],
+        coating_offered=bools(r.coating in o.coatings for r, o in pairs),
+        magnetisation=[magnetisation_label(r.magnetisation) for r, _ in pairs],
+        magnetisation_offered=bools(r.magnetisation in o.magnetisations for r, o in pairs),
+        capacity=floats(o.capacity for _, o in pairs),
+        capacity_is_pieces=bools(o.capacity_is_pieces for _, o in pairs),
+        min_order=floats(o.min_order for _, o in pairs),
+        min_order_is_pieces=bools(o.capacity_is_pieces for _, o in pairs),
+        quantity=floats(r.quantity for r, _ in pairs),
+        quantity_is_pieces=bools(r.quantity_is_pieces for r, _ in pairs),
+        piece_mass_kg=floats(r.piece_mass_kg for r, _ in pairs),
+        duration_months=floats(r.duration_months for r, _ in pairs),
+        needed_from=floats(r.needed_from for r, _ in pairs),
+        valid_until=floats(o.valid_until for _, o in pairs),
+        lead_time_days=floats(o.lead_time_days for _, o in pairs),
+        delivery_latitude=floats(r.latitude for r, _ in pairs),
+        delivery_longitude=floats(r.longitude for r, _ in pairs),
+        plant_latitude=floats(o.latitude for _, o in pairs),
+        plant_longitude=floats(o.longitude for _, o in pairs),
+        past_supplies=floats(o.past_supplies for _, o in pairs),
+        past_good=floats(o.past_good for _, o in pairs),
+        budget_per_kg=floats(r.budget_per_kg for r, _ in pairs),
+        price_min_per_kg=floats(o.price_min for _, o in pairs),
+        price_max_per_kg=floats(o.price_max for _, o in pairs),
+        required_missing=[[c for c in r.required if c not in o.certifications] for r, o in pairs],
+        preferred_asked=floats(len(r.preferred) for r, _ in pairs),
+        preferred_held=floats(sum(c in o.certifications for c in r.preferred) for r, o in pairs),
+    )  # fmt: skip
+
+
+__all__ = [
+    "OfferRow",
+    "RequirementRow",
+    "families_of",
+    "grade_answer",
+    "grade_label",
+    "offer_rows",
+    "open_requirements",
+    "pair",
+    "piece_mass_for",
+    "pool_row",
+    "published_offers",
+    "requirement_row",
+    "requirement_rows",
+]
