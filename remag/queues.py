@@ -18,6 +18,7 @@ KINDS = (MATCHING, IMPORTS, WEBHOOKS)
 TASK_KINDS = {
     "matching.match_run_execute": MATCHING,
     "matching.supplier_opportunities_refresh": MATCHING,
+    "magnets.magnet_run_execute": MATCHING,
     "suppliers.import_job_execute": IMPORTS,
     "webhooks.delivery_attempt": WEBHOOKS,
 }

@@ -252,6 +252,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.match_runs_sweep",
         "schedule": timedelta(minutes=1),
     },
+    # Magnet runs (and the expiry of magnet offers whose validity ended).
+    "magnet-runs-sweep": {
+        "task": "magnets.magnet_runs_sweep",
+        "schedule": timedelta(minutes=1),
+    },
     "idempotency-keys-purge": {
         "task": "remag.api.tasks.idempotency_keys_purge",
         "schedule": timedelta(hours=1),
@@ -424,6 +429,15 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "matching.procurement.choices.OrderStatus",
         "PaymentTermsFlagEnum": "matching.procurement.choices.PaymentTermsFlag",
         "AttachmentTypeEnum": "matching.procurement.choices.AttachmentType",
+        "MagnetOfferStatusEnum": "matching.magnets.choices.OfferStatus",
+        "MagnetRequirementStatusEnum": "matching.magnets.choices.RequirementStatus",
+        "MagnetMatchStatusEnum": "matching.magnets.choices.MatchStatus",
+        "MagnetPoolStatusEnum": "matching.magnets.choices.PoolStatus",
+        "MagnetUnitEnum": "matching.magnets.choices.CapacityUnit",
+        "CapacityUnitEnum": "suppliers.choices.CapacityUnit",
+        "OutcomeEnum": "matching.choices.Outcome",
+        "MagnetCoatingEnum": "matching.magnets.choices.Coating",
+        "MagnetisationEnum": "matching.magnets.choices.Magnetisation",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

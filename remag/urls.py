@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("suppliers.api.urls")),
     path("", include("matching.api.urls")),
     path("", include("matching.procurement.api.urls")),
+    path("", include("matching.magnets.api.urls")),
     path("", include("remag.webhooks.api.urls")),
     path("", include("stats.api.urls")),
 ]

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from matching.choices import Outcome as OUTCOME
+
 
 class Material(models.TextChoices):
     """The magnet material an offer or a requirement is of. Grades of one material only
@@ -123,9 +125,8 @@ MAKER_MOVES: dict[str, frozenset[str]] = {
 }
 
 
-class Outcome(models.TextChoices):
-    GOOD = "good", "Supplied as agreed"
-    POOR = "poor", "Late, short or rejected"
+# How a supply went, as the buyer records it: the same choices as procurement's.
+Outcome = OUTCOME
 
 
 class PoolStatus(models.TextChoices):

@@ -49,6 +49,26 @@ OBJECTS = {
     ),
     "delivery": SimpleNamespace(id=uuid.uuid4(), delivered_on=date(2027, 1, 14), on_time=True),
     "payment": SimpleNamespace(id=uuid.uuid4(), received_on=date(2027, 2, 10)),
+    "magnet_offer": SimpleNamespace(
+        id=uuid.uuid4(), title="Sintered NdFeB arcs", material="sintered_ndfeb",
+        status="published", valid_until=None,
+    ),
+    "magnet_requirement": SimpleNamespace(
+        id=uuid.uuid4(), title="Rotor arcs", application="traction_motor", grade="n42sh",
+        status="open", needed_from=date(2027, 2, 1),
+    ),
+    "magnet_run": SimpleNamespace(
+        id=uuid.uuid4(), direction="requirement", requirement_id=uuid.uuid4(), offer_id=None,
+        status="succeeded", candidate_count=12, matched_count=4, error="",
+    ),
+    "magnet_match": SimpleNamespace(
+        id=uuid.uuid4(), requirement_id=uuid.uuid4(), offer_id=uuid.uuid4(),
+        status="interested", score=68.2,
+    ),
+    "magnet_pool": SimpleNamespace(
+        id=uuid.uuid4(), grade="n42sh", shape="arc", delivery_state="KA", status="open",
+        member_count=3, quantity_kg_float=180.0, answered_offer_id=None,
+    ),
 }  # fmt: skip
 BUILDERS = {
     "supplier": events.supplier_payload,
@@ -60,12 +80,19 @@ BUILDERS = {
     "quotation_request": events.quotation_request_payload,
     "quotation": events.quotation_payload,
     "order": events.order_payload,
+    "magnet_offer": events.magnet_offer_payload,
+    "magnet_requirement": events.magnet_requirement_payload,
+    "magnet_run": events.magnet_run_payload,
+    "magnet_match": events.magnet_match_payload,
+    "magnet_pool": events.magnet_pool_payload,
 }
 SCALARS = {
     "reason": "too many failures",
     "answer": "interested",
     "method": "code",
     "portal_access": "delegated",
+    "outcome": "good",
+    "decision": "accepted",
 }
 
 

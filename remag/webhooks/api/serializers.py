@@ -53,6 +53,11 @@ _OBJECTS = {
         ("OrderRef", events.ORDER),
         ("DeliveryRef", events.DELIVERY),
         ("PaymentRef", events.PAYMENT),
+        ("MagnetOfferRef", events.MAGNET_OFFER),
+        ("MagnetRequirementRef", events.MAGNET_REQUIREMENT),
+        ("MagnetRunRef", events.MAGNET_RUN),
+        ("MagnetMatchRef", events.MAGNET_MATCH),
+        ("MagnetPoolRef", events.MAGNET_POOL),
     )
 }
 
