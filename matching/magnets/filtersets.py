@@ -82,7 +82,7 @@ class MagnetPoolFilterSet(django_filters.FilterSet):
         fields = ("status", "material", "shape", "delivery_state")
 
 
-class GroupByFilter(django_filters.BaseCSVFilter, django_filters.MultipleChoiceFilter):
+class GroupByFilter(django_filters.BaseCSVFilter, django_filters.ChoiceFilter):
     """Names the grouping; filters nothing (the view reads it from the form)."""
 
 

@@ -93,14 +93,18 @@ def member_count(pool: MagnetPool) -> int:
     return pool.members.filter(status=RequirementStatus.OPEN).count()
 
 
-def _event(event_type: str, pool: MagnetPool, extra: Iterable[object] = ()) -> None:
+def _event(
+    event_type: str,
+    pool: MagnetPool,
+    extra: Iterable[object] = (),
+    audience: Iterable[object] | None = None,
+) -> None:
+    """To the members' buyers (or ``audience``), and ``extra``."""
     pool.member_count = member_count(pool)  # type: ignore[attr-defined]
     pool.quantity_kg_float = float(pool.quantity_kg_per_month)  # type: ignore[attr-defined]
-    audience = [
-        *pool.members.values_list("owner_id", flat=True).distinct(),
-        *extra,
-    ]
-    events.magnet_pool_event(event_type, pool, audience)
+    if audience is None:
+        audience = pool.members.values_list("owner_id", flat=True).distinct()
+    events.magnet_pool_event(event_type, pool, [*audience, *extra])
 
 
 @transaction.atomic
@@ -119,6 +123,7 @@ def pools_form(*, material: str | None = None) -> list[MagnetPool]:
                 MagnetRequirement.objects.filter(id__in=[r.id for r in joining]).update(pool=pool)
                 waiting = [r for r in waiting if r not in joining]
                 changed.append(_refresh(pool))
+                _event(EventType.MAGNET_POOL_JOINED, pool, audience={r.owner_id for r in joining})
         while len(waiting) >= POOL_MIN_MEMBERS:
             anchor, *rest = waiting
             members = [anchor, *(r for r in rest if _fits(anchor, r))]

@@ -39,6 +39,7 @@ class EventType(models.TextChoices):
     MAGNET_MATCH_ANSWERED = "magnet_match.answered", "The maker accepted or declined a buyer"
     MAGNET_MATCH_OUTCOME = "magnet_match.outcome", "The buyer recorded how a supply went"
     MAGNET_POOL_FORMED = "magnet_pool.formed", "Requirements were pooled into one"
+    MAGNET_POOL_JOINED = "magnet_pool.joined", "Requirements joined an open pool"
     MAGNET_POOL_ANSWERED = "magnet_pool.answered", "A maker answered a pooled requirement"
     MAGNET_POOL_DISSOLVED = "magnet_pool.dissolved", "A pool fell below two members"
     IMPORT_FINISHED = "import.finished", "A supplier import finished"

@@ -257,6 +257,7 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
         "outcome": Member("string", choices=("good", "poor")),
     },
     EventType.MAGNET_POOL_FORMED: {"magnet_pool": MAGNET_POOL},
+    EventType.MAGNET_POOL_JOINED: {"magnet_pool": MAGNET_POOL},
     EventType.MAGNET_POOL_ANSWERED: {"magnet_pool": MAGNET_POOL},
     EventType.MAGNET_POOL_DISSOLVED: {"magnet_pool": MAGNET_POOL},
     EventType.IMPORT_FINISHED: {"import": IMPORT},
