@@ -13,7 +13,8 @@ from datetime import date
 from functools import lru_cache
 
 import numpy as np
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, FloatField, Q, QuerySet
+from django.db.models.functions import Cast
 
 from matching.magnets.choices import (
     DENSITY_G_PER_CM3,
@@ -131,44 +132,59 @@ def track_records(owner_ids: Iterable[object]) -> dict[str, tuple[float, float]]
     return {str(r["offer__owner_id"]): (float(r["total"]), float(r["good"])) for r in rows}
 
 
-def offer_rows(offers: Sequence[MagnetOffer] | Iterable[MagnetOffer]) -> list[OfferRow]:
-    offers = list(offers)
+def offer_rows(offers: QuerySet[MagnetOffer]) -> list[OfferRow]:
+    """The rows of ``offers``, read as plain columns, with their makers' track records."""
     certs: dict[str, set[str]] = defaultdict(set)
     through = MagnetOffer.certifications.through
-    for offer_id, code in through.objects.filter(
-        magnetoffer_id__in=[o.id for o in offers]
-    ).values_list("magnetoffer_id", "certification__code"):
+    for offer_id, code in through.objects.filter(magnetoffer__in=offers.values("id")).values_list(
+        "magnetoffer_id", "certification__code"
+    ):
         certs[str(offer_id)].add(code)
-    records = track_records({o.owner_id for o in offers})
-    rows = []
-    for o in offers:
-        supplies, good = records.get(str(o.owner_id), (0.0, 0.0))
-        rows.append(
+    rows = list(
+        offers.annotate(
+            id_text=Cast("id", CharField()),
+            owner_text=Cast("owner_id", CharField()),
+            capacity=Cast("capacity_per_month", FloatField()),
+            min_order=Cast("min_order_per_month", FloatField()),
+            price_min=Cast("price_min_inr_per_kg", FloatField()),
+            price_max=Cast("price_max_inr_per_kg", FloatField()),
+        ).values_list(
+            "id_text", "owner_text", "grades", "shapes", "coatings", "magnetisations", "capacity",
+            "capacity_unit", "min_order", "lead_time_days", "valid_until", "plant_latitude",
+            "plant_longitude", "price_min", "price_max",
+        )
+    )  # fmt: skip
+    records = track_records({row[1] for row in rows})
+    out = []
+    for (oid, owner, grades, shapes, coatings, magnetisations, capacity, unit, min_order, lead,
+         until, lat, lon, low, high) in rows:  # fmt: skip
+        supplies, good = records.get(owner, (0.0, 0.0))
+        out.append(
             OfferRow(
-                id=str(o.id),
-                owner_id=str(o.owner_id),
-                grades=tuple(sorted(o.grades)),
+                id=oid,
+                owner_id=owner,
+                grades=tuple(sorted(grades)),
                 shapes={
                     s["shape"]: (float(s["min_mm"]), float(s["max_mm"]), float(s["tolerance_mm"]))
-                    for s in o.shapes
+                    for s in shapes
                 },
-                coatings=frozenset(o.coatings),
-                magnetisations=frozenset(o.magnetisations),
-                capacity=float(o.capacity_per_month),
-                capacity_is_pieces=o.capacity_unit == "pieces",
-                min_order=float(o.min_order_per_month),
-                lead_time_days=float(o.lead_time_days),
-                valid_until=NAN if o.valid_until is None else float(o.valid_until.toordinal()),
-                latitude=_num(o.plant_latitude),
-                longitude=_num(o.plant_longitude),
-                price_min=_num(o.price_min_inr_per_kg),
-                price_max=_num(o.price_max_inr_per_kg),
-                certifications=frozenset(certs[str(o.id)]),
+                coatings=frozenset(coatings),
+                magnetisations=frozenset(magnetisations),
+                capacity=capacity,
+                capacity_is_pieces=unit == "pieces",
+                min_order=min_order,
+                lead_time_days=float(lead),
+                valid_until=NAN if until is None else float(until.toordinal()),
+                latitude=_num(lat),
+                longitude=_num(lon),
+                price_min=_num(low),
+                price_max=_num(high),
+                certifications=frozenset(certs[oid]),
                 past_supplies=supplies,
                 past_good=good,
             )
         )
-    return rows
+    return out
 
 
 def requirement_row(
@@ -214,42 +230,42 @@ def requirement_row(
     )
 
 
-def requirement_rows(requirements: Iterable[MagnetRequirement]) -> list[RequirementRow]:
-    requirements = list(requirements)
-    ids = [r.id for r in requirements]
+def requirement_rows(requirements: QuerySet[MagnetRequirement]) -> list[RequirementRow]:
+    """The rows of ``requirements``, read as plain columns (no model instances, no JSON:
+    a run may read 50,000 of them)."""
     required: dict[str, list[str]] = defaultdict(list)
     preferred: dict[str, list[str]] = defaultdict(list)
     for relation, into in (
         (MagnetRequirement.required_certifications.through, required),
         (MagnetRequirement.preferred_certifications.through, preferred),
     ):
-        for start in range(0, len(ids), 5000):
-            for req_id, code in relation.objects.filter(
-                magnetrequirement_id__in=ids[start : start + 5000]
-            ).values_list("magnetrequirement_id", "certification__code"):
-                into[str(req_id)].append(code)
+        for req_id, code in relation.objects.filter(
+            magnetrequirement__in=requirements.values("id")
+        ).values_list("magnetrequirement_id", "certification__code"):
+            into[str(req_id)].append(code)
+    rows = requirements.annotate(
+        id_text=Cast("id", CharField()),
+        tolerance=Cast("tolerance_mm", FloatField()),
+        quantity=Cast("quantity_per_month", FloatField()),
+        budget=Cast("budget_inr_per_kg", FloatField()),
+    ).values_list(
+        "id_text", "grade", "shape", "size_min_mm", "size_max_mm", "tolerance", "coating",
+        "magnetisation", "quantity", "quantity_unit", "piece_mass_g", "duration_months",
+        "needed_from", "delivery_latitude", "delivery_longitude", "budget",
+    )  # fmt: skip
     return [
-        requirement_row(
-            id=str(r.id),
-            material=r.material,
-            grade=r.grade,
-            shape=r.shape,
-            dimensions=r.dimensions,
-            tolerance_mm=float(r.tolerance_mm),
-            coating=r.coating,
-            magnetisation=r.magnetisation,
-            quantity=float(r.quantity_per_month),
-            quantity_unit=r.quantity_unit,
-            duration_months=r.duration_months,
-            needed_from=r.needed_from,
-            latitude=r.delivery_latitude,
-            longitude=r.delivery_longitude,
-            budget_per_kg=None if r.budget_inr_per_kg is None else float(r.budget_inr_per_kg),
-            required=required[str(r.id)],
-            preferred=preferred[str(r.id)],
+        RequirementRow(
+            id=rid, grade=grade, shape=shape, size_min_mm=size_min, size_max_mm=size_max,
+            tolerance_mm=tolerance, coating=coating, magnetisation=magnetisation,
+            quantity=quantity, quantity_is_pieces=unit == "pieces",
+            piece_mass_kg=mass_g / 1000.0, duration_months=float(months),
+            needed_from=float(needed.toordinal()), latitude=_num(lat), longitude=_num(lon),
+            budget_per_kg=_num(budget), required=tuple(sorted(required[rid])),
+            preferred=tuple(sorted(preferred[rid])),
         )
-        for r in requirements
-    ]
+        for (rid, grade, shape, size_min, size_max, tolerance, coating, magnetisation, quantity,
+             unit, mass_g, months, needed, lat, lon, budget) in rows
+    ]  # fmt: skip
 
 
 def pool_row(pool: MagnetPool) -> RequirementRow:
@@ -273,21 +289,19 @@ def pool_row(pool: MagnetPool) -> RequirementRow:
 # ------------------------------------------------------------------ querysets
 
 
-def published_offers(*, material: str, day: date) -> list[MagnetOffer]:
+def published_offers(*, material: str, day: date) -> QuerySet[MagnetOffer]:
     """Offers a requirement is paired with: published, of its material, not ended."""
-    return list(
+    return (
         MagnetOffer.objects.filter(status=OfferStatus.PUBLISHED, material=material)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
         .order_by("id")
     )
 
 
-def open_requirements(*, material: str) -> list[MagnetRequirement]:
-    return list(
-        MagnetRequirement.objects.filter(status=RequirementStatus.OPEN, material=material).order_by(
-            "id"
-        )
-    )
+def open_requirements(*, material: str) -> QuerySet[MagnetRequirement]:
+    return MagnetRequirement.objects.filter(
+        status=RequirementStatus.OPEN, material=material
+    ).order_by("id")
 
 
 # ------------------------------------------------------------------ pairing

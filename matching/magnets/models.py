@@ -167,6 +167,10 @@ class MagnetRequirement(BaseModel):
     quantity_unit = models.CharField(max_length=10, choices=CapacityUnit.choices)
     duration_months = models.PositiveSmallIntegerField()
     piece_mass_g = models.FloatField(editable=False, default=0)
+    # The thinnest section and largest dimension (scoring.size_extent_mm), for the offers'
+    # size ranges: derived when saved, so a run reads numbers rather than JSON.
+    size_min_mm = models.FloatField(editable=False, default=0)
+    size_max_mm = models.FloatField(editable=False, default=0)
     quantity_kg_per_month = models.DecimalField(
         max_digits=14, decimal_places=3, editable=False, default=0
     )

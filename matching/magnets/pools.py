@@ -167,7 +167,8 @@ def pool_leave(*, requirement: MagnetRequirement) -> None:
 def pool_check(pool: MagnetPool, offer: MagnetOffer) -> scoring.ScoringResult:
     """Score the pooled spec against ``offer`` (the requirement-side scoring, as one)."""
     day = timezone.localdate()
-    batch = candidates.pair([candidates.pool_row(pool)], candidates.offer_rows([offer]))
+    offer_row = candidates.offer_rows(MagnetOffer.objects.filter(id=offer.id))
+    batch = candidates.pair([candidates.pool_row(pool)], offer_row)
     return scoring.score(batch, run_date=day)
 
 

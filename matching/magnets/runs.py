@@ -38,6 +38,7 @@ from matching.magnets.models import (
     MagnetRun,
 )
 from remag import jobs
+from remag.db import bulk_copy
 from remag.errors import Conflict
 from remag.webhooks import events
 
@@ -109,13 +110,14 @@ def load_for_requirement(
     offers = candidates.offer_rows(
         candidates.published_offers(material=requirement.material, day=day)
     )
-    rows = candidates.requirement_rows([requirement])
+    rows = candidates.requirement_rows(MagnetRequirement.objects.filter(id=requirement.id))
     return candidates.pair(rows, offers), len(offers)
 
 
 def load_for_offer(offer: MagnetOffer) -> tuple[scoring.PairBatch, int]:
     rows = candidates.requirement_rows(candidates.open_requirements(material=offer.material))
-    return candidates.pair(rows, candidates.offer_rows([offer])), len(rows)
+    offer_row = candidates.offer_rows(MagnetOffer.objects.filter(id=offer.id))
+    return candidates.pair(rows, offer_row), len(rows)
 
 
 def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
@@ -253,7 +255,8 @@ def write_results(
         chunk.filter(status=MatchStatus.PROPOSED).delete()
         chunk.exclude(qualifies=False).update(qualifies=False, updated_at=now)
     MagnetNearMiss.objects.filter(**scope).delete()
-    MagnetNearMiss.objects.bulk_create(
+    bulk_copy(
+        MagnetNearMiss,
         [
             MagnetNearMiss(
                 requirement_id=miss.requirement_id,

@@ -23,6 +23,7 @@ from matching.magnets.choices import (
 )
 from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetRequirement, MagnetRun
 from matching.magnets.runs import magnet_run_create, offer_matches_retire
+from matching.magnets.scoring import size_extent_mm
 from remag.accounts.caller import Caller
 from remag.accounts.models import Organization, User
 from remag.errors import Conflict, InvalidInput, NotAllowed
@@ -131,6 +132,9 @@ def _derive(requirement: MagnetRequirement) -> None:
     requirement.temperature_class = spec.temperature_class
     mass_g = piece_mass_for(requirement.material, requirement.shape, requirement.dimensions)
     requirement.piece_mass_g = round(mass_g, 4)
+    requirement.size_min_mm, requirement.size_max_mm = size_extent_mm(
+        requirement.shape, requirement.dimensions
+    )
     quantity = Decimal(requirement.quantity_per_month)
     kg = quantity if requirement.quantity_unit == "kg" else quantity * Decimal(mass_g) / 1000
     requirement.quantity_kg_per_month = kg.quantize(Decimal("0.001"))
