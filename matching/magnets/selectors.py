@@ -69,10 +69,16 @@ def runs_of(
     return MagnetRun.objects.filter(offer=offer)
 
 
-def match_list(*, caller: Caller) -> QuerySet[MagnetMatch]:
-    queryset = MagnetMatch.objects.select_related(
+def _matches() -> QuerySet[MagnetMatch]:
+    """Matches with what their serializer reads (the offer and its maker, the requirement,
+    its buyer and its required certifications), in a fixed number of queries."""
+    return MagnetMatch.objects.select_related(
         "requirement", "requirement__owner", "offer", "offer__owner"
-    ).prefetch_related("requirement__required_certifications", "offer__certifications")
+    ).prefetch_related("requirement__required_certifications")
+
+
+def match_list(*, caller: Caller) -> QuerySet[MagnetMatch]:
+    queryset = _matches()
     if caller.is_operator:
         return queryset
     ids = caller.organization_ids
@@ -81,29 +87,17 @@ def match_list(*, caller: Caller) -> QuerySet[MagnetMatch]:
 
 def matches_of_requirement(*, requirement: MagnetRequirement) -> QuerySet[MagnetMatch]:
     """The requirement's ranked offers, best first (ties by offer id)."""
-    return (
-        MagnetMatch.objects.filter(requirement=requirement)
-        .select_related("offer", "offer__owner", "requirement")
-        .prefetch_related("offer__certifications")
-        .order_by("-score", "offer_id")
-    )
+    return _matches().filter(requirement=requirement).order_by("-score", "offer_id")
 
 
 def leads_of_offer(*, offer: MagnetOffer) -> QuerySet[MagnetMatch]:
     """The offer's leads: open requirements it matches, best first (ties by requirement)."""
-    return (
-        MagnetMatch.objects.filter(offer=offer)
-        .select_related("requirement", "requirement__owner", "offer")
-        .prefetch_related("requirement__required_certifications")
-        .order_by("-score", "requirement_id")
-    )
+    return _matches().filter(offer=offer).order_by("-score", "requirement_id")
 
 
 def leads_of_maker(*, caller: Caller) -> QuerySet[MagnetMatch]:
     """Every lead of the caller's offers (operators: all), best first."""
-    queryset = MagnetMatch.objects.select_related(
-        "requirement", "requirement__owner", "offer"
-    ).prefetch_related("requirement__required_certifications")
+    queryset = _matches()
     if not caller.is_operator:
         queryset = queryset.filter(offer__owner_id__in=caller.organization_ids)
     return queryset.order_by("-score", "requirement_id", "offer_id")
@@ -118,7 +112,12 @@ def near_misses_of(
             .select_related("offer", "offer__owner")
             .order_by("offer_id")
         )
-    return MagnetNearMiss.objects.filter(offer=offer).order_by("constraint", "requirement_id")
+    return (
+        MagnetNearMiss.objects.filter(offer=offer)
+        .select_related("requirement")
+        .prefetch_related("requirement__required_certifications")
+        .order_by("constraint", "requirement_id")
+    )
 
 
 def pool_list(*, caller: Caller) -> QuerySet[MagnetPool]:
