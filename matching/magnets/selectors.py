@@ -116,7 +116,7 @@ def near_misses_of(
         MagnetNearMiss.objects.filter(offer=offer)
         .select_related("requirement")
         .prefetch_related("requirement__required_certifications")
-        .order_by("constraint", "requirement_id")
+        .order_by("requirement_id")
     )
 
 

@@ -132,6 +132,8 @@ def lists(world: World, published: Callable[..., str]) -> list[tuple[APIClient, 
     supplier: Supplier = world.suppliers["full"]
     anonymous = APIClient()
     deal = _deal(world, request_id)
+    magnets = _magnets(world)
+    maker, magnet_buyer = buyer, client_for(world.sme_users["full"])
     return [
         (client_for(admin.user), f"/api/v1/organizations/{admin.organization_id}/api-keys/"),
         (operator, "/api/v1/organizations/"),
@@ -167,7 +169,29 @@ def lists(world: World, published: Callable[..., str]) -> list[tuple[APIClient, 
         (buyer, "/api/v1/orders/"),
         (buyer, f"/api/v1/orders/{deal['order']}/deliveries/"),
         (buyer, f"/api/v1/orders/{deal['order']}/payments/"),
+        (maker, "/api/v1/magnets/offers/"),
+        (maker, f"/api/v1/magnets/offers/{magnets['offer']}/leads/"),
+        (maker, f"/api/v1/magnets/offers/{magnets['offer']}/near-misses/"),
+        (maker, f"/api/v1/magnets/offers/{magnets['offer']}/runs/"),
+        (maker, "/api/v1/magnets/leads/"),
+        (maker, "/api/v1/magnets/pools/"),
+        (magnet_buyer, "/api/v1/magnets/requirements/"),
+        (magnet_buyer, f"/api/v1/magnets/requirements/{magnets['requirement']}/matches/"),
+        (magnet_buyer, f"/api/v1/magnets/requirements/{magnets['requirement']}/near-misses/"),
+        (magnet_buyer, f"/api/v1/magnets/requirements/{magnets['requirement']}/runs/"),
     ]
+
+
+def _magnets(world: World) -> dict[str, Any]:
+    """The buyer's organisation (a manufacturer) offers magnets; an SME requires them."""
+    from tests.matching.magnets.conftest import make_offer, make_requirement
+
+    offer = make_offer(world.buyer_org)
+    make_offer(world.buyer_org, coatings=["zn"])  # one constraint short: a near miss
+    sme = world.suppliers["full"].owner
+    requirement = make_requirement(sme)
+    make_requirement(sme, title="second")
+    return {"offer": offer.id, "requirement": requirement.id}
 
 
 def _deal(world: World, request_id: str) -> dict[str, Any]:
@@ -250,7 +274,10 @@ def test_every_paginated_list_is_covered(lists: list[tuple[APIClient, str]]) -> 
         "member-list", "invitation-list", "delegation-list", "claim-list",
         "quotation-request-list", "quotation-request-quotations", "quotation-list",
         "quotation-revisions", "quotation-attachments", "order-list", "order-deliveries",
-        "order-payments",
+        "order-payments", "magnet-offer-list", "magnet-offer-leads",
+        "magnet-offer-near-misses", "magnet-offer-runs", "magnet-lead-list",
+        "magnet-pool-list", "magnet-requirement-list", "magnet-requirement-matches",
+        "magnet-requirement-near-misses", "magnet-requirement-runs",
     }  # fmt: skip
     assert paginated == covered
 

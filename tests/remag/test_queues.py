@@ -27,12 +27,14 @@ def test_every_job_task_has_a_queue_of_its_kind() -> None:
     }
     assert job_tasks == {
         "matching.match_run_execute",
+        "magnets.magnet_run_execute",
         "suppliers.import_job_execute",
         "webhooks.delivery_attempt",
     }
     routes = queues.task_routes("p.")
     assert {name: routes[name]["queue"] for name in job_tasks} == {
         "matching.match_run_execute": "p.matching",
+        "magnets.magnet_run_execute": "p.matching",
         "suppliers.import_job_execute": "p.imports",
         "webhooks.delivery_attempt": "p.webhooks",
     }

@@ -137,6 +137,16 @@ CONFLICTING = {
     ("POST", "/api/v1/matches/{id}/transitions/"),
     ("POST", "/api/v1/matches/{id}/outcome/"),
     ("POST", "/api/v1/webhooks/endpoints/{id}/ping/"),
+    ("PUT", "/api/v1/magnets/offers/{id}/"),
+    ("PATCH", "/api/v1/magnets/offers/{id}/"),
+    ("POST", "/api/v1/magnets/offers/{id}/publish/"),
+    ("POST", "/api/v1/magnets/offers/{id}/withdraw/"),
+    ("PUT", "/api/v1/magnets/requirements/{id}/"),
+    ("PATCH", "/api/v1/magnets/requirements/{id}/"),
+    ("POST", "/api/v1/magnets/requirements/{id}/open/"),
+    ("POST", "/api/v1/magnets/requirements/{id}/close/"),
+    ("POST", "/api/v1/magnets/requirements/{id}/cancel/"),
+    ("POST", "/api/v1/magnets/matches/{id}/outcome/"),
 }
 
 IDEMPOTENT = {
@@ -161,6 +171,12 @@ IDEMPOTENT = {
     ("POST", "/api/v1/quotations/{id}/attachments/"),
     ("POST", "/api/v1/orders/{id}/deliveries/"),
     ("POST", "/api/v1/orders/{id}/payments/"),
+    ("POST", "/api/v1/magnets/offers/"),
+    ("POST", "/api/v1/magnets/offers/{id}/runs/"),
+    ("POST", "/api/v1/magnets/requirements/"),
+    ("POST", "/api/v1/magnets/requirements/{id}/runs/"),
+    ("POST", "/api/v1/magnets/matches/{id}/transitions/"),
+    ("POST", "/api/v1/magnets/pools/{id}/answer/"),
 }
 
 

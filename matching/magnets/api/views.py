@@ -258,7 +258,7 @@ class MagnetOfferViewSet(_OwnedViewSet):
         url_name="near-misses",
         queryset=MagnetNearMiss.objects.none(),
         filter_backends=[],
-        ordering=("constraint", "requirement_id"),
+        ordering=("requirement_id",),
     )
     def near_misses(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Requirements the offer misses by one constraint (what would win them)."""
