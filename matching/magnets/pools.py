@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from matching.magnets import candidates, scoring
@@ -43,6 +43,7 @@ from remag.errors import Conflict, InvalidInput
 from remag.webhooks import events
 from remag.webhooks.choices import EventType
 
+POOL_LOCK_KEY = 7_305_118_001  # any constant; names the pooling lock
 POOL_KEY = ("material", "grade", "shape", "coating", "magnetisation", "delivery_state")
 
 
@@ -110,7 +111,11 @@ def _event(
 @transaction.atomic
 def pools_form(*, material: str | None = None) -> list[MagnetPool]:
     """Put eligible requirements into pools (existing open ones first). Returns the pools
-    formed or grown."""
+    formed or grown. One at a time (a transaction-scoped advisory lock on PostgreSQL), so
+    two runs finishing together never pool the same requirements twice."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [POOL_LOCK_KEY])
     groups: dict[tuple[str, ...], list[MagnetRequirement]] = defaultdict(list)
     for requirement in pool_eligible(material=material):
         groups[tuple(getattr(requirement, f) for f in POOL_KEY)].append(requirement)

@@ -156,9 +156,6 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
         if still_matchable:
             write_results(result=result, run=run, requirement=subject if by_requirement else None,
                           offer=None if by_requirement else subject)  # fmt: skip
-        from matching.magnets.pools import pools_form  # pools build on the near misses
-
-        pools_form(material=subject.material)
         finished = time.perf_counter()
         jobs.job_succeed(
             MAGNET_RUN_JOB,
@@ -170,6 +167,11 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
             score_seconds=round(scored_at - loaded_at, 4),
             write_seconds=round(finished - scored_at, 4),
         )
+    # Pools rest on the near misses just written: formed once they are committed, in a
+    # transaction of their own (pools_form serialises itself).
+    from matching.magnets.pools import pools_form
+
+    pools_form(material=subject.material)
     logger.info(
         "magnet run %s (%s): %d candidates, %d matches in %.2fs",
         run.id,
