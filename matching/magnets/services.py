@@ -167,9 +167,11 @@ def requirement_update(
     _derive(requirement)
     requirement.save()
     _relate(requirement, data, REQUIREMENT_M2M)
+    if requirement.pool_id is not None and set(data) - {"title"}:
+        # A changed spec (or an opt-out) may no longer fit the pool: it leaves, and may
+        # pool again after its run.
+        pools.pool_leave(requirement=requirement)
     if requirement.status == RequirementStatus.OPEN:
-        if requirement.pool_id is not None and not requirement.pool_opt_in:
-            pools.pool_leave(requirement=requirement)
         magnet_run_create(requirement=requirement, trigger=RunTrigger.UPDATE, triggered_by=by)
     return requirement
 
@@ -277,6 +279,8 @@ def match_transition(*, match: MagnetMatch, to_status: str, actor: Actor) -> Mag
     match.save(update_fields=["status", "status_changed_at", "contact_shared_at", "updated_at"])
     if to_status == MatchStatus.INTERESTED:
         events.magnet_match_event(EventType.MAGNET_MATCH_INTERESTED, match)
+    elif to_status == MatchStatus.DISMISSED:
+        events.magnet_match_event(EventType.MAGNET_MATCH_DISMISSED, match)
     elif to_status in (MatchStatus.ACCEPTED, MatchStatus.DECLINED):
         events.magnet_match_event(EventType.MAGNET_MATCH_ANSWERED, match, decision=to_status)
     return match

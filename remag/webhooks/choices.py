@@ -36,6 +36,7 @@ class EventType(models.TextChoices):
         "magnet_match.interested",
         "The buyer is interested in a magnet offer (its identity shared with the maker)",
     )
+    MAGNET_MATCH_DISMISSED = "magnet_match.dismissed", "The buyer dismissed a magnet offer"
     MAGNET_MATCH_ANSWERED = "magnet_match.answered", "The maker accepted or declined a buyer"
     MAGNET_MATCH_OUTCOME = "magnet_match.outcome", "The buyer recorded how a supply went"
     MAGNET_POOL_FORMED = "magnet_pool.formed", "Requirements were pooled into one"

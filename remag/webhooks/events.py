@@ -248,6 +248,7 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
     EventType.MAGNET_RUN_SUCCEEDED: {"magnet_run": MAGNET_RUN},
     EventType.MAGNET_RUN_FAILED: {"magnet_run": MAGNET_RUN},
     EventType.MAGNET_MATCH_INTERESTED: {"magnet_match": MAGNET_MATCH},
+    EventType.MAGNET_MATCH_DISMISSED: {"magnet_match": MAGNET_MATCH},
     EventType.MAGNET_MATCH_ANSWERED: {
         "magnet_match": MAGNET_MATCH,
         "decision": Member("string", choices=("accepted", "declined")),
@@ -421,8 +422,11 @@ def magnet_run_event(run: Any, owner_id: object) -> Event:
 
 
 def magnet_match_event(event_type: str, match: Any, **extra: Any) -> Event:
-    """To the buyer and the maker (the buyer's interest is what shares its identity)."""
-    audience = [match.requirement.owner_id, match.offer.owner_id]
+    """To the buyer and the maker (the buyer's interest is what shares its identity); a
+    dismissal is the buyer's own business."""
+    audience = [match.requirement.owner_id]
+    if event_type != EventType.MAGNET_MATCH_DISMISSED:
+        audience.append(match.offer.owner_id)
     return emit(event_type, magnet_match_payload(match, **extra), audience=audience)
 
 

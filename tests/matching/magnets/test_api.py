@@ -237,3 +237,22 @@ def test_the_events_of_the_market_are_recorded(market: Market) -> None:
     opened = Event.objects.get(type="magnet_requirement.opened")
     audience = EventAudience.objects.filter(event=opened).values_list("organization_id", flat=True)
     assert list(audience) == [market.buyer_org.id]
+
+
+def test_a_dismissal_is_the_buyers_own_event(market: Market) -> None:
+    post_offer(market.maker)
+    requirement = post_requirement(market.buyer)
+    (match,) = client_for(market.buyer).get(requirement["matches_url"]).json()["results"]
+    moved = client_for(market.buyer).post(
+        f"{match['url']}transitions/", {"status": "dismissed"}, format="json"
+    )
+    assert moved.json()["status"] == "dismissed"
+    event = Event.objects.get(type="magnet_match.dismissed")
+    audience = EventAudience.objects.filter(event=event).values_list("organization_id", flat=True)
+    assert list(audience) == [market.buyer_org.id]
+    assert (
+        client_for(market.maker)
+        .post(f"{match['url']}transitions/", {"status": "accepted"}, format="json")
+        .status_code
+        == 409
+    )

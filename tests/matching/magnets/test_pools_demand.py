@@ -155,3 +155,13 @@ def test_members_leaving_shrink_then_dissolve_the_pool(market: Market) -> None:
     members[2].refresh_from_db()
     assert members[2].pool_id is None
     assert Event.objects.filter(type="magnet_pool.dissolved").count() == 1
+
+
+def test_a_member_whose_spec_changes_leaves_the_pool(market: Market) -> None:
+    _, members = pooled_market(market)
+    client_for(market.buyer).patch(
+        f"/api/v1/magnets/requirements/{members[0].id}/", {"coating": "epoxy"}, format="json"
+    )
+    members[0].refresh_from_db()
+    assert members[0].pool_id is None
+    assert MagnetPool.objects.get().quantity_kg_per_month == Decimal("80.000")
