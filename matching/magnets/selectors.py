@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from matching.magnets.choices import OfferStatus, PoolStatus
+from matching.magnets.choices import OfferStatus, PoolStatus, RequirementStatus
 from matching.magnets.models import (
     MagnetMatch,
     MagnetNearMiss,
@@ -77,12 +77,18 @@ def _matches() -> QuerySet[MagnetMatch]:
     ).prefetch_related("requirement__required_certifications")
 
 
+# A draft requirement may be run (its buyer previews the offers) but is nobody's lead.
+NOT_A_LEAD = Q(requirement__status=RequirementStatus.DRAFT)
+
+
 def match_list(*, caller: Caller) -> QuerySet[MagnetMatch]:
     queryset = _matches()
     if caller.is_operator:
         return queryset
     ids = caller.organization_ids
-    return queryset.filter(Q(requirement__owner_id__in=ids) | Q(offer__owner_id__in=ids))
+    return queryset.filter(
+        Q(requirement__owner_id__in=ids) | (Q(offer__owner_id__in=ids) & ~NOT_A_LEAD)
+    )
 
 
 def matches_of_requirement(*, requirement: MagnetRequirement) -> QuerySet[MagnetMatch]:
@@ -92,12 +98,12 @@ def matches_of_requirement(*, requirement: MagnetRequirement) -> QuerySet[Magnet
 
 def leads_of_offer(*, offer: MagnetOffer) -> QuerySet[MagnetMatch]:
     """The offer's leads: open requirements it matches, best first (ties by requirement)."""
-    return _matches().filter(offer=offer).order_by("-score", "requirement_id")
+    return _matches().filter(offer=offer).exclude(NOT_A_LEAD).order_by("-score", "requirement_id")
 
 
 def leads_of_maker(*, caller: Caller) -> QuerySet[MagnetMatch]:
     """Every lead of the caller's offers (operators: all), best first."""
-    queryset = _matches()
+    queryset = _matches().exclude(NOT_A_LEAD)
     if not caller.is_operator:
         queryset = queryset.filter(offer__owner_id__in=caller.organization_ids)
     return queryset.order_by("-score", "requirement_id", "offer_id")
@@ -114,6 +120,7 @@ def near_misses_of(
         )
     return (
         MagnetNearMiss.objects.filter(offer=offer)
+        .exclude(NOT_A_LEAD)
         .select_related("requirement")
         .prefetch_related("requirement__required_certifications")
         .order_by("requirement_id")

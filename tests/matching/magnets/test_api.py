@@ -256,3 +256,34 @@ def test_a_dismissal_is_the_buyers_own_event(market: Market) -> None:
         .status_code
         == 409
     )
+
+
+def test_a_draft_requirement_is_previewed_but_is_nobodys_lead(market: Market) -> None:
+    offer = post_offer(market.maker)
+    draft = post_requirement(market.buyer, open_it=False)
+    buyer = client_for(market.buyer)
+    assert buyer.post(f"{draft['url']}runs/").status_code == 202
+    run_queued()
+    (match,) = buyer.get(draft["matches_url"]).json()["results"]
+    maker = client_for(market.maker)
+    assert maker.get(offer["leads_url"]).json()["results"] == []
+    assert maker.get("/api/v1/magnets/leads/").json()["results"] == []
+    assert maker.get(f"/api/v1/magnets/matches/{match['id']}/").status_code == 404
+
+
+def test_ended_offers_expire_and_leave_the_market(market: Market) -> None:
+    from datetime import timedelta
+
+    from matching.magnets import runs
+    from tests.matching.magnets.conftest import today
+
+    offer = post_offer(market.maker, valid_until=(today() + timedelta(days=5)).isoformat())
+    requirement = post_requirement(
+        market.buyer, needed_from=(today() + timedelta(days=3)).isoformat()
+    )
+    assert MagnetMatch.objects.count() == 1
+    assert runs.offers_expire(day=today()) == []
+    assert runs.offers_expire(day=today() + timedelta(days=6)) == [offer["id"]]
+    assert client_for(market.maker).get(offer["url"]).json()["status"] == "expired"
+    assert client_for(market.buyer).get(requirement["matches_url"]).json()["results"] == []
+    assert Event.objects.filter(type="magnet_offer.expired").count() == 1
