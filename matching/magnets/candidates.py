@@ -93,6 +93,7 @@ class OfferRow:
     certifications: frozenset[str]
     past_supplies: float = 0.0
     past_good: float = 0.0
+    valid_from: float = NAN  # ordinal or NaN
 
 
 @dataclass(frozen=True)
@@ -150,14 +151,15 @@ def offer_rows(offers: QuerySet[MagnetOffer]) -> list[OfferRow]:
             price_max=Cast("price_max_inr_per_kg", FloatField()),
         ).values_list(
             "id_text", "owner_text", "grades", "shapes", "coatings", "magnetisations", "capacity",
-            "capacity_unit", "min_order", "lead_time_days", "valid_until", "plant_latitude",
+            "capacity_unit", "min_order", "lead_time_days", "valid_until", "valid_from",
+            "plant_latitude",
             "plant_longitude", "price_min", "price_max",
         )
     )  # fmt: skip
     records = track_records({row[1] for row in rows})
     out = []
     for (oid, owner, grades, shapes, coatings, magnetisations, capacity, unit, min_order, lead,
-         until, lat, lon, low, high) in rows:  # fmt: skip
+         until, since, lat, lon, low, high) in rows:  # fmt: skip
         supplies, good = records.get(owner, (0.0, 0.0))
         out.append(
             OfferRow(
@@ -175,6 +177,7 @@ def offer_rows(offers: QuerySet[MagnetOffer]) -> list[OfferRow]:
                 min_order=min_order,
                 lead_time_days=float(lead),
                 valid_until=NAN if until is None else float(until.toordinal()),
+                valid_from=float(since.toordinal()),
                 latitude=_num(lat),
                 longitude=_num(lon),
                 price_min=_num(low),
@@ -348,6 +351,7 @@ def pair(requirements: Sequence[RequirementRow], offers: Sequence[OfferRow]) -> 
         duration_months=floats(r.duration_months for r, _ in pairs),
         needed_from=floats(r.needed_from for r, _ in pairs),
         valid_until=floats(o.valid_until for _, o in pairs),
+        valid_from=floats(o.valid_from for _, o in pairs),
         lead_time_days=floats(o.lead_time_days for _, o in pairs),
         delivery_latitude=floats(r.latitude for r, _ in pairs),
         delivery_longitude=floats(r.longitude for r, _ in pairs),

@@ -19,7 +19,8 @@ formula and a worked example):
    ``coating``; ``magnetisation``; ``capacity`` (the offer's monthly capacity below
    :data:`MIN_CAPACITY_SHARE` of the monthly quantity); ``min_order`` (the monthly
    quantity below the offer's minimum order: pooling answers this one); ``validity``
-   (the offer ends before supply is needed); ``certification:<code>`` per required
+   (the offer ends before supply is needed, or starts after the schedule ends);
+   ``certification:<code>`` per required
    certification the offer does not hold. A pair excluded by exactly one constraint is
    a **near miss**, reported with that constraint ("offers arcs only up to 40 mm").
 3. **Units.** Capacities, minimum orders and quantities are in kg or pieces a month;
@@ -27,7 +28,7 @@ formula and a worked example):
    its material's density say (:func:`piece_mass_g`). Reasons speak the requirement's unit.
 4. **Soft factors**, each a value in [0, 1]: ``capacity_headroom`` (capacity over the
    monthly quantity, capped at 1, times the share of the supply schedule the offer's
-   validity covers), ``lead_time`` (as in matching: 1 when the lead time fits the days
+   validity window covers), ``lead_time`` (as in matching: 1 when the lead time fits the days
    until supply is needed, falling linearly after), ``distance`` (halving every
    300 km, plant to delivery point; asked only when the requirement gives coordinates,
    neutral 0.5 when the offer does not), ``track_record`` (past supplies that went well,
@@ -190,6 +191,7 @@ class PairBatch:
     # time
     needed_from: FloatArray
     valid_until: FloatArray  # NaN: open-ended
+    valid_from: FloatArray  # NaN: already valid
     lead_time_days: FloatArray
     # place
     delivery_latitude: FloatArray  # NaN: not given (distance not asked)
@@ -258,6 +260,7 @@ class ScoringResult:
     quantity_kg: FloatArray
     min_order_kg: FloatArray
     covered_share: FloatArray
+    schedule_end: FloatArray  # the schedule's last day (ordinal)
     order: npt.NDArray[np.intp]  # eligible rows, best first
 
     @property
@@ -361,8 +364,12 @@ class ScoringResult:
                 "reach it)"
             )
         if self.failed["validity"][i]:
-            until = date.fromordinal(int(b.valid_until[i])).isoformat()
             needed = date.fromordinal(int(b.needed_from[i])).isoformat()
+            if not math.isnan(b.valid_from[i]) and b.valid_from[i] > self.schedule_end[i]:
+                start = date.fromordinal(int(b.valid_from[i])).isoformat()
+                end = date.fromordinal(int(self.schedule_end[i])).isoformat()
+                return "validity", f"the offer starts only on {start}; the schedule ends on {end}"
+            until = date.fromordinal(int(b.valid_until[i])).isoformat()
             return "validity", f"the offer is valid only until {until}; supply needed from {needed}"
         code = b.required_missing[i][0]
         return f"certification:{code}", f"does not hold {code}"
@@ -436,6 +443,12 @@ def score(
     quantity_kg = _kg(b.quantity, b.quantity_is_pieces, b.piece_mass_kg)
     min_order_kg = _kg(b.min_order, b.min_order_is_pieces, b.piece_mass_kg)
     shape_ok = b.shape_offered
+    # The supply schedule, [start, schedule_end] in day ordinals, and the offer's window.
+    schedule_days = np.maximum(b.duration_months, 1.0) * DAYS_PER_MONTH
+    start = np.maximum(b.needed_from, run)
+    schedule_end = start + schedule_days - 1
+    valid_until = np.where(np.isnan(b.valid_until), np.inf, b.valid_until)
+    valid_from = np.where(np.isnan(b.valid_from), -np.inf, b.valid_from)
     with np.errstate(invalid="ignore"):
         failed = {
             "grade": ~b.grade_met,
@@ -447,7 +460,7 @@ def score(
             "magnetisation": ~b.magnetisation_offered,
             "capacity": capacity_kg < MIN_CAPACITY_SHARE * quantity_kg,
             "min_order": quantity_kg < min_order_kg,
-            "validity": ~np.isnan(b.valid_until) & (b.valid_until < np.maximum(b.needed_from, run)),
+            "validity": (valid_until < start) | (valid_from > schedule_end),
         }
     missing = np.fromiter((len(codes) for codes in b.required_missing), np.int64, count=n)
     violations = missing + sum(f.astype(np.int64) for f in failed.values())
@@ -455,11 +468,8 @@ def score(
     values = np.full((n, len(FACTORS)), NEUTRAL)
     asked = np.ones((n, len(FACTORS)), dtype=bool)
 
-    schedule_days = np.maximum(b.duration_months, 1.0) * DAYS_PER_MONTH
-    start = np.maximum(b.needed_from, run)
-    covered = np.where(
-        np.isnan(b.valid_until), 1.0, np.clip((b.valid_until - start + 1) / schedule_days, 0, 1)
-    )
+    overlap = np.minimum(valid_until, schedule_end) - np.maximum(valid_from, start) + 1
+    covered = np.clip(overlap / schedule_days, 0, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.minimum(1.0, capacity_kg / quantity_kg)
     values[:, COLUMN["capacity_headroom"]] = np.where(np.isnan(ratio), NEUTRAL, ratio * covered)
@@ -524,6 +534,7 @@ def score(
         quantity_kg=quantity_kg,
         min_order_kg=min_order_kg,
         covered_share=covered,
+        schedule_end=schedule_end,
         order=order,
     )
 

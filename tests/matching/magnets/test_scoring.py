@@ -88,6 +88,7 @@ def test_a_fitting_offer_matches_with_explained_factors_summing_to_the_score() -
 RING = {"outer_diameter_mm": 20, "inner_diameter_mm": 10, "thickness_mm": 5}
 BIG_ARC = {"outer_radius_mm": 52, "inner_radius_mm": 47, "angle_deg": 45, "length_mm": 40}
 SHORT_VALIDITY = float((RUN + timedelta(days=30)).toordinal())
+LATE_START = float(date(2027, 5, 1).toordinal())
 CASES = [
     ({"grade": "n42uh"}, {}, "grade",
      "offers no grade compatible with N42UH (highest offered: N38UH)"),
@@ -106,6 +107,8 @@ CASES = [
      "(a pooled requirement can reach it)"),
     ({}, {"valid_until": SHORT_VALIDITY}, "validity",
      "the offer is valid only until 2026-12-26; supply needed from 2027-01-25"),
+    ({"duration_months": 2}, {"valid_from": LATE_START}, "validity",
+     "the offer starts only on 2027-05-01; the schedule ends on 2027-03-25"),
     ({"required": ("as9100",)}, {}, "certification:as9100", "does not hold as9100"),
 ]  # fmt: skip
 
@@ -151,6 +154,14 @@ def test_validity_shorter_than_the_schedule_lowers_the_headroom() -> None:
     headroom = next(f for f in match.factors if f.name == "capacity_headroom")
     assert headroom.value == pytest.approx(0.5)
     assert any("the offer covers 6 of the 12 months" in r for r in match.reasons)
+
+
+def test_an_offer_starting_mid_schedule_covers_only_its_part() -> None:
+    # Supply from 2027-01-25 for 12 months (360 days); the offer starts on 2027-07-24.
+    late = float((RUN + timedelta(days=60 + 180)).toordinal())
+    (match,) = one(requirement(), offer(valid_from=late)).matches()
+    headroom = next(f for f in match.factors if f.name == "capacity_headroom")
+    assert headroom.value == pytest.approx(0.5)
 
 
 def test_ranking_is_by_score_with_ties_by_offer_id() -> None:
