@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from django.db.models import CharField, Count, FloatField, Q, QuerySet
@@ -30,6 +31,7 @@ from matching.magnets.scoring import PairBatch, piece_mass_g, size_extent_mm
 from suppliers.grades import grade_meets, grade_order_key, parse_grade
 
 NAN = math.nan
+NOTHING: list[str] = []  # shared by the rows missing no certification (never changed)
 COATING_LABELS = dict(Coating.choices)
 MAGNETISATION_LABELS = dict(Magnetisation.choices)
 
@@ -96,8 +98,9 @@ class OfferRow:
     valid_from: float = NAN  # ordinal or NaN
 
 
-@dataclass(frozen=True)
-class RequirementRow:
+class RequirementRow(NamedTuple):
+    """One requirement as plain data (a named tuple: a run may build 50,000 of them)."""
+
     id: str
     grade: str
     shape: str
@@ -256,15 +259,15 @@ def requirement_rows(requirements: QuerySet[MagnetRequirement]) -> list[Requirem
         "magnetisation", "quantity", "quantity_unit", "piece_mass_g", "duration_months",
         "needed_from", "delivery_latitude", "delivery_longitude", "budget",
     )  # fmt: skip
+    # Positional and inlined: this builds one row per open requirement of a material.
     return [
         RequirementRow(
-            id=rid, grade=grade, shape=shape, size_min_mm=size_min, size_max_mm=size_max,
-            tolerance_mm=tolerance, coating=coating, magnetisation=magnetisation,
-            quantity=quantity, quantity_is_pieces=unit == "pieces",
-            piece_mass_kg=mass_g / 1000.0, duration_months=float(months),
-            needed_from=float(needed.toordinal()), latitude=_num(lat), longitude=_num(lon),
-            budget_per_kg=_num(budget), required=tuple(sorted(required[rid])),
-            preferred=tuple(sorted(preferred[rid])),
+            rid, grade, shape, size_min, size_max, tolerance, coating, magnetisation, quantity,
+            unit == "pieces", mass_g / 1000.0, float(months), float(needed.toordinal()),
+            NAN if lat is None else lat, NAN if lon is None else lon,
+            NAN if budget is None else budget,
+            tuple(sorted(required[rid])) if rid in required else (),
+            tuple(sorted(preferred[rid])) if rid in preferred else (),
         )
         for (rid, grade, shape, size_min, size_max, tolerance, coating, magnetisation, quantity,
              unit, mass_g, months, needed, lat, lon, budget) in rows
@@ -312,6 +315,13 @@ def open_requirements(*, material: str) -> QuerySet[MagnetRequirement]:
 
 def pair(requirements: Sequence[RequirementRow], offers: Sequence[OfferRow]) -> PairBatch:
     """Every (requirement, offer) pair of the two lists (one of them usually of one)."""
+    if len(offers) == 1 and len(requirements) > 1:
+        return pair_with_offer(requirements, offers[0])
+    return pair_rows(requirements, offers)
+
+
+def pair_rows(requirements: Sequence[RequirementRow], offers: Sequence[OfferRow]) -> PairBatch:
+    """:func:`pair`, one pair at a time (any sizes)."""
     pairs = [(r, o) for r in requirements for o in offers]
     n = len(pairs)
 
@@ -368,6 +378,81 @@ def pair(requirements: Sequence[RequirementRow], offers: Sequence[OfferRow]) -> 
     )  # fmt: skip
 
 
+def pair_with_offer(requirements: Sequence[RequirementRow], offer: OfferRow) -> PairBatch:
+    """:func:`pair` for one offer and many requirements (an offer's run): the requirements'
+    columns taken whole, the offer's broadcast, each rule asked once per distinct value.
+    The same batch as :func:`pair_rows` (tests/matching/magnets/test_scoring.py)."""
+    n = len(requirements)
+    column = dict(zip(RequirementRow._fields, zip(*requirements, strict=True), strict=True))
+
+    def floats(values: Iterable[float]) -> np.ndarray:
+        return np.fromiter(values, dtype=np.float64, count=n)
+
+    def full(value: float) -> np.ndarray:
+        return np.full(n, value, dtype=np.float64)
+
+    def flags(values: Sequence[str], allowed: frozenset[str]) -> np.ndarray:
+        known = {v: v in allowed for v in set(values)}
+        return np.fromiter((known[v] for v in values), dtype=bool, count=n)
+
+    grades = column["grade"]
+    answers = {g: grade_answer(g, offer.grades) for g in set(grades)}
+    labels = {g: grade_label(g) for g in answers}
+    shapes = column["shape"]
+    spec = {shape: offer.shapes.get(shape) for shape in set(shapes)}
+    nan_spec = (NAN, NAN, NAN)
+    coatings, magnetisations = column["coating"], column["magnetisation"]
+    coating_labels = {c: COATING_LABELS.get(c, c) for c in set(coatings)}
+    magnetisation_labels = {m: magnetisation_label(m) for m in set(magnetisations)}
+    certs = offer.certifications
+    return PairBatch(
+        offer_ids=[offer.id] * n,
+        requirement_ids=list(column["id"]),
+        grade_met=np.fromiter((answers[g][0] for g in grades), dtype=bool, count=n),
+        grade_label=[labels[g] for g in grades],
+        grade_note=[answers[g][1] for g in grades],
+        shape=list(shapes),
+        shape_offered=np.fromiter((spec[x] is not None for x in shapes), dtype=bool, count=n),
+        size_min_mm=floats(column["size_min_mm"]),
+        size_max_mm=floats(column["size_max_mm"]),
+        tolerance_mm=floats(column["tolerance_mm"]),
+        offer_min_mm=floats((spec[x] or nan_spec)[0] for x in shapes),
+        offer_max_mm=floats((spec[x] or nan_spec)[1] for x in shapes),
+        offer_tolerance_mm=floats((spec[x] or nan_spec)[2] for x in shapes),
+        coating=[coating_labels[c] for c in coatings],
+        coating_offered=flags(coatings, offer.coatings),
+        magnetisation=[magnetisation_labels[m] for m in magnetisations],
+        magnetisation_offered=flags(magnetisations, offer.magnetisations),
+        capacity=full(offer.capacity),
+        capacity_is_pieces=np.full(n, offer.capacity_is_pieces, dtype=bool),
+        min_order=full(offer.min_order),
+        min_order_is_pieces=np.full(n, offer.capacity_is_pieces, dtype=bool),
+        quantity=floats(column["quantity"]),
+        quantity_is_pieces=np.fromiter(column["quantity_is_pieces"], dtype=bool, count=n),
+        piece_mass_kg=floats(column["piece_mass_kg"]),
+        duration_months=floats(column["duration_months"]),
+        needed_from=floats(column["needed_from"]),
+        valid_until=full(offer.valid_until),
+        valid_from=full(offer.valid_from),
+        lead_time_days=full(offer.lead_time_days),
+        delivery_latitude=floats(column["latitude"]),
+        delivery_longitude=floats(column["longitude"]),
+        plant_latitude=full(offer.latitude),
+        plant_longitude=full(offer.longitude),
+        past_supplies=full(offer.past_supplies),
+        past_good=full(offer.past_good),
+        budget_per_kg=floats(column["budget_per_kg"]),
+        price_min_per_kg=full(offer.price_min),
+        price_max_per_kg=full(offer.price_max),
+        required_missing=[
+            [c for c in required if c not in certs] if required else NOTHING
+            for required in column["required"]
+        ],
+        preferred_asked=floats(len(p) for p in column["preferred"]),
+        preferred_held=floats(sum(c in certs for c in p) for p in column["preferred"]),
+    )
+
+
 __all__ = [
     "OfferRow",
     "RequirementRow",
@@ -377,6 +462,8 @@ __all__ = [
     "offer_rows",
     "open_requirements",
     "pair",
+    "pair_rows",
+    "pair_with_offer",
     "piece_mass_for",
     "pool_row",
     "published_offers",

@@ -1,10 +1,11 @@
 """The pure magnet scoring: hard constraints one by one, near misses with their one
 constraint, unit conversion, and the explanation contract (contributions sum to the score)."""
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,6 +16,8 @@ from matching.magnets.candidates import (
     RequirementRow,
     grade_answer,
     pair,
+    pair_rows,
+    pair_with_offer,
     requirement_row,
 )
 
@@ -245,6 +248,29 @@ def test_contributions_always_sum_to_the_score(
         assert sum(f.contribution for f in match.factors) == pytest.approx(match.score, abs=0.05)
         assert all(0 <= f.value <= 1 for f in match.factors)
     assert len(result.matches()) + len(result.near_misses()) == 1
+
+
+def test_an_offers_batch_is_the_same_built_whole_or_pair_by_pair() -> None:
+    reqs = [
+        requirement(id="r1"),
+        requirement(id="r2", grade="n45uh", coating="zn", required=("as9100", "iso-9001")),
+        requirement(id="r3", shape="ring", dimensions=RING, quantity_unit="pieces",
+                    quantity=5000, preferred=("iatf-16949",), budget_per_kg=2800,
+                    latitude=12.9, longitude=77.6),
+    ]  # fmt: skip
+    off = offer(price_min=2500.0, price_max=3000.0, valid_from=float(RUN.toordinal()))
+    whole, rows = pair_with_offer(reqs, off), pair_rows(reqs, [off])
+    for spec in fields(whole):
+        a, b = getattr(whole, spec.name), getattr(rows, spec.name)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=spec.name)
+        else:
+            assert [list(x) if isinstance(x, list) else x for x in a] == [
+                list(x) if isinstance(x, list) else x for x in b
+            ], spec.name
+    assert scoring.score(whole, run_date=RUN).scores.tolist() == pytest.approx(
+        scoring.score(rows, run_date=RUN).scores.tolist()
+    )
 
 
 def test_batch_rejects_ragged_columns() -> None:
