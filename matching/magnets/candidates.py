@@ -6,6 +6,7 @@ scoring decides."""
 from __future__ import annotations
 
 import math
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -121,6 +122,13 @@ class RequirementRow(NamedTuple):
     preferred: tuple[str, ...]
 
 
+def id_text(value: object) -> str:
+    """A UUID in its canonical text form (PostgreSQL's ``::text`` already is; SQLite
+    stores 32 hex digits), so ids from casts and from UUID objects compare equal."""
+    text = str(value)
+    return text if len(text) == 36 else str(uuid.UUID(text))
+
+
 def _num(value: object) -> float:
     return NAN if value is None else float(value)  # type: ignore[arg-type]
 
@@ -159,10 +167,11 @@ def offer_rows(offers: QuerySet[MagnetOffer]) -> list[OfferRow]:
             "plant_longitude", "price_min", "price_max",
         )
     )  # fmt: skip
-    records = track_records({row[1] for row in rows})
+    records = track_records({id_text(row[1]) for row in rows})
     out = []
-    for (oid, owner, grades, shapes, coatings, magnetisations, capacity, unit, min_order, lead,
-         until, since, lat, lon, low, high) in rows:  # fmt: skip
+    for (raw_id, raw_owner, grades, shapes, coatings, magnetisations, capacity, unit,
+         min_order, lead, until, since, lat, lon, low, high) in rows:  # fmt: skip
+        oid, owner = id_text(raw_id), id_text(raw_owner)
         supplies, good = records.get(owner, (0.0, 0.0))
         out.append(
             OfferRow(
@@ -260,18 +269,33 @@ def requirement_rows(requirements: QuerySet[MagnetRequirement]) -> list[Requirem
         "needed_from", "delivery_latitude", "delivery_longitude", "budget",
     )  # fmt: skip
     # Positional and inlined: this builds one row per open requirement of a material.
-    return [
-        RequirementRow(
-            rid, grade, shape, size_min, size_max, tolerance, coating, magnetisation, quantity,
-            unit == "pieces", mass_g / 1000.0, float(months), float(needed.toordinal()),
-            NAN if lat is None else lat, NAN if lon is None else lon,
-            NAN if budget is None else budget,
-            tuple(sorted(required[rid])) if rid in required else (),
-            tuple(sorted(preferred[rid])) if rid in preferred else (),
+    out = []
+    for (raw_id, grade, shape, size_min, size_max, tolerance, coating, magnetisation, quantity,
+         unit, mass_g, months, needed, lat, lon, budget) in rows:  # fmt: skip
+        rid = id_text(raw_id)
+        out.append(
+            RequirementRow(
+                rid,
+                grade,
+                shape,
+                size_min,
+                size_max,
+                tolerance,
+                coating,
+                magnetisation,
+                quantity,
+                unit == "pieces",
+                mass_g / 1000.0,
+                float(months),
+                float(needed.toordinal()),
+                NAN if lat is None else lat,
+                NAN if lon is None else lon,
+                NAN if budget is None else budget,
+                tuple(sorted(required[rid])) if rid in required else (),
+                tuple(sorted(preferred[rid])) if rid in preferred else (),
+            )
         )
-        for (rid, grade, shape, size_min, size_max, tolerance, coating, magnetisation, quantity,
-             unit, mass_g, months, needed, lat, lon, budget) in rows
-    ]  # fmt: skip
+    return out
 
 
 def pool_row(pool: MagnetPool) -> RequirementRow:
