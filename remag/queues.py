@@ -19,6 +19,7 @@ TASK_KINDS = {
     "matching.match_run_execute": MATCHING,
     "matching.supplier_opportunities_refresh": MATCHING,
     "collaboration.call_run_execute": MATCHING,
+    "magnets.magnet_run_execute": MATCHING,
     "suppliers.import_job_execute": IMPORTS,
     "webhooks.delivery_attempt": WEBHOOKS,
 }

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "matching",
     "matching.procurement",
     "matching.collaboration",
+    "matching.magnets",
     "stats",
 ]
 
@@ -254,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "call-runs-sweep": {
         "task": "collaboration.call_runs_sweep",
+        "schedule": timedelta(minutes=1),
+    },
+    # Magnet runs (and the expiry of magnet offers whose validity ended).
+    "magnet-runs-sweep": {
+        "task": "magnets.magnet_runs_sweep",
         "schedule": timedelta(minutes=1),
     },
     "idempotency-keys-purge": {
@@ -431,6 +437,15 @@ SPECTACULAR_SETTINGS = {
         "InterestStatusEnum": "matching.collaboration.choices.InterestStatus",
         "PaymentTermsFlagEnum": "matching.procurement.choices.PaymentTermsFlag",
         "AttachmentTypeEnum": "matching.procurement.choices.AttachmentType",
+        "MagnetOfferStatusEnum": "matching.magnets.choices.OfferStatus",
+        "MagnetRequirementStatusEnum": "matching.magnets.choices.RequirementStatus",
+        "MagnetMatchStatusEnum": "matching.magnets.choices.MatchStatus",
+        "MagnetPoolStatusEnum": "matching.magnets.choices.PoolStatus",
+        "MagnetUnitEnum": "matching.magnets.choices.CapacityUnit",
+        "CapacityUnitEnum": "suppliers.choices.CapacityUnit",
+        "OutcomeEnum": "matching.choices.Outcome",
+        "MagnetCoatingEnum": "matching.magnets.choices.Coating",
+        "MagnetisationEnum": "matching.magnets.choices.Magnetisation",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("matching.api.urls")),
     path("", include("matching.procurement.api.urls")),
     path("", include("matching.collaboration.api.urls")),
+    path("", include("matching.magnets.api.urls")),
     path("", include("remag.webhooks.api.urls")),
     path("", include("stats.api.urls")),
 ]

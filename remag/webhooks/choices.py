@@ -41,6 +41,27 @@ class EventType(models.TextChoices):
         "collaboration_interest.contact_shared",
         "Both sides consented: contact details shared both ways",
     )
+    MAGNET_OFFER_PUBLISHED = "magnet_offer.published", "A magnet maker published an offer"
+    MAGNET_OFFER_WITHDRAWN = "magnet_offer.withdrawn", "A magnet maker withdrew an offer"
+    MAGNET_OFFER_EXPIRED = "magnet_offer.expired", "A magnet offer's validity window ended"
+    MAGNET_REQUIREMENT_OPENED = "magnet_requirement.opened", "A magnet requirement was opened"
+    MAGNET_REQUIREMENT_CLOSED = (
+        "magnet_requirement.closed",
+        "A magnet requirement was closed or cancelled",
+    )
+    MAGNET_RUN_SUCCEEDED = "magnet_run.succeeded", "A magnet match run succeeded"
+    MAGNET_RUN_FAILED = "magnet_run.failed", "A magnet match run failed"
+    MAGNET_MATCH_INTERESTED = (
+        "magnet_match.interested",
+        "The buyer is interested in a magnet offer (its identity shared with the maker)",
+    )
+    MAGNET_MATCH_DISMISSED = "magnet_match.dismissed", "The buyer dismissed a magnet offer"
+    MAGNET_MATCH_ANSWERED = "magnet_match.answered", "The maker accepted or declined a buyer"
+    MAGNET_MATCH_OUTCOME = "magnet_match.outcome", "The buyer recorded how a supply went"
+    MAGNET_POOL_FORMED = "magnet_pool.formed", "Requirements were pooled into one"
+    MAGNET_POOL_JOINED = "magnet_pool.joined", "Requirements joined an open pool"
+    MAGNET_POOL_ANSWERED = "magnet_pool.answered", "A maker answered a pooled requirement"
+    MAGNET_POOL_DISSOLVED = "magnet_pool.dissolved", "A pool fell below two members"
     IMPORT_FINISHED = "import.finished", "A supplier import finished"
     WEBHOOK_DISABLED = "webhook.disabled", "A webhook endpoint was disabled after failures"
     WEBHOOK_PING = "webhook.ping", "A test ping asked for through the API"

@@ -190,6 +190,51 @@ NDA: Shape = {
 ENDPOINT: Shape = {"id": Member("uuid"), "url": Member("url")}
 ORGANIZATION: Shape = {"id": Member("uuid"), "name": Member("string")}
 
+# The magnet market (docs/magnets.md). A requirement event never names its buyer: its
+# audience is the buyer itself; a pool event carries no member's identity.
+MAGNET_OFFER: Shape = {
+    "id": Member("uuid"),
+    "title": Member("string"),
+    "material": Member("string"),
+    "status": Member("string"),
+    "valid_until": Member("date", nullable=True),
+}
+MAGNET_REQUIREMENT: Shape = {
+    "id": Member("uuid"),
+    "title": Member("string"),
+    "application": Member("string"),
+    "grade": Member("string"),
+    "status": Member("string"),
+    "needed_from": Member("date"),
+}
+MAGNET_RUN: Shape = {
+    "id": Member("uuid"),
+    "direction": Member("string", choices=("requirement", "offer")),
+    "requirement": Member("uuid", source="requirement_id", nullable=True),
+    "offer": Member("uuid", source="offer_id", nullable=True),
+    "status": Member("string"),
+    "candidate_count": Member("integer"),
+    "matched_count": Member("integer"),
+    "error": Member("string"),
+}
+MAGNET_MATCH: Shape = {
+    "id": Member("uuid"),
+    "requirement": Member("uuid", source="requirement_id"),
+    "offer": Member("uuid", source="offer_id"),
+    "status": Member("string"),
+    "score": Member("number"),
+}
+MAGNET_POOL: Shape = {
+    "id": Member("uuid"),
+    "grade": Member("string"),
+    "shape": Member("string"),
+    "delivery_state": Member("string"),
+    "status": Member("string"),
+    "member_count": Member("integer"),
+    "quantity_kg_per_month": Member("number", source="quantity_kg_float"),
+    "answered_offer": Member("uuid", source="answered_offer_id", nullable=True),
+}
+
 REASON = Member("string")
 ANSWER = Member("string", choices=("interested", "declined"))
 
@@ -237,6 +282,27 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
     EventType.INTEREST_SELECTED: {"call": CALL, "interest": INTEREST},
     EventType.INTEREST_DECLINED: {"call": CALL, "interest": INTEREST},
     EventType.INTEREST_CONTACT_SHARED: {"call": CALL, "interest": INTEREST},
+    EventType.MAGNET_OFFER_PUBLISHED: {"magnet_offer": MAGNET_OFFER},
+    EventType.MAGNET_OFFER_WITHDRAWN: {"magnet_offer": MAGNET_OFFER},
+    EventType.MAGNET_OFFER_EXPIRED: {"magnet_offer": MAGNET_OFFER},
+    EventType.MAGNET_REQUIREMENT_OPENED: {"magnet_requirement": MAGNET_REQUIREMENT},
+    EventType.MAGNET_REQUIREMENT_CLOSED: {"magnet_requirement": MAGNET_REQUIREMENT},
+    EventType.MAGNET_RUN_SUCCEEDED: {"magnet_run": MAGNET_RUN},
+    EventType.MAGNET_RUN_FAILED: {"magnet_run": MAGNET_RUN},
+    EventType.MAGNET_MATCH_INTERESTED: {"magnet_match": MAGNET_MATCH},
+    EventType.MAGNET_MATCH_DISMISSED: {"magnet_match": MAGNET_MATCH},
+    EventType.MAGNET_MATCH_ANSWERED: {
+        "magnet_match": MAGNET_MATCH,
+        "decision": Member("string", choices=("accepted", "declined")),
+    },
+    EventType.MAGNET_MATCH_OUTCOME: {
+        "magnet_match": MAGNET_MATCH,
+        "outcome": Member("string", choices=("good", "poor")),
+    },
+    EventType.MAGNET_POOL_FORMED: {"magnet_pool": MAGNET_POOL},
+    EventType.MAGNET_POOL_JOINED: {"magnet_pool": MAGNET_POOL},
+    EventType.MAGNET_POOL_ANSWERED: {"magnet_pool": MAGNET_POOL},
+    EventType.MAGNET_POOL_DISSOLVED: {"magnet_pool": MAGNET_POOL},
     EventType.IMPORT_FINISHED: {"import": IMPORT},
     EventType.WEBHOOK_DISABLED: {"endpoint": ENDPOINT, "reason": REASON},
     EventType.WEBHOOK_PING: {"endpoint": ENDPOINT},
@@ -293,6 +359,26 @@ def quotation_payload(quotation: Any, **extra: Any) -> dict[str, Any]:
 
 def order_payload(order: Any, **extra: Any) -> dict[str, Any]:
     return {"order": object_payload(ORDER, order), **extra}
+
+
+def magnet_offer_payload(offer: Any) -> dict[str, Any]:
+    return {"magnet_offer": object_payload(MAGNET_OFFER, offer)}
+
+
+def magnet_requirement_payload(requirement: Any) -> dict[str, Any]:
+    return {"magnet_requirement": object_payload(MAGNET_REQUIREMENT, requirement)}
+
+
+def magnet_run_payload(run: Any) -> dict[str, Any]:
+    return {"magnet_run": object_payload(MAGNET_RUN, run)}
+
+
+def magnet_match_payload(match: Any, **extra: Any) -> dict[str, Any]:
+    return {"magnet_match": object_payload(MAGNET_MATCH, match), **extra}
+
+
+def magnet_pool_payload(pool: Any) -> dict[str, Any]:
+    return {"magnet_pool": object_payload(MAGNET_POOL, pool)}
 
 
 def import_payload(job: Any) -> dict[str, Any]:
@@ -359,6 +445,40 @@ def order_event(event_type: str, order: Any, **extra: Any) -> Event:
         order, **{name: object_payload(shape, obj) for name, (shape, obj) in extra.items()}
     )
     return emit(event_type, payload, audience=audience)
+
+
+def magnet_offer_event(event_type: str, offer: Any) -> Event:
+    """To the maker."""
+    return emit(event_type, magnet_offer_payload(offer), audience=[offer.owner_id])
+
+
+def magnet_requirement_event(event_type: str, requirement: Any) -> Event:
+    """To the buyer."""
+    return emit(
+        event_type, magnet_requirement_payload(requirement), audience=[requirement.owner_id]
+    )
+
+
+def magnet_run_event(run: Any, owner_id: object) -> Event:
+    """To the owner of the run's requirement or offer."""
+    event_type = (
+        EventType.MAGNET_RUN_SUCCEEDED if run.status == "succeeded" else EventType.MAGNET_RUN_FAILED
+    )
+    return emit(event_type, magnet_run_payload(run), audience=[owner_id])
+
+
+def magnet_match_event(event_type: str, match: Any, **extra: Any) -> Event:
+    """To the buyer and the maker (the buyer's interest is what shares its identity); a
+    dismissal is the buyer's own business."""
+    audience = [match.requirement.owner_id]
+    if event_type != EventType.MAGNET_MATCH_DISMISSED:
+        audience.append(match.offer.owner_id)
+    return emit(event_type, magnet_match_payload(match, **extra), audience=audience)
+
+
+def magnet_pool_event(event_type: str, pool: Any, audience: Iterable[object]) -> Event:
+    """To the members' buyers (and the answering maker): the pool, never who is in it."""
+    return emit(event_type, magnet_pool_payload(pool), audience=audience)
 
 
 def import_event(job: Any) -> Event:

@@ -17,9 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("who", ["buyer", "operator"])
-def test_every_listed_match_reads_as_its_detail(
-    world: World, published: Any, who: str
-) -> None:
+def test_every_listed_match_reads_as_its_detail(world: World, published: Any, who: str) -> None:
     request_id = published()
     matches = list(Match.objects.filter(request_id=request_id).order_by("-score"))
     assert len(matches) >= 2

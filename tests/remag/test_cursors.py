@@ -133,6 +133,8 @@ def lists(world: World, published: Callable[..., str]) -> list[tuple[APIClient, 
     anonymous = APIClient()
     deal = _deal(world, request_id)
     call_id = _collaboration(world)
+    magnets = _magnets(world)
+    maker, magnet_buyer = buyer, client_for(world.sme_users["full"])
     return [
         (client_for(admin.user), f"/api/v1/organizations/{admin.organization_id}/api-keys/"),
         (operator, "/api/v1/organizations/"),
@@ -173,6 +175,16 @@ def lists(world: World, published: Callable[..., str]) -> list[tuple[APIClient, 
         (buyer, f"/api/v1/collaboration/calls/{call_id}/near-misses/"),
         (buyer, f"/api/v1/collaboration/calls/{call_id}/runs/"),
         (buyer, "/api/v1/collaboration/interests/"),
+        (maker, "/api/v1/magnets/offers/"),
+        (maker, f"/api/v1/magnets/offers/{magnets['offer']}/leads/"),
+        (maker, f"/api/v1/magnets/offers/{magnets['offer']}/near-misses/"),
+        (maker, f"/api/v1/magnets/offers/{magnets['offer']}/runs/"),
+        (maker, "/api/v1/magnets/leads/"),
+        (maker, "/api/v1/magnets/pools/"),
+        (magnet_buyer, "/api/v1/magnets/requirements/"),
+        (magnet_buyer, f"/api/v1/magnets/requirements/{magnets['requirement']}/matches/"),
+        (magnet_buyer, f"/api/v1/magnets/requirements/{magnets['requirement']}/near-misses/"),
+        (magnet_buyer, f"/api/v1/magnets/requirements/{magnets['requirement']}/runs/"),
     ]
 
 
@@ -198,6 +210,18 @@ def _collaboration(world: World) -> str:
     sme = client_for(world.sme_users["full"])
     assert sme.post("/api/v1/collaboration/interests/", interest, format="json").status_code == 201
     return call["id"]
+
+
+def _magnets(world: World) -> dict[str, Any]:
+    """The buyer's organisation (a manufacturer) offers magnets; an SME requires them."""
+    from tests.matching.magnets.conftest import make_offer, make_requirement
+
+    offer = make_offer(world.buyer_org)
+    make_offer(world.buyer_org, coatings=["zn"])  # one constraint short: a near miss
+    sme = world.suppliers["full"].owner
+    requirement = make_requirement(sme)
+    make_requirement(sme, title="second")
+    return {"offer": offer.id, "requirement": requirement.id}
 
 
 def _deal(world: World, request_id: str) -> dict[str, Any]:
@@ -283,6 +307,10 @@ def test_every_paginated_list_is_covered(lists: list[tuple[APIClient, str]]) -> 
         "order-payments", "collaboration-call-list", "collaboration-call-matches",
         "collaboration-call-near-misses", "collaboration-call-runs",
         "collaboration-interest-list",
+        "magnet-offer-list", "magnet-offer-leads",
+        "magnet-offer-near-misses", "magnet-offer-runs", "magnet-lead-list",
+        "magnet-pool-list", "magnet-requirement-list", "magnet-requirement-matches",
+        "magnet-requirement-near-misses", "magnet-requirement-runs",
     }  # fmt: skip
     assert paginated == covered
 

@@ -28,6 +28,7 @@ def test_every_job_task_has_a_queue_of_its_kind() -> None:
     assert job_tasks == {
         "matching.match_run_execute",
         "collaboration.call_run_execute",
+        "magnets.magnet_run_execute",
         "suppliers.import_job_execute",
         "webhooks.delivery_attempt",
     }
@@ -35,6 +36,7 @@ def test_every_job_task_has_a_queue_of_its_kind() -> None:
     assert {name: routes[name]["queue"] for name in job_tasks} == {
         "matching.match_run_execute": "p.matching",
         "collaboration.call_run_execute": "p.matching",
+        "magnets.magnet_run_execute": "p.matching",
         "suppliers.import_job_execute": "p.imports",
         "webhooks.delivery_attempt": "p.webhooks",
     }

@@ -145,6 +145,16 @@ CONFLICTING = {
     ("POST", "/api/v1/collaboration/interests/{id}/select/"),
     ("POST", "/api/v1/collaboration/interests/{id}/decline/"),
     ("POST", "/api/v1/collaboration/interests/{id}/withdraw/"),
+    ("PUT", "/api/v1/magnets/offers/{id}/"),
+    ("PATCH", "/api/v1/magnets/offers/{id}/"),
+    ("POST", "/api/v1/magnets/offers/{id}/publish/"),
+    ("POST", "/api/v1/magnets/offers/{id}/withdraw/"),
+    ("PUT", "/api/v1/magnets/requirements/{id}/"),
+    ("PATCH", "/api/v1/magnets/requirements/{id}/"),
+    ("POST", "/api/v1/magnets/requirements/{id}/open/"),
+    ("POST", "/api/v1/magnets/requirements/{id}/close/"),
+    ("POST", "/api/v1/magnets/requirements/{id}/cancel/"),
+    ("POST", "/api/v1/magnets/matches/{id}/outcome/"),
 }
 
 IDEMPOTENT = {
@@ -173,6 +183,12 @@ IDEMPOTENT = {
     ("POST", "/api/v1/collaboration/calls/{id}/runs/"),
     ("POST", "/api/v1/collaboration/calls/{id}/nda/"),
     ("POST", "/api/v1/collaboration/interests/"),
+    ("POST", "/api/v1/magnets/offers/"),
+    ("POST", "/api/v1/magnets/offers/{id}/runs/"),
+    ("POST", "/api/v1/magnets/requirements/"),
+    ("POST", "/api/v1/magnets/requirements/{id}/runs/"),
+    ("POST", "/api/v1/magnets/matches/{id}/transitions/"),
+    ("POST", "/api/v1/magnets/pools/{id}/answer/"),
 }
 
 

@@ -64,6 +64,26 @@ OBJECTS = {
         id=uuid.uuid4(), call_id=uuid.uuid4(), organization_id=uuid.uuid4(),
         acknowledged_at=datetime(2026, 11, 26, 9, 30, tzinfo=UTC),
     ),
+    "magnet_offer": SimpleNamespace(
+        id=uuid.uuid4(), title="Sintered NdFeB arcs", material="sintered_ndfeb",
+        status="published", valid_until=None,
+    ),
+    "magnet_requirement": SimpleNamespace(
+        id=uuid.uuid4(), title="Rotor arcs", application="traction_motor", grade="n42sh",
+        status="open", needed_from=date(2027, 2, 1),
+    ),
+    "magnet_run": SimpleNamespace(
+        id=uuid.uuid4(), direction="requirement", requirement_id=uuid.uuid4(), offer_id=None,
+        status="succeeded", candidate_count=12, matched_count=4, error="",
+    ),
+    "magnet_match": SimpleNamespace(
+        id=uuid.uuid4(), requirement_id=uuid.uuid4(), offer_id=uuid.uuid4(),
+        status="interested", score=68.2,
+    ),
+    "magnet_pool": SimpleNamespace(
+        id=uuid.uuid4(), grade="n42sh", shape="arc", delivery_state="KA", status="open",
+        member_count=3, quantity_kg_float=180.0, answered_offer_id=None,
+    ),
 }  # fmt: skip
 BUILDERS = {
     "supplier": events.supplier_payload,
@@ -76,12 +96,19 @@ BUILDERS = {
     "quotation": events.quotation_payload,
     "order": events.order_payload,
     "call": events.call_payload,
+    "magnet_offer": events.magnet_offer_payload,
+    "magnet_requirement": events.magnet_requirement_payload,
+    "magnet_run": events.magnet_run_payload,
+    "magnet_match": events.magnet_match_payload,
+    "magnet_pool": events.magnet_pool_payload,
 }
 SCALARS = {
     "reason": "too many failures",
     "answer": "interested",
     "method": "code",
     "portal_access": "delegated",
+    "outcome": "good",
+    "decision": "accepted",
 }
 
 

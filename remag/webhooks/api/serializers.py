@@ -57,6 +57,11 @@ _OBJECTS = {
         ("CallRunRef", events.CALL_RUN),
         ("InterestRef", events.INTEREST),
         ("NdaAcknowledgementRef", events.NDA),
+        ("MagnetOfferRef", events.MAGNET_OFFER),
+        ("MagnetRequirementRef", events.MAGNET_REQUIREMENT),
+        ("MagnetRunRef", events.MAGNET_RUN),
+        ("MagnetMatchRef", events.MAGNET_MATCH),
+        ("MagnetPoolRef", events.MAGNET_POOL),
     )
 }
 

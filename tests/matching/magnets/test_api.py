@@ -1,0 +1,289 @@
+"""Magnet offers and requirements through the API: ranked, explained offers for the buyer,
+leads for the maker (the buyer's name only after it is interested), near misses,
+validation problems naming fields, pagination, idempotency and rescoring on change."""
+
+from typing import Any
+
+import pytest
+
+from matching.magnets.models import MagnetMatch, MagnetRequirement
+from remag.webhooks.models import Event, EventAudience
+from tests.matching.magnets.conftest import (
+    Market,
+    client_for,
+    offer_body,
+    post_offer,
+    post_requirement,
+    requirement_body,
+    run_queued,
+)
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+def test_a_requirement_gets_ranked_explained_offers_and_the_maker_a_lead(market: Market) -> None:
+    near = post_offer(market.maker)
+    slow = post_offer(market.other_maker, lead_time_days=90, plant_state="MH",
+                      plant_latitude=18.52, plant_longitude=73.85)  # fmt: skip
+    requirement = post_requirement(market.buyer)
+
+    buyer = client_for(market.buyer)
+    matches = buyer.get(requirement["matches_url"]).json()["results"]
+    assert [m["offer"]["id"] for m in matches] == [near["id"], slow["id"]]
+    best = matches[0]
+    assert best["offer"]["maker"]["name"] == "Kaveri"
+    assert sum(f["contribution"] for f in best["factors"]) == pytest.approx(best["score"], abs=0.05)
+    assert "offers N42SH, compatible with N42SH" in best["reasons"]
+    assert best["buyer"]["name"] == "Rotor Works"  # the buyer sees itself
+
+    maker = client_for(market.maker)
+    (lead,) = maker.get(near["leads_url"]).json()["results"]
+    assert lead["requirement"]["id"] == requirement["id"]
+    assert lead["requirement"]["grade"] == "n42sh"
+    assert lead["buyer"] is None  # not before the buyer says interested
+    assert {f["name"] for f in lead["factors"]} == {
+        "capacity_headroom",
+        "lead_time",
+        "track_record",
+        "preferred_certifications",
+    }
+    assert all(f["weight"] is None for f in lead["factors"])
+    assert not any("budget" in r or "km from" in r for r in lead["reasons"])
+    assert "delivery_latitude" not in lead["requirement"]
+
+    moved = buyer.post(f"{best['url']}transitions/", {"status": "interested"}, format="json")
+    assert moved.status_code == 201, moved.json()
+    (lead,) = maker.get("/api/v1/magnets/leads/").json()["results"]
+    assert lead["buyer"]["name"] == "Rotor Works"
+    accepted = maker.post(f"{best['url']}transitions/", {"status": "accepted"}, format="json")
+    assert accepted.json()["status"] == "accepted"
+    assert Event.objects.filter(type="magnet_match.answered").count() == 1
+    outcome = buyer.post(f"{best['url']}outcome/", {"outcome": "good"}, format="json")
+    assert outcome.json()["outcome"] == "good"
+
+
+def test_an_offer_published_later_finds_the_open_requirement(market: Market) -> None:
+    requirement = post_requirement(market.buyer)
+    assert client_for(market.buyer).get(requirement["matches_url"]).json()["results"] == []
+    offer = post_offer(market.maker)
+    matches = client_for(market.buyer).get(requirement["matches_url"]).json()["results"]
+    assert [m["offer"]["id"] for m in matches] == [offer["id"]]
+    withdrawn = client_for(market.maker).post(f"{offer['url']}withdraw/")
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert client_for(market.buyer).get(requirement["matches_url"]).json()["results"] == []
+
+
+def test_near_misses_name_their_one_constraint(market: Market) -> None:
+    small = post_offer(
+        market.maker,
+        shapes=[{"shape": "arc", "min_mm": 2, "max_mm": 40, "tolerance_mm": 0.05}],
+    )
+    requirement = post_requirement(
+        market.buyer,
+        dimensions={"outer_radius_mm": 52, "inner_radius_mm": 47, "angle_deg": 30,
+                    "length_mm": 40},
+    )  # fmt: skip
+    misses = client_for(market.buyer).get(f"{requirement['url']}near-misses/").json()["results"]
+    assert [(m["offer"]["id"], m["constraint"], m["reason"]) for m in misses] == [
+        (small["id"], "size", "offers arcs only up to 40 mm (needs 52 mm)")
+    ]
+    gaps = client_for(market.maker).get(f"{small['url']}near-misses/").json()["results"]
+    assert [g["constraint"] for g in gaps] == ["size"]
+
+
+def test_changing_an_open_requirement_rescores_it(market: Market) -> None:
+    post_offer(market.maker)
+    requirement = post_requirement(market.buyer)
+    buyer = client_for(market.buyer)
+    changed = buyer.patch(requirement["url"], {"grade": "N48UH"}, format="json")
+    assert changed.status_code == 200, changed.json()
+    run_queued()
+    assert buyer.get(requirement["matches_url"]).json()["results"] == []
+    (miss,) = buyer.get(f"{requirement['url']}near-misses/").json()["results"]
+    assert miss["reason"] == "offers no grade compatible with N48UH (highest offered: N38UH)"
+
+
+def test_pieces_are_converted_and_derived_fields_filled(market: Market) -> None:
+    requirement = post_requirement(market.buyer, quantity_per_month="10000", quantity_unit="pieces")
+    assert requirement["piece_mass_g"] == pytest.approx(32.3977, rel=1e-4)
+    assert requirement["quantity_kg_per_month"] == "323.977"
+    assert (requirement["energy_class"], requirement["temperature_class"]) == (42, "sh")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"grade": "N99XX"}, "grade"),
+        ({"grade": "Sm2Co17"}, "grade"),  # not a sintered NdFeB grade
+        ({"dimensions": {"length_mm": 10}}, "dimensions"),
+        ({"shape": "ring", "dimensions": {"outer_diameter_mm": 10, "inner_diameter_mm": 12,
+                                          "thickness_mm": 3}}, "dimensions.inner_diameter_mm"),
+        ({"quantity_per_month": "0"}, "quantity_per_month"),
+        ({"duration_months": 0}, "duration_months"),
+        ({"coating": "gold"}, "coating"),
+        ({"required_certifications": ["nope"]}, "required_certifications"),
+        ({"delivery_latitude": 12.9, "delivery_longitude": None}, "delivery_longitude"),
+        ({"tolerance_mm": "-1"}, "tolerance_mm"),
+    ],
+)  # fmt: skip
+def test_bad_requirements_are_problems_naming_the_field(
+    market: Market, body: dict[str, Any], field: str
+) -> None:
+    response = client_for(market.buyer).post(
+        "/api/v1/magnets/requirements/", requirement_body(**body), format="json"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith(PROBLEM)
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert field in fields, response.json()
+    assert MagnetRequirement.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"grades": ["N42SH", "BNP-10"]}, "grades"),
+        ({"shapes": [{"shape": "arc", "min_mm": 10, "max_mm": 5, "tolerance_mm": 0.1}]},
+         "shapes[0].max_mm"),
+        ({"valid_until": "2020-01-01"}, "valid_until"),
+        ({"price_max_inr_per_kg": None}, "price_max_inr_per_kg"),
+        ({"capacity_unit": "tonnes"}, "capacity_unit"),
+    ],
+)  # fmt: skip
+def test_bad_offers_are_problems_naming_the_field(
+    market: Market, body: dict[str, Any], field: str
+) -> None:
+    response = client_for(market.maker).post(
+        "/api/v1/magnets/offers/", offer_body(**body), format="json"
+    )
+    assert response.status_code == 400
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert field in fields, response.json()
+
+
+def test_a_requirement_create_is_idempotent(market: Market) -> None:
+    client = client_for(market.buyer)
+    first = client.post(
+        "/api/v1/magnets/requirements/",
+        requirement_body(),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="req-1",
+    )
+    again = client.post(
+        "/api/v1/magnets/requirements/",
+        requirement_body(),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="req-1",
+    )
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert first.json()["id"] == again.json()["id"]
+    assert MagnetRequirement.objects.count() == 1
+
+
+def test_ranked_offers_page_with_cursors(market: Market) -> None:
+    for days in (10, 20, 30, 40, 50):
+        post_offer(market.maker, lead_time_days=days)
+    requirement = post_requirement(market.buyer)
+    client = client_for(market.buyer)
+    first = client.get(requirement["matches_url"], {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+    seen = [m["id"] for page in (first, second, third) for m in page["results"]]
+    assert len(seen) == len(set(seen)) == 5
+    assert third["next"] is None
+    scores = [m["score"] for page in (first, second, third) for m in page["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_lifecycle_conflicts_are_409(market: Market) -> None:
+    requirement = post_requirement(market.buyer)
+    client = client_for(market.buyer)
+    assert client.post(f"{requirement['url']}open/").status_code == 409
+    assert client.post(f"{requirement['url']}close/").json()["status"] == "closed"
+    assert client.patch(requirement["url"], {"title": "x"}, format="json").status_code == 409
+    offer = post_offer(market.maker, publish=False)
+    maker = client_for(market.maker)
+    assert maker.post(f"{offer['url']}withdraw/").status_code == 200
+    assert maker.post(f"{offer['url']}publish/").status_code == 409
+
+
+def test_the_maker_cannot_make_the_buyers_move(market: Market) -> None:
+    post_offer(market.maker)
+    post_requirement(market.buyer)
+    match = MagnetMatch.objects.get()
+    maker = client_for(market.maker)
+    url = f"/api/v1/magnets/matches/{match.id}/transitions/"
+    assert maker.post(url, {"status": "interested"}, format="json").status_code == 403
+    assert maker.post(url, {"status": "accepted"}, format="json").status_code == 409
+
+
+def test_the_events_of_the_market_are_recorded(market: Market) -> None:
+    offer = post_offer(market.maker)
+    requirement = post_requirement(market.buyer)
+    client_for(market.buyer).post(f"{requirement['url']}close/")
+    client_for(market.maker).post(f"{offer['url']}withdraw/")
+    types = list(Event.objects.order_by("occurred_at", "id").values_list("type", flat=True))
+    for expected in (
+        "magnet_offer.published",
+        "magnet_run.succeeded",
+        "magnet_requirement.opened",
+        "magnet_requirement.closed",
+        "magnet_offer.withdrawn",
+    ):
+        assert expected in types
+    opened = Event.objects.get(type="magnet_requirement.opened")
+    audience = EventAudience.objects.filter(event=opened).values_list("organization_id", flat=True)
+    assert list(audience) == [market.buyer_org.id]
+
+
+def test_a_dismissal_is_the_buyers_own_event(market: Market) -> None:
+    post_offer(market.maker)
+    requirement = post_requirement(market.buyer)
+    (match,) = client_for(market.buyer).get(requirement["matches_url"]).json()["results"]
+    moved = client_for(market.buyer).post(
+        f"{match['url']}transitions/", {"status": "dismissed"}, format="json"
+    )
+    assert moved.json()["status"] == "dismissed"
+    event = Event.objects.get(type="magnet_match.dismissed")
+    audience = EventAudience.objects.filter(event=event).values_list("organization_id", flat=True)
+    assert list(audience) == [market.buyer_org.id]
+    assert (
+        client_for(market.maker)
+        .post(f"{match['url']}transitions/", {"status": "accepted"}, format="json")
+        .status_code
+        == 409
+    )
+
+
+def test_a_draft_requirement_is_previewed_but_is_nobodys_lead(market: Market) -> None:
+    offer = post_offer(market.maker)
+    draft = post_requirement(market.buyer, open_it=False)
+    buyer = client_for(market.buyer)
+    assert buyer.post(f"{draft['url']}runs/").status_code == 202
+    run_queued()
+    (match,) = buyer.get(draft["matches_url"]).json()["results"]
+    maker = client_for(market.maker)
+    assert maker.get(offer["leads_url"]).json()["results"] == []
+    assert maker.get("/api/v1/magnets/leads/").json()["results"] == []
+    assert maker.get(f"/api/v1/magnets/matches/{match['id']}/").status_code == 404
+
+
+def test_ended_offers_expire_and_leave_the_market(market: Market) -> None:
+    from datetime import timedelta
+
+    from matching.magnets import runs
+    from tests.matching.magnets.conftest import today
+
+    offer = post_offer(market.maker, valid_until=(today() + timedelta(days=5)).isoformat())
+    requirement = post_requirement(
+        market.buyer, needed_from=(today() + timedelta(days=3)).isoformat()
+    )
+    assert MagnetMatch.objects.count() == 1
+    assert runs.offers_expire(day=today()) == []
+    assert runs.offers_expire(day=today() + timedelta(days=6)) == [offer["id"]]
+    assert client_for(market.maker).get(offer["url"]).json()["status"] == "expired"
+    assert client_for(market.buyer).get(requirement["matches_url"]).json()["results"] == []
+    assert Event.objects.filter(type="magnet_offer.expired").count() == 1
