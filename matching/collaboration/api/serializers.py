@@ -18,6 +18,7 @@ from matching.collaboration.models import (
 )
 from matching.collaboration.scoring import FACTORS
 from remag.accounts.caller import Caller
+from suppliers.access import supplier_can_change
 from suppliers.models import Capability
 
 
@@ -309,6 +310,4 @@ class InterestSerializer(serializers.ModelSerializer):
         return {"name": c.contact_name, "email": c.contact_email, "phone": c.contact_phone}
 
     def _manages(self, obj: ExpressionOfInterest) -> bool:
-        from suppliers.access import supplier_can_change
-
         return supplier_can_change(caller=_caller(self), supplier=obj.supplier)
