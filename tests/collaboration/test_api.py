@@ -35,6 +35,15 @@ def problem_fields(response: Any) -> set[str]:
         ({"latitude": 95}, "latitude"),
         ({"longitude": None}, "longitude"),
         ({"topic": "x" * 201}, "topic"),
+        # Hostile lengths: a 400 naming the field, never a 500 from the column or the
+        # full-text search.
+        # A valid address (labels of 63) of 259 characters: longer than the column.
+        ({"contact_email": "a" * 64 + "@" + ("b" * 63 + ".") * 3 + "in"}, "contact_email"),
+        ({"summary": "magnet " * 400}, "summary"),
+        ({"description": "x" * 20_001}, "description"),
+        ({"nda_text": "y" * 20_001}, "nda_text"),
+        ({"contact_name": "n" * 121}, "contact_name"),
+        ({"contact_phone": "9" * 21}, "contact_phone"),
     ],
 )
 def test_bad_input_is_a_problem_naming_the_field(

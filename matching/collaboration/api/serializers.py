@@ -36,6 +36,13 @@ class FacilityListField(CodeListField):
         return items
 
 
+# Bounds on the free texts: the summary is scored as text (a huge one would make the
+# run's full-text search fail), the others are stored and shown.
+SUMMARY_MAX = 2_000
+DESCRIPTION_MAX = 20_000
+NDA_TEXT_MAX = 20_000
+
+
 def _caller(serializer: serializers.Serializer) -> Caller:
     return serializer.context["caller"]
 
@@ -71,12 +78,20 @@ class CallSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Facility codes that raise the score (the facility coverage factor).",
     )
+    summary = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=SUMMARY_MAX,
+        help_text="Public: shown to every signed-in caller; scored as text.",
+    )
     description = serializers.CharField(
         required=False,
         allow_blank=True,
         allow_null=True,
+        max_length=DESCRIPTION_MAX,
         help_text="The details. Null for a caller who has not acknowledged the call's NDA.",
     )
+    nda_text = serializers.CharField(required=False, allow_blank=True, max_length=NDA_TEXT_MAX)
     details_visible = serializers.SerializerMethodField()
     nda_acknowledged_at = serializers.SerializerMethodField(
         help_text="When an organisation of the caller acknowledged the current NDA text."
@@ -88,7 +103,9 @@ class CallSerializer(serializers.ModelSerializer):
     contact_name = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, max_length=120
     )
-    contact_email = serializers.EmailField(required=False, allow_blank=True, allow_null=True)
+    contact_email = serializers.EmailField(
+        required=False, allow_blank=True, allow_null=True, max_length=254
+    )
     contact_phone = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, max_length=20
     )
