@@ -50,6 +50,15 @@ def _check(call: CollaborationCall) -> None:
         raise InvalidInput("A call that requires an NDA states its text.", field="nda_text")
     if (call.latitude is None) != (call.longitude is None):
         raise InvalidInput("Give both latitude and longitude, or neither.", field="longitude")
+    if (
+        call.response_deadline
+        and call.timeframe_end
+        and call.response_deadline > call.timeframe_end
+    ):
+        raise InvalidInput(
+            "The response deadline falls after the collaboration's timeframe ends.",
+            field="response_deadline",
+        )
 
 
 def _apply(call: CollaborationCall, data: dict[str, Any]) -> None:
@@ -86,6 +95,9 @@ def call_update(
             code="call_not_editable",
             current_status=call.status,
         )
+    deadline = data.get("response_deadline")
+    if deadline is not None and deadline < timezone.localdate():
+        raise InvalidInput("The response deadline is in the past.", field="response_deadline")
     _apply(call, data)
     if call.status == CallStatus.OPEN and set(data) & set(CRITERIA_FIELDS):
         runs.call_run_create(call=call, trigger="update", triggered_by=by)
@@ -135,6 +147,22 @@ def call_close(*, call: CollaborationCall) -> CollaborationCall:
     call.save(update_fields=["status", "closed_at", "updated_at"])
     events.call_event(EventType.CALL_CLOSED, call, audience=[call.owner_id, *_respondents(call)])
     return call
+
+
+def calls_close_due() -> list[str]:
+    """Close the open calls whose response deadline has passed (beat runs this; each
+    close is its own transaction and emits ``collaboration_call.closed``). The ids closed."""
+    closed = []
+    due = CollaborationCall.objects.filter(
+        status=CallStatus.OPEN, response_deadline__lt=timezone.localdate()
+    ).values_list("id", flat=True)
+    for call_id in list(due):
+        try:
+            call_close(call=CollaborationCall(id=call_id))
+        except Conflict:  # closed, cancelled or awarded meanwhile
+            continue
+        closed.append(str(call_id))
+    return closed
 
 
 @transaction.atomic
@@ -312,6 +340,18 @@ def interest_transition(
     call = CollaborationCall.objects.select_for_update().get(id=interest.call_id)
     if call.status in (CallStatus.CANCELLED, CallStatus.DRAFT):
         raise Conflict(f"The call is {call.status}.", code="call_status_conflict")
+    # One partner per call: once an expression of interest is selected (the call
+    # awarded), nobody else is shortlisted or selected; the others may still be declined
+    # or withdraw.
+    if to_status in (InterestStatus.SHORTLISTED, InterestStatus.SELECTED) and (
+        call.status == CallStatus.AWARDED
+        or ExpressionOfInterest.objects.filter(call=call, status=InterestStatus.SELECTED).exists()
+    ):
+        raise Conflict(
+            "The call is awarded: one expression of interest is already selected.",
+            code="call_already_awarded",
+            current_status=call.status,
+        )
     now = timezone.now()
     interest.status = to_status
     interest.status_changed_at = now
