@@ -48,7 +48,7 @@ class CallMatchInline(ReadOnlyInline):
 
 class InterestInline(ReadOnlyInline):
     model = ExpressionOfInterest
-    fields = ("supplier", "status", "submitted_at", "contact_shared_at")
+    fields = ("supplier", "organization", "status", "submitted_at", "contact_shared_at")
     readonly_fields = fields
 
 
@@ -81,5 +81,12 @@ class NdaAcknowledgementAdmin(ReadOnlyAdmin):
 
 @admin.register(ExpressionOfInterest)
 class ExpressionOfInterestAdmin(ReadOnlyAdmin):
-    list_display = ("call", "supplier", "status", "submitted_at", "contact_shared_at")
+    list_display = (
+        "call",
+        "supplier",
+        "organization",
+        "status",
+        "submitted_at",
+        "contact_shared_at",
+    )
     list_filter = ("status",)

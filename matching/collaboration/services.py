@@ -20,6 +20,7 @@ from matching.collaboration.models import (
     NdaAcknowledgement,
 )
 from remag.accounts.caller import Caller
+from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization, User
 from remag.errors import Conflict, InvalidInput, NotAllowed
 from remag.webhooks import events
@@ -119,7 +120,7 @@ def _move(call: CollaborationCall, allowed_from: tuple[str, ...], to: str, verb:
 def _respondents(call: CollaborationCall) -> list[object]:
     audience: list[object] = []
     for interest in ExpressionOfInterest.objects.filter(call=call).select_related("supplier"):
-        audience += events.supplier_audience(interest.supplier)
+        audience += respondent_audience(interest)
     return audience
 
 
@@ -225,8 +226,16 @@ def nda_acknowledge(
 # ------------------------------------------------------------------ expressions of interest
 
 
+def respondent_audience(interest: ExpressionOfInterest) -> list[object]:
+    """The responding side: the supplier's audience (its owner, and its onboarding portal
+    until claimed), or the R&D institution that answered without a supplier profile."""
+    if interest.supplier_id is None:
+        return [interest.organization_id]
+    return list(events.supplier_audience(interest.supplier))
+
+
 def _interest_audience(interest: ExpressionOfInterest) -> list[object]:
-    return [interest.call.owner_id, *events.supplier_audience(interest.supplier)]
+    return [interest.call.owner_id, *respondent_audience(interest)]
 
 
 def _interest_event(event_type: str, interest: ExpressionOfInterest) -> None:
@@ -235,18 +244,38 @@ def _interest_event(event_type: str, interest: ExpressionOfInterest) -> None:
     )
 
 
-@transaction.atomic
-def interest_submit(
-    *,
-    call: CollaborationCall,
-    supplier: Supplier,
-    message: str,
-    proposed_approach: str,
-    actor: Actor,
-) -> ExpressionOfInterest:
-    """A supplier the caller manages answers an open call (matched or not). A call that
-    requires an NDA needs the supplier's organisation to have acknowledged it first."""
-    call = CollaborationCall.objects.select_for_update().get(id=call.id)
+@dataclass(frozen=True)
+class Respondent:
+    """Who answers: a supplier profile the caller manages, or (``supplier`` None) an R&D
+    institution of the caller's, with the contact to share on consent."""
+
+    supplier: Supplier | None = None
+    organization: Organization | None = None
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+
+
+def _respondent_check(call: CollaborationCall, respondent: Respondent, actor: Actor) -> Any:
+    """The responding organisation's id, once the caller may answer for it."""
+    supplier = respondent.supplier
+    if supplier is None:
+        organization = respondent.organization
+        if organization is None or not actor.caller.acts_for(organization.id):
+            raise InvalidInput("You do not answer for this organisation.", field="organization")
+        if organization.kind != OrganizationKind.RESEARCH or not organization.is_active:
+            raise InvalidInput(
+                "Without a supplier profile, only an active R&D institution answers.",
+                field="organization",
+            )
+        if not respondent.contact_email:
+            raise InvalidInput(
+                "An R&D institution answering states the contact to share.",
+                field="contact_email",
+            )
+        if organization.id == call.owner_id:
+            raise InvalidInput("The poster does not answer its own call.", field="organization")
+        return organization.id
     if not supplier_can_change(caller=actor.caller, supplier=supplier) or (
         actor.caller.is_operator and not actor.caller.acts_for(supplier.owner_id)
     ):
@@ -255,6 +284,24 @@ def interest_submit(
         raise InvalidInput("The poster does not answer its own call.", field="supplier")
     if not supplier.is_active or supplier.status != SupplierStatus.ACTIVE:
         raise InvalidInput("Only an active, verified supplier may answer.", field="supplier")
+    return supplier.owner_id
+
+
+@transaction.atomic
+def interest_submit(
+    *,
+    call: CollaborationCall,
+    respondent: Respondent,
+    message: str,
+    proposed_approach: str,
+    actor: Actor,
+) -> ExpressionOfInterest:
+    """A supplier the caller manages, or an R&D institution of the caller's without a
+    supplier profile, answers an open call (matched or not). A call that requires an NDA
+    needs the responding organisation to have acknowledged it first."""
+    call = CollaborationCall.objects.select_for_update().get(id=call.id)
+    organization_id = _respondent_check(call, respondent, actor)
+    supplier = respondent.supplier
     if call.status != CallStatus.OPEN:
         raise Conflict(
             f"The call is {call.status}; only open calls take expressions of interest.",
@@ -263,12 +310,10 @@ def interest_submit(
         )
     if call.response_deadline is not None and call.response_deadline < timezone.localdate():
         raise Conflict("The response deadline has passed.", code="deadline_passed")
-    if call.requires_nda and not nda_acknowledged_by(
-        call=call, organization_ids=[supplier.owner_id]
-    ):
+    if call.requires_nda and not nda_acknowledged_by(call=call, organization_ids=[organization_id]):
         raise Conflict(
             "This call requires its NDA to be acknowledged (POST .../nda/) by the "
-            "supplier's organisation first.",
+            "responding organisation first.",
             code="nda_required",
         )
     now = timezone.now()
@@ -277,16 +322,25 @@ def interest_submit(
             interest = ExpressionOfInterest.objects.create(
                 call=call,
                 supplier=supplier,
-                match=CallMatch.objects.filter(call=call, supplier=supplier).first(),
+                organization_id=organization_id,
+                match=(
+                    CallMatch.objects.filter(call=call, supplier=supplier).first()
+                    if supplier is not None
+                    else None
+                ),
                 message=message,
                 proposed_approach=proposed_approach,
+                contact_name=respondent.contact_name if supplier is None else "",
+                contact_email=respondent.contact_email if supplier is None else "",
+                contact_phone=respondent.contact_phone if supplier is None else "",
                 submitted_at=now,
                 status_changed_at=now,
                 created_by=actor.user,
             )
     except IntegrityError:
+        who = "supplier" if supplier is not None else "organisation"
         raise Conflict(
-            "This supplier already expressed interest in the call.", code="interest_exists"
+            f"This {who} already expressed interest in the call.", code="interest_exists"
         ) from None
     _interest_event(EventType.INTEREST_SUBMITTED, interest)
     return interest
@@ -306,8 +360,10 @@ def parties_of(caller: Caller, interest: ExpressionOfInterest) -> set[str]:
     if caller.acts_for(interest.call.owner_id):
         parties.add(Party.POSTER)
     supplier = interest.supplier
-    if caller.acts_for(supplier.owner_id) or (
-        supplier_can_change(caller=caller, supplier=supplier) and not caller.is_operator
+    if caller.acts_for(interest.organization_id) or (
+        supplier is not None
+        and supplier_can_change(caller=caller, supplier=supplier)
+        and not caller.is_operator
     ):
         parties.add(Party.RESPONDENT)
     return parties

@@ -159,7 +159,8 @@ DELIVERY: Shape = {
 }
 PAYMENT: Shape = {"id": Member("uuid"), "received_on": Member("date")}
 # Calls for collaboration: only what every signed-in caller may read of a call (never its
-# confidential details); an interest names the call and the responding supplier.
+# confidential details); an interest names the call and the responding supplier (null
+# for an R&D institution answering without one) and organisation.
 CALL: Shape = {
     "id": Member("uuid"),
     "kind": Member("string"),
@@ -178,7 +179,8 @@ CALL_RUN: Shape = {
 INTEREST: Shape = {
     "id": Member("uuid"),
     "call": Member("uuid", source="call_id"),
-    "supplier": Member("uuid", source="supplier_id"),
+    "supplier": Member("uuid", source="supplier_id", nullable=True),
+    "organization": Member("uuid", source="organization_id"),
     "status": Member("string"),
 }
 NDA: Shape = {

@@ -262,7 +262,28 @@ class NdaAcknowledgementSerializer(serializers.ModelSerializer):
 
 class InterestCreateSerializer(serializers.Serializer):
     call = serializers.UUIDField()
-    supplier = serializers.UUIDField(help_text="The responding supplier profile you manage.")
+    supplier = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The responding supplier profile you manage. Omit it when an R&D "
+        "institution answers without a supplier profile (then `organization` and "
+        "`contact_email`).",
+    )
+    organization = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="Without `supplier`: the R&D institution (organisation kind `research`) "
+        "answering; defaults to the caller's only one.",
+    )
+    contact_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        allow_blank=True,
+        help_text="Without `supplier`: the institution's contact, shared with the poster on "
+        "consent (required then). Ignored with a supplier (its profile's contact is shared).",
+    )
+    contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     message = serializers.CharField(max_length=5000)
     proposed_approach = serializers.CharField(max_length=10000, required=False, allow_blank=True)
 
@@ -280,7 +301,16 @@ class InterestSerializer(serializers.ModelSerializer):
         view_name="collaboration-interest-detail", lookup_field="id"
     )
     call = serializers.UUIDField(source="call_id", read_only=True)
-    supplier = CallCandidateSerializer(read_only=True)
+    supplier = CallCandidateSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The responding supplier; null when an R&D institution answered without one.",
+    )
+    organization = serializers.UUIDField(
+        source="organization_id",
+        read_only=True,
+        help_text="The responding organisation (the supplier's owner, or the R&D institution).",
+    )
     match_score = serializers.SerializerMethodField()
     supplier_contact = serializers.SerializerMethodField()
     poster_contact = serializers.SerializerMethodField()
@@ -292,6 +322,7 @@ class InterestSerializer(serializers.ModelSerializer):
             "url",
             "call",
             "supplier",
+            "organization",
             "match_score",
             "message",
             "proposed_approach",
@@ -313,18 +344,20 @@ class InterestSerializer(serializers.ModelSerializer):
     def get_supplier_contact(self, obj: ExpressionOfInterest) -> dict[str, str] | None:
         if obj.contact_shared_at is None or not _caller(self).may_access(obj.call.owner_id):
             return None
-        s = obj.supplier
+        s = obj.supplier if obj.supplier_id is not None else obj
         return {"name": s.contact_name, "email": s.contact_email, "phone": s.contact_phone}
 
     @extend_schema_field(ContactSerializer(allow_null=True))
     def get_poster_contact(self, obj: ExpressionOfInterest) -> dict[str, str] | None:
         caller = _caller(self)
         if obj.contact_shared_at is None or not (
-            caller.is_operator or caller.acts_for(obj.supplier.owner_id) or self._manages(obj)
+            caller.is_operator or caller.acts_for(obj.organization_id) or self._manages(obj)
         ):
             return None
         c = obj.call
         return {"name": c.contact_name, "email": c.contact_email, "phone": c.contact_phone}
 
     def _manages(self, obj: ExpressionOfInterest) -> bool:
-        return supplier_can_change(caller=_caller(self), supplier=obj.supplier)
+        return obj.supplier_id is not None and supplier_can_change(
+            caller=_caller(self), supplier=obj.supplier
+        )

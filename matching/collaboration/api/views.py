@@ -250,6 +250,37 @@ class CallViewSet(
         return idempotent_response(request, perform)
 
 
+def _respondent(caller: Any, data: dict[str, Any]) -> services.Respondent:
+    """Who answers: the named supplier, else an R&D institution of the caller's."""
+    if data.get("supplier") is not None:
+        supplier = Supplier.objects.filter(id=data["supplier"]).first()
+        if supplier is None:
+            raise InvalidInput("No such supplier.", field="supplier")
+        return services.Respondent(supplier=supplier)
+    if data.get("organization") is None and not caller.organization_ids:
+        raise InvalidInput("Name the supplier you answer for.", field="supplier")
+    organization = organization_acting(
+        caller=caller,
+        kinds=(OrganizationKind.RESEARCH,),
+        requested=data.get("organization"),
+        label="R&D institution",
+        purpose="answers (or name the supplier you answer for)",
+        field="organization",
+        operators_act_for_any=False,
+    )
+    if organization is None:
+        raise InvalidInput(
+            "Name the supplier you answer for; without one, only an R&D institution answers.",
+            field="supplier",
+        )
+    return services.Respondent(
+        organization=organization,
+        contact_name=data.get("contact_name", ""),
+        contact_email=data.get("contact_email", ""),
+        contact_phone=data.get("contact_phone", ""),
+    )
+
+
 @extend_schema(tags=["collaboration"])
 class CallRunViewSet(mixins.RetrieveModelMixin, RemagGenericViewSet):
     """A call's matching run: status, progress and counts (the poster's and operators')."""
@@ -288,8 +319,10 @@ class InterestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGen
 
     @extend_schema(request=InterestCreateSerializer, responses={201: InterestSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Express interest in an open call for a supplier you manage. A call that
-        requires an NDA needs the supplier's organisation to have acknowledged it."""
+        """Express interest in an open call for a supplier you manage, or for an R&D
+        institution of yours without a supplier profile (`organization`, with the
+        `contact_email` to share). A call that requires an NDA needs the responding
+        organisation to have acknowledged it."""
 
         def perform() -> Response:
             body = InterestCreateSerializer(data=request.data)
@@ -299,12 +332,10 @@ class InterestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGen
             call = selectors.call_list(caller=caller).filter(id=data["call"]).first()
             if call is None:
                 raise InvalidInput("No such call.", field="call")
-            supplier = Supplier.objects.filter(id=data["supplier"]).first()
-            if supplier is None:
-                raise InvalidInput("No such supplier.", field="supplier")
+            respondent = _respondent(caller, data)
             interest = services.interest_submit(
                 call=call,
-                supplier=supplier,
+                respondent=respondent,
                 message=data["message"],
                 proposed_approach=data.get("proposed_approach", ""),
                 actor=_actor(request),
