@@ -10,11 +10,12 @@ partnerships:
    one constraint is a **near miss**, reported with it ("no VSM facility").
 2. **Soft factors**, each in [0, 1], weighted: capability coverage (share of the
    required capabilities offered), facility coverage (share of the preferred facilities
-   held), past collaborations (selected expressions of interest on other calls, with a
-   prior as the procurement track record has), text relevance of the call's topic to the
-   profile, distance to the call's location. A factor the call does not ask about (no
-   preferred facility, no text, no location) gets weight 0 and the others are
-   renormalised; a candidate without coordinates scores distance a neutral 0.5.
+   held), past collaborations (expressions of interest selected on other calls, with a
+   prior as the procurement track record has; a declined one counts for nothing), text
+   relevance of the call's topic to the profile, distance to the call's location. A
+   factor the call does not ask about (no preferred facility, no text, no location) gets
+   weight 0 and the others are renormalised; a candidate without coordinates scores
+   distance a neutral 0.5.
 3. score = 100 * sum(w_i * v_i) / sum(w_i); each factor's contribution is its term, so
    contributions add up to the score (to rounding).
 4. Deterministic: by score, ties by supplier id; ``ALGORITHM_VERSION`` names the algorithm.
@@ -44,7 +45,9 @@ from matching.scoring import (
     haversine_km,
 )
 
-ALGORITHM_VERSION = "collab-2026.11.1"
+# collab-2026.11.2: past collaborations count selections only (declined answers no
+# longer lower the factor).
+ALGORITHM_VERSION = "collab-2026.11.2"
 FACTORS = (
     "capability_coverage",
     "facility_coverage",
@@ -53,7 +56,10 @@ FACTORS = (
     "distance",
 )
 # Every version ever written, with its factors in the order its explanations list them.
-FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {ALGORITHM_VERSION: FACTORS}
+FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {
+    "collab-2026.11.1": FACTORS,
+    ALGORITHM_VERSION: FACTORS,
+}
 COLUMN = {name: j for j, name in enumerate(FACTORS)}
 
 FloatArray = npt.NDArray[np.float64]
@@ -113,7 +119,6 @@ class Candidate:
     is_active: bool = True
     capabilities: Collection[str] = ()  # every capability code it offers, facilities included
     past_selected: int = 0  # its expressions of interest selected on other calls
-    past_decided: int = 0  # ... selected or declined on other calls
     text_relevance: float = 0.0  # share of the call's terms in its profile, in [0, 1]
     latitude: float | None = None
     longitude: float | None = None
@@ -129,7 +134,6 @@ class CandidateBatch:
     facilities: BoolArray  # (n, len(required_facilities))
     preferred: BoolArray  # (n, len(preferred_facilities))
     past_selected: FloatArray  # (n,)
-    past_decided: FloatArray  # (n,)
     text_relevance: FloatArray  # (n,)
     latitude: FloatArray  # (n,) NaN when unknown
     longitude: FloatArray  # (n,)
@@ -156,7 +160,6 @@ def batch_from(criteria: CallCriteria, candidates: Sequence[Candidate]) -> Candi
         facilities=held(criteria.required_facilities),
         preferred=held(criteria.preferred_facilities),
         past_selected=floats([c.past_selected for c in candidates]),
-        past_decided=floats([c.past_decided for c in candidates]),
         text_relevance=floats([c.text_relevance for c in candidates]),
         latitude=floats([c.latitude for c in candidates]),
         longitude=floats([c.longitude for c in candidates]),
@@ -223,10 +226,10 @@ class CallScoringResult:
                 f"has {len(held)} of {len(c.preferred_facilities)} preferred facilities"
                 + (f" ({', '.join(held)})" if held else "")
             )
-        selected, decided = int(b.past_selected[i]), int(b.past_decided[i])
+        selected = int(b.past_selected[i])
         reasons.append(
-            f"selected in {selected} of {decided} past collaborations"
-            if decided
+            f"selected for {selected} past collaboration{'s' if selected > 1 else ''}"
+            if selected
             else "no past collaborations on record (scored at the prior)"
         )
         if c.has_location:
@@ -261,7 +264,7 @@ def score(criteria: CallCriteria, batch: CandidateBatch) -> CallScoringResult:
         asked[COLUMN["facility_coverage"]] = False
     values[:, COLUMN["past_collaborations"]] = (
         batch.past_selected + TRACK_RECORD_PRIOR * TRACK_RECORD_PRIOR_WEIGHT
-    ) / (batch.past_decided + TRACK_RECORD_PRIOR_WEIGHT)
+    ) / (batch.past_selected + TRACK_RECORD_PRIOR_WEIGHT)
     if criteria.has_text:
         values[:, COLUMN["text_relevance"]] = np.clip(batch.text_relevance, 0.0, 1.0)
     else:

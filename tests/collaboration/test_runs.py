@@ -74,3 +74,47 @@ def test_a_supplier_change_queues_a_run_of_the_open_calls_it_relates_to(
     assert [run.trigger for run in queued] == ["supplier"]
     assert run_pending(call["id"]).status == "succeeded"
     assert CallMatch.objects.filter(call_id=call["id"], supplier=other).exists()
+
+
+def test_past_collaborations_count_selections_on_other_calls(
+    cworld: CollabWorld, opened: Any
+) -> None:
+    """A supplier's selected expression of interest on another call raises its factor in a
+    real run; a declined one changes nothing (it does not penalise answering)."""
+    from django.utils import timezone
+
+    from matching.collaboration.models import ExpressionOfInterest
+
+    def factor(call_id: str, key: str) -> tuple[float, list[str]]:
+        match = CallMatch.objects.get(call_id=call_id, supplier=cworld.suppliers[key])
+        values = {f["name"]: f["value"] for f in match.factors}
+        return values["past_collaborations"], match.reasons
+
+    earlier = opened(requires_nda=False, nda_text="")
+    older = opened(requires_nda=False, nda_text="")
+    now = timezone.now()
+    for call_id, key, status in (
+        (earlier["id"], "lab", "selected"),
+        (earlier["id"], "half", "declined"),
+        (older["id"], "half", "declined"),
+    ):
+        ExpressionOfInterest.objects.create(
+            call_id=call_id,
+            supplier=cworld.suppliers[key],
+            organization=cworld.suppliers[key].owner,
+            message="Keen.",
+            status=status,
+            submitted_at=now,
+            status_changed_at=now,
+        )
+    call = opened()
+    lab, lab_reasons = factor(call["id"], "lab")
+    half, _ = factor(call["id"], "half")
+    assert lab == 0.625  # (1 + 0.5 x 3) / (1 + 3)
+    assert "selected for 1 past collaboration" in lab_reasons
+    assert half == 0.5  # two declined: still the prior
+    # The call's own answers do not count: moved onto it, the selection no longer counts.
+    ExpressionOfInterest.objects.filter(call_id=earlier["id"]).update(call_id=call["id"])
+    client_for(cworld.poster).post(f"/api/v1/collaboration/calls/{call['id']}/runs/")
+    run_pending(call["id"])
+    assert factor(call["id"], "lab")[0] == 0.5

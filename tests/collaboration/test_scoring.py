@@ -34,10 +34,10 @@ def example() -> tuple[CallCriteria, list[Candidate]]:
         Candidate("A", capabilities={MAT, PROTO, VSM, SEM}, text_relevance=0.5,
                   latitude=PUNE[0], longitude=PUNE[1]),
         Candidate("B", capabilities={MAT, VSM}, text_relevance=0.25),
-        Candidate("C", capabilities={MAT, PROTO, SEM, XRD}, past_selected=2, past_decided=2),
+        Candidate("C", capabilities={MAT, PROTO, SEM, XRD}, past_selected=2),
         Candidate("D", capabilities={VSM, SEM}),
         Candidate("E", is_active=False, capabilities={MAT}),
-        Candidate("F", capabilities={MAT, VSM}, past_selected=2, past_decided=2,
+        Candidate("F", capabilities={MAT, VSM}, past_selected=2,
                   text_relevance=0.25),
     ]  # fmt: skip
     return criteria, candidates
@@ -66,7 +66,7 @@ def test_the_worked_example_of_docs_collaboration() -> None:
     assert "lacks the required facility facility-vsm" in result.near_misses[0].reason
     assert "E" not in {m.supplier_id for m in matches}
     assert "no past collaborations on record (scored at the prior)" in matches[0].reasons
-    assert "selected in 2 of 2 past collaborations" in matches[1].reasons
+    assert "selected for 2 past collaborations" in matches[1].reasons
 
 
 @pytest.mark.parametrize("drop", ["preferred", "text", "location"])
