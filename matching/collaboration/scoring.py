@@ -16,8 +16,9 @@ partnerships:
    factor the call does not ask about (no preferred facility, no text, no location) gets
    weight 0 and the others are renormalised; a candidate without coordinates scores
    distance a neutral 0.5.
-3. score = 100 * sum(w_i * v_i) / sum(w_i); each factor's contribution is its term, so
-   contributions add up to the score (to rounding).
+3. score = 100 * sum(w_i * v_i) / sum(w_i), rounded to 2 decimals; each factor's
+   contribution is its term, rounded to 2 decimals by largest remainder so that the
+   contributions add up to the score exactly (:func:`exact_contributions`).
 4. Deterministic: by score, ties by supplier id; ``ALGORITHM_VERSION`` names the algorithm.
 
 The shared pieces (the explanation's :class:`FactorScore`, :class:`Match` and
@@ -46,7 +47,7 @@ from matching.scoring import (
 )
 
 # collab-2026.11.2: past collaborations count selections only (declined answers no
-# longer lower the factor).
+# longer lower the factor); contributions are rounded to add up to the score exactly.
 ALGORITHM_VERSION = "collab-2026.11.2"
 FACTORS = (
     "capability_coverage",
@@ -166,6 +167,26 @@ def batch_from(criteria: CallCriteria, candidates: Sequence[Candidate]) -> Candi
     )
 
 
+def exact_contributions(terms: FloatArray, score: float) -> list[float]:
+    """``terms`` (each factor's share of the score, summing to it) rounded to 2 decimals so
+    that they add up to ``score`` (itself rounded to 2 decimals) exactly, in hundredths:
+    largest remainder. Each term is floored to a hundredth; the hundredths still missing
+    go one each to the terms with the largest remainders (ties: the first factor). A term
+    of 0 (a factor not asked) stays 0 unless no other term can take a hundredth."""
+    cents = terms * 100.0
+    floors = np.floor(cents + 1e-9)
+    remainders = cents - floors
+    missing = round(score * 100) - int(floors.sum())
+    order = sorted(range(len(cents)), key=lambda j: (-remainders[j], j))
+    if missing >= 0:
+        for j in (order * (missing // len(order) + 1))[:missing]:
+            floors[j] += 1
+    else:  # float noise only: take back from the smallest remainders
+        for j in [j for j in reversed(order) if floors[j] > 0][:-missing]:
+            floors[j] -= 1
+    return [int(c) / 100 for c in floors]
+
+
 @dataclass
 class CallScoringResult:
     """Scores of a batch; :meth:`matches` explains the eligible ones, best first."""
@@ -195,12 +216,13 @@ class CallScoringResult:
         out = []
         for rank, index in enumerate(chosen.tolist(), start=1):
             values = self.values[index]
-            contributions = np.round(100.0 * self.weights * values, 2).tolist()
+            score = round(float(self.scores[index]), 2)
+            contributions = exact_contributions(100.0 * self.weights * values, score)
             out.append(
                 Match(
                     supplier_id=self.batch.supplier_ids[index],
                     rank=rank,
-                    score=round(float(self.scores[index]), 2),
+                    score=score,
                     factors=tuple(
                         FactorScore(name, round(float(values[j]), 4), weights[j], contributions[j])
                         for j, name in enumerate(FACTORS)
