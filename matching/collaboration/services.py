@@ -194,6 +194,12 @@ def nda_acknowledge(
         raise Conflict("This call requires no NDA.", code="nda_not_required")
     if call.owner_id == organization.id:
         raise InvalidInput("The poster does not acknowledge its own NDA.", field="organization")
+    if organization.kind == OrganizationKind.OPERATOR:
+        raise InvalidInput(
+            "Operators read every call's details already; the operator organisation does "
+            "not acknowledge NDAs (acknowledgements bind a party to the collaboration).",
+            field="organization",
+        )
     if call.status != CallStatus.OPEN:
         raise Conflict(
             f"The call is {call.status}; NDAs are acknowledged while it is open.",

@@ -123,6 +123,24 @@ def test_the_nda_gate(cworld: CollabWorld, opened: Any) -> None:
     assert patched.status_code == 200, patched.json()
     assert sme.get(url).json()["description"] is None
     assert client_for(cworld.poster).post(f"{url}nda/", {}, format="json").status_code == 400
+    # Operators read the details anyway; their organisation binds nobody to an NDA.
+    operator = client_for(cworld.operator)
+    assert operator.get(url).json()["details_visible"] is True
+    refused = operator.post(f"{url}nda/", {}, format="json")
+    assert refused.status_code == 400
+    assert "organization" in problem_fields(refused)
+    assert "Operators" in refused.json()["detail"]
+    assert NdaAcknowledgement.objects.count() == 1
+
+
+def test_the_nda_action_documents_both_answers() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    responses = schema["paths"]["/api/v1/collaboration/calls/{id}/nda/"]["post"]["responses"]
+    for code in ("200", "201"):
+        content = responses[code]["content"]["application/json"]["schema"]
+        assert content == {"$ref": "#/components/schemas/NdaAcknowledgement"}
 
 
 def test_interest_shortlist_select_and_contact_both_ways(cworld: CollabWorld, opened: Any) -> None:

@@ -80,11 +80,13 @@ ENDPOINTS = {
     "call-near-misses": Endpoint("GET", CALLS + "{id}/near-misses/", poster_only(200), CALL),
     "call-runs": Endpoint("GET", CALLS + "{id}/runs/", poster_only(200), CALL),
     "call-rerun": Endpoint("POST", CALLS + "{id}/runs/", poster_only(202), CALL),
-    # The poster does not acknowledge its own NDA; the matched SME already did (200).
+    # The poster does not acknowledge its own NDA, nor operators; the matched SME already
+    # did (200).
     "call-nda": Endpoint(
         "POST",
         CALLS + "{id}/nda/",
-        dict.fromkeys(ROLES, 201) | {"anonymous": 401, "poster": 400, "matched_sme": 200},
+        dict.fromkeys(ROLES, 201)
+        | {"anonymous": 401, "poster": 400, "operator": 400, "matched_sme": 200},
         CALL,
         body={},
     ),

@@ -3,7 +3,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -219,13 +219,23 @@ class CallViewSet(
 
         return idempotent_response(request, perform)
 
-    @extend_schema(request=NdaAcknowledgeSerializer, responses={201: NdaAcknowledgementSerializer})
+    @extend_schema(
+        request=NdaAcknowledgeSerializer,
+        responses={
+            201: NdaAcknowledgementSerializer,
+            200: OpenApiResponse(
+                NdaAcknowledgementSerializer,
+                description="Already acknowledged (this text): the first record.",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def nda(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Acknowledge the call's NDA (`nda_text`) for an organisation of yours: recorded
         with who and when and the text's SHA-256; the call's details are shown to its
         members from then on, and its suppliers may express interest. Acknowledging again
-        returns the first record (`200`)."""
+        returns the first record (`200`). The poster's organisation and the operator
+        organisation do not acknowledge (`400`)."""
         call = self.get_object()
 
         def perform() -> Response:
