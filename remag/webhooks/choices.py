@@ -28,6 +28,10 @@ class EventType(models.TextChoices):
     CALL_AWARDED = "collaboration_call.awarded", "The poster selected a partner for a call"
     CALL_MATCHED = "collaboration_call.matched", "A call's matching run succeeded"
     CALL_MATCH_FAILED = "collaboration_call.match_failed", "A call's matching run failed"
+    CALL_MATCHED_YOU = (
+        "collaboration_call.matched_you",
+        "A call for collaboration newly matched one of your suppliers",
+    )
     CALL_NDA_ACKNOWLEDGED = (
         "collaboration_call.nda_acknowledged",
         "An organisation acknowledged a call's NDA",

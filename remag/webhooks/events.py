@@ -183,6 +183,12 @@ INTEREST: Shape = {
     "organization": Member("uuid", source="organization_id"),
     "status": Member("string"),
 }
+# A supplier's own match to a call (for the supplier's side: no other candidate's).
+CALL_MATCH: Shape = {
+    "id": Member("uuid"),
+    "supplier": Member("uuid", source="supplier_id"),
+    "score": Member("number"),
+}
 NDA: Shape = {
     "id": Member("uuid"),
     "call": Member("uuid", source="call_id"),
@@ -232,6 +238,7 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
     EventType.CALL_AWARDED: {"call": CALL},
     EventType.CALL_MATCHED: {"call": CALL, "call_run": CALL_RUN},
     EventType.CALL_MATCH_FAILED: {"call": CALL, "call_run": CALL_RUN},
+    EventType.CALL_MATCHED_YOU: {"call": CALL, "match": CALL_MATCH},
     EventType.CALL_NDA_ACKNOWLEDGED: {"call": CALL, "acknowledgement": NDA},
     EventType.INTEREST_SUBMITTED: {"call": CALL, "interest": INTEREST},
     EventType.INTEREST_WITHDRAWN: {"call": CALL, "interest": INTEREST},
@@ -369,7 +376,8 @@ def import_event(job: Any) -> Event:
 
 def call_event(event_type: str, call: Any, *, audience: Iterable[object], **extra: Any) -> Event:
     """A call for collaboration's event: the call's public members, and ``extra`` objects
-    by payload key (``call_run=...``, ``interest=...``, ``acknowledgement=...``)."""
+    by payload key (``call_run=...``, ``interest=...``, ``acknowledgement=...``,
+    ``match=...``)."""
     shapes = PAYLOAD_SHAPES[event_type]
     objects = {name: object_payload(shapes[name], obj) for name, obj in extra.items()}  # type: ignore[arg-type]
     return emit(event_type, call_payload(call, **objects), audience=audience)

@@ -118,3 +118,43 @@ def test_past_collaborations_count_selections_on_other_calls(
     client_for(cworld.poster).post(f"/api/v1/collaboration/calls/{call['id']}/runs/")
     run_pending(call["id"])
     assert factor(call["id"], "lab")[0] == 0.5
+
+
+def test_newly_matched_suppliers_hear_of_the_call(cworld: CollabWorld, opened: Any) -> None:
+    """A run that matches a supplier for the first time tells its organisation
+    (collaboration_call.matched_you: the call's public part and its own score); a rerun
+    keeping the match says nothing again; the poster's run events stay the poster's."""
+    from remag.webhooks.models import Event, EventAudience
+    from tests.matching.conftest import add_capability
+
+    def told() -> dict[str, set[object]]:
+        out = {}
+        for event in Event.objects.filter(type="collaboration_call.matched_you"):
+            audience = EventAudience.objects.filter(event=event)
+            out[event.payload["match"]["supplier"]] = set(
+                audience.values_list("organization_id", flat=True)
+            )
+        return out
+
+    call = opened()
+    lab, half, novsm = (cworld.suppliers[k] for k in ("lab", "half", "novsm"))
+    assert told() == {str(lab.id): {lab.owner_id}, str(half.id): {half.owner_id}}
+    event = Event.objects.filter(type="collaboration_call.matched_you").first()
+    assert set(event.payload) == {"call", "match"}
+    assert "description" not in event.payload["call"]
+    match = CallMatch.objects.get(id=event.payload["match"]["id"])
+    assert event.payload["match"]["score"] == match.score
+    matched = Event.objects.get(type="collaboration_call.matched")
+    assert set(
+        EventAudience.objects.filter(event=matched).values_list("organization_id", flat=True)
+    ) == {cworld.poster_org.id}
+
+    # A rerun: nothing new. The SME lacking the VSM gets one and is matched: it hears.
+    add_capability(novsm, "facility-vsm", capacity_per_month=None, capacity_unit="")
+    client_for(cworld.poster).post(f"/api/v1/collaboration/calls/{call['id']}/runs/")
+    run_pending(call["id"])
+    assert told() == {
+        str(lab.id): {lab.owner_id},
+        str(half.id): {half.owner_id},
+        str(novsm.id): {novsm.owner_id},
+    }
