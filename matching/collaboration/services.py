@@ -62,6 +62,15 @@ def _check(call: CollaborationCall) -> None:
         )
 
 
+def _contact_check(call: CollaborationCall) -> None:
+    """An open call states the contact its respondents receive on consent."""
+    if call.status == CallStatus.OPEN and not call.contact_email.strip():
+        raise InvalidInput(
+            "An open call states the contact email shared with respondents on consent.",
+            field="contact_email",
+        )
+
+
 def _apply(call: CollaborationCall, data: dict[str, Any]) -> None:
     for name, value in data.items():
         if name not in M2M_FIELDS:
@@ -100,6 +109,7 @@ def call_update(
     if deadline is not None and deadline < timezone.localdate():
         raise InvalidInput("The response deadline is in the past.", field="response_deadline")
     _apply(call, data)
+    _contact_check(call)
     if call.status == CallStatus.OPEN and set(data) & set(CRITERIA_FIELDS):
         runs.call_run_create(call=call, trigger="update", triggered_by=by)
     return call
@@ -133,6 +143,7 @@ def call_open(*, call: CollaborationCall, by: User | None) -> tuple[Collaboratio
             "The response deadline has passed; change it before opening.",
             field="response_deadline",
         )
+    _contact_check(call)
     call.opened_at = timezone.now()
     call.save(update_fields=["status", "opened_at", "updated_at"])
     events.call_event(EventType.CALL_OPENED, call, audience=[call.owner_id])

@@ -114,3 +114,23 @@ def test_beat_closes_open_calls_past_their_deadline(cworld: CollabWorld, opened:
     assert tasks.calls_close_due.apply().get() == []  # nothing twice
     # The poster still decides on what came in.
     assert client_for(cworld.poster).post(f"{lab}select/", {}, format="json").status_code == 200
+
+
+def test_an_open_call_states_its_contact(cworld: CollabWorld) -> None:
+    """Respondents receive the poster's contact on consent: a call opens only with an
+    email to share, and an open call keeps one."""
+    poster = client_for(cworld.poster)
+    created = poster.post(CALLS, call_body(contact_email="", contact_name=""), format="json")
+    assert created.status_code == 201  # a draft may lack it
+    url = f"{CALLS}{created.json()['id']}/"
+    refused = poster.post(f"{url}open/")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "contact_email"
+    assert CollaborationCall.objects.get(id=created.json()["id"]).status == "draft"
+    fixed = poster.patch(url, {"contact_email": "rnd@plant.example.in"}, format="json")
+    assert fixed.status_code == 200
+    assert poster.post(f"{url}open/").status_code == 200
+    blanked = poster.patch(url, {"contact_email": None}, format="json")
+    assert blanked.status_code == 400
+    assert blanked.json()["errors"][0]["field"] == "contact_email"
+    assert poster.get(url).json()["contact_email"] == "rnd@plant.example.in"
