@@ -108,11 +108,27 @@ def call_update(
     deadline = data.get("response_deadline")
     if deadline is not None and deadline < timezone.localdate():
         raise InvalidInput("The response deadline is in the past.", field="response_deadline")
+    nda_before = nda_digest(call.nda_text) if call.requires_nda else None
     _apply(call, data)
     _contact_check(call)
+    if call.status == CallStatus.OPEN and nda_before is not None:
+        _nda_changed(call, nda_before)
     if call.status == CallStatus.OPEN and set(data) & set(CRITERIA_FIELDS):
         runs.call_run_create(call=call, trigger="update", triggered_by=by)
     return call
+
+
+def _nda_changed(call: CollaborationCall, digest_before: str) -> None:
+    """The poster changed (or dropped) an open call's NDA: the organisations that had
+    acknowledged the old text hear that the details wait for a new acknowledgement (or
+    are public now)."""
+    if call.requires_nda and nda_digest(call.nda_text) == digest_before:
+        return
+    acknowledged = NdaAcknowledgement.objects.filter(call=call, text_sha256=digest_before)
+    organizations = set(acknowledged.values_list("organization_id", flat=True))
+    events.call_event(
+        EventType.CALL_NDA_CHANGED, call, audience=[call.owner_id, *sorted(organizations, key=str)]
+    )
 
 
 def _move(call: CollaborationCall, allowed_from: tuple[str, ...], to: str, verb: str) -> Any:

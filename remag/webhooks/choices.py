@@ -36,6 +36,10 @@ class EventType(models.TextChoices):
         "collaboration_call.nda_acknowledged",
         "An organisation acknowledged a call's NDA",
     )
+    CALL_NDA_CHANGED = (
+        "collaboration_call.nda_changed",
+        "A call's NDA text changed: its details wait for a new acknowledgement",
+    )
     INTEREST_SUBMITTED = "collaboration_interest.submitted", "An expression of interest was sent"
     INTEREST_WITHDRAWN = "collaboration_interest.withdrawn", "The respondent withdrew its interest"
     INTEREST_SHORTLISTED = "collaboration_interest.shortlisted", "The poster shortlisted it"

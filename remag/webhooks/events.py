@@ -239,6 +239,7 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
     EventType.CALL_MATCHED: {"call": CALL, "call_run": CALL_RUN},
     EventType.CALL_MATCH_FAILED: {"call": CALL, "call_run": CALL_RUN},
     EventType.CALL_MATCHED_YOU: {"call": CALL, "match": CALL_MATCH},
+    EventType.CALL_NDA_CHANGED: {"call": CALL},
     EventType.CALL_NDA_ACKNOWLEDGED: {"call": CALL, "acknowledgement": NDA},
     EventType.INTEREST_SUBMITTED: {"call": CALL, "interest": INTEREST},
     EventType.INTEREST_WITHDRAWN: {"call": CALL, "interest": INTEREST},

@@ -118,10 +118,19 @@ def test_the_nda_gate(cworld: CollabWorld, opened: Any) -> None:
     # Another SME still sees no details.
     assert client_for(cworld.sme_users["half"]).get(url).json()["description"] is None
 
-    # Changing the NDA text asks again.
+    # Changing the NDA text asks again, and the acknowledging organisation hears of it.
+    assert not Event.objects.filter(type="collaboration_call.nda_changed").exists()
     patched = client_for(cworld.poster).patch(url, {"nda_text": "New terms."}, format="json")
     assert patched.status_code == 200, patched.json()
     assert sme.get(url).json()["description"] is None
+    changed = Event.objects.get(type="collaboration_call.nda_changed")
+    assert set(changed.audience.values_list("id", flat=True)) == {
+        cworld.poster_org.id,
+        cworld.suppliers["lab"].owner_id,
+    }
+    # Another change of something else says nothing more.
+    client_for(cworld.poster).patch(url, {"topic": "Renamed"}, format="json")
+    assert Event.objects.filter(type="collaboration_call.nda_changed").count() == 1
     assert client_for(cworld.poster).post(f"{url}nda/", {}, format="json").status_code == 400
     # Operators read the details anyway; their organisation binds nobody to an NDA.
     operator = client_for(cworld.operator)
