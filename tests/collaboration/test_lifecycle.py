@@ -134,3 +134,22 @@ def test_an_open_call_states_its_contact(cworld: CollabWorld) -> None:
     assert blanked.status_code == 400
     assert blanked.json()["errors"][0]["field"] == "contact_email"
     assert poster.get(url).json()["contact_email"] == "rnd@plant.example.in"
+
+
+def test_no_answer_after_the_deadline_and_a_cancel_tells_the_respondents(
+    cworld: CollabWorld, opened: Any
+) -> None:
+    call = opened(requires_nda=False, nda_text="")
+    answer(cworld, call, "lab")
+    yesterday = timezone.localdate() - timedelta(days=1)
+    CollaborationCall.objects.filter(id=call["id"]).update(response_deadline=yesterday)
+    body = {"call": call["id"], "supplier": str(cworld.suppliers["half"].id), "message": "Late."}
+    late = client_for(cworld.sme_users["half"]).post(INTERESTS, body, format="json")
+    assert late.status_code == 409
+    assert late.json()["code"] == "deadline_passed"
+    assert client_for(cworld.poster).post(f"{CALLS}{call['id']}/cancel/").status_code == 200
+    cancelled = Event.objects.get(type="collaboration_call.cancelled")
+    assert set(cancelled.audience.values_list("id", flat=True)) == {
+        cworld.poster_org.id,
+        cworld.suppliers["lab"].owner_id,
+    }
