@@ -102,3 +102,29 @@ def test_only_an_rnd_institution_answers_without_a_supplier(
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["field"] == "organization"
     assert ExpressionOfInterest.objects.count() == 0
+
+
+def test_a_portal_acknowledges_for_an_sme_it_onboarded(cworld: CollabWorld, opened: Any) -> None:
+    """A portal managing an unclaimed SME acknowledges the NDA for the SME's organisation
+    (naming the supplier), then answers for it: no dead end."""
+    from matching.collaboration.models import NdaAcknowledgement
+    from tests.factories import SupplierFactory
+
+    call = opened()
+    portal_user = MembershipFactory(organization=OrganizationFactory(kind="portal")).user
+    portal_org = portal_user.memberships.get().organization
+    onboarded = SupplierFactory(onboarded_by=portal_org, claimed_at=None, contact_email="x@y.in")
+    portal = client_for(portal_user)
+    url = f"{CALLS}{call['id']}/nda/"
+    body = {"supplier": str(onboarded.id)}
+    ack = portal.post(url, body, format="json")
+    assert ack.status_code == 201, ack.json()
+    assert ack.json()["organization"] == str(onboarded.owner_id)
+    assert NdaAcknowledgement.objects.get().by_user == portal_user
+    answer = {"call": call["id"], "supplier": str(onboarded.id), "message": "For our SME."}
+    assert portal.post(INTERESTS, answer, format="json").status_code == 201
+    # Someone else's supplier, or an operator naming one: refused on `supplier`.
+    for user in (cworld.sme_users["half"], cworld.operator):
+        refused = client_for(user).post(url, body, format="json")
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["field"] == "supplier"

@@ -239,6 +239,12 @@ class NdaAcknowledgeSerializer(serializers.Serializer):
         required=False,
         help_text="The organisation acknowledging; defaults to the caller's only one.",
     )
+    supplier = serializers.UUIDField(
+        required=False,
+        help_text="Instead of `organization`: acknowledge for the organisation owning a "
+        "supplier you manage (a portal for an SME it onboarded and that has not claimed "
+        "its profile yet, or under a delegation), so that the supplier may then answer.",
+    )
 
 
 class NdaAcknowledgementSerializer(serializers.ModelSerializer):

@@ -32,6 +32,7 @@ from remag.accounts.selectors import organization_acting
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.viewsets import RemagGenericViewSet
 from remag.errors import InvalidInput
+from suppliers.access import supplier_can_change
 from suppliers.models import Supplier
 
 POSTER_KINDS = (OrganizationKind.MANUFACTURER, OrganizationKind.RESEARCH, OrganizationKind.SME)
@@ -241,7 +242,9 @@ class CallViewSet(
         def perform() -> Response:
             body = NdaAcknowledgeSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            organization = organization_acting(
+            organization = _supplier_owner(
+                caller_for(request), body.validated_data.get("supplier")
+            ) or organization_acting(
                 caller=caller_for(request),
                 requested=body.validated_data.get("organization"),
                 purpose="acknowledges the NDA",
@@ -258,6 +261,21 @@ class CallViewSet(
             )
 
         return idempotent_response(request, perform)
+
+
+def _supplier_owner(caller: Any, supplier_id: Any) -> Any:
+    """The organisation owning a supplier the caller manages (None without a supplier).
+    Operators manage every supplier but bind none to an NDA."""
+    if supplier_id is None:
+        return None
+    supplier = Supplier.objects.select_related("owner").filter(id=supplier_id).first()
+    if supplier is None:
+        raise InvalidInput("No such supplier.", field="supplier")
+    if not supplier_can_change(caller=caller, supplier=supplier) or (
+        caller.is_operator and not caller.acts_for(supplier.owner_id)
+    ):
+        raise InvalidInput("You do not manage this supplier.", field="supplier")
+    return supplier.owner
 
 
 def _respondent(caller: Any, data: dict[str, Any]) -> services.Respondent:
