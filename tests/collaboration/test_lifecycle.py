@@ -95,6 +95,7 @@ def test_beat_closes_open_calls_past_their_deadline(cworld: CollabWorld, opened:
     assert (
         settings.CELERY_BEAT_SCHEDULE["calls-close-due"]["task"] == "collaboration.calls_close_due"
     )
+    assert tasks.calls_close_due.name == "collaboration.calls_close_due"  # what beat sends
     due, later = opened(requires_nda=False, nda_text=""), opened(requires_nda=False, nda_text="")
     lab = answer(cworld, due, "lab")
     draft = client_for(cworld.poster).post(CALLS, call_body(), format="json").json()
