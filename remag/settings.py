@@ -262,6 +262,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "magnets.magnet_runs_sweep",
         "schedule": timedelta(minutes=1),
     },
+    # Open calls for collaboration past their response deadline are closed.
+    "calls-close-due": {
+        "task": "collaboration.calls_close_due",
+        "schedule": timedelta(minutes=10),
+    },
     "idempotency-keys-purge": {
         "task": "remag.api.tasks.idempotency_keys_purge",
         "schedule": timedelta(hours=1),

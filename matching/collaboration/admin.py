@@ -1,6 +1,7 @@
-"""Operators' views of calls for collaboration. Calls can be corrected (topic, texts,
-status in an emergency); runs, matches, acknowledgements and interests are read-only:
-they are the parties' decisions and the worker's results."""
+"""Operators' views of calls for collaboration. Calls can be corrected (topic, texts; never
+their status, which moves only through the API's lifecycle and its events); runs,
+matches, acknowledgements and interests are read-only: they are the parties' decisions
+and the worker's results."""
 
 from typing import Any
 
@@ -48,7 +49,7 @@ class CallMatchInline(ReadOnlyInline):
 
 class InterestInline(ReadOnlyInline):
     model = ExpressionOfInterest
-    fields = ("supplier", "status", "submitted_at", "contact_shared_at")
+    fields = ("supplier", "organization", "status", "submitted_at", "contact_shared_at")
     readonly_fields = fields
 
 
@@ -59,7 +60,9 @@ class CollaborationCallAdmin(admin.ModelAdmin):
     search_fields = ("topic", "summary", "owner__name")
     raw_id_fields = ("owner", "created_by")
     filter_horizontal = ("required_capabilities", "required_facilities", "preferred_facilities")
-    readonly_fields = ("opened_at", "closed_at", "created_at", "updated_at")
+    # The status moves only through the API's lifecycle (open, close, cancel, select),
+    # which emits its events and queues its runs: never edited here.
+    readonly_fields = ("status", "opened_at", "closed_at", "created_at", "updated_at")
     inlines = (CallMatchInline, InterestInline)
 
 
@@ -81,5 +84,12 @@ class NdaAcknowledgementAdmin(ReadOnlyAdmin):
 
 @admin.register(ExpressionOfInterest)
 class ExpressionOfInterestAdmin(ReadOnlyAdmin):
-    list_display = ("call", "supplier", "status", "submitted_at", "contact_shared_at")
+    list_display = (
+        "call",
+        "supplier",
+        "organization",
+        "status",
+        "submitted_at",
+        "contact_shared_at",
+    )
     list_filter = ("status",)

@@ -3,8 +3,8 @@
 Candidates are the active or pending suppliers, not the poster's own, offering at least
 one of the call's required capabilities or required facilities (so a supplier lacking only the
 capabilities, or only one facility, is scored and reported as a near miss). Past
-collaborations are their expressions of interest decided on other calls (selected, or
-selected or declined); text relevance is the share of the call's terms (topic, summary)
+collaborations are their expressions of interest selected on other calls (a declined
+one counts for nothing); text relevance is the share of the call's terms (topic, summary)
 found in the profile's search vector, as procurement matching reads it.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.expressions import RawSQL
 
 from matching.candidates import text_terms
@@ -83,15 +83,12 @@ def load(call: CollaborationCall) -> Loaded:
         offered[supplier_id].add(code)
     history = {
         row["supplier_id"]: row
-        for row in ExpressionOfInterest.objects.filter(supplier_id__in=ids)
+        for row in ExpressionOfInterest.objects.filter(
+            supplier_id__in=ids, status=InterestStatus.SELECTED
+        )
         .exclude(call_id=call.id)
         .values("supplier_id")
-        .annotate(
-            selected=Count("id", filter=Q(status=InterestStatus.SELECTED)),
-            decided=Count(
-                "id", filter=Q(status__in=(InterestStatus.SELECTED, InterestStatus.DECLINED))
-            ),
-        )
+        .annotate(selected=Count("id"))
     }
 
     n = len(rows)
@@ -114,7 +111,7 @@ def load(call: CollaborationCall) -> Loaded:
             ],
             dtype=np.float64,
         )
-    empty = {"selected": 0, "decided": 0}
+    empty = {"selected": 0}
     batch = CandidateBatch(
         supplier_ids=[str(i) for i in ids],
         is_active=np.array([row[1] == SupplierStatus.ACTIVE for row in rows], dtype=bool),
@@ -122,7 +119,6 @@ def load(call: CollaborationCall) -> Loaded:
         facilities=held(criteria.required_facilities),
         preferred=held(criteria.preferred_facilities),
         past_selected=np.array([history.get(i, empty)["selected"] for i in ids], dtype=np.float64),
-        past_decided=np.array([history.get(i, empty)["decided"] for i in ids], dtype=np.float64),
         text_relevance=np.clip(text, 0.0, 1.0),
         latitude=np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64),
         longitude=np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=np.float64),

@@ -39,7 +39,8 @@ class InterestFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=InterestStatus.choices)
     call = django_filters.UUIDFilter(field_name="call_id")
     supplier = django_filters.UUIDFilter(field_name="supplier_id")
+    organization = django_filters.UUIDFilter(field_name="organization_id")
 
     class Meta:
         model = ExpressionOfInterest
-        fields = ("status", "call", "supplier")
+        fields = ("status", "call", "supplier", "organization")

@@ -178,12 +178,28 @@ class NdaAcknowledgement(BaseModel):
 
 
 class ExpressionOfInterest(BaseModel):
-    """A supplier's answer to a call (matched or not), and the poster's decision on it."""
+    """An answer to a call (matched or not), and the poster's decision on it. It comes
+    from a supplier profile (``supplier``; ``organization`` is then its owner) or from an
+    R&D institution without one (``organization`` of kind ``research``, ``supplier``
+    null, its contact in ``contact_*``)."""
 
     call = models.ForeignKey(CollaborationCall, on_delete=models.CASCADE, related_name="interests")
     supplier = models.ForeignKey(
-        Supplier, on_delete=models.CASCADE, related_name="collaboration_interests"
+        Supplier,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="collaboration_interests",
     )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The responding organisation (the supplier's owner when a supplier answers).",
+    )
+    contact_name = models.CharField(max_length=120, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=20, blank=True)
     match = models.ForeignKey(CallMatch, on_delete=models.SET_NULL, null=True, blank=True)
     message = models.TextField()
     proposed_approach = models.TextField(blank=True)
@@ -204,10 +220,20 @@ class ExpressionOfInterest(BaseModel):
         ordering = ("-submitted_at", "id")
         constraints = [
             models.UniqueConstraint(fields=("call", "supplier"), name="collab_interest_unique"),
+            models.UniqueConstraint(
+                fields=("call", "organization"),
+                condition=Q(supplier__isnull=True),
+                name="collab_interest_org_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(supplier__isnull=False) | ~Q(contact_email=""),
+                name="collab_interest_has_contact",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=InterestStatus.values), name="collab_interest_status_valid"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"interest of {self.supplier_id} in {self.call_id} ({self.status})"
+        who = self.supplier_id or self.organization_id
+        return f"interest of {who} in {self.call_id} ({self.status})"

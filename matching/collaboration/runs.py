@@ -92,7 +92,7 @@ def call_run_execute(*, run_id: object, holder: str = "") -> CallRun | None:
         run = CallRun.objects.select_for_update().get(id=run.id)
         if run.status != CallRunStatus.RUNNING:
             return run  # a duplicate delivery finished it meanwhile
-        write_results(call=call, result=result, run=run)
+        newly_matched = write_results(call=call, result=result, run=run)
         jobs.job_succeed(
             CALL_RUN_JOB,
             run,
@@ -101,6 +101,7 @@ def call_run_execute(*, run_id: object, holder: str = "") -> CallRun | None:
             matched_count=result.matched_count,
             near_miss_count=len(result.near_misses),
         )
+        _tell_the_newly_matched(call, newly_matched)
     logger.info(
         "call run %s: %d candidates, %d matches",
         run.id,
@@ -108,6 +109,21 @@ def call_run_execute(*, run_id: object, holder: str = "") -> CallRun | None:
         result.matched_count,
     )
     return run
+
+
+def _tell_the_newly_matched(call: CollaborationCall, supplier_ids: list[object]) -> None:
+    """Each supplier this run matched for the first time hears of it (its organisation,
+    and its onboarding portal until claimed): the call's public part and its own score,
+    nothing of the other candidates. A rerun that keeps a match says nothing again."""
+    for match in CallMatch.objects.filter(call=call, supplier_id__in=supplier_ids).select_related(
+        "supplier"
+    ):
+        events.call_event(
+            EventType.CALL_MATCHED_YOU,
+            call,
+            audience=events.supplier_audience(match.supplier),
+            match=match,
+        )
 
 
 def call_runs_sweep() -> list[str]:
@@ -149,11 +165,15 @@ def supplier_calls_refresh(*, supplier_id: object) -> int:
 
 def write_results(
     *, call: CollaborationCall, result: scoring.CallScoringResult, run: CallRun | None
-) -> None:
+) -> list[object]:
     """Replace the call's matches and near misses by ``result``'s (upserted in place, so a
-    match keeps its id and the expressions of interest pointing at it)."""
+    match keeps its id and the expressions of interest pointing at it). Returns the
+    suppliers matched now that were not matched before."""
     now = timezone.now()
     matches = result.matches()
+    before = {
+        str(i) for i in CallMatch.objects.filter(call=call).values_list("supplier_id", flat=True)
+    }
     CallMatch.objects.bulk_create(
         [
             CallMatch(
@@ -207,3 +227,4 @@ def write_results(
         ],
         batch_size=2000,
     )
+    return [m.supplier_id for m in matches if str(m.supplier_id) not in before]

@@ -10,13 +10,15 @@ partnerships:
    one constraint is a **near miss**, reported with it ("no VSM facility").
 2. **Soft factors**, each in [0, 1], weighted: capability coverage (share of the
    required capabilities offered), facility coverage (share of the preferred facilities
-   held), past collaborations (selected expressions of interest on other calls, with a
-   prior as the procurement track record has), text relevance of the call's topic to the
-   profile, distance to the call's location. A factor the call does not ask about (no
-   preferred facility, no text, no location) gets weight 0 and the others are
-   renormalised; a candidate without coordinates scores distance a neutral 0.5.
-3. score = 100 * sum(w_i * v_i) / sum(w_i); each factor's contribution is its term, so
-   contributions add up to the score (to rounding).
+   held), past collaborations (expressions of interest selected on other calls, with a
+   prior as the procurement track record has; a declined one counts for nothing), text
+   relevance of the call's topic to the profile, distance to the call's location. A
+   factor the call does not ask about (no preferred facility, no text, no location) gets
+   weight 0 and the others are renormalised; a candidate without coordinates scores
+   distance a neutral 0.5.
+3. score = 100 * sum(w_i * v_i) / sum(w_i), rounded to 2 decimals; each factor's
+   contribution is its term, rounded to 2 decimals by largest remainder so that the
+   contributions add up to the score exactly (:func:`exact_contributions`).
 4. Deterministic: by score, ties by supplier id; ``ALGORITHM_VERSION`` names the algorithm.
 
 The shared pieces (the explanation's :class:`FactorScore`, :class:`Match` and
@@ -44,7 +46,9 @@ from matching.scoring import (
     haversine_km,
 )
 
-ALGORITHM_VERSION = "collab-2026.11.1"
+# collab-2026.11.2: past collaborations count selections only (declined answers no
+# longer lower the factor); contributions are rounded to add up to the score exactly.
+ALGORITHM_VERSION = "collab-2026.11.2"
 FACTORS = (
     "capability_coverage",
     "facility_coverage",
@@ -53,7 +57,10 @@ FACTORS = (
     "distance",
 )
 # Every version ever written, with its factors in the order its explanations list them.
-FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {ALGORITHM_VERSION: FACTORS}
+FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {
+    "collab-2026.11.1": FACTORS,
+    ALGORITHM_VERSION: FACTORS,
+}
 COLUMN = {name: j for j, name in enumerate(FACTORS)}
 
 FloatArray = npt.NDArray[np.float64]
@@ -113,7 +120,6 @@ class Candidate:
     is_active: bool = True
     capabilities: Collection[str] = ()  # every capability code it offers, facilities included
     past_selected: int = 0  # its expressions of interest selected on other calls
-    past_decided: int = 0  # ... selected or declined on other calls
     text_relevance: float = 0.0  # share of the call's terms in its profile, in [0, 1]
     latitude: float | None = None
     longitude: float | None = None
@@ -129,7 +135,6 @@ class CandidateBatch:
     facilities: BoolArray  # (n, len(required_facilities))
     preferred: BoolArray  # (n, len(preferred_facilities))
     past_selected: FloatArray  # (n,)
-    past_decided: FloatArray  # (n,)
     text_relevance: FloatArray  # (n,)
     latitude: FloatArray  # (n,) NaN when unknown
     longitude: FloatArray  # (n,)
@@ -156,11 +161,30 @@ def batch_from(criteria: CallCriteria, candidates: Sequence[Candidate]) -> Candi
         facilities=held(criteria.required_facilities),
         preferred=held(criteria.preferred_facilities),
         past_selected=floats([c.past_selected for c in candidates]),
-        past_decided=floats([c.past_decided for c in candidates]),
         text_relevance=floats([c.text_relevance for c in candidates]),
         latitude=floats([c.latitude for c in candidates]),
         longitude=floats([c.longitude for c in candidates]),
     )
+
+
+def exact_contributions(terms: FloatArray, score: float) -> list[float]:
+    """``terms`` (each factor's share of the score, summing to it) rounded to 2 decimals so
+    that they add up to ``score`` (itself rounded to 2 decimals) exactly, in hundredths:
+    largest remainder. Each term is floored to a hundredth; the hundredths still missing
+    go one each to the terms with the largest remainders (ties: the first factor). A term
+    of 0 (a factor not asked) stays 0 unless no other term can take a hundredth."""
+    cents = terms * 100.0
+    floors = np.floor(cents + 1e-9)
+    remainders = cents - floors
+    missing = round(score * 100) - int(floors.sum())
+    order = sorted(range(len(cents)), key=lambda j: (-remainders[j], j))
+    if missing >= 0:
+        for j in (order * (missing // len(order) + 1))[:missing]:
+            floors[j] += 1
+    else:  # float noise only: take back from the smallest remainders
+        for j in [j for j in reversed(order) if floors[j] > 0][:-missing]:
+            floors[j] -= 1
+    return [int(c) / 100 for c in floors]
 
 
 @dataclass
@@ -192,12 +216,13 @@ class CallScoringResult:
         out = []
         for rank, index in enumerate(chosen.tolist(), start=1):
             values = self.values[index]
-            contributions = np.round(100.0 * self.weights * values, 2).tolist()
+            score = round(float(self.scores[index]), 2)
+            contributions = exact_contributions(100.0 * self.weights * values, score)
             out.append(
                 Match(
                     supplier_id=self.batch.supplier_ids[index],
                     rank=rank,
-                    score=round(float(self.scores[index]), 2),
+                    score=score,
                     factors=tuple(
                         FactorScore(name, round(float(values[j]), 4), weights[j], contributions[j])
                         for j, name in enumerate(FACTORS)
@@ -223,10 +248,10 @@ class CallScoringResult:
                 f"has {len(held)} of {len(c.preferred_facilities)} preferred facilities"
                 + (f" ({', '.join(held)})" if held else "")
             )
-        selected, decided = int(b.past_selected[i]), int(b.past_decided[i])
+        selected = int(b.past_selected[i])
         reasons.append(
-            f"selected in {selected} of {decided} past collaborations"
-            if decided
+            f"selected for {selected} past collaboration{'s' if selected > 1 else ''}"
+            if selected
             else "no past collaborations on record (scored at the prior)"
         )
         if c.has_location:
@@ -261,7 +286,7 @@ def score(criteria: CallCriteria, batch: CandidateBatch) -> CallScoringResult:
         asked[COLUMN["facility_coverage"]] = False
     values[:, COLUMN["past_collaborations"]] = (
         batch.past_selected + TRACK_RECORD_PRIOR * TRACK_RECORD_PRIOR_WEIGHT
-    ) / (batch.past_decided + TRACK_RECORD_PRIOR_WEIGHT)
+    ) / (batch.past_selected + TRACK_RECORD_PRIOR_WEIGHT)
     if criteria.has_text:
         values[:, COLUMN["text_relevance"]] = np.clip(batch.text_relevance, 0.0, 1.0)
     else:

@@ -85,6 +85,8 @@ def interest_list(*, caller: Caller) -> QuerySet[ExpressionOfInterest]:
     if not caller.is_operator:
         managed = Supplier.objects.filter(supplier_managed_q(caller)).values("id")
         queryset = queryset.filter(
-            Q(call__owner_id__in=caller.organization_ids) | Q(supplier_id__in=managed)
+            Q(call__owner_id__in=caller.organization_ids)
+            | Q(supplier_id__in=managed)
+            | Q(organization_id__in=caller.organization_ids)
         )
     return queryset.order_by("-submitted_at", "id")

@@ -20,6 +20,7 @@ from matching.collaboration.models import (
     NdaAcknowledgement,
 )
 from remag.accounts.caller import Caller
+from remag.accounts.choices import OrganizationKind
 from remag.accounts.models import Organization, User
 from remag.errors import Conflict, InvalidInput, NotAllowed
 from remag.webhooks import events
@@ -50,6 +51,24 @@ def _check(call: CollaborationCall) -> None:
         raise InvalidInput("A call that requires an NDA states its text.", field="nda_text")
     if (call.latitude is None) != (call.longitude is None):
         raise InvalidInput("Give both latitude and longitude, or neither.", field="longitude")
+    if (
+        call.response_deadline
+        and call.timeframe_end
+        and call.response_deadline > call.timeframe_end
+    ):
+        raise InvalidInput(
+            "The response deadline falls after the collaboration's timeframe ends.",
+            field="response_deadline",
+        )
+
+
+def _contact_check(call: CollaborationCall) -> None:
+    """An open call states the contact its respondents receive on consent."""
+    if call.status == CallStatus.OPEN and not call.contact_email.strip():
+        raise InvalidInput(
+            "An open call states the contact email shared with respondents on consent.",
+            field="contact_email",
+        )
 
 
 def _apply(call: CollaborationCall, data: dict[str, Any]) -> None:
@@ -86,10 +105,30 @@ def call_update(
             code="call_not_editable",
             current_status=call.status,
         )
+    deadline = data.get("response_deadline")
+    if deadline is not None and deadline < timezone.localdate():
+        raise InvalidInput("The response deadline is in the past.", field="response_deadline")
+    nda_before = nda_digest(call.nda_text) if call.requires_nda else None
     _apply(call, data)
+    _contact_check(call)
+    if call.status == CallStatus.OPEN and nda_before is not None:
+        _nda_changed(call, nda_before)
     if call.status == CallStatus.OPEN and set(data) & set(CRITERIA_FIELDS):
         runs.call_run_create(call=call, trigger="update", triggered_by=by)
     return call
+
+
+def _nda_changed(call: CollaborationCall, digest_before: str) -> None:
+    """The poster changed (or dropped) an open call's NDA: the organisations that had
+    acknowledged the old text hear that the details wait for a new acknowledgement (or
+    are public now)."""
+    if call.requires_nda and nda_digest(call.nda_text) == digest_before:
+        return
+    acknowledged = NdaAcknowledgement.objects.filter(call=call, text_sha256=digest_before)
+    organizations = set(acknowledged.values_list("organization_id", flat=True))
+    events.call_event(
+        EventType.CALL_NDA_CHANGED, call, audience=[call.owner_id, *sorted(organizations, key=str)]
+    )
 
 
 def _move(call: CollaborationCall, allowed_from: tuple[str, ...], to: str, verb: str) -> Any:
@@ -107,7 +146,7 @@ def _move(call: CollaborationCall, allowed_from: tuple[str, ...], to: str, verb:
 def _respondents(call: CollaborationCall) -> list[object]:
     audience: list[object] = []
     for interest in ExpressionOfInterest.objects.filter(call=call).select_related("supplier"):
-        audience += events.supplier_audience(interest.supplier)
+        audience += respondent_audience(interest)
     return audience
 
 
@@ -120,6 +159,7 @@ def call_open(*, call: CollaborationCall, by: User | None) -> tuple[Collaboratio
             "The response deadline has passed; change it before opening.",
             field="response_deadline",
         )
+    _contact_check(call)
     call.opened_at = timezone.now()
     call.save(update_fields=["status", "opened_at", "updated_at"])
     events.call_event(EventType.CALL_OPENED, call, audience=[call.owner_id])
@@ -135,6 +175,22 @@ def call_close(*, call: CollaborationCall) -> CollaborationCall:
     call.save(update_fields=["status", "closed_at", "updated_at"])
     events.call_event(EventType.CALL_CLOSED, call, audience=[call.owner_id, *_respondents(call)])
     return call
+
+
+def calls_close_due() -> list[str]:
+    """Close the open calls whose response deadline has passed (beat runs this; each
+    close is its own transaction and emits ``collaboration_call.closed``). The ids closed."""
+    closed = []
+    due = CollaborationCall.objects.filter(
+        status=CallStatus.OPEN, response_deadline__lt=timezone.localdate()
+    ).values_list("id", flat=True)
+    for call_id in list(due):
+        try:
+            call_close(call=CollaborationCall(id=call_id))
+        except Conflict:  # closed, cancelled or awarded meanwhile
+            continue
+        closed.append(str(call_id))
+    return closed
 
 
 @transaction.atomic
@@ -165,6 +221,12 @@ def nda_acknowledge(
         raise Conflict("This call requires no NDA.", code="nda_not_required")
     if call.owner_id == organization.id:
         raise InvalidInput("The poster does not acknowledge its own NDA.", field="organization")
+    if organization.kind == OrganizationKind.OPERATOR:
+        raise InvalidInput(
+            "Operators read every call's details already; the operator organisation does "
+            "not acknowledge NDAs (acknowledgements bind a party to the collaboration).",
+            field="organization",
+        )
     if call.status != CallStatus.OPEN:
         raise Conflict(
             f"The call is {call.status}; NDAs are acknowledged while it is open.",
@@ -197,8 +259,16 @@ def nda_acknowledge(
 # ------------------------------------------------------------------ expressions of interest
 
 
+def respondent_audience(interest: ExpressionOfInterest) -> list[object]:
+    """The responding side: the supplier's audience (its owner, and its onboarding portal
+    until claimed), or the R&D institution that answered without a supplier profile."""
+    if interest.supplier_id is None:
+        return [interest.organization_id]
+    return list(events.supplier_audience(interest.supplier))
+
+
 def _interest_audience(interest: ExpressionOfInterest) -> list[object]:
-    return [interest.call.owner_id, *events.supplier_audience(interest.supplier)]
+    return [interest.call.owner_id, *respondent_audience(interest)]
 
 
 def _interest_event(event_type: str, interest: ExpressionOfInterest) -> None:
@@ -207,18 +277,38 @@ def _interest_event(event_type: str, interest: ExpressionOfInterest) -> None:
     )
 
 
-@transaction.atomic
-def interest_submit(
-    *,
-    call: CollaborationCall,
-    supplier: Supplier,
-    message: str,
-    proposed_approach: str,
-    actor: Actor,
-) -> ExpressionOfInterest:
-    """A supplier the caller manages answers an open call (matched or not). A call that
-    requires an NDA needs the supplier's organisation to have acknowledged it first."""
-    call = CollaborationCall.objects.select_for_update().get(id=call.id)
+@dataclass(frozen=True)
+class Respondent:
+    """Who answers: a supplier profile the caller manages, or (``supplier`` None) an R&D
+    institution of the caller's, with the contact to share on consent."""
+
+    supplier: Supplier | None = None
+    organization: Organization | None = None
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+
+
+def _respondent_check(call: CollaborationCall, respondent: Respondent, actor: Actor) -> Any:
+    """The responding organisation's id, once the caller may answer for it."""
+    supplier = respondent.supplier
+    if supplier is None:
+        organization = respondent.organization
+        if organization is None or not actor.caller.acts_for(organization.id):
+            raise InvalidInput("You do not answer for this organisation.", field="organization")
+        if organization.kind != OrganizationKind.RESEARCH or not organization.is_active:
+            raise InvalidInput(
+                "Without a supplier profile, only an active R&D institution answers.",
+                field="organization",
+            )
+        if not respondent.contact_email:
+            raise InvalidInput(
+                "An R&D institution answering states the contact to share.",
+                field="contact_email",
+            )
+        if organization.id == call.owner_id:
+            raise InvalidInput("The poster does not answer its own call.", field="organization")
+        return organization.id
     if not supplier_can_change(caller=actor.caller, supplier=supplier) or (
         actor.caller.is_operator and not actor.caller.acts_for(supplier.owner_id)
     ):
@@ -227,6 +317,24 @@ def interest_submit(
         raise InvalidInput("The poster does not answer its own call.", field="supplier")
     if not supplier.is_active or supplier.status != SupplierStatus.ACTIVE:
         raise InvalidInput("Only an active, verified supplier may answer.", field="supplier")
+    return supplier.owner_id
+
+
+@transaction.atomic
+def interest_submit(
+    *,
+    call: CollaborationCall,
+    respondent: Respondent,
+    message: str,
+    proposed_approach: str,
+    actor: Actor,
+) -> ExpressionOfInterest:
+    """A supplier the caller manages, or an R&D institution of the caller's without a
+    supplier profile, answers an open call (matched or not). A call that requires an NDA
+    needs the responding organisation to have acknowledged it first."""
+    call = CollaborationCall.objects.select_for_update().get(id=call.id)
+    organization_id = _respondent_check(call, respondent, actor)
+    supplier = respondent.supplier
     if call.status != CallStatus.OPEN:
         raise Conflict(
             f"The call is {call.status}; only open calls take expressions of interest.",
@@ -235,12 +343,10 @@ def interest_submit(
         )
     if call.response_deadline is not None and call.response_deadline < timezone.localdate():
         raise Conflict("The response deadline has passed.", code="deadline_passed")
-    if call.requires_nda and not nda_acknowledged_by(
-        call=call, organization_ids=[supplier.owner_id]
-    ):
+    if call.requires_nda and not nda_acknowledged_by(call=call, organization_ids=[organization_id]):
         raise Conflict(
             "This call requires its NDA to be acknowledged (POST .../nda/) by the "
-            "supplier's organisation first.",
+            "responding organisation first.",
             code="nda_required",
         )
     now = timezone.now()
@@ -249,16 +355,25 @@ def interest_submit(
             interest = ExpressionOfInterest.objects.create(
                 call=call,
                 supplier=supplier,
-                match=CallMatch.objects.filter(call=call, supplier=supplier).first(),
+                organization_id=organization_id,
+                match=(
+                    CallMatch.objects.filter(call=call, supplier=supplier).first()
+                    if supplier is not None
+                    else None
+                ),
                 message=message,
                 proposed_approach=proposed_approach,
+                contact_name=respondent.contact_name if supplier is None else "",
+                contact_email=respondent.contact_email if supplier is None else "",
+                contact_phone=respondent.contact_phone if supplier is None else "",
                 submitted_at=now,
                 status_changed_at=now,
                 created_by=actor.user,
             )
     except IntegrityError:
+        who = "supplier" if supplier is not None else "organisation"
         raise Conflict(
-            "This supplier already expressed interest in the call.", code="interest_exists"
+            f"This {who} already expressed interest in the call.", code="interest_exists"
         ) from None
     _interest_event(EventType.INTEREST_SUBMITTED, interest)
     return interest
@@ -278,8 +393,10 @@ def parties_of(caller: Caller, interest: ExpressionOfInterest) -> set[str]:
     if caller.acts_for(interest.call.owner_id):
         parties.add(Party.POSTER)
     supplier = interest.supplier
-    if caller.acts_for(supplier.owner_id) or (
-        supplier_can_change(caller=caller, supplier=supplier) and not caller.is_operator
+    if caller.acts_for(interest.organization_id) or (
+        supplier is not None
+        and supplier_can_change(caller=caller, supplier=supplier)
+        and not caller.is_operator
     ):
         parties.add(Party.RESPONDENT)
     return parties
@@ -312,6 +429,18 @@ def interest_transition(
     call = CollaborationCall.objects.select_for_update().get(id=interest.call_id)
     if call.status in (CallStatus.CANCELLED, CallStatus.DRAFT):
         raise Conflict(f"The call is {call.status}.", code="call_status_conflict")
+    # One partner per call: once an expression of interest is selected (the call
+    # awarded), nobody else is shortlisted or selected; the others may still be declined
+    # or withdraw.
+    if to_status in (InterestStatus.SHORTLISTED, InterestStatus.SELECTED) and (
+        call.status == CallStatus.AWARDED
+        or ExpressionOfInterest.objects.filter(call=call, status=InterestStatus.SELECTED).exists()
+    ):
+        raise Conflict(
+            "The call is awarded: one expression of interest is already selected.",
+            code="call_already_awarded",
+            current_status=call.status,
+        )
     now = timezone.now()
     interest.status = to_status
     interest.status_changed_at = now

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from matching.collaboration import runs
+from matching.collaboration import runs, services
 from remag.jobs import JobTask
 
 
@@ -14,3 +14,8 @@ def call_run_execute(self: JobTask, run_id: str) -> None:
 @shared_task(name="collaboration.call_runs_sweep")
 def call_runs_sweep() -> list[str]:
     return runs.call_runs_sweep()
+
+
+@shared_task(name="collaboration.calls_close_due")
+def calls_close_due() -> list[str]:
+    return services.calls_close_due()

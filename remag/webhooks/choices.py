@@ -28,9 +28,17 @@ class EventType(models.TextChoices):
     CALL_AWARDED = "collaboration_call.awarded", "The poster selected a partner for a call"
     CALL_MATCHED = "collaboration_call.matched", "A call's matching run succeeded"
     CALL_MATCH_FAILED = "collaboration_call.match_failed", "A call's matching run failed"
+    CALL_MATCHED_YOU = (
+        "collaboration_call.matched_you",
+        "A call for collaboration newly matched one of your suppliers",
+    )
     CALL_NDA_ACKNOWLEDGED = (
         "collaboration_call.nda_acknowledged",
         "An organisation acknowledged a call's NDA",
+    )
+    CALL_NDA_CHANGED = (
+        "collaboration_call.nda_changed",
+        "A call's NDA text changed: its details wait for a new acknowledgement",
     )
     INTEREST_SUBMITTED = "collaboration_interest.submitted", "An expression of interest was sent"
     INTEREST_WITHDRAWN = "collaboration_interest.withdrawn", "The respondent withdrew its interest"

@@ -159,7 +159,8 @@ DELIVERY: Shape = {
 }
 PAYMENT: Shape = {"id": Member("uuid"), "received_on": Member("date")}
 # Calls for collaboration: only what every signed-in caller may read of a call (never its
-# confidential details); an interest names the call and the responding supplier.
+# confidential details); an interest names the call and the responding supplier (null
+# for an R&D institution answering without one) and organisation.
 CALL: Shape = {
     "id": Member("uuid"),
     "kind": Member("string"),
@@ -178,8 +179,15 @@ CALL_RUN: Shape = {
 INTEREST: Shape = {
     "id": Member("uuid"),
     "call": Member("uuid", source="call_id"),
-    "supplier": Member("uuid", source="supplier_id"),
+    "supplier": Member("uuid", source="supplier_id", nullable=True),
+    "organization": Member("uuid", source="organization_id"),
     "status": Member("string"),
+}
+# A supplier's own match to a call (for the supplier's side: no other candidate's).
+CALL_MATCH: Shape = {
+    "id": Member("uuid"),
+    "supplier": Member("uuid", source="supplier_id"),
+    "score": Member("number"),
 }
 NDA: Shape = {
     "id": Member("uuid"),
@@ -275,6 +283,8 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
     EventType.CALL_AWARDED: {"call": CALL},
     EventType.CALL_MATCHED: {"call": CALL, "call_run": CALL_RUN},
     EventType.CALL_MATCH_FAILED: {"call": CALL, "call_run": CALL_RUN},
+    EventType.CALL_MATCHED_YOU: {"call": CALL, "match": CALL_MATCH},
+    EventType.CALL_NDA_CHANGED: {"call": CALL},
     EventType.CALL_NDA_ACKNOWLEDGED: {"call": CALL, "acknowledgement": NDA},
     EventType.INTEREST_SUBMITTED: {"call": CALL, "interest": INTEREST},
     EventType.INTEREST_WITHDRAWN: {"call": CALL, "interest": INTEREST},
@@ -487,7 +497,8 @@ def import_event(job: Any) -> Event:
 
 def call_event(event_type: str, call: Any, *, audience: Iterable[object], **extra: Any) -> Event:
     """A call for collaboration's event: the call's public members, and ``extra`` objects
-    by payload key (``call_run=...``, ``interest=...``, ``acknowledgement=...``)."""
+    by payload key (``call_run=...``, ``interest=...``, ``acknowledgement=...``,
+    ``match=...``)."""
     shapes = PAYLOAD_SHAPES[event_type]
     objects = {name: object_payload(shapes[name], obj) for name, obj in extra.items()}  # type: ignore[arg-type]
     return emit(event_type, call_payload(call, **objects), audience=audience)

@@ -35,3 +35,16 @@ def test_collaboration_admin_pages_render(cworld: CollabWorld, opened: Any) -> N
     assert CallMatch.objects.filter(call_id=call["id"]).exists()
     # Read-only: no adding an expression of interest behind the parties' backs.
     assert admin.get("/admin/collaboration/expressionofinterest/add/").status_code == 403
+
+
+def test_a_call_status_is_read_only_in_the_admin(cworld: CollabWorld, opened: Any) -> None:
+    """Status changes go through the API's lifecycle (with their events), never the admin."""
+    call = opened(requires_nda=False, nda_text="")
+    admin = Client()
+    admin.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = admin.get(f"/admin/collaboration/collaborationcall/{call['id']}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="topic"' in html  # the texts stay correctable
+    assert 'name="status"' not in html
+    assert "field-status" in html  # shown, read-only

@@ -80,11 +80,13 @@ ENDPOINTS = {
     "call-near-misses": Endpoint("GET", CALLS + "{id}/near-misses/", poster_only(200), CALL),
     "call-runs": Endpoint("GET", CALLS + "{id}/runs/", poster_only(200), CALL),
     "call-rerun": Endpoint("POST", CALLS + "{id}/runs/", poster_only(202), CALL),
-    # The poster does not acknowledge its own NDA; the matched SME already did (200).
+    # The poster does not acknowledge its own NDA, nor operators; the matched SME already
+    # did (200).
     "call-nda": Endpoint(
         "POST",
         CALLS + "{id}/nda/",
-        dict.fromkeys(ROLES, 201) | {"anonymous": 401, "poster": 400, "matched_sme": 200},
+        dict.fromkeys(ROLES, 201)
+        | {"anonymous": 401, "poster": 400, "operator": 400, "matched_sme": 200},
         CALL,
         body={},
     ),
@@ -92,11 +94,12 @@ ENDPOINTS = {
         "GET", "/api/v1/collaboration/runs/{id}/", poster_only(200, others=404), {"id": "run"}
     ),
     "interest-list": Endpoint("GET", INTERESTS, SIGNED_IN),
-    # Only the supplier's own organisation answers for it (others: a field error).
+    # Only the supplier's own organisation answers for it (others: a field error); the
+    # R&D institution answers for itself, without a supplier profile.
     "interest-create": Endpoint(
         "POST",
         INTERESTS,
-        dict.fromkeys(ROLES, 400) | {"anonymous": 401, "matched_sme": 201},
+        dict.fromkeys(ROLES, 400) | {"anonymous": 401, "matched_sme": 201, "institute": 201},
         body={},
     ),
     "interest-retrieve": Endpoint("GET", INTERESTS + "{id}/", parties(200, 200, 200), INTEREST),
@@ -145,7 +148,11 @@ def test_permission_matrix(cworld: CollabWorld, name: str, role: str, status: in
     confidential = open_call(cworld)
     services.nda_acknowledge(call=confidential, organization=supplier.owner, actor=lab)
     interest = services.interest_submit(
-        call=confidential, supplier=supplier, message="Hi", proposed_approach="", actor=lab
+        call=confidential,
+        respondent=services.Respondent(supplier=supplier),
+        message="Hi",
+        proposed_approach="",
+        actor=lab,
     )
     users = {
         "anonymous": None,
@@ -170,6 +177,8 @@ def test_permission_matrix(cworld: CollabWorld, name: str, role: str, status: in
     elif name == "interest-create":
         public = open_call(cworld, requires_nda=False, nda_text="")
         body = {"call": str(public.id), "supplier": str(supplier.id), "message": "Yes"}
+        if role == "institute":
+            body = {"call": str(public.id), "message": "Yes", "contact_email": "lab@iit.example.in"}
         endpoint = Endpoint(**{**endpoint.__dict__, "body": body})
     assert poster.user is not None
 

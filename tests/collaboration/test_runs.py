@@ -74,3 +74,87 @@ def test_a_supplier_change_queues_a_run_of_the_open_calls_it_relates_to(
     assert [run.trigger for run in queued] == ["supplier"]
     assert run_pending(call["id"]).status == "succeeded"
     assert CallMatch.objects.filter(call_id=call["id"], supplier=other).exists()
+
+
+def test_past_collaborations_count_selections_on_other_calls(
+    cworld: CollabWorld, opened: Any
+) -> None:
+    """A supplier's selected expression of interest on another call raises its factor in a
+    real run; a declined one changes nothing (it does not penalise answering)."""
+    from django.utils import timezone
+
+    from matching.collaboration.models import ExpressionOfInterest
+
+    def factor(call_id: str, key: str) -> tuple[float, list[str]]:
+        match = CallMatch.objects.get(call_id=call_id, supplier=cworld.suppliers[key])
+        values = {f["name"]: f["value"] for f in match.factors}
+        return values["past_collaborations"], match.reasons
+
+    earlier = opened(requires_nda=False, nda_text="")
+    older = opened(requires_nda=False, nda_text="")
+    now = timezone.now()
+    for call_id, key, status in (
+        (earlier["id"], "lab", "selected"),
+        (earlier["id"], "half", "declined"),
+        (older["id"], "half", "declined"),
+    ):
+        ExpressionOfInterest.objects.create(
+            call_id=call_id,
+            supplier=cworld.suppliers[key],
+            organization=cworld.suppliers[key].owner,
+            message="Keen.",
+            status=status,
+            submitted_at=now,
+            status_changed_at=now,
+        )
+    call = opened()
+    lab, lab_reasons = factor(call["id"], "lab")
+    half, _ = factor(call["id"], "half")
+    assert lab == 0.625  # (1 + 0.5 x 3) / (1 + 3)
+    assert "selected for 1 past collaboration" in lab_reasons
+    assert half == 0.5  # two declined: still the prior
+    # The call's own answers do not count: moved onto it, the selection no longer counts.
+    ExpressionOfInterest.objects.filter(call_id=earlier["id"]).update(call_id=call["id"])
+    client_for(cworld.poster).post(f"/api/v1/collaboration/calls/{call['id']}/runs/")
+    run_pending(call["id"])
+    assert factor(call["id"], "lab")[0] == 0.5
+
+
+def test_newly_matched_suppliers_hear_of_the_call(cworld: CollabWorld, opened: Any) -> None:
+    """A run that matches a supplier for the first time tells its organisation
+    (collaboration_call.matched_you: the call's public part and its own score); a rerun
+    keeping the match says nothing again; the poster's run events stay the poster's."""
+    from remag.webhooks.models import Event, EventAudience
+    from tests.matching.conftest import add_capability
+
+    def told() -> dict[str, set[object]]:
+        out = {}
+        for event in Event.objects.filter(type="collaboration_call.matched_you"):
+            audience = EventAudience.objects.filter(event=event)
+            out[event.payload["match"]["supplier"]] = set(
+                audience.values_list("organization_id", flat=True)
+            )
+        return out
+
+    call = opened()
+    lab, half, novsm = (cworld.suppliers[k] for k in ("lab", "half", "novsm"))
+    assert told() == {str(lab.id): {lab.owner_id}, str(half.id): {half.owner_id}}
+    event = Event.objects.filter(type="collaboration_call.matched_you").first()
+    assert set(event.payload) == {"call", "match"}
+    assert "description" not in event.payload["call"]
+    match = CallMatch.objects.get(id=event.payload["match"]["id"])
+    assert event.payload["match"]["score"] == match.score
+    matched = Event.objects.get(type="collaboration_call.matched")
+    assert set(
+        EventAudience.objects.filter(event=matched).values_list("organization_id", flat=True)
+    ) == {cworld.poster_org.id}
+
+    # A rerun: nothing new. The SME lacking the VSM gets one and is matched: it hears.
+    add_capability(novsm, "facility-vsm", capacity_per_month=None, capacity_unit="")
+    client_for(cworld.poster).post(f"/api/v1/collaboration/calls/{call['id']}/runs/")
+    run_pending(call["id"])
+    assert told() == {
+        str(lab.id): {lab.owner_id},
+        str(half.id): {half.owner_id},
+        str(novsm.id): {novsm.owner_id},
+    }

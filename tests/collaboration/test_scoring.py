@@ -2,7 +2,9 @@
 recomputed (so the page cannot drift from the algorithm)."""
 
 import math
+import random
 
+import numpy as np
 import pytest
 
 from matching.collaboration.scoring import (
@@ -13,6 +15,7 @@ from matching.collaboration.scoring import (
     Candidate,
     Weights,
     batch_from,
+    exact_contributions,
     score,
 )
 
@@ -34,10 +37,10 @@ def example() -> tuple[CallCriteria, list[Candidate]]:
         Candidate("A", capabilities={MAT, PROTO, VSM, SEM}, text_relevance=0.5,
                   latitude=PUNE[0], longitude=PUNE[1]),
         Candidate("B", capabilities={MAT, VSM}, text_relevance=0.25),
-        Candidate("C", capabilities={MAT, PROTO, SEM, XRD}, past_selected=2, past_decided=2),
+        Candidate("C", capabilities={MAT, PROTO, SEM, XRD}, past_selected=2),
         Candidate("D", capabilities={VSM, SEM}),
         Candidate("E", is_active=False, capabilities={MAT}),
-        Candidate("F", capabilities={MAT, VSM}, past_selected=2, past_decided=2,
+        Candidate("F", capabilities={MAT, VSM}, past_selected=2,
                   text_relevance=0.25),
     ]  # fmt: skip
     return criteria, candidates
@@ -66,7 +69,7 @@ def test_the_worked_example_of_docs_collaboration() -> None:
     assert "lacks the required facility facility-vsm" in result.near_misses[0].reason
     assert "E" not in {m.supplier_id for m in matches}
     assert "no past collaborations on record (scored at the prior)" in matches[0].reasons
-    assert "selected in 2 of 2 past collaborations" in matches[1].reasons
+    assert "selected for 2 past collaborations" in matches[1].reasons
 
 
 @pytest.mark.parametrize("drop", ["preferred", "text", "location"])
@@ -81,10 +84,57 @@ def test_contributions_sum_to_the_score_whatever_is_asked(drop: str) -> None:
     result = score(criteria, batch_from(criteria, candidates))
     unasked = {"preferred": "facility_coverage", "text": "text_relevance", "location": "distance"}
     for match in result.matches():
-        assert math.isclose(sum(f.contribution for f in match.factors), match.score, abs_tol=0.02)
+        assert cents(f.contribution for f in match.factors) == round(match.score * 100)
         weights = {f.name: f.weight for f in match.factors}
         assert weights[unasked[drop]] == 0
         assert math.isclose(sum(weights.values()), 1.0, abs_tol=1e-3)
+
+
+def cents(values: object) -> int:
+    return sum(round(v * 100) for v in values)  # type: ignore[attr-defined]
+
+
+def test_contributions_add_up_to_the_score_exactly() -> None:
+    # Rounding each third to 33.33 would lose a hundredth: the largest remainder gets it.
+    assert exact_contributions(np.array([100 / 3] * 3), 100.0) == [33.34, 33.33, 33.33]
+    assert exact_contributions(np.array([10.005, 0.0, 20.004, 5.001]), 35.01) == [
+        10.01,
+        0.0,
+        20.0,
+        5.0,
+    ]
+    # Any batch, any criteria: the contributions add up to the score in hundredths, each
+    # within a hundredth of its exact term.
+    rng = random.Random(17)
+    for _ in range(200):
+        criteria = CallCriteria(
+            required_capabilities=(MAT, PROTO, "c3")[: rng.randint(1, 3)],
+            preferred_facilities=(SEM, XRD, "facility-x")[: rng.randint(0, 3)],
+            has_text=rng.random() < 0.7,
+            latitude=PUNE[0] if rng.random() < 0.5 else None,
+            longitude=PUNE[1],
+        )
+        if criteria.latitude is None:
+            criteria = CallCriteria(**{**criteria.__dict__, "longitude": None})
+        candidates = [
+            Candidate(
+                f"s{i}",
+                capabilities={MAT, PROTO, "c3", SEM, XRD, "facility-x"}
+                - set(rng.sample([PROTO, "c3", SEM, XRD, "facility-x"], rng.randint(0, 5))),
+                past_selected=rng.randint(0, 7),
+                text_relevance=rng.random(),
+                latitude=PUNE[0] + rng.uniform(-5, 5),
+                longitude=PUNE[1] + rng.uniform(-5, 5),
+            )
+            for i in range(20)
+        ]
+        result = score(criteria, batch_from(criteria, candidates))
+        terms = 100.0 * result.weights * result.values
+        for match in result.matches():
+            assert cents(f.contribution for f in match.factors) == round(match.score * 100)
+            index = result.batch.supplier_ids.index(match.supplier_id)
+            for f, term in zip(match.factors, terms[index], strict=True):
+                assert abs(f.contribution - term) < 0.01 + 1e-9
 
 
 def test_ties_break_by_supplier_id_and_the_version_is_registered() -> None:

@@ -58,7 +58,8 @@ OBJECTS = {
         matched_count=2, error="",
     ),
     "interest": SimpleNamespace(
-        id=uuid.uuid4(), call_id=uuid.uuid4(), supplier_id=uuid.uuid4(), status="submitted",
+        id=uuid.uuid4(), call_id=uuid.uuid4(), supplier_id=uuid.uuid4(),
+        organization_id=uuid.uuid4(), status="submitted",
     ),
     "acknowledgement": SimpleNamespace(
         id=uuid.uuid4(), call_id=uuid.uuid4(), organization_id=uuid.uuid4(),

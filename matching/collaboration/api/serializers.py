@@ -18,6 +18,7 @@ from matching.collaboration.models import (
 )
 from matching.collaboration.scoring import FACTORS
 from remag.accounts.caller import Caller
+from suppliers.access import supplier_can_change
 from suppliers.models import Capability
 
 
@@ -33,6 +34,13 @@ class FacilityListField(CodeListField):
                 f"`{FACILITY_PREFIX}*` capabilities of the `rnd` layer)."
             )
         return items
+
+
+# Bounds on the free texts: the summary is scored as text (a huge one would make the
+# run's full-text search fail), the others are stored and shown.
+SUMMARY_MAX = 2_000
+DESCRIPTION_MAX = 20_000
+NDA_TEXT_MAX = 20_000
 
 
 def _caller(serializer: serializers.Serializer) -> Caller:
@@ -70,12 +78,20 @@ class CallSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Facility codes that raise the score (the facility coverage factor).",
     )
+    summary = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=SUMMARY_MAX,
+        help_text="Public: shown to every signed-in caller; scored as text.",
+    )
     description = serializers.CharField(
         required=False,
         allow_blank=True,
         allow_null=True,
+        max_length=DESCRIPTION_MAX,
         help_text="The details. Null for a caller who has not acknowledged the call's NDA.",
     )
+    nda_text = serializers.CharField(required=False, allow_blank=True, max_length=NDA_TEXT_MAX)
     details_visible = serializers.SerializerMethodField()
     nda_acknowledged_at = serializers.SerializerMethodField(
         help_text="When an organisation of the caller acknowledged the current NDA text."
@@ -87,7 +103,9 @@ class CallSerializer(serializers.ModelSerializer):
     contact_name = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, max_length=120
     )
-    contact_email = serializers.EmailField(required=False, allow_blank=True, allow_null=True)
+    contact_email = serializers.EmailField(
+        required=False, allow_blank=True, allow_null=True, max_length=254
+    )
     contact_phone = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, max_length=20
     )
@@ -221,6 +239,12 @@ class NdaAcknowledgeSerializer(serializers.Serializer):
         required=False,
         help_text="The organisation acknowledging; defaults to the caller's only one.",
     )
+    supplier = serializers.UUIDField(
+        required=False,
+        help_text="Instead of `organization`: acknowledge for the organisation owning a "
+        "supplier you manage (a portal for an SME it onboarded and that has not claimed "
+        "its profile yet, or under a delegation), so that the supplier may then answer.",
+    )
 
 
 class NdaAcknowledgementSerializer(serializers.ModelSerializer):
@@ -244,7 +268,28 @@ class NdaAcknowledgementSerializer(serializers.ModelSerializer):
 
 class InterestCreateSerializer(serializers.Serializer):
     call = serializers.UUIDField()
-    supplier = serializers.UUIDField(help_text="The responding supplier profile you manage.")
+    supplier = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The responding supplier profile you manage. Omit it when an R&D "
+        "institution answers without a supplier profile (then `organization` and "
+        "`contact_email`).",
+    )
+    organization = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="Without `supplier`: the R&D institution (organisation kind `research`) "
+        "answering; defaults to the caller's only one.",
+    )
+    contact_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        allow_blank=True,
+        help_text="Without `supplier`: the institution's contact, shared with the poster on "
+        "consent (required then). Ignored with a supplier (its profile's contact is shared).",
+    )
+    contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     message = serializers.CharField(max_length=5000)
     proposed_approach = serializers.CharField(max_length=10000, required=False, allow_blank=True)
 
@@ -262,7 +307,16 @@ class InterestSerializer(serializers.ModelSerializer):
         view_name="collaboration-interest-detail", lookup_field="id"
     )
     call = serializers.UUIDField(source="call_id", read_only=True)
-    supplier = CallCandidateSerializer(read_only=True)
+    supplier = CallCandidateSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The responding supplier; null when an R&D institution answered without one.",
+    )
+    organization = serializers.UUIDField(
+        source="organization_id",
+        read_only=True,
+        help_text="The responding organisation (the supplier's owner, or the R&D institution).",
+    )
     match_score = serializers.SerializerMethodField()
     supplier_contact = serializers.SerializerMethodField()
     poster_contact = serializers.SerializerMethodField()
@@ -274,6 +328,7 @@ class InterestSerializer(serializers.ModelSerializer):
             "url",
             "call",
             "supplier",
+            "organization",
             "match_score",
             "message",
             "proposed_approach",
@@ -295,20 +350,20 @@ class InterestSerializer(serializers.ModelSerializer):
     def get_supplier_contact(self, obj: ExpressionOfInterest) -> dict[str, str] | None:
         if obj.contact_shared_at is None or not _caller(self).may_access(obj.call.owner_id):
             return None
-        s = obj.supplier
+        s = obj.supplier if obj.supplier_id is not None else obj
         return {"name": s.contact_name, "email": s.contact_email, "phone": s.contact_phone}
 
     @extend_schema_field(ContactSerializer(allow_null=True))
     def get_poster_contact(self, obj: ExpressionOfInterest) -> dict[str, str] | None:
         caller = _caller(self)
         if obj.contact_shared_at is None or not (
-            caller.is_operator or caller.acts_for(obj.supplier.owner_id) or self._manages(obj)
+            caller.is_operator or caller.acts_for(obj.organization_id) or self._manages(obj)
         ):
             return None
         c = obj.call
         return {"name": c.contact_name, "email": c.contact_email, "phone": c.contact_phone}
 
     def _manages(self, obj: ExpressionOfInterest) -> bool:
-        from suppliers.access import supplier_can_change
-
-        return supplier_can_change(caller=_caller(self), supplier=obj.supplier)
+        return obj.supplier_id is not None and supplier_can_change(
+            caller=_caller(self), supplier=obj.supplier
+        )

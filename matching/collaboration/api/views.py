@@ -3,7 +3,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -32,6 +32,7 @@ from remag.accounts.selectors import organization_acting
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.viewsets import RemagGenericViewSet
 from remag.errors import InvalidInput
+from suppliers.access import supplier_can_change
 from suppliers.models import Supplier
 
 POSTER_KINDS = (OrganizationKind.MANUFACTURER, OrganizationKind.RESEARCH, OrganizationKind.SME)
@@ -219,19 +220,31 @@ class CallViewSet(
 
         return idempotent_response(request, perform)
 
-    @extend_schema(request=NdaAcknowledgeSerializer, responses={201: NdaAcknowledgementSerializer})
+    @extend_schema(
+        request=NdaAcknowledgeSerializer,
+        responses={
+            201: NdaAcknowledgementSerializer,
+            200: OpenApiResponse(
+                NdaAcknowledgementSerializer,
+                description="Already acknowledged (this text): the first record.",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def nda(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Acknowledge the call's NDA (`nda_text`) for an organisation of yours: recorded
         with who and when and the text's SHA-256; the call's details are shown to its
         members from then on, and its suppliers may express interest. Acknowledging again
-        returns the first record (`200`)."""
+        returns the first record (`200`). The poster's organisation and the operator
+        organisation do not acknowledge (`400`)."""
         call = self.get_object()
 
         def perform() -> Response:
             body = NdaAcknowledgeSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            organization = organization_acting(
+            organization = _supplier_owner(
+                caller_for(request), body.validated_data.get("supplier")
+            ) or organization_acting(
                 caller=caller_for(request),
                 requested=body.validated_data.get("organization"),
                 purpose="acknowledges the NDA",
@@ -248,6 +261,52 @@ class CallViewSet(
             )
 
         return idempotent_response(request, perform)
+
+
+def _supplier_owner(caller: Any, supplier_id: Any) -> Any:
+    """The organisation owning a supplier the caller manages (None without a supplier).
+    Operators manage every supplier but bind none to an NDA."""
+    if supplier_id is None:
+        return None
+    supplier = Supplier.objects.select_related("owner").filter(id=supplier_id).first()
+    if supplier is None:
+        raise InvalidInput("No such supplier.", field="supplier")
+    if not supplier_can_change(caller=caller, supplier=supplier) or (
+        caller.is_operator and not caller.acts_for(supplier.owner_id)
+    ):
+        raise InvalidInput("You do not manage this supplier.", field="supplier")
+    return supplier.owner
+
+
+def _respondent(caller: Any, data: dict[str, Any]) -> services.Respondent:
+    """Who answers: the named supplier, else an R&D institution of the caller's."""
+    if data.get("supplier") is not None:
+        supplier = Supplier.objects.filter(id=data["supplier"]).first()
+        if supplier is None:
+            raise InvalidInput("No such supplier.", field="supplier")
+        return services.Respondent(supplier=supplier)
+    if data.get("organization") is None and not caller.organization_ids:
+        raise InvalidInput("Name the supplier you answer for.", field="supplier")
+    organization = organization_acting(
+        caller=caller,
+        kinds=(OrganizationKind.RESEARCH,),
+        requested=data.get("organization"),
+        label="R&D institution",
+        purpose="answers (or name the supplier you answer for)",
+        field="organization",
+        operators_act_for_any=False,
+    )
+    if organization is None:
+        raise InvalidInput(
+            "Name the supplier you answer for; without one, only an R&D institution answers.",
+            field="supplier",
+        )
+    return services.Respondent(
+        organization=organization,
+        contact_name=data.get("contact_name", ""),
+        contact_email=data.get("contact_email", ""),
+        contact_phone=data.get("contact_phone", ""),
+    )
 
 
 @extend_schema(tags=["collaboration"])
@@ -288,8 +347,10 @@ class InterestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGen
 
     @extend_schema(request=InterestCreateSerializer, responses={201: InterestSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Express interest in an open call for a supplier you manage. A call that
-        requires an NDA needs the supplier's organisation to have acknowledged it."""
+        """Express interest in an open call for a supplier you manage, or for an R&D
+        institution of yours without a supplier profile (`organization`, with the
+        `contact_email` to share). A call that requires an NDA needs the responding
+        organisation to have acknowledged it."""
 
         def perform() -> Response:
             body = InterestCreateSerializer(data=request.data)
@@ -299,12 +360,10 @@ class InterestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RemagGen
             call = selectors.call_list(caller=caller).filter(id=data["call"]).first()
             if call is None:
                 raise InvalidInput("No such call.", field="call")
-            supplier = Supplier.objects.filter(id=data["supplier"]).first()
-            if supplier is None:
-                raise InvalidInput("No such supplier.", field="supplier")
+            respondent = _respondent(caller, data)
             interest = services.interest_submit(
                 call=call,
-                supplier=supplier,
+                respondent=respondent,
                 message=data["message"],
                 proposed_approach=data.get("proposed_approach", ""),
                 actor=_actor(request),

@@ -55,6 +55,7 @@ _OBJECTS = {
         ("PaymentRef", events.PAYMENT),
         ("CallRef", events.CALL),
         ("CallRunRef", events.CALL_RUN),
+        ("CallMatchRef", events.CALL_MATCH),
         ("InterestRef", events.INTEREST),
         ("NdaAcknowledgementRef", events.NDA),
         ("MagnetOfferRef", events.MAGNET_OFFER),
