@@ -4,15 +4,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('webhooks', '0006_event_types_magnets'),
+        ("webhooks", "0006_event_types_magnets"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='type',
-            field=models.CharField(choices=[('supplier.created', 'A supplier was registered'), ('supplier.verified', 'A supplier was verified'), ('supplier.suspended', 'A supplier was suspended'), ('supplier.claimed', 'An SME claimed a profile a portal onboarded'), ('request.published', 'A procurement request was published'), ('request.closed', 'A procurement request was closed'), ('match_run.succeeded', 'A match run succeeded'), ('match_run.failed', 'A match run failed'), ('match.shortlisted', 'The buyer shortlisted a match'), ('match.invited', 'The buyer invited a matched SME'), ('match.responded', 'The SME answered interested or declined'), ('match.awarded', 'The buyer awarded a match'), ('quotation.requested', 'The buyer asked interested SMEs to quote'), ('quotation.submitted', 'An SME submitted a quotation'), ('quotation.revised', 'An SME revised its quotation'), ('quotation.withdrawn', 'An SME withdrew its quotation'), ('quotation.not_selected', 'The buyer awarded other quotations'), ('order.created', 'An award became an order'), ('order.delivery_recorded', 'The buyer recorded a delivery'), ('order.payment_recorded', 'The SME confirmed a payment received'), ('collaboration_call.opened', 'A call for collaboration was opened'), ('collaboration_call.closed', 'A call for collaboration was closed'), ('collaboration_call.cancelled', 'A call for collaboration was cancelled'), ('collaboration_call.awarded', 'The poster selected a partner for a call'), ('collaboration_call.matched', "A call's matching run succeeded"), ('collaboration_call.match_failed', "A call's matching run failed"), ('collaboration_call.matched_you', 'A call for collaboration newly matched one of your suppliers'), ('collaboration_call.nda_acknowledged', "An organisation acknowledged a call's NDA"), ('collaboration_call.nda_changed', "A call's NDA text changed: its details wait for a new acknowledgement"), ('collaboration_interest.submitted', 'An expression of interest was sent'), ('collaboration_interest.withdrawn', 'The respondent withdrew its interest'), ('collaboration_interest.shortlisted', 'The poster shortlisted it'), ('collaboration_interest.selected', 'The poster selected it'), ('collaboration_interest.declined', 'The poster declined it'), ('collaboration_interest.contact_shared', 'Both sides consented: contact details shared both ways'), ('magnet_offer.published', 'A magnet maker published an offer'), ('magnet_offer.withdrawn', 'A magnet maker withdrew an offer'), ('magnet_offer.expired', "A magnet offer's validity window ended"), ('magnet_requirement.opened', 'A magnet requirement was opened'), ('magnet_requirement.closed', 'A magnet requirement was closed or cancelled'), ('magnet_run.succeeded', 'A magnet match run succeeded'), ('magnet_run.failed', 'A magnet match run failed'), ('magnet_match.interested', 'The buyer is interested in a magnet offer (its identity shared with the maker)'), ('magnet_match.dismissed', 'The buyer dismissed a magnet offer'), ('magnet_match.answered', 'The maker accepted or declined a buyer'), ('magnet_match.outcome', 'The buyer recorded how a supply went'), ('magnet_pool.formed', 'Requirements were pooled into one'), ('magnet_pool.joined', 'Requirements joined an open pool'), ('magnet_pool.answered', 'A maker answered a pooled requirement'), ('magnet_pool.dissolved', 'A pool fell below two members'), ('import.finished', 'A supplier import finished'), ('webhook.disabled', 'A webhook endpoint was disabled after failures'), ('webhook.ping', 'A test ping asked for through the API')], db_index=True, max_length=40),
+            model_name="event",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("supplier.created", "A supplier was registered"),
+                    ("supplier.verified", "A supplier was verified"),
+                    ("supplier.suspended", "A supplier was suspended"),
+                    ("supplier.claimed", "An SME claimed a profile a portal onboarded"),
+                    ("request.published", "A procurement request was published"),
+                    ("request.closed", "A procurement request was closed"),
+                    ("match_run.succeeded", "A match run succeeded"),
+                    ("match_run.failed", "A match run failed"),
+                    ("match.shortlisted", "The buyer shortlisted a match"),
+                    ("match.invited", "The buyer invited a matched SME"),
+                    ("match.responded", "The SME answered interested or declined"),
+                    ("match.awarded", "The buyer awarded a match"),
+                    ("quotation.requested", "The buyer asked interested SMEs to quote"),
+                    ("quotation.submitted", "An SME submitted a quotation"),
+                    ("quotation.revised", "An SME revised its quotation"),
+                    ("quotation.withdrawn", "An SME withdrew its quotation"),
+                    ("quotation.not_selected", "The buyer awarded other quotations"),
+                    ("order.created", "An award became an order"),
+                    ("order.delivery_recorded", "The buyer recorded a delivery"),
+                    ("order.payment_recorded", "The SME confirmed a payment received"),
+                    ("collaboration_call.opened", "A call for collaboration was opened"),
+                    ("collaboration_call.closed", "A call for collaboration was closed"),
+                    ("collaboration_call.cancelled", "A call for collaboration was cancelled"),
+                    ("collaboration_call.awarded", "The poster selected a partner for a call"),
+                    ("collaboration_call.matched", "A call's matching run succeeded"),
+                    ("collaboration_call.match_failed", "A call's matching run failed"),
+                    (
+                        "collaboration_call.matched_you",
+                        "A call for collaboration newly matched one of your suppliers",
+                    ),
+                    (
+                        "collaboration_call.nda_acknowledged",
+                        "An organisation acknowledged a call's NDA",
+                    ),
+                    (
+                        "collaboration_call.nda_changed",
+                        "A call's NDA text changed: its details wait for a new acknowledgement",
+                    ),
+                    ("collaboration_interest.submitted", "An expression of interest was sent"),
+                    ("collaboration_interest.withdrawn", "The respondent withdrew its interest"),
+                    ("collaboration_interest.shortlisted", "The poster shortlisted it"),
+                    ("collaboration_interest.selected", "The poster selected it"),
+                    ("collaboration_interest.declined", "The poster declined it"),
+                    (
+                        "collaboration_interest.contact_shared",
+                        "Both sides consented: contact details shared both ways",
+                    ),
+                    ("magnet_offer.published", "A magnet maker published an offer"),
+                    ("magnet_offer.withdrawn", "A magnet maker withdrew an offer"),
+                    ("magnet_offer.expired", "A magnet offer's validity window ended"),
+                    ("magnet_requirement.opened", "A magnet requirement was opened"),
+                    ("magnet_requirement.closed", "A magnet requirement was closed or cancelled"),
+                    ("magnet_run.succeeded", "A magnet match run succeeded"),
+                    ("magnet_run.failed", "A magnet match run failed"),
+                    (
+                        "magnet_match.interested",
+                        "The buyer is interested in a magnet offer (its identity shared with the maker)",
+                    ),
+                    ("magnet_match.dismissed", "The buyer dismissed a magnet offer"),
+                    ("magnet_match.answered", "The maker accepted or declined a buyer"),
+                    ("magnet_match.outcome", "The buyer recorded how a supply went"),
+                    ("magnet_pool.formed", "Requirements were pooled into one"),
+                    ("magnet_pool.joined", "Requirements joined an open pool"),
+                    ("magnet_pool.answered", "A maker answered a pooled requirement"),
+                    ("magnet_pool.dissolved", "A pool fell below two members"),
+                    ("import.finished", "A supplier import finished"),
+                    ("webhook.disabled", "A webhook endpoint was disabled after failures"),
+                    ("webhook.ping", "A test ping asked for through the API"),
+                ],
+                db_index=True,
+                max_length=40,
+            ),
         ),
     ]
