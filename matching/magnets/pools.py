@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from matching.magnets import candidates, scoring
 from matching.magnets.choices import (
+    MAX_QUANTITY_COLUMN,
     POOL_MIN_MEMBERS,
     POOL_NEEDED_FROM_WINDOW_DAYS,
     OfferStatus,
@@ -85,7 +86,10 @@ def _refresh(pool: MagnetPool) -> MagnetPool:
     pool.tolerance_mm = min(m.tolerance_mm for m in members)
     pool.needed_from = min(m.needed_from for m in members)
     pool.duration_months = min(m.duration_months for m in members)
-    pool.quantity_kg_per_month = sum((m.quantity_kg_per_month for m in members), Decimal(0))
+    # Capped at what the column holds: one pool's sum must never break pool forming
+    # (members are at most MAX_KG_PER_MONTH each; rows written before that cap may not be).
+    total = sum((m.quantity_kg_per_month for m in members), Decimal(0))
+    pool.quantity_kg_per_month = min(total, Decimal(MAX_QUANTITY_COLUMN))
     pool.save()
     return pool
 

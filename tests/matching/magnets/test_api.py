@@ -126,6 +126,14 @@ def test_pieces_are_converted_and_derived_fields_filled(market: Market) -> None:
         ({"required_certifications": ["nope"]}, "required_certifications"),
         ({"delivery_latitude": 12.9, "delivery_longitude": None}, "delivery_longitude"),
         ({"tolerance_mm": "-1"}, "tolerance_mm"),
+        # Absurd sizes: below an offer's 0.1 mm, and 2000 mm cubes x 2,000,000 a month
+        # (60 t a piece: 1.2e11 kg a month, past MAX_KG_PER_MONTH and the column).
+        ({"dimensions": {"outer_radius_mm": 30, "inner_radius_mm": 25, "angle_deg": 45,
+                         "length_mm": 1e-300}}, "dimensions.length_mm"),
+        ({"shape": "block", "dimensions": {"length_mm": 2000, "width_mm": 2000,
+                                           "thickness_mm": 2000},
+          "quantity_per_month": "2000000", "quantity_unit": "pieces"}, "quantity_per_month"),
+        ({"quantity_per_month": "10000001"}, "quantity_per_month"),
     ],
 )  # fmt: skip
 def test_bad_requirements_are_problems_naming_the_field(
@@ -139,6 +147,24 @@ def test_bad_requirements_are_problems_naming_the_field(
     fields = [error["field"] for error in response.json()["errors"]]
     assert field in fields, response.json()
     assert MagnetRequirement.objects.count() == 0
+
+
+def test_a_change_of_unit_or_shape_alone_is_checked_against_the_cap(market: Market) -> None:
+    created = post_requirement(
+        market.buyer, open_it=False, quantity_per_month="5000000", quantity_unit="kg"
+    )
+    response = client_for(market.buyer).patch(
+        created["url"], {"quantity_unit": "pieces"}, format="json"
+    )
+    # 5,000,000 pieces of 32.4 g: 162,000 kg a month, within the cap.
+    assert response.status_code == 200, response.json()
+    huge = client_for(market.buyer).patch(
+        created["url"],
+        {"shape": "disc", "dimensions": {"diameter_mm": 2000, "thickness_mm": 2000}},
+        format="json",
+    )
+    assert huge.status_code == 400
+    assert [e["field"] for e in huge.json()["errors"]] == ["quantity_per_month"]
 
 
 @pytest.mark.parametrize(

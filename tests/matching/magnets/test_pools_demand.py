@@ -165,3 +165,25 @@ def test_a_member_whose_spec_changes_leaves_the_pool(market: Market) -> None:
     members[0].refresh_from_db()
     assert members[0].pool_id is None
     assert MagnetPool.objects.get().quantity_kg_per_month == Decimal("80.000")
+
+
+def test_a_pool_whose_sum_would_overflow_is_capped_and_served(market: Market) -> None:
+    """Rows written before the cap (or by hand) must not break pool forming, the pool's
+    listing or the demand totals."""
+    from matching.magnets import pools
+    from matching.magnets.choices import MAX_QUANTITY_COLUMN
+
+    _, members = pooled_market(market)
+    pool = MagnetPool.objects.get()
+    MagnetRequirement.objects.filter(id__in=[m.id for m in members]).update(
+        quantity_kg_per_month=Decimal("90000000000")
+    )
+    pools._refresh(pool)  # 2.7e11 kg would not fit numeric(14, 3)
+    pool.refresh_from_db()
+    assert pool.quantity_kg_per_month == Decimal(MAX_QUANTITY_COLUMN)
+    listed = client_for(market.maker).get("/api/v1/magnets/pools/")
+    assert listed.status_code == 200
+    assert listed.json()["results"][0]["quantity_kg_per_month"] == "99999999999.000"
+    totals = demand(market.operator, group_by="material")
+    assert totals.status_code == 200, totals.json()
+    assert Decimal(totals.json()["results"][0]["kg_per_month"]) >= Decimal("270000000000")
