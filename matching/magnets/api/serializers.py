@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matching.api.serializers import CodeListField
-from matching.magnets.candidates import piece_mass_for
+from matching.magnets.candidates import grade_label, piece_mass_for
 from matching.magnets.choices import (
     MATERIAL_FAMILIES,
     MAX_KG_PER_MONTH,
@@ -478,17 +478,31 @@ class OfferSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def requirement_label(requirement: MagnetRequirement) -> str:
+    """A neutral name for a requirement, generated from its spec (application, grade,
+    shape): what a maker reads instead of the buyer's own free-text title, which may name
+    the buyer."""
+    application = Application(requirement.application).label
+    shape = Shape(requirement.shape).label.lower()
+    return f"{application}: {grade_label(requirement.grade)} {shape}"
+
+
 class LeadRequirementSerializer(serializers.ModelSerializer):
     """What a maker reads of a requirement it matches: the spec and schedule, the delivery
-    state; never the buyer (see ``buyer``), the delivery point or the budget."""
+    state; never the buyer (see ``buyer``), its free-text title (``label`` is generated
+    from the spec), the delivery point or the budget."""
 
     required_certifications = CodeListField(Certification, read_only=True)
+    label = serializers.SerializerMethodField(
+        help_text="Generated from the spec (application, grade, shape), e.g. "
+        "'Traction motor: N42SH arc'; never the buyer's own title."
+    )
 
     class Meta:
         model = MagnetRequirement
         fields = (
             "id",
-            "title",
+            "label",
             "application",
             "material",
             "grade",
@@ -507,6 +521,9 @@ class LeadRequirementSerializer(serializers.ModelSerializer):
             "status",
         )
         read_only_fields = fields
+
+    def get_label(self, obj: MagnetRequirement) -> str:
+        return requirement_label(obj)
 
 
 def _buyer_view(caller: Caller | None, match: MagnetMatch) -> bool:
