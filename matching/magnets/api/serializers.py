@@ -681,3 +681,7 @@ class DemandRowSerializer(serializers.Serializer):
         help_text="The part of the demand asked for in pieces, as asked (it is in "
         "kg_per_month too, converted).",
     )
+    other = serializers.BooleanField(
+        help_text="True on the one row folding the groups of fewer than 3 buyers "
+        "(not for operators): its group values are null."
+    )

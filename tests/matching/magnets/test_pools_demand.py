@@ -44,7 +44,7 @@ def test_demand_is_summed_by_grade_class_and_shape_in_kg(market: Market) -> None
         needed_from="2030-01-01", delivery_state="KA",
     )  # fmt: skip
 
-    response = demand(market.maker, group_by="temperature_class,shape")
+    response = demand(market.operator, group_by="temperature_class,shape")
     assert response.status_code == 200, response.json()
     rows = response.json()["results"]
     assert [(r["temperature_class"], r["shape"]) for r in rows] == [("sh", "arc"), ("uh", "block")]
@@ -58,6 +58,41 @@ def test_demand_is_summed_by_grade_class_and_shape_in_kg(market: Market) -> None
     by_state = demand(market.operator, temperature_class="uh").json()["results"]
     assert [(r["delivery_state"], r["application"], r["kg_per_month"]) for r in by_state] == [
         ("MH", "servo", "50.000")
+    ]
+
+
+def test_makers_see_groups_of_fewer_than_three_buyers_only_folded(market: Market) -> None:
+    third = OrganizationFactory(kind="sme")
+    other = market.other_buyer.memberships.get().organization
+    for owner in (market.buyer_org, other, third):  # three buyers of SH arcs
+        make_requirement(owner)
+    make_requirement(market.buyer_org, grade="N45UH", quantity_per_month="70")  # UH: 1 buyer
+    make_requirement(other, grade="N45UH", shape="block", quantity_per_month="30",
+                     dimensions={"length_mm": 20, "width_mm": 10, "thickness_mm": 5})  # fmt: skip
+
+    rows = demand(market.maker, group_by="temperature_class,shape").json()["results"]
+    assert [(r["temperature_class"], r["shape"], r["buyer_count"], r["other"]) for r in rows] == [
+        ("sh", "arc", 3, False)
+    ]  # the two one-buyer groups fold into an "other" of 2 buyers: omitted too
+    assert rows[0]["kg_per_month"] == "1200.000"
+
+    make_requirement(third, grade="N38UH", shape="block", quantity_per_month="5",
+                     dimensions={"length_mm": 20, "width_mm": 10, "thickness_mm": 5})  # fmt: skip
+    rows = demand(market.maker, group_by="temperature_class,shape").json()["results"]
+    assert [(r["temperature_class"], r["shape"], r["other"]) for r in rows] == [
+        ("sh", "arc", False),
+        (None, None, True),
+    ]
+    folded = rows[1]
+    assert (folded["buyer_count"], folded["requirement_count"], folded["kg_per_month"]) == (
+        3, 3, "105.000"
+    )  # fmt: skip
+    # Operators see every group.
+    everything = demand(market.operator, group_by="temperature_class,shape").json()["results"]
+    assert [(r["temperature_class"], r["shape"], r["buyer_count"]) for r in everything] == [
+        ("sh", "arc", 3),
+        ("uh", "arc", 1),
+        ("uh", "block", 2),
     ]
 
 
