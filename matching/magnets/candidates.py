@@ -299,7 +299,8 @@ def requirement_rows(requirements: QuerySet[MagnetRequirement]) -> list[Requirem
 
 
 def pool_row(pool: MagnetPool) -> RequirementRow:
-    """A pool as one requirement: the members' shared spec and their summed quantity (kg)."""
+    """A pool as one requirement: the members' shared spec (their required certifications
+    included) and their summed quantity (kg)."""
     return requirement_row(
         id=str(pool.id),
         material=pool.material,
@@ -313,6 +314,7 @@ def pool_row(pool: MagnetPool) -> RequirementRow:
         quantity_unit="kg",
         duration_months=pool.duration_months,
         needed_from=pool.needed_from,
+        required=[c.code for c in pool.required_certifications.all()],
     )
 
 

@@ -631,6 +631,9 @@ class MagnetPoolSerializer(serializers.ModelSerializer):
 
     url = serializers.HyperlinkedIdentityField(view_name="magnet-pool-detail", lookup_field="id")
     member_count = serializers.IntegerField(read_only=True)
+    required_certifications = CodeListField(
+        Certification, read_only=True, help_text="The members' own: an answering maker holds each."
+    )
     answered_offer = serializers.UUIDField(
         source="answered_offer_id", read_only=True, allow_null=True
     )
@@ -648,6 +651,7 @@ class MagnetPoolSerializer(serializers.ModelSerializer):
             "coating",
             "magnetisation",
             "delivery_state",
+            "required_certifications",
             "needed_from",
             "duration_months",
             "quantity_kg_per_month",

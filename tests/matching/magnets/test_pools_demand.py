@@ -222,3 +222,29 @@ def test_a_pool_whose_sum_would_overflow_is_capped_and_served(market: Market) ->
     totals = demand(market.operator, group_by="material")
     assert totals.status_code == 200, totals.json()
     assert Decimal(totals.json()["results"][0]["kg_per_month"]) >= Decimal("270000000000")
+
+
+def test_pools_keep_their_members_required_certifications(market: Market) -> None:
+    """A pool of buyers requiring IATF 16949 is answered only by a maker holding it; a
+    buyer requiring nothing pools apart."""
+    make_offer(market.maker_org)  # holds iatf-16949; 100 kg/month minimum
+    other = market.other_buyer.memberships.get().organization
+    members = [make_requirement(market.buyer_org, **SMALL), make_requirement(other, **SMALL)]
+    apart = make_requirement(OrganizationFactory(kind="sme"), **SMALL, required_certifications=[])
+    uncertified = make_offer(
+        market.other_maker_org, certifications=["iso-9001"], min_order_per_month="50"
+    )
+
+    pool = MagnetPool.objects.get()
+    assert {r.id for r in pool.members.all()} == {r.id for r in members}
+    apart.refresh_from_db()
+    assert apart.pool_id is None
+    (listed,) = client_for(market.maker).get("/api/v1/magnets/pools/").json()["results"]
+    assert listed["required_certifications"] == ["iatf-16949"]
+
+    refused = client_for(market.other_maker).post(
+        f"{listed['url']}answer/", {"offer": str(uncertified.id)}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "offer"
+    assert "iatf-16949" in str(refused.json()["errors"][0])
