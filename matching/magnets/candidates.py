@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
-from django.db.models import CharField, Count, FloatField, Q, QuerySet
+from django.db.models import CharField, Count, F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast
 
 from matching.magnets.choices import (
@@ -134,10 +134,12 @@ def _num(value: object) -> float:
 
 
 def track_records(owner_ids: Iterable[object]) -> dict[str, tuple[float, float]]:
-    """Each maker's ``(supplies with an outcome, of which good)`` over all its offers."""
+    """Each maker's ``(supplies with an outcome, of which good)`` over all its offers;
+    never an outcome its own organisation recorded (a maker buying from itself)."""
     rows = (
         MagnetMatch.objects.filter(offer__owner_id__in=list(owner_ids))
         .exclude(outcome="")
+        .exclude(requirement__owner_id=F("offer__owner_id"))
         .values("offer__owner_id")
         .annotate(total=Count("id"), good=Count("id", filter=Q(outcome=Outcome.GOOD)))
     )
@@ -321,19 +323,24 @@ def pool_row(pool: MagnetPool) -> RequirementRow:
 # ------------------------------------------------------------------ querysets
 
 
-def published_offers(*, material: str, day: date) -> QuerySet[MagnetOffer]:
-    """Offers a requirement is paired with: published, of its material, not ended."""
+def published_offers(*, material: str, day: date, buyer_id: object = None) -> QuerySet[MagnetOffer]:
+    """Offers a requirement is paired with: published, of its material, not ended, and
+    not of the buyer's own organisation (no self-leads, no self-made track record)."""
     return (
         MagnetOffer.objects.filter(status=OfferStatus.PUBLISHED, material=material)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .exclude(owner_id=buyer_id)
         .order_by("id")
     )
 
 
-def open_requirements(*, material: str) -> QuerySet[MagnetRequirement]:
-    return MagnetRequirement.objects.filter(
-        status=RequirementStatus.OPEN, material=material
-    ).order_by("id")
+def open_requirements(*, material: str, maker_id: object = None) -> QuerySet[MagnetRequirement]:
+    """Requirements an offer is paired with: open, of its material, not the maker's own."""
+    return (
+        MagnetRequirement.objects.filter(status=RequirementStatus.OPEN, material=material)
+        .exclude(owner_id=maker_id)
+        .order_by("id")
+    )
 
 
 # ------------------------------------------------------------------ pairing

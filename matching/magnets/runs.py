@@ -108,14 +108,18 @@ def load_for_requirement(
     requirement: MagnetRequirement, *, day: date
 ) -> tuple[scoring.PairBatch, int]:
     offers = candidates.offer_rows(
-        candidates.published_offers(material=requirement.material, day=day)
+        candidates.published_offers(
+            material=requirement.material, day=day, buyer_id=requirement.owner_id
+        )
     )
     rows = candidates.requirement_rows(MagnetRequirement.objects.filter(id=requirement.id))
     return candidates.pair(rows, offers), len(offers)
 
 
 def load_for_offer(offer: MagnetOffer) -> tuple[scoring.PairBatch, int]:
-    rows = candidates.requirement_rows(candidates.open_requirements(material=offer.material))
+    rows = candidates.requirement_rows(
+        candidates.open_requirements(material=offer.material, maker_id=offer.owner_id)
+    )
     offer_row = candidates.offer_rows(MagnetOffer.objects.filter(id=offer.id))
     return candidates.pair(rows, offer_row), len(rows)
 

@@ -5,12 +5,16 @@ validation problems naming fields, pagination, idempotency and rescoring on chan
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from matching.magnets import candidates
 from matching.magnets.models import MagnetMatch, MagnetRequirement
 from remag.webhooks.models import Event, EventAudience
 from tests.matching.magnets.conftest import (
     Market,
     client_for,
+    make_offer,
+    make_requirement,
     offer_body,
     post_offer,
     post_requirement,
@@ -313,3 +317,29 @@ def test_ended_offers_expire_and_leave_the_market(market: Market) -> None:
     assert client_for(market.maker).get(offer["url"]).json()["status"] == "expired"
     assert client_for(market.buyer).get(requirement["matches_url"]).json()["results"] == []
     assert Event.objects.filter(type="magnet_offer.expired").count() == 1
+
+
+def test_a_maker_is_never_matched_with_its_own_requirements(market: Market) -> None:
+    """No self-leads, and no track record from outcomes a maker records on itself."""
+    own_offer = make_offer(market.maker_org)
+    own_need = make_requirement(market.maker_org)  # the maker buys magnets too
+    make_offer(market.maker_org, title="a second offer, after the requirement")
+    theirs = make_requirement(market.buyer_org)
+    assert not MagnetMatch.objects.filter(requirement=own_need).exists()
+    assert not own_need.near_misses.exists()
+    owners = MagnetMatch.objects.filter(requirement=theirs).values_list("offer__owner", flat=True)
+    assert set(owners) == {market.maker_org.id}
+    # A self-pair made before the rule (or by hand) with good outcomes counts for nothing.
+    for _ in range(3):
+        MagnetMatch.objects.create(
+            requirement=own_need, offer=own_offer, score=90, algorithm_version="x",
+            scored_at=timezone.now(), status="accepted", outcome="good",
+        )  # fmt: skip
+        own_offer = make_offer(market.maker_org)
+    MagnetMatch.objects.filter(requirement=theirs).update(status="accepted", outcome="poor")
+    assert candidates.track_records([market.maker_org.id]) == {
+        str(market.maker_org.id): (
+            float(MagnetMatch.objects.filter(requirement=theirs).count()),
+            0.0,
+        )
+    }
