@@ -117,7 +117,7 @@ def offer_withdraw(*, offer: MagnetOffer) -> MagnetOffer:
     offer.status = OfferStatus.WITHDRAWN
     offer.withdrawn_at = timezone.now()
     offer.save(update_fields=["status", "withdrawn_at", "updated_at"])
-    offer_matches_retire(offer=offer)
+    offer_matches_retire(offer=offer, ended=OfferStatus.WITHDRAWN)
     events.magnet_offer_event(EventType.MAGNET_OFFER_WITHDRAWN, offer)
     return offer
 

@@ -93,6 +93,7 @@ SCALARS = {
     "portal_access": "delegated",
     "outcome": "good",
     "decision": "accepted",
+    "offer_status": "withdrawn",
 }
 
 

@@ -343,3 +343,40 @@ def test_a_maker_is_never_matched_with_its_own_requirements(market: Market) -> N
             0.0,
         )
     }
+
+
+def test_an_offer_leaving_the_market_tells_its_interested_and_accepted_buyers(
+    market: Market,
+) -> None:
+    from datetime import timedelta
+
+    from matching.magnets import runs
+    from tests.matching.magnets.conftest import today
+
+    withdrawn = post_offer(market.maker)
+    ending = post_offer(market.other_maker, valid_until=(today() + timedelta(days=5)).isoformat())
+    soon = (today() + timedelta(days=3)).isoformat()  # inside the ending offer's window
+    requirement = post_requirement(market.buyer, needed_from=soon)
+    other = post_requirement(market.other_buyer, needed_from=soon)
+    buyer = client_for(market.buyer)
+    assert len(buyer.get(requirement["matches_url"]).json()["results"]) == 2
+    for match in buyer.get(requirement["matches_url"]).json()["results"]:
+        moved = buyer.post(f"{match['url']}transitions/", {"status": "interested"}, format="json")
+        assert moved.status_code == 201
+    # The other buyer's matches stay proposed: nobody acted, nobody is told.
+    assert len(client_for(market.other_buyer).get(other["matches_url"]).json()["results"]) == 2
+
+    assert client_for(market.maker).post(f"{withdrawn['url']}withdraw/").status_code == 200
+    (event,) = Event.objects.filter(type="magnet_match.offer_ended")
+    assert event.payload["offer_status"] == "withdrawn"
+    assert event.payload["magnet_match"]["offer"] == withdrawn["id"]
+    assert event.payload["magnet_match"]["requirement"] == requirement["id"]
+    audience = EventAudience.objects.filter(event=event).values_list("organization_id", flat=True)
+    assert set(audience) == {market.buyer_org.id, market.maker_org.id}
+
+    assert runs.offers_expire(day=today() + timedelta(days=6)) == [ending["id"]]
+    expired = Event.objects.filter(type="magnet_match.offer_ended").exclude(id=event.id).get()
+    assert expired.payload["offer_status"] == "expired"
+    assert expired.payload["magnet_match"]["requirement"] == requirement["id"]
+    audience = EventAudience.objects.filter(event=expired).values_list("organization_id", flat=True)
+    assert set(audience) == {market.buyer_org.id, market.other_maker_org.id}
