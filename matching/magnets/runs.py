@@ -110,7 +110,8 @@ def load_for_requirement(
     offers = candidates.offer_rows(
         candidates.published_offers(
             material=requirement.material, day=day, buyer_id=requirement.owner_id
-        )
+        ),
+        day=day,
     )
     rows = candidates.requirement_rows(MagnetRequirement.objects.filter(id=requirement.id))
     return candidates.pair(rows, offers), len(offers)

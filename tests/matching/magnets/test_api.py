@@ -382,3 +382,42 @@ def test_an_offer_leaving_the_market_tells_its_interested_and_accepted_buyers(
     assert expired.payload["magnet_match"]["requirement"] == requirement["id"]
     audience = EventAudience.objects.filter(event=expired).values_list("organization_id", flat=True)
     assert set(audience) == {market.buyer_org.id, market.other_maker_org.id}
+
+
+def test_a_maker_with_a_supplier_profile_holds_only_its_valid_registered_certificates(
+    market: Market,
+) -> None:
+    """Declared certifications count as declared for a maker without a supplier profile;
+    a maker with one holds only those registered with a certificate valid today."""
+    from datetime import timedelta
+
+    from suppliers.models import Certification
+    from tests.factories import SupplierCertificateFactory, SupplierFactory
+    from tests.matching.magnets.conftest import today
+
+    supplier = SupplierFactory(owner=market.maker_org)
+    iatf = Certification.objects.get(code="iatf-16949")
+    SupplierCertificateFactory(  # expired: counts for nothing
+        supplier=supplier,
+        certification=iatf,
+        valid_from=today() - timedelta(days=800),
+        valid_until=today() - timedelta(days=1),
+    )
+    checked = make_offer(market.maker_org)  # declares iso-9001 and iatf-16949
+    declared = make_offer(market.other_maker_org)  # no supplier profile: as declared
+    requirement = make_requirement(market.buyer_org)  # requires iatf-16949
+    assert list(
+        MagnetMatch.objects.filter(requirement=requirement).values_list("offer", flat=True)
+    ) == [declared.id]
+    miss = requirement.near_misses.get(offer=checked)
+    assert (miss.constraint, miss.reason) == (
+        "certification:iatf-16949",
+        "does not hold iatf-16949",
+    )
+
+    SupplierCertificateFactory(supplier=supplier, certification=iatf)  # valid now
+    client_for(market.buyer).post(f"/api/v1/magnets/requirements/{requirement.id}/runs/")
+    run_queued()
+    assert set(
+        MagnetMatch.objects.filter(requirement=requirement).values_list("offer", flat=True)
+    ) == {declared.id, checked.id}
