@@ -10,7 +10,13 @@ import pytest
 from matching.magnets.models import MagnetPool, MagnetRequirement
 from remag.webhooks.models import Event, EventAudience
 from tests.factories import OrganizationFactory
-from tests.matching.magnets.conftest import Market, client_for, make_offer, make_requirement
+from tests.matching.magnets.conftest import (
+    Market,
+    client_for,
+    make_offer,
+    make_requirement,
+    requirement_body,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -200,6 +206,20 @@ def test_a_member_whose_spec_changes_leaves_the_pool(market: Market) -> None:
     members[0].refresh_from_db()
     assert members[0].pool_id is None
     assert MagnetPool.objects.get().quantity_kg_per_month == Decimal("80.000")
+
+
+def test_a_put_repeating_the_same_values_keeps_the_member_in_its_pool(market: Market) -> None:
+    _, members = pooled_market(market)
+    client = client_for(market.buyer)
+    url = f"/api/v1/magnets/requirements/{members[0].id}/"
+    body = {k: v for k, v in client.get(url).json().items() if k in requirement_body()}
+    body.update(pool_opt_in=True, title="renamed")
+    assert client.put(url, body, format="json").status_code == 200
+    members[0].refresh_from_db()
+    assert members[0].pool_id == MagnetPool.objects.get().id
+    assert client.patch(url, {"duration_months": 6}, format="json").status_code == 200
+    members[0].refresh_from_db()
+    assert members[0].pool_id is None
 
 
 def test_a_pool_whose_sum_would_overflow_is_capped_and_served(market: Market) -> None:
