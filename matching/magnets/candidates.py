@@ -15,8 +15,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
-from django.db.models import CharField, Count, FloatField, Q, QuerySet
+from django.db.models import CharField, Count, F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from matching.magnets.choices import (
     DENSITY_G_PER_CM3,
@@ -30,6 +31,7 @@ from matching.magnets.choices import (
 from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetPool, MagnetRequirement
 from matching.magnets.scoring import PairBatch, piece_mass_g, size_extent_mm
 from suppliers.grades import grade_meets, grade_order_key, parse_grade
+from suppliers.models import Supplier, SupplierCertificate, certificate_valid_q
 
 NAN = math.nan
 NOTHING: list[str] = []  # shared by the rows missing no certification (never changed)
@@ -134,18 +136,45 @@ def _num(value: object) -> float:
 
 
 def track_records(owner_ids: Iterable[object]) -> dict[str, tuple[float, float]]:
-    """Each maker's ``(supplies with an outcome, of which good)`` over all its offers."""
+    """Each maker's ``(supplies with an outcome, of which good)`` over all its offers;
+    never an outcome its own organisation recorded (a maker buying from itself)."""
     rows = (
         MagnetMatch.objects.filter(offer__owner_id__in=list(owner_ids))
         .exclude(outcome="")
+        .exclude(requirement__owner_id=F("offer__owner_id"))
         .values("offer__owner_id")
         .annotate(total=Count("id"), good=Count("id", filter=Q(outcome=Outcome.GOOD)))
     )
     return {str(r["offer__owner_id"]): (float(r["total"]), float(r["good"])) for r in rows}
 
 
-def offer_rows(offers: QuerySet[MagnetOffer]) -> list[OfferRow]:
-    """The rows of ``offers``, read as plain columns, with their makers' track records."""
+def registered_certifications(
+    owner_ids: Iterable[object], *, day: date
+) -> dict[str, frozenset[str]]:
+    """The certification codes each organisation that has an active supplier profile
+    holds on ``day`` (a registered certificate valid that day, DESIGN.md: an expired one
+    counts for nothing). Organisations without a supplier profile are absent."""
+    owners = [str(o) for o in owner_ids]
+    out: dict[str, set[str]] = {
+        id_text(o): set()
+        for o in Supplier.objects.filter(owner_id__in=owners, is_active=True).values_list(
+            "owner_id", flat=True
+        )
+    }
+    valid = SupplierCertificate.objects.filter(
+        certificate_valid_q(day), supplier__owner_id__in=owners, supplier__is_active=True
+    ).values_list("supplier__owner_id", "certification__code")
+    for owner, code in valid:
+        out[id_text(owner)].add(code)
+    return {owner: frozenset(codes) for owner, codes in out.items()}
+
+
+def offer_rows(offers: QuerySet[MagnetOffer], *, day: date | None = None) -> list[OfferRow]:
+    """The rows of ``offers``, read as plain columns, with their makers' track records.
+
+    An offer's certifications are its maker's declaration; when the maker organisation
+    has a supplier profile, only those also registered there with a certificate valid on
+    ``day`` (today by default) count."""
     certs: dict[str, set[str]] = defaultdict(set)
     through = MagnetOffer.certifications.through
     for offer_id, code in through.objects.filter(magnetoffer__in=offers.values("id")).values_list(
@@ -168,6 +197,9 @@ def offer_rows(offers: QuerySet[MagnetOffer]) -> list[OfferRow]:
         )
     )  # fmt: skip
     records = track_records({id_text(row[1]) for row in rows})
+    registered = registered_certifications(
+        {id_text(row[1]) for row in rows}, day=day or timezone.localdate()
+    )
     out = []
     for (raw_id, raw_owner, grades, shapes, coatings, magnetisations, capacity, unit,
          min_order, lead, until, since, lat, lon, low, high) in rows:  # fmt: skip
@@ -194,7 +226,11 @@ def offer_rows(offers: QuerySet[MagnetOffer]) -> list[OfferRow]:
                 longitude=_num(lon),
                 price_min=_num(low),
                 price_max=_num(high),
-                certifications=frozenset(certs[oid]),
+                certifications=(
+                    frozenset(certs[oid] & registered[owner])
+                    if owner in registered
+                    else frozenset(certs[oid])
+                ),
                 past_supplies=supplies,
                 past_good=good,
             )
@@ -299,7 +335,8 @@ def requirement_rows(requirements: QuerySet[MagnetRequirement]) -> list[Requirem
 
 
 def pool_row(pool: MagnetPool) -> RequirementRow:
-    """A pool as one requirement: the members' shared spec and their summed quantity (kg)."""
+    """A pool as one requirement: the members' shared spec (their required certifications
+    included) and their summed quantity (kg)."""
     return requirement_row(
         id=str(pool.id),
         material=pool.material,
@@ -313,25 +350,31 @@ def pool_row(pool: MagnetPool) -> RequirementRow:
         quantity_unit="kg",
         duration_months=pool.duration_months,
         needed_from=pool.needed_from,
+        required=[c.code for c in pool.required_certifications.all()],
     )
 
 
 # ------------------------------------------------------------------ querysets
 
 
-def published_offers(*, material: str, day: date) -> QuerySet[MagnetOffer]:
-    """Offers a requirement is paired with: published, of its material, not ended."""
+def published_offers(*, material: str, day: date, buyer_id: object = None) -> QuerySet[MagnetOffer]:
+    """Offers a requirement is paired with: published, of its material, not ended, and
+    not of the buyer's own organisation (no self-leads, no self-made track record)."""
     return (
         MagnetOffer.objects.filter(status=OfferStatus.PUBLISHED, material=material)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .exclude(owner_id=buyer_id)
         .order_by("id")
     )
 
 
-def open_requirements(*, material: str) -> QuerySet[MagnetRequirement]:
-    return MagnetRequirement.objects.filter(
-        status=RequirementStatus.OPEN, material=material
-    ).order_by("id")
+def open_requirements(*, material: str, maker_id: object = None) -> QuerySet[MagnetRequirement]:
+    """Requirements an offer is paired with: open, of its material, not the maker's own."""
+    return (
+        MagnetRequirement.objects.filter(status=RequirementStatus.OPEN, material=material)
+        .exclude(owner_id=maker_id)
+        .order_by("id")
+    )
 
 
 # ------------------------------------------------------------------ pairing

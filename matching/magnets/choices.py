@@ -138,3 +138,10 @@ class PoolStatus(models.TextChoices):
 # Pooling (docs/magnets.md, "Pooled requirements").
 POOL_MIN_MEMBERS = 2
 POOL_NEEDED_FROM_WINDOW_DAYS = 90
+
+# The largest monthly quantity a requirement may ask for, in kg (10,000 tonnes a month,
+# about half the world's monthly NdFeB output): pieces are converted through the piece
+# mass and checked too. Keeps every stored quantity, pool sum and demand total in range.
+MAX_KG_PER_MONTH = 10_000_000
+# The largest value a quantity column (numeric 14, 3) holds: pool sums are capped there.
+MAX_QUANTITY_COLUMN = 99_999_999_999

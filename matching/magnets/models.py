@@ -116,6 +116,9 @@ class MagnetPool(BaseModel):
     needed_from = models.DateField()
     duration_months = models.PositiveSmallIntegerField()
     quantity_kg_per_month = models.DecimalField(max_digits=14, decimal_places=3)
+    # The members' required certifications (the same set for every member): an answering
+    # maker must hold each, as for any member alone.
+    required_certifications = models.ManyToManyField(Certification, related_name="+", blank=True)
     status = models.CharField(max_length=10, choices=PoolStatus.choices, default=PoolStatus.OPEN)
     answered_offer = models.ForeignKey(
         MagnetOffer, on_delete=models.SET_NULL, null=True, blank=True, related_name="pools"

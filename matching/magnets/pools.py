@@ -6,8 +6,9 @@ The rules (docs/magnets.md, "Pooled requirements"):
   in no open or answered pool, that is a near miss of at least one published offer on
   the minimum order alone (it would qualify but for its size).
 * **Who pools with whom.** The same material, grade (energy and temperature class),
-  shape, coating, magnetisation and delivery state; every dimension within the tighter of
-  the two tolerances of the pool's first member (its anchor); ``needed_from`` within
+  shape, coating, magnetisation, delivery state and required certifications (an
+  answering maker must hold them all, as for any member alone); every dimension within
+  the tighter of the two tolerances of the pool's first member (its anchor); ``needed_from`` within
   :data:`~matching.magnets.choices.POOL_NEEDED_FROM_WINDOW_DAYS` days of the anchor's.
   A requirement joins an open pool it fits before a new pool is formed; a new pool needs
   :data:`~matching.magnets.choices.POOL_MIN_MEMBERS` members.
@@ -32,6 +33,7 @@ from django.utils import timezone
 
 from matching.magnets import candidates, scoring
 from matching.magnets.choices import (
+    MAX_QUANTITY_COLUMN,
     POOL_MIN_MEMBERS,
     POOL_NEEDED_FROM_WINDOW_DAYS,
     OfferStatus,
@@ -59,6 +61,11 @@ def dimensions_fit(a: dict[str, float], b: dict[str, float], tolerance_mm: float
     return True
 
 
+def required_of(obj: MagnetRequirement | MagnetPool) -> tuple[str, ...]:
+    """The sorted codes of the required certifications (prefetched or read)."""
+    return tuple(sorted(c.code for c in obj.required_certifications.all()))
+
+
 def _fits(anchor: MagnetRequirement | MagnetPool, candidate: MagnetRequirement) -> bool:
     tolerance = float(min(anchor.tolerance_mm, candidate.tolerance_mm))
     window = timedelta(days=POOL_NEEDED_FROM_WINDOW_DAYS)
@@ -77,7 +84,11 @@ def pool_eligible(*, material: str | None = None) -> list[MagnetRequirement]:
     short = MagnetNearMiss.objects.filter(
         constraint="min_order", offer__status=OfferStatus.PUBLISHED
     ).values("requirement_id")
-    return list(queryset.filter(id__in=short).order_by("needed_from", "id"))
+    return list(
+        queryset.filter(id__in=short)
+        .prefetch_related("required_certifications")
+        .order_by("needed_from", "id")
+    )
 
 
 def _refresh(pool: MagnetPool) -> MagnetPool:
@@ -85,7 +96,10 @@ def _refresh(pool: MagnetPool) -> MagnetPool:
     pool.tolerance_mm = min(m.tolerance_mm for m in members)
     pool.needed_from = min(m.needed_from for m in members)
     pool.duration_months = min(m.duration_months for m in members)
-    pool.quantity_kg_per_month = sum((m.quantity_kg_per_month for m in members), Decimal(0))
+    # Capped at what the column holds: one pool's sum must never break pool forming
+    # (members are at most MAX_KG_PER_MONTH each; rows written before that cap may not be).
+    total = sum((m.quantity_kg_per_month for m in members), Decimal(0))
+    pool.quantity_kg_per_month = min(total, Decimal(MAX_QUANTITY_COLUMN))
     pool.save()
     return pool
 
@@ -116,13 +130,21 @@ def pools_form(*, material: str | None = None) -> list[MagnetPool]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [POOL_LOCK_KEY])
-    groups: dict[tuple[str, ...], list[MagnetRequirement]] = defaultdict(list)
+    groups: dict[tuple[object, ...], list[MagnetRequirement]] = defaultdict(list)
     for requirement in pool_eligible(material=material):
-        groups[tuple(getattr(requirement, f) for f in POOL_KEY)].append(requirement)
+        key = (*(getattr(requirement, f) for f in POOL_KEY), required_of(requirement))
+        groups[key].append(requirement)
     changed: list[MagnetPool] = []
-    for key, waiting in groups.items():
+    for (*key, required), waiting in groups.items():
         spec = dict(zip(POOL_KEY, key, strict=True))
-        for pool in MagnetPool.objects.select_for_update().filter(status=PoolStatus.OPEN, **spec):
+        open_pools = (
+            MagnetPool.objects.select_for_update()
+            .filter(status=PoolStatus.OPEN, **spec)
+            .prefetch_related("required_certifications")
+        )
+        for pool in open_pools:
+            if required_of(pool) != required:
+                continue
             joining = [r for r in waiting if _fits(pool, r)]
             if joining:
                 MagnetRequirement.objects.filter(id__in=[r.id for r in joining]).update(pool=pool)
@@ -144,6 +166,7 @@ def pools_form(*, material: str | None = None) -> list[MagnetPool]:
                 quantity_kg_per_month=Decimal(0),
             )
             pool.save()
+            pool.required_certifications.set(anchor.required_certifications.all())
             MagnetRequirement.objects.filter(id__in=[r.id for r in members]).update(pool=pool)
             _refresh(pool)
             _event(EventType.MAGNET_POOL_FORMED, pool)

@@ -108,14 +108,19 @@ def load_for_requirement(
     requirement: MagnetRequirement, *, day: date
 ) -> tuple[scoring.PairBatch, int]:
     offers = candidates.offer_rows(
-        candidates.published_offers(material=requirement.material, day=day)
+        candidates.published_offers(
+            material=requirement.material, day=day, buyer_id=requirement.owner_id
+        ),
+        day=day,
     )
     rows = candidates.requirement_rows(MagnetRequirement.objects.filter(id=requirement.id))
     return candidates.pair(rows, offers), len(offers)
 
 
 def load_for_offer(offer: MagnetOffer) -> tuple[scoring.PairBatch, int]:
-    rows = candidates.requirement_rows(candidates.open_requirements(material=offer.material))
+    rows = candidates.requirement_rows(
+        candidates.open_requirements(material=offer.material, maker_id=offer.owner_id)
+    )
     offer_row = candidates.offer_rows(MagnetOffer.objects.filter(id=offer.id))
     return candidates.pair(rows, offer_row), len(rows)
 
@@ -272,13 +277,26 @@ def write_results(
     )
 
 
-def offer_matches_retire(*, offer: MagnetOffer) -> None:
-    """An offer left the market: its proposed matches and near misses go; matches the
-    parties acted on stay, no longer qualifying."""
+def offer_matches_retire(*, offer: MagnetOffer, ended: str) -> None:
+    """An offer left the market (``ended``: ``withdrawn`` or ``expired``): its proposed
+    matches and near misses go; matches the parties acted on stay, no longer qualifying,
+    and each interested or accepted one tells its buyer and maker
+    (``magnet_match.offer_ended``)."""
+    from remag.webhooks.choices import EventType
+
     now = timezone.now()
     MagnetMatch.objects.filter(offer=offer, status=MatchStatus.PROPOSED).delete()
     MagnetMatch.objects.filter(offer=offer, qualifies=True).update(qualifies=False, updated_at=now)
     MagnetNearMiss.objects.filter(offer=offer).delete()
+    live = (
+        MagnetMatch.objects.filter(
+            offer=offer, status__in=(MatchStatus.INTERESTED, MatchStatus.ACCEPTED)
+        )
+        .select_related("requirement", "offer")
+        .order_by("id")
+    )
+    for match in live:
+        events.magnet_match_event(EventType.MAGNET_MATCH_OFFER_ENDED, match, offer_status=ended)
 
 
 def offers_expire(*, day: date | None = None) -> list[str]:
@@ -293,7 +311,7 @@ def offers_expire(*, day: date | None = None) -> list[str]:
         ):
             offer.status = OfferStatus.EXPIRED
             offer.save(update_fields=["status", "updated_at"])
-            offer_matches_retire(offer=offer)
+            offer_matches_retire(offer=offer, ended=OfferStatus.EXPIRED)
             events.magnet_offer_event(EventType.MAGNET_OFFER_EXPIRED, offer)
             expired.append(str(offer.id))
     return expired

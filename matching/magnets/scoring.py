@@ -245,6 +245,23 @@ def _in_requirement_unit(kg: FloatArray, batch: PairBatch) -> FloatArray:
     return np.where(batch.quantity_is_pieces, kg / batch.piece_mass_kg, kg)
 
 
+def largest_remainder(
+    raw: npt.NDArray[np.float64], totals: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Round each row of ``raw`` to integers that add up to the row's ``totals`` (an
+    integer within the row's number of terms of its sum): every term is rounded down,
+    then the row's shortfall goes one each to its largest remainders (ties to the first)."""
+    if raw.size == 0:
+        return np.zeros_like(raw)
+    floors = np.floor(raw + 1e-9)
+    remainders = raw - floors
+    shortfall = np.clip(totals - floors.sum(axis=1), 0, raw.shape[1]).astype(np.intp)
+    order = np.argsort(-remainders, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(raw.shape[1])[None, :].repeat(len(raw), 0), axis=1)
+    return floors + (ranks < shortfall[:, None])
+
+
 @dataclass
 class ScoringResult:
     algorithm_version: str
@@ -294,12 +311,16 @@ class ScoringResult:
         self, indices: npt.NDArray[np.intp]
     ) -> Iterator[tuple[int, float, list[float], list[float], list[float], tuple[str, ...]]]:
         """``(row, score, values, weights, contributions, reasons)`` per pair, as plain
-        Python: values and weights to 4 places, contributions and the score to 2."""
+        Python: values and weights to 4 places, the score to 2, and the contributions to 2
+        by largest remainder, so that they add up to the rounded score exactly."""
         sel = np.asarray(indices, dtype=np.intp)
         values = np.round(self.values[sel], 4).tolist()
         weights = np.round(self.weights[sel], 4).tolist()
-        contributions = np.round(100.0 * self.weights[sel] * self.values[sel], 2).tolist()
-        scores = np.round(self.scores[sel], 2).tolist()
+        hundredths = np.round(self.scores[sel] * 100.0)
+        contributions = (
+            largest_remainder(10_000.0 * self.weights[sel] * self.values[sel], hundredths) / 100.0
+        ).tolist()
+        scores = (hundredths / 100.0).tolist()
         for n, i in enumerate(sel.tolist()):
             yield i, scores[n], values[n], weights[n], contributions[n], self.reasons(i)
 

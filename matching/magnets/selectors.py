@@ -128,7 +128,9 @@ def near_misses_of(
 
 
 def pool_list(*, caller: Caller) -> QuerySet[MagnetPool]:
-    queryset = MagnetPool.objects.select_related("answered_offer")
+    queryset = MagnetPool.objects.select_related("answered_offer").prefetch_related(
+        "required_certifications"
+    )
     if caller.is_operator:
         return queryset
     if is_maker(caller):

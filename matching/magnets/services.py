@@ -53,6 +53,19 @@ def _relate(obj: Any, data: dict[str, Any], m2m: tuple[str, ...]) -> None:
             getattr(obj, name).set(data[name])
 
 
+def _changed(obj: Any, data: dict[str, Any], m2m: tuple[str, ...]) -> set[str]:
+    """The names in ``data`` whose values differ from ``obj``'s (a PUT repeating the same
+    values changes nothing)."""
+    out = set()
+    for name, value in data.items():
+        if name in m2m:
+            if {c.pk for c in getattr(obj, name).all()} != {c.pk for c in value}:
+                out.add(name)
+        elif getattr(obj, name) != value:
+            out.add(name)
+    return out
+
+
 # ------------------------------------------------------------------ offers
 
 
@@ -117,7 +130,7 @@ def offer_withdraw(*, offer: MagnetOffer) -> MagnetOffer:
     offer.status = OfferStatus.WITHDRAWN
     offer.withdrawn_at = timezone.now()
     offer.save(update_fields=["status", "withdrawn_at", "updated_at"])
-    offer_matches_retire(offer=offer)
+    offer_matches_retire(offer=offer, ended=OfferStatus.WITHDRAWN)
     events.magnet_offer_event(EventType.MAGNET_OFFER_WITHDRAWN, offer)
     return offer
 
@@ -163,11 +176,12 @@ def requirement_update(
             f"The requirement is {requirement.status}; only draft and open ones can be changed.",
             code="requirement_not_editable",
         )
+    changed = _changed(requirement, data, REQUIREMENT_M2M)
     _assign(requirement, data, REQUIREMENT_M2M)
     _derive(requirement)
     requirement.save()
     _relate(requirement, data, REQUIREMENT_M2M)
-    if requirement.pool_id is not None and set(data) - {"title"}:
+    if requirement.pool_id is not None and changed - {"title"}:
         # A changed spec (or an opt-out) may no longer fit the pool: it leaves, and may
         # pool again after its run.
         pools.pool_leave(requirement=requirement)

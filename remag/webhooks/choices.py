@@ -66,6 +66,10 @@ class EventType(models.TextChoices):
     MAGNET_MATCH_DISMISSED = "magnet_match.dismissed", "The buyer dismissed a magnet offer"
     MAGNET_MATCH_ANSWERED = "magnet_match.answered", "The maker accepted or declined a buyer"
     MAGNET_MATCH_OUTCOME = "magnet_match.outcome", "The buyer recorded how a supply went"
+    MAGNET_MATCH_OFFER_ENDED = (
+        "magnet_match.offer_ended",
+        "The offer of an interested or accepted magnet match was withdrawn or expired",
+    )
     MAGNET_POOL_FORMED = "magnet_pool.formed", "Requirements were pooled into one"
     MAGNET_POOL_JOINED = "magnet_pool.joined", "Requirements joined an open pool"
     MAGNET_POOL_ANSWERED = "magnet_pool.answered", "A maker answered a pooled requirement"

@@ -309,6 +309,10 @@ PAYLOAD_SHAPES: dict[str, dict[str, Shape | Member]] = {
         "magnet_match": MAGNET_MATCH,
         "outcome": Member("string", choices=("good", "poor")),
     },
+    EventType.MAGNET_MATCH_OFFER_ENDED: {
+        "magnet_match": MAGNET_MATCH,
+        "offer_status": Member("string", choices=("withdrawn", "expired")),
+    },
     EventType.MAGNET_POOL_FORMED: {"magnet_pool": MAGNET_POOL},
     EventType.MAGNET_POOL_JOINED: {"magnet_pool": MAGNET_POOL},
     EventType.MAGNET_POOL_ANSWERED: {"magnet_pool": MAGNET_POOL},

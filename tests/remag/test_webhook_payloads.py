@@ -110,6 +110,7 @@ SCALARS = {
     "portal_access": "delegated",
     "outcome": "good",
     "decision": "accepted",
+    "offer_status": "withdrawn",
 }
 
 

@@ -11,8 +11,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matching.api.serializers import CodeListField
+from matching.magnets.candidates import grade_label, piece_mass_for
 from matching.magnets.choices import (
     MATERIAL_FAMILIES,
+    MAX_KG_PER_MONTH,
     SHAPE_DIMENSIONS,
     Application,
     Coating,
@@ -37,6 +39,7 @@ from suppliers.models import Certification
 from suppliers.validators import normalise_pin_code
 
 MAX_DIMENSION_MM = 2000
+MIN_DIMENSION_MM = 0.1  # as an offer's shape range
 # India's bounding box (with the islands), for coordinates.
 LATITUDE = (6.0, 37.5)
 LONGITUDE = (68.0, 98.0)
@@ -231,8 +234,8 @@ def _dimensions(shape: str, dimensions: dict[str, float]) -> dict[str, float]:
     errors = {}
     for name, value in dimensions.items():
         limit = 360 if name == "angle_deg" else MAX_DIMENSION_MM
-        if not math.isfinite(value) or value <= 0 or value > limit:
-            errors[name] = [f"A number above 0, at most {limit}."]
+        if not math.isfinite(value) or value < MIN_DIMENSION_MM or value > limit:
+            errors[name] = [f"A number from {MIN_DIMENSION_MM} to {limit}."]
     if (
         not errors
         and shape == "ring"
@@ -248,6 +251,31 @@ def _dimensions(shape: str, dimensions: dict[str, float]) -> dict[str, float]:
     if errors:
         raise serializers.ValidationError({"dimensions": errors})
     return {name: float(dimensions[name]) for name in wanted}
+
+
+def _quantity_in_range(attrs: dict[str, Any], instance: Any) -> None:
+    """The monthly quantity in kg (pieces times the piece mass) at most MAX_KG_PER_MONTH."""
+
+    def value(name: str) -> Any:
+        return attrs.get(name, getattr(instance, name, None))
+
+    quantity, unit = value("quantity_per_month"), value("quantity_unit")
+    if quantity is None or unit is None:
+        return
+    kg = float(quantity)
+    if unit == "pieces":
+        material, shape, dimensions = value("material"), value("shape"), value("dimensions")
+        if material is None or shape is None or not dimensions:
+            return
+        kg = kg * piece_mass_for(material, shape, dimensions) / 1000
+    if kg > MAX_KG_PER_MONTH:
+        raise serializers.ValidationError(
+            {
+                "quantity_per_month": [
+                    f"At most {MAX_KG_PER_MONTH:,} kg a month; this is {kg:,.0f} kg a month."
+                ]
+            }
+        )
 
 
 class PoolRefSerializer(serializers.Serializer):
@@ -283,7 +311,11 @@ class MagnetRequirementSerializer(serializers.ModelSerializer):
         max_digits=8, decimal_places=3, min_value=Decimal("0.001"), max_value=5
     )
     quantity_per_month = serializers.DecimalField(
-        max_digits=14, decimal_places=3, min_value=Decimal("0.001")
+        max_digits=14,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        help_text=f"In quantity_unit; at most {MAX_KG_PER_MONTH:,} kg a month "
+        "(pieces converted through the piece mass).",
     )
     duration_months = serializers.IntegerField(min_value=1, max_value=120)
     delivery_latitude = serializers.FloatField(
@@ -373,6 +405,7 @@ class MagnetRequirementSerializer(serializers.ModelSerializer):
             shape = attrs.get("shape", getattr(instance, "shape", None))
             dimensions = attrs.get("dimensions", getattr(instance, "dimensions", {}))
             attrs["dimensions"] = _dimensions(shape, dimensions)
+        _quantity_in_range(attrs, instance)
         required = set(attrs.get("required_certifications", ()))
         if required & set(attrs.get("preferred_certifications", ())):
             raise serializers.ValidationError(
@@ -445,17 +478,31 @@ class OfferSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def requirement_label(requirement: MagnetRequirement) -> str:
+    """A neutral name for a requirement, generated from its spec (application, grade,
+    shape): what a maker reads instead of the buyer's own free-text title, which may name
+    the buyer."""
+    application = Application(requirement.application).label
+    shape = Shape(requirement.shape).label.lower()
+    return f"{application}: {grade_label(requirement.grade)} {shape}"
+
+
 class LeadRequirementSerializer(serializers.ModelSerializer):
     """What a maker reads of a requirement it matches: the spec and schedule, the delivery
-    state; never the buyer (see ``buyer``), the delivery point or the budget."""
+    state; never the buyer (see ``buyer``), its free-text title (``label`` is generated
+    from the spec), the delivery point or the budget."""
 
     required_certifications = CodeListField(Certification, read_only=True)
+    label = serializers.SerializerMethodField(
+        help_text="Generated from the spec (application, grade, shape), e.g. "
+        "'Traction motor: N42SH arc'; never the buyer's own title."
+    )
 
     class Meta:
         model = MagnetRequirement
         fields = (
             "id",
-            "title",
+            "label",
             "application",
             "material",
             "grade",
@@ -474,6 +521,9 @@ class LeadRequirementSerializer(serializers.ModelSerializer):
             "status",
         )
         read_only_fields = fields
+
+    def get_label(self, obj: MagnetRequirement) -> str:
+        return requirement_label(obj)
 
 
 def _buyer_view(caller: Caller | None, match: MagnetMatch) -> bool:
@@ -581,6 +631,9 @@ class MagnetPoolSerializer(serializers.ModelSerializer):
 
     url = serializers.HyperlinkedIdentityField(view_name="magnet-pool-detail", lookup_field="id")
     member_count = serializers.IntegerField(read_only=True)
+    required_certifications = CodeListField(
+        Certification, read_only=True, help_text="The members' own: an answering maker holds each."
+    )
     answered_offer = serializers.UUIDField(
         source="answered_offer_id", read_only=True, allow_null=True
     )
@@ -598,6 +651,7 @@ class MagnetPoolSerializer(serializers.ModelSerializer):
             "coating",
             "magnetisation",
             "delivery_state",
+            "required_certifications",
             "needed_from",
             "duration_months",
             "quantity_kg_per_month",
@@ -623,11 +677,15 @@ class DemandRowSerializer(serializers.Serializer):
     delivery_state = serializers.CharField(allow_null=True)
     requirement_count = serializers.IntegerField()
     buyer_count = serializers.IntegerField()
-    kg_per_month = serializers.DecimalField(max_digits=16, decimal_places=3)
-    tonnes_per_month = serializers.DecimalField(max_digits=16, decimal_places=3)
+    kg_per_month = serializers.DecimalField(max_digits=24, decimal_places=3)
+    tonnes_per_month = serializers.DecimalField(max_digits=24, decimal_places=3)
     pieces_per_month = serializers.DecimalField(
-        max_digits=16,
+        max_digits=24,
         decimal_places=3,
         help_text="The part of the demand asked for in pieces, as asked (it is in "
         "kg_per_month too, converted).",
+    )
+    other = serializers.BooleanField(
+        help_text="True on the one row folding the groups of fewer than 3 buyers "
+        "(not for operators): its group values are null."
     )

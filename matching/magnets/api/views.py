@@ -27,7 +27,7 @@ from matching.magnets.api.serializers import (
     RequirementNearMissSerializer,
 )
 from matching.magnets.choices import RequirementStatus, RunTrigger
-from matching.magnets.demand import DEFAULT_GROUPS, demand_aggregate
+from matching.magnets.demand import DEFAULT_GROUPS, MIN_BUYERS, demand_aggregate
 from matching.magnets.filtersets import (
     DemandFilterSet,
     MagnetMatchFilterSet,
@@ -514,7 +514,8 @@ class MagnetDemandViewSet(mixins.ListModelMixin, RemagGenericViewSet):
     """Aggregated demand for capacity planning: open requirements summed by grade class,
     application, shape and delivery state, in kg and tonnes a month (pieces converted
     through the piece mass), with counts of requirements and buyers; never who they are.
-    Makers and operators."""
+    Makers and operators; for makers, groups of fewer than 3 buyers are folded into one
+    last row with ``other`` true (omitted if it has fewer than 3 buyers itself)."""
 
     serializer_class = DemandRowSerializer
     permission_classes = [IsAuthenticated, IsMakerOrOperator]
@@ -530,6 +531,9 @@ class MagnetDemandViewSet(mixins.ListModelMixin, RemagGenericViewSet):
         if not filterset.is_valid():
             raise exceptions.ValidationError(filterset.errors)
         group_by = filterset.form.cleaned_data.get("group_by") or DEFAULT_GROUPS
-        rows = demand_aggregate(group_by=group_by, queryset=filterset.qs)
+        # Groups of fewer than MIN_BUYERS buyers are folded into an "other" row for
+        # everyone but operators (one buyer's exact quantity is not for its competitors).
+        min_buyers = 1 if caller_for(request).is_operator else MIN_BUYERS
+        rows = demand_aggregate(group_by=group_by, queryset=filterset.qs, min_buyers=min_buyers)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(DemandRowSerializer(page, many=True).data)

@@ -5,12 +5,16 @@ validation problems naming fields, pagination, idempotency and rescoring on chan
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from matching.magnets import candidates
 from matching.magnets.models import MagnetMatch, MagnetRequirement
 from remag.webhooks.models import Event, EventAudience
 from tests.matching.magnets.conftest import (
     Market,
     client_for,
+    make_offer,
+    make_requirement,
     offer_body,
     post_offer,
     post_requirement,
@@ -34,7 +38,9 @@ def test_a_requirement_gets_ranked_explained_offers_and_the_maker_a_lead(market:
     assert [m["offer"]["id"] for m in matches] == [near["id"], slow["id"]]
     best = matches[0]
     assert best["offer"]["maker"]["name"] == "Kaveri"
-    assert sum(f["contribution"] for f in best["factors"]) == pytest.approx(best["score"], abs=0.05)
+    assert round(sum(100 * f["contribution"] for f in best["factors"])) == round(
+        100 * best["score"]
+    )
     assert "offers N42SH, compatible with N42SH" in best["reasons"]
     assert best["buyer"]["name"] == "Rotor Works"  # the buyer sees itself
 
@@ -126,6 +132,14 @@ def test_pieces_are_converted_and_derived_fields_filled(market: Market) -> None:
         ({"required_certifications": ["nope"]}, "required_certifications"),
         ({"delivery_latitude": 12.9, "delivery_longitude": None}, "delivery_longitude"),
         ({"tolerance_mm": "-1"}, "tolerance_mm"),
+        # Absurd sizes: below an offer's 0.1 mm, and 2000 mm cubes x 2,000,000 a month
+        # (60 t a piece: 1.2e11 kg a month, past MAX_KG_PER_MONTH and the column).
+        ({"dimensions": {"outer_radius_mm": 30, "inner_radius_mm": 25, "angle_deg": 45,
+                         "length_mm": 1e-300}}, "dimensions.length_mm"),
+        ({"shape": "block", "dimensions": {"length_mm": 2000, "width_mm": 2000,
+                                           "thickness_mm": 2000},
+          "quantity_per_month": "2000000", "quantity_unit": "pieces"}, "quantity_per_month"),
+        ({"quantity_per_month": "10000001"}, "quantity_per_month"),
     ],
 )  # fmt: skip
 def test_bad_requirements_are_problems_naming_the_field(
@@ -139,6 +153,24 @@ def test_bad_requirements_are_problems_naming_the_field(
     fields = [error["field"] for error in response.json()["errors"]]
     assert field in fields, response.json()
     assert MagnetRequirement.objects.count() == 0
+
+
+def test_a_change_of_unit_or_shape_alone_is_checked_against_the_cap(market: Market) -> None:
+    created = post_requirement(
+        market.buyer, open_it=False, quantity_per_month="5000000", quantity_unit="kg"
+    )
+    response = client_for(market.buyer).patch(
+        created["url"], {"quantity_unit": "pieces"}, format="json"
+    )
+    # 5,000,000 pieces of 32.4 g: 162,000 kg a month, within the cap.
+    assert response.status_code == 200, response.json()
+    huge = client_for(market.buyer).patch(
+        created["url"],
+        {"shape": "disc", "dimensions": {"diameter_mm": 2000, "thickness_mm": 2000}},
+        format="json",
+    )
+    assert huge.status_code == 400
+    assert [e["field"] for e in huge.json()["errors"]] == ["quantity_per_month"]
 
 
 @pytest.mark.parametrize(
@@ -287,3 +319,105 @@ def test_ended_offers_expire_and_leave_the_market(market: Market) -> None:
     assert client_for(market.maker).get(offer["url"]).json()["status"] == "expired"
     assert client_for(market.buyer).get(requirement["matches_url"]).json()["results"] == []
     assert Event.objects.filter(type="magnet_offer.expired").count() == 1
+
+
+def test_a_maker_is_never_matched_with_its_own_requirements(market: Market) -> None:
+    """No self-leads, and no track record from outcomes a maker records on itself."""
+    own_offer = make_offer(market.maker_org)
+    own_need = make_requirement(market.maker_org)  # the maker buys magnets too
+    make_offer(market.maker_org, title="a second offer, after the requirement")
+    theirs = make_requirement(market.buyer_org)
+    assert not MagnetMatch.objects.filter(requirement=own_need).exists()
+    assert not own_need.near_misses.exists()
+    owners = MagnetMatch.objects.filter(requirement=theirs).values_list("offer__owner", flat=True)
+    assert set(owners) == {market.maker_org.id}
+    # A self-pair made before the rule (or by hand) with good outcomes counts for nothing.
+    for _ in range(3):
+        MagnetMatch.objects.create(
+            requirement=own_need, offer=own_offer, score=90, algorithm_version="x",
+            scored_at=timezone.now(), status="accepted", outcome="good",
+        )  # fmt: skip
+        own_offer = make_offer(market.maker_org)
+    MagnetMatch.objects.filter(requirement=theirs).update(status="accepted", outcome="poor")
+    assert candidates.track_records([market.maker_org.id]) == {
+        str(market.maker_org.id): (
+            float(MagnetMatch.objects.filter(requirement=theirs).count()),
+            0.0,
+        )
+    }
+
+
+def test_an_offer_leaving_the_market_tells_its_interested_and_accepted_buyers(
+    market: Market,
+) -> None:
+    from datetime import timedelta
+
+    from matching.magnets import runs
+    from tests.matching.magnets.conftest import today
+
+    withdrawn = post_offer(market.maker)
+    ending = post_offer(market.other_maker, valid_until=(today() + timedelta(days=5)).isoformat())
+    soon = (today() + timedelta(days=3)).isoformat()  # inside the ending offer's window
+    requirement = post_requirement(market.buyer, needed_from=soon)
+    other = post_requirement(market.other_buyer, needed_from=soon)
+    buyer = client_for(market.buyer)
+    assert len(buyer.get(requirement["matches_url"]).json()["results"]) == 2
+    for match in buyer.get(requirement["matches_url"]).json()["results"]:
+        moved = buyer.post(f"{match['url']}transitions/", {"status": "interested"}, format="json")
+        assert moved.status_code == 201
+    # The other buyer's matches stay proposed: nobody acted, nobody is told.
+    assert len(client_for(market.other_buyer).get(other["matches_url"]).json()["results"]) == 2
+
+    assert client_for(market.maker).post(f"{withdrawn['url']}withdraw/").status_code == 200
+    (event,) = Event.objects.filter(type="magnet_match.offer_ended")
+    assert event.payload["offer_status"] == "withdrawn"
+    assert event.payload["magnet_match"]["offer"] == withdrawn["id"]
+    assert event.payload["magnet_match"]["requirement"] == requirement["id"]
+    audience = EventAudience.objects.filter(event=event).values_list("organization_id", flat=True)
+    assert set(audience) == {market.buyer_org.id, market.maker_org.id}
+
+    assert runs.offers_expire(day=today() + timedelta(days=6)) == [ending["id"]]
+    expired = Event.objects.filter(type="magnet_match.offer_ended").exclude(id=event.id).get()
+    assert expired.payload["offer_status"] == "expired"
+    assert expired.payload["magnet_match"]["requirement"] == requirement["id"]
+    audience = EventAudience.objects.filter(event=expired).values_list("organization_id", flat=True)
+    assert set(audience) == {market.buyer_org.id, market.other_maker_org.id}
+
+
+def test_a_maker_with_a_supplier_profile_holds_only_its_valid_registered_certificates(
+    market: Market,
+) -> None:
+    """Declared certifications count as declared for a maker without a supplier profile;
+    a maker with one holds only those registered with a certificate valid today."""
+    from datetime import timedelta
+
+    from suppliers.models import Certification
+    from tests.factories import SupplierCertificateFactory, SupplierFactory
+    from tests.matching.magnets.conftest import today
+
+    supplier = SupplierFactory(owner=market.maker_org)
+    iatf = Certification.objects.get(code="iatf-16949")
+    SupplierCertificateFactory(  # expired: counts for nothing
+        supplier=supplier,
+        certification=iatf,
+        valid_from=today() - timedelta(days=800),
+        valid_until=today() - timedelta(days=1),
+    )
+    checked = make_offer(market.maker_org)  # declares iso-9001 and iatf-16949
+    declared = make_offer(market.other_maker_org)  # no supplier profile: as declared
+    requirement = make_requirement(market.buyer_org)  # requires iatf-16949
+    assert list(
+        MagnetMatch.objects.filter(requirement=requirement).values_list("offer", flat=True)
+    ) == [declared.id]
+    miss = requirement.near_misses.get(offer=checked)
+    assert (miss.constraint, miss.reason) == (
+        "certification:iatf-16949",
+        "does not hold iatf-16949",
+    )
+
+    SupplierCertificateFactory(supplier=supplier, certification=iatf)  # valid now
+    client_for(market.buyer).post(f"/api/v1/magnets/requirements/{requirement.id}/runs/")
+    run_queued()
+    assert set(
+        MagnetMatch.objects.filter(requirement=requirement).values_list("offer", flat=True)
+    ) == {declared.id, checked.id}

@@ -10,7 +10,13 @@ import pytest
 from matching.magnets.models import MagnetPool, MagnetRequirement
 from remag.webhooks.models import Event, EventAudience
 from tests.factories import OrganizationFactory
-from tests.matching.magnets.conftest import Market, client_for, make_offer, make_requirement
+from tests.matching.magnets.conftest import (
+    Market,
+    client_for,
+    make_offer,
+    make_requirement,
+    requirement_body,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +50,7 @@ def test_demand_is_summed_by_grade_class_and_shape_in_kg(market: Market) -> None
         needed_from="2030-01-01", delivery_state="KA",
     )  # fmt: skip
 
-    response = demand(market.maker, group_by="temperature_class,shape")
+    response = demand(market.operator, group_by="temperature_class,shape")
     assert response.status_code == 200, response.json()
     rows = response.json()["results"]
     assert [(r["temperature_class"], r["shape"]) for r in rows] == [("sh", "arc"), ("uh", "block")]
@@ -58,6 +64,41 @@ def test_demand_is_summed_by_grade_class_and_shape_in_kg(market: Market) -> None
     by_state = demand(market.operator, temperature_class="uh").json()["results"]
     assert [(r["delivery_state"], r["application"], r["kg_per_month"]) for r in by_state] == [
         ("MH", "servo", "50.000")
+    ]
+
+
+def test_makers_see_groups_of_fewer_than_three_buyers_only_folded(market: Market) -> None:
+    third = OrganizationFactory(kind="sme")
+    other = market.other_buyer.memberships.get().organization
+    for owner in (market.buyer_org, other, third):  # three buyers of SH arcs
+        make_requirement(owner)
+    make_requirement(market.buyer_org, grade="N45UH", quantity_per_month="70")  # UH: 1 buyer
+    make_requirement(other, grade="N45UH", shape="block", quantity_per_month="30",
+                     dimensions={"length_mm": 20, "width_mm": 10, "thickness_mm": 5})  # fmt: skip
+
+    rows = demand(market.maker, group_by="temperature_class,shape").json()["results"]
+    assert [(r["temperature_class"], r["shape"], r["buyer_count"], r["other"]) for r in rows] == [
+        ("sh", "arc", 3, False)
+    ]  # the two one-buyer groups fold into an "other" of 2 buyers: omitted too
+    assert rows[0]["kg_per_month"] == "1200.000"
+
+    make_requirement(third, grade="N38UH", shape="block", quantity_per_month="5",
+                     dimensions={"length_mm": 20, "width_mm": 10, "thickness_mm": 5})  # fmt: skip
+    rows = demand(market.maker, group_by="temperature_class,shape").json()["results"]
+    assert [(r["temperature_class"], r["shape"], r["other"]) for r in rows] == [
+        ("sh", "arc", False),
+        (None, None, True),
+    ]
+    folded = rows[1]
+    assert (folded["buyer_count"], folded["requirement_count"], folded["kg_per_month"]) == (
+        3, 3, "105.000"
+    )  # fmt: skip
+    # Operators see every group.
+    everything = demand(market.operator, group_by="temperature_class,shape").json()["results"]
+    assert [(r["temperature_class"], r["shape"], r["buyer_count"]) for r in everything] == [
+        ("sh", "arc", 3),
+        ("uh", "arc", 1),
+        ("uh", "block", 2),
     ]
 
 
@@ -165,3 +206,65 @@ def test_a_member_whose_spec_changes_leaves_the_pool(market: Market) -> None:
     members[0].refresh_from_db()
     assert members[0].pool_id is None
     assert MagnetPool.objects.get().quantity_kg_per_month == Decimal("80.000")
+
+
+def test_a_put_repeating_the_same_values_keeps_the_member_in_its_pool(market: Market) -> None:
+    _, members = pooled_market(market)
+    client = client_for(market.buyer)
+    url = f"/api/v1/magnets/requirements/{members[0].id}/"
+    body = {k: v for k, v in client.get(url).json().items() if k in requirement_body()}
+    body.update(pool_opt_in=True, title="renamed")
+    assert client.put(url, body, format="json").status_code == 200
+    members[0].refresh_from_db()
+    assert members[0].pool_id == MagnetPool.objects.get().id
+    assert client.patch(url, {"duration_months": 6}, format="json").status_code == 200
+    members[0].refresh_from_db()
+    assert members[0].pool_id is None
+
+
+def test_a_pool_whose_sum_would_overflow_is_capped_and_served(market: Market) -> None:
+    """Rows written before the cap (or by hand) must not break pool forming, the pool's
+    listing or the demand totals."""
+    from matching.magnets import pools
+    from matching.magnets.choices import MAX_QUANTITY_COLUMN
+
+    _, members = pooled_market(market)
+    pool = MagnetPool.objects.get()
+    MagnetRequirement.objects.filter(id__in=[m.id for m in members]).update(
+        quantity_kg_per_month=Decimal("90000000000")
+    )
+    pools._refresh(pool)  # 2.7e11 kg would not fit numeric(14, 3)
+    pool.refresh_from_db()
+    assert pool.quantity_kg_per_month == Decimal(MAX_QUANTITY_COLUMN)
+    listed = client_for(market.maker).get("/api/v1/magnets/pools/")
+    assert listed.status_code == 200
+    assert listed.json()["results"][0]["quantity_kg_per_month"] == "99999999999.000"
+    totals = demand(market.operator, group_by="material")
+    assert totals.status_code == 200, totals.json()
+    assert Decimal(totals.json()["results"][0]["kg_per_month"]) >= Decimal("270000000000")
+
+
+def test_pools_keep_their_members_required_certifications(market: Market) -> None:
+    """A pool of buyers requiring IATF 16949 is answered only by a maker holding it; a
+    buyer requiring nothing pools apart."""
+    make_offer(market.maker_org)  # holds iatf-16949; 100 kg/month minimum
+    other = market.other_buyer.memberships.get().organization
+    members = [make_requirement(market.buyer_org, **SMALL), make_requirement(other, **SMALL)]
+    apart = make_requirement(OrganizationFactory(kind="sme"), **SMALL, required_certifications=[])
+    uncertified = make_offer(
+        market.other_maker_org, certifications=["iso-9001"], min_order_per_month="50"
+    )
+
+    pool = MagnetPool.objects.get()
+    assert {r.id for r in pool.members.all()} == {r.id for r in members}
+    apart.refresh_from_db()
+    assert apart.pool_id is None
+    (listed,) = client_for(market.maker).get("/api/v1/magnets/pools/").json()["results"]
+    assert listed["required_certifications"] == ["iatf-16949"]
+
+    refused = client_for(market.other_maker).post(
+        f"{listed['url']}answer/", {"offer": str(uncertified.id)}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "offer"
+    assert "iatf-16949" in str(refused.json()["errors"][0])
