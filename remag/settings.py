@@ -249,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.deliveries_sweep",
         "schedule": timedelta(minutes=1),
     },
+    # Stored list representations missing or stale (suppliers.representations).
+    "supplier-representations-sweep": {
+        "task": "suppliers.representations_sweep",
+        "schedule": timedelta(minutes=1),
+    },
     "match-runs-sweep": {
         "task": "matching.match_runs_sweep",
         "schedule": timedelta(minutes=1),

@@ -476,6 +476,38 @@ PLANT_FIELDS = (
 # ------------------------------------------------------------------ bulk onboarding
 
 
+class SupplierRepresentation(models.Model):
+    """A supplier's list representation (the API's ``SupplierSerializer`` output, from
+    the ``owner`` key on), stored as JSON text so that a list page is a plain read
+    (``suppliers.representations``). A cache: the list falls back to building a
+    representation live whenever the stored one is missing, stale or of another version.
+
+    Every write to a supplier or to its nested rows, however made (services, the admin,
+    ``COPY``, SQL), bumps ``gen`` and clears the texts, by PostgreSQL triggers (migration
+    0016); a refresh writes its texts only if ``gen`` is still the one it read, so a
+    refresh racing a write never stores what the write changed. ``as_of`` and
+    ``fresh_until`` bound the days the date-dependent fields (a certificate's
+    ``is_valid``, ``classification_stale``) hold for."""
+
+    supplier = models.OneToOneField(
+        Supplier,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # a trigger deletes it with the supplier
+        db_constraint=False,  # the triggers may write it for a supplier being deleted
+        related_name="+",
+    )
+    gen = models.BigIntegerField(default=0, db_default=0)
+    version = models.CharField(max_length=32, default="", db_default="", blank=True)
+    public = models.TextField(null=True, blank=True)  # noqa: DJ001 (NULL: cleared)
+    private = models.TextField(null=True, blank=True)  # noqa: DJ001 (NULL: cleared)
+    as_of = models.DateField(null=True, blank=True)
+    fresh_until = models.DateField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"representation of {self.supplier_id} (gen {self.gen})"
+
+
 class ImportJob(Job):
     """A file of suppliers to validate and upsert (by Udyam number), row by row.
 

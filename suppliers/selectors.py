@@ -1,5 +1,7 @@
 """Reads of the registry, already optimised: a constant number of queries per page."""
 
+import functools
+import hashlib
 import json
 import re
 from collections.abc import Collection, Sequence
@@ -388,15 +390,17 @@ _FIELDS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def _representation_sql() -> str:
+def _representation_sql(fields: tuple[tuple[str, str, bool], ...], *, opening: bool) -> str:
     """The object as text, key by key (``json_build_object`` cannot leave a key out, and
     the private ones are left out for most callers); runs of private keys are one
-    ``CASE`` on ``%(private)s``."""
+    ``CASE`` on ``%(private)s``. Without ``opening``, the text a stored representation
+    keeps (``fields`` from ``owner`` on): it starts with a comma, not a brace."""
     parts: list[str] = []
     run: list[str] = []
-    for i, (name, value, private) in enumerate(_FIELDS):
+    for i, (name, value, private) in enumerate(fields):
         text = value[5:] if value.startswith("json:") else f"to_json({value})"
-        piece = f"'{',' if i else '{'}\"{name}\":' || coalesce(({text})::text, 'null')"
+        mark = "{" if opening and not i else ","
+        piece = f"'{mark}\"{name}\":' || coalesce(({text})::text, 'null')"
         if private:
             run.append(piece)
             continue
@@ -408,7 +412,11 @@ def _representation_sql() -> str:
     return "(" + " || ".join(parts) + " || '}')"
 
 
-_REPRESENTATION_SQL = _representation_sql()
+_REPRESENTATION_SQL = _representation_sql(_FIELDS, opening=True)
+# What a stored representation keeps: every key after ``id`` and ``url``, whose values
+# depend on the request's host (suppliers.representations).
+assert [name for name, _, _ in _FIELDS[:2]] == ["id", "url"]  # noqa: S101
+_STORED_SQL = _representation_sql(_FIELDS[2:], opening=False)
 
 _STATE_NAMES_JSON = json.dumps({state.code: state.name for state in STATES})
 _STATE_CENTROIDS_JSON = json.dumps(
@@ -455,3 +463,97 @@ def supplier_list_json(
         return RawSQL(_OUTER.sub('"suppliers_supplier".', sql), params)  # noqa: S611 (constants)
 
     return queryset.annotate(representation=build(_REPRESENTATION_SQL))
+
+
+def supplier_representations(
+    supplier_ids: Collection[Any], *, caller: Caller, url_prefix: str
+) -> dict[Any, str]:
+    """The representations of ``supplier_ids`` (already known visible to ``caller``),
+    built live by :func:`supplier_list_json`, keyed by id."""
+    queryset = Supplier.objects.filter(id__in=list(supplier_ids))
+    return dict(
+        supplier_list_json(queryset, caller=caller, url_prefix=url_prefix).values_list(
+            "id", "representation"
+        )
+    )
+
+
+# ------------------------------------------------- stored representations (a cache)
+
+
+def _stored_values(today: date) -> dict[str, Any]:
+    from suppliers.classification import financial_year_of
+
+    return {
+        "today": today,
+        "financial_year": financial_year_of(today),
+        "names": _STATE_NAMES_JSON,
+        "centroids": _STATE_CENTROIDS_JSON,
+        "gst_states": _GST_STATES_JSON,
+        "tz": timezone.get_current_timezone_name(),
+    }
+
+
+# The first day on which a representation built on %(today)s may read differently:
+# a classification turning stale at the next financial year, a certificate turning valid
+# on its first day or invalid the day after its last. NULL: never.
+_FRESH_UNTIL_SQL = """LEAST(
+    CASE WHEN S.classification_year >= %(financial_year)s
+        THEN make_date(S.classification_year + 1, 4, 1) END,
+    (SELECT min(CASE WHEN sc.valid_from > %(today)s THEN sc.valid_from
+                     WHEN sc.valid_until >= %(today)s THEN sc.valid_until + 1 END)
+     FROM suppliers_suppliercertificate sc WHERE sc.supplier_id = S.id))"""
+
+
+def representation_version() -> str:
+    """What a stored representation was built by: the SQL and its constants (state
+    names, the time zone). A deployment that changes either reads older rows as stale."""
+    return _version_for(timezone.get_current_timezone_name())
+
+
+@functools.lru_cache(maxsize=8)
+def _version_for(tz: str) -> str:
+    values = _stored_values(date(2000, 1, 1))
+    key = json.dumps(
+        [_STORED_SQL, _FRESH_UNTIL_SQL, values["names"], values["centroids"]]
+        + [values["gst_states"], tz]
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def stored_representation_sql(*, public: bool) -> str:
+    """The SQL of a stored representation's text (``private`` decided), over the supplier
+    table ``S``; its named parameters are :func:`stored_representation_params`'."""
+    return _STORED_SQL.replace("%(private)s", "false" if public else "true")
+
+
+def stored_representation_params(today: date) -> dict[str, Any]:
+    values = _stored_values(today)
+    names = set(_NAMED.findall(_STORED_SQL + _FRESH_UNTIL_SQL)) - {"private"}
+    return {name: values[name] for name in names}
+
+
+def fresh_until_sql() -> str:
+    return _FRESH_UNTIL_SQL
+
+
+def supplier_list_stored(
+    queryset: QuerySet[Supplier], *, caller: Caller, url_prefix: str, today: date | None = None
+) -> QuerySet[Supplier]:
+    """``queryset`` with each supplier's stored representation, as
+    :func:`supplier_list_json` builds it, as ``representation``: NULL where none is
+    stored for ``today`` by this version (build those with :func:`supplier_list_json`)."""
+    from suppliers.access import supplier_private_sql
+
+    today = today or timezone.localdate()
+    private_sql, private_params = supplier_private_sql(caller, table='"suppliers_supplier"')
+    prefix = json.dumps(url_prefix, ensure_ascii=False)[:-1]  # the opening quote, escaped
+    text = f"CASE WHEN ({private_sql}) THEN r.private ELSE r.public END"
+    sql = (
+        '(SELECT \'{"id":"\' || r.supplier_id::text || \'","url":\' || %s'  # noqa: S608
+        " || r.supplier_id::text || '/\"' || " + text + " FROM suppliers_supplierrepresentation r"
+        ' WHERE r.supplier_id = "suppliers_supplier".id AND r.version = %s'
+        " AND r.as_of <= %s AND (r.fresh_until IS NULL OR r.fresh_until > %s))"
+    )
+    params = [prefix, *private_params, representation_version(), today, today]
+    return queryset.annotate(representation=RawSQL(sql, params))  # noqa: S611 (constants)

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from remag.jobs import JobTask
-from suppliers import imports
+from suppliers import imports, representations
 
 
 @shared_task(bind=True, base=JobTask, kind=imports.IMPORT_JOB, name="suppliers.import_job_execute")
@@ -24,3 +24,13 @@ def import_files_purge() -> int:
     return imports.import_files_purge(
         older_than=timedelta(days=settings.REMAG_IMPORT_FILE_RETENTION_DAYS)
     )
+
+
+@shared_task(name="suppliers.representations_refresh")
+def representations_refresh(supplier_ids: list[str]) -> int:
+    return representations.representations_refresh(supplier_ids)
+
+
+@shared_task(name="suppliers.representations_sweep")
+def representations_sweep() -> int:
+    return representations.representations_sweep()

@@ -1,8 +1,10 @@
 """The supplier list's pages are built by PostgreSQL (``suppliers.selectors.
-supplier_list_json``), the detail by ``SupplierSerializer``: the same supplier must read
-the same through both, for every kind of caller and every shape of profile (private
-fields, plants' addresses, legacy GSTINs, scopes, expired and open-ended certificates,
-undated and stale classifications, approximate locations, nulls)."""
+supplier_list_json``) or read from stored representations (``suppliers.representations``),
+the detail by ``SupplierSerializer``: the same supplier must read the same through all
+three, for every kind of caller and every shape of profile (private fields, plants'
+addresses, legacy GSTINs, scopes, expired, future and open-ended certificates, undated
+and stale classifications, approximate locations, nulls). Every test runs twice: with no
+stored representation (built live) and with every one stored."""
 
 from datetime import timedelta
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from remag.accounts.models import Delegation
+from suppliers import representations
 from suppliers.models import (
     Capability,
     Certification,
@@ -33,8 +36,19 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres")]
 URL = "/api/v1/suppliers/"
 
 
-@pytest.fixture
-def registry() -> dict[str, Any]:
+@pytest.fixture(params=["live", "stored"])
+def registry(request: pytest.FixtureRequest) -> dict[str, Any]:
+    world = _registry()
+    if request.param == "stored":
+        ids = list(Supplier.objects.values_list("id", flat=True))
+        assert representations.representations_refresh(ids) == len(ids)
+        assert representations.representations_stale(limit=100) == []
+    else:
+        assert len(representations.representations_stale(limit=100)) == Supplier.objects.count()
+    return world
+
+
+def _registry() -> dict[str, Any]:
     today = timezone.localdate()
     portal = OrganizationFactory(kind="portal")
     delegate = OrganizationFactory(kind="portal")
