@@ -3,10 +3,11 @@ from django.db.models import Q, QuerySet
 
 from matching.choices import MatchStatus, RequestStatus
 from matching.models import Match, ProcurementRequest
+from remag.filtersets import FilterSet
 from suppliers.choices import Layer
 
 
-class RequestFilterSet(django_filters.FilterSet):
+class RequestFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=RequestStatus.choices)
     layer = django_filters.ChoiceFilter(choices=Layer.choices)
     owner = django_filters.UUIDFilter(field_name="owner_id")
@@ -29,7 +30,7 @@ class RequestFilterSet(django_filters.FilterSet):
         return queryset
 
 
-class MatchFilterSet(django_filters.FilterSet):
+class MatchFilterSet(FilterSet):
     min_score = django_filters.NumberFilter(
         field_name="score", lookup_expr="gte", help_text="Only matches scoring at least this."
     )

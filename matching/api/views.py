@@ -103,8 +103,8 @@ class ProcurementRequestViewSet(
         # the `matches` action's matches), never the request an action is about.
         queryset = self.get_queryset()
         if self.action in ("matches", "match_runs"):
-            # These list the request's matches or runs and never read its relations.
-            queryset = queryset.prefetch_related(None)
+            # These list the request's matches or runs: they read its id and owner only.
+            queryset = queryset.prefetch_related(None).only("id", "owner_id", "status")
         instance = get_object_or_404(queryset, id=self.kwargs["id"])
         self.check_object_permissions(self.request, instance)
         return instance

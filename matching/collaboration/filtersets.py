@@ -6,11 +6,12 @@ from django.db.models import Q, QuerySet
 from matching.collaboration.choices import CallKind, CallStatus, InterestStatus
 from matching.collaboration.models import CollaborationCall, ExpressionOfInterest
 from remag.accounts.caller import caller_for
+from remag.filtersets import FilterSet
 from suppliers.access import supplier_managed_q
 from suppliers.models import Supplier
 
 
-class CallFilterSet(django_filters.FilterSet):
+class CallFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=CallStatus.choices)
     kind = django_filters.ChoiceFilter(choices=CallKind.choices)
     owner = django_filters.UUIDFilter(field_name="owner_id")
@@ -35,7 +36,7 @@ class CallFilterSet(django_filters.FilterSet):
         return queryset.filter(matches__supplier__in=managed).distinct()
 
 
-class InterestFilterSet(django_filters.FilterSet):
+class InterestFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=InterestStatus.choices)
     call = django_filters.UUIDFilter(field_name="call_id")
     supplier = django_filters.UUIDFilter(field_name="supplier_id")

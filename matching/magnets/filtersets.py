@@ -12,6 +12,7 @@ from matching.magnets.choices import (
 )
 from matching.magnets.demand import DEFAULT_GROUPS, GROUPS
 from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetPool, MagnetRequirement
+from remag.filtersets import FilterSet
 from suppliers.choices import TemperatureClass
 from suppliers.states import STATE_CHOICES
 
@@ -22,7 +23,7 @@ def _words(queryset: QuerySet, value: str) -> QuerySet:
     return queryset
 
 
-class MagnetOfferFilterSet(django_filters.FilterSet):
+class MagnetOfferFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=OfferStatus.choices)
     material = django_filters.ChoiceFilter(choices=Material.choices)
     owner = django_filters.UUIDFilter(field_name="owner_id")
@@ -39,7 +40,7 @@ class MagnetOfferFilterSet(django_filters.FilterSet):
         return _words(queryset, value)
 
 
-class MagnetRequirementFilterSet(django_filters.FilterSet):
+class MagnetRequirementFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=RequirementStatus.choices)
     material = django_filters.ChoiceFilter(choices=Material.choices)
     application = django_filters.ChoiceFilter(choices=Application.choices)
@@ -57,7 +58,7 @@ class MagnetRequirementFilterSet(django_filters.FilterSet):
         return _words(queryset, value)
 
 
-class MagnetMatchFilterSet(django_filters.FilterSet):
+class MagnetMatchFilterSet(FilterSet):
     min_score = django_filters.NumberFilter(
         field_name="score", lookup_expr="gte", help_text="Only matches scoring at least this."
     )
@@ -71,7 +72,7 @@ class MagnetMatchFilterSet(django_filters.FilterSet):
         fields = ("min_score", "status", "qualifies")
 
 
-class MagnetPoolFilterSet(django_filters.FilterSet):
+class MagnetPoolFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=PoolStatus.choices)
     material = django_filters.ChoiceFilter(choices=Material.choices)
     shape = django_filters.ChoiceFilter(choices=Shape.choices)
@@ -86,7 +87,7 @@ class GroupByFilter(django_filters.BaseCSVFilter, django_filters.ChoiceFilter):
     """Names the grouping; filters nothing (the view reads it from the form)."""
 
 
-class DemandFilterSet(django_filters.FilterSet):
+class DemandFilterSet(FilterSet):
     """Which open requirements to sum, and how to group them."""
 
     group_by = GroupByFilter(

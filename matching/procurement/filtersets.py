@@ -2,9 +2,10 @@ import django_filters
 
 from matching.procurement.choices import OrderStatus, QuotationRequestStatus, QuotationStatus
 from matching.procurement.models import Order, Quotation, QuotationRequest
+from remag.filtersets import FilterSet
 
 
-class QuotationRequestFilterSet(django_filters.FilterSet):
+class QuotationRequestFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=QuotationRequestStatus.choices)
     request = django_filters.UUIDFilter(field_name="request_id")
 
@@ -13,7 +14,7 @@ class QuotationRequestFilterSet(django_filters.FilterSet):
         fields = ("status", "request")
 
 
-class QuotationFilterSet(django_filters.FilterSet):
+class QuotationFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=QuotationStatus.choices)
     quotation_request = django_filters.UUIDFilter(field_name="quotation_request_id")
     supplier = django_filters.UUIDFilter(field_name="supplier_id")
@@ -23,7 +24,7 @@ class QuotationFilterSet(django_filters.FilterSet):
         fields = ("status", "quotation_request", "supplier")
 
 
-class OrderFilterSet(django_filters.FilterSet):
+class OrderFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
     request = django_filters.UUIDFilter(field_name="request_id")
     supplier = django_filters.UUIDFilter(field_name="supplier_id")
