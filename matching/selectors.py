@@ -176,3 +176,71 @@ def gap_summary(
     if constraint == "distance":
         return f"you are outside the buyer's delivery radius for {requests}"
     return f"{constraint}: {requests}"
+
+
+# A match as ``MatchSerializer`` writes it for the request's buyer (who alone, with
+# operators, lists a request's matches), built by PostgreSQL: ``M`` is the match table
+# of the outer query. ``tests/matching/test_match_list_json.py`` holds it equal to the
+# detail.
+_MATCH_JSON = """json_build_object(
+    'id', M.id, 'url', replace(%(url)s, '{{id}}', M.id::text), 'request', M.request_id,
+    'supplier', (SELECT json_build_object(
+        'id', s.id, 'legal_name', s.legal_name, 'trade_name', s.trade_name,
+        'state', s.state, 'city', s.city, 'enterprise_size', s.enterprise_size,
+        'status', s.status,
+        'contact', CASE WHEN M.contact_shared_at IS NOT NULL OR s.owner_id = ANY(%(orgs)s::uuid[])
+            THEN json_build_object(
+                'name', s.contact_name, 'email', s.contact_email, 'phone', s.contact_phone)
+            END)
+        FROM suppliers_supplier s WHERE s.id = M.supplier_id),
+    'score', M.score,
+    'factors', coalesce((
+        SELECT json_agg(json_build_object(
+            'name', coalesce(%(names)s::jsonb -> M.algorithm_version ->> (e.i::int - 1),
+                             'factor_' || e.i),
+            'value', e.f -> 0, 'weight', e.f -> 1, 'contribution', e.f -> 2) ORDER BY e.i)
+        FROM jsonb_array_elements(M.factors) WITH ORDINALITY AS e(f, i)), '[]'::json),
+    'reasons', M.reasons,
+    'qualifies', M.qualifies, 'status', M.status,
+    'status_changed_at', {status_changed_at}, 'contact_shared_at', {contact_shared_at},
+    'outcome', nullif(M.outcome, ''), 'algorithm_version', M.algorithm_version,
+    'scored_at', {scored_at})::text"""
+
+
+def match_list_json(
+    queryset: QuerySet[Match], *, caller: Caller, url_template: str
+) -> QuerySet[Match]:
+    """``queryset`` (matches of one request the caller may list) with each match's
+    buyer-side representation as JSON text, ``representation``; ``url_template`` is a
+    match's absolute URL with ``{id}`` for its id. PostgreSQL only."""
+    import json
+    import re
+
+    from django.db.models.expressions import RawSQL
+    from django.utils import timezone
+
+    from matching.scoring import FACTORS_BY_VERSION
+    from suppliers.selectors import iso_sql
+
+    template = _MATCH_JSON.format(
+        **{
+            column: iso_sql(f"M.{column}")
+            for column in ("status_changed_at", "contact_shared_at", "scored_at")
+        }
+    )
+    values = {
+        "url": url_template,
+        "orgs": list(caller.organization_ids),
+        "names": json.dumps(
+            {version: list(names) for version, names in FACTORS_BY_VERSION.items()}
+        ),
+        "tz": timezone.get_current_timezone_name(),
+    }
+    names = re.findall(r"%\((\w+)\)s", template)
+    # Built in a subquery by the match's id, so that the page's sort carries only its
+    # keys (not the factors, reasons and stamps of every match of the request).
+    positional = re.sub(r"%\((\w+)\)s", "%s", template)
+    wrapper = '(SELECT {} FROM matching_match M WHERE M.id = "matching_match".id)'
+    sql = wrapper.format(positional)
+    params = [values[name] for name in names]
+    return queryset.annotate(representation=RawSQL(sql, params))  # noqa: S611 (constants)

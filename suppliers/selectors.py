@@ -245,7 +245,7 @@ def grade_list() -> QuerySet[MaterialGrade]:
 # equal for every kind of caller. ``S`` below is the supplier table of the outer query.
 
 
-def _iso_sql(column: str) -> str:
+def iso_sql(column: str) -> str:
     """``column`` (a timestamptz) as DRF writes a date-time: ISO 8601 in the server's
     time zone (``%(tz)s``), microseconds only when not zero, ``Z`` for a zero offset."""
     local = f"({column} AT TIME ZONE %(tz)s)"
@@ -369,12 +369,12 @@ _FIELDS: tuple[tuple[str, str, bool], ...] = (
     ("status", "S.status", False),
     ("status_reason", "S.status_reason", True),
     ("is_active", "S.is_active", False),
-    ("verified_at", _iso_sql("S.verified_at"), False),
+    ("verified_at", iso_sql("S.verified_at"), False),
     ("claimed", "S.claimed_at IS NOT NULL", False),
     ("onboarded_by", "S.onboarded_by_id", True),
     ("possible_duplicate_of", "S.possible_duplicate_of_id", True),
-    ("created_at", _iso_sql("S.created_at"), False),
-    ("updated_at", _iso_sql("S.updated_at"), False),
+    ("created_at", iso_sql("S.created_at"), False),
+    ("updated_at", iso_sql("S.updated_at"), False),
     ("capabilities", f"json:({_CAPABILITIES_JSON})", False),
     ("certificates", f"json:({_CERTIFICATES_JSON})", False),
     ("gstins", f"json:({_GSTINS_JSON})", True),
