@@ -48,6 +48,7 @@ run: install
 	$(BIN)/python manage.py seed_demo_requests
 	$(BIN)/python manage.py seed_demo_calls
 	$(BIN)/python manage.py seed_demo_magnets
+	$(BIN)/python manage.py refresh_representations
 	@echo
 	@echo "  remag is serving on http://127.0.0.1:$(PORT)/"
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/   (Redoc: /api/redoc/, schema: /api/schema/)"
