@@ -257,3 +257,43 @@ def test_a_refresh_racing_a_write_stores_nothing_stale() -> None:
         "jet-milling",
         "sintering",
     ]
+
+
+@pytest.fixture
+def tasks_in_process() -> Any:
+    from remag.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.mark.django_db
+def test_a_service_change_rebuilds_the_text_on_commit(
+    supplier: Supplier, tasks_in_process: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from suppliers import services
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.supplier_verify(supplier=supplier, by=None)
+    assert callbacks  # the refresh was scheduled on commit, and ran
+    stored = SupplierRepresentation.objects.get(supplier=supplier)
+    assert stored.public is not None
+    assert '"status":"active"' in stored.public
+    assert listed(supplier) == client_with().get(f"{URL}{supplier.id}/").json()
+
+
+@pytest.mark.django_db
+def test_the_command_stores_every_stale_text(db: None) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    suppliers = [SupplierFactory() for _ in range(3)]
+    out = StringIO()
+    call_command("refresh_representations", stdout=out)
+    assert "3 supplier representations stored" in out.getvalue()
+    assert set(
+        SupplierRepresentation.objects.exclude(public=None).values_list("supplier_id", flat=True)
+    ) == {s.id for s in suppliers}
