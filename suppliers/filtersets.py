@@ -17,6 +17,7 @@ from django_filters.fields import BaseCSVField
 from rest_framework.exceptions import ValidationError
 
 from remag.filtersets import FilterSet
+from suppliers import selectors
 from suppliers.choices import (
     CAPACITY_TO_BASE,
     CERTIFICATION_ALIASES,
@@ -89,7 +90,7 @@ class CodeInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
 
 
 def _capabilities(codes: list[str]) -> dict[str, Any]:
-    return dict(Capability.objects.filter(code__in=codes).values_list("code", "id"))
+    return selectors.taxonomy_ids(Capability, codes)
 
 
 def _certification_code(code: str) -> str:
@@ -98,7 +99,7 @@ def _certification_code(code: str) -> str:
 
 
 def _certifications(codes: list[str]) -> dict[str, Any]:
-    return dict(Certification.objects.filter(code__in=codes).values_list("code", "id"))
+    return selectors.taxonomy_ids(Certification, codes)
 
 
 class SupplierFilterSet(FilterSet):

@@ -4,6 +4,7 @@ import functools
 import hashlib
 import json
 import re
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -218,6 +219,29 @@ def certificate_flags(checks: Sequence[tuple[object, date, date | None]]) -> Sub
         .values("flags")
     )
     return Subquery(rows, output_field=ArrayField(BooleanField()))
+
+
+# code -> id of each taxonomy model, per process: (when read, {code: id}).
+_TAXONOMY_IDS: dict[type, tuple[float, dict[str, Any]]] = {}
+TAXONOMY_IDS_SECONDS = 60.0
+
+
+def taxonomy_ids(model: type[Capability | Certification], codes: Collection[str]) -> dict[str, Any]:
+    """The ids of those of ``codes`` that exist (``{code: id}``), for filters that check
+    the codes they are given: from a copy of the whole (small) table kept for a minute
+    per process, read again when a code is not in it, so a code just added is known at
+    once. A code renamed or deleted within the minute may still resolve to its old row
+    (which a filter then finds nothing under), never to another's."""
+    now = time.monotonic()
+    read_at, ids = _TAXONOMY_IDS.get(model, (0.0, {}))
+    if now - read_at > TAXONOMY_IDS_SECONDS or any(code not in ids for code in codes):
+        ids = dict(model.objects.values_list("code", "id"))
+        _TAXONOMY_IDS[model] = (now, ids)
+    return {code: ids[code] for code in codes if code in ids}
+
+
+def forget_taxonomy_ids() -> None:
+    _TAXONOMY_IDS.clear()
 
 
 def capability_list(*, include_inactive: bool = False) -> QuerySet[Capability]:
@@ -497,11 +521,13 @@ def _stored_values(today: date) -> dict[str, Any]:
 # The first day on which a representation built on %(today)s may read differently:
 # a classification turning stale at the next financial year, a certificate turning valid
 # on its first day or invalid the day after its last. NULL: never.
+# (Days past 9998 never come: left NULL, so that every stored day reads as a Python date.)
 _FRESH_UNTIL_SQL = """LEAST(
-    CASE WHEN S.classification_year >= %(financial_year)s
+    CASE WHEN S.classification_year >= %(financial_year)s AND S.classification_year < 9998
         THEN make_date(S.classification_year + 1, 4, 1) END,
     (SELECT min(CASE WHEN sc.valid_from > %(today)s THEN sc.valid_from
-                     WHEN sc.valid_until >= %(today)s THEN sc.valid_until + 1 END)
+                     WHEN sc.valid_until >= %(today)s AND sc.valid_until < '9999-01-01'
+                     THEN sc.valid_until + 1 END)
      FROM suppliers_suppliercertificate sc WHERE sc.supplier_id = S.id))"""
 
 

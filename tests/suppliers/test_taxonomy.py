@@ -97,3 +97,16 @@ def test_taxonomy_endpoints_are_public(api_client: Any) -> None:
     assert unknown.status_code == 404
     assert unknown.json()["type"].endswith("/not-found")
     assert api_client.get("/api/v1/taxonomy/grades/n48sh/").json()["max_operating_temp_c"] == 150
+
+
+def test_filters_know_a_capability_added_after_they_read_the_taxonomy(client: Any) -> None:
+    url = "/api/v1/suppliers/"
+    assert client.get(url, {"capability": "jet-milling"}).status_code == 200  # read and kept
+    unknown = client.get(url, {"capability": "hydrogen-decrepitation-x"})
+    assert unknown.status_code == 400
+    Capability.objects.bulk_create(  # no post_save: the per-process copy is not told
+        [Capability(code="hydrogen-decrepitation-x", name="HD (new)", layer="components")]
+    )
+
+    assert client.get(url, {"capability": "hydrogen-decrepitation-x"}).status_code == 200
+    assert client.get(url, {"capability": "no-such-capability"}).status_code == 400
