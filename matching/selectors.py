@@ -193,7 +193,8 @@ _MATCH_JSON = """json_build_object(
                 'name', s.contact_name, 'email', s.contact_email, 'phone', s.contact_phone)
             END)
         FROM suppliers_supplier s WHERE s.id = M.supplier_id),
-    'score', M.score,
+    'score', CASE WHEN M.score = trunc(M.score) AND abs(M.score) < 1e15
+        THEN (trunc(M.score)::bigint::text || '.0')::json ELSE to_json(M.score) END,
     'factors', coalesce((
         SELECT json_agg(json_build_object(
             'name', coalesce(%(names)s::jsonb -> M.algorithm_version ->> (e.i::int - 1),

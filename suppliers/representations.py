@@ -26,17 +26,25 @@ SQLite the list is always built by the serializer.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from suppliers import selectors
 
+logger = logging.getLogger(__name__)
+
+LOCK_NOT_AVAILABLE = "55P03"
 BATCH = 500
+# A refresh waits at most this long for a row lock, then gives the batch up to the next
+# sweep: a write never waits long on a refresh, and never loses a deadlock to one.
+LOCK_TIMEOUT_MS = 200
+_SWEEP_LOCK = "remag.suppliers.representations_sweep"
 
 
 def _enabled() -> bool:
@@ -73,9 +81,32 @@ def representations_refresh(supplier_ids: Sequence[Any], *, today: date | None =
             refreshed_at = EXCLUDED.refreshed_at
         WHERE r.gen = EXCLUDED.gen
     """  # noqa: S608 (our own SQL; every value a parameter)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_MS)}ms'")
+            # Rows a writer holds are left out (the writer clears them anyway); the
+            # others are locked in id order before anything waits.
+            cursor.execute(
+                "SELECT supplier_id FROM suppliers_supplierrepresentation"
+                " WHERE supplier_id = ANY(%s::uuid[])",
+                [params["ids"]],
+            )
+            existing = {str(row[0]) for row in cursor.fetchall()}
+            cursor.execute(
+                "SELECT supplier_id FROM suppliers_supplierrepresentation"
+                " WHERE supplier_id = ANY(%s::uuid[]) ORDER BY supplier_id"
+                " FOR UPDATE SKIP LOCKED",
+                [params["ids"]],
+            )
+            held = existing - {str(row[0]) for row in cursor.fetchall()}
+            params["ids"] = [sid for sid in params["ids"] if sid not in held]
+            cursor.execute(sql, params)
+            return cursor.rowcount
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        logger.info("representations refresh gave way to a write: %s", exc)
+        return 0
 
 
 def representations_stale(*, limit: int, today: date | None = None) -> list[Any]:
@@ -100,15 +131,32 @@ def representations_stale(*, limit: int, today: date | None = None) -> list[Any]
 
 def representations_sweep(*, seconds: float = 40.0, batch: int = BATCH) -> int:
     """Refresh stale representations, ``batch`` at a time (a transaction each), for up
-    to about ``seconds``; the number stored. Rows a concurrent write keeps clearing are
+    to about ``seconds``, and delete those of suppliers deleted meanwhile; the number
+    stored. One sweep at a time (a PostgreSQL advisory lock): a sweep that finds
+    another running does nothing. Rows a concurrent write holds or keeps clearing are
     left for the next sweep."""
-    stored = 0
-    deadline = time.monotonic() + seconds
-    seen: set[Any] = set()
-    while time.monotonic() < deadline:
-        ids = [sid for sid in representations_stale(limit=batch) if sid not in seen]
-        if not ids:
-            break
-        seen.update(ids)
-        stored += representations_refresh(ids)
-    return stored
+    if not _enabled():
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [_SWEEP_LOCK])
+        if not cursor.fetchone()[0]:
+            return 0
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM suppliers_supplierrepresentation r WHERE NOT EXISTS"
+                " (SELECT 1 FROM suppliers_supplier s WHERE s.id = r.supplier_id)"
+            )
+        stored = 0
+        deadline = time.monotonic() + seconds
+        seen: set[Any] = set()
+        while time.monotonic() < deadline:
+            ids = [sid for sid in representations_stale(limit=batch) if sid not in seen]
+            if not ids:
+                break
+            seen.update(ids)
+            stored += representations_refresh(ids)
+        return stored
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [_SWEEP_LOCK])

@@ -169,6 +169,8 @@ class SupplierViewSet(
             built = selectors.supplier_representations(
                 missing, caller=caller, url_prefix=url_prefix
             )
+            # A supplier deleted since the page was read is left out, not a 500.
+            page = [row for row in page if row["representation"] or row["id"] in built]
             for row in page:
                 if row["representation"] is None:
                     row["representation"] = built[row["id"]]

@@ -24,7 +24,7 @@ def test_every_listed_match_reads_as_its_detail(world: World, published: Any, wh
     first, second = matches[0], matches[1]
     now = timezone.now()
     Match.objects.filter(id=first.id).update(
-        status="awarded", status_changed_at=now, contact_shared_at=now, outcome="good"
+        status="awarded", status_changed_at=now, contact_shared_at=now, outcome="good", score=100.0
     )
     old_factors = [[0.5, 0.125, 6.25] for _ in FACTORS_BEFORE_GRADES]
     Match.objects.filter(id=second.id).update(
@@ -44,6 +44,7 @@ def test_every_listed_match_reads_as_its_detail(world: World, published: Any, wh
     shown = {item["id"]: item for item in items}
     assert shown[str(first.id)]["supplier"]["contact"] is not None
     assert shown[str(first.id)]["outcome"] == "good"
+    assert isinstance(shown[str(first.id)]["score"], float)  # 100.0, as the detail writes it
     assert [f["name"] for f in shown[str(second.id)]["factors"]] == list(FACTORS_BEFORE_GRADES)
 
 

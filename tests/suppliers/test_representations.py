@@ -195,68 +195,128 @@ def test_another_version_reads_as_stale(supplier: Supplier) -> None:
     assert representations.representations_stale(limit=10) == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_refresh_racing_a_write_stores_nothing_stale() -> None:
-    """A writer adds a capability and holds its transaction open; a refresh running
-    meanwhile (its snapshot without the capability) must not store its text."""
-    supplier = SupplierFactory()
-    SupplierCapabilityFactory(supplier=supplier)
-    assert representations.representations_refresh([supplier.id]) == 1
+def _dsn() -> str:
     settings = connection.settings_dict
-    dsn = (
+    return (
         f"host={settings['HOST']} port={settings['PORT'] or 5432} dbname={settings['NAME']}"
         f" user={settings['USER']}"
     )
-    sintering = Capability.objects.get(code="sintering")
-    writer = psycopg.connect(dsn)
+
+
+def _write_uncommitted(supplier: Supplier) -> psycopg.Connection:
+    """A writer that adds a capability to ``supplier`` and holds its transaction open."""
+    writer = psycopg.connect(_dsn())
+    writer.execute(
+        "INSERT INTO suppliers_suppliercapability (id, created_at, updated_at, supplier_id,"
+        " capability_id, capacity_unit, grades, materials, description)"
+        " VALUES (gen_random_uuid(), now(), now(), %s, %s, 'kg_per_month', '{}', '{}', '')",
+        [supplier.id, Capability.objects.get(code="sintering").id],
+    )
+    return writer
+
+
+def _refresh_in_thread(supplier: Supplier) -> tuple[threading.Thread, list[Any]]:
+    outcome: list[Any] = []
+
+    def refresh() -> None:
+        from django.db import connections
+
+        try:
+            outcome.append(representations.representations_refresh([supplier.id]))
+        except BaseException as exc:  # noqa: BLE001 (reported by the test)
+            outcome.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=refresh)
+    thread.start()
+    return thread, outcome
+
+
+def _wait_until_the_refresh_waits() -> None:
+    with psycopg.connect(_dsn(), autocommit=True) as observer:
+        for _ in range(400):
+            waiting = observer.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE %s",
+                ["%INSERT INTO suppliers_supplierrepresentation%"],
+            ).fetchone()
+            if waiting and waiting[0]:
+                return
+            threading.Event().wait(0.05)
+    pytest.fail("the refresh never waited for the writer")
+
+
+def _capabilities_listed(supplier: Supplier) -> list[str]:
+    return [c["capability"] for c in listed(supplier)["capabilities"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_racing_a_first_write_stores_nothing_stale(monkeypatch: Any) -> None:
+    """A writer adds a capability to a supplier with no stored text yet and holds its
+    transaction open; a refresh meanwhile (its snapshot without the capability) waits
+    for it and must then store nothing: the text the write cleared stays cleared."""
+    monkeypatch.setattr(representations, "LOCK_TIMEOUT_MS", 30_000)
+    supplier = SupplierFactory()
+    SupplierCapabilityFactory(supplier=supplier)
+    SupplierRepresentation.objects.filter(supplier=supplier).delete()  # never stored
+    writer = _write_uncommitted(supplier)
     try:
-        writer.execute(
-            "INSERT INTO suppliers_suppliercapability (id, created_at, updated_at, supplier_id,"
-            " capability_id, capacity_unit, grades, materials, description)"
-            " VALUES (gen_random_uuid(), now(), now(), %s, %s, 'kg_per_month', '{}', '{}', '')",
-            [supplier.id, sintering.id],
-        )
-        stored: list[int] = []
-        errors: list[BaseException] = []
-
-        def refresh() -> None:
-            from django.db import connections
-
-            try:
-                stored.append(representations.representations_refresh([supplier.id]))
-            except BaseException as exc:  # noqa: BLE001 (reported below)
-                errors.append(exc)
-            finally:
-                connections.close_all()
-
-        thread = threading.Thread(target=refresh)
-        thread.start()
-        # the refresh must be blocked on the writer's row lock before the writer commits
-        with psycopg.connect(dsn, autocommit=True) as observer:
-            for _ in range(400):
-                waiting = observer.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND query LIKE %s",
-                    ["%INSERT INTO suppliers_supplierrepresentation%"],
-                ).fetchone()
-                if waiting and waiting[0]:
-                    break
-                threading.Event().wait(0.05)
-            else:
-                pytest.fail("the refresh never waited for the writer")
+        thread, outcome = _refresh_in_thread(supplier)
+        _wait_until_the_refresh_waits()
         writer.commit()
         thread.join(timeout=30)
-        assert not errors, errors
-        assert stored == [0]
     finally:
         writer.close()
-    text = SupplierRepresentation.objects.get(supplier=supplier)
-    assert text.public is None  # cleared by the write, not overwritten by the refresh
+    assert outcome == [0]
+    assert SupplierRepresentation.objects.get(supplier=supplier).public is None
     assert representations.representations_refresh([supplier.id]) == 1
-    assert [c["capability"] for c in listed(supplier)["capabilities"]] == [
-        "jet-milling",
-        "sintering",
+    assert _capabilities_listed(supplier) == ["jet-milling", "sintering"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_gives_way_to_a_write_in_progress() -> None:
+    """A refresh never makes a writer wait for it, nor lose a deadlock to it: a text a
+    writer holds is skipped, and a first text a writer is inserting is given up after
+    ``LOCK_TIMEOUT_MS``; the next sweep stores both."""
+    held = SupplierFactory()
+    SupplierCapabilityFactory(supplier=held)
+    assert representations.representations_refresh([held.id]) == 1
+    fresh = SupplierFactory()
+    SupplierCapabilityFactory(supplier=fresh)
+    SupplierRepresentation.objects.filter(supplier=fresh).delete()  # never stored
+    writers = [_write_uncommitted(held), _write_uncommitted(fresh)]
+    try:
+        assert representations.representations_refresh([held.id]) == 0  # skipped at once
+        assert representations.representations_refresh([fresh.id]) == 0  # gave up waiting
+        for writer in writers:
+            writer.commit()
+    finally:
+        for writer in writers:
+            writer.close()
+    assert SupplierRepresentation.objects.get(supplier=held).public is None
+    assert representations.representations_sweep() == 2
+    assert _capabilities_listed(held) == ["jet-milling", "sintering"]
+    assert _capabilities_listed(fresh) == ["jet-milling", "sintering"]
+
+
+@pytest.mark.django_db
+def test_the_sweep_deletes_texts_of_deleted_suppliers_and_runs_alone(supplier: Supplier) -> None:
+    with connection.cursor() as cursor:  # a text left behind by a refresh racing a delete
+        cursor.execute(
+            "INSERT INTO suppliers_supplierrepresentation (supplier_id, gen, public)"
+            " VALUES (gen_random_uuid(), 0, '{}')"
+        )
+    assert representations.representations_sweep() == 0
+    assert list(SupplierRepresentation.objects.values_list("supplier_id", flat=True)) == [
+        supplier.id
     ]
+    SupplierRepresentation.objects.filter(supplier=supplier).update(version="older")
+    with psycopg.connect(_dsn(), autocommit=True) as other:  # another sweep is running
+        other.execute("SELECT pg_advisory_lock(hashtext(%s))", [representations._SWEEP_LOCK])
+        assert representations.representations_sweep() == 0
+        other.execute("SELECT pg_advisory_unlock(hashtext(%s))", [representations._SWEEP_LOCK])
+    assert representations.representations_sweep() == 1
 
 
 @pytest.fixture
