@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -56,6 +56,7 @@ from django.db.models import (
     BooleanField,
     Exists,
     F,
+    FloatField,
     OuterRef,
     QuerySet,
     TextField,
@@ -85,7 +86,6 @@ from suppliers.models import (
     MaterialGrade,
     Supplier,
     SupplierCapability,
-    SupplierCertificate,
     SupplierPlant,
 )
 from suppliers.selectors import certificate_flags, certificate_valid_exists
@@ -228,9 +228,10 @@ def candidate_queryset(
     criteria: Criteria,
     *,
     supplier_ids: Sequence[object] | None = None,
-) -> tuple[QuerySet, list[str], list[str]]:
-    """The candidate rows through the ORM, as a ``values_list`` query; the request's text
-    terms; and the names of its columns (the SQLite path of :func:`load`)."""
+) -> tuple[QuerySet, list[str], list[str], list[str]]:
+    """The candidate rows, as a ``values_list`` query; the request's text terms; the
+    names of its columns; and the names of the certificate columns carried in the
+    ``certflags`` array column, in its order (see :func:`load`)."""
     cert_ids: dict[str, object] = {}
     scoped: set[str] = set()
     for code, cert_id, is_scoped in Certification.objects.filter(
@@ -245,14 +246,30 @@ def candidate_queryset(
         )
     )
     queryset = Supplier.objects.filter(
-        Exists(
-            SupplierCapability.objects.filter(
-                supplier=OuterRef("pk"), capability_id__in=capability_ids
-            )
-        ),
         is_active=True,
         status__in=(SupplierStatus.ACTIVE, SupplierStatus.PENDING),
     )
+    if connection.vendor == "postgresql":
+        # The offering suppliers' ids first, then the suppliers by primary key: as a semi
+        # join PostgreSQL scanned the whole registry (its wide rows, search vectors
+        # included) and hashed the offers, several times the cost for a few thousand
+        # candidates among 100,000 suppliers.
+        queryset = queryset.filter(
+            RawSQL(  # noqa: S611 (placeholders only)
+                '"suppliers_supplier"."id" = ANY(ARRAY(SELECT sc.supplier_id'
+                " FROM suppliers_suppliercapability sc WHERE sc.capability_id = ANY(%s)))",
+                [list(capability_ids)],
+                output_field=BooleanField(),
+            )
+        )
+    else:
+        queryset = queryset.filter(
+            Exists(
+                SupplierCapability.objects.filter(
+                    supplier=OuterRef("pk"), capability_id__in=capability_ids
+                )
+            )
+        )
     if supplier_ids is not None:
         queryset = queryset.filter(id__in=supplier_ids)
     columns = [
@@ -266,28 +283,55 @@ def candidate_queryset(
         "state",
         "classification_year",
     ]
+    # Ids as text: no uuid.UUID object per row (they are strings for scoring and COPY).
     annotations: dict[str, object] = {"sid": Cast("id", TextField())}
     run_date, needed_by = criteria.run_date, criteria.needed_by
-    plain, scoped_checks = _certificate_checks(criteria, scoped)
-    for name, (code, day, through) in plain.items():
-        annotations[name] = _valid_certificate(cert_ids[code], day, through)
-    for name, (code, through_needed_by) in scoped_checks.items():
-        through = needed_by if through_needed_by else None
-        annotations[name] = _valid_certificate(cert_ids[code], run_date, through, capability_ids)
-        if name.startswith("req_"):
+    # The unscoped checks, as one aggregate per supplier on PostgreSQL (``certflags``,
+    # read back into these columns by ``load``); scoped ones each an EXISTS.
+    flagged: dict[str, tuple[object, date, date | None]] = {}
+    aggregate = connection.vendor == "postgresql"
+    for kind, codes in (
+        ("req", criteria.required_certifications),
+        ("pref", criteria.preferred_certifications),
+    ):
+        for j, code in enumerate(codes):
+            if aggregate and code not in scoped:
+                flagged[f"{kind}_{j}"] = (cert_ids[code], run_date, needed_by)
+                continue
+            covering = capability_ids if code in scoped else None
+            annotations[f"{kind}_{j}"] = _valid_certificate(
+                cert_ids[code], run_date, needed_by, covering
+            )
+    for j, code in enumerate(criteria.required_certifications):
+        if code in scoped:
             # Valid, but its scope covers none of the request, or states none: near misses
             # saying so.
-            j = name.removeprefix("req_")
-            annotations[f"anyscope_{j}"] = _valid_certificate(cert_ids[code], run_date, needed_by)
+            cert_id = cert_ids[code]
+            annotations[f"anyscope_{j}"] = _valid_certificate(cert_id, run_date, needed_by)
             annotations[f"noscope_{j}"] = _valid_certificate(
-                cert_ids[code], run_date, needed_by, scope_stated=False
+                cert_id, run_date, needed_by, scope_stated=False
             )
+    if needed_by is not None and needed_by > run_date:
+        # Valid today but not through the needed-by date: a near miss with that reason.
+        for j, code in enumerate(criteria.required_certifications):
+            if aggregate and code not in scoped:
+                flagged[f"today_{j}"] = (cert_ids[code], run_date, None)
+                continue
+            covering = capability_ids if code in scoped else None
+            annotations[f"today_{j}"] = _valid_certificate(cert_ids[code], run_date, None, covering)
+    if flagged:
+        annotations["certflags"] = certificate_flags(list(flagged.values()))
     terms = text_terms(request_text(request)) if criteria.has_text else []
-    if terms:
+    if terms and connection.vendor == "postgresql":
+        hits = " + ".join(
+            "COALESCE(search_vector @@ quote_literal(%s)::tsquery, false)::int" for _ in terms
+        )
+        annotations["text_hits"] = RawSQL(f"({hits})", terms)  # noqa: S611 (placeholders only)
+    elif terms:
         columns.append("search_text")
     queryset = queryset.annotate(**annotations)
     columns += [name for name in annotations if name != "sid"]
-    return queryset.order_by().values_list(*columns), terms, columns
+    return queryset.order_by().values_list(*columns), terms, columns, list(flagged)
 
 
 def nearest_plants(
@@ -364,393 +408,6 @@ def _id_text(value: object) -> str:
     return text if len(text) == 36 else str(uuid.UUID(text))
 
 
-@dataclass
-class _Columns:
-    """The candidates' own columns, as the loader reads them from either backend."""
-
-    ids: list[str]
-    is_active: np.ndarray
-    latitude: np.ndarray  # NaN when unknown
-    longitude: np.ndarray
-    state: Sequence[str]
-    micro_small: np.ndarray
-    women_owned: np.ndarray
-    sc_st_owned: np.ndarray
-    offers: np.ndarray  # (n, k)
-    capacity: np.ndarray  # (n, k) in the base unit, NaN when unknown or in another dimension
-    lead: np.ndarray  # (n, k)
-    required_held: np.ndarray  # (n, r)
-    preferred_held: np.ndarray  # (n, p)
-    required_valid_today: np.ndarray  # (n, r)
-    required_out_of_scope: np.ndarray  # (n, r)
-    required_scope_unstated: np.ndarray  # (n, r)
-    text: np.ndarray  # (n,) the share of the request's terms found
-
-
-def _capacity_factors(criteria: Criteria) -> dict[str, float]:
-    """The factor from each capacity unit of the request's dimension (all of them when it
-    states none) to the base unit."""
-    return {
-        str(unit): float(factor)
-        for unit, (dimension, factor) in CAPACITY_TO_BASE.items()
-        if criteria.quantity_dimension in (None, dimension)
-    }
-
-
-def _certificate_checks(
-    criteria: Criteria, scoped: set[str]
-) -> tuple[dict[str, tuple[str, date, date | None]], dict[str, tuple[str, bool]]]:
-    """The certificate columns a request needs, by name (``req_j``, ``pref_j``,
-    ``today_j``): the unscoped ones as ``(code, day, through)`` checks, the scoped ones
-    (accreditations whose scope must cover the request) as ``(code, through needed-by)``."""
-    run_date, needed_by = criteria.run_date, criteria.needed_by
-    plain: dict[str, tuple[str, date, date | None]] = {}
-    scoped_checks: dict[str, tuple[str, bool]] = {}
-    for kind, codes in (
-        ("req", criteria.required_certifications),
-        ("pref", criteria.preferred_certifications),
-    ):
-        for j, code in enumerate(codes):
-            if code in scoped:
-                scoped_checks[f"{kind}_{j}"] = (code, True)
-            else:
-                plain[f"{kind}_{j}"] = (code, run_date, needed_by)
-    if needed_by is not None and needed_by > run_date:
-        # Valid today but not through the needed-by date: a near miss with that reason.
-        for j, code in enumerate(criteria.required_certifications):
-            if code in scoped:
-                scoped_checks[f"today_{j}"] = (code, False)
-            else:
-                plain[f"today_{j}"] = (code, run_date, None)
-    return plain, scoped_checks
-
-
-# A request's candidates on PostgreSQL, in one statement: the offers of the required
-# capabilities grouped per supplier (one column per capability: offered, capacity in the
-# base unit, lead time) drive it; the suppliers are read by key (the lateral subquery, kept
-# apart by OFFSET 0, stops the planner from hashing the whole registry, search vectors
-# and all, when it misjudges how many suppliers offer the capabilities), then their
-# certificate flags (one grouped pass over the certificates of the certifications asked,
-# limited to the candidates) and their text hits. Unknown numbers come back as NaN and
-# flags as booleans, so the columns become arrays without a Python step per value.
-_CANDIDATES_SQL = """
-WITH candidate_offers AS MATERIALIZED (
-    SELECT sc.supplier_id, {offer_columns}
-    FROM suppliers_suppliercapability sc
-    WHERE sc.capability_id = ANY(%s::uuid[]){supplier_filter}
-    GROUP BY sc.supplier_id
-)
-SELECT s.id::text, s.status = %s, COALESCE(s.latitude, 'NaN'), COALESCE(s.longitude, 'NaN'),
-    s.state, s.enterprise_size IN ('micro', 'small')
-        AND (s.classification_year IS NULL OR s.classification_year >= %s),
-    s.women_owned, s.sc_st_owned, {text_hits}{flag_columns}, o.*
-FROM candidate_offers o
-CROSS JOIN LATERAL (
-    SELECT * FROM suppliers_supplier s WHERE s.id = o.supplier_id AND s.is_active
-        AND s.status IN (%s, %s)
-    OFFSET 0
-) s{flag_join}
-"""
-
-
-def _columns_postgresql(
-    request: ProcurementRequest,
-    criteria: Criteria,
-    capability_ids: list[object],
-    supplier_ids: Sequence[object] | None,
-) -> _Columns:
-    k = len(capability_ids)
-    certifications = {
-        code: (cert_id, is_scoped)
-        for code, cert_id, is_scoped in Certification.objects.filter(
-            code__in=criteria.required_certifications + criteria.preferred_certifications
-        ).values_list("code", "id", "scoped")
-    }
-    plain, scoped_checks = _certificate_checks(
-        criteria, {code for code, (_, is_scoped) in certifications.items() if is_scoped}
-    )
-    factors = _capacity_factors(criteria)
-    params: list[object] = []
-    offer_columns = []
-    for j, capability_id in enumerate(capability_ids):
-        offer_columns.append(f"bool_or(sc.capability_id = %s) AS offers_{j}")
-        params.append(capability_id)
-    for j, capability_id in enumerate(capability_ids):
-        # Capacity as a float in SQL (a Decimal per value is slow), times its unit's factor.
-        cases = " ".join("WHEN %s THEN sc.capacity_per_month::float8 * %s::float8" for _ in factors)
-        offer_columns.append(
-            f"COALESCE(max(CASE sc.capacity_unit {cases} END)"
-            f" FILTER (WHERE sc.capability_id = %s), 'NaN') AS capacity_{j}"
-            if factors
-            else f"'NaN'::float8 AS capacity_{j}"
-        )
-        for unit, factor in factors.items():
-            params += [unit, factor]
-        if factors:
-            params.append(capability_id)
-    for j, capability_id in enumerate(capability_ids):
-        offer_columns.append(
-            "COALESCE(max(sc.lead_time_days::float8)"
-            f" FILTER (WHERE sc.capability_id = %s), 'NaN') AS lead_{j}"
-        )
-        params.append(capability_id)
-    params.append([str(c) for c in capability_ids])
-    supplier_filter = ""
-    if supplier_ids is not None:
-        supplier_filter = " AND sc.supplier_id = ANY(%s::uuid[])"
-        params.append([_id_text(s) for s in supplier_ids])
-    params += [SupplierStatus.ACTIVE.value, financial_year_of(criteria.run_date)]
-
-    terms = text_terms(request_text(request)) if criteria.has_text else []
-    if terms:
-        text_hits = (
-            "("
-            + " + ".join(
-                "COALESCE(s.search_vector @@ quote_literal(%s)::tsquery, false)::int" for _ in terms
-            )
-            + ")"
-        )
-        params += terms
-    else:
-        text_hits = "0"
-    params += [SupplierStatus.ACTIVE.value, SupplierStatus.PENDING.value]
-    flag_columns = flag_join = ""
-    if plain:
-        flag_columns = "".join(f", COALESCE(f.flag_{j}, false)" for j in range(len(plain)))
-        flags_sql, flags_params = (
-            certificate_flags(
-                [(certifications[code][0], day, through) for code, day, through in plain.values()]
-            )
-            .filter(
-                RawSQL(  # noqa: S611 (no parameters)
-                    '"suppliers_suppliercertificate"."supplier_id" IN'
-                    " (SELECT supplier_id FROM candidate_offers)",
-                    [],
-                    output_field=BooleanField(),
-                )
-            )
-            .query.sql_with_params()
-        )
-        flag_join = f"\nLEFT JOIN ({flags_sql}) f ON f.supplier_id = s.id"
-        params += flags_params
-    sql = _CANDIDATES_SQL.format(
-        offer_columns=", ".join(offer_columns),
-        supplier_filter=supplier_filter,
-        text_hits=text_hits,
-        flag_columns=flag_columns,
-        flag_join=flag_join,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    n = len(rows)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (9 + len(plain) + 1 + 3 * k)
-    ids = list(columns[0])
-    flags = {
-        name: np.array(columns[9 + position], dtype=bool) for position, name in enumerate(plain)
-    }
-    first_offer = 9 + len(plain) + 1  # after the flags and the offers' supplier_id
-    block = np.array(columns[first_offer:], dtype=np.float64).reshape(3 * k, n)
-    if scoped_checks:
-        flags.update(
-            _scoped_columns(
-                criteria,
-                certifications,
-                scoped_checks,
-                capability_ids,
-                {sid: i for i, sid in enumerate(ids)},
-                supplier_ids=supplier_ids,
-            )
-        )
-    required_held, preferred_held, required_valid_today, out_of_scope, scope_unstated = (
-        _certificate_arrays(criteria, n, flags.__getitem__, flags)
-    )
-    return _Columns(
-        ids=ids,
-        is_active=np.array(columns[1], dtype=bool),
-        latitude=np.array(columns[2], dtype=np.float64),
-        longitude=np.array(columns[3], dtype=np.float64),
-        state=columns[4],
-        micro_small=np.array(columns[5], dtype=bool),
-        women_owned=np.array(columns[6], dtype=bool),
-        sc_st_owned=np.array(columns[7], dtype=bool),
-        offers=block[:k].T > 0,
-        capacity=block[k : 2 * k].T.copy(),
-        lead=block[2 * k :].T.copy(),
-        required_held=required_held,
-        preferred_held=preferred_held,
-        required_valid_today=required_valid_today,
-        required_out_of_scope=out_of_scope,
-        required_scope_unstated=scope_unstated,
-        text=np.array(columns[8], dtype=np.float64) / len(terms) if terms else np.zeros(n),
-    )
-
-
-def _scoped_columns(
-    criteria: Criteria,
-    certifications: dict[str, tuple[object, bool]],
-    checks: dict[str, tuple[str, bool]],
-    capability_ids: list[object],
-    index: dict[str, int],
-    *,
-    supplier_ids: Sequence[object] | None,
-) -> dict[str, np.ndarray]:
-    """The columns of scoped accreditations (their scope must cover the request), each an
-    ``EXISTS`` per supplier, plus ``anyscope_j`` and ``noscope_j`` for the required ones
-    (valid but covering nothing, or stating no scope). Read only for the candidates
-    holding a certificate of one of them: every such column is false for the others."""
-    run_date, needed_by = criteria.run_date, criteria.needed_by
-    annotations: dict[str, object] = {"sid": Cast("id", TextField())}
-    for name, (code, through_needed_by) in checks.items():
-        cert_id = certifications[code][0]
-        through = needed_by if through_needed_by else None
-        annotations[name] = _valid_certificate(cert_id, run_date, through, capability_ids)
-        if name.startswith("req_"):
-            j = name.removeprefix("req_")
-            annotations[f"anyscope_{j}"] = _valid_certificate(cert_id, run_date, needed_by)
-            annotations[f"noscope_{j}"] = _valid_certificate(
-                cert_id, run_date, needed_by, scope_stated=False
-            )
-    holders = Supplier.objects.filter(
-        id__in=SupplierCertificate.objects.filter(
-            certification_id__in=[certifications[code][0] for code, _ in checks.values()]
-        ).values("supplier_id"),
-    ).filter(
-        id__in=SupplierCapability.objects.filter(capability_id__in=capability_ids).values(
-            "supplier_id"
-        ),
-    )
-    if supplier_ids is not None:
-        holders = holders.filter(id__in=supplier_ids)
-    names = list(annotations)
-    columns = {name: np.zeros(len(index), dtype=bool) for name in names[1:]}
-    for row in holders.annotate(**annotations).order_by().values_list(*names):
-        i = index.get(_id_text(row[0]))
-        if i is not None:
-            for name, value in zip(names[1:], row[1:], strict=True):
-                columns[name][i] = bool(value)
-    return columns
-
-
-def _columns_orm(
-    request: ProcurementRequest,
-    criteria: Criteria,
-    capability_ids: list[object],
-    supplier_ids: Sequence[object] | None,
-) -> _Columns:
-    """The candidates' columns through the ORM (SQLite; PostgreSQL reads them in one
-    statement, :func:`_columns_postgresql`)."""
-    queryset, terms, names = candidate_queryset(request, criteria, supplier_ids=supplier_ids)
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    ids = [_id_text(row[0]) for row in rows]
-    n = len(rows)
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    index = {sid: i for i, sid in enumerate(ids)}
-
-    k = len(capability_ids)
-    column_of = {_id_text(capability_id): j for j, capability_id in enumerate(capability_ids)}
-    offers = np.zeros((n, k), dtype=bool)
-    capacity = np.full((n, k), np.nan)
-    lead = np.full((n, k), np.nan)
-    factors = _capacity_factors(criteria)
-    offered = SupplierCapability.objects.filter(capability_id__in=capability_ids).order_by()
-    if supplier_ids is not None:
-        offered = offered.filter(supplier_id__in=supplier_ids)
-    for supplier_id, capability_id, amount, unit, days in offered.values_list(
-        "supplier_id", "capability_id", "capacity_per_month", "capacity_unit", "lead_time_days"
-    ):
-        i = index.get(_id_text(supplier_id))
-        if i is None:
-            continue
-        j = column_of[_id_text(capability_id)]
-        offers[i, j] = True
-        if days is not None:
-            lead[i, j] = days
-        if amount is not None and unit in factors:
-            capacity[i, j] = float(amount) * factors[unit]
-
-    column = {name: list(values) for name, values in zip(names, columns, strict=True)}
-    required_held, preferred_held, required_valid_today, out_of_scope, scope_unstated = (
-        _certificate_arrays(
-            criteria, n, lambda name: np.fromiter(map(bool, column[name]), bool, n), column
-        )
-    )
-    text = np.zeros(n)
-    if terms:
-        wanted = set(terms)
-        text = np.fromiter(
-            (
-                len(wanted & set(_WORD.findall((t or "").lower()))) / len(wanted)
-                for t in column["search_text"]
-            ),
-            np.float64,
-            n,
-        )
-    this_year = financial_year_of(criteria.run_date)
-    return _Columns(
-        ids=ids,
-        is_active=np.fromiter((s == SupplierStatus.ACTIVE for s in columns[1]), bool, n),
-        latitude=_floats(columns[2]),
-        longitude=_floats(columns[3]),
-        state=column["state"],
-        micro_small=np.fromiter(
-            (
-                size in ("micro", "small") and (year is None or year >= this_year)
-                for size, year in zip(columns[4], column["classification_year"], strict=True)
-            ),
-            bool,
-            n,
-        ),
-        women_owned=np.fromiter(map(bool, columns[5]), bool, n),
-        sc_st_owned=np.fromiter(map(bool, columns[6]), bool, n),
-        offers=offers,
-        capacity=capacity,
-        lead=lead,
-        required_held=required_held,
-        preferred_held=preferred_held,
-        required_valid_today=required_valid_today,
-        required_out_of_scope=out_of_scope,
-        required_scope_unstated=scope_unstated,
-        text=text,
-    )
-
-
-def _certificate_arrays(
-    criteria: Criteria,
-    n: int,
-    read: Callable[[str], np.ndarray],
-    names: Collection[str],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``required_held``, ``preferred_held``, ``required_valid_today``,
-    ``required_out_of_scope`` and ``required_scope_unstated`` from the certificate columns
-    by name (``req_j``, ``pref_j``, ``today_j``, ``anyscope_j``, ``noscope_j``; a column
-    not in ``names`` is all false, but a missing ``today_j`` means ``req_j``)."""
-    r, p = len(criteria.required_certifications), len(criteria.preferred_certifications)
-
-    def column(name: str) -> np.ndarray:
-        return read(name) if name in names else np.zeros(n, dtype=bool)
-
-    required_held = np.zeros((n, r), dtype=bool)
-    preferred_held = np.zeros((n, p), dtype=bool)
-    for j in range(r):
-        required_held[:, j] = column(f"req_{j}")
-    for j in range(p):
-        preferred_held[:, j] = column(f"pref_{j}")
-    required_valid_today = required_held.copy()
-    out_of_scope = np.zeros((n, r), dtype=bool)
-    scope_unstated = np.zeros((n, r), dtype=bool)
-    for j in range(r):
-        if f"today_{j}" in names:
-            required_valid_today[:, j] = read(f"today_{j}")
-        if f"anyscope_{j}" in names:
-            out_of_scope[:, j] = read(f"anyscope_{j}") & ~required_held[:, j]
-            scope_unstated[:, j] = read(f"noscope_{j}") & ~required_held[:, j]
-    return required_held, preferred_held, required_valid_today, out_of_scope, scope_unstated
-
-
 def load(
     request: ProcurementRequest,
     *,
@@ -759,16 +416,61 @@ def load(
 ) -> Loaded:
     """Read the request's criteria and its candidates (or only ``supplier_ids``)."""
     criteria = criteria_for(request, run_date=run_date)
-    by_code = dict(request.required_capabilities.values_list("code", "id"))
-    capability_ids = [by_code[code] for code in criteria.required_capabilities]
-    if connection.vendor == "postgresql":
-        loaded = _columns_postgresql(request, criteria, capability_ids, supplier_ids)
-    else:
-        loaded = _columns_orm(request, criteria, capability_ids, supplier_ids)
+    queryset, terms, names, flagged = candidate_queryset(
+        request, criteria, supplier_ids=supplier_ids
+    )
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     # Row order does not matter: ranking ties and near misses are ordered by supplier id.
-    ids = loaded.ids
-    n = len(ids)
+    ids = [_id_text(row[0]) for row in rows]
+    n = len(rows)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     index = {sid: i for i, sid in enumerate(ids)}
+
+    k = len(criteria.required_capabilities)
+    capability_ids = dict(request.required_capabilities.values_list("code", "id"))
+    column_of = {
+        str(capability_ids[code]): j for j, code in enumerate(criteria.required_capabilities)
+    }
+    offers = np.zeros((n, k), dtype=bool)
+    capacity = np.full((n, k), np.nan)
+    lead = np.full((n, k), np.nan)
+    offered = SupplierCapability.objects.filter(capability_id__in=list(column_of)).order_by()
+    if supplier_ids is not None:
+        offered = offered.filter(supplier_id__in=supplier_ids)
+    # Capacity as a float in SQL (converting numerics to Decimal in Python is slow); the
+    # columns become arrays in one step each (NumPy reads None as NaN).
+    sql, params = (
+        offered.annotate(
+            sid=Cast("supplier_id", TextField()),
+            cid=Cast("capability_id", TextField()),
+            capacity=Cast("capacity_per_month", FloatField()),
+        )
+        .values_list("sid", "cid", "capacity", "capacity_unit", "lead_time_days")
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        offer_rows = cursor.fetchall()
+    if offer_rows:
+        sids, cids, amounts, units, days = zip(*offer_rows, strict=True)
+        rows_of = np.fromiter((index.get(_id_text(sid), -1) for sid in sids), np.intp, len(sids))
+        cols_of = np.fromiter((column_of[_id_text(cid)] for cid in cids), np.intp, len(cids))
+        # The factor of each offer's unit to the base unit, NaN for a unit of another
+        # dimension than the request's quantity (or none known).
+        factors = {
+            unit: float(factor)
+            for unit, (dimension, factor) in CAPACITY_TO_BASE.items()
+            if criteria.quantity_dimension in (None, dimension)
+        }
+        factor_of = np.fromiter((factors.get(u, math.nan) for u in units), np.float64, len(units))
+        keep = rows_of >= 0
+        i, j = rows_of[keep], cols_of[keep]
+        offers[i, j] = True
+        lead[i, j] = np.asarray(days, dtype=np.float64)[keep]
+        capacity[i, j] = (np.asarray(amounts, dtype=np.float64) * factor_of)[keep]
 
     # The track record: recency-weighted delivery outcomes (matching/procurement/records.py).
     awards = np.zeros(n)
@@ -790,53 +492,101 @@ def load(
         if share is not None:
             recent_accepted[i] = share
 
-    latitude, longitude = loaded.latitude, loaded.longitude
+    column = dict(zip(names, columns, strict=True))
+    if flagged:
+        none = [False] * len(flagged)
+        flags = [row or none for row in column.pop("certflags")]
+        for position, name in enumerate(flagged):
+            column[name] = [bool(row[position]) for row in flags]
+    r, p = len(criteria.required_certifications), len(criteria.preferred_certifications)
+    required_held = np.zeros((n, r), dtype=bool)
+    preferred_held = np.zeros((n, p), dtype=bool)
+    for j in range(r):
+        required_held[:, j] = np.fromiter(map(bool, column[f"req_{j}"]), bool, n)
+    for j in range(p):
+        preferred_held[:, j] = np.fromiter(map(bool, column[f"pref_{j}"]), bool, n)
+    required_valid_today = required_held.copy()
+    required_out_of_scope = np.zeros((n, r), dtype=bool)
+    required_scope_unstated = np.zeros((n, r), dtype=bool)
+    for j in range(r):
+        if f"today_{j}" in column:
+            required_valid_today[:, j] = np.fromiter(map(bool, column[f"today_{j}"]), bool, n)
+        if f"anyscope_{j}" in column:
+            any_scope = np.fromiter(map(bool, column[f"anyscope_{j}"]), bool, n)
+            no_scope = np.fromiter(map(bool, column[f"noscope_{j}"]), bool, n)
+            required_out_of_scope[:, j] = any_scope & ~required_held[:, j]
+            required_scope_unstated[:, j] = no_scope & ~required_held[:, j]
+    text = np.zeros(n)
+    if terms and "text_hits" in column:
+        text = _floats(column["text_hits"]) / len(terms)
+    elif terms:
+        wanted = set(terms)
+        text = np.fromiter(
+            (
+                len(wanted & set(_WORD.findall((t or "").lower()))) / len(wanted)
+                for t in column["search_text"]
+            ),
+            np.float64,
+            n,
+        )
+
+    latitude, longitude = _floats(columns[2]), _floats(columns[3])
     location_names = [""] * n
-    plants = nearest_plants(criteria, capability_ids, supplier_ids=supplier_ids)
+    plants = nearest_plants(criteria, list(capability_ids.values()), supplier_ids=supplier_ids)
     placed = [(index[sid], plant) for sid, plant in plants.items() if sid in index]
     if placed:
         # A plant nearer than the main location (or the only exact one) places the
         # candidate; at equal distance the main location stays.
-        rows = np.array([i for i, _ in placed], dtype=np.intp)
-        plant_lat = np.array([plant[0] for _, plant in placed], dtype=np.float64)
-        plant_lon = np.array([plant[1] for _, plant in placed], dtype=np.float64)
+        rows = np.fromiter((i for i, _ in placed), np.intp, len(placed))
+        plant_lat = np.fromiter((plant[0] for _, plant in placed), np.float64, len(placed))
+        plant_lon = np.fromiter((plant[1] for _, plant in placed), np.float64, len(placed))
         lat0, lon0 = criteria.latitude, criteria.longitude
         main_km = haversine_km(lat0, lon0, latitude[rows], longitude[rows])  # type: ignore[arg-type]
         plant_km = haversine_km(lat0, lon0, plant_lat, plant_lon)  # type: ignore[arg-type]
-        nearer = np.isnan(main_km) | (plant_km < main_km)
-        for position in np.flatnonzero(nearer).tolist():
+        for position in np.flatnonzero(np.isnan(main_km) | (plant_km < main_km)).tolist():
             i, (plant_latitude, plant_longitude, name) = placed[position]
             latitude[i], longitude[i], location_names[i] = plant_latitude, plant_longitude, name
     # A profile without coordinates (and no plant placing it) is placed at its state's
     # centre: an approximate location, which scoring neither rewards nor penalises.
     approximate = np.isnan(latitude)
-    for i in np.flatnonzero(approximate).tolist():
-        state = STATES_BY_CODE.get(loaded.state[i])
+    for i in np.flatnonzero(approximate):
+        state = STATES_BY_CODE.get(column["state"][i])
         if state is not None:
             latitude[i], longitude[i] = state.latitude, state.longitude
+    # A classification of a past financial year is stale: its size counts as unknown for
+    # the policy preference. An undated one (no year stated) counts as declared.
+    this_year = financial_year_of(criteria.run_date)
+    micro_small = np.fromiter(
+        (
+            size in ("micro", "small") and (year is None or year >= this_year)
+            for size, year in zip(columns[4], column["classification_year"], strict=True)
+        ),
+        bool,
+        n,
+    )
     grade_met, grades_stated, grade_notes = _grade_columns(
-        criteria, index, [str(c) for c in capability_ids], supplier_ids=supplier_ids
+        criteria, index, list(column_of), supplier_ids=supplier_ids
     )
     batch = CandidateBatch(
         supplier_ids=ids,
-        is_active=loaded.is_active,
-        offers=loaded.offers,
-        capacity_base=loaded.capacity,
-        lead_time_days=loaded.lead,
-        required_held=loaded.required_held,
-        preferred_held=loaded.preferred_held,
-        required_valid_today=loaded.required_valid_today,
-        required_out_of_scope=loaded.required_out_of_scope,
-        required_scope_unstated=loaded.required_scope_unstated,
+        is_active=np.fromiter((s == SupplierStatus.ACTIVE for s in columns[1]), bool, n),
+        offers=offers,
+        capacity_base=capacity,
+        lead_time_days=lead,
+        required_held=required_held,
+        preferred_held=preferred_held,
+        required_valid_today=required_valid_today,
+        required_out_of_scope=required_out_of_scope,
+        required_scope_unstated=required_scope_unstated,
         latitude=latitude,
         longitude=longitude,
         location_approximate=approximate,
-        micro_small=loaded.micro_small,
-        women_owned=loaded.women_owned,
-        sc_st_owned=loaded.sc_st_owned,
+        micro_small=micro_small,
+        women_owned=np.fromiter(map(bool, columns[5]), bool, n),
+        sc_st_owned=np.fromiter(map(bool, columns[6]), bool, n),
         past_awards=awards,
         past_successes=successes,
-        text_relevance=np.clip(loaded.text, 0.0, 1.0),
+        text_relevance=np.clip(text, 0.0, 1.0),
         location_names=location_names,
         grade_met=grade_met,
         grades_stated=grades_stated,

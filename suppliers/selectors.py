@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any
 
 from django.contrib.postgres.aggregates import BoolOr
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import BooleanField, Exists, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -184,30 +185,37 @@ def certificate_valid_exists(
     return Exists(certificates)
 
 
-def certificate_flags(checks: Sequence[tuple[object, date, date | None]]) -> QuerySet:
-    """Per supplier holding a certificate of any of the checks' certifications, one row
-    ``(supplier_id, flag, flag, ...)``: one boolean per ``(certification_id, day,
-    through)``, whether it holds a certificate of that certification valid on ``day`` and
-    through ``through`` (:func:`certificate_valid_exists` without scope), NULL for false.
-    One grouped pass over the certificates, meant to be joined to the suppliers (a match
-    run's loader does, in SQL): a correlated subquery per supplier cost an index probe
-    each. PostgreSQL only (``bool_or``)."""
-    flags = {
-        f"flag_{j}": BoolOr(
+def certificate_flags(checks: Sequence[tuple[object, date, date | None]]) -> Subquery:
+    """For each supplier row of the outer query, in one correlated aggregate over its
+    certificates (one index probe per supplier, where an ``EXISTS`` per check made one
+    per check): an array of booleans, one per ``(certification_id, day, through)``,
+    whether it holds a certificate of that certification valid on ``day`` and through
+    ``through`` (:func:`certificate_valid_exists` without scope). NULL (read as all
+    false) for a supplier holding none of them. PostgreSQL only (``bool_or``)."""
+    flags = [
+        BoolOr(
             Value(True),
             filter=Q(certification_id=certification_id) & certificate_valid_q(day, through=through),
         )
-        for j, (certification_id, day, through) in enumerate(checks)
-    }
-    return (
+        for certification_id, day, through in checks
+    ]
+    rows = (
         SupplierCertificate.objects.filter(
+            supplier=OuterRef("pk"),
             certification_id__in=list({certification_id for certification_id, _, _ in checks}),
         )
         .order_by()
-        .values("supplier_id")
-        .annotate(**flags)
-        .values_list("supplier_id", *flags)
+        .values("supplier")
+        .annotate(
+            flags=Func(
+                *flags,
+                template="ARRAY[%(expressions)s]",
+                output_field=ArrayField(BooleanField()),
+            )
+        )
+        .values("flags")
     )
+    return Subquery(rows, output_field=ArrayField(BooleanField()))
 
 
 def capability_list(*, include_inactive: bool = False) -> QuerySet[Capability]:
