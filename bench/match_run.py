@@ -13,12 +13,14 @@ It also scores a synthetic batch of 100,000 candidates to show scoring alone.
 Every figure is printed twice, on two databases, because the planner behaves differently:
 
 * fresh: a copy of a database seeded with the suppliers and never matched (made from the
-  template ``remag_bench_registry``, seeded once): every request is new to the planner's
-  statistics, as on a new deployment;
-* warm: ``remag_bench``, shared with ``bench_match_reads.py`` (1,000,000 matches once that
-  has run).
+  template ``<bench database>_registry``, seeded once): every request is new to the
+  planner's statistics, as on a new deployment;
+* warm: the bench database (``remag_bench`` by default), shared with
+  ``bench_match_reads.py`` (1,000,000 matches once that has run).
 
-Budgets (issue 4): total under 2x the floor; scoring under 1 s for 100,000 candidates.
+Budgets (issue 15): every run, first and rerun, on both databases, within 2x the floor;
+the broadest request end to end (queued to succeeded, a real worker) within 3x the floor,
+the worker's peak memory under 250 MiB; scoring under 1 s for 100,000 candidates.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/remag .venv/bin/python bench/match_run.py
     BENCH_SUPPLIERS=20000 .venv/bin/python bench/match_run.py
@@ -195,6 +197,9 @@ def run_all() -> None:
     from matching.models import Match
 
     print(f"suppliers: {Supplier.objects.count()}, matches before: {Match.objects.count()}")
+    # "total" is the wall time of the whole call, as the task makes it: taking the job,
+    # loading, scoring, writing and the commit (where PostgreSQL runs the deferred
+    # foreign-key checks); load, score and write are the run's own timings.
     header = (
         f"{'request':52} {'run':>6} {'cands':>6} {'matches':>7} {'load s':>7} "
         f"{'score s':>7} {'write s':>7} {'total s':>7} {'floor s':>7} {'x floor':>7}"
@@ -205,11 +210,12 @@ def run_all() -> None:
         floor = floor_seconds(request)
         for which in ("first", "rerun"):
             run = MatchRun.objects.create(request=request, trigger="operator")
+            started = time.perf_counter()
             runs.match_run_execute(run_id=run.id)
+            total = time.perf_counter() - started
             run.refresh_from_db()
             if run.status != "succeeded":
                 raise SystemExit(f"{label}: run {run.status}: {run.error}")
-            total = run.load_seconds + run.score_seconds + run.write_seconds
             print(
                 f"{label[:52]:52} {which:>6} {run.candidate_count:>6} {run.matched_count:>7} "
                 f"{run.load_seconds:>7.3f} {run.score_seconds:>7.3f} {run.write_seconds:>7.3f} "
@@ -282,16 +288,19 @@ def end_to_end() -> None:
     )
     try:
         time.sleep(8)  # the worker connects and forks its child
+        # Timed as a client sees it: from the request for a run to its committed
+        # success (the run's own finished_at is stamped before its commit).
+        started = time.perf_counter()
         run, _ = runs.match_run_create(request=request, trigger="operator")
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             run.refresh_from_db()
             if run.status in ("succeeded", "failed"):
                 break
-            time.sleep(0.1)
+            time.sleep(0.02)
+        queued_to_done = time.perf_counter() - started
         if run.status != "succeeded":
             raise SystemExit(f"end-to-end run {run.status}: {run.error}")
-        queued_to_done = (run.finished_at - run.enqueued_at).total_seconds()
         peak = _peak_rss_mib(worker.pid)
     finally:
         worker.terminate()
@@ -314,13 +323,17 @@ def fresh_database_url() -> str:
     import psycopg
 
     bench = urlparse(bench_database_url())
-    template = urlunparse(bench._replace(path="/remag_bench_registry"))
-    fresh = urlunparse(bench._replace(path="/remag_bench_fresh"))
+    # Named after the bench database, so benchmarks on other databases of the same server
+    # (``BENCH_DATABASE_URL``) keep copies of their own.
+    name = bench.path.lstrip("/")
+    template_name, fresh_name = f"{name}_registry", f"{name}_fresh"
+    template = urlunparse(bench._replace(path=f"/{template_name}"))
+    fresh = urlunparse(bench._replace(path=f"/{fresh_name}"))
     child(template, mode="seed")
     admin = urlunparse(bench._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute('DROP DATABASE IF EXISTS "remag_bench_fresh"')
-        conn.execute('CREATE DATABASE "remag_bench_fresh" TEMPLATE "remag_bench_registry"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{fresh_name}"')
+        conn.execute(f'CREATE DATABASE "{fresh_name}" TEMPLATE "{template_name}"')
     return fresh
 
 

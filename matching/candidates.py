@@ -440,7 +440,8 @@ def load(
     offered = SupplierCapability.objects.filter(capability_id__in=list(column_of)).order_by()
     if supplier_ids is not None:
         offered = offered.filter(supplier_id__in=supplier_ids)
-    # Capacity as a float in SQL: converting numerics to Decimal in Python is slow.
+    # Capacity as a float in SQL (converting numerics to Decimal in Python is slow); the
+    # columns become arrays in one step each (NumPy reads None as NaN).
     sql, params = (
         offered.annotate(
             sid=Cast("supplier_id", TextField()),
@@ -452,18 +453,24 @@ def load(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for supplier_id, capability_id, amount, unit, days in cursor.fetchall():
-            i = index.get(_id_text(supplier_id))
-            if i is None:
-                continue
-            j = column_of[_id_text(capability_id)]
-            offers[i, j] = True
-            if days is not None:
-                lead[i, j] = days
-            if amount is not None and unit in CAPACITY_TO_BASE:
-                dimension, factor = CAPACITY_TO_BASE[unit]
-                if criteria.quantity_dimension in (None, dimension):
-                    capacity[i, j] = float(amount) * float(factor)
+        offer_rows = cursor.fetchall()
+    if offer_rows:
+        sids, cids, amounts, units, days = zip(*offer_rows, strict=True)
+        rows_of = np.fromiter((index.get(_id_text(sid), -1) for sid in sids), np.intp, len(sids))
+        cols_of = np.fromiter((column_of[_id_text(cid)] for cid in cids), np.intp, len(cids))
+        # The factor of each offer's unit to the base unit, NaN for a unit of another
+        # dimension than the request's quantity (or none known).
+        factors = {
+            unit: float(factor)
+            for unit, (dimension, factor) in CAPACITY_TO_BASE.items()
+            if criteria.quantity_dimension in (None, dimension)
+        }
+        factor_of = np.fromiter((factors.get(u, math.nan) for u in units), np.float64, len(units))
+        keep = rows_of >= 0
+        i, j = rows_of[keep], cols_of[keep]
+        offers[i, j] = True
+        lead[i, j] = np.asarray(days, dtype=np.float64)[keep]
+        capacity[i, j] = (np.asarray(amounts, dtype=np.float64) * factor_of)[keep]
 
     # The track record: recency-weighted delivery outcomes (matching/procurement/records.py).
     awards = np.zeros(n)
@@ -526,22 +533,19 @@ def load(
     latitude, longitude = _floats(columns[2]), _floats(columns[3])
     location_names = [""] * n
     plants = nearest_plants(criteria, list(capability_ids.values()), supplier_ids=supplier_ids)
-    if plants:
+    placed = [(index[sid], plant) for sid, plant in plants.items() if sid in index]
+    if placed:
         # A plant nearer than the main location (or the only exact one) places the
         # candidate; at equal distance the main location stays.
-        main_km = haversine_km(criteria.latitude, criteria.longitude, latitude, longitude)  # type: ignore[arg-type]
-        for sid, (plant_lat, plant_lon, name) in plants.items():
-            i = index.get(sid)
-            if i is None:
-                continue
-            plant_km = haversine_km(
-                criteria.latitude,  # type: ignore[arg-type]
-                criteria.longitude,  # type: ignore[arg-type]
-                np.array([plant_lat]),
-                np.array([plant_lon]),
-            )[0]
-            if np.isnan(main_km[i]) or plant_km < main_km[i]:
-                latitude[i], longitude[i], location_names[i] = plant_lat, plant_lon, name
+        rows = np.fromiter((i for i, _ in placed), np.intp, len(placed))
+        plant_lat = np.fromiter((plant[0] for _, plant in placed), np.float64, len(placed))
+        plant_lon = np.fromiter((plant[1] for _, plant in placed), np.float64, len(placed))
+        lat0, lon0 = criteria.latitude, criteria.longitude
+        main_km = haversine_km(lat0, lon0, latitude[rows], longitude[rows])  # type: ignore[arg-type]
+        plant_km = haversine_km(lat0, lon0, plant_lat, plant_lon)  # type: ignore[arg-type]
+        for position in np.flatnonzero(np.isnan(main_km) | (plant_km < main_km)).tolist():
+            i, (plant_latitude, plant_longitude, name) = placed[position]
+            latitude[i], longitude[i], location_names[i] = plant_latitude, plant_longitude, name
     # A profile without coordinates (and no plant placing it) is placed at its state's
     # centre: an approximate location, which scoring neither rewards nor penalises.
     approximate = np.isnan(latitude)

@@ -178,6 +178,7 @@ def write_results(
 
 
 EXPLAIN_CHUNK = 5000
+BACKSLASH = "\\"
 
 
 def _explained(
@@ -185,25 +186,35 @@ def _explained(
 ) -> Iterator[tuple[str, float, str, str, int]]:
     """``(supplier_id, score, factors JSON, reasons JSON, digest)`` of the candidates at
     ``indices``, explained ``EXPLAIN_CHUNK`` at a time."""
+    for chunk in _explained_chunks(result, indices, digests):
+        yield from chunk
+
+
+def _explained_chunks(
+    result: scoring.ScoringResult, indices: list[int], digests: list[int]
+) -> Iterator[list[tuple[str, float, str, str, int]]]:
     ids = result.batch.supplier_ids
     # The factors' JSON ([[value, weight, contribution], ...] in FACTORS order) is formatted
     # from a template: the weights are the same for every row of a run, and Python's float
-    # repr is valid JSON for finite numbers.
+    # repr is valid JSON for finite numbers. The reasons' JSON array is joined from each
+    # string's JSON (the encoder json.dumps itself uses).
     weights = result.rounded_weights()
     count = len(scoring.FACTORS)
     parts = [f"[{{{j}!r}}, {weights[j]!r}, {{{j + count}!r}}]" for j in range(count)]
     template = ("[" + ", ".join(parts) + "]").format
-    dumps = json.dumps
+    string = json.encoder.encode_basestring_ascii
     for start in range(0, len(indices), EXPLAIN_CHUNK):
         chunk = np.asarray(indices[start : start + EXPLAIN_CHUNK], dtype=np.intp)
-        for index, score, values, contributions, reasons in result.explain_rows(chunk):
-            yield (
+        yield [
+            (
                 ids[index],
                 score,
                 template(*values, *contributions),
-                dumps(reasons),
+                "[" + ", ".join(map(string, reasons)) + "]",
                 digests[index],
             )
+            for index, score, values, contributions, reasons in result.explain_rows(chunk)
+        ]
 
 
 def _write_orm(
@@ -286,8 +297,9 @@ def _write_orm(
 # update, and the request's row lock keeps any other writer of its matches out).
 _COPY_MATCHES = """
 COPY matching_match (
-    id, created_at, updated_at, request_id, supplier_id, run_id, score, factors, reasons,
-    digest, qualifies, algorithm_version, scored_at, status, outcome
+    id, supplier_id, score, factors, reasons, digest,
+    created_at, updated_at, request_id, run_id, qualifies, algorithm_version, scored_at, status,
+    outcome
 ) FROM STDIN
 """
 
@@ -394,27 +406,32 @@ def _copy_new_matches(
     digests: list[int],
     params: dict[str, Any],
 ) -> None:
-    now, request, run, version = params["now"], params["request"], params["run"], params["version"]
+    """COPY the explained matches in text format, a chunk of lines at a time: the columns
+    the same for every match of the run are formatted once, and the JSON is escaped for
+    COPY by doubling its backslashes (it holds no tab, newline or carriage return)."""
+    run = params["run"]
+    now = params["now"].isoformat()
+    constant = "\t".join(
+        [
+            now,
+            now,
+            str(params["request"]),
+            "\\N" if run is None else str(run),
+            "t",
+            params["version"],
+            now,
+            MatchStatus.PROPOSED.value,
+            "",  # outcome
+        ]
+    )
     ids = iter(random_uuids(len(order)))
     with raw.copy(_COPY_MATCHES) as copy:
-        for supplier_id, score, factors, reasons, digest in _explained(result, order, digests):
-            copy.write_row(
-                (
-                    next(ids),
-                    now,
-                    now,
-                    request,
-                    supplier_id,
-                    run,
-                    score,
-                    factors,
-                    reasons,
-                    digest,
-                    True,
-                    version,
-                    now,
-                    MatchStatus.PROPOSED.value,
-                    "",
+        for chunk in _explained_chunks(result, order, digests):
+            copy.write(
+                "".join(
+                    f"{next(ids)}\t{supplier_id}\t{score!r}\t{factors}\t"
+                    f"{reasons.replace(BACKSLASH, BACKSLASH * 2)}\t{digest}\t{constant}\n"
+                    for supplier_id, score, factors, reasons, digest in chunk
                 )
             )
 

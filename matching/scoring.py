@@ -729,6 +729,22 @@ def _near_miss(
     return NearMiss(supplier_id, f"certification:{code}", f"needs a valid {code} certificate")
 
 
+def _offered_texts(capabilities: Sequence[str], offers: BoolArray) -> list[str]:
+    """Per row of ``offers``, "offers i of k required capabilities (a, b)": formatted once
+    per distinct combination offered (a request has few, its candidates many)."""
+    if not len(offers):
+        return []
+    combinations, row_combination = np.unique(offers, axis=0, return_inverse=True)
+    texts = []
+    for combination in combinations.tolist():
+        offered = [code for code, yes in zip(capabilities, combination, strict=True) if yes]
+        texts.append(
+            f"offers {len(offered)} of {len(capabilities)} required capabilities "
+            f"({', '.join(offered)})"
+        )
+    return [texts[c] for c in np.asarray(row_combination).reshape(-1).tolist()]
+
+
 class _Reasons:
     """Plain-language reasons for a slice of candidates, from precomputed Python lists."""
 
@@ -738,7 +754,7 @@ class _Reasons:
         self.days_left = criteria.days_left
         self.has_location = criteria.latitude is not None and criteria.longitude is not None
         offers = batch.offers[sel]
-        self.offers = offers.tolist()
+        self.offered = _offered_texts(criteria.required_capabilities, offers)
         self.preferred = batch.preferred_held[sel].tolist()
         self.capacity = _nanmin_rows(batch.capacity_base[sel], offers).tolist()
         self.lead = _nanmax_rows(batch.lead_time_days[sel], offers).tolist()
@@ -771,13 +787,7 @@ class _Reasons:
 
     def of(self, n: int) -> tuple[str, ...]:
         criteria = self.criteria
-        capabilities = criteria.required_capabilities
-        offered = [code for code, yes in zip(capabilities, self.offers[n], strict=True) if yes]
-        out = [
-            f"offers {len(offered)} of {len(capabilities)} required capabilities "
-            f"({', '.join(offered)})",
-            *self.certificates,
-        ]
+        out = [self.offered[n], *self.certificates]
         out += self._grades(n)
         if criteria.preferred_certifications:
             preferred = criteria.preferred_certifications

@@ -173,3 +173,25 @@ def test_only_the_given_suppliers_are_loaded_with_their_plants(taxonomy: None) -
 
     assert loaded.batch.supplier_ids == [str(second.id)]
     assert list(loaded.batch.location_names or ()) == ["Hosur"]
+
+
+@pytest.mark.parametrize("name", ['Hosur – Unit "2"', "Hosur \\ Unit 2\tnorth"])
+def test_a_first_run_stores_a_plant_name_as_written(taxonomy: None, name: str) -> None:
+    """A request's first run writes its matches through COPY in text format: a name with
+    quotes, a backslash, a tab or characters outside ASCII comes back unchanged."""
+    from django.utils import timezone
+
+    from matching import runs
+    from matching.models import Match, MatchRun
+
+    supplier = supplier_in_pune("Deccan", "jet-milling")
+    plant(supplier, name, HOSUR, "jet-milling")
+    request = request_for("jet-milling")
+    result, index = scored(request)
+    run = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
+
+    runs.match_run_execute(run_id=run.id)
+
+    stored = Match.objects.get(request=request, supplier=supplier)
+    assert f"about 18 km from the {name}" in stored.reasons
+    assert stored.reasons == list(result.match(index[str(supplier.id)]).reasons)
