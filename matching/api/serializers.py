@@ -330,6 +330,10 @@ class PublishedRequestSerializer(ProcurementRequestSerializer):
 
     always_public = True
 
+    def get_fields(self) -> dict[str, Any]:
+        # The public fields only: the private ones would be built to be dropped.
+        return {name: f for name, f in super().get_fields().items() if name in _PUBLIC}
+
 
 class MatchRunSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="match-run-detail", lookup_field="id")
@@ -563,10 +567,14 @@ class OpportunitySerializer(serializers.Serializer):
     def get_buyer_payment_record(self, obj: Match) -> dict[str, Any]:
         records = self.context.get("payment_records") or {}
         owner_id = str(obj.request.owner_id)
-        record = records.get(owner_id)
-        if record is None:
-            record = payment_records(buyer_ids=[owner_id])[owner_id]
-        return PaymentRecordSerializer(record).data
+        # Written once per buyer of a page (a page's requests share few buyers).
+        written = self.context.setdefault("payment_records_written", {})
+        if owner_id not in written:
+            record = records.get(owner_id)
+            if record is None:
+                record = payment_records(buyer_ids=[owner_id])[owner_id]
+            written[owner_id] = PaymentRecordSerializer(record).data
+        return dict(written[owner_id])
 
 
 class GapSerializer(serializers.Serializer):
