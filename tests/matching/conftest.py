@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from matching import runs
 from matching.models import MatchRun
 from suppliers.models import Capability, Certification, Supplier
-from suppliers.taxonomy import taxonomy_load
+from tests.conftest import taxonomy_load_fast
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -63,7 +63,7 @@ def world(db: None) -> World:
 
 
 def build_world() -> World:
-    taxonomy_load()
+    taxonomy_load_fast()
     buyer_membership = MembershipFactory(organization=OrganizationFactory(kind="manufacturer"))
     other_buyer = MembershipFactory(organization=OrganizationFactory(kind="manufacturer")).user
     operator = MembershipFactory(organization=OrganizationFactory(kind="operator")).user
