@@ -12,6 +12,8 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +90,10 @@ def postgres() -> None:
 def fast_password_hasher(settings: Any) -> None:
     """Factories give every user a password; the production hasher would spend a fifth of
     a second on each. Tests of authentication use tokens and keys, not this hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -108,6 +113,12 @@ def celery_test_queue() -> Iterator[str]:
     queue is ``test-<hex>`` and the job queues ``test-<hex>.matching`` and so on, so tests
     never leave messages in a real broker's queues for a real worker to find. Returns the
     default queue's name; ``queues_of_test(name)`` lists them all."""
+    with own_celery_queues() as queue:
+        yield queue
+
+
+@contextmanager
+def own_celery_queues() -> Iterator[str]:
     from remag.celery import app
 
     queue = f"test-{uuid.uuid4().hex[:10]}"
@@ -115,16 +126,18 @@ def celery_test_queue() -> Iterator[str]:
     app.conf.task_default_queue = queue
     app.conf.task_routes = queues.task_routes(queue_prefix(queue))
     reset_router(app)
-    yield queue
-    app.conf.task_default_queue, app.conf.task_routes = previous
-    reset_router(app)
-    if django_settings.REDIS_URL:
-        try:
-            client = redis.Redis.from_url(django_settings.REDIS_URL, socket_connect_timeout=1)
-            client.delete(*queues_of_test(queue))
-            client.close()
-        except redis.RedisError:
-            pass
+    try:
+        yield queue
+    finally:
+        app.conf.task_default_queue, app.conf.task_routes = previous
+        reset_router(app)
+        if django_settings.REDIS_URL:
+            try:
+                client = redis.Redis.from_url(django_settings.REDIS_URL, socket_connect_timeout=1)
+                client.delete(*queues_of_test(queue))
+                client.close()
+            except redis.RedisError:
+                pass
 
 
 def reset_router(app: Any) -> None:
@@ -141,6 +154,97 @@ def queue_prefix(default_queue: str) -> str:
 def queues_of_test(default_queue: str) -> list[str]:
     """Every queue of a test whose default queue is ``default_queue``."""
     return queues.all_queues(default_queue, queue_prefix(default_queue))
+
+
+# ------------------------------------------------------------------ rows shared by many tests
+
+
+@contextmanager
+def shared_rows(django_db_blocker: Any) -> Iterator[None]:
+    """Rows built once for a whole module (or class) of tests, such as a permission
+    matrix's world: the ``with`` block, and every test run inside it, is in one
+    transaction that is rolled back at its end. Each test still runs in a savepoint of its
+    own (pytest-django's ``db``), rolled back after it, so what a test writes never reaches
+    the next one. Build the rows under ``django_db_blocker.unblock()``, and hand each test
+    a ``copy.deepcopy`` of the objects (as ``TestCase.setUpTestData`` does), so a change a
+    test makes to an instance stays in that test. Not for transactional tests (they
+    commit and flush): the fixture refuses to be used by one (see ``shared_copy``).
+    While the rows are built, tasks go to queues of their own, the cache uses a key
+    namespace of its own and passwords the fast hasher, as in a test."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    caches = copy.deepcopy(django_settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        # A durable block inside a test is allowed under a test case's own transaction;
+        # this one counts as such.
+        atomic._from_testcase = True  # type: ignore[attr-defined]
+        atomic.__enter__()
+    try:
+        with own_celery_queues(), override_settings(CACHES=caches, PASSWORD_HASHERS=FAST_HASHERS):
+            yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def shared_copy(request: pytest.FixtureRequest, value: Any) -> Any:
+    """``value`` (built by ``shared_rows``) for one test: a deep copy, for a test that runs
+    in its own rolled-back savepoint (not a transactional one)."""
+    request.getfixturevalue("db")
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction")
+    if transactional or "transactional_db" in request.fixturenames:
+        pytest.fail("rows shared by shared_rows() would be committed and flushed by this test")
+    return copy.deepcopy(value)
+
+
+# ------------------------------------------------------------------ the shipped taxonomy
+
+
+def taxonomy_load_fast() -> None:
+    """The shipped taxonomy, exactly as ``taxonomy_load()`` writes it into empty tables
+    (same values and digests), in three queries instead of one per row: the worlds of
+    hundreds of tests start with it. The rows are those of one real ``taxonomy_load()``,
+    run once per session in a savepoint that is rolled back. With any taxonomy row
+    present, it is the real ``taxonomy_load()``."""
+    from suppliers.taxonomy import taxonomy_load
+
+    models = _taxonomy_models()
+    if any(model.objects.exists() for model in models):
+        taxonomy_load()
+        return
+    for model, rows in _shipped_taxonomy_rows().items():
+        model.objects.bulk_create([model(**row) for row in rows])
+
+
+def _taxonomy_models() -> tuple[Any, ...]:
+    from suppliers.models import Capability, Certification, MaterialGrade
+
+    return (Capability, Certification, MaterialGrade)
+
+
+@cache
+def _shipped_taxonomy_rows() -> dict[Any, list[dict[str, Any]]]:
+    from django.db import transaction
+
+    from suppliers.taxonomy import taxonomy_load
+
+    generated = {"id", "created_at", "updated_at"}  # a new id and stamps for each load
+    with transaction.atomic():
+        taxonomy_load()
+        rows = {
+            model: [
+                {name: value for name, value in row.items() if name not in generated}
+                for row in model.objects.values()
+            ]
+            for model in _taxonomy_models()
+        }
+        transaction.set_rollback(True)
+    return rows
 
 
 # ------------------------------------------------------------------ callers

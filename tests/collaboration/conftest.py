@@ -18,7 +18,7 @@ from suppliers.taxonomy import TAXONOMY_FILE
 from tests.factories import MembershipFactory, OrganizationFactory, SupplierFactory
 from tests.matching.conftest import PUNE, add_capability, client_for
 
-__all__ = ["CollabWorld", "call_body", "client_for", "run_pending"]
+__all__ = ["CollabWorld", "call_body", "client_for", "collab_world", "run_pending"]
 
 
 @dataclass
@@ -68,6 +68,10 @@ def capabilities_load() -> None:
 
 @pytest.fixture
 def cworld(db: None) -> CollabWorld:
+    return collab_world()
+
+
+def collab_world() -> CollabWorld:
     capabilities_load()
     poster = MembershipFactory(organization=OrganizationFactory(kind="manufacturer"))
     institute = MembershipFactory(organization=OrganizationFactory(kind="research")).user

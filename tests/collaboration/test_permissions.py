@@ -1,6 +1,7 @@
 """The permission matrix of calls for collaboration: every endpoint x every role."""
 
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -14,7 +15,14 @@ from matching.collaboration.models import (
     NdaAcknowledgement,
 )
 from remag.accounts.caller import _compute as caller_compute
-from tests.collaboration.conftest import CollabWorld, call_body, client_for, run_pending
+from tests.collaboration.conftest import (
+    CollabWorld,
+    call_body,
+    client_for,
+    collab_world,
+    run_pending,
+)
+from tests.conftest import shared_copy, shared_rows
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.matrix import Endpoint, assert_covers, call, matrix_cases
 
@@ -138,10 +146,35 @@ def actor(user: Any) -> services.Actor:
     return services.Actor(caller=caller_compute(user), user=user)
 
 
-@pytest.mark.parametrize(("name", "role", "status"), matrix_cases(ENDPOINTS, ROLES))
-def test_permission_matrix(cworld: CollabWorld, name: str, role: str, status: int) -> None:
-    # The world is built through the services (one API client per case: each new client
-    # costs its own middleware start-up).
+@dataclass
+class Stage:
+    """The matrix's world: a confidential call, opened and matched, whose NDA the matched
+    SME acknowledged before expressing interest; a public call to express interest in; a
+    user for each role."""
+
+    cworld: CollabWorld
+    users: dict[str, Any]
+    context: dict[str, str]
+    public_call: str
+
+
+@pytest.fixture(scope="module")
+def shared_stage(django_db_setup: None, django_db_blocker: Any) -> Iterator[Stage]:
+    """Built once for the module (tests/conftest.py's shared_rows); each case runs in its
+    own savepoint, rolled back after it."""
+    with shared_rows(django_db_blocker):
+        with django_db_blocker.unblock():
+            stage = build_stage(collab_world())
+        yield stage
+
+
+@pytest.fixture
+def stage(request: pytest.FixtureRequest, shared_stage: Stage) -> Stage:
+    return shared_copy(request, shared_stage)
+
+
+def build_stage(cworld: CollabWorld) -> Stage:
+    # The world is built through the services.
     poster = actor(cworld.poster)
     lab = actor(cworld.sme_users["lab"])
     supplier = cworld.suppliers["lab"]
@@ -171,16 +204,26 @@ def test_permission_matrix(cworld: CollabWorld, name: str, role: str, status: in
         "interest": str(interest.id),
         "run": str(CallRun.objects.filter(call=confidential).get().id),
     }
+    public = open_call(cworld, requires_nda=False, nda_text="")
+    assert poster.user is not None
+    return Stage(cworld=cworld, users=users, context=context, public_call=str(public.id))
+
+
+@pytest.mark.parametrize(("name", "role", "status"), matrix_cases(ENDPOINTS, ROLES))
+def test_permission_matrix(stage: Stage, name: str, role: str, status: int) -> None:
+    supplier = stage.cworld.suppliers["lab"]
     endpoint = ENDPOINTS[name]
     if name == "call-create":
         endpoint = Endpoint(**{**endpoint.__dict__, "body": call_body()})
     elif name == "interest-create":
-        public = open_call(cworld, requires_nda=False, nda_text="")
-        body = {"call": str(public.id), "supplier": str(supplier.id), "message": "Yes"}
+        body = {"call": stage.public_call, "supplier": str(supplier.id), "message": "Yes"}
         if role == "institute":
-            body = {"call": str(public.id), "message": "Yes", "contact_email": "lab@iit.example.in"}
+            body = {
+                "call": stage.public_call,
+                "message": "Yes",
+                "contact_email": "lab@iit.example.in",
+            }
         endpoint = Endpoint(**{**endpoint.__dict__, "body": body})
-    assert poster.user is not None
 
     def counts() -> tuple[int, ...]:
         return (
@@ -193,8 +236,10 @@ def test_permission_matrix(cworld: CollabWorld, name: str, role: str, status: in
         )
 
     before = counts()
-    client = APIClient() if users[role] is None else client_for(users[role])
-    call(client, endpoint, context, status)
+    # One API client per case: each new client costs its own middleware start-up.
+    user = stage.users[role]
+    client = APIClient() if user is None else client_for(user)
+    call(client, endpoint, stage.context, status)
     if status >= 400:  # a refusal changes nothing
         assert counts() == before
 

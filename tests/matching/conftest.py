@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from matching import runs
 from matching.models import MatchRun
 from suppliers.models import Capability, Certification, Supplier
-from suppliers.taxonomy import taxonomy_load
+from tests.conftest import taxonomy_load_fast
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -59,7 +59,11 @@ def add_certificate(supplier: Supplier, code: str = "iso-9001", *, expired: bool
 
 @pytest.fixture
 def world(db: None) -> World:
-    taxonomy_load()
+    return build_world()
+
+
+def build_world() -> World:
+    taxonomy_load_fast()
     buyer_membership = MembershipFactory(organization=OrganizationFactory(kind="manufacturer"))
     other_buyer = MembershipFactory(organization=OrganizationFactory(kind="manufacturer")).user
     operator = MembershipFactory(organization=OrganizationFactory(kind="operator")).user
@@ -146,13 +150,15 @@ def request_body(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def post_request(world: World) -> Callable[..., dict[str, Any]]:
     def make(user: Any = None, **overrides: Any) -> dict[str, Any]:
-        response = client_for(user or world.buyer).post(
-            "/api/v1/requests/", request_body(**overrides), format="json"
-        )
-        assert response.status_code == 201, response.json()
-        return response.json()
+        return post_request_as(user or world.buyer, **overrides)
 
     return make
+
+
+def post_request_as(user: Any, **overrides: Any) -> dict[str, Any]:
+    response = client_for(user).post("/api/v1/requests/", request_body(**overrides), format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
 
 
 def run_pending(request_id: str) -> MatchRun:
@@ -165,15 +171,20 @@ def run_pending(request_id: str) -> MatchRun:
 
 
 @pytest.fixture
-def published(world: World, post_request: Callable[..., dict[str, Any]]) -> Callable[..., str]:
+def published(world: World) -> Callable[..., str]:
     """Post, publish and run a request; returns its id."""
 
     def make(**overrides: Any) -> str:
-        created = post_request(**overrides)
-        response = client_for(world.buyer).post(f"/api/v1/requests/{created['id']}/publish/")
-        assert response.status_code == 200, response.json()
-        run = run_pending(created["id"])
-        assert run.status == "succeeded", run.error
-        return created["id"]
+        return publish(world, **overrides)
 
     return make
+
+
+def publish(world: World, **overrides: Any) -> str:
+    """Post, publish and run a request of the world's buyer; returns its id."""
+    created = post_request_as(world.buyer, **overrides)
+    response = client_for(world.buyer).post(f"/api/v1/requests/{created['id']}/publish/")
+    assert response.status_code == 200, response.json()
+    run = run_pending(created["id"])
+    assert run.status == "succeeded", run.error
+    return created["id"]

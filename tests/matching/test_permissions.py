@@ -1,12 +1,22 @@
 """The permission matrix of matching: every endpoint x every role (tests/matrix.py)."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
 from matching.models import Match, MatchRun, ProcurementRequest
-from tests.matching.conftest import World, client_for, request_body
+from tests.conftest import shared_copy, shared_rows
+from tests.matching.conftest import (
+    World,
+    build_world,
+    client_for,
+    post_request_as,
+    publish,
+    request_body,
+)
 from tests.matrix import Endpoint, assert_covers, call, matrix_cases
 
 pytestmark = pytest.mark.django_db
@@ -136,23 +146,43 @@ def clients(world: World) -> dict[str, APIClient]:
     }
 
 
+@dataclass
+class Stage:
+    world: World
+    context: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def shared_stage(django_db_setup: None, django_db_blocker: Any) -> Iterator[Stage]:
+    """The world, a published request (run) and a draft: built once for the module
+    (tests/conftest.py's shared_rows); each case runs in its own savepoint."""
+    with shared_rows(django_db_blocker):
+        with django_db_blocker.unblock():
+            world = build_world()
+            request_id = publish(world)
+            match = Match.objects.get(request_id=request_id, supplier=world.suppliers["full"])
+            context = {
+                "id": request_id,
+                "draft": post_request_as(world.buyer)["id"],
+                "run": MatchRun.objects.filter(request_id=request_id).latest("created_at").id,
+                "match": match.id,
+                "supplier": world.suppliers["full"].id,
+            }
+        yield Stage(world=world, context=context)
+
+
+@pytest.fixture
+def stage(request: pytest.FixtureRequest, shared_stage: Stage) -> Stage:
+    return shared_copy(request, shared_stage)
+
+
 @pytest.mark.parametrize(("name", "role", "status"), matrix_cases(ENDPOINTS, ROLES))
-def test_permission_matrix(
-    world: World, published: Any, post_request: Any, name: str, role: str, status: int
-) -> None:
-    request_id = published()
-    supplier = world.suppliers["full"]
-    match = Match.objects.get(request_id=request_id, supplier=supplier)
-    context = {
-        "id": request_id,
-        "draft": post_request()["id"],
-        "run": MatchRun.objects.filter(request_id=request_id).latest("created_at").id,
-        "match": match.id,
-        "supplier": supplier.id,
-    }
+def test_permission_matrix(stage: Stage, name: str, role: str, status: int) -> None:
+    request_id = stage.context["id"]
+    match = Match.objects.get(id=stage.context["match"])
     before = (match.status, ProcurementRequest.objects.get(id=request_id).status)
 
-    call(clients(world)[role], ENDPOINTS[name], context, status)
+    call(clients(stage.world)[role], ENDPOINTS[name], stage.context, status)
 
     if status >= 400:  # a refusal changes nothing
         match.refresh_from_db()

@@ -10,7 +10,7 @@ from matching import candidates
 from matching.models import ProcurementRequest
 from matching.scoring import Candidate, Criteria, batch_from, reason_is_private, score
 from suppliers.models import Capability, Supplier, SupplierPlant
-from suppliers.taxonomy import taxonomy_load
+from tests.conftest import taxonomy_load_fast
 from tests.factories import OrganizationFactory, SupplierFactory
 from tests.matching.conftest import add_capability
 
@@ -23,7 +23,7 @@ DELIVERY = (12.84, 77.70)  # Electronic City, Bengaluru: about 18 km from Hosur
 
 @pytest.fixture
 def taxonomy(db: None) -> None:
-    taxonomy_load()
+    taxonomy_load_fast()
 
 
 def request_for(*codes: str, max_distance_km: int | None = 100) -> ProcurementRequest:

@@ -3,6 +3,7 @@
 their email address: they read what an admin reads and write nothing but their own
 tokens. Onboarding endpoints answer everyone alike."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from remag.accounts.models import (
     OrganizationAPIKey,
     User,
 )
-from tests.conftest import client_with
+from tests.conftest import client_with, shared_copy, shared_rows
 from tests.factories import (
     APIKeyFactory,
     MembershipFactory,
@@ -232,12 +233,26 @@ def caller_for_user(user: Any) -> Caller:
     return _compute(user)
 
 
-def person_client(user: Any) -> APIClient:
-    return client_with(f"Bearer {UserTokenFactory(user=user).raw_key}")
+def bearer(user: Any) -> str:
+    """A new personal token of ``user``, as an Authorization header."""
+    return f"Bearer {UserTokenFactory(user=user).raw_key}"
 
 
-@pytest.mark.parametrize(("name", "role", "status"), matrix_cases(ENDPOINTS, ROLES))
-def test_permission_matrix(name: str, role: str, status: int) -> None:
+@pytest.fixture(scope="module")
+def shared_stage(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[tuple[dict[str, Any], dict[str, str | None]]]:
+    """An SME organisation with an admin (and an unverified one), a member, a colleague,
+    an API key, a pending invitation and a delegation; another organisation's admin, an
+    operator: built once for the module (tests/conftest.py's shared_rows); each case runs
+    in its own savepoint. Returns the path values and each role's credentials."""
+    with shared_rows(django_db_blocker):
+        with django_db_blocker.unblock():
+            stage = build_stage()
+        yield stage
+
+
+def build_stage() -> tuple[dict[str, Any], dict[str, str | None]]:
     UserFactory(email="known@example.in", password=PASSWORD)
     organization = OrganizationFactory(kind="sme")
     admin = MembershipFactory(organization=organization, role="admin").user
@@ -269,14 +284,31 @@ def test_permission_matrix(name: str, role: str, status: int) -> None:
         "api_key": api_key.public_id,
         "token": UserTokenFactory(user=admin).public_id,
     }
-    clients = {
-        "anonymous": APIClient(),
-        "unverified": person_client(unverified),
-        "member": person_client(member),
-        "admin": person_client(admin),
-        "other_org": person_client(other),
-        "operator": person_client(operator),
+    credentials = {
+        "anonymous": None,
+        "unverified": bearer(unverified),
+        "member": bearer(member),
+        "admin": bearer(admin),
+        "other_org": bearer(other),
+        "operator": bearer(operator),
     }
+    return context, credentials
+
+
+@pytest.fixture
+def stage(
+    request: pytest.FixtureRequest, shared_stage: tuple[dict[str, Any], dict[str, str | None]]
+) -> tuple[dict[str, Any], dict[str, str | None]]:
+    return shared_copy(request, shared_stage)
+
+
+@pytest.mark.parametrize(("name", "role", "status"), matrix_cases(ENDPOINTS, ROLES))
+def test_permission_matrix(
+    stage: tuple[dict[str, Any], dict[str, str | None]], name: str, role: str, status: int
+) -> None:
+    context, credentials = stage
+    authorization = credentials[role]
+    client = APIClient() if authorization is None else client_with(authorization)
     before = (
         User.objects.count(),
         Organization.objects.count(),
@@ -287,7 +319,7 @@ def test_permission_matrix(name: str, role: str, status: int) -> None:
         list(Delegation.objects.values("id", "revoked_at")),
     )
 
-    call(clients[role], ENDPOINTS[name], context, status)
+    call(client, ENDPOINTS[name], context, status)
 
     if status >= 400:  # a refusal changes nothing
         after = (

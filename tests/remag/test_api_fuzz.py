@@ -1,57 +1,94 @@
 """Hostile input, generated from the OpenAPI schema (schemathesis): whatever a caller
 sends to any operation of the API (deletes aside), the answer is never a server error,
-and every error is a problem document. FUZZ_EXAMPLES sets the examples per operation
-(15); HYPOTHESIS_PROFILE=explore draws new ones instead of the fixed set."""
+and every error is a problem document. Each operation gets schemathesis' coverage cases
+(boundary values and every kind of invalid input: wrong types, out-of-range numbers,
+too-long strings, bad formats, missing and unexpected properties...), at most
+COVERAGE_EXAMPLES of them (40, or one of each kind if there are more kinds; 0 for all:
+some 11,800 over the API's operations), then FUZZ_EXAMPLES generated ones (15).
+HYPOTHESIS_PROFILE=explore draws new ones instead of the fixed set."""
 
 import os
+import re
+from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import schemathesis
-from django.core import signals
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, settings
 
-from tests.factories import (
-    APIKeyFactory,
-    MembershipFactory,
-    OrganizationFactory,
-    UserTokenFactory,
-)
-from tests.matching import conftest as matching
+from tests.conftest import shared_copy, shared_rows
+from tests.factories import MembershipFactory, OrganizationFactory, UserTokenFactory
+from tests.remag.schema_requests import keep_test_connection, schema, without_generated_credentials
 
-world = matching.world  # the matching tests' small world, for the conformance test
-
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+__all__ = ["keep_test_connection"]  # a fixture
 
 FUZZED = schema.include(path_regex=r"^/api/v1/").exclude(method=["DELETE"])
 
 
-@pytest.fixture
-def keep_test_connection() -> Iterator[None]:
-    """Requests go through the real WSGI application, which closes database connections
-    when a request ends; the test's transaction lives on that connection. Django's own
-    test client disconnects the same handlers."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def token(db: None, settings: Any, keep_test_connection: None) -> str:
+@pytest.fixture(scope="module")
+def shared_token(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """The taxonomy and a caller (a manufacturer's and an operator's member), built once
+    for the module (tests/conftest.py's shared_rows); each operation's test runs in its
+    own savepoint."""
     from suppliers.taxonomy import taxonomy_load
 
-    taxonomy_load()
+    with shared_rows(django_db_blocker):
+        with django_db_blocker.unblock():
+            taxonomy_load()
+            user = MembershipFactory(organization=OrganizationFactory(kind="manufacturer")).user
+            MembershipFactory(user=user, organization=OrganizationFactory(kind="operator"))
+            raw_key = UserTokenFactory(user=user).raw_key
+        yield raw_key
+
+
+@pytest.fixture
+def token(
+    request: pytest.FixtureRequest, shared_token: str, settings: Any, keep_test_connection: None
+) -> str:
     settings.REMAG_THROTTLE_RATES = dict.fromkeys(settings.REMAG_THROTTLE_RATES, "100000/minute")
     settings.REMAG_WEBHOOK_ALLOWED_NETWORKS = []
-    user = MembershipFactory(organization=OrganizationFactory(kind="manufacturer")).user
-    MembershipFactory(user=user, organization=OrganizationFactory(kind="operator"))
-    return UserTokenFactory(user=user).raw_key
+    return shared_copy(request, shared_token)
+
+
+COVERAGE_EXAMPLES = int(os.environ.get("COVERAGE_EXAMPLES", "40"))
+
+
+def coverage_kind(case: Any) -> tuple[str, str, str]:
+    """What kind of input a coverage case is (its mode, where, and the last step of its
+    description without the property names: "negative, body, Incorrect type")."""
+    data = case.meta.phase.data
+    description = re.sub(r"'[^']*'", "'…'", getattr(data, "description", "") or "")
+    return (
+        str(case.meta.generation.mode),
+        str(getattr(data, "parameter_location", "")),
+        description.rsplit(": ", 1)[-1],
+    )
+
+
+def bounded(examples: list[Any], limit: int) -> list[Any]:
+    """An operation's coverage cases, in their order, but at most ``limit`` of them or
+    one of each kind if there are more kinds: the first case of each kind, then the
+    second of each, and so on."""
+    if not limit or len(examples) <= limit:
+        return examples
+    kinds: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for index, example in enumerate(examples):
+        kinds[coverage_kind(example.kwargs["case"])].append(index)
+    chosen = [indexes[0] for indexes in kinds.values()]
+    depth = 1
+    while len(chosen) < limit:
+        chosen.extend(indexes[depth] for indexes in kinds.values() if depth < len(indexes))
+        depth += 1
+    return [examples[index] for index in sorted(chosen[: max(limit, len(kinds))])]
+
+
+@pytest.fixture
+def bounded_coverage(request: pytest.FixtureRequest) -> None:
+    """Schemathesis attaches the coverage cases to each operation's test as Hypothesis'
+    explicit examples, read when the test starts: keep ``COVERAGE_EXAMPLES`` of them."""
+    test = request.node.obj
+    examples = test.hypothesis_explicit_examples
+    examples[:] = bounded(examples, COVERAGE_EXAMPLES)
 
 
 @FUZZED.parametrize()
@@ -60,7 +97,7 @@ def token(db: None, settings: Any, keep_test_connection: None) -> str:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_no_input_makes_a_server_error(case: Any, token: str) -> None:
+def test_no_input_makes_a_server_error(case: Any, token: str, bounded_coverage: None) -> None:
     without_generated_credentials(case)
     response = case.call(headers={"Authorization": f"Bearer {token}"})
     assert response.status_code < 500, (case.as_curl_command(), response.text[:1000])
@@ -72,170 +109,3 @@ def test_no_input_makes_a_server_error(case: Any, token: str) -> None:
             response.status_code,
             content_type,
         )
-
-
-# ------------------------------------------------------------------ conformance, per role
-# Issue 11: every response of every operation, as each kind of caller gets it, is what the
-# schema says (body and status), so a client generated from the schema parses it. Path
-# parameters are real objects of a small world (a published request with matches in the
-# lifecycle, events, a webhook endpoint and delivery, an import), so reads return data
-# and writes reach the rules, whatever the generated query and body.
-# CONFORMANCE_EXAMPLES sets the examples per operation (3); each is sent as every role.
-
-ROLES = ("anonymous", "sme", "manufacturer", "portal_read", "portal_write", "operator")
-CONFORMANCE_CHECKS = [
-    schemathesis.checks.response_schema_conformance,
-    schemathesis.checks.status_code_conformance,
-    schemathesis.checks.content_type_conformance,
-]
-CONFORMED = schema.include(path_regex=r"^/api/v1/")
-
-
-@dataclass
-class Stage:
-    callers: dict[str, dict[str, str]]
-    ids: dict[str, str]
-
-
-# Which object a path's parameters name, by the path's start.
-PATH_OBJECTS = (
-    ("/api/v1/organizations/{organization_id}/api-keys/", "organization_id", "key_org"),
-    ("/api/v1/organizations/{organization_id}/api-keys/{id}", "id", "api_key"),
-    ("/api/v1/organizations/{id}", "id", "organization"),
-    ("/api/v1/me/tokens/{id}", "id", "token"),
-    ("/api/v1/suppliers/{id}", "id", "supplier"),
-    ("/api/v1/requests/{id}", "id", "request"),
-    ("/api/v1/match-runs/{id}", "id", "run"),
-    ("/api/v1/matches/{id}", "id", "match"),
-    ("/api/v1/imports/{id}", "id", "import"),
-    ("/api/v1/events/{id}", "id", "event"),
-    ("/api/v1/webhooks/endpoints/{id}", "id", "endpoint"),
-    ("/api/v1/webhooks/deliveries/{id}", "id", "delivery"),
-    ("/api/v1/taxonomy/capabilities/{code}", "code", "capability"),
-    ("/api/v1/taxonomy/certifications/{code}", "code", "certification"),
-    ("/api/v1/taxonomy/grades/{code}", "code", "grade"),
-)
-
-
-def real_path_parameters(path: str, ids: dict[str, str]) -> dict[str, str]:
-    return {
-        name: ids[key]
-        for start, name, key in PATH_OBJECTS
-        if path.startswith(start) and "{" + name + "}" in path
-    }
-
-
-@pytest.fixture
-def stage(world: Any, settings: Any, keep_test_connection: None) -> Stage:
-    from matching import runs
-    from matching.models import Match, MatchRun
-    from remag.webhooks import events
-    from remag.webhooks.models import Delivery, WebhookEndpoint
-    from suppliers.models import ImportJob, MaterialGrade
-    from tests.matching.conftest import client_for, request_body
-
-    settings.REMAG_THROTTLE_RATES = dict.fromkeys(settings.REMAG_THROTTLE_RATES, "100000/minute")
-    settings.REMAG_WEBHOOK_ALLOWED_NETWORKS = []
-    here = world
-    buyer = client_for(here.buyer)
-    request_id = buyer.post("/api/v1/requests/", request_body(), format="json").json()["id"]
-    buyer.post(f"/api/v1/requests/{request_id}/publish/")
-    run = MatchRun.objects.get(request_id=request_id)
-    runs.match_run_execute(run_id=run.id)
-    match = Match.objects.get(request_id=request_id, supplier=here.suppliers["full"])
-    for status in ("shortlisted", "invited"):
-        buyer.post(f"/api/v1/matches/{match.id}/transitions/", {"status": status}, format="json")
-    here.suppliers["half"].onboarded_by = here.portal_org
-    here.suppliers["half"].save(update_fields=["onboarded_by"])
-    endpoint = WebhookEndpoint.objects.create(
-        organization=here.buyer_org,
-        url="https://hooks.example.in/remag",
-        event_types=["match.invited", "match.responded"],
-    )
-    event = events.emit(
-        "webhook.ping",
-        {"endpoint": {"id": str(endpoint.id), "url": endpoint.url}},
-        audience=[here.buyer_org.id],
-        only_endpoint=endpoint,
-    )
-    delivery = Delivery.objects.get(event=event)
-    job = ImportJob.objects.create(
-        owner=here.portal_org, file_format="csv", content=b"", size_bytes=0
-    )
-    manufacturer_token = UserTokenFactory(user=here.buyer)
-    read_key = APIKeyFactory(organization=here.portal_org, scopes=["read"])
-    write_key = APIKeyFactory(organization=here.portal_org, scopes=["read", "write"])
-
-    def bearer(user: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {UserTokenFactory(user=user).raw_key}"}
-
-    callers = {
-        "anonymous": {},
-        "sme": bearer(here.sme_users["full"]),
-        "manufacturer": {"Authorization": f"Bearer {manufacturer_token.raw_key}"},
-        "portal_read": {"Authorization": f"Api-Key {read_key.raw_key}"},
-        "portal_write": {"Authorization": f"Api-Key {write_key.raw_key}"},
-        "operator": bearer(here.operator),
-    }
-    ids = {
-        "organization": str(here.buyer_org.id),
-        "key_org": str(here.portal_org.id),
-        "api_key": str(read_key.id),
-        "token": str(manufacturer_token.id),
-        "supplier": str(here.suppliers["full"].id),
-        "request": request_id,
-        "run": str(run.id),
-        "match": str(match.id),
-        "import": str(job.id),
-        "event": str(event.id),
-        "endpoint": str(endpoint.id),
-        "delivery": str(delivery.id),
-        "capability": "jet-milling",
-        "certification": "iso-9001",
-        "grade": MaterialGrade.objects.order_by("code").first().code,
-    }
-    # Django's test client (used above) connects these again after each of its requests.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    return Stage(callers=callers, ids=ids)
-
-
-def without_generated_credentials(case: Any) -> None:
-    """Schemathesis fills the schema's security schemes with made-up values (an
-    `X-API-Key`, a session cookie); each role sends its own credentials instead."""
-    for name in ("X-API-Key", "Authorization", "Cookie"):
-        if case.headers and name in case.headers:
-            del case.headers[name]
-    case.cookies = {}
-
-
-def test_every_response_conforms_to_the_schema_for_every_role(stage: Stage) -> None:
-    """One world for all operations (deletes last), so the test stays fast: each
-    operation gets CONFORMANCE_EXAMPLES valid generated requests plus, for a read, the
-    plain one, each sent as every role."""
-    operations = [result.ok() for result in CONFORMED.get_all_operations()]
-    operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
-    assert len(operations) > 50
-
-    for operation in operations:
-        path_parameters = real_path_parameters(operation.path, stage.ids)
-
-        @given(case=operation.as_strategy(path_parameters=path_parameters))
-        @settings(
-            max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "2")),
-            deadline=None,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
-        def conforms(case: Any) -> None:
-            cases = [case]
-            if case.method == "GET":  # also the plain read, whatever was generated
-                cases.append(case.operation.Case(path_parameters=case.path_parameters, query={}))
-            for each in cases:
-                without_generated_credentials(each)
-                for role in ROLES:
-                    response = each.call(headers=stage.callers[role])
-                    each.validate_response(response, checks=CONFORMANCE_CHECKS)
-
-        conforms()

@@ -30,7 +30,7 @@ import pytest
 
 from matching.models import Match, MatchTransition, NearMiss, ProcurementRequest
 from suppliers.models import Capability, SupplierPlant
-from suppliers.taxonomy import taxonomy_load
+from tests.conftest import taxonomy_load_fast
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -110,7 +110,7 @@ def _match(
 
 @pytest.fixture
 def crafted(db: None) -> Crafted:
-    taxonomy_load()
+    taxonomy_load_fast()
     org_a = OrganizationFactory(kind="manufacturer")
     org_b = OrganizationFactory(kind="manufacturer")
     s1 = SupplierFactory(

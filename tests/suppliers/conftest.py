@@ -2,10 +2,10 @@ from typing import Any
 
 import pytest
 
-from suppliers.taxonomy import taxonomy_load
+from tests.conftest import taxonomy_load_fast
 
 
 @pytest.fixture(autouse=True)
 def taxonomy(db: Any) -> None:
-    """The shipped taxonomy, loaded as `make run` loads it."""
-    taxonomy_load()
+    """The shipped taxonomy, as `make run` loads it (tests/conftest.py)."""
+    taxonomy_load_fast()

@@ -2,13 +2,20 @@
 from the same helper as matching's and webhooks' (tests/matrix.py). Which private
 fields each role sees is in test_api.py's matrix; imports have their own tests."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from suppliers.models import Supplier
-from tests.conftest import client_with
-from tests.factories import MembershipFactory, OrganizationFactory, SupplierFactory
+from tests.conftest import client_with, shared_copy, shared_rows
+from tests.factories import (
+    APIKeyFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    SupplierFactory,
+    UserTokenFactory,
+)
 from tests.matrix import Endpoint, assert_covers, call, matrix_cases
 from tests.suppliers.test_api import payload
 
@@ -84,27 +91,50 @@ def test_the_matrix_covers_every_registry_and_taxonomy_endpoint() -> None:
     )
 
 
+@pytest.fixture(scope="module")
+def shared_stage(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[tuple[Any, dict[str, str | None]]]:
+    """A supplier and a caller of each role, built once for the module (tests/conftest.py's
+    shared_rows); each case runs in its own savepoint. Returns the supplier and each
+    role's credentials."""
+    with shared_rows(django_db_blocker):
+        with django_db_blocker.unblock():
+            supplier = SupplierFactory(udyam_number=payload()["udyam_number"])
+
+            def person(organization: Any) -> str:
+                user = MembershipFactory(organization=organization).user
+                return f"Bearer {UserTokenFactory(user=user).raw_key}"
+
+            def key(organization: Any, scopes: tuple[str, ...]) -> str:
+                api_key = APIKeyFactory(organization=organization, scopes=list(scopes))
+                return f"Api-Key {api_key.raw_key}"
+
+            credentials = {
+                "anonymous": None,
+                "owner_member": person(supplier.owner),
+                "owner_write_key": key(supplier.owner, ("read", "write")),
+                "other_sme": person(OrganizationFactory(kind="sme")),
+                "manufacturer": person(OrganizationFactory(kind="manufacturer")),
+                "portal_read_key": key(OrganizationFactory(kind="portal"), ("read",)),
+                "portal_write_key": key(OrganizationFactory(kind="portal"), ("read", "write")),
+                "operator": person(OrganizationFactory(kind="operator")),
+            }
+        yield supplier, credentials
+
+
+@pytest.fixture
+def stage(
+    request: pytest.FixtureRequest, shared_stage: tuple[Any, dict[str, str | None]]
+) -> tuple[Any, dict[str, str | None]]:
+    return shared_copy(request, shared_stage)
+
+
 @pytest.mark.parametrize(("name", "role", "status"), matrix_cases(ENDPOINTS, ROLES))
 def test_permission_matrix(
-    user_client: Any, key_client: Any, name: str, role: str, status: int
+    stage: tuple[Any, dict[str, str | None]], name: str, role: str, status: int
 ) -> None:
-    supplier = SupplierFactory(udyam_number=payload()["udyam_number"])
-    clients = {
-        "anonymous": client_with(),
-        "owner_member": user_client(MembershipFactory(organization=supplier.owner).user),
-        "owner_write_key": key_client(supplier.owner, ("read", "write")),
-        "other_sme": user_client(
-            MembershipFactory(organization=OrganizationFactory(kind="sme")).user
-        ),
-        "manufacturer": user_client(
-            MembershipFactory(organization=OrganizationFactory(kind="manufacturer")).user
-        ),
-        "portal_read_key": key_client(OrganizationFactory(kind="portal"), ("read",)),
-        "portal_write_key": key_client(OrganizationFactory(kind="portal"), ("read", "write")),
-        "operator": user_client(
-            MembershipFactory(organization=OrganizationFactory(kind="operator")).user
-        ),
-    }
+    supplier, credentials = stage
     before = Supplier.objects.values().get(id=supplier.id)
     count = Supplier.objects.count()
 
@@ -114,7 +144,7 @@ def test_permission_matrix(
         "certification": "iso-9001",
         "grade": "n52",
     }
-    call(clients[role], ENDPOINTS[name], context, status)
+    call(client_with(credentials[role]), ENDPOINTS[name], context, status)
 
     if status >= 400:  # a refusal changes nothing
         assert Supplier.objects.values().get(id=supplier.id) == before

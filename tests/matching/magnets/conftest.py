@@ -46,6 +46,10 @@ def client_for(user: Any) -> APIClient:
 
 @pytest.fixture
 def market(db: None) -> Market:
+    return build_market()
+
+
+def build_market() -> Market:
     # The certifications the market's bodies name (the whole taxonomy is not needed).
     for code, name in CERTIFICATIONS:
         Certification.objects.get_or_create(

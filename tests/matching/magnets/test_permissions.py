@@ -1,14 +1,18 @@
 """The permission matrix of the magnet market: every endpoint x every role."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
 from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetPool, MagnetRequirement
+from tests.conftest import shared_copy, shared_rows
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.matching.magnets.conftest import (
     Market,
+    build_market,
     client_for,
     make_offer,
     make_requirement,
@@ -165,26 +169,73 @@ def clients(market: Market, portal_user: Any) -> dict[str, APIClient]:
 SMALL = {"quantity_per_month": "60", "pool_opt_in": True, "budget_inr_per_kg": None}
 
 
-@pytest.mark.parametrize(("name", "role", "status"), matrix_cases(ENDPOINTS, ROLES))
-def test_permission_matrix(market: Market, name: str, role: str, status: int) -> None:
-    endpoint = ENDPOINTS[name]
+def stage_of(name: str) -> str:
+    """What a case needs besides the market and the maker's published offer: a buyer's
+    requirement and its match, or a pool."""
+    if name.startswith("pool-"):
+        return "pool"
+    if "{id}" in ENDPOINTS[name].path and not name.startswith("offer"):
+        return "requirement"
+    return "offer"
+
+
+@dataclass
+class Stage:
+    market: Market
+    portal_user: Any
+    context: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def shared_stage(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
+) -> Iterator[Stage]:
+    """The market and what the cases of one kind (``stage_of``) need: built once per kind
+    (tests/conftest.py's shared_rows); each case runs in its own savepoint."""
+    with shared_rows(django_db_blocker):
+        with django_db_blocker.unblock():
+            stage = build_stage(request.param)
+        yield stage
+
+
+def build_stage(kind: str) -> Stage:
+    market = build_market()
     offer = make_offer(market.maker_org)
     context: dict[str, Any] = {"offer": offer.id}
-    if "{id}" in endpoint.path and not name.startswith(("offer", "pool")):
+    if kind == "requirement":
         requirement = make_requirement(market.buyer_org)
         match = MagnetMatch.objects.get(requirement=requirement)
         context |= {"requirement": requirement.id, "match": match.id, "run": match.run_id}
-    if name.startswith("pool-"):
+    if kind == "pool":
         # Two small buyers' requirements, below the offer's minimum order: a pool.
         make_requirement(market.buyer_org, title="Small arcs", **SMALL)
         make_requirement(OrganizationFactory(kind="sme"), title="Small arcs too", **SMALL)
         context["pool"] = MagnetPool.objects.get().id
-        if name == "pool-answer":
-            endpoint = Endpoint(**{**endpoint.__dict__, "body": {"offer": str(offer.id)}})
     portal_user = MembershipFactory(organization=market.portal_org).user
+    return Stage(market=market, portal_user=portal_user, context=context)
+
+
+@pytest.fixture
+def stage(request: pytest.FixtureRequest, shared_stage: Stage) -> Stage:
+    return shared_copy(request, shared_stage)
+
+
+@pytest.mark.parametrize(
+    ("shared_stage", "name", "role", "status"),
+    [
+        pytest.param(stage_of(case.values[0]), *case.values, id=case.id)
+        for case in matrix_cases(ENDPOINTS, ROLES)
+    ],
+    indirect=["shared_stage"],
+)
+def test_permission_matrix(stage: Stage, name: str, role: str, status: int) -> None:
+    endpoint = ENDPOINTS[name]
+    if name == "pool-answer":
+        body = {"offer": str(stage.context["offer"])}
+        endpoint = Endpoint(**{**endpoint.__dict__, "body": body})
     before = (MagnetOffer.objects.count(), MagnetRequirement.objects.count())
 
-    call(clients(market, portal_user)[role], endpoint, context, status)
+    call(clients(stage.market, stage.portal_user)[role], endpoint, stage.context, status)
 
     if status >= 400:
         assert (MagnetOffer.objects.count(), MagnetRequirement.objects.count()) == before

@@ -1,15 +1,19 @@
 """The permission matrix of quotations and orders: every endpoint x every role."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from matching.procurement.models import Order, Quotation, QuotationRequest
-from tests.matching.conftest import World, client_for
+from tests.conftest import shared_copy, shared_rows
+from tests.matching.conftest import World, build_world, client_for, publish
 from tests.matching.procurement.conftest import PDF, ask_quotes, make_interested, quote, terms
 from tests.matrix import Endpoint, assert_covers, call, matrix_cases
 
@@ -144,13 +148,36 @@ def clients(world: World) -> dict[str, APIClient]:
     }
 
 
-@pytest.mark.parametrize(("name", "role", "status"), matrix_cases(ENDPOINTS, ROLES))
-def test_permission_matrix(
-    world: World, published: Any, settings: Any, tmp_path: Any, name: str, role: str, status: int
-) -> None:
-    settings.MEDIA_ROOT = str(tmp_path)
+@dataclass
+class Stage:
+    world: World
+    context: dict[str, Any]
+    interested_request: str  # C
+    far_quotation: str  # of B
+    full_match_b: str
+
+
+@pytest.fixture(scope="module")
+def shared_stage(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stage]:
+    """Three deals at different stages, built once for the module (tests/conftest.py's
+    shared_rows); each case runs in its own savepoint."""
+    media = tmp_path_factory.mktemp("media")
+    with shared_rows(django_db_blocker), override_settings(MEDIA_ROOT=str(media)):
+        with django_db_blocker.unblock():
+            stage = build_stage(build_world())
+        yield stage
+
+
+@pytest.fixture
+def stage(request: pytest.FixtureRequest, shared_stage: Stage) -> Stage:
+    return shared_copy(request, shared_stage)
+
+
+def build_stage(world: World) -> Stage:
     # A: "full" quoted, with a file, and "far" too; "full" was awarded: an order.
-    a = published()
+    a = publish(world)
     matches_a = make_interested(world, a, "full", "far")
     rfq_a = ask_quotes(world, a)
     quotation_a = quote(world, "full", matches_a["full"]).json()
@@ -168,12 +195,12 @@ def test_permission_matrix(
     )
     assert awarded.status_code == 201, awarded.json()
     # B: "full" and "far" asked, only "far" quoted: sealed.
-    b = published()
+    b = publish(world)
     matches_b = make_interested(world, b, "full", "far")
     rfq_b = ask_quotes(world, b)
     far_quotation = quote(world, "far", matches_b["far"]).json()
     # C: "full" interested, nobody asked to quote yet.
-    c = published()
+    c = publish(world)
     make_interested(world, c, "full")
 
     context = {
@@ -182,19 +209,31 @@ def test_permission_matrix(
         "attachment": attachment.json()["id"],
         "order": Order.objects.get().id,
     }
+    return Stage(
+        world=world,
+        context=context,
+        interested_request=c,
+        far_quotation=far_quotation["id"],
+        full_match_b=str(matches_b["full"].id),
+    )
+
+
+@pytest.mark.parametrize(("name", "role", "status"), matrix_cases(ENDPOINTS, ROLES))
+def test_permission_matrix(stage: Stage, name: str, role: str, status: int) -> None:
     endpoint = ENDPOINTS[name]
     if name == "rfq-create":
         deadline = (timezone.now() + timedelta(days=2)).isoformat()
-        endpoint = Endpoint(**{**endpoint.__dict__, "body": {"request": c, "deadline": deadline}})
+        body = {"request": stage.interested_request, "deadline": deadline}
+        endpoint = Endpoint(**{**endpoint.__dict__, "body": body})
     elif name == "rfq-award":
-        body = {"awards": [{"quotation": far_quotation["id"], "quantity": "100"}]}
+        body = {"awards": [{"quotation": stage.far_quotation, "quantity": "100"}]}
         endpoint = Endpoint(**{**endpoint.__dict__, "body": body})
     elif name == "quotation-create":
-        body = {"match": str(matches_b["full"].id), **terms()}
+        body = {"match": stage.full_match_b, **terms()}
         endpoint = Endpoint(**{**endpoint.__dict__, "body": body})
     before = (Quotation.objects.count(), Order.objects.count(), QuotationRequest.objects.count())
 
-    call(clients(world)[role], endpoint, context, status)
+    call(clients(stage.world)[role], endpoint, stage.context, status)
 
     if status >= 400:  # a refusal changes nothing
         after = (Quotation.objects.count(), Order.objects.count(), QuotationRequest.objects.count())
