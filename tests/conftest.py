@@ -87,6 +87,16 @@ def postgres() -> None:
 
 
 @pytest.fixture(autouse=True)
+def fresh_taxonomy_ids() -> None:
+    """Each test builds (and rolls back) its own taxonomy rows: the filters' per-process
+    copy of the taxonomy's ids (``suppliers.selectors.taxonomy_ids``) starts empty, as
+    a new process's does."""
+    from suppliers.selectors import forget_taxonomy_ids
+
+    forget_taxonomy_ids()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings: Any) -> None:
     """Factories give every user a password; the production hasher would spend a fifth of
     a second on each. Tests of authentication use tokens and keys, not this hasher."""
