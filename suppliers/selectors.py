@@ -462,19 +462,10 @@ def supplier_list_json(
     fields only where ``caller`` may see them (:func:`suppliers.access.supplier_private_sql`).
     ``url_prefix`` is the supplier collection's absolute URL (ending in ``/``)."""
     from suppliers.access import supplier_private_sql
-    from suppliers.classification import financial_year_of
 
     today = today or timezone.localdate()
     private_sql, private_params = supplier_private_sql(caller, table='"suppliers_supplier"')
-    values = {
-        "url": url_prefix,
-        "today": today,
-        "financial_year": financial_year_of(today),
-        "names": _STATE_NAMES_JSON,
-        "centroids": _STATE_CENTROIDS_JSON,
-        "gst_states": _GST_STATES_JSON,
-        "tz": timezone.get_current_timezone_name(),
-    }
+    values = {"url": url_prefix, **_stored_values(today)}
 
     def build(template: str) -> RawSQL:
         names = _NAMED.findall(template)

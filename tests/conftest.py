@@ -86,6 +86,17 @@ def postgres() -> None:
         service_unavailable("DATABASE_URL does not point at PostgreSQL")
 
 
+@pytest.fixture
+def eager() -> Iterator[None]:
+    """Tasks run in-process while the test runs (as without ``REDIS_URL``)."""
+    from remag.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture(autouse=True)
 def fresh_taxonomy_ids() -> None:
     """Each test builds (and rolls back) its own taxonomy rows: the filters' per-process

@@ -25,14 +25,6 @@ def enqueue_then_roll_back(token: str, **options: Any) -> None:
         pass
 
 
-@pytest.fixture
-def eager() -> Any:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
 @pytest.mark.django_db
 def test_nothing_is_sent_before_commit(
     eager: None, django_capture_on_commit_callbacks: Any

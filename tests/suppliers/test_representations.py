@@ -319,19 +319,9 @@ def test_the_sweep_deletes_texts_of_deleted_suppliers_and_runs_alone(supplier: S
     assert representations.representations_sweep() == 1
 
 
-@pytest.fixture
-def tasks_in_process() -> Any:
-    from remag.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
 @pytest.mark.django_db
 def test_a_service_change_rebuilds_the_text_on_commit(
-    supplier: Supplier, tasks_in_process: None, django_capture_on_commit_callbacks: Any
+    supplier: Supplier, eager: None, django_capture_on_commit_callbacks: Any
 ) -> None:
     from suppliers import services
 
