@@ -4,6 +4,7 @@ import copy
 from typing import Any
 
 import django_filters
+from django import forms
 from django_filters.filters import FilterMethod
 
 
@@ -18,7 +19,12 @@ class FilterSet(django_filters.FilterSet):
       filter, with its choices and help texts, on every request). A copy gets its own
       ``parent`` and ``model``, and its own ``FilterMethod`` (which would otherwise still
       point at the class's filter, whose ``parent`` is whichever request set it last);
-      what the copies share (lookups, choices, labels, a built form field) is read-only.
+      what the copies share (lookups, choices, labels, a built form field) is read-only;
+    - its form's fields are the form class's own, not deep copies (a Django form
+      deep-copies every field, with its widget, choices and validators, per instance:
+      another tenth of a list page). Validating a form reads its fields and never
+      changes them. A form with a model choice field (whose queryset a form instance
+      caches) keeps Django's deep copies.
     """
 
     def __init__(self, data: Any = None, queryset: Any = None, **kwargs: Any) -> None:
@@ -44,5 +50,16 @@ class FilterSet(django_filters.FilterSet):
         form_class = cls.__dict__.get("_form_class")
         if form_class is None:
             form_class = super().get_form_class()
+            fields = form_class.base_fields
+            if not any(isinstance(f, forms.ModelChoiceField) for f in fields.values()):
+                form_class.base_fields = _SharedFields(fields)
             cls._form_class = form_class
         return form_class
+
+
+class _SharedFields(dict[str, Any]):
+    """A form class's fields, which its forms use as they are: ``BaseForm.__init__``
+    deep-copies them, and this copy is a shallow one."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return dict(self)
