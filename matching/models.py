@@ -212,19 +212,15 @@ class Match(BaseModel):
     def supplier_factors(self) -> list[dict[str, object]]:
         """The factors as the matched supplier may see them: values of the factors that
         depend on what the buyer published, no weights (see ``scoring.PRIVATE_FACTORS``)."""
-        from matching.scoring import PRIVATE_FACTORS
+        from matching.scoring import supplier_factors
 
-        return [
-            {"name": f["name"], "value": f["value"], "weight": None, "contribution": None}
-            for f in self.explained_factors()
-            if f["name"] not in PRIVATE_FACTORS
-        ]
+        return supplier_factors(self.algorithm_version, self.factors)
 
     def supplier_reasons(self) -> list[str]:
         """The reasons as the matched supplier may read them."""
-        from matching.scoring import reason_is_private
+        from matching.scoring import supplier_reasons
 
-        return [reason for reason in self.reasons if not reason_is_private(reason)]
+        return supplier_reasons(self.reasons)
 
 
 class MatchTransition(models.Model):

@@ -41,6 +41,7 @@ import zlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -948,6 +949,22 @@ def factors_of(algorithm_version: str) -> tuple[str, ...]:
     return tuple(f"factor_{n}" for n in range(1, len(FACTORS) + 1))
 
 
+def supplier_factors(algorithm_version: str, factors: list[list[float]]) -> list[dict[str, Any]]:
+    """A match's stored ``factors`` as the matched supplier may see them: each value of
+    the factors that depend only on what the buyer published, without weights or
+    contributions (:data:`PRIVATE_FACTORS` left out), named by ``algorithm_version``."""
+    return [
+        {"name": name, "value": value, "weight": None, "contribution": None}
+        for name, (value, _, _) in zip(factors_of(algorithm_version), factors, strict=True)
+        if name not in PRIVATE_FACTORS
+    ]
+
+
+def supplier_reasons(reasons: list[str]) -> list[str]:
+    """A match's stored ``reasons`` as the matched supplier may read them."""
+    return [reason for reason in reasons if not reason_is_private(reason)]
+
+
 __all__ = [
     "ALGORITHM_VERSION",
     "COLUMN",
@@ -964,6 +981,8 @@ __all__ = [
     "Match",
     "NearMiss",
     "reason_is_private",
+    "supplier_factors",
+    "supplier_reasons",
     "Offer",
     "ScoringResult",
     "Weights",

@@ -21,6 +21,7 @@ from matching.api.serializers import (
     MatchSerializer,
     OpportunitySerializer,
     OutcomeSerializer,
+    PaymentRecordSerializer,
     ProcurementRequestSerializer,
     TransitionRequestSerializer,
     TransitionSerializer,
@@ -29,7 +30,7 @@ from matching.choices import RunTrigger
 from matching.filtersets import MatchFilterSet, RequestFilterSet
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from matching.procurement.selectors import payment_records
-from matching.scoring import PRIVATE_FACTORS, factors_of, reason_is_private
+from matching.scoring import factors_of, supplier_factors, supplier_reasons
 from remag.accounts.caller import caller_for
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.permissions import organization_kind
@@ -258,20 +259,16 @@ class ProcurementRequestViewSet(
         request_id = str(instance.id)
         results = []
         for row in page:
-            names = factors_of(row["algorithm_version"])
             if buyer_view:
+                names = factors_of(row["algorithm_version"])
                 factors = [
                     {"name": name, "value": v, "weight": w, "contribution": c}
                     for name, (v, w, c) in zip(names, row["factors"], strict=True)
                 ]
                 reasons = row["reasons"]
             else:
-                factors = [
-                    {"name": name, "value": v, "weight": None, "contribution": None}
-                    for name, (v, _, _) in zip(names, row["factors"], strict=True)
-                    if name not in PRIVATE_FACTORS
-                ]
-                reasons = [r for r in row["reasons"] if not reason_is_private(r)]
+                factors = supplier_factors(row["algorithm_version"], row["factors"])
+                reasons = supplier_reasons(row["reasons"])
             contact = None
             if row["contact_shared_at"] is not None or caller.acts_for(row["supplier__owner_id"]):
                 contact = {
@@ -421,12 +418,86 @@ class OpportunityViewSet(_SupplierScopedViewSet):
         each with the buyer's payment record."""
         supplier = self.supplier()
         queryset = self.filter_queryset(selectors.opportunity_list(supplier=supplier))
+        if connection.vendor == "postgresql" and isinstance(
+            request.accepted_renderer, JSONRenderer
+        ):
+            return self._list_json(request, queryset)
         page = self.paginate_queryset(queryset)
         # Every buyer of the page's payment record, in one query.
         records = payment_records(buyer_ids=sorted({m.request.owner_id for m in page or []}))
         context = {**self.get_serializer_context(), "payment_records": records}
         data = OpportunitySerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
+
+    def _list_json(self, request: Request, queryset: QuerySet[Match]) -> HttpResponse:
+        """A page of opportunities as :class:`OpportunitySerializer` writes them, without
+        model instances: the matches' own columns as plain values, each request as its
+        buyer published it as JSON text built by PostgreSQL
+        (``selectors.published_requests_json``), each buyer's payment record written once.
+        ``tests/matching/test_opportunity_list_json.py`` holds the two equal."""
+        rows = (
+            self.paginate_queryset(
+                queryset.select_related(None).prefetch_related(None).values(*_OPPORTUNITY_COLUMNS)
+            )
+            or []
+        )
+        request_ids = {row["request_id"] for row in rows}
+        published = selectors.published_requests_json(
+            request_ids, url_template=url_template(request, "request-detail")
+        )
+        buyers = sorted({str(row["request__owner_id"]) for row in rows})
+        records = {
+            buyer: json.dumps(PaymentRecordSerializer(record).data, ensure_ascii=False)
+            for buyer, record in payment_records(buyer_ids=buyers).items()
+        }
+        match_url = url_template(request, "match-detail")
+        items = []
+        for row in rows:
+            published_request = published.get(row["request_id"])
+            if published_request is None:  # deleted since the page was read
+                continue
+            match_id = str(row["id"])
+            head = json.dumps(
+                {
+                    "match": match_id,
+                    "match_url": match_url.replace("{id}", match_id),
+                    "score": row["score"],
+                    "status": row["status"],
+                    "factors": supplier_factors(row["algorithm_version"], row["factors"]),
+                    "reasons": supplier_reasons(row["reasons"]),
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+                allow_nan=False,
+            )
+            record = records[str(row["request__owner_id"])]
+            items.append(
+                f'{head[:-1]},"request":{published_request},"buyer_payment_record":{record}}}'
+            )
+        envelope = json.dumps(
+            {
+                "next": self.paginator.get_next_link(),
+                "previous": self.paginator.get_previous_link(),
+            },
+            ensure_ascii=False,
+        )
+        results = ",".join(items)
+        return HttpResponse(
+            f'{envelope[:-1]},"results":[{results}]}}', content_type="application/json"
+        )
+
+
+# A match's columns an opportunity shows, with its request's buyer.
+_OPPORTUNITY_COLUMNS = (
+    "id",
+    "score",
+    "status",
+    "factors",
+    "reasons",
+    "algorithm_version",
+    "request_id",
+    "request__owner_id",
+)
 
 
 class OnePage(pagination.BasePagination):
