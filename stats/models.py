@@ -25,6 +25,12 @@ class Refresh(Derived):
 
     refreshed_at = models.DateTimeField()
     seconds = models.FloatField(help_text="How long the last refresh took.")
+    most_sites = models.PositiveIntegerField(
+        null=True,
+        help_text="The most sites (CoverageSite rows) one supplier has for one capability, "
+        "as last refreshed: bounds the distinct suppliers a count of sites can stand for. "
+        "Empty until the first refresh that records it.",
+    )
 
 
 class CoverageLayerState(Derived):

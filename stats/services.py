@@ -222,8 +222,17 @@ def stats_refresh() -> stats.Refresh:
             cursor.execute(f"DELETE FROM {t[name]}")
         for statement in _statements():
             cursor.execute(statement, params)
+        cursor.execute(
+            f"SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM {t['site']}"
+            " GROUP BY supplier_id, capability_code) per_supplier"
+        )
+        (most_sites,) = cursor.fetchone()
     refresh, _ = stats.Refresh.objects.update_or_create(
         id=1,
-        defaults={"refreshed_at": timezone.now(), "seconds": time.perf_counter() - started},
+        defaults={
+            "refreshed_at": timezone.now(),
+            "seconds": time.perf_counter() - started,
+            "most_sites": most_sites or 0,
+        },
     )
     return refresh

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from stats import models as stats
 from stats.services import stats_refresh
+from suppliers.models import SupplierPlant
 from tests.stats.conftest import CHENNAI, PUNE, Crafted
 
 ISO = "certification:iso-iec-17025"
@@ -102,6 +103,32 @@ def test_coverage_gaps_count_sites_within_the_radius() -> None:
     assert "hydrogen-decrepitation" not in gaps
     assert "strip-casting" in gaps
     assert all(g["layer"] == "components" for g in body["capabilities"])
+
+
+def test_a_supplier_with_several_sites_counts_once_in_the_radius(crafted: Crafted) -> None:
+    """Sites are counted cheaply and suppliers exactly only where the count of sites
+    could hide a gap (stats.selectors._suppliers_near): s1's main location and two
+    plants near Pune are three sites of each of its capabilities, one supplier."""
+    s1 = crafted.suppliers["s1"]
+    for n in (1, 2):
+        SupplierPlant.objects.create(
+            supplier=s1, name=f"Pune unit {n}", latitude=PUNE[0] + 0.01 * n, longitude=PUNE[1]
+        )
+    assert stats_refresh().most_sites == 3
+    near_pune = {"latitude": PUNE[0], "longitude": PUNE[1], "radius_km": 50}
+
+    def gaps(threshold: int) -> dict[str, int]:
+        body = get(None, "/api/v1/stats/coverage/gaps/", threshold=threshold, **near_pune)
+        return {g["capability"]: g["suppliers"] for g in body["capabilities"]}
+
+    # Three sites, one supplier: below a threshold of 2 (as one supplier, not three).
+    assert gaps(2)["jet-milling"] == 1
+    assert gaps(2)["hydrogen-decrepitation"] == 1
+    assert "jet-milling" not in gaps(1)
+    # A refresh from before the bound was kept: every capability counted exactly.
+    stats.Refresh.objects.filter(id=1).update(most_sites=None)
+    assert gaps(2)["jet-milling"] == 1
+    assert "jet-milling" not in gaps(1)
 
 
 def test_bad_query_is_a_problem_naming_the_field() -> None:
