@@ -247,6 +247,13 @@ def match_list_json(
     return queryset.annotate(representation=RawSQL(sql, params))  # noqa: S611 (constants)
 
 
+def published_requests(request_ids: Collection[UUID]) -> QuerySet[ProcurementRequest]:
+    """The open ones of ``request_ids``, with what ``PublishedRequestSerializer`` reads."""
+    return ProcurementRequest.objects.filter(
+        id__in=list(request_ids), status=RequestStatus.OPEN
+    ).prefetch_related(*REQUEST_PREFETCH)
+
+
 def _codes_sql(field_name: str) -> str:
     """The sorted codes of one of a request's many-to-many taxonomy fields (``R`` the
     request), as a JSON array: what ``CodeListField`` writes."""
@@ -260,12 +267,17 @@ def _codes_sql(field_name: str) -> str:
     )
 
 
-def published_requests_json(request_ids: Collection[UUID], *, url_template: str) -> dict[UUID, str]:
-    """Each of ``request_ids`` as its buyer published it (``PublishedRequestSerializer``'s
-    output: the public fields only, whoever asks) as JSON text built by PostgreSQL, by
-    id; ``url_template`` is a request's absolute URL with ``{id}`` for its id. A request
-    deleted meanwhile is missing. ``tests/matching/test_opportunity_list_json.py`` holds
-    the two equal. PostgreSQL only."""
+def published_requests_json(
+    request_ids: Collection[UUID], *, url_template: str
+) -> dict[UUID, str | None]:
+    """Each of ``request_ids`` that is open, as its buyer published it
+    (``PublishedRequestSerializer``'s output: the public fields only, whoever asks) as
+    JSON text built by PostgreSQL, by id; ``url_template`` is a request's absolute URL
+    with ``{id}`` for its id. A request deleted or closed meanwhile is missing. ``None``
+    for a request whose ``materials`` is not a list of strings (which only the admin or
+    SQL can store), whose representation Python's ``str`` decides: the caller
+    serialises it. ``tests/matching/test_opportunity_list_json.py`` holds the two equal.
+    PostgreSQL only."""
     import re
 
     from django.db import connection
@@ -276,7 +288,11 @@ def published_requests_json(request_ids: Collection[UUID], *, url_template: str)
     if not request_ids:
         return {}
     # Names from the models' metadata; every value a parameter.
-    template = f"""SELECT R.id, json_build_object(
+    plain = (
+        "jsonb_typeof(R.materials) = 'array' AND NOT jsonb_path_exists(R.materials,"
+        ' \'$[*] ? (@.type() != "string" && @.type() != "null")\')'
+    )
+    template = f"""SELECT R.id, CASE WHEN {plain} THEN json_build_object(
         'id', R.id, 'url', replace(%(url)s, '{{id}}', R.id::text), 'owner', R.owner_id,
         'title', R.title, 'description', R.description, 'layer', R.layer,
         'required_capabilities', {_codes_sql("required_capabilities")},
@@ -284,17 +300,21 @@ def published_requests_json(request_ids: Collection[UUID], *, url_template: str)
         'preferred_certifications', {_codes_sql("preferred_certifications")},
         'grades', {_codes_sql("grades")},
         'grades_required', R.grades_required,
-        'materials', coalesce((SELECT json_agg(e.v #>> '{{}}' ORDER BY e.i)
-            FROM jsonb_array_elements(R.materials) WITH ORDINALITY AS e(v, i)), '[]'::json),
+        'materials', CASE WHEN jsonb_typeof(R.materials) = 'array' THEN
+            coalesce((SELECT json_agg(e.v #>> '{{}}' ORDER BY e.i)
+            FROM jsonb_array_elements(R.materials) WITH ORDINALITY AS e(v, i)), '[]'::json)
+            END,
         'quantity', R.quantity::text, 'quantity_unit', R.quantity_unit,
         'needed_by', to_char(R.needed_by, 'YYYY-MM-DD'), 'delivery_state', R.delivery_state,
         'status', R.status, 'published_at', {iso_sql("R.published_at")},
-        'closed_at', {iso_sql("R.closed_at")})::text
-        FROM "{ProcurementRequest._meta.db_table}" R WHERE R.id = ANY(%(ids)s::uuid[])"""  # noqa: S608
+        'closed_at', {iso_sql("R.closed_at")})::text END
+        FROM "{ProcurementRequest._meta.db_table}" R
+        WHERE R.id = ANY(%(ids)s::uuid[]) AND R.status = %(open)s"""  # noqa: S608
     values = {
         "url": url_template,
         "ids": [str(i) for i in request_ids],
         "tz": timezone.get_current_timezone_name(),
+        "open": RequestStatus.OPEN.value,
     }
     names = re.findall(r"%\((\w+)\)s", template)
     with connection.cursor() as cursor:

@@ -47,6 +47,10 @@ class FilterSet(django_filters.FilterSet):
 
     def get_form_class(self) -> Any:
         cls = type(self)
+        if any(callable(getattr(f, "queryset", None)) for f in self.base_filters.values()):
+            # A filter whose choices depend on the request (django-filter's callable
+            # queryset): its form is the request's own.
+            return super().get_form_class()
         form_class = cls.__dict__.get("_form_class")
         if form_class is None:
             form_class = super().get_form_class()

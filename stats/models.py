@@ -31,6 +31,12 @@ class Refresh(Derived):
         "as last refreshed: bounds the distinct suppliers a count of sites can stand for. "
         "Empty until the first refresh that records it.",
     )
+    most_sites_of = models.DateTimeField(
+        null=True,
+        help_text="The refresh (its refreshed_at) that recorded most_sites: the bound is "
+        "used only when it is the last refresh's (a refresh by an older release during "
+        "a rolling deploy leaves it behind).",
+    )
 
 
 class CoverageLayerState(Derived):

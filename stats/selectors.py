@@ -196,13 +196,14 @@ def _suppliers_near(within: QuerySet, *, threshold: int) -> dict[str, int]:
     ``Refresh.most_sites`` sites of one capability, so a capability with at least
     ``threshold * most_sites`` sites has at least ``threshold`` suppliers: only the
     others are counted exactly. The bound is read in the statement that counts the
-    sites, so both come from one refresh."""
+    sites, so both come from one refresh, and only when that refresh recorded it."""
     sql, params = within.values("capability_code").annotate(n=Count("id")).query.sql_with_params()
     refresh = connection.ops.quote_name(stats.Refresh._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             # The compiled query of the aggregate above and a constant subquery.
-            f"SELECT sites.capability_code, sites.n, (SELECT most_sites FROM {refresh}"  # noqa: S608
+            f"SELECT sites.capability_code, sites.n, (SELECT CASE WHEN"  # noqa: S608
+            f" most_sites_of = refreshed_at THEN most_sites END FROM {refresh}"
             f" WHERE id = 1) FROM ({sql}) sites",
             params,
         )

@@ -227,12 +227,14 @@ def stats_refresh() -> stats.Refresh:
             " GROUP BY supplier_id, capability_code) per_supplier"
         )
         (most_sites,) = cursor.fetchone()
+    now = timezone.now()
     refresh, _ = stats.Refresh.objects.update_or_create(
         id=1,
         defaults={
-            "refreshed_at": timezone.now(),
+            "refreshed_at": now,
             "seconds": time.perf_counter() - started,
             "most_sites": most_sites or 0,
+            "most_sites_of": now,
         },
     )
     return refresh

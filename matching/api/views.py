@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from matching import runs, selectors, services
 from matching.api.serializers import (
@@ -23,6 +24,7 @@ from matching.api.serializers import (
     OutcomeSerializer,
     PaymentRecordSerializer,
     ProcurementRequestSerializer,
+    PublishedRequestSerializer,
     TransitionRequestSerializer,
     TransitionSerializer,
 )
@@ -445,6 +447,14 @@ class OpportunityViewSet(_SupplierScopedViewSet):
         published = selectors.published_requests_json(
             request_ids, url_template=url_template(request, "request-detail")
         )
+        unusual = [request_id for request_id, text in published.items() if text is None]
+        if unusual:
+            # Materials stored by the admin or SQL in another shape: as the serializer
+            # writes them.
+            context = self.get_serializer_context()
+            for instance in selectors.published_requests(unusual):
+                data = PublishedRequestSerializer(instance, context=context).data
+                published[instance.id] = json.dumps(data, ensure_ascii=False, cls=JSONEncoder)
         buyers = sorted({str(row["request__owner_id"]) for row in rows})
         records = {
             buyer: json.dumps(PaymentRecordSerializer(record).data, ensure_ascii=False)
@@ -454,7 +464,7 @@ class OpportunityViewSet(_SupplierScopedViewSet):
         items = []
         for row in rows:
             published_request = published.get(row["request_id"])
-            if published_request is None:  # deleted since the page was read
+            if published_request is None:  # deleted or closed since the page was read
                 continue
             match_id = str(row["id"])
             head = json.dumps(

@@ -8,8 +8,10 @@ factors left out, two buyers' payment records, and every page of the cursor."""
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
+from django.db.models import JSONField, Value
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -133,3 +135,37 @@ def test_a_filtered_page_lists_what_the_filter_keeps(
     assert scores
     assert all(score >= best.score for score in scores)
     assert len(scores) < len(opportunities)
+
+
+@pytest.mark.parametrize(
+    "materials",
+    [{"a": 1}, "Dy, Tb", None, ["Dy", 1, 1.5, True, None, {"a": 1}, [1, "x"]]],
+    ids=["object", "string", "null", "mixed list"],
+)
+def test_materials_the_admin_stored_in_another_shape_read_as_the_serializer_writes_them(
+    world: World, opportunities: list[str], materials: Any
+) -> None:
+    """The API stores a list of strings; the admin or SQL may store any JSON. Such a
+    request is written by the serializer, not by PostgreSQL, and the page is still 200."""
+    stored = Value(None, JSONField()) if materials is None else materials  # JSON null
+    ProcurementRequest.objects.filter(id=opportunities[1]).update(materials=stored)
+    supplier = world.suppliers["full"]
+
+    response = client_for(world.sme_users["full"]).get(
+        f"/api/v1/suppliers/{supplier.id}/opportunities/"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["results"] == serialized(supplier)
+
+
+def test_a_request_closed_after_the_page_was_read_is_left_out(
+    world: World, opportunities: list[str]
+) -> None:
+    from matching.selectors import published_requests_json
+
+    ProcurementRequest.objects.filter(id=opportunities[0]).update(status="closed")
+    texts = published_requests_json(
+        [UUID(i) for i in opportunities], url_template="http://testserver/r/{id}/"
+    )
+    assert set(texts) == {UUID(i) for i in opportunities[1:]}

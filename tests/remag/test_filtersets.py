@@ -7,6 +7,7 @@ from remag.accounts.models import Organization
 from remag.filtersets import FilterSet
 from suppliers.filtersets import SupplierFilterSet
 from suppliers.models import Supplier
+from tests.factories import OrganizationFactory
 
 
 @pytest.mark.django_db
@@ -48,3 +49,34 @@ def test_a_model_choice_field_is_copied_per_form() -> None:
     second = _OwnerFilterSet({}, queryset=Supplier.objects.all()).form
     assert first.fields["owner"] is not second.fields["owner"]
     assert first.fields["owner"].queryset is not second.fields["owner"].queryset
+
+
+def _own_organisations(request: object) -> object:
+    return Organization.objects.filter(name=getattr(request, "organisation_name", ""))
+
+
+class _RequestFilterSet(FilterSet):
+    owner = django_filters.ModelChoiceFilter(queryset=_own_organisations)
+
+    class Meta:
+        model = Supplier
+        fields = ("owner",)
+
+
+@pytest.mark.django_db
+def test_choices_that_depend_on_the_request_are_the_requests_own() -> None:
+    """django-filter resolves a callable queryset with the request as it builds the form:
+    such a form class is built per request, never kept from the first caller's."""
+    first = OrganizationFactory(name="A")
+    second = OrganizationFactory(name="B")
+
+    class Caller:
+        def __init__(self, name: str) -> None:
+            self.organisation_name = name
+
+    def choices(name: str) -> list[object]:
+        filterset = _RequestFilterSet({}, queryset=Supplier.objects.all(), request=Caller(name))
+        return list(filterset.form.fields["owner"].queryset)
+
+    assert choices("A") == [first]
+    assert choices("B") == [second]
