@@ -215,7 +215,6 @@ def match_list_json(
     buyer-side representation as JSON text, ``representation``; ``url_template`` is a
     match's absolute URL with ``{id}`` for its id. PostgreSQL only."""
     import json
-    import re
 
     from django.db.models.expressions import RawSQL
     from django.utils import timezone
@@ -237,13 +236,11 @@ def match_list_json(
         ),
         "tz": timezone.get_current_timezone_name(),
     }
-    names = re.findall(r"%\((\w+)\)s", template)
     # Built in a subquery by the match's id, so that the page's sort carries only its
     # keys (not the factors, reasons and stamps of every match of the request).
-    positional = re.sub(r"%\((\w+)\)s", "%s", template)
+    positional, params = _positional(template, values)
     wrapper = '(SELECT {} FROM matching_match M WHERE M.id = "matching_match".id)'
     sql = wrapper.format(positional)
-    params = [values[name] for name in names]
     return queryset.annotate(representation=RawSQL(sql, params))  # noqa: S611 (constants)
 
 
@@ -278,8 +275,6 @@ def published_requests_json(
     SQL can store), whose representation Python's ``str`` decides: the caller
     serialises it. ``tests/matching/test_opportunity_list_json.py`` holds the two equal.
     PostgreSQL only."""
-    import re
-
     from django.db import connection
     from django.utils import timezone
 
@@ -316,7 +311,15 @@ def published_requests_json(
         "tz": timezone.get_current_timezone_name(),
         "open": RequestStatus.OPEN.value,
     }
-    names = re.findall(r"%\((\w+)\)s", template)
     with connection.cursor() as cursor:
-        cursor.execute(re.sub(r"%\((\w+)\)s", "%s", template), [values[n] for n in names])
+        cursor.execute(*_positional(template, values))
         return dict(cursor.fetchall())
+
+
+def _positional(template: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``template``'s ``%(name)s`` parameters as positional ones, with their values in
+    order (a name may stand more than once; ``RawSQL`` takes positional ones only)."""
+    import re
+
+    names = re.findall(r"%\((\w+)\)s", template)
+    return re.sub(r"%\((\w+)\)s", "%s", template), [values[name] for name in names]

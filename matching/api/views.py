@@ -246,16 +246,8 @@ class ProcurementRequestViewSet(
                     "score", "supplier_id", "representation"
                 )
             )
-            envelope = json.dumps(
-                {
-                    "next": self.paginator.get_next_link(),
-                    "previous": self.paginator.get_previous_link(),
-                },
-                ensure_ascii=False,
-            )
-            results = ",".join(row["representation"] for row in rows or [])
-            return HttpResponse(
-                f'{envelope[:-1]},"results":[{results}]}}', content_type="application/json"
+            return self.paginator.get_json_page_response(
+                row["representation"] for row in rows or []
             )
         page = self.paginate_queryset(queryset.values(*_MATCH_COLUMNS)) or []
         request_id = str(instance.id)
@@ -484,17 +476,7 @@ class OpportunityViewSet(_SupplierScopedViewSet):
             items.append(
                 f'{head[:-1]},"request":{published_request},"buyer_payment_record":{record}}}'
             )
-        envelope = json.dumps(
-            {
-                "next": self.paginator.get_next_link(),
-                "previous": self.paginator.get_previous_link(),
-            },
-            ensure_ascii=False,
-        )
-        results = ",".join(items)
-        return HttpResponse(
-            f'{envelope[:-1]},"results":[{results}]}}', content_type="application/json"
-        )
+        return self.paginator.get_json_page_response(items)
 
 
 # A match's columns an opportunity shows, with its request's buyer.

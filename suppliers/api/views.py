@@ -1,4 +1,3 @@
-import json
 from typing import Any
 
 from django.db import connection, transaction
@@ -174,14 +173,7 @@ class SupplierViewSet(
             for row in page:
                 if row["representation"] is None:
                     row["representation"] = built[row["id"]]
-        paginator = self.paginator
-        envelope = json.dumps(
-            {"next": paginator.get_next_link(), "previous": paginator.get_previous_link()},
-            ensure_ascii=False,
-        )
-        results = ",".join(row["representation"] for row in page)
-        body = f'{envelope[:-1]},"results":[{results}]}}'
-        return HttpResponse(body, content_type="application/json")
+        return self.paginator.get_json_page_response(row["representation"] for row in page)
 
     @transaction.atomic
     def perform_create(self, serializer: SupplierSerializer) -> None:
