@@ -1,4 +1,5 @@
 import json
+import uuid
 from typing import Any
 
 from django.db import connection, transaction
@@ -221,13 +222,45 @@ class ProcurementRequestViewSet(
     def matches(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The request's matches, best first (ties by supplier id), each with its factors,
         their contributions and reasons. Filter by `min_score`, `status`, `qualifies`."""
+        json_wanted = isinstance(request.accepted_renderer, JSONRenderer)
+        if json_wanted and connection.vendor == "postgresql":
+            return self._matches_sql_json(request)
         instance = self.get_object()
         queryset = self.filter_queryset(selectors.match_list_for_request(request=instance))
-        if isinstance(request.accepted_renderer, JSONRenderer):
+        if json_wanted:
             return self._matches_json(request, instance, queryset)
         page = self.paginate_queryset(queryset)
         data = MatchSerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
+
+    def _matches_sql_json(self, request: Request) -> HttpResponse:
+        """A page of the request's matches as :class:`MatchSerializer` writes them, built
+        by PostgreSQL as text (``selectors.match_list_json``) in the one query that also
+        checks the request is the caller's. Only an empty page reads the request, to
+        answer 404 or 403 as :meth:`get_object` would (else an empty page).
+        ``tests/matching/test_match_list_json.py`` holds the two equal."""
+        try:
+            request_id = uuid.UUID(str(self.kwargs["id"]))
+        except ValueError:
+            self.get_object()  # 404, as for any id that names no request
+            raise
+        caller = caller_for(request)
+        url = url_template(request, "match-detail")
+        try:
+            queryset = self.filter_queryset(
+                selectors.match_list_for_request_id(caller=caller, request_id=request_id)
+            )
+            rows = self.paginate_queryset(
+                selectors.match_list_json(queryset, caller=caller, url_template=url).values(
+                    "score", "supplier_id", "representation"
+                )
+            )
+        except exceptions.APIException:
+            self.get_object()  # a request not there, or not the caller's, answers that first
+            raise
+        if not rows:
+            self.get_object()  # 404 or 403 when the request is not there or not the caller's
+        return self.paginator.get_json_page_response(row["representation"] for row in rows or [])
 
     def _matches_json(
         self, request: Request, instance: ProcurementRequest, queryset: QuerySet[Match]
@@ -239,16 +272,6 @@ class ProcurementRequestViewSet(
         caller = caller_for(request)
         buyer_view = caller.is_operator or caller.acts_for(instance.owner_id)
         url = url_template(request, "match-detail")
-        if buyer_view and connection.vendor == "postgresql":
-            # Built by PostgreSQL as text (selectors.match_list_json): no JSON parsed.
-            rows = self.paginate_queryset(
-                selectors.match_list_json(queryset, caller=caller, url_template=url).values(
-                    "score", "supplier_id", "representation"
-                )
-            )
-            return self.paginator.get_json_page_response(
-                row["representation"] for row in rows or []
-            )
         page = self.paginate_queryset(queryset.values(*_MATCH_COLUMNS)) or []
         request_id = str(instance.id)
         results = []

@@ -13,6 +13,7 @@ could act as either. The same key in both key headers is one credential. An
 ``Authorization`` scheme that is not ours (a proxy's ``Basic``) is not a credential here.
 """
 
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS
 
+from remag.accounts.caller import remember_memberships, with_person_memberships
 from remag.accounts.choices import APIKeyScope
 from remag.accounts.models import Organization, OrganizationAPIKey, UserToken
 
@@ -52,11 +54,11 @@ class APIKeyPrincipal:
         return self.get_username()
 
 
-def _lookup(model: type[models.Model], raw_key: str, related: tuple[str, ...]) -> Any:
+def _lookup(queryset: models.QuerySet[Any], raw_key: str) -> Any:
     prefix, dot, secret = raw_key.partition(".")
     if not dot or not prefix or not secret or len(raw_key) > 200:
         raise exceptions.AuthenticationFailed("The credential is malformed.")
-    obj = model.objects.select_related(*related).filter(prefix=prefix, revoked=False).first()
+    obj = queryset.filter(prefix=prefix, revoked=False).first()
     if obj is None or not obj.is_valid(raw_key):
         raise exceptions.AuthenticationFailed("The credential is unknown or has been revoked.")
     if obj.has_expired:
@@ -96,6 +98,13 @@ def presented_credential(request: Any) -> tuple[str, str] | None:
     return found.pop() if found else None
 
 
+@functools.cache
+def _tokens() -> models.QuerySet[UserToken]:
+    """Tokens with their users, and the users' memberships: a person's caller then costs
+    no query of its own. Built once per process (filtering clones it)."""
+    return with_person_memberships(UserToken.objects.select_related("user"), user_field="user_id")
+
+
 class UserTokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Any) -> tuple[Any, UserToken] | None:
         credential = presented_credential(request)
@@ -104,9 +113,10 @@ class UserTokenAuthentication(authentication.BaseAuthentication):
         raw = credential[1]
         if not raw:
             raise exceptions.AuthenticationFailed("No token was given after the keyword.")
-        token = _lookup(UserToken, raw, ("user",))
+        token = _lookup(_tokens(), raw)
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token's user is inactive.")
+        remember_memberships(token.user, token)
         _touch(token)
         return token.user, token
 
@@ -122,7 +132,7 @@ class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
         raw = credential[1]
         if not raw:
             raise exceptions.AuthenticationFailed("No API key was given.")
-        api_key = _lookup(OrganizationAPIKey, raw, ("organization",))
+        api_key = _lookup(OrganizationAPIKey.objects.select_related("organization"), raw)
         if not api_key.organization.is_active:
             raise exceptions.AuthenticationFailed("The key's organisation is deactivated.")
         needed = APIKeyScope.READ if request.method in SAFE_METHODS else APIKeyScope.WRITE

@@ -10,10 +10,19 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections
+from django.db.models import OuterRef, QuerySet
+from django.db.models.functions import JSONObject
+
 from remag.accounts.choices import MembershipRole, OrganizationKind
 from remag.accounts.models import Delegation, Membership, OrganizationAPIKey
 
 _CACHE_ATTRIBUTE = "_remag_caller"
+# A person's memberships, read with their credential (with_person_memberships) and kept
+# on the user object for _compute: (organization id, organization kind, role) rows.
+_MEMBERSHIPS_ANNOTATION = "caller_memberships"
+_MEMBERSHIPS_ATTRIBUTE = "_remag_memberships"
 
 
 @dataclass(frozen=True)
@@ -91,11 +100,13 @@ def _compute(user: Any) -> Caller:
         )
     if user is None or not user.is_authenticated:
         return ANONYMOUS
-    rows = list(
-        Membership.objects.filter(user=user, organization__is_active=True).values_list(
-            "organization_id", "organization__kind", "role"
+    rows = getattr(user, _MEMBERSHIPS_ATTRIBUTE, None)
+    if rows is None:
+        rows = list(
+            Membership.objects.filter(user=user, organization__is_active=True).values_list(
+                "organization_id", "organization__kind", "role"
+            )
         )
-    )
     kinds = frozenset(kind for _, kind, _ in rows)
     return Caller(
         is_authenticated=True,
@@ -109,3 +120,27 @@ def _compute(user: Any) -> Caller:
         is_operator=user.is_superuser or OrganizationKind.OPERATOR in kinds,
         email_verified=user.is_superuser or getattr(user, "email_verified_at", None) is not None,
     )
+
+
+def with_person_memberships(queryset: QuerySet[Any], *, user_field: str) -> QuerySet[Any]:
+    """``queryset``, whose rows name a person in ``user_field`` (a personal token), reading
+    that person's memberships of active organisations in the same query, so that the
+    person's caller costs no query of its own (:func:`remember_memberships`). Unchanged
+    where the database has no array subqueries (SQLite): the caller reads them itself."""
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset
+    rows = (
+        Membership.objects.filter(user_id=OuterRef(user_field), organization__is_active=True)
+        .order_by()
+        .values(row=JSONObject(o="organization_id", k="organization__kind", r="role"))
+    )
+    return queryset.annotate(**{_MEMBERSHIPS_ANNOTATION: ArraySubquery(rows)})
+
+
+def remember_memberships(user: Any, row: Any) -> None:
+    """Keep on ``user`` the memberships that ``row`` read (:func:`with_person_memberships`),
+    for the caller of this request to use; nothing when ``row`` read none."""
+    found = getattr(row, _MEMBERSHIPS_ANNOTATION, None)
+    if found is not None:
+        memberships = [(UUID(m["o"]), m["k"], m["r"]) for m in found]
+        setattr(user, _MEMBERSHIPS_ATTRIBUTE, memberships)

@@ -4,6 +4,7 @@ serializer writes, for every caller who may list them: the buyer and operators. 
 details once shared, outcomes, statuses changed and matches of an older algorithm
 version (named by its own factors) included."""
 
+import uuid
 from typing import Any
 
 import pytest
@@ -11,7 +12,8 @@ from django.utils import timezone
 
 from matching.models import Match
 from matching.scoring import FACTORS_BEFORE_GRADES
-from tests.matching.conftest import World, client_for
+from tests.factories import MembershipFactory
+from tests.matching.conftest import World, client_for, post_request_as
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +62,66 @@ def test_pages_of_matches_follow_the_cursor(world: World, published: Any) -> Non
 
     expected = Match.objects.filter(request_id=request_id).order_by("-score", "supplier_id")
     assert seen == [str(m.id) for m in expected]
+
+
+# The list checks the request in the matches' own query: a page with matches proves the
+# request is the caller's. Every other answer must be the one reading the request gives.
+
+
+def test_another_buyers_request_is_403_whatever_the_query(world: World, published: Any) -> None:
+    request_id = published()
+    client = client_for(world.other_buyer)
+    url = f"/api/v1/requests/{request_id}/matches/"
+
+    for query in ({}, {"min_score": "not-a-number"}, {"cursor": "tampered"}, {"min_score": 0}):
+        response = client.get(url, query)
+        assert response.status_code == 403, (query, response.json())
+        assert "results" not in response.json()
+
+
+def test_a_request_not_there_is_404_whatever_the_query(world: World) -> None:
+    client = client_for(world.buyer)
+    for request_id in (uuid.uuid4(), "not-a-uuid"):
+        for query in ({}, {"min_score": "not-a-number"}, {"cursor": "tampered"}):
+            response = client.get(f"/api/v1/requests/{request_id}/matches/", query)
+            assert response.status_code == 404, (request_id, query, response.json())
+
+
+def test_another_buyers_draft_is_404(world: World) -> None:
+    draft = post_request_as(world.other_buyer)
+
+    response = client_for(world.buyer).get(f"/api/v1/requests/{draft['id']}/matches/")
+
+    assert response.status_code == 404
+
+
+def test_own_request_with_no_match_in_the_filter_is_an_empty_page(
+    world: World, published: Any
+) -> None:
+    request_id = published()
+    draft = post_request_as(world.buyer)
+    client = client_for(world.buyer)
+
+    filtered = client.get(f"/api/v1/requests/{request_id}/matches/", {"min_score": 1000})
+    unmatched = client.get(f"/api/v1/requests/{draft['id']}/matches/")
+    bad_filter = client.get(f"/api/v1/requests/{request_id}/matches/", {"min_score": "x"})
+
+    assert filtered.status_code == 200
+    assert filtered.json() == {"next": None, "previous": None, "results": []}
+    assert unmatched.status_code == 200
+    assert unmatched.json()["results"] == []
+    assert bad_filter.status_code == 400
+    assert bad_filter.json()["errors"][0]["field"] == "min_score"
+
+
+def test_a_member_of_two_organisations_lists_each_ones_matches(
+    world: World, published: Any
+) -> None:
+    request_id = published()
+    MembershipFactory(user=world.other_buyer, organization=world.buyer_org)
+
+    response = client_for(world.other_buyer).get(f"/api/v1/requests/{request_id}/matches/")
+
+    assert response.status_code == 200
+    expected = Match.objects.filter(request_id=request_id).count()
+    assert len(response.json()["results"]) == min(expected, 50)

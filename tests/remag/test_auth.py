@@ -1,13 +1,26 @@
 """Personal tokens and organisation API keys: hashed at rest, revocable, expiring, scoped."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
-from remag.accounts.models import OrganizationAPIKey, UserToken
+from remag.accounts.authentication import UserTokenAuthentication
+from remag.accounts.caller import _compute as caller_compute
+from remag.accounts.caller import caller_for
+from remag.accounts.models import OrganizationAPIKey, User, UserToken
 from tests.conftest import client_with
-from tests.factories import APIKeyFactory, OrganizationFactory, UserTokenFactory
+from tests.factories import (
+    APIKeyFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserTokenFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +198,51 @@ def test_last_used_is_recorded() -> None:
 
     api_key.refresh_from_db()
     assert api_key.last_used_at is not None
+
+
+def test_a_tokens_caller_is_read_with_the_token(
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    """The person's memberships come in the token's own query: the caller they make is
+    the one read separately, deactivated organisations left out, roles and kinds kept."""
+    token = UserTokenFactory()
+    user = token.user
+    UserToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    MembershipFactory(user=user, organization=OrganizationFactory(kind="manufacturer"))
+    MembershipFactory(user=user, organization=OrganizationFactory(kind="sme"), role="admin")
+    MembershipFactory(user=user, organization=OrganizationFactory(kind="portal", is_active=False))
+    request = Request(APIRequestFactory().get(ME, HTTP_AUTHORIZATION=f"Bearer {token.raw_key}"))
+
+    queries = 1 if connection.vendor == "postgresql" else 2
+    with django_assert_num_queries(queries):
+        authenticated, _ = UserTokenAuthentication().authenticate(request)
+        request.user = authenticated
+        caller = caller_for(request)
+
+    expected = caller_compute(User.objects.get(pk=user.pk))
+    assert caller == expected
+    assert len(caller.organization_ids) == 2
+    assert len(caller.admin_organization_ids) == 1
+    assert caller.organization_kinds == {"manufacturer", "sme"}
+
+
+def test_a_tokens_caller_with_no_memberships_acts_for_nobody() -> None:
+    token = UserTokenFactory()
+    request = Request(APIRequestFactory().get(ME, HTTP_AUTHORIZATION=f"Token {token.raw_key}"))
+
+    request.user, _ = UserTokenAuthentication().authenticate(request)
+    caller = caller_for(request)
+
+    assert caller.is_authenticated
+    assert caller.organization_ids == frozenset()
+    assert not caller.is_operator
+
+
+def test_an_operators_token_makes_an_operator() -> None:
+    token = UserTokenFactory()
+    MembershipFactory(user=token.user, organization=OrganizationFactory(kind="operator"))
+
+    response = client_with(f"Bearer {token.raw_key}").get(ME)
+
+    assert response.status_code == 200
+    assert response.json()["is_operator"] is True
