@@ -248,8 +248,14 @@ class Supplier(BaseModel):
 class SupplierCapability(BaseModel):
     """What a supplier offers of one capability: capacity, lead time, grades handled."""
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="capabilities")
-    capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="+")
+    # No index of their own: each is the first column of one below, (supplier,
+    # capability) the unique constraint's and (capability, supplier) supcap_capability.
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="capabilities", db_index=False
+    )
+    capability = models.ForeignKey(
+        Capability, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     capacity_per_month = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     capacity_unit = models.CharField(max_length=20, choices=CapacityUnit.choices, blank=True)
     minimum_order = models.DecimalField(
