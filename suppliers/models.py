@@ -249,7 +249,7 @@ class SupplierCapability(BaseModel):
     """What a supplier offers of one capability: capacity, lead time, grades handled."""
 
     # No index of their own: each is the first column of one below, (supplier,
-    # capability) the unique constraint's and (capability, supplier) supcap_capability.
+    # capability) the unique constraint's and (capability, supplier) the index below.
     supplier = models.ForeignKey(
         Supplier, on_delete=models.CASCADE, related_name="capabilities", db_index=False
     )
@@ -285,7 +285,16 @@ class SupplierCapability(BaseModel):
                 name="supplier_capability_capacity_non_negative",
             ),
         ]
-        indexes = [models.Index(fields=("capability", "supplier"), name="supcap_capability")]
+        indexes = [
+            # Covers what a match run loads of a capability's offers, and what a
+            # min_capacity filter asks of them, without reading the table's rows
+            # (PostgreSQL; other databases index the two key columns only).
+            models.Index(
+                fields=("capability", "supplier"),
+                include=("capacity_per_month", "capacity_unit", "lead_time_days"),
+                name="supcap_capability_offer",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.supplier_id}: {self.capability_id}"
@@ -302,8 +311,13 @@ class SupplierCertificate(BaseModel):
     has an end date (checked by the input, since the kind lives on the certification).
     """
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="certificates")
-    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="+")
+    # No index of their own: each is the first column of one of the indexes below.
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="certificates", db_index=False
+    )
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     certificate_number = models.CharField(max_length=100)
     issuing_body = models.CharField(max_length=200, blank=True)
     valid_from = models.DateField()
@@ -323,7 +337,15 @@ class SupplierCertificate(BaseModel):
         indexes = [
             models.Index(
                 fields=("certification", "valid_until", "supplier"), name="supcert_certification"
-            )
+            ),
+            # A supplier's certificates as a match run reads them (which certification,
+            # valid from and until when) without reading the table's rows (PostgreSQL;
+            # other databases index the two key columns only).
+            models.Index(
+                fields=("supplier", "certification"),
+                include=("valid_from", "valid_until"),
+                name="supcert_supplier",
+            ),
         ]
 
     def __str__(self) -> str:
