@@ -8,7 +8,7 @@ constraints and use their indexes:
 
 * the supplier is not withdrawn or suspended (``supplier_status_active``); verified
   (``active``) suppliers qualify, pending ones are loaded to be reported as near misses;
-* it offers at least one required capability (``supcap_capability``). A supplier
+* it offers at least one required capability (``supcap_capability_offer``). A supplier
   offering none is not a candidate, so it is never reported as a near miss: every
   supplier of the registry lacking the capability would be one, which tells an SME
   nothing it can act on;

@@ -179,7 +179,7 @@ if IS_POSTGRES:
 # Indexes that cover columns beyond their keys (INCLUDE) are a PostgreSQL speed-up; on
 # SQLite (development) the same indexes hold their key columns only, which is all the
 # warning says.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
+SILENCED_SYSTEM_CHECKS = [] if IS_POSTGRES else ["models.W040"]
 
 # ------------------------------------------------------------------ Redis: cache and broker
 

@@ -39,13 +39,16 @@ from remag.accounts.choices import OrganizationKind
 from remag.accounts.permissions import organization_kind
 from remag.accounts.selectors import organization_acting
 from remag.api.fields import iso_datetime, url_template
+from remag.api.filtering import ListedModelFilterBackend
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
 from remag.api.pagination import CursorPagination
 from remag.api.viewsets import RemagGenericViewSet
 from suppliers.models import Supplier
 
-# Actions on a request that only its owner's members and operators may use.
+# Actions on a request that only its owner's members and operators may use. The
+# `matches` list applies the same rule in its own query as well
+# (`selectors.match_list_for_request_id`): change both together.
 OWNER_ACTIONS = frozenset(
     {"update", "partial_update", "publish", "close", "cancel", "matches", "match_runs"}
 )
@@ -215,7 +218,7 @@ class ProcurementRequestViewSet(
         # The action lists matches: ``queryset`` names the listed model for the filter
         # backend and the schema (the request itself is read through get_queryset()).
         queryset=Match.objects.none(),
-        filter_backends=[DjangoFilterBackend],
+        filter_backends=[ListedModelFilterBackend],
         filterset_class=MatchFilterSet,
         ordering=("-score", "supplier_id"),
     )
@@ -241,9 +244,8 @@ class ProcurementRequestViewSet(
         ``tests/matching/test_match_list_json.py`` holds the two equal."""
         try:
             request_id = uuid.UUID(str(self.kwargs["id"]))
-        except ValueError:
-            self.get_object()  # 404, as for any id that names no request
-            raise
+        except ValueError:  # the URL admits UUIDs only; any other id names no request
+            raise exceptions.NotFound() from None
         caller = caller_for(request)
         url = url_template(request, "match-detail")
         try:

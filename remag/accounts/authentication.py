@@ -17,7 +17,7 @@ import functools
 from datetime import timedelta
 from typing import Any
 
-from django.db import models
+from django.db import connections, models
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS
@@ -98,10 +98,14 @@ def presented_credential(request: Any) -> tuple[str, str] | None:
     return found.pop() if found else None
 
 
-@functools.cache
 def _tokens() -> models.QuerySet[UserToken]:
     """Tokens with their users, and the users' memberships: a person's caller then costs
-    no query of its own. Built once per process (filtering clones it)."""
+    no query of its own. A copy of the queryset built once per database vendor."""
+    return _tokens_for(connections[UserToken.objects.db].vendor).all()
+
+
+@functools.cache
+def _tokens_for(vendor: str) -> models.QuerySet[UserToken]:
     return with_person_memberships(UserToken.objects.select_related("user"), user_field="user_id")
 
 

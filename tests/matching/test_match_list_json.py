@@ -125,3 +125,20 @@ def test_a_member_of_two_organisations_lists_each_ones_matches(
     assert response.status_code == 200
     expected = Match.objects.filter(request_id=request_id).count()
     assert len(response.json()["results"]) == min(expected, 50)
+
+
+def test_the_browsable_page_of_a_requests_matches_shows_its_filters(
+    world: World, published: Any
+) -> None:
+    request_id = published()
+
+    response = client_for(world.buyer).get(
+        f"/api/v1/requests/{request_id}/matches/", HTTP_ACCEPT="text/html"
+    )
+
+    assert response.status_code == 200
+    assert 'name="min_score"' in response.content.decode()
+    other = client_for(world.other_buyer).get(
+        f"/api/v1/requests/{request_id}/matches/", HTTP_ACCEPT="text/html"
+    )
+    assert other.status_code == 403

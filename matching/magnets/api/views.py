@@ -47,6 +47,7 @@ from remag.accounts.caller import caller_for
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.permissions import organization_kind
 from remag.accounts.selectors import organization_acting
+from remag.api.filtering import ListedModelFilterBackend
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
 from remag.api.viewsets import RemagGenericViewSet
@@ -240,7 +241,7 @@ class MagnetOfferViewSet(_OwnedViewSet):
         detail=True,
         methods=["get"],
         queryset=MagnetMatch.objects.none(),
-        filter_backends=[DjangoFilterBackend],
+        filter_backends=[ListedModelFilterBackend],
         filterset_class=MagnetMatchFilterSet,
         ordering=("-score", "requirement_id"),
     )
@@ -336,7 +337,7 @@ class MagnetRequirementViewSet(_OwnedViewSet):
         detail=True,
         methods=["get"],
         queryset=MagnetMatch.objects.none(),
-        filter_backends=[DjangoFilterBackend],
+        filter_backends=[ListedModelFilterBackend],
         filterset_class=MagnetMatchFilterSet,
         ordering=("-score", "offer_id"),
     )

@@ -421,3 +421,20 @@ def test_a_maker_with_a_supplier_profile_holds_only_its_valid_registered_certifi
     assert set(
         MagnetMatch.objects.filter(requirement=requirement).values_list("offer", flat=True)
     ) == {declared.id, checked.id}
+
+
+def test_browsable_pages_of_leads_and_matches_show_their_filters(market: Any) -> None:
+    """The browsable API builds the filter form over the listed model (leads and
+    matches are magnet matches, the viewsets' models are offers and requirements)."""
+    offer = post_offer(market.maker)
+    requirement = post_requirement(market.buyer)
+    pages = (
+        (market.maker, f"/api/v1/magnets/offers/{offer['id']}/leads/"),
+        (market.buyer, f"/api/v1/magnets/requirements/{requirement['id']}/matches/"),
+    )
+    for user, url in pages:
+        response = client_for(user).get(url, HTTP_ACCEPT="text/html")
+
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/html")
+        assert 'name="min_score"' in response.content.decode()
