@@ -248,8 +248,8 @@ class Supplier(BaseModel):
 class SupplierCapability(BaseModel):
     """What a supplier offers of one capability: capacity, lead time, grades handled."""
 
-    # No index of their own: each is the first column of one below, (supplier,
-    # capability) the unique constraint's and (capability, supplier) the index below.
+    # No index of their own: supplier leads the unique constraint's index (supplier,
+    # capability), and capability the covering index on (capability, supplier).
     supplier = models.ForeignKey(
         Supplier, on_delete=models.CASCADE, related_name="capabilities", db_index=False
     )

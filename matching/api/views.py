@@ -239,8 +239,9 @@ class ProcurementRequestViewSet(
     def _matches_sql_json(self, request: Request) -> HttpResponse:
         """A page of the request's matches as :class:`MatchSerializer` writes them, built
         by PostgreSQL as text (``selectors.match_list_json``) in the one query that also
-        checks the request is the caller's. Only an empty page reads the request, to
-        answer 404 or 403 as :meth:`get_object` would (else an empty page).
+        checks the request is the caller's. Only an empty page, or a filter or cursor
+        refused, reads the request, to answer 404 or 403 first as :meth:`get_object`
+        would (else the empty page, or the refusal).
         ``tests/matching/test_match_list_json.py`` holds the two equal."""
         try:
             request_id = uuid.UUID(str(self.kwargs["id"]))
