@@ -7,7 +7,9 @@ throttles raised, no HTTPS redirect) on a free loopback port, with the settings 
 that answer the same rows as JSON from one SQL query each, with no serializer, no ORM
 objects and no authentication. They exist only in this benchmark.
 
-A load generator in this process (``BENCH_CONNECTIONS`` keep-alive connections, 4 by
+The floor of each supplier query answers the same 50 suppliers as remag for the same query
+string (its filters written as plain SQL); the script checks the two agree before it
+measures. A load generator in this process (``BENCH_CONNECTIONS`` keep-alive connections, 4 by
 default, each sending its next request as soon as the last is answered) drives each
 endpoint for ``BENCH_SECONDS`` (3), interleaved with its floor, ``BENCH_ROUNDS`` times
 (3), so both see the same machine. It prints requests per second, p50 and p99 latency
@@ -23,6 +25,7 @@ matches at least 0.5x the floor.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import statistics
@@ -179,12 +182,28 @@ def drive(port: int, path: str, headers: dict[str, str], seconds: float) -> list
     return latencies
 
 
+def same_rows(port: int, path: str, headers: dict[str, str], floor: str) -> None:
+    """Stop unless the floor answers the same rows, in the same order, as remag."""
+    ids = []
+    for url, sent in ((path, headers), (floor, {})):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", url, headers={**sent, "Accept": "application/json"})
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        if response.status != 200:
+            raise SystemExit(f"{url}: {response.status} {body[:200]!r}")
+        ids.append([row["id"] for row in json.loads(body)["results"]])
+    if not ids[0] or ids[0] != ids[1][: len(ids[0])]:
+        raise SystemExit(f"{floor} does not answer the rows of {path}")
+
+
 def main() -> None:
     setup_django(suppliers=SUPPLIERS)
     request_id, token = prepare()
     auth = {"Authorization": f"Token {token}"}
     pairs = [
-        (label, f"/api/v1/suppliers/?{query}", {}, "/bench-floor/suppliers/?layer=components")
+        (label, f"/api/v1/suppliers/?{query}", {}, f"/bench-floor/suppliers/?{query}")
         for label, query in SUPPLIER_QUERIES.items()
     ]
     pairs.append(
@@ -199,6 +218,7 @@ def main() -> None:
     server = start_server(port)
     try:
         for _, path, headers, floor in pairs:  # warm both workers' caches
+            same_rows(port, path, headers, floor)
             drive(port, path, headers, 0.5)
             drive(port, floor, {}, 0.5)
         print(f"gunicorn 2 sync workers, {CONNECTIONS} connections, {ROUNDS} x {SECONDS:g} s each")
