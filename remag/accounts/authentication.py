@@ -13,11 +13,10 @@ could act as either. The same key in both key headers is one credential. An
 ``Authorization`` scheme that is not ours (a proxy's ``Basic``) is not a credential here.
 """
 
-import functools
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import connections, models
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS
@@ -25,6 +24,7 @@ from rest_framework.permissions import SAFE_METHODS
 from remag.accounts.caller import remember_memberships, with_person_memberships
 from remag.accounts.choices import APIKeyScope
 from remag.accounts.models import Organization, OrganizationAPIKey, UserToken
+from remag.db import PreparedQuery
 
 # last_used_at is written at most this often per credential, not on every request.
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -54,11 +54,13 @@ class APIKeyPrincipal:
         return self.get_username()
 
 
-def _lookup(queryset: models.QuerySet[Any], raw_key: str) -> Any:
+def _lookup(find: Callable[[str], Any], raw_key: str) -> Any:
+    """The credential ``raw_key`` names, found by its prefix with ``find`` (a row not
+    revoked, or None), checked against its hash and expiry."""
     prefix, dot, secret = raw_key.partition(".")
     if not dot or not prefix or not secret or len(raw_key) > 200:
         raise exceptions.AuthenticationFailed("The credential is malformed.")
-    obj = queryset.filter(prefix=prefix, revoked=False).first()
+    obj = find(prefix)
     if obj is None or not obj.is_valid(raw_key):
         raise exceptions.AuthenticationFailed("The credential is unknown or has been revoked.")
     if obj.has_expired:
@@ -98,15 +100,23 @@ def presented_credential(request: Any) -> tuple[str, str] | None:
     return found.pop() if found else None
 
 
-def _tokens() -> models.QuerySet[UserToken]:
-    """Tokens with their users, and the users' memberships: a person's caller then costs
-    no query of its own. A copy of the queryset built once per database vendor."""
-    return _tokens_for(connections[UserToken.objects.db].vendor).all()
+# A token not revoked by its prefix (unique), with its user and the user's memberships:
+# a person's caller then costs no query of its own. Compiled once per database: every
+# call made with a token runs it, and Django took longer to compile it (an array
+# subquery of JSON objects) than PostgreSQL to run it.
+_token_by_prefix = PreparedQuery(
+    lambda prefix: with_person_memberships(
+        UserToken.objects.select_related("user"), user_field="user_id"
+    ).filter(prefix=prefix, revoked=False)[:1]
+)
 
 
-@functools.cache
-def _tokens_for(vendor: str) -> models.QuerySet[UserToken]:
-    return with_person_memberships(UserToken.objects.select_related("user"), user_field="user_id")
+def _api_key_by_prefix(prefix: str) -> OrganizationAPIKey | None:
+    return (
+        OrganizationAPIKey.objects.select_related("organization")
+        .filter(prefix=prefix, revoked=False)
+        .first()
+    )
 
 
 class UserTokenAuthentication(authentication.BaseAuthentication):
@@ -117,7 +127,7 @@ class UserTokenAuthentication(authentication.BaseAuthentication):
         raw = credential[1]
         if not raw:
             raise exceptions.AuthenticationFailed("No token was given after the keyword.")
-        token = _lookup(_tokens(), raw)
+        token = _lookup(_token_by_prefix.first, raw)
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token's user is inactive.")
         remember_memberships(token.user, token)
@@ -136,7 +146,7 @@ class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
         raw = credential[1]
         if not raw:
             raise exceptions.AuthenticationFailed("No API key was given.")
-        api_key = _lookup(OrganizationAPIKey.objects.select_related("organization"), raw)
+        api_key = _lookup(_api_key_by_prefix, raw)
         if not api_key.organization.is_active:
             raise exceptions.AuthenticationFailed("The key's organisation is deactivated.")
         needed = APIKeyScope.READ if request.method in SAFE_METHODS else APIKeyScope.WRITE

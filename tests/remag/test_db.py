@@ -1,0 +1,75 @@
+"""remag.db.PreparedQuery: a queryset compiled once answers as QuerySet.first() would."""
+
+from typing import Any
+
+import pytest
+from django.db.models import Count
+
+from remag.accounts.caller import with_person_memberships
+from remag.accounts.models import Organization, UserToken
+from remag.db import PreparedQuery
+from tests.factories import MembershipFactory, OrganizationFactory, UserTokenFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _tokens(prefix: Any) -> Any:
+    return with_person_memberships(
+        UserToken.objects.select_related("user"), user_field="user_id"
+    ).filter(prefix=prefix, revoked=False)
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+def test_first_equals_the_querysets_first_for_each_value() -> None:
+    prepared = PreparedQuery(lambda prefix: _tokens(prefix)[:1])
+    tokens = [UserTokenFactory(), UserTokenFactory()]
+    MembershipFactory(user=tokens[0].user, organization=OrganizationFactory(kind="sme"))
+
+    for token in tokens:  # the second run reuses the first's SQL with another value
+        found = prepared.first(token.prefix)
+        expected = _tokens(token.prefix).first()
+
+        assert found is not None
+        assert found.pk == token.pk
+        assert _fields(found) == _fields(expected)
+        assert found._state.adding is False
+        assert found._state.db == "default"
+        # select_related: the user is built from the same row, no query of its own
+        assert "user" in found._state.fields_cache
+        assert _fields(found.user) == _fields(expected.user)
+        assert getattr(found, "_remag_memberships", None) == getattr(
+            expected, "_remag_memberships", None
+        )
+
+
+def test_first_is_none_when_nothing_matches() -> None:
+    prepared = PreparedQuery(lambda prefix: _tokens(prefix)[:1])
+    token = UserTokenFactory()
+    UserToken.objects.filter(pk=token.pk).update(revoked=True)
+
+    assert prepared.first(token.prefix) is None
+    assert prepared.first("no-such") is None
+
+
+def test_an_annotation_is_set_as_an_attribute() -> None:
+    organization = OrganizationFactory()
+    MembershipFactory(organization=organization)
+    MembershipFactory(organization=organization)
+    prepared = PreparedQuery(
+        lambda name: Organization.objects.filter(name=name).annotate(n=Count("memberships"))
+    )
+
+    found = prepared.first(organization.name)
+
+    assert found.pk == organization.pk
+    assert found.n == 2
+
+
+def test_a_value_that_does_not_reach_the_sql_as_one_parameter_is_refused() -> None:
+    prepared = PreparedQuery(lambda prefix: UserToken.objects.filter(revoked=False))
+
+    with pytest.raises(ValueError, match="exactly one parameter"):
+        prepared.first("x")
