@@ -50,6 +50,30 @@ def test_every_listed_match_reads_as_its_detail(world: World, published: Any, wh
     assert [f["name"] for f in shown[str(second.id)]["factors"]] == list(FACTORS_BEFORE_GRADES)
 
 
+def test_listed_text_reads_as_the_detail_whatever_the_values(world: World, published: Any) -> None:
+    """The buyer's page is written as text from the stored JSON's text: numbers in any
+    notation, strings needing escapes and non-ASCII text read as the detail does."""
+    from suppliers.models import Supplier
+
+    request_id = published()
+    match = Match.objects.filter(request_id=request_id).order_by("-score").first()
+    factors = [[1e-07, 0.5, -0.0]] + [[123456789.125, 0.0, 1.5e300]] * (len(match.factors) - 1)
+    Match.objects.filter(id=match.id).update(
+        factors=factors, reasons=['quoted "name" \\ back', "tab\there", "नमस्ते ü"]
+    )
+    Supplier.objects.filter(id=match.supplier_id).update(
+        legal_name='Ācme "Magnets" \\ Pvt\u2028Ltd', city="Chennai\n"
+    )
+    client = client_for(world.buyer)
+
+    items = client.get(f"/api/v1/requests/{request_id}/matches/", {"page_size": 50}).json()
+    item = next(i for i in items["results"] if i["id"] == str(match.id))
+
+    assert item == client.get(f"/api/v1/matches/{match.id}/").json()
+    assert [f["value"] for f in item["factors"][:2]] == [1e-07, 123456789.125]
+    assert item["supplier"]["legal_name"].startswith('Ācme "Magnets"')
+
+
 def test_pages_of_matches_follow_the_cursor(world: World, published: Any) -> None:
     request_id = published()
     client = client_for(world.buyer)
