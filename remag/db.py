@@ -23,7 +23,11 @@ class BaseModel(models.Model):
 
 
 def bulk_copy(
-    model: type[models.Model], objs: Sequence[models.Model], *, batch_size: int = 2000
+    model: type[models.Model],
+    objs: Sequence[models.Model],
+    *,
+    batch_size: int = 2000,
+    computed: dict[str, str] | None = None,
 ) -> None:
     """Insert new model instances, as ``bulk_create`` does, through PostgreSQL's ``COPY``
     (``bulk_create`` elsewhere): for seeding demo and benchmark data, where compiling
@@ -34,6 +38,12 @@ def bulk_copy(
     ``save()`` takes them, JSON fields are sent as JSON, auto-incremented keys are left to
     the database (and not set on the instances). No signals are sent and no
     ``save()`` runs, exactly as with ``bulk_create``.
+
+    ``computed`` maps columns to SQL expressions over the row's other columns, written
+    in their place (a search vector from the row's text): on PostgreSQL the rows are
+    copied into a temporary table and inserted from it with those expressions, so each
+    row is written once rather than inserted and then updated. Elsewhere the caller
+    computes them after.
     """
     if not objs:
         return
@@ -57,9 +67,26 @@ def bulk_copy(
         f"COPY {quote(model._meta.db_table)} "  # noqa: S608 (names from the model)
         f"({', '.join(quote(field.column) for field in fields)}) FROM STDIN"
     )
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for obj in objs:
-            copy.write_row([get(obj) for get in getters])
+    if not computed:
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for obj in objs:
+                copy.write_row([get(obj) for get in getters])
+        return
+    from django.db import transaction
+
+    table = quote(model._meta.db_table)
+    staging = quote(f"remag_copy_{uuid.uuid4().hex}")
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join(computed.get(field.column, quote(field.column)) for field in fields)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {staging} (LIKE {table}) ON COMMIT DROP")
+        with cursor.cursor.copy(statement.replace(f"COPY {table} ", f"COPY {staging} ", 1)) as copy:
+            for obj in objs:
+                copy.write_row([get(obj) for get in getters])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {values} FROM {staging}"  # noqa: S608
+        )
+        cursor.execute(f"DROP TABLE {staging}")
 
 
 class PreparedQuery:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from remag.accounts.models import Organization
@@ -44,7 +44,7 @@ from suppliers.models import (
     SupplierGstin,
     SupplierPlant,
 )
-from suppliers.services import search_vector_refresh
+from suppliers.services import SEARCH_VECTOR_SQL, search_vector_refresh
 from suppliers.states import STATES_BY_CODE
 from suppliers.validators import gstin_check_character
 
@@ -372,14 +372,15 @@ def seed_demo(
         # COPY on PostgreSQL (bulk_create elsewhere): a third of seeding was compiling
         # INSERT statements.
         bulk_copy(Organization, organizations)
-        bulk_copy(Supplier, rows)
+        bulk_copy(Supplier, rows, computed=SEARCH_VECTOR_SQL)
         bulk_copy(SupplierCapability, offered)
         bulk_copy(SupplierCertificate, held)
         bulk_copy(SupplierGstin, registrations)
         bulk_copy(SupplierPlant, plants)
         bulk_copy(SupplierPlant.capabilities.through, plant_offers)
         bulk_copy(Scope, scopes)
-        search_vector_refresh(supplier_ids=[row.id for row in rows])
+        if connection.vendor != "postgresql":
+            search_vector_refresh(supplier_ids=[row.id for row in rows])
         created += count
         if progress:
             progress(created)

@@ -395,6 +395,15 @@ def supplier_search_refresh(*, supplier_ids: Sequence[object]) -> None:
     search_vector_refresh(supplier_ids=supplier_ids)
 
 
+# A supplier's search vector as search_vector_refresh computes it, as SQL over the row's
+# own columns: for rows written by COPY (remag.db.bulk_copy's ``computed``), each written
+# once with its vector rather than inserted and then updated.
+# tests/suppliers/test_demo.py holds the two equal.
+SEARCH_VECTOR_SQL = {
+    "search_vector": "to_tsvector('english'::regconfig, COALESCE(\"search_text\", ''))"
+}
+
+
 def search_vector_refresh(*, supplier_ids: Sequence[object] | None = None) -> None:
     if connection.vendor != "postgresql":
         return

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from remag.accounts.models import User
 from suppliers.classification import financial_year_of, size_for
@@ -162,3 +163,25 @@ def test_the_readme_walkthrough_verifies_the_sme_it_registers(capsys: Any, api_c
 
     assert verified.status_code == 200, verified.json()
     assert verified.json()["status"] == "active"
+
+
+def test_seeded_search_vectors_are_the_ones_refresh_computes() -> None:
+    """Seeding writes each supplier with its search vector (SEARCH_VECTOR_SQL, in the
+    COPY's own insert on PostgreSQL); refreshing them changes none, and a search finds
+    a seeded supplier by its name."""
+    from suppliers.services import search_vector_refresh
+
+    seed_demo(suppliers=40, seed=3)
+    seeded = dict(Supplier.objects.values_list("id", "search_vector"))
+    assert all(vector for vector in seeded.values()) or connection.vendor != "postgresql"
+
+    search_vector_refresh()
+
+    assert dict(Supplier.objects.values_list("id", "search_vector")) == seeded
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery
+
+        supplier = Supplier.objects.first()
+        word = supplier.legal_name.split()[0]
+        query = SearchQuery(word, config="english")
+        assert Supplier.objects.filter(search_vector=query, id=supplier.id).exists()
