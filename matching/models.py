@@ -203,7 +203,7 @@ class Match(BaseModel):
         by the match's own algorithm version, whatever the current version's factors are."""
         from matching.scoring import factors_of
 
-        names = factors_of(self.algorithm_version)
+        names = factors_of(self.algorithm_version, len(self.factors))
         return [
             {"name": name, "value": value, "weight": weight, "contribution": contribution}
             for name, (value, weight, contribution) in zip(names, self.factors, strict=True)

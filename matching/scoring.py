@@ -937,25 +937,33 @@ def reason_is_private(reason: str) -> bool:
     )
 
 
-def factors_of(algorithm_version: str) -> tuple[str, ...]:
+def factors_of(algorithm_version: str, count: int | None = None) -> tuple[str, ...]:
     """The factor names of ``algorithm_version``, in the order its matches store them.
 
     An unknown version (one missing from :data:`FACTORS_BY_VERSION`, a bug) is named
     by position (``factor_1``...) rather than guessed: a wrong label would be worse.
+    With ``count`` (how many factors a match stores), names that do not fit it (stored
+    factors of another length: a bug, or a row edited by hand) give way to names by
+    position too, so that the match is shown rather than refused.
     """
     known = FACTORS_BY_VERSION.get(algorithm_version)
-    if known is not None:
+    if known is not None and (count is None or len(known) == count):
         return known
-    return tuple(f"factor_{n}" for n in range(1, len(FACTORS) + 1))
+    return tuple(f"factor_{n}" for n in range(1, (len(FACTORS) if count is None else count) + 1))
 
 
 def supplier_factors(algorithm_version: str, factors: list[list[float]]) -> list[dict[str, Any]]:
     """A match's stored ``factors`` as the matched supplier may see them: each value of
     the factors that depend only on what the buyer published, without weights or
-    contributions (:data:`PRIVATE_FACTORS` left out), named by ``algorithm_version``."""
+    contributions (:data:`PRIVATE_FACTORS` left out), named by ``algorithm_version``.
+    Empty when the stored factors do not fit the version's names: which of them are
+    private could not be told."""
+    names = FACTORS_BY_VERSION.get(algorithm_version)
+    if names is None or len(names) != len(factors):
+        return []
     return [
         {"name": name, "value": value, "weight": None, "contribution": None}
-        for name, (value, _, _) in zip(factors_of(algorithm_version), factors, strict=True)
+        for name, (value, _, _) in zip(names, factors, strict=True)
         if name not in PRIVATE_FACTORS
     ]
 

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Callable, Sequence
+from copy import copy as shallow_copy
 from operator import attrgetter
 from typing import Any
 
@@ -42,9 +43,12 @@ def bulk_copy(
     ``computed`` maps columns to SQL expressions over the row's other columns, written
     in their place (a search vector from the row's text): on PostgreSQL the rows are
     copied into a temporary table and inserted from it with those expressions, so each
-    row is written once rather than inserted and then updated. Elsewhere the caller
-    computes them after.
+    row is written once rather than inserted and then updated. Elsewhere the instances'
+    own values are written (a search vector is PostgreSQL's alone).
     """
+    unknown = set(computed or ()) - {field.column for field in model._meta.concrete_fields}
+    if unknown:
+        raise ValueError(f"{model.__name__} has no column {', '.join(sorted(unknown))}")
     if not objs:
         return
     if connection.vendor != "postgresql":
@@ -79,7 +83,11 @@ def bulk_copy(
     columns = ", ".join(quote(field.column) for field in fields)
     values = ", ".join(computed.get(field.column, quote(field.column)) for field in fields)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE {staging} (LIKE {table}) ON COMMIT DROP")
+        # The copied columns' types only: no key, default or NOT NULL of the table.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP"  # noqa: S608 (names from the model)
+            f" AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
         with cursor.cursor.copy(statement.replace(f"COPY {table} ", f"COPY {staging} ", 1)) as copy:
             for obj in objs:
                 copy.write_row([get(obj) for get in getters])
@@ -125,8 +133,12 @@ class PreparedQuery:
         from django.db import connections
         from django.db.models.query import get_related_populators
 
-        compiler, sql, params, position = self._compile(using)
+        cached, sql, params, position = self._compile(using)
         params = [*params[:position], value, *params[position + 1 :]]
+        # The compiled state is shared; the connection (its converters' argument) is this
+        # thread's own.
+        compiler = shallow_copy(cached)
+        compiler.connection = connections[using]
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchmany(1)

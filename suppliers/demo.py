@@ -18,7 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from remag.accounts.models import Organization
@@ -44,7 +44,7 @@ from suppliers.models import (
     SupplierGstin,
     SupplierPlant,
 )
-from suppliers.services import SEARCH_VECTOR_SQL, search_vector_refresh
+from suppliers.services import SEARCH_VECTOR_SQL
 from suppliers.states import STATES_BY_CODE
 from suppliers.validators import gstin_check_character
 
@@ -379,8 +379,6 @@ def seed_demo(
         bulk_copy(SupplierPlant, plants)
         bulk_copy(SupplierPlant.capabilities.through, plant_offers)
         bulk_copy(Scope, scopes)
-        if connection.vendor != "postgresql":
-            search_vector_refresh(supplier_ids=[row.id for row in rows])
         created += count
         if progress:
             progress(created)

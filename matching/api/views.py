@@ -1,4 +1,5 @@
 import json
+import re
 import uuid
 from typing import Any
 
@@ -344,16 +345,22 @@ def _json_text(value: str | None) -> str:
     return "null" if value is None else _json_str(value)
 
 
-def _factors_json(names: tuple[str, ...], text: str) -> str:
-    """A match's stored factors (``[[value, weight, contribution], ...]`` as the
-    database writes JSON) as :class:`MatchSerializer` names them, for the buyer: the
-    numbers are copied as text, each already a JSON number. Text of another shape is
-    read and written as JSON instead."""
-    parts = [triple.split(", ") for triple in text[2:-2].split("], [")]
-    if not (text.startswith("[[") and text.endswith("]]")) or any(
-        len(part) != 3 or "[" in part[0] or "]" in part[2] for part in parts
-    ):
+# A match's stored factors as PostgreSQL writes ``jsonb`` (``[[1.0, 0.35, 35.0], ...]``):
+# each number (or null) is already JSON, to be copied as it is.
+_NUMBER = r"(?:-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|null)"
+_FACTORS_TEXT = re.compile(rf"\[(?:\[{_NUMBER}, {_NUMBER}, {_NUMBER}\](?:, (?=\[))?)*\]")
+
+
+def _factors_json(algorithm_version: str, text: str) -> str:
+    """A match's stored factors (``[[value, weight, contribution], ...]``, its JSON
+    text) as :class:`MatchSerializer` names them for the buyer: in the database's own
+    writing (:data:`_FACTORS_TEXT`) the numbers are copied as text; text of any other
+    shape is read and written as JSON."""
+    if _FACTORS_TEXT.fullmatch(text):
+        parts = [triple.split(", ") for triple in text[2:-2].split("], [")] if text != "[]" else []
+    else:
         parts = [[json.dumps(x, allow_nan=False) for x in triple] for triple in json.loads(text)]
+    names = factors_of(algorithm_version, len(parts))
     return "[{}]".format(
         ",".join(
             f'{{"name":{_json_str(name)},"value":{v},"weight":{w},"contribution":{c}}}'
@@ -386,7 +393,7 @@ def _buyer_match_json(row: dict[str, Any], caller: Any, url: str, request_id: st
         f'"enterprise_size":{_json_text(row["supplier__enterprise_size"])},'
         f'"status":{_json_text(row["supplier__status"])},"contact":{contact}}},'
         f'"score":{json.dumps(row["score"], allow_nan=False)},'
-        f'"factors":{_factors_json(factors_of(row["algorithm_version"]), row["factors_text"])},'
+        f'"factors":{_factors_json(row["algorithm_version"], row["factors_text"])},'
         f'"reasons":{row["reasons_text"]},'
         f'"qualifies":{"true" if row["qualifies"] else "false"},'
         f'"status":{_json_text(row["status"])},'
@@ -610,7 +617,6 @@ class GapViewSet(_SupplierScopedViewSet):
         return self.get_paginated_response(GapSerializer(page, many=True).data)
 
 
-# What a page of a request's matches reads: the match's columns and its supplier's.
 def _with_json_text(queryset: QuerySet[Match]) -> QuerySet[Match]:
     """The matches with their factors and reasons as the database's JSON text."""
     return queryset.annotate(
@@ -618,6 +624,7 @@ def _with_json_text(queryset: QuerySet[Match]) -> QuerySet[Match]:
     )
 
 
+# What a page of a request's matches reads: the match's columns and its supplier's.
 _MATCH_COLUMNS = (
     "id",
     "supplier_id",

@@ -111,6 +111,10 @@ _token_by_prefix = PreparedQuery(
 )
 
 
+def _token(prefix: str) -> UserToken | None:
+    return _token_by_prefix.first(prefix, using=UserToken.objects.db)
+
+
 def _api_key_by_prefix(prefix: str) -> OrganizationAPIKey | None:
     return (
         OrganizationAPIKey.objects.select_related("organization")
@@ -127,7 +131,7 @@ class UserTokenAuthentication(authentication.BaseAuthentication):
         raw = credential[1]
         if not raw:
             raise exceptions.AuthenticationFailed("No token was given after the keyword.")
-        token = _lookup(_token_by_prefix.first, raw)
+        token = _lookup(_token, raw)
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token's user is inactive.")
         remember_memberships(token.user, token)

@@ -203,6 +203,20 @@ def test_matches_of_earlier_versions_keep_their_eight_factors() -> None:
     assert (*FACTORS_BEFORE_GRADES, "grade_compatibility") == FACTORS
 
 
+def test_factors_that_do_not_fit_their_version_are_named_by_position() -> None:
+    """Names by position where the stored count does not fit the version; the supplier
+    then sees no factor, since which are private could not be told."""
+    from matching.scoring import supplier_factors
+
+    assert factors_of("remag-2026.11.4", 8) == FACTORS_BEFORE_GRADES
+    assert factors_of("remag-2026.11.4", 9) == tuple(f"factor_{n}" for n in range(1, 10))
+    assert factors_of("remag-2026.11.4", 0) == ()
+    assert supplier_factors("remag-2026.11.4", [[0.5, 0.1, 5.0]] * 9) == []
+    shown = supplier_factors("remag-2026.11.4", [[0.5, 0.1, 5.0]] * 8)
+    assert shown
+    assert all(factor["weight"] is None for factor in shown)
+
+
 def test_requirements_come_from_the_taxonomy(world: World) -> None:
     from matching.candidates import grade_requirements
     from matching.models import ProcurementRequest

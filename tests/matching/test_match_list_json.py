@@ -4,6 +4,7 @@ serializer writes, for every caller who may list them: the buyer and operators. 
 details once shared, outcomes, statuses changed and matches of an older algorithm
 version (named by its own factors) included."""
 
+import json
 import uuid
 from typing import Any
 
@@ -166,3 +167,54 @@ def test_the_browsable_page_of_a_requests_matches_shows_its_filters(
         f"/api/v1/requests/{request_id}/matches/", HTTP_ACCEPT="text/html"
     )
     assert other.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("stored", "names"),
+    [
+        ([], []),  # the model's default: no factor at all
+        (
+            [[0.5, 0.25, 12.5]] * (len(FACTORS_BEFORE_GRADES) + 2),  # more than any version
+            [f"factor_{n}" for n in range(1, len(FACTORS_BEFORE_GRADES) + 3)],
+        ),
+    ],
+)
+def test_factors_that_do_not_fit_their_version_are_named_by_position(
+    world: World, published: Any, stored: list[list[float]], names: list[str]
+) -> None:
+    """A match whose stored factors do not fit its algorithm version's names (a bug, a
+    row edited by hand) is listed and shown with its factors named by position, not a
+    500 for the whole page."""
+    request_id = published()
+    match = Match.objects.filter(request_id=request_id).first()
+    Match.objects.filter(id=match.id).update(factors=stored)
+    client = client_for(world.buyer)
+
+    listed = client.get(f"/api/v1/requests/{request_id}/matches/", {"page_size": 50})
+    detail = client.get(f"/api/v1/matches/{match.id}/")
+
+    assert listed.status_code == 200
+    assert detail.status_code == 200
+    item = next(i for i in listed.json()["results"] if i["id"] == str(match.id))
+    assert item == detail.json()
+    assert [f["name"] for f in item["factors"]] == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[]",
+        "[[1.0, 0.3571, 35.71], [0.5, 0.0, 0.0]]",
+        "[[-0.5, 1e-07, 1.5E+300], [null, 0, 12]]",
+        "[[1,2,3],[4,5,6]]",  # not the database's spacing: read as JSON
+        '[["x, y", "z", "w"], [1, 2, 3]]',  # strings: read as JSON
+    ],
+)
+def test_stored_factors_text_is_written_as_the_json_it_holds(text: str) -> None:
+    from matching.api.views import _factors_json
+
+    triples = json.loads(text)
+    written = json.loads(_factors_json("no-such-version", text))
+
+    assert [[f["value"], f["weight"], f["contribution"]] for f in written] == triples
+    assert [f["name"] for f in written] == [f"factor_{n}" for n in range(1, len(triples) + 1)]

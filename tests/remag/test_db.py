@@ -7,7 +7,7 @@ from django.db.models import Count
 
 from remag.accounts.caller import with_person_memberships
 from remag.accounts.models import Organization, UserToken
-from remag.db import PreparedQuery
+from remag.db import PreparedQuery, bulk_copy
 from tests.factories import MembershipFactory, OrganizationFactory, UserTokenFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +73,31 @@ def test_a_value_that_does_not_reach_the_sql_as_one_parameter_is_refused() -> No
 
     with pytest.raises(ValueError, match="exactly one parameter"):
         prepared.first("x")
+
+
+def test_bulk_copy_writes_computed_columns_and_leaves_auto_keys_to_the_database() -> None:
+    """``computed`` columns are written from their SQL (on PostgreSQL; elsewhere the
+    instances' values), and a model with an auto-incremented key copies all the same."""
+    from suppliers.models import Capability, SupplierPlant
+    from tests.factories import SupplierFactory
+
+    supplier = SupplierFactory()
+    plant = SupplierPlant.objects.create(supplier=supplier, name="Hosur", state="TN")
+    capabilities = list(Capability.objects.all()[:3])
+    if not capabilities:
+        capabilities = [Capability.objects.create(code="c1", name="C1", layer="components")]
+    through = SupplierPlant.capabilities.through
+    rows = [through(supplierplant_id=plant.id, capability_id=c.id) for c in capabilities]
+
+    bulk_copy(through, rows, computed={"supplierplant_id": '"supplierplant_id"'})
+
+    stored = through.objects.filter(supplierplant_id=plant.id)
+    assert sorted(stored.values_list("capability_id", flat=True)) == sorted(
+        c.id for c in capabilities
+    )
+    assert all(row_id is not None for row_id in stored.values_list("id", flat=True))
+
+
+def test_bulk_copy_refuses_a_computed_column_the_model_has_not() -> None:
+    with pytest.raises(ValueError, match="no column nope"):
+        bulk_copy(Organization, [], computed={"nope": "1"})
