@@ -383,6 +383,12 @@ def certificate_valid_q(day: date, *, through: date | None = None, prefix: str =
     )
 
 
+# certificate_valid_q(day) as SQL over a certificate row ``k``, both parameters the day:
+# for the supplier list's filter on PostgreSQL (suppliers.filtersets), which writes its
+# subquery itself. tests/suppliers/test_filters.py holds the two to the same certificates.
+CERTIFICATE_VALID_SQL = "k.valid_from <= %s AND (k.valid_until >= %s OR k.valid_until IS NULL)"
+
+
 class SupplierGstin(BaseModel):
     """One GSTIN of a supplier: an enterprise (one PAN) holds one GSTIN per state where it
     operates, sometimes several (one per business vertical). ``position`` 0 is the

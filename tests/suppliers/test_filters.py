@@ -255,3 +255,40 @@ def test_a_list_page_shows_each_supplier_as_its_detail_does(
     assert ("address_line" in shown["Chakan Powder Mills"]["plants"][0]) == private
     assert ("pan" in shown["Chakan Powder Mills"]) == private
     assert ("gstins" in shown["Chakan Powder Mills"]) == private
+
+
+def test_certification_filter_keeps_the_validity_rule_on_its_boundaries(api_client: Any) -> None:
+    """The filter (its own SQL on PostgreSQL, CERTIFICATE_VALID_SQL) and the model's rule
+    (SupplierCertificate.is_valid_on) agree on every boundary: both days included, an
+    open end (a declaration) valid from its start."""
+    from django.utils import timezone
+
+    from suppliers.models import SupplierCertificate
+
+    today = timezone.localdate()
+    windows = {
+        "Ends Today": (today - timedelta(days=30), today),
+        "Starts Today": (today, today + timedelta(days=30)),
+        "Ended Yesterday": (today - timedelta(days=30), today - timedelta(days=1)),
+        "Starts Tomorrow": (today + timedelta(days=1), today + timedelta(days=30)),
+        "Open Ended": (today - timedelta(days=1), None),
+    }
+    certification = Certification.objects.get(code="iso-9001")
+    for name, (valid_from, valid_until) in windows.items():
+        SupplierCertificateFactory(
+            supplier=SupplierFactory(legal_name=name),
+            certification=certification,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+
+    response = api_client.get(f"{URL}?certification=iso-9001&page_size=50")
+
+    assert response.status_code == 200
+    listed = {item["legal_name"] for item in response.json()["results"]}
+    valid = {
+        c.supplier.legal_name
+        for c in SupplierCertificate.objects.select_related("supplier")
+        if c.is_valid_on(today)
+    }
+    assert listed == valid == {"Ends Today", "Starts Today", "Open Ended"}
