@@ -260,81 +260,30 @@ class ProcurementRequestViewSet(
             raise
         if not rows:
             self.get_object()  # 404 or 403 when the request is not there or not the caller's
-        # Only the request's buyer and operators list its matches: the buyer's view.
-        return self._match_page(request, rows or [], request_id=str(request_id), buyer_view=True)
+        return self._match_page(request, rows or [], request_id=str(request_id))
 
     def _matches_json(
         self, request: Request, instance: ProcurementRequest, queryset: QuerySet[Match]
     ) -> HttpResponse:
         """A page of the request's matches as :class:`MatchSerializer` writes them (the
-        JSON answer on SQLite: see :meth:`_matches_sql_json`)."""
-        caller = caller_for(request)
-        buyer_view = caller.is_operator or caller.acts_for(instance.owner_id)
+        JSON answer on SQLite: see :meth:`_matches_sql_json`); ``instance`` is the
+        caller's own, or an operator's (:class:`IsRequestOwner`)."""
         page = self.paginate_queryset(_with_json_text(queryset).values(*_MATCH_COLUMNS)) or []
-        return self._match_page(request, page, request_id=str(instance.id), buyer_view=buyer_view)
+        return self._match_page(request, page, request_id=str(instance.id))
 
     def _match_page(
-        self, request: Request, page: list[dict[str, Any]], *, request_id: str, buyer_view: bool
+        self, request: Request, page: list[dict[str, Any]], *, request_id: str
     ) -> HttpResponse:
-        """The page's matches from plain column values (no model instances, no per-field
-        serializer machinery): every match of a request shares its buyer, so who sees
-        what is decided once. Built in Python, not by PostgreSQL as JSON (a page's factors
-        as named objects cost PostgreSQL 4.6 ms of 8.2), and for the buyer written as
-        text from the stored JSON's text (:func:`_buyer_match_json`): Python's
+        """The page's matches as the request's buyer sees them (only its members and
+        operators list them), written as JSON text from plain column values
+        (:func:`_buyer_match_json`): no model instances, no per-field serializer
+        machinery. Built in Python, not by PostgreSQL as JSON (a page's factors as named
+        objects cost PostgreSQL 4.6 ms of 8.2), and from the stored JSON's text: Python's
         ``json.dumps`` spent 1.7 ms a page writing the factors' floats back."""
         caller = caller_for(request)
         url = url_template(request, "match-detail")
-        if buyer_view:
-            items = [_buyer_match_json(row, caller, url, request_id) for row in page]
-            return self.paginator.get_json_page_response(items)
-        results = []
-        for row in page:
-            factors = supplier_factors(row["algorithm_version"], json.loads(row["factors_text"]))
-            contact = None
-            if row["contact_shared_at"] is not None or caller.acts_for(row["supplier__owner_id"]):
-                contact = {
-                    "name": row["supplier__contact_name"],
-                    "email": row["supplier__contact_email"],
-                    "phone": row["supplier__contact_phone"],
-                }
-            match_id = str(row["id"])
-            results.append(
-                {
-                    "id": match_id,
-                    "url": url.replace("{id}", match_id),
-                    "request": request_id,
-                    "supplier": {
-                        "id": str(row["supplier_id"]),
-                        "legal_name": row["supplier__legal_name"],
-                        "trade_name": row["supplier__trade_name"],
-                        "state": row["supplier__state"],
-                        "city": row["supplier__city"],
-                        "enterprise_size": row["supplier__enterprise_size"],
-                        "status": row["supplier__status"],
-                        "contact": contact,
-                    },
-                    "score": row["score"],
-                    "factors": factors,
-                    "reasons": supplier_reasons(json.loads(row["reasons_text"])),
-                    "qualifies": row["qualifies"],
-                    "status": row["status"],
-                    "status_changed_at": iso_datetime(row["status_changed_at"]),
-                    "contact_shared_at": iso_datetime(row["contact_shared_at"]),
-                    "outcome": row["outcome"] or None,
-                    "algorithm_version": row["algorithm_version"],
-                    "scored_at": iso_datetime(row["scored_at"]),
-                }
-            )
-        paginator = self.paginator
-        body = {
-            "next": paginator.get_next_link(),
-            "previous": paginator.get_previous_link(),
-            "results": results,
-        }
-        return HttpResponse(
-            json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
-            content_type="application/json",
-        )
+        items = [_buyer_match_json(row, caller, url, request_id) for row in page]
+        return self.paginator.get_json_page_response(items)
 
 
 # A JSON string literal of a str, non-ASCII kept (json.dumps with ensure_ascii=False).
@@ -348,7 +297,8 @@ def _json_text(value: str | None) -> str:
 # A match's stored factors as PostgreSQL writes ``jsonb`` (``[[1.0, 0.35, 35.0], ...]``):
 # each number (or null) is already JSON, to be copied as it is.
 _NUMBER = r"(?:-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|null)"
-_FACTORS_TEXT = re.compile(rf"\[(?:\[{_NUMBER}, {_NUMBER}, {_NUMBER}\](?:, (?=\[))?)*\]")
+_TRIPLE = rf"\[{_NUMBER}, {_NUMBER}, {_NUMBER}\]"
+_FACTORS_TEXT = re.compile(rf"\[(?:{_TRIPLE}(?:, {_TRIPLE})*)?\]")
 
 
 def _factors_json(algorithm_version: str, text: str) -> str:
