@@ -1,7 +1,8 @@
 """Model base classes shared by every app."""
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from copy import copy as shallow_copy
 from operator import attrgetter
 from typing import Any
@@ -45,42 +46,75 @@ def bulk_copy(
     copied into a temporary table and inserted from it with those expressions, so each
     row is written once rather than inserted and then updated. Elsewhere the instances'
     own values are written (a search vector is PostgreSQL's alone).
+
+    The work splits in two, :func:`copy_text` (formatting, no connection needed) and
+    :func:`copy_in` (writing), for a caller that formats in one process and writes in
+    another.
     """
-    unknown = set(computed or ()) - {field.column for field in model._meta.concrete_fields}
-    if unknown:
-        raise ValueError(f"{model.__name__} has no column {', '.join(sorted(unknown))}")
+    _check_computed(model, computed)
     if not objs:
         return
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(objs, batch_size=batch_size)
         return
+    copy_in(model, copy_text(model, objs), computed=computed)
+
+
+def _check_computed(model: type[models.Model], computed: dict[str, str] | None) -> None:
+    unknown = set(computed or ()) - {field.column for field in model._meta.concrete_fields}
+    if unknown:
+        raise ValueError(f"{model.__name__} has no column {', '.join(sorted(unknown))}")
+
+
+def _copied_fields(model: type[models.Model]) -> list[Any]:
+    # An auto-incremented key is the database's to give, as with bulk_create.
+    return [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+
+
+def copy_text(model: type[models.Model], objs: Iterable[models.Model]) -> Iterator[bytes]:
+    """``objs`` as rows of PostgreSQL's ``COPY`` text format, in chunks, the columns
+    :func:`copy_in` names: formatted by psycopg's own adapters, without a connection, so
+    a process that has none can build them (as :func:`bulk_copy` describes each field)."""
+    from psycopg._copy_base import TextFormatter  # psycopg's COPY row writer
+    from psycopg.adapt import Transformer
     from psycopg.types.json import Jsonb
 
-    # An auto-incremented key is the database's to give, as with bulk_create.
-    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
     getters: list[Callable[[models.Model], Any]] = []
-    for field in fields:
+    for field in _copied_fields(model):
         if isinstance(field, models.JSONField):
             getters.append(lambda obj, name=field.attname: Jsonb(getattr(obj, name)))
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             getters.append(lambda obj, field=field: field.pre_save(obj, add=True))
         else:
             getters.append(attrgetter(field.attname))
+    formatter = TextFormatter(Transformer())
+    for obj in objs:
+        chunk = formatter.write_row([get(obj) for get in getters])
+        if chunk:
+            yield bytes(chunk)
+    yield bytes(formatter.end())
+
+
+def copy_in(
+    model: type[models.Model],
+    chunks: Iterable[bytes],
+    *,
+    computed: dict[str, str] | None = None,
+) -> None:
+    """Write rows of ``model`` from :func:`copy_text`'s chunks, on this thread's
+    connection (PostgreSQL only), ``computed`` as in :func:`bulk_copy`."""
+    _check_computed(model, computed)
+    fields = _copied_fields(model)
     quote = connection.ops.quote_name
-    statement = (
-        f"COPY {quote(model._meta.db_table)} "  # noqa: S608 (names from the model)
-        f"({', '.join(quote(field.column) for field in fields)}) FROM STDIN"
-    )
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
     if not computed:
-        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-            for obj in objs:
-                copy.write_row([get(obj) for get in getters])
+        with connection.cursor() as cursor:
+            _copy(cursor, f"COPY {table} ({columns}) FROM STDIN", chunks)
         return
     from django.db import transaction
 
-    table = quote(model._meta.db_table)
     staging = quote(f"remag_copy_{uuid.uuid4().hex}")
-    columns = ", ".join(quote(field.column) for field in fields)
     values = ", ".join(computed.get(field.column, quote(field.column)) for field in fields)
     with transaction.atomic(), connection.cursor() as cursor:
         # The copied columns' types only: no key, default or NOT NULL of the table.
@@ -88,13 +122,46 @@ def bulk_copy(
             f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP"  # noqa: S608 (names from the model)
             f" AS SELECT {columns} FROM {table} WITH NO DATA"
         )
-        with cursor.cursor.copy(statement.replace(f"COPY {table} ", f"COPY {staging} ", 1)) as copy:
-            for obj in objs:
-                copy.write_row([get(obj) for get in getters])
+        _copy(cursor, f"COPY {staging} ({columns}) FROM STDIN", chunks)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {values} FROM {staging}"  # noqa: S608
         )
         cursor.execute(f"DROP TABLE {staging}")
+
+
+@contextmanager
+def foreign_keys_checked_as_written(models_: Iterable[type[models.Model]]) -> Iterator[None]:
+    """Check the deferred foreign keys of ``models_``' tables as each statement writes
+    rows, not at commit, until the block ends (PostgreSQL; nothing elsewhere): for a bulk
+    load whose other process (the rows' producer) is busy while this one writes, so the
+    checks overlap its work instead of following it. Django makes every foreign key
+    ``DEFERRABLE INITIALLY DEFERRED``; the block must write parents before children.
+    Called within a transaction; its keys are deferred again when the block ends."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    tables = [model._meta.db_table for model in models_]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT conname FROM pg_constraint WHERE contype = 'f'"
+            " AND condeferrable AND condeferred AND conrelid = ANY(%s::regclass[])",
+            [tables],
+        )
+        names = ", ".join(connection.ops.quote_name(name) for (name,) in cursor.fetchall())
+        if not names:
+            yield
+            return
+        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+    yield
+    # Only on success: a failed block's transaction is rolled back, which ends the mode.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
+
+
+def _copy(cursor: Any, statement: str, chunks: Iterable[bytes]) -> None:
+    with cursor.cursor.copy(statement) as copy:
+        for chunk in chunks:
+            copy.write(chunk)
 
 
 class PreparedQuery:

@@ -7,7 +7,7 @@ from django.db.models import Count
 
 from remag.accounts.caller import with_person_memberships
 from remag.accounts.models import Organization, UserToken
-from remag.db import PreparedQuery, bulk_copy
+from remag.db import PreparedQuery, bulk_copy, foreign_keys_checked_as_written
 from tests.factories import MembershipFactory, OrganizationFactory, UserTokenFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +101,30 @@ def test_bulk_copy_writes_computed_columns_and_leaves_auto_keys_to_the_database(
 def test_bulk_copy_refuses_a_computed_column_the_model_has_not() -> None:
     with pytest.raises(ValueError, match="no column nope"):
         bulk_copy(Organization, [], computed={"nope": "1"})
+
+
+def test_foreign_keys_are_checked_as_written_in_the_block_and_deferred_after() -> None:
+    """Inside the block a dangling key fails at its statement; after it, a dangling key
+    is accepted until commit again (Django's keys are initially deferred)."""
+    import uuid
+
+    from django.db import IntegrityError, connection, transaction
+
+    from suppliers.models import Supplier
+    from tests.factories import SupplierFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("constraint modes are PostgreSQL's")
+    supplier = SupplierFactory()
+    dangling = uuid.uuid4()
+
+    with (
+        foreign_keys_checked_as_written([Supplier]),
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+    ):
+        Supplier.objects.filter(id=supplier.id).update(owner_id=dangling)
+
+    with transaction.atomic():
+        Supplier.objects.filter(id=supplier.id).update(owner_id=dangling)  # not checked yet
+        transaction.set_rollback(True)

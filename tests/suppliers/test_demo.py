@@ -42,6 +42,75 @@ def test_same_seed_same_data() -> None:
     assert snapshot() == first
 
 
+def everything() -> dict[str, list[tuple[Any, ...]]]:
+    """What a seed wrote, ids and stamps aside (they differ on every run)."""
+    from suppliers.models import SupplierCapability, SupplierGstin, SupplierPlant
+
+    skipped = {"id", "owner", "created_at", "updated_at", "claimed_at", "verified_at"}
+    columns = [f.attname for f in Supplier._meta.concrete_fields if f.name not in skipped]
+    return {
+        "suppliers": sorted(Supplier.objects.values_list(*columns)),
+        "capabilities": sorted(
+            SupplierCapability.objects.values_list(
+                "supplier__udyam_number", "capability__code", "capacity_per_month",
+                "capacity_unit", "minimum_order", "lead_time_days", "grades", "description",
+            )
+        ),
+        "certificates": sorted(
+            SupplierCertificate.objects.values_list(
+                "supplier__udyam_number", "certification__code", "certificate_number",
+                "issuing_body", "valid_from", "valid_until",
+            )
+        ),
+        "scopes": sorted(
+            SupplierCertificate.scope.through.objects.values_list(
+                "suppliercertificate__certificate_number", "capability__code"
+            )
+        ),
+        "gstins": sorted(
+            SupplierGstin.objects.values_list(
+                "supplier__udyam_number", "gstin", "state", "label", "position"
+            )
+        ),
+        "plants": sorted(
+            SupplierPlant.objects.values_list(
+                "supplier__udyam_number", "name", "pin_code", "latitude", "longitude"
+            )
+        ),
+        "plant_capabilities": sorted(
+            SupplierPlant.capabilities.through.objects.values_list(
+                "supplierplant__supplier__udyam_number", "supplierplant__name",
+                "capability__code",
+            )
+        ),
+    }  # fmt: skip
+
+
+def test_the_forked_producer_writes_what_the_in_process_one_writes(monkeypatch: Any) -> None:
+    """On PostgreSQL a seed of more than one batch is built and formatted in a child
+    process and written here (foreign keys checked as each batch lands); it stores
+    exactly what building and writing in this process stores."""
+    import suppliers.demo
+
+    produced = []
+    real = suppliers.demo.produced_apart
+    monkeypatch.setattr(
+        suppliers.demo, "produced_apart", lambda make: produced.append(1) or real(make)
+    )
+    assert seed_demo(suppliers=90, seed=5, batch_size=20) == 90
+    forked = everything()
+    assert produced == ([1] if connection.vendor == "postgresql" else [])
+    Supplier.objects.all().delete()
+
+    monkeypatch.setattr(suppliers.demo, "can_produce_apart", lambda: False)
+    seed_demo(suppliers=90, seed=5, batch_size=20)
+
+    assert len(produced) <= 1
+    assert everything() == forked
+    assert len(forked["suppliers"]) == 90
+    assert all(forked[table] for table in ("capabilities", "certificates", "gstins", "plants"))
+
+
 def test_identifiers_are_valid_and_data_is_varied() -> None:
     seed_demo(suppliers=200, seed=2)
 
