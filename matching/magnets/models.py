@@ -332,16 +332,20 @@ class MagnetMatch(BaseModel):
     def explained_factors(self) -> list[dict[str, object]]:
         from matching.magnets.scoring import factors_of
 
-        names = factors_of(self.algorithm_version)
+        names = factors_of(self.algorithm_version, len(self.factors))
         return [
             {"name": name, "value": value, "weight": weight, "contribution": contribution}
             for name, (value, weight, contribution) in zip(names, self.factors, strict=True)
         ]
 
     def maker_factors(self) -> list[dict[str, object]]:
-        """What the maker may read: values of the factors not private to the buyer."""
-        from matching.magnets.scoring import PRIVATE_FACTORS
+        """What the maker may read: values of the factors not private to the buyer. None
+        when the stored factors do not fit the version's names: which of them are
+        private could not be told."""
+        from matching.magnets.scoring import FACTORS_BY_VERSION, PRIVATE_FACTORS
 
+        if len(FACTORS_BY_VERSION.get(self.algorithm_version, ())) != len(self.factors):
+            return []
         return [
             {"name": f["name"], "value": f["value"], "weight": None, "contribution": None}
             for f in self.explained_factors()

@@ -574,11 +574,16 @@ def _pair_distances(
     return out
 
 
-def factors_of(algorithm_version: str) -> tuple[str, ...]:
+def factors_of(algorithm_version: str, count: int | None = None) -> tuple[str, ...]:
+    """The factor names of ``algorithm_version``, in the order its matches store them;
+    by position (``factor_1``...) for an unknown version, or, with ``count`` (how many
+    factors a match stores), when the version's names do not fit it (a bug, or a row
+    edited by hand): the match is shown rather than refused, as
+    :func:`matching.scoring.factors_of` does for a request's matches."""
     known = FACTORS_BY_VERSION.get(algorithm_version)
-    if known is not None:
+    if known is not None and (count is None or len(known) == count):
         return known
-    return tuple(f"factor_{n}" for n in range(1, len(FACTORS) + 1))
+    return tuple(f"factor_{n}" for n in range(1, (len(FACTORS) if count is None else count) + 1))
 
 
 __all__ = [

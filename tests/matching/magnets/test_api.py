@@ -438,3 +438,29 @@ def test_browsable_pages_of_leads_and_matches_show_their_filters(market: Any) ->
         assert response.status_code == 200, url
         assert response["Content-Type"].startswith("text/html")
         assert 'name="min_score"' in response.content.decode()
+
+
+@pytest.mark.parametrize("stored", [[], [[0.5, 0.2, 0.1]]])
+def test_factors_that_do_not_fit_their_version_are_named_by_position(
+    market: Market, stored: list[list[float]]
+) -> None:
+    """A match whose stored factors do not fit its version's names (the model's default
+    ``[]``, or a row edited by hand) is shown with the factors named by position, not a
+    500; the maker then sees none, since which are private cannot be told."""
+    offer = post_offer(market.maker)
+    requirement = post_requirement(market.buyer)
+    MagnetMatch.objects.update(factors=stored)
+
+    buyer_view = client_for(market.buyer).get(requirement["matches_url"])
+    lead_view = client_for(market.maker).get(offer["leads_url"])
+
+    assert buyer_view.status_code == 200, buyer_view.content
+    (match,) = buyer_view.json()["results"]
+    assert [f["name"] for f in match["factors"]] == [f"factor_{n + 1}" for n in range(len(stored))]
+    assert [f["value"] for f in match["factors"]] == [value for value, _, _ in stored]
+    detail = client_for(market.buyer).get(match["url"])
+    assert detail.status_code == 200
+    assert detail.json()["factors"] == match["factors"]
+    assert lead_view.status_code == 200, lead_view.content
+    (lead,) = lead_view.json()["results"]
+    assert lead["factors"] == []
