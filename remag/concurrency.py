@@ -11,8 +11,12 @@ _FAILED = "failed"
 
 
 def can_produce_apart() -> bool:
-    """Whether :func:`produced_apart` can fork here (not on Windows)."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether :func:`produced_apart` can fork here: not on Windows, nor in a daemonic
+    process (a Celery prefork worker's child), which may not have children."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
 
 
 def produced_apart(make: Callable[[], Iterator[Any]]) -> Iterator[Any]:
@@ -39,6 +43,7 @@ def produced_apart(make: Callable[[], Iterator[Any]]) -> Iterator[Any]:
             try:
                 kind, value = receiver.recv()
             except EOFError:
+                child.join(timeout=10)  # its exit code, once it is reaped
                 raise RuntimeError(
                     f"the producer exited (code {child.exitcode}) before it was done"
                 ) from None

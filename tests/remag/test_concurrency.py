@@ -1,6 +1,8 @@
 """remag.concurrency.produced_apart: a forked producer's items, in order; its failure
 raised here; the child gone when the consumer stops early."""
 
+import multiprocessing
+import multiprocessing.queues
 import os
 from collections.abc import Iterator
 
@@ -61,3 +63,20 @@ def test_stopping_early_stops_the_producer() -> None:
 
     with pytest.raises(ProcessLookupError):
         os.kill(pids[0], 0)
+
+
+def _report(queue: "multiprocessing.queues.Queue[bool]") -> None:
+    queue.put(can_produce_apart())
+
+
+def test_a_daemonic_process_does_not_fork_a_producer() -> None:
+    """A Celery prefork child is daemonic and may not have children of its own."""
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    child = context.Process(target=_report, args=(answers,), daemon=True)
+    child.start()
+    answer = answers.get(timeout=30)
+    child.join()
+
+    assert can_produce_apart() is True
+    assert answer is False
