@@ -123,6 +123,8 @@ class CursorPagination(pagination.CursorPagination):
             ensure_ascii=False,
         )
         body = f'{envelope[:-1]},"results":[{",".join(items)}]}}'
+        # As DRF's JSONRenderer: U+2028 and U+2029 (only ever inside strings) escaped.
+        body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
         return HttpResponse(body, content_type="application/json")
 
     # ------------------------------------------------------------------ cursors

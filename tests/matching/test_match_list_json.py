@@ -67,10 +67,17 @@ def test_listed_text_reads_as_the_detail_whatever_the_values(world: World, publi
     )
     client = client_for(world.buyer)
 
-    items = client.get(f"/api/v1/requests/{request_id}/matches/", {"page_size": 50}).json()
-    item = next(i for i in items["results"] if i["id"] == str(match.id))
+    page = client.get(f"/api/v1/requests/{request_id}/matches/", {"page_size": 50})
+    item = next(i for i in page.json()["results"] if i["id"] == str(match.id))
+    detail = client.get(f"/api/v1/matches/{match.id}/")
 
-    assert item == client.get(f"/api/v1/matches/{match.id}/").json()
+    assert item == detail.json()
+    # The line and paragraph separators are escaped, as DRF's renderer writes them (raw,
+    # they end a line of JavaScript); other non-ASCII text is written as it is.
+    assert b"Pvt\\u2028Ltd" in page.content
+    assert b"Pvt\\u2028Ltd" in detail.content
+    assert "\u2028".encode() not in page.content
+    assert "Ā".encode() in page.content
     assert [f["value"] for f in item["factors"][:2]] == [1e-07, 123456789.125]
     assert item["supplier"]["legal_name"].startswith('Ācme "Magnets"')
 
