@@ -136,26 +136,39 @@ def foreign_keys_checked_as_written(models_: Iterable[type[models.Model]]) -> It
     load whose other process (the rows' producer) is busy while this one writes, so the
     checks overlap its work instead of following it. Django makes every foreign key
     ``DEFERRABLE INITIALLY DEFERRED``; the block must write parents before children.
-    Called within a transaction; its keys are deferred again when the block ends."""
+
+    The block is atomic (a savepoint within a transaction): when it fails, what it wrote
+    is rolled back and the keys' mode with it; when it ends, its keys are deferred again
+    (which is how Django creates them, whatever a caller set before)."""
+    from django.db import transaction
+
     if connection.vendor != "postgresql":
-        yield
-        return
-    tables = [model._meta.db_table for model in models_]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT conname FROM pg_constraint WHERE contype = 'f'"
-            " AND condeferrable AND condeferred AND conrelid = ANY(%s::regclass[])",
-            [tables],
-        )
-        names = ", ".join(connection.ops.quote_name(name) for (name,) in cursor.fetchall())
-        if not names:
+        with transaction.atomic():
             yield
-            return
-        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
-    yield
-    # Only on success: a failed block's transaction is rolled back, which ends the mode.
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
+        return
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in models_]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT n.nspname, c.conname FROM pg_constraint c"
+                " JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f'"
+                " AND c.condeferrable AND c.condeferred AND c.conrelid = ANY(%s::regclass[])",
+                [tables],
+            )
+            names = ", ".join(
+                f"{_identifier(schema)}.{_identifier(name)}" for schema, name in cursor.fetchall()
+            )
+            if names:
+                cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+        yield
+        if names:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
+
+
+def _identifier(name: str) -> str:
+    """A name from the catalog as a quoted SQL identifier."""
+    return '"{}"'.format(name.replace('"', '""'))
 
 
 def _copy(cursor: Any, statement: str, chunks: Iterable[bytes]) -> None:

@@ -339,7 +339,7 @@ class MagnetMatch(BaseModel):
         ]
 
     def maker_factors(self) -> list[dict[str, object]]:
-        """What the maker may read: values of the factors not private to the buyer. None
+        """What the maker may read: values of the factors not private to the buyer. Empty
         when the stored factors do not fit the version's names: which of them are
         private could not be told."""
         from matching.magnets.scoring import FACTORS_BY_VERSION, PRIVATE_FACTORS

@@ -5,6 +5,7 @@ import multiprocessing
 import multiprocessing.queues
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,14 @@ def test_a_daemonic_process_does_not_fork_a_producer() -> None:
 
     assert can_produce_apart() is True
     assert answer is False
+
+
+def test_when_no_child_can_be_forked_the_items_are_made_here(monkeypatch: Any) -> None:
+    import multiprocessing.context
+
+    def refuse(self: Any) -> None:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refuse)
+
+    assert list(produced_apart(lambda: iter([os.getpid(), os.getpid()]))) == [os.getpid()] * 2

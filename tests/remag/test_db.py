@@ -128,3 +128,32 @@ def test_foreign_keys_are_checked_as_written_in_the_block_and_deferred_after() -
     with transaction.atomic():
         Supplier.objects.filter(id=supplier.id).update(owner_id=dangling)  # not checked yet
         transaction.set_rollback(True)
+
+
+def test_a_block_that_fails_leaves_its_keys_deferred_and_its_rows_unwritten() -> None:
+    """Caught by its caller with no savepoint of the caller's own, a failure in the
+    block rolls back the block's writes and its keys' mode."""
+    import uuid
+
+    from django.db import connection, transaction
+
+    from suppliers.models import Supplier
+    from tests.factories import SupplierFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("constraint modes are PostgreSQL's")
+    supplier = SupplierFactory()
+
+    def write_then_fail() -> None:
+        with foreign_keys_checked_as_written([Supplier]):
+            Supplier.objects.filter(id=supplier.id).update(employees=4321)
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        write_then_fail()
+
+    supplier.refresh_from_db()
+    assert supplier.employees != 4321
+    with transaction.atomic():
+        Supplier.objects.filter(id=supplier.id).update(owner_id=uuid.uuid4())  # deferred
+        transaction.set_rollback(True)

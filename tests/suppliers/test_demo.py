@@ -43,47 +43,42 @@ def test_same_seed_same_data() -> None:
 
 
 def everything() -> dict[str, list[tuple[Any, ...]]]:
-    """What a seed wrote, ids and stamps aside (they differ on every run)."""
+    """What a seed wrote: every column of every table, ids and stamps aside (they differ
+    on every run), each key to another row by that row's natural key."""
+    from remag.accounts.models import Organization
     from suppliers.models import SupplierCapability, SupplierGstin, SupplierPlant
 
-    skipped = {"id", "owner", "created_at", "updated_at", "claimed_at", "verified_at"}
-    columns = [f.attname for f in Supplier._meta.concrete_fields if f.name not in skipped]
+    stamps = {"id", "created_at", "updated_at", "claimed_at", "verified_at"}
+    natural = {
+        "owner": "owner__name",
+        "supplier": "supplier__udyam_number",
+        "capability": "capability__code",
+        "certification": "certification__code",
+        "suppliercertificate": "suppliercertificate__certificate_number",
+        "supplierplant": "supplierplant__id",  # replaced below by its supplier and name
+    }
+
+    def rows(model: Any, *extra: str) -> list[tuple[Any, ...]]:
+        names = [
+            natural.get(f.name, f.attname) if f.is_relation else f.attname
+            for f in model._meta.concrete_fields
+            if f.name not in stamps
+        ]
+        if "supplierplant__id" in names:
+            names.remove("supplierplant__id")
+            names += ["supplierplant__supplier__udyam_number", "supplierplant__name"]
+        return sorted(model.objects.values_list(*names, *extra), key=repr)
+
     return {
-        "suppliers": sorted(Supplier.objects.values_list(*columns)),
-        "capabilities": sorted(
-            SupplierCapability.objects.values_list(
-                "supplier__udyam_number", "capability__code", "capacity_per_month",
-                "capacity_unit", "minimum_order", "lead_time_days", "grades", "description",
-            )
-        ),
-        "certificates": sorted(
-            SupplierCertificate.objects.values_list(
-                "supplier__udyam_number", "certification__code", "certificate_number",
-                "issuing_body", "valid_from", "valid_until",
-            )
-        ),
-        "scopes": sorted(
-            SupplierCertificate.scope.through.objects.values_list(
-                "suppliercertificate__certificate_number", "capability__code"
-            )
-        ),
-        "gstins": sorted(
-            SupplierGstin.objects.values_list(
-                "supplier__udyam_number", "gstin", "state", "label", "position"
-            )
-        ),
-        "plants": sorted(
-            SupplierPlant.objects.values_list(
-                "supplier__udyam_number", "name", "pin_code", "latitude", "longitude"
-            )
-        ),
-        "plant_capabilities": sorted(
-            SupplierPlant.capabilities.through.objects.values_list(
-                "supplierplant__supplier__udyam_number", "supplierplant__name",
-                "capability__code",
-            )
-        ),
-    }  # fmt: skip
+        "organizations": rows(Organization),
+        "suppliers": rows(Supplier, "owner__kind"),
+        "capabilities": rows(SupplierCapability),
+        "certificates": rows(SupplierCertificate),
+        "scopes": rows(SupplierCertificate.scope.through),
+        "gstins": rows(SupplierGstin),
+        "plants": rows(SupplierPlant),
+        "plant_capabilities": rows(SupplierPlant.capabilities.through),
+    }
 
 
 def test_the_forked_producer_writes_what_the_in_process_one_writes(monkeypatch: Any) -> None:
@@ -91,6 +86,7 @@ def test_the_forked_producer_writes_what_the_in_process_one_writes(monkeypatch: 
     process and written here (foreign keys checked as each batch lands); it stores
     exactly what building and writing in this process stores."""
     import suppliers.demo
+    from remag.accounts.models import Organization
 
     produced = []
     real = suppliers.demo.produced_apart
@@ -101,14 +97,54 @@ def test_the_forked_producer_writes_what_the_in_process_one_writes(monkeypatch: 
     forked = everything()
     assert produced == ([1] if connection.vendor == "postgresql" else [])
     Supplier.objects.all().delete()
+    Organization.objects.all().delete()
 
     monkeypatch.setattr(suppliers.demo, "can_produce_apart", lambda: False)
     seed_demo(suppliers=90, seed=5, batch_size=20)
 
-    assert len(produced) <= 1
+    assert produced == ([1] if connection.vendor == "postgresql" else [])  # not again
     assert everything() == forked
     assert len(forked["suppliers"]) == 90
     assert all(forked[table] for table in ("capabilities", "certificates", "gstins", "plants"))
+
+
+def test_a_write_that_fails_halfway_leaves_nothing_and_the_keys_deferred(
+    monkeypatch: Any,
+) -> None:
+    """When writing fails in the forked path, the child is stopped, nothing of the seed
+    stays, and the foreign keys are deferred again for the rest of the transaction."""
+    import multiprocessing
+    import uuid
+
+    from django.db import IntegrityError, transaction
+
+    import suppliers.demo
+    from tests.factories import SupplierFactory
+
+    calls = []
+    real = suppliers.demo.copy_in
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 12:
+            raise IntegrityError("disk full, say")
+        real(*args, **kwargs)
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the forked path is PostgreSQL's")
+    monkeypatch.setattr(suppliers.demo, "copy_in", failing)
+    supplier = SupplierFactory()
+
+    with pytest.raises(IntegrityError, match="disk full"):
+        seed_demo(suppliers=90, seed=5, batch_size=20)
+
+    assert len(calls) == 12
+    assert multiprocessing.active_children() == []  # the producer was stopped and reaped
+    assert list(Supplier.objects.values_list("id", flat=True)) == [supplier.id]
+    with transaction.atomic():
+        # Deferred: a dangling key is not refused at its statement.
+        Supplier.objects.filter(id=supplier.id).update(owner_id=uuid.uuid4())
+        transaction.set_rollback(True)
 
 
 def test_identifiers_are_valid_and_data_is_varied() -> None:
