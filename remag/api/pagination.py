@@ -123,6 +123,10 @@ class CursorPagination(pagination.CursorPagination):
             ensure_ascii=False,
         )
         body = f'{envelope[:-1]},"results":[{",".join(items)}]}}'
+        # The page's rows are written: let them go now. The view holds this paginator and
+        # the request holds the view (a cycle DRF makes), so anything kept here would
+        # wait for the cyclic collector, whose pauses grow with what it must free.
+        self.page = []
         # As DRF's JSONRenderer: U+2028 and U+2029 (only ever inside strings) escaped.
         body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
         return HttpResponse(body, content_type="application/json")
