@@ -132,7 +132,7 @@ def copy_in(
 @contextmanager
 def foreign_keys_checked_as_written(models_: Iterable[type[models.Model]]) -> Iterator[None]:
     """Check the deferred foreign keys of ``models_``' tables as each statement writes
-    rows, not at commit, until the block ends (PostgreSQL; nothing elsewhere): for a bulk
+    rows, not at commit, until the block ends (PostgreSQL; elsewhere only atomic): for a bulk
     load whose other process (the rows' producer) is busy while this one writes, so the
     checks overlap its work instead of following it. Django makes every foreign key
     ``DEFERRABLE INITIALLY DEFERRED``; the block must write parents before children.

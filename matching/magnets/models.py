@@ -339,18 +339,10 @@ class MagnetMatch(BaseModel):
         ]
 
     def maker_factors(self) -> list[dict[str, object]]:
-        """What the maker may read: values of the factors not private to the buyer. Empty
-        when the stored factors do not fit the version's names: which of them are
-        private could not be told."""
-        from matching.magnets.scoring import FACTORS_BY_VERSION, PRIVATE_FACTORS
+        """What the maker may read (:func:`matching.magnets.scoring.maker_factors`)."""
+        from matching.magnets.scoring import maker_factors
 
-        if len(FACTORS_BY_VERSION.get(self.algorithm_version, ())) != len(self.factors):
-            return []
-        return [
-            {"name": f["name"], "value": f["value"], "weight": None, "contribution": None}
-            for f in self.explained_factors()
-            if f["name"] not in PRIVATE_FACTORS
-        ]
+        return maker_factors(self.algorithm_version, self.factors)
 
     def maker_reasons(self) -> list[str]:
         from matching.magnets.scoring import reason_is_private

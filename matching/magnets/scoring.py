@@ -47,6 +47,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -586,6 +587,21 @@ def factors_of(algorithm_version: str, count: int | None = None) -> tuple[str, .
     return tuple(f"factor_{n}" for n in range(1, (len(FACTORS) if count is None else count) + 1))
 
 
+def maker_factors(algorithm_version: str, factors: list[list[float]]) -> list[dict[str, Any]]:
+    """A match's stored ``factors`` as the maker may read them: values of the factors not
+    private to the buyer (:data:`PRIVATE_FACTORS`), no weights or contributions. Empty
+    when the stored factors do not fit the version's names: which are private could not
+    be told (as :func:`matching.scoring.supplier_factors` for a request's matches)."""
+    names = FACTORS_BY_VERSION.get(algorithm_version)
+    if names is None or len(names) != len(factors):
+        return []
+    return [
+        {"name": name, "value": value, "weight": None, "contribution": None}
+        for name, (value, _, _) in zip(names, factors, strict=True)
+        if name not in PRIVATE_FACTORS
+    ]
+
+
 __all__ = [
     "ALGORITHM_VERSION",
     "CONSTRAINTS",
@@ -600,6 +616,7 @@ __all__ = [
     "ScoringResult",
     "Weights",
     "factors_of",
+    "maker_factors",
     "piece_mass_g",
     "piece_volume_mm3",
     "reason_is_private",
