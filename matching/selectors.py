@@ -75,12 +75,15 @@ def match_list_for_request(*, request: ProcurementRequest) -> QuerySet[Match]:
     return Match.objects.filter(request=request).select_related("request", "supplier")
 
 
-def match_list_for_request_id(*, caller: Caller, request_id: UUID) -> QuerySet[Match]:
+def match_list_for_request_id(
+    *, caller: Caller, request_id: UUID, base: QuerySet[Match] | None = None
+) -> QuerySet[Match]:
     """The matches of request ``request_id`` if ``caller`` may list them (its owner's
     members, operators), else none: the request is checked in the matches' own query,
     so an empty result does not say whether it exists or is the caller's (read the
-    request to tell)."""
-    queryset = Match.objects.filter(request_id=request_id)
+    request to tell). ``base`` is the matches' queryset to filter (a page's columns,
+    built once), all of them by default."""
+    queryset = (Match.objects.all() if base is None else base).filter(request_id=request_id)
     if caller.is_operator:
         return queryset
     return queryset.filter(request__owner_id__in=caller.organization_ids)

@@ -42,6 +42,7 @@ end
 return {count, left}
 """
 
+_SCRIPT_ATTRIBUTE = "_remag_fixed_window_script"
 _local_lock = threading.Lock()
 
 
@@ -50,8 +51,17 @@ def window_hit(key: str, window_seconds: int) -> tuple[int, float]:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full_key, write=True)
-        count, left_ms = client.eval(_FIXED_WINDOW_LUA, 1, full_key, window_seconds * 1000)
+        # The script, registered once per cache object (one per thread) with a client of
+        # the cache's write pool: Django builds a client per call (a tenth of a
+        # millisecond, copying redis-py's table of reply callbacks), and a registered
+        # script is sent by its digest (EVALSHA; loaded again if the server lost it).
+        script = getattr(cache, _SCRIPT_ATTRIBUTE, None)
+        if script is None:
+            script = cache._cache.get_client(full_key, write=True).register_script(
+                _FIXED_WINDOW_LUA
+            )
+            setattr(cache, _SCRIPT_ATTRIBUTE, script)
+        count, left_ms = script(keys=[full_key], args=[window_seconds * 1000])
         return int(count), int(left_ms) / 1000
     with _local_lock:
         now = time.time()

@@ -91,3 +91,17 @@ def test_every_api_view_throttles_before_checking_permissions() -> None:
     ours = {v for v in api_views if v.__module__.startswith(("remag", "suppliers", "matching"))}
     assert ours
     assert {v for v in ours if not issubclass(v, ThrottleFirstMixin)} == set()
+
+
+def test_the_count_survives_redis_forgetting_its_scripts(
+    low_rates: None, user_client: Any, redis_client: Any
+) -> None:
+    # The window's script is sent by its digest once registered; a restarted Redis (or
+    # SCRIPT FLUSH) has forgotten it, and the count goes on rather than failing.
+    client = user_client(MembershipFactory().user)
+
+    first = [client.get("/api/v1/me/").status_code for _ in range(2)]
+    redis_client.script_flush()
+    rest = [client.get("/api/v1/me/").status_code for _ in range(2)]
+
+    assert first + rest == [200, 200, 200, 429]
