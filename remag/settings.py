@@ -170,6 +170,11 @@ if IS_POSTGRES:
             # says the pool is exhausted, rather than a hang).
             "timeout": env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10.0),
         }
+    # A hot statement of a fixed shape (remag.db.statements_prepared: a credential by its
+    # prefix, a page of a request's matches) is prepared once a connection has run it
+    # this many times, and then planned once per connection. Django's other statements
+    # bind on the client and are never prepared.
+    _db_options["prepare_threshold"] = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
     # Behind PgBouncer in transaction mode a server connection changes hands between
     # transactions: no server-side cursors and no prepared statements (docs/operations.md).
     if env.bool("DATABASE_PGBOUNCER", default=False):

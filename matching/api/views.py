@@ -50,6 +50,7 @@ from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
 from remag.api.pagination import CursorPagination
 from remag.api.viewsets import RemagGenericViewSet
+from remag.db import statements_prepared
 from suppliers.models import Supplier
 
 # Actions on a request that only its owner's members and operators may use. The
@@ -260,7 +261,10 @@ class ProcurementRequestViewSet(
                     caller=caller, request_id=request_id, base=_match_page_base(connection.vendor)
                 )
             )
-            rows = self.paginate_queryset(queryset)
+            # Prepared per connection (one statement per shape of query): planning was
+            # a third of what PostgreSQL spent on a page.
+            with statements_prepared():
+                rows = self.paginate_queryset(queryset)
         except exceptions.APIException:
             self.get_object()  # a request not there, or not the caller's, answers that first
             raise

@@ -21,7 +21,11 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS
 
-from remag.accounts.caller import remember_memberships, with_person_memberships
+from remag.accounts.caller import (
+    remember_memberships,
+    with_caller_delegations,
+    with_person_memberships,
+)
 from remag.accounts.choices import APIKeyScope
 from remag.accounts.models import Organization, OrganizationAPIKey, UserToken
 from remag.db import PreparedQuery
@@ -115,12 +119,19 @@ def _token(prefix: str) -> UserToken | None:
     return _token_by_prefix.first(prefix, using=UserToken.objects.db)
 
 
+# A key not revoked by its prefix (unique), with its organisation and the organisations
+# delegating to it (the caller's rules ask for them on every list of suppliers):
+# compiled once per database, as a token's.
+_api_key_by_prefix_query = PreparedQuery(
+    lambda prefix: with_caller_delegations(
+        OrganizationAPIKey.objects.select_related("organization"),
+        organization_field="organization_id",
+    ).filter(prefix=prefix, revoked=False)[:1]
+)
+
+
 def _api_key_by_prefix(prefix: str) -> OrganizationAPIKey | None:
-    return (
-        OrganizationAPIKey.objects.select_related("organization")
-        .filter(prefix=prefix, revoked=False)
-        .first()
-    )
+    return _api_key_by_prefix_query.first(prefix, using=OrganizationAPIKey.objects.db)
 
 
 class UserTokenAuthentication(authentication.BaseAuthentication):

@@ -5,7 +5,7 @@ are a member of, or an API key, acting for its one organisation. Operators (memb
 an ``operator`` organisation, or Django superusers) may see and act on everything.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,10 @@ _CACHE_ATTRIBUTE = "_remag_caller"
 # on the user object for _compute: (organization id, organization kind, role) rows.
 _MEMBERSHIPS_ANNOTATION = "caller_memberships"
 _MEMBERSHIPS_ATTRIBUTE = "_remag_memberships"
+# The organisations delegating to the caller's, read with the credential
+# (with_caller_delegations) and kept on the user object, or on the API key's row.
+_DELEGATIONS_ANNOTATION = "caller_delegations"
+_DELEGATIONS_ATTRIBUTE = "_remag_delegations"
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,9 @@ class Caller:
     is_operator: bool
     # False for a person who has not verified their email address: they may read only.
     email_verified: bool = True
+    # The organisations delegating to this caller's, when read with its credential
+    # (:func:`with_caller_delegations`); None to read them when a rule first asks.
+    delegations_read: frozenset[UUID] | None = field(default=None, compare=False)
 
     def acts_for(self, organization_id: UUID | None) -> bool:
         return organization_id is not None and organization_id in self.organization_ids
@@ -51,7 +58,9 @@ class Caller:
     def delegating_organization_ids(self) -> frozenset[UUID]:
         """Organisations that delegated the change of their suppliers to one the caller
         acts for (an SME letting its onboarding portal keep editing). Read once per
-        caller, and only when a rule asks."""
+        caller, and only when a rule asks (unless read with the credential)."""
+        if self.delegations_read is not None:
+            return self.delegations_read
         if not self.organization_ids:
             return frozenset()
         return frozenset(
@@ -89,6 +98,7 @@ def _compute(user: Any) -> Caller:
     # recognised by its key so this module stays free of the HTTP layer).
     if isinstance(getattr(user, "api_key", None), OrganizationAPIKey):
         organization = user.organization
+        delegations = getattr(user.api_key, _DELEGATIONS_ANNOTATION, None)
         return Caller(
             is_authenticated=True,
             user_id=None,
@@ -97,6 +107,7 @@ def _compute(user: Any) -> Caller:
             admin_organization_ids=frozenset(),
             organization_kinds=frozenset({organization.kind}),
             is_operator=organization.kind == OrganizationKind.OPERATOR,
+            delegations_read=None if delegations is None else frozenset(delegations),
         )
     if user is None or not user.is_authenticated:
         return ANONYMOUS
@@ -108,6 +119,7 @@ def _compute(user: Any) -> Caller:
             )
         )
     kinds = frozenset(kind for _, kind, _ in rows)
+    delegations = getattr(user, _DELEGATIONS_ATTRIBUTE, None)
     return Caller(
         is_authenticated=True,
         user_id=user.pk,
@@ -119,6 +131,7 @@ def _compute(user: Any) -> Caller:
         organization_kinds=kinds,
         is_operator=user.is_superuser or OrganizationKind.OPERATOR in kinds,
         email_verified=user.is_superuser or getattr(user, "email_verified_at", None) is not None,
+        delegations_read=None if delegations is None else frozenset(delegations),
     )
 
 
@@ -134,13 +147,48 @@ def with_person_memberships(queryset: QuerySet[Any], *, user_field: str) -> Quer
         .order_by()
         .values(row=JSONObject(o="organization_id", k="organization__kind", r="role"))
     )
-    return queryset.annotate(**{_MEMBERSHIPS_ANNOTATION: ArraySubquery(rows)})
+    delegations = (
+        Delegation.objects.filter(
+            grantee__memberships__user_id=OuterRef(user_field),
+            grantee__is_active=True,
+            revoked_at__isnull=True,
+            grantor__is_active=True,
+        )
+        .order_by()
+        .values("grantor_id")
+    )
+    return queryset.annotate(
+        **{
+            _MEMBERSHIPS_ANNOTATION: ArraySubquery(rows),
+            _DELEGATIONS_ANNOTATION: ArraySubquery(delegations),
+        }
+    )
+
+
+def with_caller_delegations(queryset: QuerySet[Any], *, organization_field: str) -> QuerySet[Any]:
+    """``queryset``, whose rows name the one organisation a credential acts for in
+    ``organization_field`` (an API key), reading the organisations that delegate to it in
+    the same query (:attr:`Caller.delegating_organization_ids`). Unchanged on SQLite."""
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset
+    delegations = (
+        Delegation.objects.filter(
+            grantee_id=OuterRef(organization_field),
+            revoked_at__isnull=True,
+            grantor__is_active=True,
+        )
+        .order_by()
+        .values("grantor_id")
+    )
+    return queryset.annotate(**{_DELEGATIONS_ANNOTATION: ArraySubquery(delegations)})
 
 
 def remember_memberships(user: Any, row: Any) -> None:
-    """Keep on ``user`` the memberships that ``row`` read (:func:`with_person_memberships`),
-    for the caller of this request to use; nothing when ``row`` read none."""
+    """Keep on ``user`` the memberships, and the organisations delegating to theirs,
+    that ``row`` read (:func:`with_person_memberships`), for the caller of this request
+    to use; nothing when ``row`` read none."""
     found = getattr(row, _MEMBERSHIPS_ANNOTATION, None)
     if found is not None:
         memberships = [(UUID(m["o"]), m["k"], m["r"]) for m in found]
         setattr(user, _MEMBERSHIPS_ATTRIBUTE, memberships)
+        setattr(user, _DELEGATIONS_ATTRIBUTE, getattr(row, _DELEGATIONS_ANNOTATION, None))

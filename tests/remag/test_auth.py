@@ -10,10 +10,13 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from remag.accounts.authentication import UserTokenAuthentication
+from remag.accounts.authentication import (
+    OrganizationAPIKeyAuthentication,
+    UserTokenAuthentication,
+)
 from remag.accounts.caller import _compute as caller_compute
 from remag.accounts.caller import caller_for
-from remag.accounts.models import OrganizationAPIKey, User, UserToken
+from remag.accounts.models import Delegation, OrganizationAPIKey, User, UserToken
 from tests.conftest import client_with
 from tests.factories import (
     APIKeyFactory,
@@ -210,20 +213,66 @@ def test_a_tokens_caller_is_read_with_the_token(
     UserToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     MembershipFactory(user=user, organization=OrganizationFactory(kind="manufacturer"))
     MembershipFactory(user=user, organization=OrganizationFactory(kind="sme"), role="admin")
+    portal = OrganizationFactory(kind="portal")
+    MembershipFactory(user=user, organization=portal)
     MembershipFactory(user=user, organization=OrganizationFactory(kind="portal", is_active=False))
+    in_force, _revoked, _grantor_gone, _to_inactive = _delegations_around(portal, user)
     request = Request(APIRequestFactory().get(ME, HTTP_AUTHORIZATION=f"Bearer {token.raw_key}"))
 
-    queries = 1 if connection.vendor == "postgresql" else 2
+    # The delegations to the person's organisations (which every supplier list's rules
+    # ask for) come in the same query, on PostgreSQL.
+    queries = 1 if connection.vendor == "postgresql" else 3
     with django_assert_num_queries(queries):
         authenticated, _ = UserTokenAuthentication().authenticate(request)
         request.user = authenticated
         caller = caller_for(request)
+        delegating = caller.delegating_organization_ids
 
     expected = caller_compute(User.objects.get(pk=user.pk))
     assert caller == expected
-    assert len(caller.organization_ids) == 2
+    assert delegating == expected.delegating_organization_ids == {in_force.grantor_id}
+    assert len(caller.organization_ids) == 3
     assert len(caller.admin_organization_ids) == 1
-    assert caller.organization_kinds == {"manufacturer", "sme"}
+    assert caller.organization_kinds == {"manufacturer", "sme", "portal"}
+
+
+def _delegations_around(grantee: Any, member: Any = None) -> list[Delegation]:
+    """A delegation in force to ``grantee``, one revoked, one from a deactivated
+    grantor, and one to an organisation ``member`` belongs to that is deactivated."""
+    gone = OrganizationFactory(kind="sme", is_active=False)
+    inactive_grantee = OrganizationFactory(kind="portal", is_active=False)
+    if member is not None:
+        MembershipFactory(user=member, organization=inactive_grantee)
+    return [
+        Delegation.objects.create(grantor=OrganizationFactory(kind="sme"), grantee=grantee),
+        Delegation.objects.create(
+            grantor=OrganizationFactory(kind="sme"), grantee=grantee, revoked_at=timezone.now()
+        ),
+        Delegation.objects.create(grantor=gone, grantee=grantee),
+        Delegation.objects.create(
+            grantor=OrganizationFactory(kind="sme"), grantee=inactive_grantee
+        ),
+    ]
+
+
+def test_an_api_keys_caller_reads_its_delegations_with_the_key(
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    api_key = APIKeyFactory()
+    OrganizationAPIKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+    in_force, *_ = _delegations_around(api_key.organization)
+    request = Request(APIRequestFactory().get(ME, HTTP_X_API_KEY=api_key.raw_key))
+
+    queries = 1 if connection.vendor == "postgresql" else 2
+    with django_assert_num_queries(queries):
+        authenticated, _ = OrganizationAPIKeyAuthentication().authenticate(request)
+        request.user = authenticated
+        delegating = caller_for(request).delegating_organization_ids
+
+    assert delegating == {in_force.grantor_id}
+    assert (
+        delegating == caller_compute(authenticated.__class__(api_key)).delegating_organization_ids
+    )
 
 
 def test_a_tokens_caller_with_no_memberships_acts_for_nobody() -> None:
