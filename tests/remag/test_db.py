@@ -157,3 +157,60 @@ def test_a_block_that_fails_leaves_its_keys_deferred_and_its_rows_unwritten() ->
     with transaction.atomic():
         Supplier.objects.filter(id=supplier.id).update(owner_id=uuid.uuid4())  # deferred
         transaction.set_rollback(True)
+
+
+def _prepared_statements(sql_part: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{sql_part}%"],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_a_hot_statement_is_prepared_once_its_connection_ran_it_often(
+    postgres: None, django_assert_num_queries: Any
+) -> None:
+    from django.db import connection
+
+    from remag.db import statements_prepared
+
+    threshold = connection.connection.prepare_threshold
+    assert threshold is not None  # settings.py sets one (none behind PgBouncer)
+    names = Organization.objects.filter(name__startswith="prepared-")
+    OrganizationFactory(name="prepared-1")
+
+    for _ in range(threshold - 1):
+        with statements_prepared():
+            assert list(names.values_list("name", flat=True)) == ["prepared-1"]
+    assert _prepared_statements("prepared-") == 0
+    assert _prepared_statements('"accounts_organization"."name"::text LIKE $1') == 0
+
+    for _ in range(2):
+        with statements_prepared(), django_assert_num_queries(1):  # still counted by Django
+            assert list(names.values_list("name", flat=True)) == ["prepared-1"]
+    assert _prepared_statements('"accounts_organization"."name"::text LIKE $1') == 1
+    # Outside the block, Django's own cursor binds on the client: nothing is prepared.
+    for _ in range(threshold + 1):
+        list(Organization.objects.filter(name__startswith="plain-").values_list("id"))
+    assert _prepared_statements("plain-") == 0
+    assert "create_cursor" not in vars(connection)  # the block left the connection as it was
+
+
+def test_no_statement_is_prepared_when_the_threshold_is_none(postgres: None) -> None:
+    from django.db import connection
+
+    from remag.db import statements_prepared
+
+    connection.ensure_connection()
+    threshold = connection.connection.prepare_threshold
+    connection.connection.prepare_threshold = None  # as DATABASE_PGBOUNCER sets it
+    try:
+        for _ in range(10):
+            with statements_prepared():
+                list(Organization.objects.filter(name__startswith="unprepared-").values("id"))
+    finally:
+        connection.connection.prepare_threshold = threshold
+    assert _prepared_statements('"accounts_organization"."name"::text LIKE $1') == 0

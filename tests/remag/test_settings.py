@@ -165,8 +165,10 @@ def test_behind_pgbouncer_no_server_side_cursors_or_prepared_statements() -> Non
     url = "postgres://u@127.0.0.1:5432/x"
     behind = run_python(script, DEBUG="1", DATABASE_URL=url, DATABASE_PGBOUNCER="1")
     direct = run_python(script, DEBUG="1", DATABASE_URL=url)
+    later = run_python(script, DEBUG="1", DATABASE_URL=url, DATABASE_PREPARE_THRESHOLD="20")
     assert behind.stdout.split() == ["True", "None"], behind.stderr
     assert direct.stdout.split() == ["None", "5"], direct.stderr
+    assert later.stdout.split() == ["None", "20"], later.stderr
 
 
 def test_check_deploy_is_clean_with_the_documented_production_environment() -> None:
