@@ -7,6 +7,7 @@ from copy import copy as shallow_copy
 from operator import attrgetter
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
@@ -266,3 +267,56 @@ class PreparedQuery:
         for name, position in compiler.annotation_col_map.items():
             setattr(obj, name, row[position])
         return obj
+
+
+class SqlTemplate:
+    """The SQL of a ``values()`` queryset compiled once with stand-in values, run again
+    with real ones: for a hot list whose SQL is the same for every value of its inputs
+    given their shape (which filters, how many values), where Django took longer to
+    build and compile the query than PostgreSQL to run it.
+
+    ``stand_ins`` names each input and the value of it the queryset was built with; each
+    must reach the compiled parameters exactly once, as the value Django prepares for
+    it (``ValueError`` otherwise, and for a queryset whose rows Django would convert).
+    :meth:`rows` takes each input's value already prepared for the database (a field's
+    ``get_db_prep_value``) and answers the rows as ``values()`` would, in a block of
+    :func:`statements_prepared`.
+    """
+
+    def __init__(self, queryset: models.QuerySet[Any], stand_ins: dict[str, Any]) -> None:
+        self.using = queryset.db
+        query = queryset.query
+        compiler = query.get_compiler(using=self.using)
+        try:
+            self.sql, params = compiler.as_sql()
+        except (EmptyResultSet, FullResultSet) as exc:  # no SQL to run for such a shape
+            raise ValueError(f"{type(exc).__name__}: the queryset has no SQL of its own") from exc
+        self.params = list(params)
+        self.positions: dict[str, int] = {}
+        for name, value in stand_ins.items():
+            found = [
+                i
+                for i, param in enumerate(self.params)
+                if type(param) is type(value) and param == value
+            ]
+            if len(found) != 1:
+                raise ValueError(f"{name} reaches the SQL {len(found)} times, not once")
+            self.positions[name] = found[0]
+        # As ValuesIterable names a row's values.
+        self.names = (
+            list(query.selected)
+            if query.selected
+            else [*query.extra_select, *query.values_select, *query.annotation_select]
+        )
+        fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        if compiler.get_converters(fields) or len(self.names) != len(fields):
+            raise ValueError("rows Django would convert, or not a values() query")
+
+    def rows(self, values: dict[str, Any]) -> list[dict[str, Any]]:
+        params = list(self.params)
+        for name, position in self.positions.items():
+            params[position] = values[name]
+        with statements_prepared(self.using), connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            names = self.names
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -2,7 +2,10 @@ import functools
 import json
 import math
 import re
+import threading
 import uuid
+from collections import OrderedDict
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, pagination, status
 from rest_framework.decorators import action
@@ -40,7 +44,7 @@ from matching.filtersets import MatchFilterSet, RequestFilterSet
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from matching.procurement.selectors import payment_records
 from matching.scoring import factors_of, supplier_factors, supplier_reasons
-from remag.accounts.caller import caller_for
+from remag.accounts.caller import Caller, caller_for
 from remag.accounts.choices import OrganizationKind
 from remag.accounts.permissions import organization_kind
 from remag.accounts.selectors import organization_acting
@@ -48,9 +52,9 @@ from remag.api.fields import url_template
 from remag.api.filtering import ListedModelFilterBackend
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
-from remag.api.pagination import CursorPagination
+from remag.api.pagination import NULL_POSITION, CursorPagination
 from remag.api.viewsets import RemagGenericViewSet
-from remag.db import statements_prepared
+from remag.db import SqlTemplate, statements_prepared
 from suppliers.models import Supplier
 
 # Actions on a request that only its owner's members and operators may use. The
@@ -256,21 +260,116 @@ class ProcurementRequestViewSet(
             raise exceptions.NotFound() from None
         caller = caller_for(request)
         try:
-            queryset = self.filter_queryset(
-                selectors.match_list_for_request_id(
-                    caller=caller, request_id=request_id, base=_match_page_base(connection.vendor)
-                )
-            )
-            # Prepared per connection (one statement per shape of query): planning was
-            # a third of what PostgreSQL spent on a page.
-            with statements_prepared():
-                rows = self.paginate_queryset(queryset)
+            rows = self._match_rows(request, caller, request_id)
         except exceptions.APIException:
             self.get_object()  # a request not there, or not the caller's, answers that first
             raise
         if not rows:
             self.get_object()  # 404 or 403 when the request is not there or not the caller's
         return self._match_page(request, rows or [], request_id=str(request_id))
+
+    def _match_rows(
+        self, request: Request, caller: Caller, request_id: uuid.UUID
+    ) -> list[dict[str, Any]] | None:
+        """The rows of the page of the request's matches that the query string asks for,
+        through the page's SQL compiled once per shape (:class:`remag.db.SqlTemplate`;
+        the shape: the caller's kind and number of organisations, which filters and how
+        many statuses, the cursor's offset and direction, the page size). Building and
+        compiling the query cost more than PostgreSQL spent running it (prepared per
+        connection). Filters this does not know take the queryset's own way."""
+        base = _match_page_base(connection.vendor)
+        filterset = ListedModelFilterBackend().get_filterset(request, base, self)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        cleaned = filterset.form.cleaned_data
+        paginator = self.paginator
+        if not paginator.start(base, request, self) or any(
+            value not in (None, "", []) for name, value in cleaned.items() if name not in _KNOWN
+        ):
+            with statements_prepared():
+                return self.paginate_queryset(
+                    filterset.filter_queryset(
+                        selectors.match_list_for_request_id(
+                            caller=caller, request_id=request_id, base=base
+                        )
+                    )
+                )
+        statuses = list(cleaned.get("status") or [])
+        min_score, qualifies = cleaned.get("min_score"), cleaned.get("qualifies")
+        cursor = paginator.cursor
+        position = None if cursor is None else cursor.position
+        # An operator's query names no organisation (selectors.match_list_for_request_id).
+        organizations = [] if caller.is_operator else sorted(caller.organization_ids)
+        shape = (
+            caller.is_operator,
+            len(organizations),
+            min_score is not None,
+            len(statuses),
+            qualifies,
+            None if cursor is None else (cursor.offset, cursor.reverse, _kind_of(position)),
+            paginator.page_size,
+        )
+        template = _match_page_templates.get(shape, _MISSING)
+        if template is _MISSING:
+            template = self._match_page_template(
+                caller, filterset, cleaned, len(organizations), position
+            )
+            _match_page_templates.put(shape, template)
+        if template is None:  # a shape whose inputs cannot all be told apart in the SQL
+            with statements_prepared():
+                return self.paginate_queryset(
+                    filterset.filter_queryset(
+                        selectors.match_list_for_request_id(
+                            caller=caller, request_id=request_id, base=base
+                        )
+                    )
+                )
+        prep = _MATCH_FIELD_PREP
+        values: dict[str, Any] = {"request": prep["request"](request_id)}
+        for i, organization in enumerate(organizations):
+            values[f"organization_{i}"] = prep["organization"](organization)
+        for i, status_ in enumerate(statuses):
+            values[f"status_{i}"] = prep["status"](status_)
+        if min_score is not None:
+            values["min_score"] = prep["score"](min_score)
+        if _kind_of(position) == "value":
+            values["position"] = prep["score"](position)
+        return paginator.page_from(template.rows(values))
+
+    def _match_page_template(
+        self,
+        caller: Caller,
+        filterset: Any,
+        cleaned: dict[str, Any],
+        organizations: int,
+        position: Any,
+    ) -> SqlTemplate | None:
+        """The page's SQL for this shape, built with stand-ins for its inputs."""
+        stand_ins: dict[str, Any] = {"request": _stand_in_uuid(0)}
+        owners = [_stand_in_uuid(1 + i) for i in range(organizations)]
+        stand_ins.update({f"organization_{i}": owner for i, owner in enumerate(owners)})
+        statuses = [f"\x00remag-stand-in-{i}\x00" for i in range(len(cleaned.get("status") or []))]
+        stand_ins.update({f"status_{i}": status_ for i, status_ in enumerate(statuses)})
+        stood = dict(cleaned, status=statuses)
+        if cleaned.get("min_score") is not None:
+            stood["min_score"] = stand_ins["min_score"] = -1.2345678901234567e300
+        position_as = None
+        if _kind_of(position) == "value":
+            position_as = stand_ins["position"] = -2.3456789012345678e300
+        filterset.form.cleaned_data = stood
+        queryset = filterset.filter_queryset(
+            selectors.match_list_for_request_id(
+                caller=replace(caller, organization_ids=frozenset(owners)),
+                request_id=stand_ins["request"],
+                base=_match_page_base(connection.vendor),
+            )
+        )
+        sliced = self.paginator.page_queryset(queryset, self.request, self, position_as=position_as)
+        filterset.form.cleaned_data = cleaned
+        try:
+            return SqlTemplate(sliced, stand_ins)
+        except ValueError:
+            return None
 
     def _matches_json(
         self, request: Request, instance: ProcurementRequest, queryset: QuerySet[Match]
@@ -622,6 +721,60 @@ def _with_json_text(queryset: QuerySet[Match]) -> QuerySet[Match]:
     return queryset.annotate(
         factors_text=Cast("factors", TextField()), reasons_text=Cast("reasons", TextField()), **ids
     )
+
+
+# The filters of a page of a request's matches that _match_rows compiles once per shape.
+_KNOWN = frozenset({"min_score", "status", "qualifies"})
+_MISSING = object()
+
+
+def _kind_of(position: Any) -> str | None:
+    if position is None:
+        return None
+    return "null" if position is NULL_POSITION else "value"
+
+
+def _stand_in_uuid(n: int) -> uuid.UUID:
+    return uuid.UUID(int=(0x7E3A6 << 100) + n)
+
+
+def _prep(field: Any) -> Any:
+    """A value as Django prepares it for ``field`` in a lookup on PostgreSQL."""
+    return lambda value: field.get_db_prep_value(value, connection, prepared=False)
+
+
+_MATCH_FIELD_PREP = {
+    "request": _prep(Match._meta.get_field("request").target_field),
+    "organization": _prep(ProcurementRequest._meta.get_field("owner").target_field),
+    "status": _prep(Match._meta.get_field("status")),
+    "score": _prep(Match._meta.get_field("score")),
+}
+
+
+class _Templates:
+    """A bounded cache of compiled pages by shape: a caller chooses the shape (a page
+    size, an offset, how many statuses), so the least recently used are let go."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[Any, SqlTemplate | None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any, default: Any) -> Any:
+        with self.lock:
+            found = self.entries.get(key, default)
+            if found is not default:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: Any, value: SqlTemplate | None) -> None:
+        with self.lock:
+            self.entries[key] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_match_page_templates = _Templates(256)
 
 
 @functools.cache

@@ -204,16 +204,21 @@ class CursorPagination(pagination.CursorPagination):
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
         """DRF's, except the filter by position (see the module's docstring)."""
-        self.request = request
-        self.page_size = self.get_page_size(request)
-        if not self.page_size:
+        sliced = self.page_queryset(queryset, request, view)
+        if sliced is None:
             return None
+        return self.page_from(list(sliced))
 
-        self.base_url = request.build_absolute_uri()
-        self.ordering = self.get_ordering(request, queryset, view)
-        self._ordering_field = ordering_field(queryset, self.ordering[0].lstrip("-"))
-
-        self.cursor = self.decode_cursor(request)
+    def page_queryset(
+        self, queryset: Any, request: Any, view: Any = None, *, position_as: Any = None
+    ) -> Any:
+        """What :meth:`paginate_queryset` reads: ``queryset`` ordered, past the cursor's
+        position, and sliced to the page and one more row (None when not paginated).
+        :meth:`page_from` then makes the page of what it read. ``position_as`` stands
+        in for the cursor's position in the filter (to compile the page's SQL once per
+        shape with a value to find in its parameters)."""
+        if not self.start(queryset, request, view):
+            return None
         if self.cursor is None:
             (offset, reverse, current_position) = (0, False, None)
         else:
@@ -228,11 +233,30 @@ class CursorPagination(pagination.CursorPagination):
             order = self.ordering[0]
             # Scanning towards smaller values: (cursor reversed) XOR (ordering descending).
             towards_smaller = self.cursor.reverse != order.startswith("-")
-            queryset = queryset.filter(
-                self._beyond(order.lstrip("-"), current_position, towards_smaller)
-            )
+            position = current_position if position_as is None else position_as
+            queryset = queryset.filter(self._beyond(order.lstrip("-"), position, towards_smaller))
+        return queryset[offset : offset + self.page_size + 1]
 
-        results = list(queryset[offset : offset + self.page_size + 1])
+    def start(self, queryset: Any, request: Any, view: Any = None) -> bool:
+        """Read the request's page size, ordering and cursor (a 400 naming ``cursor`` when
+        it is not valid for ``queryset``'s ordering field); False when not paginated."""
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        if not self.page_size:
+            return False
+        self.base_url = request.build_absolute_uri()
+        self.ordering = self.get_ordering(request, queryset, view)
+        self._ordering_field = ordering_field(queryset, self.ordering[0].lstrip("-"))
+        self.cursor = self.decode_cursor(request)
+        return True
+
+    def page_from(self, results: list[Any]) -> list[Any]:
+        """The page of ``results`` (the rows :meth:`page_queryset` read), with what its
+        links need."""
+        if self.cursor is None:
+            (offset, reverse, current_position) = (0, False, None)
+        else:
+            (offset, reverse, current_position) = self.cursor
         self.page = list(results[: self.page_size])
 
         if len(results) > len(self.page):

@@ -250,3 +250,78 @@ def test_a_page_leaves_its_rows_to_reference_counting(world: World, published: A
     listed = {item["id"] for item in response.json()["results"]}
     assert listed
     assert not listed & unreachable
+
+
+def _many_matches(request_id: str) -> None:
+    """Twenty more matches of the request: tied and distinct scores, every status, some
+    no longer qualifying, one shared contact."""
+    from tests.factories import SupplierFactory
+
+    template = Match.objects.filter(request_id=request_id).first()
+    assert template is not None
+    statuses = ["proposed", "shortlisted", "invited", "interested", "declined"]
+    for n in range(20):
+        Match.objects.create(
+            request_id=request_id,
+            supplier=SupplierFactory(),
+            score=[50.0, 61.25, 61.25, 72.5][n % 4] + (n // 4),
+            factors=template.factors,
+            reasons=template.reasons,
+            algorithm_version=template.algorithm_version,
+            scored_at=template.scored_at,
+            status=statuses[n % 5],
+            qualifies=n % 3 != 0,
+            contact_shared_at=timezone.now() if n == 7 else None,
+        )
+
+
+QUERIES = [
+    {},
+    {"page_size": 3},
+    {"page_size": 4, "min_score": "61.25"},
+    {"page_size": 2, "status": ["proposed", "invited"]},
+    {"page_size": 5, "status": "declined", "qualifies": "true"},
+    {"page_size": 3, "qualifies": "false", "min_score": 0},
+    {"page_size": 7, "status": ["interested", "shortlisted", "proposed"], "min_score": "55.5"},
+]
+
+
+@pytest.mark.parametrize("who", ["buyer", "operator", "two organisations"])
+def test_compiled_pages_read_as_the_querysets_own(
+    world: World, published: Any, who: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of a request's matches, its SQL compiled once per shape with stand-ins for
+    the values, reads as the page the queryset itself reads: every filter, each page
+    forwards and back again, for each kind of caller."""
+    from matching.api import views
+
+    request_id = published()
+    _many_matches(request_id)
+    user = {"buyer": world.buyer, "operator": world.operator}.get(who, world.other_buyer)
+    if who == "two organisations":
+        MembershipFactory(user=world.other_buyer, organization=world.buyer_org)
+    client = client_for(user)
+
+    def walk(query: dict[str, Any]) -> list[Any]:
+        """Every page forwards from the first, then back from the last."""
+        pages, url, params = [], f"/api/v1/requests/{request_id}/matches/", query
+        for link in ("next", "previous"):
+            while True:
+                response = client.get(url, params)
+                assert response.status_code == 200, response.json()
+                pages.append(response.json())
+                url, params = pages[-1][link], None
+                if url is None:
+                    break
+            url = pages[-1]["previous"] if link == "next" else None
+            if url is None:
+                break
+        return pages
+
+    compiled = {json.dumps(query): walk(query) for query in QUERIES}
+    used = [t for t in views._match_page_templates.entries.values() if t is not None]
+    assert used, "no page was read through a compiled template"
+    monkeypatch.setattr(views._match_page_templates, "get", lambda key, default: None)
+    for query in QUERIES:
+        assert walk(query) == compiled[json.dumps(query)], query
+    assert any(len(page["results"]) for pages in compiled.values() for page in pages)

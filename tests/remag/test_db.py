@@ -214,3 +214,34 @@ def test_no_statement_is_prepared_when_the_threshold_is_none(postgres: None) -> 
     finally:
         connection.connection.prepare_threshold = threshold
     assert _prepared_statements('"accounts_organization"."name"::text LIKE $1') == 0
+
+
+def test_a_sql_template_reads_as_its_queryset_for_other_values() -> None:
+    from remag.db import SqlTemplate
+
+    organizations = [OrganizationFactory(name=f"template-{n}", kind="sme") for n in range(3)]
+
+    def rows(name: str) -> Any:
+        return Organization.objects.filter(kind="sme", name=name).values("name", "kind")
+
+    template = SqlTemplate(rows(organizations[0].name), {"name": organizations[0].name})
+
+    for organization in organizations[1:]:
+        expected = list(rows(organization.name))
+        assert template.rows({"name": organization.name}) == expected
+        assert expected == [{"name": organization.name, "kind": "sme"}]
+
+
+def test_a_sql_template_refuses_what_it_could_not_run_again() -> None:
+    from remag.db import SqlTemplate
+
+    named = Organization.objects.filter(name="same").values("id")
+    twice = Organization.objects.filter(name="same", kind="same").values("id")
+    for queryset, stand_ins in (
+        (named, {"name": "not in the query"}),  # the value reaches the SQL no time
+        (twice, {"name": "same"}),  # ... or twice: which is which cannot be told
+        (Organization.objects.filter(id__in=[]).values("id"), {}),  # no SQL to run
+        (Organization.objects.filter(name="same"), {"name": "same"}),  # not values()
+    ):
+        with pytest.raises(ValueError, match="SQL|values"):
+            SqlTemplate(queryset, stand_ins)
