@@ -378,8 +378,8 @@ class ProcurementRequestViewSet(
         JSON answer on SQLite: see :meth:`_matches_sql_json`); ``instance`` is the
         caller's own, or an operator's (:class:`IsRequestOwner`)."""
         page = self.paginate_queryset(_with_json_text(queryset).values(*_MATCH_COLUMNS)) or []
-        for row in page:
-            for name in _ID_TEXT_COLUMNS:
+        for row in page:  # SQLite's UUIDs, as PostgreSQL's text of them
+            for name in ("id_text", "supplier_id_text", "supplier_owner_id_text"):
                 row[name] = None if row[name] is None else str(row[name])
         return self._match_page(request, page, request_id=str(instance.id))
 
@@ -449,10 +449,13 @@ class _BuyerPage:
         self.acting = frozenset(map(str, caller_for(request).organization_ids))
         self.tz = timezone.get_current_timezone()
 
-    def datetime(self, value: datetime | None) -> str:
-        """``value`` as JSON, as :func:`remag.api.fields.iso_datetime` writes it."""
+    def datetime(self, value: datetime | str | None) -> str:
+        """``value`` (or its text, as PostgreSQL writes it) as JSON, as
+        :func:`remag.api.fields.iso_datetime` writes it."""
         if value is None:
             return "null"
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
         text = value.astimezone(self.tz).isoformat()
         return f'"{text[:-6]}Z"' if text.endswith("+00:00") else f'"{text}"'
 
@@ -461,7 +464,8 @@ class _BuyerPage:
         text from its columns (``_MATCH_COLUMNS``, ids as text);
         ``tests/matching/test_match_list_json.py`` holds the two equal."""
         match_id = row["id_text"]
-        if row["contact_shared_at"] is not None or row["supplier_owner_id_text"] in self.acting:
+        shared = row["contact_shared_at_text"]
+        if shared is not None or row["supplier_owner_id_text"] in self.acting:
             contact = (
                 f'{{"name":{_json_text(row["supplier__contact_name"])},'
                 f'"email":{_json_text(row["supplier__contact_email"])},'
@@ -485,11 +489,11 @@ class _BuyerPage:
             f'"reasons":{row["reasons_text"]},'
             f'"qualifies":{"true" if row["qualifies"] else "false"},'
             f'"status":{_json_text(row["status"])},'
-            f'"status_changed_at":{self.datetime(row["status_changed_at"])},'
-            f'"contact_shared_at":{self.datetime(row["contact_shared_at"])},'
+            f'"status_changed_at":{self.datetime(row["status_changed_at_text"])},'
+            f'"contact_shared_at":{self.datetime(shared)},'
             f'"outcome":{_json_text(row["outcome"] or None)},'
             f'"algorithm_version":{_json_text(row["algorithm_version"])},'
-            f'"scored_at":{self.datetime(row["scored_at"])}}}'
+            f'"scored_at":{self.datetime(row["scored_at_text"])}}}'
         )
 
 
@@ -711,13 +715,14 @@ class GapViewSet(_SupplierScopedViewSet):
 
 def _with_json_text(queryset: QuerySet[Match]) -> QuerySet[Match]:
     """The matches with their factors and reasons as the database's JSON text, and the
-    ids a page writes as text (no UUID object made and written back per row)."""
+    ids and date-times a page writes as text (no UUID or datetime object made by psycopg
+    per value)."""
     if connection.vendor == "postgresql":
         ids: dict[str, Any] = {
-            name: Cast(field, TextField()) for name, field in _ID_TEXT_COLUMNS.items()
+            name: Cast(field, TextField()) for name, field in _TEXT_COLUMNS.items()
         }
-    else:  # SQLite's text of a UUID has no dashes: read as UUIDs (see _matches_json)
-        ids = {name: F(field) for name, field in _ID_TEXT_COLUMNS.items()}
+    else:  # SQLite's text of a UUID has no dashes: read as values (see _matches_json)
+        ids = {name: F(field) for name, field in _TEXT_COLUMNS.items()}
     return queryset.annotate(
         factors_text=Cast("factors", TextField()), reasons_text=Cast("reasons", TextField()), **ids
     )
@@ -785,10 +790,15 @@ def _match_page_base(vendor: str) -> QuerySet[Match]:
     return _with_json_text(Match.objects.all()).values(*_MATCH_COLUMNS)
 
 
-_ID_TEXT_COLUMNS = {
+_TEXT_COLUMNS = {
     "id_text": "id",
     "supplier_id_text": "supplier_id",
     "supplier_owner_id_text": "supplier__owner_id",
+    # Date-times as PostgreSQL writes them (with their offset), read by the C of
+    # datetime.fromisoformat rather than psycopg's loader in Python (a microsecond each).
+    "status_changed_at_text": "status_changed_at",
+    "contact_shared_at_text": "contact_shared_at",
+    "scored_at_text": "scored_at",
 }
 
 
@@ -801,11 +811,11 @@ _MATCH_COLUMNS = (
     "reasons_text",
     "qualifies",
     "status",
-    "status_changed_at",
-    "contact_shared_at",
+    "status_changed_at_text",
+    "contact_shared_at_text",
     "outcome",
     "algorithm_version",
-    "scored_at",
+    "scored_at_text",
     "supplier_owner_id_text",
     "supplier__legal_name",
     "supplier__trade_name",

@@ -288,7 +288,7 @@ QUERIES = [
 
 @pytest.mark.parametrize("who", ["buyer", "operator", "two organisations"])
 def test_compiled_pages_read_as_the_querysets_own(
-    world: World, published: Any, who: str, monkeypatch: pytest.MonkeyPatch
+    postgres: None, world: World, published: Any, who: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A page of a request's matches, its SQL compiled once per shape with stand-ins for
     the values, reads as the page the queryset itself reads: every filter, each page
