@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -46,7 +48,16 @@ def iso_datetime(value: datetime | None) -> str | None:
 
 
 def url_template(request: Any, view_name: str, **kwargs: Any) -> str:
-    """The absolute URL of ``view_name`` with ``{id}`` where the row's id goes (reversed
-    once per request rather than once per row)."""
-    url = request.build_absolute_uri(reverse(view_name, kwargs={**kwargs, "id": _PLACEHOLDER}))
-    return url.replace(_PLACEHOLDER, "{id}")
+    """The absolute URL of ``view_name`` with ``{id}`` where the row's id goes (the path
+    reversed once per URLconf and script prefix, not per request or row)."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    path = _reversed(view_name, tuple(sorted(kwargs.items())), get_script_prefix(), urlconf)
+    return request.build_absolute_uri(path).replace(_PLACEHOLDER, "{id}")
+
+
+@functools.lru_cache(maxsize=256)
+def _reversed(
+    view_name: str, kwargs: tuple[tuple[str, Any], ...], prefix: str, urlconf: Any
+) -> str:
+    # ``prefix`` and ``urlconf`` are reverse()'s hidden inputs: part of the key.
+    return reverse(view_name, kwargs={**dict(kwargs), "id": _PLACEHOLDER}, urlconf=urlconf)
