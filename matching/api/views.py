@@ -5,6 +5,7 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -278,17 +279,25 @@ class ProcurementRequestViewSet(
         compiling the query cost more than PostgreSQL spent running it (prepared per
         connection). Filters this does not know take the queryset's own way."""
         base = _match_page_base(connection.vendor)
-        filterset = ListedModelFilterBackend().get_filterset(request, base, self)
-        if not filterset.is_valid():
-            raise translate_validation(filterset.errors)
-        cleaned = filterset.form.cleaned_data
+        # Most pages name no filter: then no filter form is built and validated.
+        filterset: Any = None
+        cleaned: dict[str, Any] = {}
+        if any(name in request.query_params for name in MatchFilterSet.base_filters):
+            filterset = ListedModelFilterBackend().get_filterset(request, base, self)
+            if not filterset.is_valid():
+                raise translate_validation(filterset.errors)
+            cleaned = filterset.form.cleaned_data
+
+        def filtered(queryset: QuerySet[Match]) -> QuerySet[Match]:
+            return queryset if filterset is None else filterset.filter_queryset(queryset)
+
         paginator = self.paginator
         if not paginator.start(base, request, self) or any(
             value not in (None, "", []) for name, value in cleaned.items() if name not in _KNOWN
         ):
             with statements_prepared():
                 return self.paginate_queryset(
-                    filterset.filter_queryset(
+                    filtered(
                         selectors.match_list_for_request_id(
                             caller=caller, request_id=request_id, base=base
                         )
@@ -312,13 +321,13 @@ class ProcurementRequestViewSet(
         template = _match_page_templates.get(shape, _MISSING)
         if template is _MISSING:
             template = self._match_page_template(
-                caller, filterset, cleaned, len(organizations), position
+                caller, filtered, filterset, cleaned, len(organizations), position
             )
             _match_page_templates.put(shape, template)
         if template is None:  # a shape whose inputs cannot all be told apart in the SQL
             with statements_prepared():
                 return self.paginate_queryset(
-                    filterset.filter_queryset(
+                    filtered(
                         selectors.match_list_for_request_id(
                             caller=caller, request_id=request_id, base=base
                         )
@@ -339,6 +348,7 @@ class ProcurementRequestViewSet(
     def _match_page_template(
         self,
         caller: Caller,
+        filtered: Callable[[QuerySet[Match]], QuerySet[Match]],
         filterset: Any,
         cleaned: dict[str, Any],
         organizations: int,
@@ -356,8 +366,9 @@ class ProcurementRequestViewSet(
         position_as = None
         if _kind_of(position) == "value":
             position_as = stand_ins["position"] = -2.3456789012345678e300
-        filterset.form.cleaned_data = stood
-        queryset = filterset.filter_queryset(
+        if filterset is not None:
+            filterset.form.cleaned_data = stood
+        queryset = filtered(
             selectors.match_list_for_request_id(
                 caller=replace(caller, organization_ids=frozenset(owners)),
                 request_id=stand_ins["request"],
@@ -365,7 +376,8 @@ class ProcurementRequestViewSet(
             )
         )
         sliced = self.paginator.page_queryset(queryset, self.request, self, position_as=position_as)
-        filterset.form.cleaned_data = cleaned
+        if filterset is not None:
+            filterset.form.cleaned_data = cleaned
         try:
             return SqlTemplate(sliced, stand_ins)
         except ValueError:
