@@ -8,7 +8,7 @@ from operator import attrgetter
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connection, connections, models
 
 
 class BaseModel(models.Model):
@@ -203,13 +203,46 @@ def statements_prepared(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     plain = wrapper.create_cursor
 
     def create_cursor(name: str | None = None) -> Any:
-        return plain(name) if name else ServerBindingCursor(wrapper.connection)
+        if name:  # a named (server-side) cursor is Django's own
+            return plain(name)
+        # Django's cursor made with the server-binding class (its time zone loader set up
+        # as for any other), the connection's own class put back at once.
+        connection_ = wrapper.connection
+        factory = connection_.cursor_factory
+        connection_.cursor_factory = ServerBindingCursor
+        try:
+            return plain()
+        finally:
+            connection_.cursor_factory = factory
 
     wrapper.create_cursor = create_cursor  # this thread's connection only
     try:
         yield
     finally:
         del wrapper.create_cursor
+
+
+# A statement prepared before a migration changed the type of a column it reads.
+_PLAN_CHANGED = "cached plan must not change result type"
+
+
+def run_prepared(using: str, run: Callable[[Any], Any]) -> Any:
+    """``run(cursor)`` in a block of :func:`statements_prepared`. When a statement
+    prepared on this connection reads a column whose type a migration has since changed,
+    PostgreSQL refuses it until it is prepared again: its statements are deallocated
+    (psycopg forgets them too) and ``run`` tried once more, outside a transaction (inside
+    one, the rollback that follows makes psycopg forget them)."""
+    wrapper = connections[using]
+    try:
+        with statements_prepared(using), wrapper.cursor() as cursor:
+            return run(cursor)
+    except NotSupportedError as exc:
+        if _PLAN_CHANGED not in str(exc) or wrapper.in_atomic_block:
+            raise
+        with statements_prepared(using), wrapper.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+    with statements_prepared(using), wrapper.cursor() as cursor:
+        return run(cursor)
 
 
 class PreparedQuery:
@@ -252,9 +285,12 @@ class PreparedQuery:
         # thread's own.
         compiler = shallow_copy(cached)
         compiler.connection = connections[using]
-        with statements_prepared(using), connections[using].cursor() as cursor:
+
+        def run(cursor: Any) -> list[Any]:
             cursor.execute(sql, params)
-            rows = cursor.fetchmany(1)
+            return list(cursor.fetchmany(1))
+
+        rows = run_prepared(using, run)
         if not rows:
             return None
         select, klass_info = compiler.select, compiler.klass_info
@@ -309,14 +345,19 @@ class SqlTemplate:
             else [*query.extra_select, *query.values_select, *query.annotation_select]
         )
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
-        if compiler.get_converters(fields) or len(self.names) != len(fields):
-            raise ValueError("rows Django would convert, or not a values() query")
+        if compiler.has_extra_select or len(self.names) != len(fields):
+            raise ValueError("not a values() query, or one with columns Django trims off")
+        if compiler.get_converters(fields):
+            raise ValueError("rows Django would convert")
 
     def rows(self, values: dict[str, Any]) -> list[dict[str, Any]]:
         params = list(self.params)
         for name, position in self.positions.items():
             params[position] = values[name]
-        with statements_prepared(self.using), connections[self.using].cursor() as cursor:
+        names = self.names
+
+        def run(cursor: Any) -> list[dict[str, Any]]:
             cursor.execute(self.sql, params)
-            names = self.names
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        return run_prepared(self.using, run)

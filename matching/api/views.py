@@ -303,7 +303,8 @@ class ProcurementRequestViewSet(
                         )
                     )
                 )
-        statuses = list(cleaned.get("status") or [])
+        # Each status once, as the filter reads them (a repeated one adds no SQL).
+        statuses = sorted(set(cleaned.get("status") or []))
         min_score, qualifies = cleaned.get("min_score"), cleaned.get("qualifies")
         cursor = paginator.cursor
         position = None if cursor is None else cursor.position
@@ -358,7 +359,8 @@ class ProcurementRequestViewSet(
         stand_ins: dict[str, Any] = {"request": _stand_in_uuid(0)}
         owners = [_stand_in_uuid(1 + i) for i in range(organizations)]
         stand_ins.update({f"organization_{i}": owner for i, owner in enumerate(owners)})
-        statuses = [f"\x00remag-stand-in-{i}\x00" for i in range(len(cleaned.get("status") or []))]
+        count = len(set(cleaned.get("status") or []))
+        statuses = [f"\x00remag-stand-in-{i}\x00" for i in range(count)]
         stand_ins.update({f"status_{i}": status_ for i, status_ in enumerate(statuses)})
         stood = dict(cleaned, status=statuses)
         if cleaned.get("min_score") is not None:
@@ -446,7 +448,12 @@ def _factors_json(algorithm_version: str, text: str) -> str:
     if _FACTORS_TEXT.fullmatch(text):
         numbers = text[2:-2].replace("], [", ", ").split(", ") if text != "[]" else []
     else:
-        numbers = [json.dumps(x, allow_nan=False) for triple in json.loads(text) for x in triple]
+        stored = json.loads(text)
+        if not isinstance(stored, list) or not all(
+            isinstance(triple, list) and len(triple) == 3 for triple in stored
+        ):  # refused as the serializer refuses it (explained_factors)
+            raise ValueError("stored factors that are not [value, weight, contribution] lists")
+        numbers = [json.dumps(x, allow_nan=False) for triple in stored for x in triple]
     return _factors_template(algorithm_version, len(numbers) // 3) % tuple(numbers)
 
 

@@ -283,6 +283,7 @@ QUERIES = [
     {"page_size": 5, "status": "declined", "qualifies": "true"},
     {"page_size": 3, "qualifies": "false", "min_score": 0},
     {"page_size": 7, "status": ["interested", "shortlisted", "proposed"], "min_score": "55.5"},
+    {"page_size": 6, "status": ["invited", "proposed", "invited", "invited"]},
 ]
 
 
@@ -318,9 +319,19 @@ def test_compiled_pages_read_as_the_querysets_own(
                 break
         return pages
 
-    compiled = {json.dumps(query): walk(query) for query in QUERIES}
-    used = [t for t in views._match_page_templates.entries.values() if t is not None]
-    assert used, "no page was read through a compiled template"
+    from remag.db import SqlTemplate
+
+    monkeypatch.setattr(views, "_match_page_templates", views._Templates(256))
+    runs = []
+    rows = SqlTemplate.rows
+    monkeypatch.setattr(
+        SqlTemplate, "rows", lambda self, values: runs.append(1) or rows(self, values)
+    )
+    compiled = {}
+    for query in QUERIES:
+        before = len(runs)
+        compiled[json.dumps(query)] = walk(query)
+        assert len(runs) - before == len(compiled[json.dumps(query)]), query  # every page
     monkeypatch.setattr(views._match_page_templates, "get", lambda key, default: None)
     for query in QUERIES:
         assert walk(query) == compiled[json.dumps(query)], query

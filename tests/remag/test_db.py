@@ -185,7 +185,6 @@ def test_a_hot_statement_is_prepared_once_its_connection_ran_it_often(
     for _ in range(threshold - 1):
         with statements_prepared():
             assert list(names.values_list("name", flat=True)) == ["prepared-1"]
-    assert _prepared_statements("prepared-") == 0
     assert _prepared_statements('"accounts_organization"."name"::text LIKE $1') == 0
 
     for _ in range(2):
@@ -237,11 +236,52 @@ def test_a_sql_template_refuses_what_it_could_not_run_again() -> None:
 
     named = Organization.objects.filter(name="same").values("id")
     twice = Organization.objects.filter(name="same", kind="same").values("id")
-    for queryset, stand_ins in (
-        (named, {"name": "not in the query"}),  # the value reaches the SQL no time
-        (twice, {"name": "same"}),  # ... or twice: which is which cannot be told
-        (Organization.objects.filter(id__in=[]).values("id"), {}),  # no SQL to run
-        (Organization.objects.filter(name="same"), {"name": "same"}),  # not values()
+    for queryset, stand_ins, refusal in (
+        (named, {"name": "not in the query"}, "reaches the SQL 0 times"),
+        (twice, {"name": "same"}, "reaches the SQL 2 times"),  # which is which?
+        (Organization.objects.filter(id__in=[]).values("id"), {}, "no SQL of its own"),
+        (Organization.objects.filter(name="same"), {"name": "same"}, "not a values"),
+        (
+            Organization.objects.filter(name="same").values("id").order_by("name").distinct(),
+            {"name": "same"},
+            "columns Django trims off",
+        ),
     ):
-        with pytest.raises(ValueError, match="SQL|values"):
+        with pytest.raises(ValueError, match=refusal):
             SqlTemplate(queryset, stand_ins)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_prepared_before_a_column_changed_type_is_prepared_again(
+    postgres: None,
+) -> None:
+    """A migration elsewhere changes the type of a column a prepared statement reads:
+    PostgreSQL refuses the statement ("cached plan must not change result type") until it
+    is prepared again, which run_prepared does, once, rather than failing every call."""
+    import psycopg
+    from django.db import connection
+
+    from remag.db import run_prepared
+    from tests.conftest import database_url_for_subprocess
+
+    def read(cursor: Any) -> list[Any]:
+        cursor.execute("SELECT a FROM remag_plan_probe WHERE a = %s", [1])
+        return list(cursor.fetchall())
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE remag_plan_probe (a integer)")
+        cursor.execute("INSERT INTO remag_plan_probe VALUES (1)")
+    try:
+        for _ in range(connection.connection.prepare_threshold + 1):
+            assert run_prepared("default", read) == [(1,)]
+        assert _prepared_statements("remag_plan_probe") == 1
+        url = database_url_for_subprocess()
+        assert url is not None
+        with psycopg.connect(url, autocommit=True) as other:  # not seen by this connection
+            other.execute("ALTER TABLE remag_plan_probe ALTER COLUMN a TYPE bigint")
+
+        assert run_prepared("default", read) == [(1,)]
+        assert run_prepared("default", read) == [(1,)]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE remag_plan_probe")
