@@ -402,7 +402,7 @@ class ProcurementRequestViewSet(
     ) -> HttpResponse:
         """The page's matches as the request's buyer sees them (only its members and
         operators list them), written as JSON text from plain column values
-        (:func:`_buyer_match_json`): no model instances, no per-field serializer
+        (:meth:`_BuyerPage.match_json`): no model instances, no per-field serializer
         machinery. Built in Python, not by PostgreSQL as JSON (a page's factors as named
         objects cost PostgreSQL 4.6 ms of 8.2), and from the stored JSON's text: Python's
         ``json.dumps`` spent 1.7 ms a page writing the factors' floats back."""
@@ -470,7 +470,7 @@ class _BuyerPage:
 
     def datetime(self, value: datetime | str | None) -> str:
         """``value`` (or its text, as PostgreSQL writes it) as JSON, as
-        :func:`remag.api.fields.iso_datetime` writes it."""
+        DRF's ``DateTimeField`` writes it (ISO 8601 in the current time zone, ``Z`` for UTC)."""
         if value is None:
             return "null"
         if isinstance(value, str):

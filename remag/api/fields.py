@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import timezone
 from rest_framework import serializers
 
 _PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
@@ -35,16 +33,6 @@ class IdentityUrlField(serializers.HyperlinkedIdentityField):
         if template is None or _PLACEHOLDER not in template:
             return super().get_url(obj, view_name, request, format)
         return template.replace(_PLACEHOLDER, str(getattr(obj, self.lookup_field)))
-
-
-def iso_datetime(value: datetime | None) -> str | None:
-    """A date-time as DRF's ``DateTimeField`` writes it (the ISO 8601 default): in the
-    current time zone, ``Z`` for UTC; None stays None. For representations built
-    without a serializer (list pages of matches)."""
-    if value is None:
-        return None
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def url_template(request: Any, view_name: str, **kwargs: Any) -> str:
