@@ -946,10 +946,21 @@ def factors_of(algorithm_version: str, count: int | None = None) -> tuple[str, .
     factors of another length: a bug, or a row edited by hand) give way to names by
     position too, so that the match is shown rather than refused.
     """
-    known = FACTORS_BY_VERSION.get(algorithm_version)
+    return names_of(FACTORS_BY_VERSION, FACTORS, algorithm_version, count)
+
+
+def names_of(
+    by_version: Mapping[str, tuple[str, ...]],
+    current: Sequence[str],
+    algorithm_version: str,
+    count: int | None = None,
+) -> tuple[str, ...]:
+    """:func:`factors_of`'s rule over any kind of match's factor names by version
+    (``by_version``; ``current`` the present version's, for the count of an unknown one)."""
+    known = by_version.get(algorithm_version)
     if known is not None and (count is None or len(known) == count):
         return known
-    return tuple(f"factor_{n}" for n in range(1, (len(FACTORS) if count is None else count) + 1))
+    return tuple(f"factor_{n}" for n in range(1, (len(current) if count is None else count) + 1))
 
 
 def supplier_factors(algorithm_version: str, factors: list[list[float]]) -> list[dict[str, Any]]:
@@ -958,13 +969,24 @@ def supplier_factors(algorithm_version: str, factors: list[list[float]]) -> list
     contributions (:data:`PRIVATE_FACTORS` left out), named by ``algorithm_version``.
     Empty when the stored factors do not fit the version's names: which of them are
     private could not be told."""
-    names = FACTORS_BY_VERSION.get(algorithm_version)
+    return public_factors(FACTORS_BY_VERSION, PRIVATE_FACTORS, algorithm_version, factors)
+
+
+def public_factors(
+    by_version: Mapping[str, tuple[str, ...]],
+    private: Collection[str],
+    algorithm_version: str,
+    factors: list[list[float]],
+) -> list[dict[str, Any]]:
+    """:func:`supplier_factors`'s rule over any kind of match's factors: the values of
+    those not in ``private``, named by ``by_version``; empty when they do not fit."""
+    names = by_version.get(algorithm_version)
     if names is None or len(names) != len(factors):
         return []
     return [
         {"name": name, "value": value, "weight": None, "contribution": None}
         for name, (value, _, _) in zip(names, factors, strict=True)
-        if name not in PRIVATE_FACTORS
+        if name not in private
     ]
 
 
@@ -998,6 +1020,8 @@ __all__ = [
     "certificate_counts",
     "factors_of",
     "haversine_km",
+    "names_of",
+    "public_factors",
     "plant_label",
     "grade_columns",
     "policy_sub_targets",

@@ -52,7 +52,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.scoring import DISTANCE_HALF_LIFE_KM, NEUTRAL, FactorScore, haversine_km
+from matching.scoring import (
+    DISTANCE_HALF_LIFE_KM,
+    NEUTRAL,
+    FactorScore,
+    haversine_km,
+    names_of,
+    public_factors,
+)
 
 ALGORITHM_VERSION = "remag-magnets-2026.11.1"
 FACTORS = (
@@ -581,10 +588,7 @@ def factors_of(algorithm_version: str, count: int | None = None) -> tuple[str, .
     factors a match stores), when the version's names do not fit it (a bug, or a row
     edited by hand): the match is shown rather than refused, as
     :func:`matching.scoring.factors_of` does for a request's matches."""
-    known = FACTORS_BY_VERSION.get(algorithm_version)
-    if known is not None and (count is None or len(known) == count):
-        return known
-    return tuple(f"factor_{n}" for n in range(1, (len(FACTORS) if count is None else count) + 1))
+    return names_of(FACTORS_BY_VERSION, FACTORS, algorithm_version, count)
 
 
 def maker_factors(algorithm_version: str, factors: list[list[float]]) -> list[dict[str, Any]]:
@@ -592,14 +596,7 @@ def maker_factors(algorithm_version: str, factors: list[list[float]]) -> list[di
     private to the buyer (:data:`PRIVATE_FACTORS`), no weights or contributions. Empty
     when the stored factors do not fit the version's names: which are private could not
     be told (as :func:`matching.scoring.supplier_factors` for a request's matches)."""
-    names = FACTORS_BY_VERSION.get(algorithm_version)
-    if names is None or len(names) != len(factors):
-        return []
-    return [
-        {"name": name, "value": value, "weight": None, "contribution": None}
-        for name, (value, _, _) in zip(names, factors, strict=True)
-        if name not in PRIVATE_FACTORS
-    ]
+    return public_factors(FACTORS_BY_VERSION, PRIVATE_FACTORS, algorithm_version, factors)
 
 
 __all__ = [
