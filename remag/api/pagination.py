@@ -102,6 +102,9 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-created_at", "-id")
+    # The key of a row (a dict) holding its position, when not the ordering field's own
+    # name: a view that reads the position as text under another name sets it.
+    position_key: str | None = None
     _ordering_field: models.Field | None = None
 
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
@@ -197,7 +200,10 @@ class CursorPagination(pagination.CursorPagination):
 
     def _get_position_from_instance(self, instance: Any, ordering: Any) -> Any:
         field_name = ordering[0].lstrip("-")
-        attr = instance[field_name] if isinstance(instance, dict) else getattr(instance, field_name)
+        if isinstance(instance, dict):
+            attr = instance[self.position_key or field_name]
+        else:
+            attr = getattr(instance, field_name)
         return NULL_POSITION if attr is None else str(attr)
 
     # ------------------------------------------------------------------ the page

@@ -1,7 +1,8 @@
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -159,20 +160,31 @@ class SupplierViewSet(
         url_prefix = request.build_absolute_uri(reverse("supplier-list"))
         queryset = self.filter_queryset(self.get_queryset())
         ordering = self.paginator.get_ordering(request, queryset, self)
+        # The id and the ordering field's value are read as PostgreSQL writes them: the
+        # value is only the cursor's position (any text its field parses), and psycopg
+        # would build a UUID and, for a date-time, parse it in Python, for every row.
         queryset = selectors.supplier_list_stored(
             queryset, caller=caller, url_prefix=url_prefix
-        ).values("id", ordering[0].lstrip("-"), "representation")
+        ).values(
+            "representation",
+            id_text=Cast("id", TextField()),
+            position_text=Cast(ordering[0].lstrip("-"), TextField()),
+        )
+        self.paginator.position_key = "position_text"
         page = self.paginate_queryset(queryset) or []
-        missing = [row["id"] for row in page if row["representation"] is None]
+        missing = [row["id_text"] for row in page if row["representation"] is None]
         if missing:
-            built = selectors.supplier_representations(
-                missing, caller=caller, url_prefix=url_prefix
-            )
+            built = {
+                str(supplier_id): representation
+                for supplier_id, representation in selectors.supplier_representations(
+                    missing, caller=caller, url_prefix=url_prefix
+                ).items()
+            }
             # A supplier deleted since the page was read is left out, not a 500.
-            page = [row for row in page if row["representation"] or row["id"] in built]
+            page = [row for row in page if row["representation"] or row["id_text"] in built]
             for row in page:
                 if row["representation"] is None:
-                    row["representation"] = built[row["id"]]
+                    row["representation"] = built[row["id_text"]]
         return self.paginator.get_json_page_response(row["representation"] for row in page)
 
     @transaction.atomic

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from remag.accounts.models import Delegation
@@ -211,3 +212,45 @@ def test_pages_follow_the_cursor_through_every_supplier(registry: dict[str, Any]
         url = page["next"]
 
     assert seen == sorted(Supplier.objects.values_list("legal_name", flat=True))
+
+
+@pytest.mark.parametrize(
+    "ordering", ["-created_at", "created_at", "updated_at", "-employees", "employees", "legal_name"]
+)
+def test_cursors_walk_every_ordering_both_ways(ordering: str) -> None:
+    """The page's position is read as PostgreSQL's text of the ordering field, not as a
+    Python value: walking forward, then back by ``previous``, must visit every supplier
+    once each way, across ties of a date-time (several suppliers created in one
+    microsecond), sub-second and whole-second date-times, and nulls (``employees``)."""
+    moment = timezone.now().replace(microsecond=0)
+    for n in range(7):
+        supplier = SupplierFactory(employees=None if n % 3 == 0 else 10 + n % 2)
+        # Three suppliers share one instant; the others are a whole second or 1 µs apart.
+        created = moment if n < 3 else moment + timedelta(seconds=n, microseconds=n % 2)
+        Supplier.objects.filter(id=supplier.id).update(created_at=created, updated_at=created)
+    client = client_with()
+    field = ordering.lstrip("-")
+    # The list's order: nulls highest, ties broken by id in the ordering's direction.
+    if ordering.startswith("-"):
+        order_by = [F(field).desc(nulls_first=True), F("id").desc()]
+    else:
+        order_by = [F(field).asc(nulls_last=True), F("id").asc()]
+    expected = [
+        str(sid) for sid in Supplier.objects.order_by(*order_by).values_list("id", flat=True)
+    ]
+    pages: list[list[str]] = []
+    url: str | None = f"{URL}?page_size=2&ordering={ordering}"
+    last: dict[str, Any] = {}
+    while url:
+        last = client.get(url).json()
+        pages.append([item["id"] for item in last["results"]])
+        url = last["next"]
+    forward = [sid for page in pages for sid in page]
+    assert forward == expected
+    backward: list[list[str]] = []
+    url = last["previous"]
+    while url:
+        page = client.get(url).json()
+        backward.append([item["id"] for item in page["results"]])
+        url = page["previous"]
+    assert [sid for page in reversed(backward) for sid in page] == forward[: -len(pages[-1])]
