@@ -2,12 +2,12 @@
 same candidate rows.
 
 For a few typical requests it runs matching in-process, exactly as the Celery task does
-(`matching.runs.match_run_execute`), twice: the first run inserts the matches, the second
-updates them in place (a rerun). It prints the candidate and match counts, the seconds
-spent loading, scoring and writing, the total, and beside it the floor: a bare `SELECT`
-through psycopg of the candidate rows' columns (suppliers offering a required capability
-that are not withdrawn or suspended, and their offers of the required capabilities),
-best of three.
+(`matching.runs.match_run_execute`, with the worker's collector settings), twice: the
+first run inserts the matches, the second updates them in place (a rerun). It prints
+the candidate and match counts, the seconds spent loading, scoring and writing, the
+total, and beside it the floor: a bare `SELECT` through psycopg of the candidate rows'
+columns (suppliers offering a required capability that are not withdrawn or suspended,
+and their offers of the required capabilities), best of three.
 It also scores a synthetic batch of 100,000 candidates to show scoring alone.
 
 Every figure is printed twice, on two databases, because the planner behaves differently:
@@ -187,6 +187,12 @@ def synthetic_scoring() -> tuple[int, float]:
 
 def run_all() -> None:
     setup_django(suppliers=SUPPLIERS)
+    # The collector as a worker process has it (remag/celery.py, worker_process_init):
+    # with the interpreter's defaults, collections walking the run's rows took half of
+    # a broad request's load.
+    from remag.gc_tuning import configure_gc
+
+    configure_gc()
     from matching import runs
     from matching.models import MatchRun, ProcurementRequest
     from remag.accounts.models import Organization

@@ -31,6 +31,7 @@ from matching.choices import MatchStatus, RequestStatus, RunStatus
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from remag import jobs
 from remag.errors import Conflict
+from remag.gc_tuning import gc_paused
 from remag.webhooks import events
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,11 @@ def match_run_execute(*, run_id: object, holder: str = "") -> MatchRun | None:
     if run is None:
         return MatchRun.objects.filter(id=run_id).first()
 
+    with gc_paused():
+        return _execute(run)
+
+
+def _execute(run: MatchRun) -> MatchRun:
     request = ProcurementRequest.objects.get(id=run.request_id)
     started = time.perf_counter()
     loaded = candidates.load(request, run_date=timezone.localdate())

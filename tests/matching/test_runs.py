@@ -511,3 +511,41 @@ def test_random_uuids_are_distinct_version_4_uuids() -> None:
     assert {u.variant for u in parsed} == {uuid.RFC_4122}
     assert [str(u) for u in parsed] == ids
     assert runs.random_uuids(0) == []
+
+
+def test_a_run_loads_scores_and_writes_with_the_collector_paused(
+    world: Any, published: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk steps run with the cyclic collector off (remag.gc_tuning.gc_paused), and
+    it is on again afterwards, after a failure too."""
+    import gc
+
+    request_id = published()
+    request = ProcurementRequest.objects.get(id=request_id)
+    seen: list[tuple[str, bool]] = []
+    load, write = runs.candidates.load, runs.write_results
+
+    def spy_load(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("load", gc.isenabled()))
+        return load(*args, **kwargs)
+
+    def spy_write(**kwargs: Any) -> Any:
+        seen.append(("write", gc.isenabled()))
+        return write(**kwargs)
+
+    monkeypatch.setattr(runs.candidates, "load", spy_load)
+    monkeypatch.setattr(runs, "write_results", spy_write)
+    assert gc.isenabled()
+    run = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
+    assert runs.match_run_execute(run_id=run.id).status == "succeeded"  # type: ignore[union-attr]
+    assert seen == [("load", False), ("write", False)]
+    assert gc.isenabled()
+
+    def broken_write(**kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(runs, "write_results", broken_write)
+    run = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
+    with pytest.raises(RuntimeError):
+        runs.match_run_execute(run_id=run.id)
+    assert gc.isenabled()
