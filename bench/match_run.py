@@ -278,6 +278,11 @@ def end_to_end() -> None:
     }
     request = make_request(owner, spec)
     floor = floor_seconds(request)
+    # The client sends the run as a web process does, which loads the task modules as it
+    # starts (remag/wsgi.py), not on its first job.
+    from remag.celery import load_tasks
+
+    load_tasks()
     worker = subprocess.Popen(  # noqa: S603 (celery of this environment)
         [
             str(Path(sys.executable).parent / "celery"),

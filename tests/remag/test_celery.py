@@ -113,3 +113,33 @@ def test_real_worker_runs_a_task_sent_on_commit(
     # One worker consumes its queue in order: had the rolled-back task been sent, it
     # would have run before the committed one.
     assert cache.get(ping_cache_key(rolled_back)) is None
+
+
+@pytest.mark.parametrize("entry", ["remag.wsgi", "remag.asgi"])
+def test_a_web_process_starts_with_every_task_module_imported(entry: str) -> None:
+    """The first request that sends a job must not import the task modules on its way
+    (remag.celery.load_tasks): a fresh interpreter that loads the entry point has them."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    program = (
+        f"import importlib, json, sys; importlib.import_module({entry!r}); "
+        "from remag.celery import app; "
+        "print(json.dumps([m for m in ('matching.tasks', 'suppliers.tasks', "
+        "'remag.webhooks.tasks') if m in sys.modules]))"
+    )
+    done = subprocess.run(  # noqa: S603 (this interpreter, a fixed program)
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded == ["matching.tasks", "suppliers.tasks", "remag.webhooks.tasks"]
