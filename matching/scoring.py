@@ -735,7 +735,18 @@ def _offered_texts(capabilities: Sequence[str], offers: BoolArray) -> list[str]:
     per distinct combination offered (a request has few, its candidates many)."""
     if not len(offers):
         return []
-    combinations, row_combination = np.unique(offers, axis=0, return_inverse=True)
+    # Each row's combination as a key of 64-bit words (its bits packed), so finding the
+    # distinct ones sorts numbers, not rows of booleans: with 26 capabilities, np.unique
+    # over the rows took a fifth of explaining 35,000 matches.
+    packed = np.packbits(offers, axis=1)
+    words = np.zeros((len(offers), -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
+    words[:, : packed.shape[1]] = packed
+    keys = words.view(np.uint64)
+    if keys.shape[1] == 1:
+        _, first, row_combination = np.unique(keys[:, 0], return_index=True, return_inverse=True)
+    else:
+        _, first, row_combination = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    combinations = offers[first]
     texts = []
     for combination in combinations.tolist():
         offered = [code for code, yes in zip(capabilities, combination, strict=True) if yes]

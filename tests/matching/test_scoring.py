@@ -539,3 +539,32 @@ def test_row_digests_change_with_the_criteria() -> None:
         replace(criteria, weights=Weights(distance=0.3)),
     ):
         assert (row_digests(changed, batch) != base).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=130).flatmap(
+        lambda k: st.tuples(
+            st.just(k),
+            st.lists(st.lists(st.booleans(), min_size=k, max_size=k), min_size=0, max_size=40),
+        )
+    )
+)
+def test_offered_texts_are_each_rows_own(shape: tuple[int, list[list[bool]]]) -> None:
+    """The "offers i of k" reason is formatted once per distinct combination (the rows'
+    bits packed into 64-bit keys): every row must read as if formatted on its own, for any
+    number of capabilities, across the word boundaries (8, 64, 128 capabilities)."""
+    import numpy as np
+
+    from matching.scoring import _offered_texts
+
+    k, rows = shape
+    capabilities = [f"cap-{j}" for j in range(k)]
+    offers = np.array(rows, dtype=bool).reshape(len(rows), k)
+    expected = []
+    for row in rows:
+        offered = [code for code, yes in zip(capabilities, row, strict=True) if yes]
+        expected.append(
+            f"offers {len(offered)} of {k} required capabilities ({', '.join(offered)})"
+        )
+    assert _offered_texts(capabilities, offers) == expected
