@@ -467,6 +467,9 @@ class _BuyerPage:
         self.url_head, _, self.url_tail = url_template(request, "match-detail").partition("{id}")
         self.acting = frozenset(map(str, caller_for(request).organization_ids))
         self.tz = timezone.get_current_timezone()
+        # Each date-time's text written once a page: the matches of one run share their
+        # ``scored_at``, so a page of 50 has one to write, not 50.
+        self.written: dict[str, str] = {}
 
     def datetime(self, value: datetime | str | None) -> str:
         """``value`` (or its text, as PostgreSQL writes it) as JSON, as
@@ -474,7 +477,10 @@ class _BuyerPage:
         if value is None:
             return "null"
         if isinstance(value, str):
-            value = datetime.fromisoformat(value)
+            written = self.written.get(value)
+            if written is None:
+                written = self.written[value] = self.datetime(datetime.fromisoformat(value))
+            return written
         text = value.astimezone(self.tz).isoformat()
         return f'"{text[:-6]}Z"' if text.endswith("+00:00") else f'"{text}"'
 
