@@ -1,7 +1,9 @@
 """Model base classes shared by every app."""
 
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from copy import copy as shallow_copy
 from operator import attrgetter
@@ -305,6 +307,11 @@ class PreparedQuery:
         return obj
 
 
+class NoSql(ValueError):
+    """A queryset with no SQL of its own to run: Django knows its rows without asking the
+    database (none, for a condition nothing meets)."""
+
+
 class SqlTemplate:
     """The SQL of a ``values()`` queryset compiled once with stand-in values, run again
     with real ones: for a hot list whose SQL is the same for every value of its inputs
@@ -313,31 +320,41 @@ class SqlTemplate:
 
     ``stand_ins`` names each input and the value of it the queryset was built with; each
     must reach the compiled parameters exactly once, as the value Django prepares for
-    it (``ValueError`` otherwise, and for a queryset whose rows Django would convert).
+    it, or at least once if named in ``repeats`` (a caller's organisation tested in two
+    conditions): ``ValueError`` otherwise, and for a queryset whose rows Django would
+    convert. Stand-ins must be values no constant of the query could equal.
     :meth:`rows` takes each input's value already prepared for the database (a field's
     ``get_db_prep_value``) and answers the rows as ``values()`` would, in a block of
-    :func:`statements_prepared`.
+    :func:`statements_prepared` unless ``prepared`` is false.
     """
 
-    def __init__(self, queryset: models.QuerySet[Any], stand_ins: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        queryset: models.QuerySet[Any],
+        stand_ins: dict[str, Any],
+        *,
+        repeats: Collection[str] = (),
+        prepared: bool = True,
+    ) -> None:
+        self.prepared = prepared
         self.using = queryset.db
         query = queryset.query
         compiler = query.get_compiler(using=self.using)
         try:
             self.sql, params = compiler.as_sql()
         except (EmptyResultSet, FullResultSet) as exc:  # no SQL to run for such a shape
-            raise ValueError(f"{type(exc).__name__}: the queryset has no SQL of its own") from exc
+            raise NoSql(f"{type(exc).__name__}: the queryset has no SQL of its own") from exc
         self.params = list(params)
-        self.positions: dict[str, int] = {}
+        self.positions: dict[str, list[int]] = {}
         for name, value in stand_ins.items():
             found = [
                 i
                 for i, param in enumerate(self.params)
                 if type(param) is type(value) and param == value
             ]
-            if len(found) != 1:
+            if len(found) != 1 and not (found and name in repeats):
                 raise ValueError(f"{name} reaches the SQL {len(found)} times, not once")
-            self.positions[name] = found[0]
+            self.positions[name] = found
         # As ValuesIterable names a row's values.
         self.names = (
             list(query.selected)
@@ -352,12 +369,44 @@ class SqlTemplate:
 
     def rows(self, values: dict[str, Any]) -> list[dict[str, Any]]:
         params = list(self.params)
-        for name, position in self.positions.items():
-            params[position] = values[name]
+        for name, positions in self.positions.items():
+            for position in positions:
+                params[position] = values[name]
         names = self.names
 
         def run(cursor: Any) -> list[dict[str, Any]]:
             cursor.execute(self.sql, params)
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+        if not self.prepared:
+            with connections[self.using].cursor() as cursor:
+                return run(cursor)
         return run_prepared(self.using, run)
+
+
+class TemplateCache:
+    """A bounded cache of :class:`SqlTemplate` s (or None, for a shape that cannot be
+    one) by shape: a caller chooses the shape (a page size, an offset, how many values
+    of a filter), so the least recently used are let go."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[Any, SqlTemplate | None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any, default: Any) -> Any:
+        with self.lock:
+            found = self.entries.get(key, default)
+            if found is not default:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: Any, value: SqlTemplate | None) -> None:
+        with self.lock:
+            self.entries[key] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()

@@ -554,6 +554,12 @@ def fresh_until_sql() -> str:
     return _FRESH_UNTIL_SQL
 
 
+def url_prefix_param(url_prefix: str) -> str:
+    """The parameter :func:`supplier_list_stored` passes for ``url_prefix``: its JSON
+    string's opening quote and escaped text, to which each supplier's id is appended."""
+    return json.dumps(url_prefix, ensure_ascii=False)[:-1]
+
+
 def supplier_list_stored(
     queryset: QuerySet[Supplier], *, caller: Caller, url_prefix: str, today: date | None = None
 ) -> QuerySet[Supplier]:
@@ -564,7 +570,7 @@ def supplier_list_stored(
 
     today = today or timezone.localdate()
     private_sql, private_params = supplier_private_sql(caller, table='"suppliers_supplier"')
-    prefix = json.dumps(url_prefix, ensure_ascii=False)[:-1]  # the opening quote, escaped
+    prefix = url_prefix_param(url_prefix)
     text = f"CASE WHEN ({private_sql}) THEN r.private ELSE r.public END"
     sql = (
         '(SELECT \'{"id":"\' || r.supplier_id::text || \'","url":\' || %s'  # noqa: S608

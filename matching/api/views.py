@@ -2,9 +2,7 @@ import functools
 import json
 import math
 import re
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -55,7 +53,7 @@ from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
 from remag.api.pagination import NULL_POSITION, CursorPagination
 from remag.api.viewsets import RemagGenericViewSet
-from remag.db import SqlTemplate, statements_prepared
+from remag.db import SqlTemplate, TemplateCache, statements_prepared
 from suppliers.models import Supplier
 
 # Actions on a request that only its owner's members and operators may use. The
@@ -781,30 +779,7 @@ _MATCH_FIELD_PREP = {
 }
 
 
-class _Templates:
-    """A bounded cache of compiled pages by shape: a caller chooses the shape (a page
-    size, an offset, how many statuses), so the least recently used are let go."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[Any, SqlTemplate | None] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Any, default: Any) -> Any:
-        with self.lock:
-            found = self.entries.get(key, default)
-            if found is not default:
-                self.entries.move_to_end(key)
-            return found
-
-    def put(self, key: Any, value: SqlTemplate | None) -> None:
-        with self.lock:
-            self.entries[key] = value
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-_match_page_templates = _Templates(256)
+_match_page_templates = TemplateCache(256)
 
 
 @functools.cache

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from matching.models import Match
 from matching.scoring import FACTORS_BEFORE_GRADES
+from remag.db import TemplateCache
 from tests.factories import MembershipFactory
 from tests.matching.conftest import World, client_for, post_request_as
 
@@ -321,7 +322,7 @@ def test_compiled_pages_read_as_the_querysets_own(
 
     from remag.db import SqlTemplate
 
-    monkeypatch.setattr(views, "_match_page_templates", views._Templates(256))
+    monkeypatch.setattr(views, "_match_page_templates", TemplateCache(256))
     runs = []
     rows = SqlTemplate.rows
     monkeypatch.setattr(

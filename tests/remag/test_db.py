@@ -251,6 +251,82 @@ def test_a_sql_template_refuses_what_it_could_not_run_again() -> None:
             SqlTemplate(queryset, stand_ins)
 
 
+def test_a_repeated_stand_in_is_replaced_everywhere_it_reaches_the_sql() -> None:
+    """A stand-in named in ``repeats`` may reach the SQL more than once (an organisation
+    tested in two conditions): every place takes the real value."""
+    from django.db.models import Q
+
+    from remag.db import SqlTemplate
+
+    OrganizationFactory(name="portal", kind="sme")
+    OrganizationFactory(name="repeats", kind="portal")
+
+    def rows(value: str) -> Any:
+        return (
+            Organization.objects.filter(Q(name=value) | Q(kind=value))
+            .values("name", "kind")
+            .order_by("name")
+        )
+
+    with pytest.raises(ValueError, match="2 times"):
+        SqlTemplate(rows("stand-in"), {"value": "stand-in"})
+    template = SqlTemplate(rows("stand-in"), {"value": "stand-in"}, repeats={"value"})
+    assert (
+        template.rows({"value": "portal"})
+        == list(rows("portal"))
+        == [
+            {"name": "portal", "kind": "sme"},
+            {"name": "repeats", "kind": "portal"},
+        ]
+    )
+    assert template.rows({"value": "repeats"}) == [{"name": "repeats", "kind": "portal"}]
+
+
+def test_a_sql_template_runs_unprepared_when_asked(postgres: None) -> None:
+    """``prepared=False`` binds on the client, as Django does: no statement is prepared
+    however often it runs (a list whose filters' selectivity varies)."""
+    from django.db import connection
+
+    from remag.db import SqlTemplate
+
+    OrganizationFactory(name="unprepared", kind="sme")
+    queryset = Organization.objects.filter(name="stand-in").values("name")
+    template = SqlTemplate(queryset, {"name": "stand-in"}, prepared=False)
+    for _ in range(12):
+        assert template.rows({"name": "unprepared"}) == [{"name": "unprepared"}]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%accounts_organization%"],
+        )
+        assert cursor.fetchone()[0] == 0
+    prepared = SqlTemplate(queryset, {"name": "stand-in"})
+    for _ in range(12):
+        assert prepared.rows({"name": "unprepared"}) == [{"name": "unprepared"}]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%accounts_organization%"],
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+def test_the_template_cache_lets_the_least_recently_used_go() -> None:
+    from remag.db import TemplateCache
+
+    cache = TemplateCache(2)
+    missing = object()
+    cache.put("a", None)
+    cache.put("b", None)
+    assert cache.get("a", missing) is None  # "a" is now the most recently used
+    cache.put("c", None)
+    assert cache.get("b", missing) is missing
+    assert cache.get("a", missing) is None
+    assert cache.get("c", missing) is None
+    cache.clear()
+    assert cache.get("a", missing) is missing
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_statement_prepared_before_a_column_changed_type_is_prepared_again(
     postgres: None,

@@ -6,6 +6,7 @@ addresses, legacy GSTINs, scopes, expired, future and open-ended certificates, u
 and stale classifications, approximate locations, nulls). Every test runs twice: with no
 stored representation (built live) and with every one stored."""
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from remag.accounts.models import Delegation
+from remag.db import TemplateCache
 from suppliers import representations
 from suppliers.models import (
     Capability,
@@ -254,3 +256,138 @@ def test_cursors_walk_every_ordering_both_ways(ordering: str) -> None:
         backward.append([item["id"] for item in page["results"]])
         url = page["previous"]
     assert [sid for page in reversed(backward) for sid in page] == forward[: -len(pages[-1])]
+
+
+# Queries whose page _list_rows compiles once per shape, and two it must not.
+COMPILED_QUERIES: list[dict[str, str]] = [
+    {},
+    {"layer": "components"},
+    {"capability": "jet-milling,sintering"},
+    {"capability": "sintering,sintering"},  # a repeated code is one value
+    {"capability_all": "sintering,jet-milling"},
+    {"certification": "iso-9001"},
+    {"certification": "iso-9001,nabl"},  # nabl reads as iso-iec-17025
+    {"state": "MH,tn,TN", "enterprise_size": "micro,small"},
+    {"status": "pending,active"},
+    {"women_owned": "true"},
+    {"women_owned": "false", "sc_st_owned": "false", "layer": "components"},
+    {"pin_code": "635109"},
+    {"ordering": "legal_name"},
+    {"ordering": "-employees", "state": "TN,KA,DL,MH"},
+    {"ordering": "year_established", "layer": "components"},
+    {"ordering": "-updated_at", "certification": "iso-9001"},
+]
+QUERYSET_QUERIES: list[dict[str, str]] = [
+    {"q": "magnets"},
+    {"capacity_for": "sintering", "min_capacity": "1", "capacity_unit": "tonnes_per_month"},
+]
+
+
+def test_compiled_pages_read_as_the_querysets_for_every_caller_and_filter(
+    registry: dict[str, Any],
+    user_client: Any,
+    operator: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
+    """A list page read through its SQL compiled once per shape (``_list_rows``, with
+    stand-ins for the caller's organisations, the filters' values, the URL and the
+    cursor's position) must equal the page the queryset reads, walking every page
+    forwards and back, for callers of each kind; shapes are shared between callers
+    (the owner's template serves the delegate), so a value substituted in the wrong
+    place shows. Every page of a compiled query goes through its template, and no page
+    of a search or a capacity filter does."""
+    from remag.db import SqlTemplate
+    from suppliers.api import views
+
+    settings.REMAG_THROTTLE_RATES = dict.fromkeys(settings.REMAG_THROTTLE_RATES, "100000/minute")
+    today = timezone.localdate()
+    sintering = Capability.objects.get(code="sintering")
+    for n, (state, size, women, status, active) in enumerate(
+        [
+            ("TN", "micro", True, "active", True),
+            ("TN", "small", False, "pending", True),
+            ("KA", "micro", True, "suspended", True),
+            ("MH", "medium", False, "active", False),
+            ("DL", "small", True, "active", True),
+        ]
+    ):
+        supplier = SupplierFactory(
+            state=state,
+            enterprise_size=size,
+            women_owned=women,
+            status=status,
+            is_active=active,
+            employees=None if n % 2 else 10 * n,
+            year_established=None if n == 2 else 1990 + n,
+            owner=registry["owned"].owner if n == 3 else OrganizationFactory(kind="sme"),
+        )
+        SupplierCapabilityFactory(supplier=supplier, capability=sintering)
+        if n % 2 == 0:
+            SupplierCapabilityFactory(supplier=supplier)  # jet-milling
+            SupplierCertificateFactory(supplier=supplier, valid_until=today + timedelta(days=n))
+    monkeypatch.setattr(views, "_list_templates", TemplateCache(256))
+    runs: list[int] = []
+    rows = SqlTemplate.rows
+    monkeypatch.setattr(
+        SqlTemplate, "rows", lambda self, values: runs.append(1) or rows(self, values)
+    )
+    # Only the queryset's way paginates a queryset.
+    by_queryset: list[int] = []
+    paginate = views.SupplierViewSet.paginate_queryset
+    monkeypatch.setattr(
+        views.SupplierViewSet,
+        "paginate_queryset",
+        lambda self, queryset: by_queryset.append(1) or paginate(self, queryset),
+    )
+
+    def walk(client: Any, query: dict[str, str]) -> list[Any]:
+        pages, url, params = [], URL, {**query, "page_size": "2"}
+        for link in ("next", "previous"):
+            while True:
+                response = client.get(url, params)
+                assert response.status_code == 200, response.content
+                pages.append(response.json())
+                url, params = pages[-1][link], None
+                if url is None:
+                    break
+            url = pages[-1]["previous"] if link == "next" else None
+            if url is None:
+                break
+        return pages
+
+    compiled: dict[tuple[str, str], list[Any]] = {}
+    kinds = ["anonymous", "owner", "delegate", "onboarding portal", "operator"]
+    clients = {kind: _client(kind, registry, user_client, operator) for kind in kinds}
+    for kind, client in clients.items():
+        for query in COMPILED_QUERIES + QUERYSET_QUERIES:
+            before, queryset_before = len(runs), len(by_queryset)
+            pages = compiled[kind, repr(query)] = walk(client, query)
+            by_template, by_query = len(runs) - before, len(by_queryset) - queryset_before
+            if query in COMPILED_QUERIES:
+                # (A page past the last row is known empty without SQL.)
+                assert by_query == 0, (kind, query)
+                assert by_template >= len(pages) - 1, (kind, query)
+            else:
+                assert by_template == 0, (kind, query)
+                assert by_query == len(pages), (kind, query)
+    assert any(page["results"] for pages in compiled.values() for page in pages)
+    monkeypatch.setattr(views._list_templates, "get", lambda key, default: None)
+    for kind, client in clients.items():
+        for query in COMPILED_QUERIES + QUERYSET_QUERIES:
+            assert walk(client, query) == compiled[kind, repr(query)], (kind, query)
+
+
+def test_a_bad_filter_or_cursor_is_still_refused_on_the_compiled_way() -> None:
+    client = client_with()
+    assert client.get(URL, {"layer": "components"}).status_code == 200
+    for query, field in (
+        ({"layer": "nonsense"}, "layer"),
+        ({"capability": "no-such-capability"}, "capability"),
+        ({"state": "ZZ"}, "state"),
+        ({"ordering": "pan"}, "ordering"),
+        ({"layer": "components", "cursor": "bm90IGEgY3Vyc29y"}, "cursor"),
+    ):
+        response = client.get(URL, query)
+        assert response.status_code == 400, (query, response.content)
+        assert field in json.dumps(response.json()), (query, response.json())
