@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.models import Match
 from matching.scoring import FACTORS_BEFORE_GRADES
@@ -337,3 +339,36 @@ def test_compiled_pages_read_as_the_querysets_own(
     for query in QUERIES:
         assert walk(query) == compiled[json.dumps(query)], query
     assert any(len(page["results"]) for pages in compiled.values() for page in pages)
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.text(alphabet="ab1[], ", max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(_SCALARS, min_size=0, max_size=4),
+            st.lists(st.lists(_SCALARS, max_size=3), max_size=3),
+            _SCALARS,
+        ),
+        max_size=6,
+    )
+)
+def test_stored_factors_are_split_as_the_regular_expression_says(stored: list[Any]) -> None:
+    """The numbers of stored factors are taken from PostgreSQL's text of the jsonb (JSON
+    with ", " between items) without a regular expression: for any JSON array, the split
+    must answer exactly what ``_FACTORS_TEXT`` accepts, and nothing else."""
+    from matching.api.views import _FACTORS_TEXT, _factors_numbers
+
+    text = json.dumps(stored, separators=(", ", ": "))
+    expected = None
+    if _FACTORS_TEXT.fullmatch(text):
+        expected = text[2:-2].replace("], [", ", ").split(", ") if text != "[]" else []
+    assert _factors_numbers(text) == expected
