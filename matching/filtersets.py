@@ -3,7 +3,7 @@ from django.db.models import Q, QuerySet
 
 from matching.choices import MatchStatus, RequestStatus
 from matching.models import Match, ProcurementRequest
-from remag.filtersets import FilterSet
+from remag.filtersets import BooleanFilter, FilterSet
 from suppliers.choices import Layer
 
 
@@ -40,7 +40,7 @@ class MatchFilterSet(FilterSet):
         distinct=False,
         help_text="Only matches in these lifecycle statuses (repeat the parameter).",
     )
-    qualifies = django_filters.BooleanFilter(
+    qualifies = BooleanFilter(
         help_text="False lists matches the buyer acted on that no longer qualify."
     )
 

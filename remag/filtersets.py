@@ -67,3 +67,39 @@ class _SharedFields(dict[str, Any]):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
         return dict(self)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true`` or ``false`` (``1``/``0``, any case); absent or empty, no filter. Anything
+    else is an error naming the parameter: django-filter's own field reads an unknown
+    word (``women_owned=perhaps``) as no filter at all, answering rows the caller did
+    not ask for."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> bool | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError("Must be true or false.", code="invalid")
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """django-filter's ``BooleanFilter`` with :class:`StrictBooleanField`."""
+
+    field_class = StrictBooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The parameter's own text reaches the field (django-filter's boolean widgets
+        # turn any word they do not know into "no filter").
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)

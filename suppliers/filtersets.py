@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_filters.fields import BaseCSVField
 from rest_framework.exceptions import ValidationError
 
-from remag.filtersets import FilterSet
+from remag.filtersets import BooleanFilter, FilterSet
 from suppliers import selectors
 from suppliers.choices import (
     CAPACITY_TO_BASE,
@@ -149,8 +149,8 @@ class SupplierFilterSet(FilterSet):
         known=frozenset(SupplierStatus.values),
         help_text="Comma-separated: pending, active, suspended.",
     )
-    women_owned = django_filters.BooleanFilter()
-    sc_st_owned = django_filters.BooleanFilter()
+    women_owned = BooleanFilter()
+    sc_st_owned = BooleanFilter()
     pin_code = django_filters.CharFilter()
     min_capacity = django_filters.NumberFilter(
         method="filter_min_capacity",

@@ -12,7 +12,7 @@ from matching.magnets.choices import (
 )
 from matching.magnets.demand import DEFAULT_GROUPS, GROUPS
 from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetPool, MagnetRequirement
-from remag.filtersets import FilterSet
+from remag.filtersets import BooleanFilter, FilterSet
 from suppliers.choices import TemperatureClass
 from suppliers.states import STATE_CHOICES
 
@@ -65,7 +65,7 @@ class MagnetMatchFilterSet(FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=MatchStatus.choices, distinct=False, help_text="Repeat the parameter."
     )
-    qualifies = django_filters.BooleanFilter()
+    qualifies = BooleanFilter()
 
     class Meta:
         model = MagnetMatch

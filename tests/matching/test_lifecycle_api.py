@@ -54,6 +54,11 @@ def test_match_filters(world: Any, published: Any) -> None:
     assert [m["supplier"]["legal_name"][:3] for m in shortlisted] == ["Far"]
     assert client.get(f"{url}?min_score=lots").status_code == 400
     assert client.get(f"{url}?status=married").status_code == 400
+    refused = client.get(f"{url}?qualifies=maybe")
+    assert refused.status_code == 400
+    assert [error["field"] for error in refused.json()["errors"]] == ["qualifies"]
+    assert len(client.get(f"{url}?qualifies=true").json()["results"]) == len(scores)
+    assert client.get(f"{url}?qualifies=false").json()["results"] == []
 
 
 def test_match_list_query_count_does_not_grow(world: Any, published: Any) -> None:

@@ -80,3 +80,33 @@ def test_choices_that_depend_on_the_request_are_the_requests_own() -> None:
 
     assert choices("A") == [first]
     assert choices("B") == [second]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("false", False),
+        ("False", False),
+        ("0", False),
+        ("", None),
+        (" true ", True),
+    ],
+)
+def test_a_boolean_filter_reads_true_and_false(text: str, expected: bool | None) -> None:
+    filterset = SupplierFilterSet({"women_owned": text}, queryset=Supplier.objects.all())
+    assert filterset.form.is_valid(), filterset.form.errors
+    assert filterset.form.cleaned_data["women_owned"] is expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", ["perhaps", "yes", "2", "none", "tru", "\x00"])
+def test_a_boolean_filter_refuses_any_other_word(text: str) -> None:
+    """django-filter's own boolean field reads an unknown word as no filter, answering
+    every row; here it is an error naming the parameter."""
+    filterset = SupplierFilterSet({"women_owned": text}, queryset=Supplier.objects.all())
+    assert not filterset.form.is_valid()
+    assert set(filterset.form.errors) == {"women_owned"}

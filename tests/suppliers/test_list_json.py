@@ -385,6 +385,8 @@ def test_a_bad_filter_or_cursor_is_still_refused_on_the_compiled_way() -> None:
         ({"layer": "nonsense"}, "layer"),
         ({"capability": "no-such-capability"}, "capability"),
         ({"state": "ZZ"}, "state"),
+        ({"women_owned": "perhaps"}, "women_owned"),
+        ({"layer": "components", "sc_st_owned": "yes"}, "sc_st_owned"),
         ({"ordering": "pan"}, "ordering"),
         ({"layer": "components", "cursor": "bm90IGEgY3Vyc29y"}, "cursor"),
     ):
