@@ -276,6 +276,25 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+def walk_pages(client: APIClient, url: str, params: dict[str, Any]) -> list[Any]:
+    """Every page of a list: forwards from the first by ``next``, then back from the last
+    by ``previous`` (each page's JSON, in the order read)."""
+    pages: list[Any] = []
+    query: dict[str, Any] | None = params
+    for link in ("next", "previous"):
+        while True:
+            response = client.get(url, query)
+            assert response.status_code == 200, response.content
+            pages.append(response.json())
+            url, query = pages[-1][link], None
+            if url is None:
+                break
+        url = pages[-1]["previous"] if link == "next" else None
+        if url is None:
+            break
+    return pages
+
+
 def client_with(authorization: str | None = None, **headers: str) -> APIClient:
     client = APIClient()
     if authorization:

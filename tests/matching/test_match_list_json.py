@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from matching.models import Match
 from matching.scoring import FACTORS_BEFORE_GRADES
 from remag.db import TemplateCache
+from tests.conftest import walk_pages
 from tests.factories import MembershipFactory
 from tests.matching.conftest import World, client_for, post_request_as
 
@@ -307,20 +308,7 @@ def test_compiled_pages_read_as_the_querysets_own(
     client = client_for(user)
 
     def walk(query: dict[str, Any]) -> list[Any]:
-        """Every page forwards from the first, then back from the last."""
-        pages, url, params = [], f"/api/v1/requests/{request_id}/matches/", query
-        for link in ("next", "previous"):
-            while True:
-                response = client.get(url, params)
-                assert response.status_code == 200, response.json()
-                pages.append(response.json())
-                url, params = pages[-1][link], None
-                if url is None:
-                    break
-            url = pages[-1]["previous"] if link == "next" else None
-            if url is None:
-                break
-        return pages
+        return walk_pages(client, f"/api/v1/requests/{request_id}/matches/", query)
 
     from remag.db import SqlTemplate
 

@@ -282,10 +282,20 @@ def test_a_repeated_stand_in_is_replaced_everywhere_it_reaches_the_sql() -> None
     assert template.rows({"value": "repeats"}) == [{"name": "repeats", "kind": "portal"}]
 
 
+def _prepared_on_organizations() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%accounts_organization%"],
+        )
+        return int(cursor.fetchone()[0])
+
+
 def test_a_sql_template_runs_unprepared_when_asked(postgres: None) -> None:
     """``prepared=False`` binds on the client, as Django does: no statement is prepared
     however often it runs (a list whose filters' selectivity varies)."""
-    from django.db import connection
 
     from remag.db import SqlTemplate
 
@@ -294,21 +304,11 @@ def test_a_sql_template_runs_unprepared_when_asked(postgres: None) -> None:
     template = SqlTemplate(queryset, {"name": "stand-in"}, prepared=False)
     for _ in range(12):
         assert template.rows({"name": "unprepared"}) == [{"name": "unprepared"}]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["%accounts_organization%"],
-        )
-        assert cursor.fetchone()[0] == 0
+    assert _prepared_on_organizations() == 0
     prepared = SqlTemplate(queryset, {"name": "stand-in"})
     for _ in range(12):
         assert prepared.rows({"name": "unprepared"}) == [{"name": "unprepared"}]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["%accounts_organization%"],
-        )
-        assert cursor.fetchone()[0] == 1
+    assert _prepared_on_organizations() == 1
 
 
 def test_the_template_cache_lets_the_least_recently_used_go() -> None:

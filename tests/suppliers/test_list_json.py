@@ -24,7 +24,7 @@ from suppliers.models import (
     SupplierGstin,
     SupplierPlant,
 )
-from tests.conftest import client_with
+from tests.conftest import client_with, walk_pages
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -342,19 +342,7 @@ def test_compiled_pages_read_as_the_querysets_for_every_caller_and_filter(
     )
 
     def walk(client: Any, query: dict[str, str]) -> list[Any]:
-        pages, url, params = [], URL, {**query, "page_size": "2"}
-        for link in ("next", "previous"):
-            while True:
-                response = client.get(url, params)
-                assert response.status_code == 200, response.content
-                pages.append(response.json())
-                url, params = pages[-1][link], None
-                if url is None:
-                    break
-            url = pages[-1]["previous"] if link == "next" else None
-            if url is None:
-                break
-        return pages
+        return walk_pages(client, URL, {**query, "page_size": "2"})
 
     compiled: dict[tuple[str, str], list[Any]] = {}
     kinds = ["anonymous", "owner", "delegate", "onboarding portal", "operator"]
