@@ -1,5 +1,6 @@
 """Model base classes shared by every app."""
 
+import itertools
 import threading
 import uuid
 from collections import OrderedDict
@@ -305,6 +306,24 @@ class PreparedQuery:
         for name, position in compiler.annotation_col_map.items():
             setattr(obj, name, row[position])
         return obj
+
+
+class StandIns(dict[str, Any]):
+    """The stand-ins of a :class:`SqlTemplate` by input name, each unlike any constant a
+    query could hold: UUIDs from a range of their own, texts holding a NUL (which no
+    PostgreSQL text can)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._numbers = itertools.count()
+
+    def uuid(self, name: str) -> uuid.UUID:
+        value = self[name] = uuid.UUID(int=(0x5EA5E << 100) + next(self._numbers))
+        return value
+
+    def text(self, name: str) -> str:
+        value = self[name] = f"\x00remag-stand-in-{next(self._numbers)}\x00"
+        return value
 
 
 class NoSql(ValueError):

@@ -51,9 +51,9 @@ from remag.api.fields import url_template
 from remag.api.filtering import ListedModelFilterBackend
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
-from remag.api.pagination import NULL_POSITION, CursorPagination
+from remag.api.pagination import CursorPagination, position_kind
 from remag.api.viewsets import RemagGenericViewSet
-from remag.db import SqlTemplate, TemplateCache, statements_prepared
+from remag.db import SqlTemplate, StandIns, TemplateCache, statements_prepared
 from suppliers.models import Supplier
 
 # Actions on a request that only its owner's members and operators may use. The
@@ -314,7 +314,7 @@ class ProcurementRequestViewSet(
             min_score is not None,
             len(statuses),
             qualifies,
-            None if cursor is None else (cursor.offset, cursor.reverse, _kind_of(position)),
+            None if cursor is None else (cursor.offset, cursor.reverse, position_kind(position)),
             paginator.page_size,
         )
         template = _match_page_templates.get(shape, _MISSING)
@@ -340,7 +340,7 @@ class ProcurementRequestViewSet(
             values[f"status_{i}"] = prep["status"](status_)
         if min_score is not None:
             values["min_score"] = prep["score"](min_score)
-        if _kind_of(position) == "value":
+        if position_kind(position) == "value":
             values["position"] = prep["score"](position)
         return paginator.page_from(template.rows(values))
 
@@ -354,17 +354,16 @@ class ProcurementRequestViewSet(
         position: Any,
     ) -> SqlTemplate | None:
         """The page's SQL for this shape, built with stand-ins for its inputs."""
-        stand_ins: dict[str, Any] = {"request": _stand_in_uuid(0)}
-        owners = [_stand_in_uuid(1 + i) for i in range(organizations)]
-        stand_ins.update({f"organization_{i}": owner for i, owner in enumerate(owners)})
+        stand_ins = StandIns()
+        stand_ins.uuid("request")
+        owners = [stand_ins.uuid(f"organization_{i}") for i in range(organizations)]
         count = len(set(cleaned.get("status") or []))
-        statuses = [f"\x00remag-stand-in-{i}\x00" for i in range(count)]
-        stand_ins.update({f"status_{i}": status_ for i, status_ in enumerate(statuses)})
+        statuses = [stand_ins.text(f"status_{i}") for i in range(count)]
         stood = dict(cleaned, status=statuses)
         if cleaned.get("min_score") is not None:
             stood["min_score"] = stand_ins["min_score"] = -1.2345678901234567e300
         position_as = None
-        if _kind_of(position) == "value":
+        if position_kind(position) == "value":
             position_as = stand_ins["position"] = -2.3456789012345678e300
         if filterset is not None:
             filterset.form.cleaned_data = stood
@@ -775,16 +774,6 @@ def _with_json_text(queryset: QuerySet[Match]) -> QuerySet[Match]:
 # The filters of a page of a request's matches that _match_rows compiles once per shape.
 _KNOWN = frozenset({"min_score", "status", "qualifies"})
 _MISSING = object()
-
-
-def _kind_of(position: Any) -> str | None:
-    if position is None:
-        return None
-    return "null" if position is NULL_POSITION else "value"
-
-
-def _stand_in_uuid(n: int) -> uuid.UUID:
-    return uuid.UUID(int=(0x7E3A6 << 100) + n)
 
 
 def _prep(field: Any) -> Any:

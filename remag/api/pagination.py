@@ -45,6 +45,13 @@ class NullPosition:
 NULL_POSITION = NullPosition()
 
 
+def position_kind(position: Any) -> str | None:
+    """A cursor's position as a compiled page's shape knows it: none, null or a value."""
+    if position is None:
+        return None
+    return "null" if position is NULL_POSITION else "value"
+
+
 def invalid_cursor() -> exceptions.ValidationError:
     return exceptions.ValidationError({"cursor": [INVALID_CURSOR]})
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import itertools
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,9 +25,9 @@ from remag.accounts.caller import Caller, caller_for
 from remag.accounts.permissions import IsOperator
 from remag.api.idempotency import IdempotentCreateMixin
 from remag.api.ordering import StrictOrderingFilter
-from remag.api.pagination import NULL_POSITION
+from remag.api.pagination import position_kind
 from remag.api.viewsets import RemagAPIView, RemagGenericViewSet
-from remag.db import NoSql, SqlTemplate, TemplateCache
+from remag.db import NoSql, SqlTemplate, StandIns, TemplateCache
 from suppliers import selectors, services
 from suppliers.access import supplier_can_change
 from suppliers.api.serializers import (
@@ -233,7 +231,7 @@ class SupplierViewSet(
         delegating = [] if caller.is_operator else sorted(caller.delegating_organization_ids)
         cursor = paginator.cursor
         position = None if cursor is None else cursor.position
-        kind = None if position is None else ("null" if position is NULL_POSITION else "value")
+        kind = position_kind(position)
         today = timezone.localdate()
         shape = (
             caller.is_operator,
@@ -287,17 +285,8 @@ class SupplierViewSet(
     ) -> SqlTemplate | object | None:
         """The page's SQL for this shape, built with stand-ins for its inputs (``_NO_ROWS``
         for a page no row can be on)."""
-        stand_ins: dict[str, Any] = {}
-        numbers = itertools.count()
-
-        def an_id(name: str) -> uuid.UUID:
-            stand_ins[name] = uuid.UUID(int=(0x5EA5E << 100) + next(numbers))
-            return stand_ins[name]
-
-        def a_text(name: str) -> str:
-            stand_ins[name] = f"\x00remag-stand-in-{next(numbers)}\x00"
-            return stand_ins[name]
-
+        stand_ins = StandIns()
+        an_id, a_text = stand_ins.uuid, stand_ins.text
         owners = frozenset(an_id(f"organization_{i}") for i in range(organizations))
         delegates = frozenset(an_id(f"delegating_{i}") for i in range(delegating))
         if owners or delegates:
