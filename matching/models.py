@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from matching.choices import MatchStatus, Outcome, Party, RequestStatus, RunStatus, RunTrigger
 from remag.accounts.models import Organization
-from remag.db import BaseModel
+from remag.db import BaseModel, PlainJSONField
 from remag.jobs import Job
 from suppliers.choices import Layer, QuantityUnit
 from suppliers.models import Capability, Certification, MaterialGrade, Supplier
@@ -158,9 +158,10 @@ class Match(BaseModel):
     score = models.FloatField()
     # [[value, weight, contribution], ...] in the order of the factors of the match's
     # algorithm_version (matching.scoring.FACTORS_BY_VERSION): compact, since a run may
-    # write tens of thousands; see explained_factors().
-    factors = models.JSONField(default=list)
-    reasons = models.JSONField(default=list)
+    # write tens of thousands; see explained_factors(). Both kept as PostgreSQL's json
+    # (the text as written, checked), not jsonb: written in bulk, read whole.
+    factors = PlainJSONField(default=list)
+    reasons = PlainJSONField(default=list)
     # matching.scoring.row_digests of what the score and explanation were computed from:
     # a rerun rewrites only the rows whose digest changed. Null: unknown (rewritten).
     digest = models.BigIntegerField(null=True, blank=True, editable=False)

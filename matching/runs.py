@@ -316,7 +316,7 @@ COPY matching_match (
 # probes an index; with the statistics the planner picks a hash anti-join.
 _COPY_SETUP = """
 CREATE TEMP TABLE IF NOT EXISTS remag_scored (
-    supplier_id uuid PRIMARY KEY, score float8, factors jsonb, reasons jsonb, digest int8
+    supplier_id uuid PRIMARY KEY, score float8, factors json, reasons json, digest int8
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS remag_missed (
     supplier_id uuid PRIMARY KEY, "constraint" varchar(80), reason varchar(300)

@@ -28,6 +28,40 @@ class BaseModel(models.Model):
         abstract = True
 
 
+class PlainJSONField(models.JSONField):
+    """A JSON document that PostgreSQL keeps as its ``json`` type (the text as written,
+    checked to be JSON) rather than ``jsonb`` (converted to a binary tree, numbers to
+    ``numeric``). For documents written in bulk and read back whole, never queried
+    inside: a match's factors and reasons. Converting them cost a first run's ``COPY``
+    about 9 us a match of its 25 (``docs/benchmarks.md``, tenth pass).
+
+    Python sees the same values as through :class:`~django.db.models.JSONField`. What
+    ``json`` lacks against ``jsonb``: equality (no ``DISTINCT``, ``UNION`` or
+    ``GROUP BY`` over the column) and the key and containment lookups; do not use
+    them on such a field. Elsewhere than PostgreSQL it is the plain ``JSONField``."""
+
+    def db_type(self, connection: Any) -> str | None:
+        if connection.vendor == "postgresql":
+            return "json"
+        return super().db_type(connection)
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        adapted = super().get_db_prep_value(value, connection, prepared)
+        if connection.vendor != "postgresql" or not hasattr(adapted, "dumps"):
+            return adapted
+        from psycopg.types.json import Json
+
+        # Django adapts JSON as psycopg's Jsonb (typed jsonb); the same document as json.
+        return Json(adapted.obj, dumps=adapted.dumps)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if connection.vendor == "postgresql":
+            # psycopg reads ``json`` into Python itself (Django has it hand ``jsonb`` over
+            # as text, for JSONField to read).
+            return value
+        return super().from_db_value(value, expression, connection)
+
+
 def bulk_copy(
     model: type[models.Model],
     objs: Sequence[models.Model],

@@ -415,8 +415,9 @@ def _json_text(value: str | None) -> str:
     return "null" if value is None else _json_str(value)
 
 
-# A match's stored factors as PostgreSQL writes ``jsonb`` (``[[1.0, 0.35, 35.0], ...]``):
-# each number (or null) is already JSON, to be copied as it is.
+# A match's stored factors as remag writes them, in PostgreSQL jsonb's spacing (``[[1.0,
+# 0.35, 35.0], ...]``; rows older than the json column are jsonb's own text): each
+# number (or null) is already JSON, to be copied as it is.
 _NUMBER = r"(?:-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|null)"
 _TRIPLE = rf"\[{_NUMBER}, {_NUMBER}, {_NUMBER}\]"
 _FACTORS_TEXT = re.compile(rf"\[(?:{_TRIPLE}(?:, {_TRIPLE})*)?\]")
@@ -437,13 +438,13 @@ def _factors_template(algorithm_version: str, count: int) -> str:
     )
 
 
-# What PostgreSQL's text of a jsonb array of arrays of numbers (or nulls) is made of.
+# What that text of an array of arrays of numbers (or nulls) is made of.
 _NUMBERS_ONLY = str.maketrans("", "", "0123456789.-+eEnul[], ")
 
 
 def _factors_numbers(text: str) -> list[str] | None:
-    """The numbers' text of stored factors as PostgreSQL writes ``jsonb`` (valid JSON,
-    in its own spacing), None for any other shape: made only of numbers, nulls and
+    """The numbers' text of stored factors written in PostgreSQL jsonb's spacing (valid
+    JSON), None for any other shape: made only of numbers, nulls and
     arrays, and split into triples of scalars, it is ``[[n, n, n], ...]`` (what
     :data:`_FACTORS_TEXT` says, for a fraction of a regular expression's time)."""
     if text == "[]":
@@ -461,7 +462,7 @@ def _factors_numbers(text: str) -> list[str] | None:
 
 def _factors_json(algorithm_version: str, text: str) -> str:
     """A match's stored factors (``[[value, weight, contribution], ...]``, its JSON
-    text, as PostgreSQL writes ``jsonb``) as :class:`MatchSerializer` names them for the
+    text, in PostgreSQL jsonb's spacing) as :class:`MatchSerializer` names them for the
     buyer: in the database's own writing the numbers are copied as text; text of any
     other shape is read and written as JSON."""
     numbers = _factors_numbers(text)
