@@ -152,8 +152,17 @@ class Match(BaseModel):
     supplier = models.ForeignKey(
         Supplier, on_delete=models.CASCADE, related_name="matches", db_index=False
     )
+    # The run that last wrote the match: informational (no reader joins it), so no
+    # foreign-key constraint in the database, whose check per row at commit cost a first
+    # run about 6 us a match. Runs are deleted only through the ORM (with their request,
+    # or by an operator in the admin), which sets this to NULL itself (SET_NULL).
     run = models.ForeignKey(
-        MatchRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        MatchRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     score = models.FloatField()
     # [[value, weight, contribution], ...] in the order of the factors of the match's

@@ -549,3 +549,17 @@ def test_a_run_loads_scores_and_writes_with_the_collector_paused(
     with pytest.raises(RuntimeError):
         runs.match_run_execute(run_id=run.id)
     assert gc.isenabled()
+
+
+def test_deleting_a_run_leaves_its_matches_without_it(world: Any, published: Any) -> None:
+    """A match's run has no foreign key in the database (its check cost every written
+    match): deleting a run through the ORM, as the admin does, still clears the matches'
+    reference to it and keeps the matches."""
+    request_id = published()
+    run = MatchRun.objects.get(request_id=request_id)
+    written = set(Match.objects.filter(run=run).values_list("id", flat=True))
+    assert written
+    run.delete()
+    assert set(
+        Match.objects.filter(id__in=written, run__isnull=True).values_list("id", flat=True)
+    ) == (written)
