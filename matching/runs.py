@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
 
 from matching import candidates, scoring
 from matching.choices import MatchStatus, RequestStatus, RunStatus
@@ -184,6 +185,10 @@ def write_results(
 
 
 EXPLAIN_CHUNK = 5000
+# A first run's COPY is fed this many explained matches at a time, through a writer
+# thread (psycopg's QueuedLibpqWriter): PostgreSQL stores one slice while Python explains
+# the next, rather than each waiting for the other.
+COPY_CHUNK = 1000
 BACKSLASH = "\\"
 
 
@@ -197,7 +202,10 @@ def _explained(
 
 
 def _explained_chunks(
-    result: scoring.ScoringResult, indices: list[int], digests: list[int]
+    result: scoring.ScoringResult,
+    indices: list[int],
+    digests: list[int],
+    size: int = EXPLAIN_CHUNK,
 ) -> Iterator[list[tuple[str, float, str, str, int]]]:
     ids = result.batch.supplier_ids
     # The factors' JSON ([[value, weight, contribution], ...] in FACTORS order) is formatted
@@ -209,8 +217,8 @@ def _explained_chunks(
     parts = [f"[{{{j}!r}}, {weights[j]!r}, {{{j + count}!r}}]" for j in range(count)]
     template = ("[" + ", ".join(parts) + "]").format
     string = json.encoder.encode_basestring_ascii
-    for start in range(0, len(indices), EXPLAIN_CHUNK):
-        chunk = np.asarray(indices[start : start + EXPLAIN_CHUNK], dtype=np.intp)
+    for start in range(0, len(indices), size):
+        chunk = np.asarray(indices[start : start + size], dtype=np.intp)
         yield [
             (
                 ids[index],
@@ -412,9 +420,10 @@ def _copy_new_matches(
     digests: list[int],
     params: dict[str, Any],
 ) -> None:
-    """COPY the explained matches in text format, a chunk of lines at a time: the columns
-    the same for every match of the run are formatted once, and the JSON is escaped for
-    COPY by doubling its backslashes (it holds no tab, newline or carriage return)."""
+    """COPY the explained matches in text format, ``COPY_CHUNK`` lines at a time, sent by
+    a writer thread while the next are explained: the columns the same for every match
+    of the run are formatted once, and the JSON is escaped for COPY by doubling its
+    backslashes (it holds no tab, newline or carriage return)."""
     run = params["run"]
     now = params["now"].isoformat()
     constant = "\t".join(
@@ -431,8 +440,8 @@ def _copy_new_matches(
         ]
     )
     ids = iter(random_uuids(len(order)))
-    with raw.copy(_COPY_MATCHES) as copy:
-        for chunk in _explained_chunks(result, order, digests):
+    with raw.copy(_COPY_MATCHES, writer=QueuedLibpqWriter(raw)) as copy:
+        for chunk in _explained_chunks(result, order, digests, COPY_CHUNK):
             copy.write(
                 "".join(
                     f"{next(ids)}\t{supplier_id}\t{score!r}\t{factors}\t"

@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matching', '0007_match_factors_reasons_json'),
+        ("matching", "0007_match_factors_reasons_json"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='match',
-            name='run',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='matching.matchrun'),
+            model_name="match",
+            name="run",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="matching.matchrun",
+            ),
         ),
     ]

@@ -563,3 +563,64 @@ def test_deleting_a_run_leaves_its_matches_without_it(world: Any, published: Any
     assert set(
         Match.objects.filter(id__in=written, run__isnull=True).values_list("id", flat=True)
     ) == (written)
+
+
+def _first_run_inputs(request_id: str) -> tuple[Any, Any, Any, Any]:
+    from matching import candidates, scoring
+
+    request = ProcurementRequest.objects.get(id=request_id)
+    Match.objects.filter(request=request).delete()  # a request's first run, once more
+    loaded = candidates.load(request, run_date=timezone.localdate())
+    result = scoring.score(loaded.criteria, loaded.batch)
+    run = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
+    return request, loaded, result, run
+
+
+def test_a_first_run_copies_every_match_a_slice_at_a_time(
+    postgres: None, world: Any, published: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first run's COPY is fed slices of explained matches by a writer thread: with
+    one match a slice, every match arrives whole, as scoring explained it."""
+    from django.db import transaction
+
+    request, loaded, result, run = _first_run_inputs(published())
+    monkeypatch.setattr(runs, "COPY_CHUNK", 1)
+    with transaction.atomic():
+        runs.write_results(request=request, loaded=loaded, result=result, run=run, method="copy")
+    stored = {str(m.supplier_id): m for m in Match.objects.filter(request=request)}
+    expected = {m.supplier_id: m for m in result.matches()}
+    assert len(expected) >= 2
+    assert set(stored) == set(expected)
+    for supplier_id, match in expected.items():
+        row = stored[supplier_id]
+        assert row.score == match.score
+        assert row.reasons == list(match.reasons)
+        assert [f["contribution"] for f in row.explained_factors()] == [
+            f.contribution for f in match.factors
+        ]
+        assert row.run_id == run.id
+
+
+def test_a_first_run_refused_mid_copy_raises_and_stores_nothing(
+    postgres: None, world: Any, published: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row PostgreSQL refuses in a later slice (a score out of range) reaches the run
+    as the database's error, from the writer thread, and leaves no match behind."""
+    from django.db import transaction
+    from psycopg import IntegrityError  # COPY goes through psycopg's own cursor
+
+    request, loaded, result, run = _first_run_inputs(published())
+    monkeypatch.setattr(runs, "COPY_CHUNK", 1)
+    explained = runs._explained_chunks
+
+    def one_refused(*args: Any, **kwargs: Any) -> Any:
+        for n, chunk in enumerate(explained(*args, **kwargs)):
+            if n == 1:
+                supplier_id, _, factors, reasons, digest = chunk[0]
+                chunk = [(supplier_id, 150.0, factors, reasons, digest)]
+            yield chunk
+
+    monkeypatch.setattr(runs, "_explained_chunks", one_refused)
+    with pytest.raises(IntegrityError, match="match_score_range"), transaction.atomic():
+        runs.write_results(request=request, loaded=loaded, result=result, run=run, method="copy")
+    assert not Match.objects.filter(request=request).exists()
