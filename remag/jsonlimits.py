@@ -57,7 +57,14 @@ def loads_limited(text: str, *, limit: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads`` that refuses nesting beyond ``limit`` before decoding.
 
     Raises ``JSONTooDeep`` (a ``ValueError``) for too deep a document and
-    ``json.JSONDecodeError`` for malformed JSON.
+    ``json.JSONDecodeError`` for malformed JSON, and for an integer of more digits than
+    Python converts (``sys.get_int_max_str_digits()``, 4,300 by default), for which the
+    decoder raises a plain ``ValueError``.
     """
     json_depth_check(text, limit=limit)
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise json.JSONDecodeError("an integer has too many digits", text, 0) from exc

@@ -205,7 +205,8 @@ class SupplierCertificateSerializer(WholeItem, serializers.ModelSerializer):
         return obj.is_valid_on(self.context.get("today") or timezone.localdate())
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("certification") in CERTIFICATION_ALIASES:
+        named = data.get("certification") if isinstance(data, dict) else None
+        if isinstance(named, str) and named in CERTIFICATION_ALIASES:  # not a list or object
             code, body = CERTIFICATION_ALIASES[data["certification"]]
             data = {**data, "certification": code, "issuing_body": data.get("issuing_body") or body}
         return super().to_internal_value(data)

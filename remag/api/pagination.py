@@ -14,6 +14,7 @@ as a page ends on a row without a value. Here a null position is its own token
 """
 
 import json
+import re
 from base64 import b64decode, b64encode
 from collections.abc import Iterable
 from datetime import datetime
@@ -50,6 +51,10 @@ def position_kind(position: Any) -> str | None:
     if position is None:
         return None
     return "null" if position is NULL_POSITION else "value"
+
+
+_DIGITS = re.compile(r"[0-9]+")
+INVALID_PAGE_SIZE = "A whole number of rows from 1 (at most {} are returned)."
 
 
 def invalid_cursor() -> exceptions.ValidationError:
@@ -101,7 +106,9 @@ class CursorPagination(pagination.CursorPagination):
     """Default pagination for every list: opaque cursors, stable under inserts.
 
     Lists are ordered newest first; a view may set its own ``ordering``, whose first
-    field must be indexed. ``page_size`` may be asked for, up to ``max_page_size``.
+    field must be indexed. ``page_size`` may be asked for: a whole number from 1, more
+    than ``max_page_size`` giving ``max_page_size`` rows; anything else (``0``, ``-1``,
+    ``abc``, ``1.5``) is a 400 naming ``page_size``, not the default page in silence.
     A malformed cursor is a 400 naming the ``cursor`` parameter, not a 404 or a 500.
     """
 
@@ -113,6 +120,28 @@ class CursorPagination(pagination.CursorPagination):
     # name: a view that reads the position as text under another name sets it.
     position_key: str | None = None
     _ordering_field: models.Field | None = None
+
+    def get_page_size(self, request: Any) -> int:
+        asked = request.query_params.get(self.page_size_query_param, "")
+        if asked == "":  # absent, or sent empty as clients send unset parameters
+            return self.page_size
+        if not _DIGITS.fullmatch(asked) or not asked.strip("0"):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [INVALID_PAGE_SIZE.format(self.max_page_size)]}
+            )
+        # Many digits are many rows: no need to read them all (nor past Python's limit).
+        return self.max_page_size if len(asked) > 6 else min(int(asked), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Rows per page, from 1 (default {self.page_size}); more than "
+                    f"{self.max_page_size} gives {self.max_page_size}."
+                )
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
 
     def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
         ordering: Any = None

@@ -1,4 +1,4 @@
-"""The JSON parser of the API: DRF's, with three rules of its own.
+"""The JSON parser of the API: DRF's, with four rules of its own.
 
 - JSON is UTF-8 (RFC 8259 section 8.1). A ``charset`` parameter other than UTF-8 (any
   spelling) is refused with 415 rather than decoding the body as something else and
@@ -9,10 +9,14 @@
   UTF-16 surrogate (``"\\ud800"`` decodes to one) cannot be encoded at all; either would
   fail deep in a write with a server error. Every string in a JSON body (keys included)
   is checked here instead (``remag.storable``), and the field is named in a 400.
+- A number too large for a float (``1e400``) is a 400: Python reads it as infinity,
+  which no field of the API accepts, and a text field would store "inf". (DRF already
+  refuses the literals ``NaN`` and ``Infinity``.)
 """
 
 import codecs
 import json
+import math
 from typing import Any
 
 from django.utils.http import parse_header_parameters
@@ -31,6 +35,14 @@ def _nested(path: Path, message: str) -> Any:
     for part in reversed(path):
         detail = {part: detail}
     return detail
+
+
+def finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent, refused when it overflows a float."""
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
 
 
 def is_utf8(charset: str) -> bool:
@@ -57,7 +69,7 @@ class StrictJSONParser(JSONParser):
         try:
             json_depth_check(text)
             parse_constant = strict_constant if self.strict else None
-            data = json.loads(text, parse_constant=parse_constant)
+            data = json.loads(text, parse_constant=parse_constant, parse_float=finite_float)
         except JSONTooDeep as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
         except ValueError as exc:

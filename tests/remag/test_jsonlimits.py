@@ -49,3 +49,11 @@ def test_a_custom_limit() -> None:
     assert loads_limited("[[1]]", limit=2) == [[1]]
     with pytest.raises(JSONTooDeep, match="2"):
         loads_limited("[[[1]]]", limit=2)
+
+
+def test_an_integer_of_too_many_digits_is_malformed_json() -> None:
+    """Python's decoder refuses integers longer than its conversion limit with a plain
+    ValueError; callers handle malformed JSON, so it is reported as such."""
+    with pytest.raises(json.JSONDecodeError, match="too many digits"):
+        loads_limited('{"employees": ' + "9" * 5000 + "}")
+    assert loads_limited('{"employees": ' + "9" * 100 + "}")["employees"] == int("9" * 100)

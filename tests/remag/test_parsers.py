@@ -127,3 +127,30 @@ def test_text_postgresql_cannot_store_is_a_400_naming_the_field(
     assert problem_type(response) == "validation-error"
     assert response.json()["errors"][0]["field"] == field
     assert not OrganizationAPIKey.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"name": 1e400, "scopes": ["read"]}', '{"name": "k", "scopes": ["read"], "x": [-1E+999]}'],
+)
+def test_a_number_beyond_a_float_is_400_not_infinity(
+    admin_client_url: tuple[Any, str], body: str
+) -> None:
+    """Python reads 1e400 as infinity; a text field would have stored "inf"."""
+    client, url = admin_client_url
+
+    response = client.post(url, data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert problem_type(response) == "malformed-request"
+    assert "out of range" in response.json()["detail"]
+    assert not OrganizationAPIKey.objects.exists()
+
+
+def test_a_large_finite_number_is_read_as_it_is(admin_client_url: tuple[Any, str]) -> None:
+    client, url = admin_client_url
+    body = '{"name": "k", "scopes": ["read"], "ignored": [1.7e308, -2.5e-300]}'
+
+    response = client.post(url, data=body, content_type="application/json")
+
+    assert response.status_code == 201, response.content

@@ -123,6 +123,13 @@ def test_one_bad_capability_rejects_the_whole_supplier(user_client: Any, sme_mem
          "capabilities"),
         ({"capabilities": [{"capability": "sintering", "grades": ["N99"]}]},
          "capabilities[0].grades"),
+        # A code of the wrong JSON type, a list or an object (a 500 once: the alias
+        # lookup hashed it), for a certification and a capability.
+        *(({"certificates": [{"certification": code, "certificate_number": "x",
+                              "valid_from": "2025-01-01", "valid_until": "2027-01-01"}]},
+           "certificates[0].certification") for code in ([], ["iso-9001"], {}, 9001, True)),
+        *(({"capabilities": [{"capability": code}]}, "capabilities[0].capability")
+          for code in ([], ["sintering"], {"code": "sintering"}, 7, False)),
     ],
 )  # fmt: skip
 def test_bad_fields_are_named(

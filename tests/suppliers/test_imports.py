@@ -537,3 +537,32 @@ def test_a_csv_cell_over_the_csv_limit_is_a_400_naming_the_line(portal_client: A
     assert "Line 4" in problem["errors"][0]["message"]
     assert "131,072" in problem["errors"][0]["message"]
     assert not ImportJob.objects.exists()
+
+
+def test_jsonl_lines_of_wrong_shapes_fail_alone_naming_the_field(portal_client: Any) -> None:
+    """Hostile lines (an integer of 5,000 digits, a list or an object where a code is
+    expected) fail one by one, each naming what is wrong; the good lines are imported."""
+    good = [json.loads(line) for line in (SAMPLES / "suppliers.jsonl").read_text().splitlines()[:2]]
+    certificate = {
+        "certificate_number": "Q-1",
+        "valid_from": "2025-04-01",
+        "valid_until": "2028-03-31",
+    }
+    lines = [
+        json.dumps(good[0]),
+        '{"employees": ' + "9" * 5000 + "}",
+        json.dumps({**good[1], "certificates": [{**certificate, "certification": []}]}),
+        json.dumps({**good[1], "capabilities": [{"capability": {}}]}),
+        json.dumps(good[1]),
+    ]
+
+    job = run(upload(portal_client, ("\n".join(lines) + "\n").encode(), "suppliers.jsonl"))
+
+    assert job.status == "succeeded"
+    assert (job.created_count, job.failed_count) == (2, 3)
+    errors = portal_client.get(f"{URL}{job.id}/errors/").json()["results"]
+    assert [(e["row_number"], e["field"]) for e in errors] == [
+        (2, ""), (3, "certificates[0].certification"), (4, "capabilities[0].capability"),
+    ]  # fmt: skip
+    assert "too many digits" in errors[0]["message"]
+    assert all("could not be stored" not in e["message"] for e in errors)
