@@ -32,6 +32,10 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# The longest request line gunicorn reads (its own maximum; the default is 4094): a
+# supplier search with many filters runs past 4 KB, and gunicorn refuses a longer line
+# itself, with a plain-text 400, before remag can answer with a problem document.
+limit_request_line = 8190
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -250,6 +250,12 @@ def test_the_compose_commands_serve_a_request_to_a_delivered_webhook(
     status, ready = _get(f"{base}/readyz")
     assert status == 200, ready
     assert json.loads(ready)["status"] == "ready"
+    # A request line past gunicorn's default limit (4 KB) reaches remag, which answers
+    # (here: no such capabilities) with a problem document, not gunicorn's plain 400.
+    long_query = "&".join(f"capability=c{n:04d}" for n in range(300))  # about 5.4 KB
+    status, refused = _get(f"{base}/api/v1/suppliers/?{long_query}", buyer_token)
+    assert status == 400, refused[:300]
+    assert [e["field"] for e in json.loads(refused)["errors"]] == ["capability"]
 
     status, created = _post(f"{base}/api/v1/requests/", buyer_token, request_body())
     assert status == 201, created
@@ -268,7 +274,8 @@ def test_the_compose_commands_serve_a_request_to_a_delivered_webhook(
     assert types == ["match_run.succeeded", "request.published"]
     # Gunicorn's access log is JSON, one object per request.
     lines = (production_processes.logs / "web.log").read_text().splitlines()
-    access = [json.loads(line) for line in lines if line.startswith('{"time"')]
+    logged = [json.loads(line) for line in lines if line.startswith('{"time"')]
+    access = [line for line in logged if line.get("type") == "access"]  # not the app's
     published = [a for a in access if a["path"].endswith("/publish/")]
     assert [(a["method"], a["status"]) for a in published] == [("POST", 200)]
 
