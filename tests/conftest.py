@@ -492,3 +492,63 @@ def wsgi_server(settings: Any) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path: Path) -> Iterator[str]:
+    """remag served by gunicorn with its production configuration (one sync worker) on a
+    free loopback port, on this run's test database; yields its base URL. For behaviour
+    that is gunicorn's (how a connection ends), where ``wsgi_server`` differs. Tests need
+    ``django_db(transaction=True)`` for it to see their rows."""
+    import socket
+    import urllib.request
+
+    database_url = database_url_for_subprocess()
+    if database_url is None:
+        service_unavailable("gunicorn_server runs on PostgreSQL")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "test-only-" + "g" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database_url,
+        "DATABASE_POOL_MAX_SIZE": "1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+    }
+    log = tmp_path / "gunicorn.log"
+    process = subprocess.Popen(  # noqa: S603 (this environment's gunicorn)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "python:remag.gunicorn_conf",
+            "remag.wsgi",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    try:
+        wait_for(up, timeout=60, interval=0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -16,7 +16,16 @@ class RequestBodyLimitMiddleware:
     The limit is ``settings.REMAG_MAX_REQUEST_BODY_BYTES`` unless the DRF view class sets
     ``max_body_bytes`` (uploads, for instance). Bodies without a Content-Length are read
     by Django as empty, so they cannot slip past.
+
+    A body at most ``DRAIN_FACTOR`` times the limit is read (and dropped) before the 413
+    is sent: a client still sending it would otherwise find the connection closed under
+    it and report a broken pipe instead of the 413. A larger body is not read (a sync
+    worker would be held for as long as the client takes to send it): that client may
+    see the connection reset.
     """
+
+    DRAIN_FACTOR = 4
+    DRAIN_CHUNK = 64 * 1024
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -45,6 +54,9 @@ class RequestBodyLimitMiddleware:
             limit = limit()
         limit = limit or settings.REMAG_MAX_REQUEST_BODY_BYTES
         if length > limit:
+            if length <= self.DRAIN_FACTOR * limit:
+                while request.read(self.DRAIN_CHUNK):
+                    pass
             return problem_http_response(
                 request,
                 status_code=413,

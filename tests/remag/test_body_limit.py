@@ -60,3 +60,48 @@ def test_garbage_content_length_is_400(admin_client_url: tuple[Any, str]) -> Non
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
+
+
+def _post_over_socket(base: str, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+    """POST ``body`` as a client on a slow link does (in pieces), then read the answer."""
+    import http.client
+    import time
+    from urllib.parse import urlparse
+
+    parsed = urlparse(base)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    connection.putrequest("POST", path)
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Authorization", f"Bearer {token}")
+    connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders()
+    for start in range(0, len(body), 16 * 1024):
+        connection.send(body[start : start + 16 * 1024])
+        if start == 0:
+            time.sleep(0.5)  # the server has the headers, and answers meanwhile if it will
+    response = connection.getresponse()
+    try:
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_sending_a_body_over_the_limit_reads_the_413(
+    postgres: None, gunicorn_server: str
+) -> None:
+    """Under gunicorn, a client still sending a body over the limit (3 MB against 1 MiB,
+    the rest sent after the server has the headers) reads the 413: the body is read
+    before the answer, where gunicorn would otherwise reset the connection under it."""
+    from tests.factories import UserTokenFactory
+
+    membership = MembershipFactory(role="admin")
+    token = UserTokenFactory(user=membership.user).raw_key
+    path = f"/api/v1/organizations/{membership.organization.id}/api-keys/"
+    body = json.dumps({"name": "k", "scopes": ["read"], "padding": "x" * 3_000_000}).encode()
+
+    status, answer = _post_over_socket(gunicorn_server, path, body, token)
+
+    assert status == 413
+    assert json.loads(answer)["max_bytes"] == 1024 * 1024
+    assert not OrganizationAPIKey.objects.exists()
