@@ -415,16 +415,22 @@ def celery_worker_process(
     yield start
 
     for process, log_path in processes:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, timeout=15)
         sys.stdout.write(
             f"\n--- {log_path.name} ---\n{log_path.read_text(errors='replace')[-4000:]}"
         )
+
+
+def stop_process(process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """SIGTERM a child process (if still running), SIGKILL it after ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_for(predicate: Callable[[], Any], *, timeout: float = 60.0, interval: float = 0.1) -> Any:
@@ -546,9 +552,16 @@ def gunicorn_server(tmp_path: Path) -> Iterator[str]:
         wait_for(up, timeout=60, interval=0.2)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=30)
+
+
+@pytest.fixture
+def back_to_latest() -> Iterator[None]:
+    """For a test that migrates the database back (to check a data migration on crafted
+    rows): migrates it forward to the latest state afterwards, for the tests that follow."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

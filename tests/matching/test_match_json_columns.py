@@ -88,13 +88,6 @@ def test_the_database_refuses_text_that_is_not_json(postgres: None, text: str) -
     assert Match.objects.get(id=match.id).factors == [[0.5, 0.1, 5.0]]
 
 
-@pytest.fixture
-def back_to_latest() -> Any:
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_keeps_every_document_both_ways(postgres: None, back_to_latest: None) -> None:
     executor = MigrationExecutor(connection)

@@ -21,13 +21,6 @@ AFTER = [
 migration = importlib.import_module("suppliers.migrations.0015_certifications_nabl_into_17025")
 
 
-@pytest.fixture
-def back_to_latest() -> Any:
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 def old_row(code: str, name: str, category: str, description: str = "") -> dict[str, Any]:
     """A certification as the previous release loaded it (digest over its old fields)."""
     values = {"name": name, "description": description, "category": category}

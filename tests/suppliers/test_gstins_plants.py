@@ -404,13 +404,6 @@ BEFORE = [("suppliers", "0010_supplier_gstins_plants")]
 AFTER = [("suppliers", "0011_supplier_gstins_from_gstin")]
 
 
-@pytest.fixture
-def back_to_latest() -> Any:
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_moves_every_gstin_into_the_list(back_to_latest: None) -> None:
     executor = MigrationExecutor(connection)

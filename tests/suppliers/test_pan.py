@@ -203,13 +203,6 @@ BEFORE = [("suppliers", "0005_udyam_state_codes")]
 AFTER = [("suppliers", "0008_supplier_pan_constraints")]
 
 
-@pytest.fixture
-def back_to_latest() -> Any:
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_takes_each_pan_from_the_gstin_without_loss(back_to_latest: None) -> None:
     executor = MigrationExecutor(connection)

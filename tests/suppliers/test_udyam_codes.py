@@ -85,13 +85,6 @@ def migrate(targets: list[tuple[str, str]]) -> Any:
     return executor.loader.project_state(targets).apps
 
 
-@pytest.fixture
-def back_to_latest() -> Any:
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 # Outside a test transaction: migrating back and forth alters tables holding new rows.
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_rewrites_stored_numbers_without_loss(back_to_latest: None) -> None:
