@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime, timedelta
+from queue import Queue
 from typing import Any
 
 import numpy as np
@@ -189,7 +190,19 @@ EXPLAIN_CHUNK = 5000
 # thread (psycopg's QueuedLibpqWriter): PostgreSQL stores one slice while Python explains
 # the next, rather than each waiting for the other.
 COPY_CHUNK = 1000
+# At most this many pieces (psycopg sends a slice in pieces of up to 128 KiB) wait for
+# the writer thread: 4 MiB. psycopg's own bound is 1,024 (128 MiB) and a worker's budget
+# is 250 MiB; when PostgreSQL falls behind, Python waits instead.
+COPY_QUEUE = 32
 BACKSLASH = "\\"
+
+
+class _CopyWriter(QueuedLibpqWriter):
+    """psycopg's queued COPY writer with a shorter queue (``COPY_QUEUE``)."""
+
+    def __init__(self, cursor: Any) -> None:
+        super().__init__(cursor)
+        self._queue: Queue[Any] = Queue(maxsize=COPY_QUEUE)
 
 
 def _explained(
@@ -440,7 +453,7 @@ def _copy_new_matches(
         ]
     )
     ids = iter(random_uuids(len(order)))
-    with raw.copy(_COPY_MATCHES, writer=QueuedLibpqWriter(raw)) as copy:
+    with raw.copy(_COPY_MATCHES, writer=_CopyWriter(raw)) as copy:
         for chunk in _explained_chunks(result, order, digests, COPY_CHUNK):
             copy.write(
                 "".join(

@@ -585,8 +585,18 @@ def test_a_first_run_copies_every_match_a_slice_at_a_time(
 
     request, loaded, result, run = _first_run_inputs(published())
     monkeypatch.setattr(runs, "COPY_CHUNK", 1)
+    monkeypatch.setattr(runs, "COPY_QUEUE", 1)  # Python waits for the thread at each slice
+    queues = []
+
+    class Writer(runs._CopyWriter):
+        def __init__(self, cursor: Any) -> None:
+            super().__init__(cursor)
+            queues.append(self._queue.maxsize)
+
+    monkeypatch.setattr(runs, "_CopyWriter", Writer)
     with transaction.atomic():
         runs.write_results(request=request, loaded=loaded, result=result, run=run, method="copy")
+    assert queues == [1]  # the first run's COPY went through the bounded writer
     stored = {str(m.supplier_id): m for m in Match.objects.filter(request=request)}
     expected = {m.supplier_id: m for m in result.matches()}
     assert len(expected) >= 2
