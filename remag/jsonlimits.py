@@ -11,10 +11,19 @@ API parser share it.
 """
 
 import json
+import math
 import re
 from typing import Any
 
-__all__ = ["MAX_JSON_DEPTH", "JSONTooDeep", "json_depth_check", "loads_limited"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "JSONTooDeep",
+    "NumberOutOfRange",
+    "finite_float",
+    "json_depth_check",
+    "loads_limited",
+    "no_constant",
+]
 
 MAX_JSON_DEPTH: int = 32
 """Most arrays and objects nested in one another in a JSON document (``[]`` is 1)."""
@@ -53,18 +62,39 @@ def json_depth_check(text: str, *, limit: int = MAX_JSON_DEPTH) -> None:
             return
 
 
+class NumberOutOfRange(ValueError):  # noqa: N818 (named for what is wrong)
+    """A JSON number no float holds (``1e400``), or the literals ``NaN``/``Infinity``."""
+
+
+def finite_float(text: str) -> float:
+    """``parse_float`` for ``json.loads``: a number with a fraction or exponent, refused
+    when it overflows a float (Python would read infinity, and a text field store "inf")."""
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise NumberOutOfRange(f"the number {text[:40]} is out of range")
+    return value
+
+
+def no_constant(text: str) -> float:
+    """``parse_constant`` for ``json.loads``: ``NaN`` and ``Infinity`` are not JSON."""
+    raise NumberOutOfRange(f"{text} is not a JSON number")
+
+
 def loads_limited(text: str, *, limit: int = MAX_JSON_DEPTH) -> Any:
-    """``json.loads`` that refuses nesting beyond ``limit`` before decoding.
+    """``json.loads`` that refuses nesting beyond ``limit`` before decoding, and numbers
+    no float holds (``finite_float``, ``no_constant``) as the API's parser does.
 
     Raises ``JSONTooDeep`` (a ``ValueError``) for too deep a document and
-    ``json.JSONDecodeError`` for malformed JSON, and for an integer of more digits than
-    Python converts (``sys.get_int_max_str_digits()``, 4,300 by default), for which the
-    decoder raises a plain ``ValueError``.
+    ``json.JSONDecodeError`` for malformed JSON: for a number out of range too, and for an
+    integer of more digits than Python converts (``sys.get_int_max_str_digits()``, 4,300
+    by default), for which the decoder raises a plain ``ValueError``.
     """
     json_depth_check(text, limit=limit)
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=finite_float, parse_constant=no_constant)
     except json.JSONDecodeError:
         raise
+    except NumberOutOfRange as exc:
+        raise json.JSONDecodeError(str(exc), text, 0) from exc
     except ValueError as exc:
         raise json.JSONDecodeError("an integer has too many digits", text, 0) from exc

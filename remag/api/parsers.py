@@ -16,7 +16,6 @@
 
 import codecs
 import json
-import math
 from typing import Any
 
 from django.utils.http import parse_header_parameters
@@ -24,7 +23,7 @@ from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.utils.json import strict_constant
 
-from remag.jsonlimits import JSONTooDeep, json_depth_check
+from remag.jsonlimits import JSONTooDeep, finite_float, json_depth_check
 from remag.storable import find_unstorable
 
 Path = tuple[str | int, ...]
@@ -35,14 +34,6 @@ def _nested(path: Path, message: str) -> Any:
     for part in reversed(path):
         detail = {part: detail}
     return detail
-
-
-def finite_float(text: str) -> float:
-    """A JSON number with a fraction or exponent, refused when it overflows a float."""
-    value = float(text)
-    if value in (math.inf, -math.inf):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return value
 
 
 def is_utf8(charset: str) -> bool:

@@ -57,3 +57,19 @@ def test_an_integer_of_too_many_digits_is_malformed_json() -> None:
     with pytest.raises(json.JSONDecodeError, match="too many digits"):
         loads_limited('{"employees": ' + "9" * 5000 + "}")
     assert loads_limited('{"employees": ' + "9" * 100 + "}")["employees"] == int("9" * 100)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a": 1e400}', "out of range"),
+        ("[-1E+999]", "out of range"),
+        ("[NaN]", "not a JSON number"),
+        ('{"a": -Infinity}', "not a JSON number"),
+    ],
+)
+def test_numbers_no_float_holds_are_malformed_json(text: str, message: str) -> None:
+    """Python reads 1e400 as infinity and accepts NaN; a text field would store "inf"."""
+    with pytest.raises(json.JSONDecodeError, match=message):
+        loads_limited(text)
+    assert loads_limited("[1.7e308, -2.5e-300, 0.5]") == [1.7e308, -2.5e-300, 0.5]

@@ -541,7 +541,8 @@ def test_a_csv_cell_over_the_csv_limit_is_a_400_naming_the_line(portal_client: A
 
 def test_jsonl_lines_of_wrong_shapes_fail_alone_naming_the_field(portal_client: Any) -> None:
     """Hostile lines (an integer of 5,000 digits, a list or an object where a code is
-    expected) fail one by one, each naming what is wrong; the good lines are imported."""
+    expected, a name of 1e400 or NaN, which a text field would store as "inf" or "nan")
+    fail one by one, each naming what is wrong; the good lines are imported."""
     good = [json.loads(line) for line in (SAMPLES / "suppliers.jsonl").read_text().splitlines()[:2]]
     certificate = {
         "certificate_number": "Q-1",
@@ -553,16 +554,26 @@ def test_jsonl_lines_of_wrong_shapes_fail_alone_naming_the_field(portal_client: 
         '{"employees": ' + "9" * 5000 + "}",
         json.dumps({**good[1], "certificates": [{**certificate, "certification": []}]}),
         json.dumps({**good[1], "capabilities": [{"capability": {}}]}),
+        json.dumps({**good[1], "legal_name": "x"}).replace(
+            '"legal_name": "x"', '"legal_name": 1e400'
+        ),
+        json.dumps({**good[1], "legal_name": "x"}).replace(
+            '"legal_name": "x"', '"legal_name": NaN'
+        ),
         json.dumps(good[1]),
     ]
 
     job = run(upload(portal_client, ("\n".join(lines) + "\n").encode(), "suppliers.jsonl"))
 
     assert job.status == "succeeded"
-    assert (job.created_count, job.failed_count) == (2, 3)
+    assert (job.created_count, job.failed_count) == (2, 5)
     errors = portal_client.get(f"{URL}{job.id}/errors/").json()["results"]
     assert [(e["row_number"], e["field"]) for e in errors] == [
         (2, ""), (3, "certificates[0].certification"), (4, "capabilities[0].capability"),
+        (5, ""), (6, ""),
     ]  # fmt: skip
     assert "too many digits" in errors[0]["message"]
+    assert "1e400 is out of range" in errors[3]["message"]
+    assert "NaN is not a JSON number" in errors[4]["message"]
+    assert not Supplier.objects.filter(legal_name__in=["inf", "nan"]).exists()
     assert all("could not be stored" not in e["message"] for e in errors)
