@@ -12,6 +12,7 @@ these; the rules of who sees what live here and nowhere else.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -95,7 +96,13 @@ def supplier_get_private(*, caller: Caller, supplier_id: UUID | str) -> Supplier
     Raises :class:`NotFound` when the caller cannot see the supplier at all, and
     :class:`NotAllowed` when it sees only the public profile.
     """
-    supplier = Supplier.objects.filter(supplier_visible_q(caller), id=supplier_id).first()
+    # The columns the rules read, and the id the caller's reads filter by: not the
+    # whole profile.
+    supplier = (
+        Supplier.objects.filter(supplier_visible_q(caller), id=supplier_id)
+        .only("id", "owner_id", "onboarded_by_id", "claimed_at")
+        .first()
+    )
     if supplier is None:
         raise NotFound("Not found.")
     if not supplier_can_see_private(caller=caller, supplier=supplier):
@@ -223,13 +230,38 @@ def published_requests_json(
     SQL can store), whose representation Python's ``str`` decides: the caller
     serialises it. ``tests/matching/test_opportunity_list_json.py`` holds the two equal.
     PostgreSQL only."""
-    from django.db import connection
     from django.utils import timezone
 
-    from suppliers.selectors import iso_sql
+    from remag.db import run_prepared
 
     if not request_ids:
         return {}
+    sql, names = _published_requests_sql()
+    values = {
+        "url": url_template,
+        "ids": [str(i) for i in request_ids],
+        "tz": timezone.get_current_timezone_name(),
+        "open": RequestStatus.OPEN.value,
+    }
+    params = [values[name] for name in names]
+
+    def run(cursor: Any) -> dict[UUID, str | None]:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+    # The same text on every call: prepared once a connection has run it a few times,
+    # PostgreSQL plans it once (remag.db.statements_prepared).
+    return run_prepared(ProcurementRequest.objects.db, run)
+
+
+@functools.cache
+def _published_requests_sql() -> tuple[str, list[str]]:
+    """:func:`published_requests_json`'s SQL with positional parameters, and the names of
+    its parameters in order: built once (from the models' metadata)."""
+    import re
+
+    from suppliers.selectors import iso_sql
+
     # Names from the models' metadata; every value a parameter.
     plain = (
         "jsonb_typeof(R.materials) = 'array' AND NOT jsonb_path_exists(R.materials,"
@@ -253,21 +285,5 @@ def published_requests_json(
         'closed_at', {iso_sql("R.closed_at")})::text END
         FROM "{ProcurementRequest._meta.db_table}" R
         WHERE R.id = ANY(%(ids)s::uuid[]) AND R.status = %(open)s"""  # noqa: S608
-    values = {
-        "url": url_template,
-        "ids": [str(i) for i in request_ids],
-        "tz": timezone.get_current_timezone_name(),
-        "open": RequestStatus.OPEN.value,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(*_positional(template, values))
-        return dict(cursor.fetchall())
-
-
-def _positional(template: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
-    """``template``'s ``%(name)s`` parameters as positional ones, with their values in
-    order (a name may stand more than once; ``RawSQL`` takes positional ones only)."""
-    import re
-
     names = re.findall(r"%\((\w+)\)s", template)
-    return re.sub(r"%\((\w+)\)s", "%s", template), [values[name] for name in names]
+    return re.sub(r"%\((\w+)\)s", "%s", template), names

@@ -294,20 +294,24 @@ class PreparedQuery:
     ``QuerySet.first()`` would: ``tests/remag/test_db.py`` holds the two equal.
     """
 
-    _PLACEHOLDER = "\x00remag-prepared-parameter\x00"
+    _placeholder: Any = "\x00remag-prepared-parameter\x00"
 
-    def __init__(self, build: Callable[[Any], models.QuerySet[Any]]) -> None:
+    def __init__(
+        self, build: Callable[[Any], models.QuerySet[Any]], *, placeholder: Any = None
+    ) -> None:
         self._build = build
+        if placeholder is not None:  # a value of another type (a UUID for a UUID field)
+            self._placeholder = placeholder
         self._compiled: dict[tuple[str, str], tuple[Any, str, list[Any], int]] = {}
 
     def _compile(self, alias: str) -> tuple[Any, str, list[Any], int]:
 
         key = (alias, connections[alias].vendor)
         if key not in self._compiled:
-            queryset = self._build(self._PLACEHOLDER)
+            queryset = self._build(self._placeholder)
             compiler = queryset.query.get_compiler(using=alias)
             sql, params = compiler.as_sql()  # also sets the compiler's select and klass_info
-            found = [i for i, param in enumerate(params) if param == self._PLACEHOLDER]
+            found = [i for i, param in enumerate(params) if param == self._placeholder]
             if len(found) != 1:
                 raise ValueError("the placeholder must reach the SQL as exactly one parameter")
             self._compiled[key] = (compiler, sql, list(params), found[0])

@@ -62,6 +62,12 @@ WSGI_APPLICATION = "remag.wsgi.application"
 ASGI_APPLICATION = "remag.asgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# A session's user is read with their memberships in one query (remag/accounts/backends.py);
+# Django's own backend stays second for sessions signed in before that one existed.
+AUTHENTICATION_BACKENDS = [
+    "remag.accounts.backends.MembershipsBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

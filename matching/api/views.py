@@ -628,9 +628,10 @@ class _SupplierScopedViewSet(RemagGenericViewSet):
     lookup_field = "id"
 
     def supplier(self) -> Supplier:
-        return selectors.supplier_get_private(
-            caller=caller_for(self.request), supplier_id=self.kwargs["id"]
-        )
+        with statements_prepared():  # the same SQL for every supplier a caller reads
+            return selectors.supplier_get_private(
+                caller=caller_for(self.request), supplier_id=self.kwargs["id"]
+            )
 
 
 @extend_schema(tags=["opportunities"])
@@ -664,12 +665,15 @@ class OpportunityViewSet(_SupplierScopedViewSet):
         buyer published it as JSON text built by PostgreSQL
         (``selectors.published_requests_json``), each buyer's payment record written once.
         ``tests/matching/test_opportunity_list_json.py`` holds the two equal."""
-        rows = (
-            self.paginate_queryset(
-                queryset.select_related(None).prefetch_related(None).values(*_OPPORTUNITY_COLUMNS)
+        with statements_prepared():  # a page's SQL is the same for every supplier
+            rows = (
+                self.paginate_queryset(
+                    queryset.select_related(None)
+                    .prefetch_related(None)
+                    .values(*_OPPORTUNITY_COLUMNS)
+                )
+                or []
             )
-            or []
-        )
         request_ids = {row["request_id"] for row in rows}
         published = selectors.published_requests_json(
             request_ids, url_template=url_template(request, "request-detail")
@@ -683,9 +687,11 @@ class OpportunityViewSet(_SupplierScopedViewSet):
                 data = PublishedRequestSerializer(instance, context=context).data
                 published[instance.id] = json.dumps(data, ensure_ascii=False, cls=JSONEncoder)
         buyers = sorted({str(row["request__owner_id"]) for row in rows})
+        with statements_prepared():
+            found = payment_records(buyer_ids=buyers)
         records = {
             buyer: json.dumps(PaymentRecordSerializer(record).data, ensure_ascii=False)
-            for buyer, record in payment_records(buyer_ids=buyers).items()
+            for buyer, record in found.items()
         }
         match_url = url_template(request, "match-detail")
         items = []

@@ -295,3 +295,100 @@ def test_an_operators_token_makes_an_operator() -> None:
 
     assert response.status_code == 200
     assert response.json()["is_operator"] is True
+
+
+def test_a_sessions_caller_is_read_with_the_user(
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    """A session's user comes with their memberships and the delegations to their
+    organisations in one query (remag.accounts.backends), making the caller a separate
+    read would: deactivated organisations left out, roles and kinds kept."""
+    from django.contrib.auth import get_user
+    from django.test import Client
+
+    user = UserTokenFactory().user
+    MembershipFactory(user=user, organization=OrganizationFactory(kind="manufacturer"))
+    portal = OrganizationFactory(kind="portal")
+    MembershipFactory(user=user, organization=portal, role="admin")
+    MembershipFactory(user=user, organization=OrganizationFactory(kind="sme", is_active=False))
+    in_force, *_ = _delegations_around(portal, user)
+    client = Client()
+    client.force_login(user)
+    request = Request(APIRequestFactory().get(ME))
+    request.session = client.session
+
+    # The session, then the user with what the caller needs; elsewhere than on
+    # PostgreSQL the caller reads its memberships and delegations itself.
+    queries = 2 if connection.vendor == "postgresql" else 4
+    with django_assert_num_queries(queries):
+        request.user = get_user(request)
+        caller = caller_for(request)
+        delegating = caller.delegating_organization_ids
+
+    expected = caller_compute(User.objects.get(pk=user.pk))
+    assert caller == expected
+    assert delegating == expected.delegating_organization_ids == {in_force.grantor_id}
+    assert caller.organization_kinds == {"manufacturer", "portal"}
+    assert caller.admin_organization_ids == {portal.id}
+
+
+def test_a_session_sees_a_membership_ended_since_the_last_request(org_admin: Any) -> None:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(org_admin)
+    assert client.get(ME).json()["organizations"]
+
+    org_admin.memberships.all().delete()
+
+    assert client.get(ME).json()["organizations"] == []
+
+
+def test_sessions_signed_in_before_the_memberships_backend_stay_signed_in(
+    org_admin: Any,
+) -> None:
+    """A session made by Django's own backend (before an upgrade) still authenticates,
+    and makes the same caller."""
+    from rest_framework.test import APIClient
+
+    old, new = APIClient(), APIClient()
+    old.force_login(org_admin, backend="django.contrib.auth.backends.ModelBackend")
+    new.force_login(org_admin)
+
+    assert old.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+    assert new.session["_auth_user_backend"] == "remag.accounts.backends.MembershipsBackend"
+    assert old.get(ME).status_code == new.get(ME).status_code == 200
+    assert old.get(ME).json() == new.get(ME).json()
+
+
+def test_a_sessions_user_made_inactive_is_signed_out(org_admin: Any) -> None:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(org_admin)
+    User.objects.filter(pk=org_admin.pk).update(is_active=False)
+
+    assert client.get(ME).status_code in (401, 403)
+
+
+def test_a_wrong_password_is_checked_once(org_admin: Any) -> None:
+    """New sign-ins are the memberships backend's alone: a wrong password fails there,
+    once (one failure signal), and is not checked again by Django's backend."""
+    from django.contrib.auth import authenticate
+    from django.contrib.auth.signals import user_login_failed
+
+    failures: list[Any] = []
+
+    def failed(**kwargs: Any) -> None:
+        failures.append(kwargs)
+
+    user_login_failed.connect(failed)
+    try:
+        assert authenticate(username=org_admin.username, password="not-the-password") is None
+    finally:
+        user_login_failed.disconnect(failed)
+    signed_in = authenticate(username=org_admin.username, password="a-long-test-password")
+
+    assert len(failures) == 1
+    assert signed_in == org_admin
+    assert signed_in.backend == "remag.accounts.backends.MembershipsBackend"
