@@ -346,12 +346,14 @@ def nearest_plants(
     longitude, name)}``. Empty when the request has no delivery point.
 
     One query: the plants, ranked per supplier by the haversine term (the great-circle
-    distance grows with it) in a window, the first kept. Django's SQLite backend provides
-    the maths functions, so it runs there too. Whether the supplier is a candidate (not
-    withdrawn or suspended, offering a required capability) is the candidate query's
-    business: the caller keeps the plants of its candidates. Asking it here too made
-    PostgreSQL read the whole registry and every offer of the required capabilities to
-    place a few thousand plants (140 ms of a broad request's load at 100,000 suppliers)."""
+    distance grows with it), the first kept (``DISTINCT ON`` on PostgreSQL, a window
+    elsewhere: Django's SQLite backend provides the maths functions, so it runs there
+    too). Whether the supplier is a candidate (not withdrawn or suspended, offering a
+    required capability) is the candidate query's business: the caller keeps the plants
+    of its candidates. On PostgreSQL only plants of suppliers with an offer of a required
+    capability are ranked (a supplier without one is no candidate), found through the
+    offers' index; joining the registry for the rest of the test made PostgreSQL read
+    the whole registry (140 ms of a broad request's load at 100,000 suppliers)."""
     if criteria.latitude is None or criteria.longitude is None or not capability_ids:
         return {}
     through = SupplierPlant.capabilities.through
@@ -376,19 +378,40 @@ def nearest_plants(
     )
     if supplier_ids is not None:
         plants = plants.filter(supplier_id__in=supplier_ids)
-    rows = (
-        plants.annotate(
-            sid=Cast("supplier_id", TextField()),
-            nearness=Window(
-                RowNumber(),
-                partition_by=[F("supplier_id")],
-                order_by=[haversine.asc(), F("id").asc()],
-            ),
+    if connection.vendor == "postgresql":
+        # Only the plants of suppliers offering a required capability (the candidates'
+        # offers, by their index, as the candidate query reads them), the nearest of each
+        # kept by DISTINCT ON: ranking every located plant of the registry took a quarter
+        # of a request's load at 100,000 suppliers (56 ms against 11 to 28).
+        rows = (
+            plants.filter(
+                RawSQL(  # noqa: S611 (placeholders only)
+                    '"suppliers_supplierplant"."supplier_id" = ANY(ARRAY('
+                    "SELECT sc.supplier_id FROM suppliers_suppliercapability sc"
+                    " WHERE sc.capability_id = ANY(%s)))",
+                    [list(capability_ids)],
+                    output_field=BooleanField(),
+                )
+            )
+            .annotate(sid=Cast("supplier_id", TextField()))
+            .order_by("supplier_id", haversine.asc(), "id")
+            .distinct("supplier_id")
+            .values_list("sid", "latitude", "longitude", "name")
         )
-        .filter(nearness=1)
-        .order_by()
-        .values_list("sid", "latitude", "longitude", "name")
-    )
+    else:
+        rows = (
+            plants.annotate(
+                sid=Cast("supplier_id", TextField()),
+                nearness=Window(
+                    RowNumber(),
+                    partition_by=[F("supplier_id")],
+                    order_by=[haversine.asc(), F("id").asc()],
+                ),
+            )
+            .filter(nearness=1)
+            .order_by()
+            .values_list("sid", "latitude", "longitude", "name")
+        )
     found = list(rows)
     ids = _ids_text([sid for sid, *_ in found])
     return {sid: (lat, lon, name) for sid, (_, lat, lon, name) in zip(ids, found, strict=True)}
