@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from matching import runs
@@ -501,16 +502,34 @@ def test_a_match_that_qualifies_again_is_written_again(world: Any, published: An
     assert (row.qualifies, row.status) == (True, "shortlisted")
 
 
-def test_random_uuids_are_distinct_version_4_uuids() -> None:
+def test_time_ordered_uuids_are_distinct_ascending_version_7_uuids() -> None:
+    import time
     import uuid
 
-    ids = runs.random_uuids(5000)
+    before = time.time_ns() // 1_000_000
+    ids = runs.time_ordered_uuids(5000)
+    after = time.time_ns() // 1_000_000
     parsed = [uuid.UUID(text) for text in ids]
     assert len(set(ids)) == 5000
-    assert {u.version for u in parsed} == {4}
+    assert {u.version for u in parsed} == {7}
     assert {u.variant for u in parsed} == {uuid.RFC_4122}
     assert [str(u) for u in parsed] == ids
-    assert runs.random_uuids(0) == []
+    assert ids == sorted(ids)  # text and UUID order agree
+    assert parsed == sorted(parsed)
+    assert all(before <= u.int >> 80 <= after for u in parsed)  # the milliseconds
+    assert runs.time_ordered_uuids(0) == []
+
+
+def test_a_first_runs_matches_have_time_ordered_ids(world: Any, published: Any) -> None:
+    request_id = published()
+    request = ProcurementRequest.objects.get(id=request_id)
+    run = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
+    assert runs.match_run_execute(run_id=run.id).status == "succeeded"  # type: ignore[union-attr]
+
+    ids = list(Match.objects.filter(request=request).values_list("id", flat=True))
+    assert ids
+    expected = 7 if connection.vendor == "postgresql" else 4  # COPY there, the ORM here
+    assert {i.version for i in ids} == {expected}
 
 
 def test_a_run_loads_scores_and_writes_with_the_collector_paused(
