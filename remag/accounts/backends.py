@@ -28,7 +28,8 @@ _user_by_id = PreparedQuery(
     lambda user_id: with_person_memberships(
         get_user_model()._default_manager.all(), user_field="id"
     ).filter(pk=user_id)[:1],
-    placeholder=uuid.UUID(int=0x5EA5E << 100),  # no user's id (a random, version 4 one)
+    # Unlike any user's id (theirs are random, version 4 UUIDs; this one has no version).
+    placeholder=uuid.UUID(int=0x5EA5E << 100),
 )
 
 
