@@ -84,9 +84,14 @@ def _check_unique_identifiers(
     """
     udyam = profile.get("udyam_number")
     if udyam:
-        existing = Supplier.objects.filter(udyam_number=udyam).exclude(id=exclude_id).first()
+        existing = (
+            Supplier.objects.filter(udyam_number=udyam)
+            .exclude(id=exclude_id)
+            .values_list("id", flat=True)
+            .first()
+        )
         if existing is not None:
-            raise SupplierAlreadyRegistered(field="udyam_number", existing_id=existing.id)
+            raise SupplierAlreadyRegistered(field="udyam_number", existing_id=existing)
     items = list(gstins or ())
     if not items and profile.get("gstin"):
         items = [{"gstin": profile["gstin"], "field": "gstin"}]
@@ -108,9 +113,11 @@ def _check_unique_identifiers(
             raise SupplierAlreadyRegistered(field=field, existing_id=holder)
     pan = profile.get("pan")
     if pan:
-        existing = Supplier.objects.filter(pan=pan).exclude(id=exclude_id).first()
+        existing = (
+            Supplier.objects.filter(pan=pan).exclude(id=exclude_id).values_list("id", flat=True)
+        ).first()
         if existing is not None:
-            raise SupplierAlreadyRegistered(field="pan", existing_id=existing.id)
+            raise SupplierAlreadyRegistered(field="pan", existing_id=existing)
 
 
 def name_similarity(target: str, other: str, *, letters: Counter[str] | None = None) -> float:
