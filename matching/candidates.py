@@ -28,9 +28,9 @@ A candidate's location is its site nearest the delivery point that offers a requ
 capability: its main location (the profile's own coordinates, which count as a plant
 offering everything it offers) or one of its plants (``SupplierPlant``) offering a
 required capability (a plant naming no capability offers them all). The nearest plant
-per supplier is chosen in SQL (:func:`nearest_plants`: a window over the plants,
-portable to SQLite), compared with the main location here, and its name goes to the
-explanation.
+per supplier is chosen in SQL (:func:`nearest_plants`: ``DISTINCT ON`` on PostgreSQL, a
+window over the plants elsewhere), compared with the main location here, and its name goes
+to the explanation.
 
 Magnet grades (a block of its own, :func:`grade_requirements` and :func:`_grade_columns`):
 the request's grades become :class:`~matching.scoring.GradeRequirement` s, each with the

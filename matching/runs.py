@@ -17,7 +17,7 @@ import os
 import time
 import uuid
 from collections.abc import Collection, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from queue import Queue
 from typing import Any
 
@@ -452,7 +452,7 @@ def _copy_new_matches(
             "",  # outcome
         ]
     )
-    ids = iter(time_ordered_uuids(len(order)))
+    ids = iter(time_ordered_uuids(len(order), at=params["now"]))
     with raw.copy(_COPY_MATCHES, writer=_CopyWriter(raw)) as copy:
         for chunk in _explained_chunks(result, order, digests, COPY_CHUNK):
             copy.write(
@@ -464,19 +464,24 @@ def _copy_new_matches(
             )
 
 
-def time_ordered_uuids(n: int) -> list[str]:
-    """``n`` distinct time-ordered (version 7, RFC 9562) UUIDs in text form, ascending:
-    the current Unix time in milliseconds, then 74 random bits from one read of the
-    system's random source (``uuid.uuid4()`` per row cost a run of 100,000 matches a
-    quarter second).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def time_ordered_uuids(n: int, *, at: datetime | None = None) -> list[str]:
+    """``n`` time-ordered (version 7, RFC 9562) UUIDs in text form, ascending: the Unix
+    time of ``at`` (now by default) in milliseconds, then 74 random bits from one read of
+    the system's random source (``uuid.uuid4()`` per row cost a run of 100,000 matches a
+    quarter second). Distinct as random ids are: two of a million share their 74 bits
+    with a chance of about 3 in 10^11.
 
     A first run's matches take these ids in this order, so its rows enter the primary key's
     index at its right-hand end, in a few pages, rather than each at a random page of an
     index of millions (a write 9 to 14% cheaper for 11,667 matches beside a million,
-    docs/benchmarks.md). The milliseconds an id shows are the match's ``created_at``,
-    which its readers see anyway."""
+    docs/benchmarks.md). The milliseconds an id shows are the match's ``created_at`` (the
+    run passes it as ``at``), which its readers see anyway."""
     octets = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
-    millis = time.time_ns() // 1_000_000
+    now = datetime.now(UTC) if at is None else at
+    millis = (now - _EPOCH) // timedelta(milliseconds=1)
     octets[:, :6] = np.frombuffer(millis.to_bytes(6, "big"), dtype=np.uint8)
     octets[:, 6] = (octets[:, 6] & 0x0F) | 0x70  # version 7
     octets[:, 8] = (octets[:, 8] & 0x3F) | 0x80  # RFC 9562 variant

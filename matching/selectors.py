@@ -91,7 +91,9 @@ def match_list_for_request_id(
 
 
 def supplier_get_private(*, caller: Caller, supplier_id: UUID | str) -> Supplier:
-    """The supplier, for a read of its private side (its opportunities, its gaps).
+    """The supplier, for a read of its private side (its opportunities, its gaps): loaded
+    with its id and the columns the rules read only (``owner``, ``onboarded_by``,
+    ``claimed_at``), so any other field read from it costs a query of its own.
 
     Raises :class:`NotFound` when the caller cannot see the supplier at all, and
     :class:`NotAllowed` when it sees only the public profile.

@@ -17,7 +17,10 @@ from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connection, connectio
 class BaseModel(models.Model):
     """A row with a random UUID as its public id and creation/update stamps.
 
-    Public ids are UUIDs so that URLs reveal neither counts nor order.
+    Public ids are UUIDs so that URLs reveal no counts. Most are random (version 4); a
+    request's first-run matches take time-ordered ones (version 7,
+    ``matching.runs.time_ordered_uuids``), which show the millisecond they were created,
+    as their ``created_at`` does.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

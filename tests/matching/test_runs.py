@@ -1,7 +1,7 @@
 """Match runs against the database: the right matches, near misses, reruns that keep the
 lifecycle, failures, the sweep and the reverse refresh."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -518,6 +518,9 @@ def test_time_ordered_uuids_are_distinct_ascending_version_7_uuids() -> None:
     assert parsed == sorted(parsed)
     assert all(before <= u.int >> 80 <= after for u in parsed)  # the milliseconds
     assert runs.time_ordered_uuids(0) == []
+    at = datetime(2026, 11, 27, 13, 51, 41, 123999, tzinfo=UTC)
+    (stamped,) = runs.time_ordered_uuids(1, at=at)
+    assert uuid.UUID(stamped).int >> 80 == 1_795_787_501_123
 
 
 def test_a_first_runs_matches_have_time_ordered_ids(world: Any, published: Any) -> None:
@@ -526,10 +529,15 @@ def test_a_first_runs_matches_have_time_ordered_ids(world: Any, published: Any) 
     run = MatchRun.objects.create(request=request, trigger="manual", enqueued_at=timezone.now())
     assert runs.match_run_execute(run_id=run.id).status == "succeeded"  # type: ignore[union-attr]
 
-    ids = list(Match.objects.filter(request=request).values_list("id", flat=True))
-    assert ids
+    rows = list(Match.objects.filter(request=request).values_list("id", "created_at"))
+    assert rows
     expected = 7 if connection.vendor == "postgresql" else 4  # COPY there, the ORM here
-    assert {i.version for i in ids} == {expected}
+    assert {i.version for i, _ in rows} == {expected}
+    if expected == 7:  # the milliseconds an id shows are its match's created_at
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        assert {i.int >> 80 for i, _ in rows} == {
+            (created - epoch) // timedelta(milliseconds=1) for _, created in rows
+        }
 
 
 def test_a_run_loads_scores_and_writes_with_the_collector_paused(

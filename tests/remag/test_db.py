@@ -68,6 +68,26 @@ def test_an_annotation_is_set_as_an_attribute() -> None:
     assert found.n == 2
 
 
+def test_a_placeholder_of_the_fields_type_stands_for_a_uuid(postgres: None) -> None:
+    """A UUID field's value cannot be a text placeholder (Django converts it first): a
+    UUID placeholder stands in, and each id finds its own row (PostgreSQL, which
+    compares UUIDs as they are)."""
+    import uuid
+
+    prepared = PreparedQuery(
+        lambda pk: Organization.objects.filter(pk=pk)[:1], placeholder=uuid.UUID(int=7)
+    )
+    first, second = OrganizationFactory(), OrganizationFactory()
+
+    assert prepared.first(first.pk).name == first.name
+    assert prepared.first(second.pk).name == second.name
+    assert prepared.first(uuid.uuid4()) is None
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="not a valid UUID"):  # the text placeholder
+        PreparedQuery(lambda pk: Organization.objects.filter(pk=pk)[:1]).first(first.pk)
+
+
 def test_a_value_that_does_not_reach_the_sql_as_one_parameter_is_refused() -> None:
     prepared = PreparedQuery(lambda prefix: UserToken.objects.filter(revoked=False))
 
