@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
@@ -529,11 +528,15 @@ def supplier_opportunities_refresh(*, supplier_id: object) -> int:
     )
     open_requests = ProcurementRequest.objects.filter(status=RequestStatus.OPEN)
     request_ids = set(open_requests.filter(layer__in=layers).values_list("id", flat=True))
-    request_ids |= set(
-        open_requests.filter(
-            Q(matches__supplier_id=supplier_uuid) | Q(near_misses__supplier_id=supplier_uuid)
-        ).values_list("id", flat=True)
-    )
+    # The open requests it matched or nearly matched, each read by its supplier index. As
+    # one OR over both reverse joins, PostgreSQL joined every open request's matches to
+    # its near misses before filtering: tens of seconds a supplier at a million matches.
+    for rows in (Match.objects, NearMiss.objects):
+        request_ids.update(
+            rows.filter(supplier_id=supplier_uuid, request__status=RequestStatus.OPEN)
+            .order_by()
+            .values_list("request_id", flat=True)
+        )
     today = timezone.localdate()
     for request_id in sorted(request_ids):
         with transaction.atomic():

@@ -136,8 +136,6 @@ def supplier_calls_refresh(*, supplier_id: object) -> int:
     matched before: a supplier's change reaches the calls' matches as it reaches
     procurement opportunities. A run still queued is reused, so a burst of changes makes
     one run per call. Returns the number of calls queued."""
-    from django.db.models import Q
-
     from suppliers.models import SupplierCapability
 
     open_calls = CollaborationCall.objects.filter(status=CallStatus.OPEN)
@@ -148,13 +146,25 @@ def supplier_calls_refresh(*, supplier_id: object) -> int:
             "capability__code", flat=True
         )
     )
-    related = (
-        Q(required_capabilities__code__in=codes)
-        | Q(required_facilities__code__in=codes)
-        | Q(matches__supplier_id=supplier_id)
-        | Q(near_misses__supplier_id=supplier_id)
+    # Each relation read on its own, then the calls by id: as one OR over the four
+    # many-valued joins, the database joined every open call's matches to its near
+    # misses and its capabilities before filtering (rows multiplying with each).
+    related: set[object] = set()
+    for field in ("required_capabilities", "required_facilities"):
+        related.update(
+            open_calls.filter(**{f"{field}__code__in": codes})
+            .order_by()
+            .values_list("id", flat=True)
+        )
+    for rows in (CallMatch.objects, CallNearMiss.objects):
+        related.update(
+            rows.filter(supplier_id=supplier_id, call__status=CallStatus.OPEN)
+            .order_by()
+            .values_list("call_id", flat=True)
+        )
+    calls = list(
+        open_calls.filter(id__in=related).exclude(owner__suppliers__id=supplier_id).distinct()
     )
-    calls = list(open_calls.filter(related).exclude(owner__suppliers__id=supplier_id).distinct())
     for call in calls:
         try:
             call_run_create(call=call, trigger="supplier")

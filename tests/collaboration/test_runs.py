@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from matching.collaboration import runs
-from matching.collaboration.models import CallMatch, CallRun, CollaborationCall
+from matching.collaboration.models import CallMatch, CallNearMiss, CallRun, CollaborationCall
 from tests.collaboration.conftest import CollabWorld, call_body, client_for, run_pending
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +74,36 @@ def test_a_supplier_change_queues_a_run_of_the_open_calls_it_relates_to(
     assert [run.trigger for run in queued] == ["supplier"]
     assert run_pending(call["id"]).status == "succeeded"
     assert CallMatch.objects.filter(call_id=call["id"], supplier=other).exists()
+
+
+def test_a_supplier_change_reaches_the_calls_it_matched_or_nearly_matched(
+    cworld: CollabWorld, opened: Any
+) -> None:
+    """A supplier offering nothing any more relates to a call only through its match or
+    near miss there: both are found, each table on its own (one OR over the call's
+    capabilities, facilities, matches and near misses joined them all at once)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    call = opened()
+    half, pending = cworld.suppliers["half"], cworld.suppliers["pending"]
+    assert CallMatch.objects.filter(call_id=call["id"], supplier=half).exists()
+    assert CallNearMiss.objects.filter(call_id=call["id"], supplier=pending).exists()
+    for supplier in (half, pending):
+        supplier.capabilities.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        assert runs.supplier_calls_refresh(supplier_id=half.id) == 1
+        assert runs.supplier_calls_refresh(supplier_id=pending.id) == 1  # the same run
+    queued = CallRun.objects.filter(call_id=call["id"], status="queued")
+    assert [run.trigger for run in queued] == ["supplier"]
+    assert runs.supplier_calls_refresh(supplier_id=cworld.suppliers["other"].id) == 0
+    tables = [f'"{model._meta.db_table}"' for model in (CallMatch, CallNearMiss)]
+    both = [
+        query["sql"]
+        for query in queries.captured_queries
+        if all(table in query["sql"] for table in tables)
+    ]
+    assert both == []
 
 
 def test_past_collaborations_count_selections_on_other_calls(

@@ -339,6 +339,34 @@ def test_supplier_refresh_drops_a_suspended_supplier(world: Any, published: Any)
     assert "full" not in misses(request_id)
 
 
+def test_supplier_refresh_finds_requests_through_its_matches_and_near_misses(
+    world: Any, published: Any
+) -> None:
+    """A supplier that offers nothing any more has no layer to find open requests by; the
+    requests it matched or nearly matched are found through those rows (each table by its
+    supplier index, never both joined in one statement: that join multiplied every open
+    request's matches by its near misses) and its rows there are dropped."""
+    from django.test.utils import CaptureQueriesContext
+
+    request_id = published()
+    full, expired = world.suppliers["full"], world.suppliers["expired"]
+    assert "full" in matched(request_id)
+    assert "expired" in misses(request_id)
+    for supplier in (full, expired):
+        supplier.capabilities.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        assert runs.supplier_opportunities_refresh(supplier_id=full.id) == 1
+        assert runs.supplier_opportunities_refresh(supplier_id=expired.id) == 1
+    assert "full" not in matched(request_id)  # still proposed: deleted
+    assert "expired" not in misses(request_id)
+    both = [
+        query["sql"]
+        for query in queries.captured_queries
+        if '"matching_match"' in query["sql"] and '"matching_nearmiss"' in query["sql"]
+    ]
+    assert both == []
+
+
 def test_supplier_refresh_ignores_closed_requests(world: Any, published: Any) -> None:
     request_id = published()
     client_for(world.buyer).post(f"/api/v1/requests/{request_id}/close/")
