@@ -517,17 +517,22 @@ def stage_rows(
 
 def supplier_opportunities_refresh(*, supplier_id: object) -> int:
     """Rescore one supplier against every open request it could match (or matched
-    before). Returns the number of requests looked at."""
+    before). Returns the number of requests looked at.
+
+    It could match a request only if it offers one of the request's required
+    capabilities (else it is no candidate, not even a near miss: ``candidates``), so
+    only those requests are rescored, with the ones where it has a match or a near miss
+    to update or drop. Rescoring every open request of its layers cost about 30 ms and 19
+    queries each (3.8 s a change with 128 open requests)."""
     from suppliers.models import SupplierCapability
 
     supplier_uuid = candidates._id_text(supplier_id)
-    layers = set(
-        SupplierCapability.objects.filter(supplier_id=supplier_uuid).values_list(
-            "capability__layer", flat=True
-        )
+    offered = SupplierCapability.objects.filter(supplier_id=supplier_uuid).values("capability_id")
+    request_ids = set(
+        ProcurementRequest.required_capabilities.through.objects.filter(
+            capability_id__in=offered, procurementrequest__status=RequestStatus.OPEN
+        ).values_list("procurementrequest_id", flat=True)
     )
-    open_requests = ProcurementRequest.objects.filter(status=RequestStatus.OPEN)
-    request_ids = set(open_requests.filter(layer__in=layers).values_list("id", flat=True))
     # The open requests it matched or nearly matched, each read by its supplier index. As
     # one OR over both reverse joins, PostgreSQL joined every open request's matches to
     # its near misses before filtering: tens of seconds a supplier at a million matches.

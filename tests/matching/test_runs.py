@@ -367,6 +367,25 @@ def test_supplier_refresh_finds_requests_through_its_matches_and_near_misses(
     assert both == []
 
 
+def test_supplier_refresh_rescores_only_the_requests_asking_for_what_it_offers(
+    world: Any, published: Any
+) -> None:
+    """Strip casting only: of two open requests of its layer it is rescored against the
+    one asking for strip casting (a near miss there once its ISO 9001 is gone), not the
+    one asking for jet milling, where it can be no candidate."""
+    jet = published()
+    strip = published(title="Strip-cast alloy", required_capabilities=["strip-casting"])
+    wrong = world.suppliers["wrong_cap"]
+    assert "wrongcap" in matched(strip)
+    wrong.certificates.all().delete()
+    assert runs.supplier_opportunities_refresh(supplier_id=wrong.id) == 1
+    assert "wrongcap" not in matched(strip)
+    assert misses(strip)["wrongcap"] == "certification:iso-9001"
+    assert "wrongcap" not in matched(jet)
+    assert "wrongcap" not in misses(jet)
+    assert runs.supplier_opportunities_refresh(supplier_id=world.suppliers["testing"].id) == 0
+
+
 def test_supplier_refresh_ignores_closed_requests(world: Any, published: Any) -> None:
     request_id = published()
     client_for(world.buyer).post(f"/api/v1/requests/{request_id}/close/")
