@@ -8,7 +8,9 @@ view, serializer, queries; no HTTP server or network):
 
 - a request's first page of matches (50, ranked, with explanations), filtered by
   ``min_score``, and its fifth page through the cursor;
-- the opportunities of the supplier with the most matches, and its gaps.
+- the opportunities of the supplier with the most matches, and its gaps;
+- the buyer's list of requests (a page of 50), one request and its runs, and a match
+  with its transitions (the other reads of a buyer at that scale).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/remag \
         .venv/bin/python bench/bench_match_reads.py
@@ -78,7 +80,10 @@ def timed(client, url: str, count: int) -> tuple[int, float, float, float]:  # t
     if response.status_code != 200:
         raise SystemExit(f"{url}: {response.status_code} {response.content[:300]!r}")
     body = response.json()
-    results = len(body["results"]) if isinstance(body, dict) else len(body)
+    if isinstance(body, dict):
+        results = len(body["results"]) if "results" in body else 1
+    else:
+        results = len(body)
     timings = []
     for _ in range(count):
         started = time.perf_counter()
@@ -136,6 +141,7 @@ def main() -> None:
 
     configure_gc()  # as remag/wsgi.py does once the application is loaded
 
+    best = Match.objects.filter(request=request).order_by("-score", "supplier_id").first()
     page = matches_url
     for _ in range(4):
         page = buyer_client.get(page).json()["next"]
@@ -159,6 +165,11 @@ def main() -> None:
             f"gaps ({top_missed['n']} near misses)",
             f"/api/v1/suppliers/{missed.id}/gaps/",
         ),
+        (buyer_client, "requests (the buyer's, 50 a page)", "/api/v1/requests/"),
+        (buyer_client, "  a request", f"/api/v1/requests/{request.id}/"),
+        (buyer_client, "  its match runs", f"/api/v1/requests/{request.id}/match-runs/"),
+        (buyer_client, "a match", f"/api/v1/matches/{best.id}/"),
+        (buyer_client, "  its transitions", f"/api/v1/matches/{best.id}/transitions/"),
     ]
     count = REQUESTS
     print(f"suppliers: {Supplier.objects.count()}, matches: {Match.objects.count()}, "

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import OuterRef, Prefetch, Q, QuerySet
 
 from matching.choices import RequestStatus
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
@@ -37,11 +39,52 @@ REQUEST_PREFETCH = (
 GAP_LIMIT = 50
 
 
-def request_list(*, caller: Caller) -> QuerySet[ProcurementRequest]:
-    queryset = ProcurementRequest.objects.prefetch_related(*REQUEST_PREFETCH)
+def request_list(*, caller: Caller, codes_only: bool = False) -> QuerySet[ProcurementRequest]:
+    """The requests the caller may read, with their taxonomy relations prefetched as
+    whole rows, or (``codes_only``, for reading a request's representation, which names
+    them by code) as their codes alone: on PostgreSQL an array column per relation in
+    the requests' own query, elsewhere prefetches of each row's id and code. A page of 50
+    requests then neither runs four more queries nor builds and parses the timestamps of
+    a few hundred taxonomy rows it never shows."""
+    if codes_only and connection.vendor == "postgresql":
+        # Each list of codes as an array column of the request's own row: no query of
+        # its own per relation (``CodeListField`` reads ``<relation>_codes`` first).
+        queryset = ProcurementRequest.objects.annotate(
+            **{
+                f"{name}_codes": ArraySubquery(
+                    through.objects.filter(procurementrequest_id=OuterRef("pk"))
+                    .order_by()
+                    .values(f"{target}__code")
+                )
+                for name, through, target in _request_taxonomy()
+            }
+        )
+    elif codes_only:
+        queryset = ProcurementRequest.objects.prefetch_related(
+            *(
+                Prefetch(name, queryset=model.objects.only("id", "code"))
+                for name, model in (
+                    (name, ProcurementRequest._meta.get_field(name).related_model)
+                    for name in REQUEST_PREFETCH
+                )
+            )
+        )
+    else:
+        queryset = ProcurementRequest.objects.prefetch_related(*REQUEST_PREFETCH)
     if caller.is_operator:
         return queryset
     return queryset.filter(Q(owner_id__in=caller.organization_ids) | ~Q(status=RequestStatus.DRAFT))
+
+
+def _request_taxonomy() -> list[tuple[str, Any, str]]:
+    """Each of ``REQUEST_PREFETCH``: its name, its through model and the through model's
+    field naming the taxonomy row."""
+    found = []
+    for name in REQUEST_PREFETCH:
+        field = ProcurementRequest._meta.get_field(name)
+        through = field.remote_field.through
+        found.append((name, through, field.m2m_reverse_field_name()))
+    return found
 
 
 def match_run_list(*, caller: Caller) -> QuerySet[MatchRun]:

@@ -20,6 +20,7 @@ from matching.models import (
 from matching.procurement.selectors import payment_records
 from matching.scoring import FACTORS
 from remag.accounts.caller import Caller
+from remag.api.fields import IdentityUrlField
 from suppliers.choices import (
     CERTIFICATION_ALIASES,
     QUANTITY_TO_BASE,
@@ -62,9 +63,15 @@ class CodeListField(serializers.ListField):
             raise serializers.ValidationError(f"Unknown code(s): {', '.join(unknown)}.")
         return [found[code] for code in codes]
 
+    def get_attribute(self, instance: Any) -> Any:
+        # The codes read with the row (``<relation>_codes``, an array column:
+        # matching.selectors.request_list), else the relation itself.
+        codes = getattr(instance, f"{self.source}_codes", None)
+        return codes if codes is not None else super().get_attribute(instance)
+
     def to_representation(self, value: Any) -> list[str]:
         items = value.all() if hasattr(value, "all") else value
-        return sorted(item.code for item in items)
+        return sorted(item if isinstance(item, str) else item.code for item in items)
 
 
 def _codes(model: Any, help_text: str, *, required: bool = False) -> serializers.Field:
@@ -107,7 +114,7 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
     """A procurement request. Fields marked *private* are shown only to the owner's
     members and operators; everyone else sees what the buyer published."""
 
-    url = serializers.HyperlinkedIdentityField(view_name="request-detail", lookup_field="id")
+    url = IdentityUrlField(view_name="request-detail", lookup_field="id")
     owner = serializers.UUIDField(
         source="owner_id",
         required=False,
@@ -160,12 +167,8 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
         required=False,
         help_text=f"Private. Overrides of the default weights; factors: {', '.join(FACTORS)}.",
     )
-    matches_url = serializers.HyperlinkedIdentityField(
-        view_name="request-matches", lookup_field="id"
-    )
-    match_runs_url = serializers.HyperlinkedIdentityField(
-        view_name="request-match-runs", lookup_field="id"
-    )
+    matches_url = IdentityUrlField(view_name="request-matches", lookup_field="id")
+    match_runs_url = IdentityUrlField(view_name="request-match-runs", lookup_field="id")
 
     class Meta:
         model = ProcurementRequest
@@ -336,7 +339,7 @@ class PublishedRequestSerializer(ProcurementRequestSerializer):
 
 
 class MatchRunSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="match-run-detail", lookup_field="id")
+    url = IdentityUrlField(view_name="match-run-detail", lookup_field="id")
     request = serializers.UUIDField(source="request_id", read_only=True)
     triggered_by = serializers.UUIDField(source="triggered_by_id", read_only=True, allow_null=True)
 
@@ -409,7 +412,7 @@ class MatchedSupplierSerializer(serializers.Serializer):
 
 
 class MatchSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="match-detail", lookup_field="id")
+    url = IdentityUrlField(view_name="match-detail", lookup_field="id")
     request = serializers.UUIDField(source="request_id", read_only=True)
     supplier = serializers.SerializerMethodField()
     factors = serializers.SerializerMethodField(
@@ -546,7 +549,7 @@ class OpportunitySerializer(serializers.Serializer):
     """An open request the supplier matches, as the buyer published it, with the score."""
 
     match = serializers.UUIDField(source="id")
-    match_url = serializers.HyperlinkedIdentityField(view_name="match-detail", lookup_field="id")
+    match_url = IdentityUrlField(view_name="match-detail", lookup_field="id")
     score = serializers.FloatField()
     status = serializers.ChoiceField(choices=MatchStatus.choices)
     factors = FactorSerializer(

@@ -113,7 +113,9 @@ class ProcurementRequestViewSet(
         return super().get_permissions()
 
     def get_queryset(self) -> QuerySet[ProcurementRequest]:
-        return selectors.request_list(caller=caller_for(self.request))
+        return selectors.request_list(
+            caller=caller_for(self.request), codes_only=self.action in ("list", "retrieve")
+        )
 
     def get_object(self) -> ProcurementRequest:
         # By id alone: the filter backends filter what an endpoint lists (requests, or

@@ -293,3 +293,38 @@ def test_request_filters(world: Any, post_request: Any) -> None:
     assert ids("q=beta") == {other["id"]}
     assert client.get("/api/v1/requests/?status=bogus").status_code == 400
     assert client.get("/api/v1/requests/?ordering=secret").status_code == 400
+
+
+def test_reading_requests_reads_the_taxonomy_codes_alone(world: Any, post_request: Any) -> None:
+    """A list page and a request read their capabilities, certifications and grades by
+    code: the prefetches select each row's id and code, not whole taxonomy rows, and
+    the page's queries do not grow with its requests (no field read later one by one)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.buyer)
+    first = post_request(required_certifications=["iso-9001"], preferred_certifications=[])
+
+    def read(url: str) -> tuple[Any, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response.json(), [query["sql"] for query in queries.captured_queries]
+
+    _, one = read("/api/v1/requests/")
+    for _ in range(3):
+        post_request(preferred_certifications=["iatf-16949"])
+    page, four = read("/api/v1/requests/")
+    assert len(four) == len(one)
+    assert len(page["results"]) == 4
+    detail, queries = read(f"/api/v1/requests/{first['id']}/")
+    assert detail["required_capabilities"] == ["hydrogen-decrepitation", "jet-milling"]
+    assert detail["required_certifications"] == ["iso-9001"]
+    assert detail["preferred_certifications"] == []
+    assert {tuple(r["preferred_certifications"]) for r in page["results"]} == {
+        (),
+        ("iatf-16949",),
+    }
+    for sql in one + four + queries:
+        for table in ("suppliers_capability", "suppliers_certification", "suppliers_materialgrade"):
+            assert f'"{table}"."created_at"' not in sql, sql
