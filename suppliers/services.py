@@ -7,6 +7,7 @@ taxonomy rows already resolved. A nested list given on update replaces the old o
 """
 
 import difflib
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -64,7 +65,11 @@ class SupplierInput:
     plants: Sequence[dict[str, Any]] | None = None
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalise_name(name: str) -> str:
+    """A name for comparison: lower case, words only, legal suffixes dropped. Kept for the
+    process (a pure function of the text): an import compares each row with every name
+    of its PIN code, the same names row after row."""
     text = _NON_WORD.sub(" ", name.lower())
     return " ".join(_LEGAL_SUFFIXES.sub(" ", text).split())
 
@@ -132,8 +137,11 @@ def name_similarity(target: str, other: str, *, letters: Counter[str] | None = N
         return 1.0  # two empty names are alike, as difflib has it
     if 2 * min(len(target), len(other)) < threshold * total:
         return 0.0
-    shared = Counter(other) & (Counter(target) if letters is None else letters)
-    if 2 * sum(shared.values()) < threshold * total:
+    # The letters the two share, counted with repetition: a C count per letter of the
+    # target rather than a Counter of the other name intersected in Python.
+    counts = Counter(target) if letters is None else letters
+    shared = sum(min(n, other.count(letter)) for letter, n in counts.items())
+    if 2 * shared < threshold * total:
         return 0.0
     ratio = difflib.SequenceMatcher(None, target, other).ratio()
     return ratio if ratio >= threshold else 0.0
