@@ -536,9 +536,9 @@ def supplier_opportunities_refresh(*, supplier_id: object) -> int:
     # The open requests it matched or nearly matched, each read by its supplier index. As
     # one OR over both reverse joins, PostgreSQL joined every open request's matches to
     # its near misses before filtering: tens of seconds a supplier at a million matches.
-    for rows in (Match.objects, NearMiss.objects):
+    for table in (Match.objects, NearMiss.objects):
         request_ids.update(
-            rows.filter(supplier_id=supplier_uuid, request__status=RequestStatus.OPEN)
+            table.filter(supplier_id=supplier_uuid, request__status=RequestStatus.OPEN)
             .order_by()
             .values_list("request_id", flat=True)
         )

@@ -43,9 +43,9 @@ def request_list(*, caller: Caller, codes_only: bool = False) -> QuerySet[Procur
     """The requests the caller may read, with their taxonomy relations prefetched as
     whole rows, or (``codes_only``, for reading a request's representation, which names
     them by code) as their codes alone: on PostgreSQL an array column per relation in
-    the requests' own query, elsewhere prefetches of each row's id and code. A page of 50
-    requests then neither runs four more queries nor builds and parses the timestamps of
-    a few hundred taxonomy rows it never shows."""
+    the requests' own query (a page of 50 requests runs no query per relation), elsewhere
+    prefetches of each row's id and code. Either way the page does not build and parse
+    the timestamps of a few hundred taxonomy rows it never shows."""
     if codes_only and connection.vendor == "postgresql":
         # Each list of codes as an array column of the request's own row: no query of
         # its own per relation (``CodeListField`` reads ``<relation>_codes`` first).
@@ -62,11 +62,13 @@ def request_list(*, caller: Caller, codes_only: bool = False) -> QuerySet[Procur
     elif codes_only:
         queryset = ProcurementRequest.objects.prefetch_related(
             *(
-                Prefetch(name, queryset=model.objects.only("id", "code"))
-                for name, model in (
-                    (name, ProcurementRequest._meta.get_field(name).related_model)
-                    for name in REQUEST_PREFETCH
+                Prefetch(
+                    name,
+                    queryset=through._meta.get_field(target).related_model.objects.only(
+                        "id", "code"
+                    ),
                 )
+                for name, through, target in _request_taxonomy()
             )
         )
     else:

@@ -45,9 +45,19 @@ class CodeListField(serializers.ListField):
     """A list of taxonomy codes in, model instances for the service; codes out. Resolved in
     one query; unknown or inactive codes are named in the error."""
 
-    def __init__(self, model: Any, *, aliases: dict[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        model: Any,
+        *,
+        aliases: dict[str, str] | None = None,
+        read_annotated: bool = False,
+        **kwargs: Any,
+    ) -> None:
         self.model = model
         self.aliases = aliases or {}
+        # Read the codes from the row's ``<source>_codes`` annotation when it has one
+        # (matching.selectors.request_list): only fields that ask for it.
+        self.read_annotated = read_annotated
         kwargs.setdefault("max_length", MAX_CODES)
         super().__init__(child=serializers.SlugField(max_length=60), **kwargs)
 
@@ -64,10 +74,11 @@ class CodeListField(serializers.ListField):
         return [found[code] for code in codes]
 
     def get_attribute(self, instance: Any) -> Any:
-        # The codes read with the row (``<relation>_codes``, an array column:
-        # matching.selectors.request_list), else the relation itself.
-        codes = getattr(instance, f"{self.source}_codes", None)
-        return codes if codes is not None else super().get_attribute(instance)
+        if self.read_annotated:
+            codes = getattr(instance, f"{self.source}_codes", None)
+            if codes is not None:
+                return codes
+        return super().get_attribute(instance)
 
     def to_representation(self, value: Any) -> list[str]:
         items = value.all() if hasattr(value, "all") else value
@@ -81,7 +92,12 @@ def _codes(model: Any, help_text: str, *, required: bool = False) -> serializers
         else None
     )
     return CodeListField(
-        model, aliases=aliases, required=required, allow_empty=not required, help_text=help_text
+        model,
+        aliases=aliases,
+        read_annotated=True,
+        required=required,
+        allow_empty=not required,
+        help_text=help_text,
     )
 
 

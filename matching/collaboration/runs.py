@@ -156,15 +156,13 @@ def supplier_calls_refresh(*, supplier_id: object) -> int:
             .order_by()
             .values_list("id", flat=True)
         )
-    for rows in (CallMatch.objects, CallNearMiss.objects):
+    for table in (CallMatch.objects, CallNearMiss.objects):
         related.update(
-            rows.filter(supplier_id=supplier_id, call__status=CallStatus.OPEN)
+            table.filter(supplier_id=supplier_id, call__status=CallStatus.OPEN)
             .order_by()
             .values_list("call_id", flat=True)
         )
-    calls = list(
-        open_calls.filter(id__in=related).exclude(owner__suppliers__id=supplier_id).distinct()
-    )
+    calls = list(open_calls.filter(id__in=related).exclude(owner__suppliers__id=supplier_id))
     for call in calls:
         try:
             call_run_create(call=call, trigger="supplier")

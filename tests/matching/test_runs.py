@@ -386,6 +386,27 @@ def test_supplier_refresh_rescores_only_the_requests_asking_for_what_it_offers(
     assert runs.supplier_opportunities_refresh(supplier_id=world.suppliers["testing"].id) == 0
 
 
+def test_supplier_refresh_finds_a_request_whose_capability_moved_to_another_layer(
+    world: Any, published: Any
+) -> None:
+    """An operator moves a capability to another layer after a request asked for it: a
+    supplier offering it, with no match or near miss there yet, is still rescored against
+    that request (the request's layer is not the capability's any more)."""
+    from suppliers.models import Capability
+    from tests.factories import SupplierFactory
+    from tests.matching.conftest import PUNE, add_capability
+
+    request_id = published()
+    newcomer = SupplierFactory(
+        legal_name="Newcomer Magnetics Pvt Ltd", latitude=PUNE[0], longitude=PUNE[1]
+    )
+    add_capability(newcomer, "jet-milling")
+    add_certificate(newcomer)
+    Capability.objects.filter(code="jet-milling").update(layer="chemicals")
+    assert runs.supplier_opportunities_refresh(supplier_id=newcomer.id) == 1
+    assert "newcomer" in matched(request_id)
+
+
 def test_supplier_refresh_ignores_closed_requests(world: Any, published: Any) -> None:
     request_id = published()
     client_for(world.buyer).post(f"/api/v1/requests/{request_id}/close/")
