@@ -297,8 +297,9 @@ def test_request_filters(world: Any, post_request: Any) -> None:
 
 def test_reading_requests_reads_the_taxonomy_codes_alone(world: Any, post_request: Any) -> None:
     """A list page and a request read their capabilities, certifications and grades by
-    code: the prefetches select each row's id and code, not whole taxonomy rows, and
-    the page's queries do not grow with its requests (no field read later one by one)."""
+    code (array columns on PostgreSQL, prefetches of id and code elsewhere), never whole
+    taxonomy rows, and the page's queries do not grow with its requests (no field read
+    later one by one)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
