@@ -283,18 +283,49 @@ def published_requests_json(
     SQL can store), whose representation Python's ``str`` decides: the caller
     serialises it. ``tests/matching/test_opportunity_list_json.py`` holds the two equal.
     PostgreSQL only."""
+    return _requests_json(
+        _PUBLISHED, request_ids, {"url": url_template, "open": RequestStatus.OPEN.value}
+    )
+
+
+def request_representations_json(
+    request_ids: Collection[UUID], *, caller: Caller, url_templates: dict[str, str]
+) -> dict[UUID, str | None]:
+    """Each of ``request_ids`` (already known visible to ``caller``) as
+    ``ProcurementRequestSerializer`` writes it for ``caller`` (the private fields where
+    the caller acts for the owner or is an operator) as JSON text built by PostgreSQL,
+    by id. ``url_templates``: the absolute URLs of a request (``url``), its matches
+    (``matches_url``) and its runs (``match_runs_url``), with ``{id}`` for its id. A
+    request deleted meanwhile is missing; ``None`` for one whose ``materials`` or
+    ``weights`` is not of the shape the API stores (only the admin or SQL can store
+    another), which the caller serialises. ``tests/matching/test_request_list_json.py``
+    holds the two equal. PostgreSQL only."""
+    if caller.is_operator:
+        return _requests_json(_EVERY_FIELD, request_ids, url_templates)
+    organizations = [str(o) for o in caller.organization_ids]
+    return _requests_json(_OWNERS_FIELDS, request_ids, {**url_templates, "orgs": organizations})
+
+
+# Who a request's representation is built for: the public fields only and open requests
+# only (a supplier's opportunities), every field (operators), the private ones where
+# the request's owner is one of %(orgs)s.
+_PUBLISHED, _EVERY_FIELD, _OWNERS_FIELDS = "published", "every-field", "owners-fields"
+
+
+def _requests_json(
+    kind: str, request_ids: Collection[UUID], values: dict[str, Any]
+) -> dict[UUID, str | None]:
     from django.utils import timezone
 
     from remag.db import run_prepared
 
     if not request_ids:
         return {}
-    sql, names = _published_requests_sql()
+    sql, names = _requests_json_sql(kind)
     values = {
-        "url": url_template,
+        **values,
         "ids": [str(i) for i in request_ids],
         "tz": timezone.get_current_timezone_name(),
-        "open": RequestStatus.OPEN.value,
     }
     params = [values[name] for name in names]
 
@@ -307,47 +338,99 @@ def published_requests_json(
     return run_prepared(ProcurementRequest.objects.db, run)
 
 
-@functools.cache
-def _published_requests_sql() -> tuple[str, list[str]]:
-    """:func:`published_requests_json`'s SQL with positional parameters, and the names of
-    its parameters in order: built once (from the models' metadata)."""
-    import re
+_TAXONOMY_FIELDS = (
+    "required_capabilities",
+    "required_certifications",
+    "preferred_certifications",
+    "grades",
+)
 
+
+@functools.cache
+def _request_fields() -> tuple[tuple[str, str, bool], ...]:
+    """A request's representation's fields in ``ProcurementRequestSerializer``'s order:
+    ``(name, SQL value, private)`` over the request ``R`` and its taxonomy joins
+    (:func:`_codes_join`), as ``suppliers.selectors.json_object_sql`` takes them."""
+    from matching.models import PUBLIC_REQUEST_FIELDS
     from suppliers.selectors import iso_sql
 
-    # Names from the models' metadata; every value a parameter.
-    taxonomy = "".join(
-        _codes_join(name, f"C{i}")
-        for i, name in enumerate(
-            (
-                "required_capabilities",
-                "required_certifications",
-                "preferred_certifications",
-                "grades",
-            )
-        )
+    def url(name: str) -> str:
+        return f"replace(%({name})s, '{{id}}', R.id::text)"
+
+    taxonomy = {
+        name: f"json:coalesce(C{i}.codes, '[]'::json)" for i, name in enumerate(_TAXONOMY_FIELDS)
+    }
+    fields = {
+        "id": "R.id",
+        "url": url("url"),
+        "owner": "R.owner_id",
+        "title": "R.title",
+        "description": "R.description",
+        "layer": "R.layer",
+        **taxonomy,
+        "grades_required": "R.grades_required",
+        # Each element's text (a string's own, null's "null"), as a CharField writes it.
+        "materials": "json:(SELECT coalesce(json_agg(e.v #>> '{}' ORDER BY e.i), '[]'::json)"
+        " FROM jsonb_array_elements(R.materials) WITH ORDINALITY AS e(v, i))",
+        "quantity": "R.quantity::text",
+        "quantity_unit": "R.quantity_unit",
+        "needed_by": "to_char(R.needed_by, 'YYYY-MM-DD')",
+        "delivery_state": "R.delivery_state",
+        "delivery_pin_code": "R.delivery_pin_code",
+        "delivery_latitude": "R.delivery_latitude",
+        "delivery_longitude": "R.delivery_longitude",
+        "max_distance_km": "R.max_distance_km",
+        "prefer_micro_small": "R.prefer_micro_small",
+        "prefer_women_owned": "R.prefer_women_owned",
+        "prefer_sc_st_owned": "R.prefer_sc_st_owned",
+        "weights": "json:R.weights::json",
+        "status": "R.status",
+        "published_at": iso_sql("R.published_at"),
+        "closed_at": iso_sql("R.closed_at"),
+        "matches_url": url("matches_url"),
+        "match_runs_url": url("match_runs_url"),
+        "created_at": iso_sql("R.created_at"),
+        "updated_at": iso_sql("R.updated_at"),
+    }
+    public = {*PUBLIC_REQUEST_FIELDS, "url"}
+    return tuple((name, value, name not in public) for name, value in fields.items())
+
+
+@functools.cache
+def _requests_json_sql(kind: str) -> tuple[str, list[str]]:
+    """The SQL of :func:`_requests_json` for ``kind`` with positional parameters, and
+    the names of its parameters in order: built once (from the models' metadata)."""
+    import re
+
+    from suppliers.selectors import json_object_sql
+
+    fields = _request_fields()
+    private = {_PUBLISHED: "false", _EVERY_FIELD: "true"}.get(
+        kind, "R.owner_id = ANY(%(orgs)s::uuid[])"
     )
+    if kind == _PUBLISHED:  # only the public keys, as PublishedRequestSerializer has them
+        fields = tuple(field for field in fields if not field[2])
+    representation = json_object_sql(fields).replace("%(private)s", f"({private})")
+    # Names from the models' metadata; every value a parameter.
+    taxonomy = "".join(_codes_join(name, f"C{i}") for i, name in enumerate(_TAXONOMY_FIELDS))
+    # What the API stores: materials a list of strings (or nulls), weights an object of
+    # numbers (or nulls). Another shape (stored by the admin or SQL) is the serializer's
+    # to write (or refuse).
     plain = (
         "jsonb_typeof(R.materials) = 'array' AND NOT jsonb_path_exists(R.materials,"
         ' \'$[*] ? (@.type() != "string" && @.type() != "null")\')'
     )
-    template = f"""SELECT R.id, CASE WHEN {plain} THEN json_build_object(
-        'id', R.id, 'url', replace(%(url)s, '{{id}}', R.id::text), 'owner', R.owner_id,
-        'title', R.title, 'description', R.description, 'layer', R.layer,
-        'required_capabilities', coalesce(C0.codes, '[]'::json),
-        'required_certifications', coalesce(C1.codes, '[]'::json),
-        'preferred_certifications', coalesce(C2.codes, '[]'::json),
-        'grades', coalesce(C3.codes, '[]'::json),
-        'grades_required', R.grades_required,
-        'materials', CASE WHEN jsonb_typeof(R.materials) = 'array' THEN
-            coalesce((SELECT json_agg(e.v #>> '{{}}' ORDER BY e.i)
-            FROM jsonb_array_elements(R.materials) WITH ORDINALITY AS e(v, i)), '[]'::json)
-            END,
-        'quantity', R.quantity::text, 'quantity_unit', R.quantity_unit,
-        'needed_by', to_char(R.needed_by, 'YYYY-MM-DD'), 'delivery_state', R.delivery_state,
-        'status', R.status, 'published_at', {iso_sql("R.published_at")},
-        'closed_at', {iso_sql("R.closed_at")})::text END
-        FROM "{ProcurementRequest._meta.db_table}" R{taxonomy}
-        WHERE R.id = ANY(%(ids)s::uuid[]) AND R.status = %(open)s"""  # noqa: S608
+    if kind != _PUBLISHED:
+        plain += (
+            f" AND (NOT ({private}) OR jsonb_typeof(R.weights) = 'object' AND NOT"
+            ' jsonb_path_exists(R.weights, \'$.* ? (@.type() != "number" &&'
+            ' @.type() != "null")\'))'
+        )
+    status = " AND R.status = %(open)s" if kind == _PUBLISHED else ""
+    template = (
+        f"SELECT R.id, CASE WHEN {plain} THEN {representation} END"  # noqa: S608
+        f' FROM "{ProcurementRequest._meta.db_table}" R{taxonomy}'
+        f" WHERE R.id = ANY(%(ids)s::uuid[]){status}"
+    )
     names = re.findall(r"%\((\w+)\)s", template)
     return re.sub(r"%\((\w+)\)s", "%s", template), names

@@ -414,33 +414,41 @@ _FIELDS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def _representation_sql(fields: tuple[tuple[str, str, bool], ...], *, opening: bool) -> str:
-    """The object as text, key by key (``json_build_object`` cannot leave a key out, and
-    the private ones are left out for most callers); runs of private keys are one
-    ``CASE`` on ``%(private)s``. Without ``opening``, the text a stored representation
+def json_object_sql(fields: tuple[tuple[str, str, bool], ...], *, opening: bool = True) -> str:
+    """An SQL expression of an object as JSON text, key by key (``json_build_object``
+    cannot leave a key out, and the private ones are left out for most callers): each
+    field ``(name, SQL value, private)``, the value a column or expression (written
+    with ``to_json``) or, after ``json:``, an expression that is already JSON. Runs of
+    private keys are one ``CASE`` on ``%(private)s``, which the caller replaces (an SQL
+    condition, or a parameter). Without ``opening``, the text a stored representation
     keeps (``fields`` from ``owner`` on): it starts with a comma, not a brace."""
     parts: list[str] = []
     run: list[str] = []
+
+    def end_run() -> None:
+        if run:
+            parts.append(f"CASE WHEN %(private)s THEN {' || '.join(run)} ELSE '' END")
+            run.clear()
+
     for i, (name, value, private) in enumerate(fields):
         text = value[5:] if value.startswith("json:") else f"to_json({value})"
         mark = "{" if opening and not i else ","
         piece = f"'{mark}\"{name}\":' || coalesce(({text})::text, 'null')"
         if private:
+            assert i or not opening, "the first field is public"  # noqa: S101 (a constant's shape)
             run.append(piece)
             continue
-        if run:
-            parts.append(f"CASE WHEN %(private)s THEN {' || '.join(run)} ELSE '' END")
-            run = []
+        end_run()
         parts.append(piece)
-    assert not run, "the last field is public"  # noqa: S101 (a constant's shape)
+    end_run()
     return "(" + " || ".join(parts) + " || '}')"
 
 
-_REPRESENTATION_SQL = _representation_sql(_FIELDS, opening=True)
+_REPRESENTATION_SQL = json_object_sql(_FIELDS)
 # What a stored representation keeps: every key after ``id`` and ``url``, whose values
 # depend on the request's host (suppliers.representations).
 assert [name for name, _, _ in _FIELDS[:2]] == ["id", "url"]  # noqa: S101
-_STORED_SQL = _representation_sql(_FIELDS[2:], opening=False)
+_STORED_SQL = json_object_sql(_FIELDS[2:], opening=False)
 
 _STATE_NAMES_JSON = json.dumps({state.code: state.name for state in STATES})
 _STATE_CENTROIDS_JSON = json.dumps(

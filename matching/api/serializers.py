@@ -151,7 +151,6 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
         Certification,
         "Soft: each one held (by the same rule) raises the score. `nabl` means `iso-iec-17025`.",
     )
-    preferred_certifications = _codes(Certification, "Soft: each one held raises the score.")
     grades = _codes(
         MaterialGrade,
         "Magnet grades (codes from /api/v1/taxonomy/grades/). A supplier's grade meets one "
