@@ -242,3 +242,48 @@ def test_a_request_deleted_after_the_page_was_read_is_left_out(
     )
     assert set(texts) == {UUID(i) for i in requests} - {UUID(requests[2])}
     assert all(text is not None for text in texts.values())
+
+
+@pytest.mark.parametrize("who", ["buyer", "other_buyer", "operator", "sme"])
+def test_each_request_reads_alone_as_the_serializer_writes_it_for_every_caller(
+    world: World, requests: list[str], who: str
+) -> None:
+    """A request's own URL is written by PostgreSQL too; one the caller may not list (a
+    draft of another organisation) is a 404, as from the serializer's way."""
+    user = world.sme_users["full"] if who == "sme" else getattr(world, who)
+    expected = {item["id"]: item for item in serialized(user)}
+    client = client_for(user)
+    for request_id in requests:
+        response = client.get(f"/api/v1/requests/{request_id}/")
+        if request_id not in expected:
+            assert response.status_code == 404
+            assert response["Content-Type"] == "application/problem+json"
+            continue
+        assert response.status_code == 200
+        assert not hasattr(response, "data"), "written by PostgreSQL, not by the serializer"
+        assert response.json() == expected[request_id]
+        assert list(response.json()) == list(expected[request_id])
+    assert len(expected) >= 5
+
+
+def test_line_and_paragraph_separators_are_escaped_as_drfs_renderer_escapes_them(
+    world: World, requests: list[str]
+) -> None:
+    full = requests[1]
+    client = client_for(world.buyer)
+    for url in (f"/api/v1/requests/{full}/", "/api/v1/requests/"):
+        body = client.get(url).content.decode()
+        assert "\u2028" not in body
+        assert "\\u2028" in body
+
+
+def test_a_request_the_admin_stored_in_another_shape_reads_alone_as_the_serializer_writes_it(
+    world: World, requests: list[str]
+) -> None:
+    ProcurementRequest.objects.filter(id=requests[1]).update(materials={"a": 1})
+    expected = {item["id"]: item for item in serialized(world.buyer)}
+
+    response = client_for(world.buyer).get(f"/api/v1/requests/{requests[1]}/")
+
+    assert response.status_code == 200
+    assert response.json() == expected[requests[1]]
