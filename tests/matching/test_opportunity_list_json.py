@@ -159,6 +159,7 @@ def test_materials_the_admin_stored_in_another_shape_read_as_the_serializer_writ
     assert response.json()["results"] == serialized(supplier)
 
 
+@pytest.mark.usefixtures("postgres")  # the function builds PostgreSQL's JSON
 def test_a_request_closed_after_the_page_was_read_is_left_out(
     world: World, opportunities: list[str]
 ) -> None:
