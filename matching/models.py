@@ -1,16 +1,69 @@
 """Procurement requests, match runs, matches and their lifecycle."""
 
+import math
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from matching.choices import MatchStatus, Outcome, Party, RequestStatus, RunStatus, RunTrigger
+from matching.scoring import FACTORS
 from remag.accounts.models import Organization
 from remag.db import BaseModel, PlainJSONField
 from remag.jobs import Job
 from suppliers.choices import Layer, QuantityUnit
 from suppliers.models import Capability, Certification, MaterialGrade, Supplier
 from suppliers.states import STATE_CHOICES
+
+# A request's weights override the default weight of some factors: at most this each.
+MAX_WEIGHT = 1000
+# A request's materials: at most this many, each at most this long.
+MAX_MATERIALS, MAX_MATERIAL_LENGTH = 20, 100
+
+
+def weights_problems(value: Any) -> str | dict[str, str] | None:
+    """Why ``value`` cannot be a request's weights (an object of factor names to finite
+    numbers from 0 to ``MAX_WEIGHT``): a message about the whole, or one per factor;
+    None when it can. The API's field and the admin's form both ask."""
+    if not isinstance(value, dict):
+        return "Give an object of factor name to weight."
+    unknown = sorted(set(value) - set(FACTORS))
+    if unknown:
+        return (
+            f"Unknown factor(s) {', '.join(map(str, unknown))}; "
+            f"the factors are {', '.join(FACTORS)}."
+        )
+    problems = {}
+    for name, weight in value.items():
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            problems[name] = "A number."
+        elif not math.isfinite(weight) or weight < 0:
+            problems[name] = "A finite number, 0 or more."
+        elif weight > MAX_WEIGHT:
+            problems[name] = f"At most {MAX_WEIGHT}."
+    return problems or None
+
+
+def validate_weights(value: Any) -> None:
+    problems = weights_problems(value)
+    if isinstance(problems, dict):
+        problems = "; ".join(f"{name}: {message}" for name, message in problems.items())
+    if problems:
+        raise ValidationError(problems)
+
+
+def validate_materials(value: Any) -> None:
+    """What the API accepts as a request's materials: a list of at most
+    ``MAX_MATERIALS`` strings of at most ``MAX_MATERIAL_LENGTH`` characters (for the
+    admin's form, which takes any JSON)."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Give a list of materials, each a string.")
+    if len(value) > MAX_MATERIALS:
+        raise ValidationError(f"At most {MAX_MATERIALS} materials.")
+    if any(len(item) > MAX_MATERIAL_LENGTH for item in value):
+        raise ValidationError(f"A material has at most {MAX_MATERIAL_LENGTH} characters.")
 
 
 class ProcurementRequest(BaseModel):
@@ -36,7 +89,7 @@ class ProcurementRequest(BaseModel):
         help_text="True: a supplier must offer, for each grade, one that meets it (a hard "
         "constraint); false: meeting them raises the score (docs/matching.md).",
     )
-    materials = models.JSONField(default=list, blank=True)
+    materials = models.JSONField(default=list, blank=True, validators=[validate_materials])
     quantity = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     quantity_unit = models.CharField(max_length=10, choices=QuantityUnit.choices, blank=True)
     needed_by = models.DateField(null=True, blank=True)
@@ -49,7 +102,10 @@ class ProcurementRequest(BaseModel):
     prefer_women_owned = models.BooleanField(default=False)
     prefer_sc_st_owned = models.BooleanField(default=False)
     weights = models.JSONField(
-        default=dict, blank=True, help_text="Overrides of the default factor weights."
+        default=dict,
+        blank=True,
+        help_text="Overrides of the default factor weights.",
+        validators=[validate_weights],
     )
     status = models.CharField(
         max_length=10, choices=RequestStatus.choices, default=RequestStatus.DRAFT

@@ -1,6 +1,5 @@
 """Request, run and match serializers. Validation only: the writes are in services."""
 
-import math
 from datetime import date
 from typing import Any
 
@@ -11,11 +10,14 @@ from rest_framework import serializers
 
 from matching.choices import MatchStatus, Outcome
 from matching.models import (
+    MAX_MATERIAL_LENGTH,
+    MAX_MATERIALS,
     PUBLIC_REQUEST_FIELDS,
     Match,
     MatchRun,
     MatchTransition,
     ProcurementRequest,
+    weights_problems,
 )
 from matching.procurement.selectors import payment_records
 from matching.scoring import FACTORS
@@ -108,21 +110,11 @@ class WeightsField(serializers.DictField):
         super().__init__(child=serializers.FloatField(min_value=0), **kwargs)
 
     def to_internal_value(self, data: Any) -> dict[str, float]:
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("Give an object of factor name to weight.")
-        unknown = sorted(set(data) - set(FACTORS))
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown factor(s) {', '.join(map(str, unknown))}; "
-                f"the factors are {', '.join(FACTORS)}."
-            )
-        for name, value in data.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise serializers.ValidationError({name: ["A number."]})
-            if not math.isfinite(value) or value < 0:
-                raise serializers.ValidationError({name: ["A finite number, 0 or more."]})
-            if value > 1000:
-                raise serializers.ValidationError({name: ["At most 1000."]})
+        problems = weights_problems(data)
+        if isinstance(problems, str):
+            raise serializers.ValidationError(problems)
+        if problems:
+            raise serializers.ValidationError({name: [m] for name, m in problems.items()})
         return {name: float(value) for name, value in data.items()}
 
 
@@ -158,7 +150,9 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
         "class (N45SH meets N42SH; N48H and N40UH do not).",
     )
     materials = serializers.ListField(
-        child=serializers.CharField(max_length=100), max_length=MAX_CODES, required=False
+        child=serializers.CharField(max_length=MAX_MATERIAL_LENGTH),
+        max_length=MAX_MATERIALS,
+        required=False,
     )
     quantity = serializers.DecimalField(
         max_digits=14, decimal_places=3, min_value=0, required=False, allow_null=True
