@@ -55,9 +55,9 @@ def validate_weights(value: Any) -> None:
 
 
 def validate_materials(value: Any) -> None:
-    """What the API accepts as a request's materials: a list of at most
-    ``MAX_MATERIALS`` strings of at most ``MAX_MATERIAL_LENGTH`` characters (for the
-    admin's form, which takes any JSON)."""
+    """The shape the API gives a request's materials: a list of at most
+    ``MAX_MATERIALS`` strings of at most ``MAX_MATERIAL_LENGTH`` characters (the API
+    also trims them and refuses blank ones)."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError("Give a list of materials, each a string.")
     if len(value) > MAX_MATERIALS:
@@ -89,7 +89,7 @@ class ProcurementRequest(BaseModel):
         help_text="True: a supplier must offer, for each grade, one that meets it (a hard "
         "constraint); false: meeting them raises the score (docs/matching.md).",
     )
-    materials = models.JSONField(default=list, blank=True, validators=[validate_materials])
+    materials = models.JSONField(default=list, blank=True)
     quantity = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     quantity_unit = models.CharField(max_length=10, choices=QuantityUnit.choices, blank=True)
     needed_by = models.DateField(null=True, blank=True)
@@ -102,10 +102,7 @@ class ProcurementRequest(BaseModel):
     prefer_women_owned = models.BooleanField(default=False)
     prefer_sc_st_owned = models.BooleanField(default=False)
     weights = models.JSONField(
-        default=dict,
-        blank=True,
-        help_text="Overrides of the default factor weights.",
-        validators=[validate_weights],
+        default=dict, blank=True, help_text="Overrides of the default factor weights."
     )
     status = models.CharField(
         max_length=10, choices=RequestStatus.choices, default=RequestStatus.DRAFT
@@ -131,6 +128,21 @@ class ProcurementRequest(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        """Weights and materials of the shape the API gives them, whatever edits the row
+        (the admin's form takes any JSON; weights of another shape would break the
+        request's runs). Here rather than as the fields' validators, which Django skips
+        for empty values such as ``[]`` or ``""``."""
+        super().clean()
+        errors = {}
+        for name, validate in (("weights", validate_weights), ("materials", validate_materials)):
+            try:
+                validate(getattr(self, name))
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_editable(self) -> bool:

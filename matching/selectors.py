@@ -23,7 +23,14 @@ from django.db import connection
 from django.db.models import OuterRef, Prefetch, Q, QuerySet
 
 from matching.choices import RequestStatus
-from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
+from matching.models import (
+    MAX_WEIGHT,
+    PUBLIC_REQUEST_FIELDS,
+    Match,
+    MatchRun,
+    NearMiss,
+    ProcurementRequest,
+)
 from remag.accounts.caller import Caller
 from remag.errors import NotAllowed, NotFound
 from suppliers.access import supplier_can_see_private, supplier_visible_q
@@ -296,10 +303,14 @@ def request_representations_json(
     the caller acts for the owner or is an operator) as JSON text built by PostgreSQL,
     by id. ``url_templates``: the absolute URLs of a request (``url``), its matches
     (``matches_url``) and its runs (``match_runs_url``), with ``{id}`` for its id. A
-    request deleted meanwhile is missing; ``None`` for one whose ``materials`` or
-    ``weights`` is not of the shape the API stores (only the admin or SQL can store
-    another), which the caller serialises. ``tests/matching/test_request_list_json.py``
-    holds the two equal. PostgreSQL only."""
+    request deleted meanwhile is missing; ``None`` for one whose ``materials`` (or,
+    where the private fields are written, ``weights`` or coordinates) are not of the
+    shape the API stores (only SQL, or the admin before it checked them, can store
+    another), which the caller serialises. Numbers are written as the serializer writes
+    them (a float field's whole number as ``18.0``). ``JSONRenderer``'s ``indent`` media
+    type parameter is not honoured, and the spacing differs from DRF's compact JSON.
+    ``tests/matching/test_request_list_json.py`` holds the two equal, types included.
+    PostgreSQL only."""
     if caller.is_operator:
         return _requests_json(_EVERY_FIELD, request_ids, url_templates)
     organizations = [str(o) for o in caller.organization_ids]
@@ -351,12 +362,12 @@ def _request_fields() -> tuple[tuple[str, str, bool], ...]:
     """A request's representation's fields in ``ProcurementRequestSerializer``'s order:
     ``(name, SQL value, private)`` over the request ``R`` and its taxonomy joins
     (:func:`_codes_join`), as ``suppliers.selectors.json_object_sql`` takes them."""
-    from matching.models import PUBLIC_REQUEST_FIELDS
     from suppliers.selectors import iso_sql
 
     def url(name: str) -> str:
         return f"replace(%({name})s, '{{id}}', R.id::text)"
 
+    weight = _float_json("(w.v #>> '{}')::float8")[len("json:") :]  # a constant's SQL
     taxonomy = {
         name: f"json:coalesce(C{i}.codes, '[]'::json)" for i, name in enumerate(_TAXONOMY_FIELDS)
     }
@@ -369,7 +380,7 @@ def _request_fields() -> tuple[tuple[str, str, bool], ...]:
         "layer": "R.layer",
         **taxonomy,
         "grades_required": "R.grades_required",
-        # Each element's text (a string's own, null's "null"), as a CharField writes it.
+        # Each element a string (the plain shape, below): its text.
         "materials": "json:(SELECT coalesce(json_agg(e.v #>> '{}' ORDER BY e.i), '[]'::json)"
         " FROM jsonb_array_elements(R.materials) WITH ORDINALITY AS e(v, i))",
         "quantity": "R.quantity::text",
@@ -377,13 +388,17 @@ def _request_fields() -> tuple[tuple[str, str, bool], ...]:
         "needed_by": "to_char(R.needed_by, 'YYYY-MM-DD')",
         "delivery_state": "R.delivery_state",
         "delivery_pin_code": "R.delivery_pin_code",
-        "delivery_latitude": "R.delivery_latitude",
-        "delivery_longitude": "R.delivery_longitude",
+        "delivery_latitude": _float_json("R.delivery_latitude"),
+        "delivery_longitude": _float_json("R.delivery_longitude"),
         "max_distance_km": "R.max_distance_km",
         "prefer_micro_small": "R.prefer_micro_small",
         "prefer_women_owned": "R.prefer_women_owned",
         "prefer_sc_st_owned": "R.prefer_sc_st_owned",
-        "weights": "json:R.weights::json",
+        # Each weight a number (the plain shape, below), written as a float as
+        # DictField(child=FloatField) writes it, in the stored object's order.
+        "weights": "json:(SELECT coalesce('{' || string_agg("  # noqa: S608 (constants)
+        f"to_json(w.k)::text || ':' || {weight}, ',' ORDER BY w.i) || '}}', '{{}}')"
+        " FROM jsonb_each(R.weights) WITH ORDINALITY AS w(k, v, i))",
         "status": "R.status",
         "published_at": iso_sql("R.published_at"),
         "closed_at": iso_sql("R.closed_at"),
@@ -394,6 +409,19 @@ def _request_fields() -> tuple[tuple[str, str, bool], ...]:
     }
     public = {*PUBLIC_REQUEST_FIELDS, "url"}
     return tuple((name, value, name not in public) for name, value in fields.items())
+
+
+def _float_json(value: str) -> str:
+    """``value`` (a float8 expression) as Python's ``json.dumps`` writes a float, as
+    JSON text: a whole number with ``.0`` (PostgreSQL writes ``18``, Python ``18.0``),
+    any other with PostgreSQL's shortest exact digits, which are Python's ``repr`` below
+    1e15 (above it the two spell the same number differently). Not NaN or infinite (the
+    plain shape, below)."""
+    return (
+        f"json:(CASE WHEN {value} IS NULL THEN 'null' WHEN {value} = trunc({value})"
+        f" AND abs({value}) < 1e15 THEN trunc({value})::bigint::text || '.0'"
+        f" ELSE {value}::text END)"
+    )
 
 
 @functools.cache
@@ -413,18 +441,22 @@ def _requests_json_sql(kind: str) -> tuple[str, list[str]]:
     representation = json_object_sql(fields).replace("%(private)s", f"({private})")
     # Names from the models' metadata; every value a parameter.
     taxonomy = "".join(_codes_join(name, f"C{i}") for i, name in enumerate(_TAXONOMY_FIELDS))
-    # What the API stores: materials a list of strings (or nulls), weights an object of
-    # numbers (or nulls). Another shape (stored by the admin or SQL) is the serializer's
-    # to write (or refuse).
+    # The shape the API gives what it stores: materials a list of strings; weights an
+    # object of numbers from 0 to MAX_WEIGHT; coordinates finite. A row of another shape
+    # (stored by the admin before its form checked them, or by SQL) is the serializer's
+    # to write (or refuse). The JSON paths are strict, so that a nested array is not
+    # unwrapped into its elements, and silent: no error, whatever the stored shape.
     plain = (
         "jsonb_typeof(R.materials) = 'array' AND NOT jsonb_path_exists(R.materials,"
-        ' \'$[*] ? (@.type() != "string" && @.type() != "null")\')'
+        " 'strict $[*] ? (@.type() != \"string\")', '{}', true)"
     )
-    if kind != _PUBLISHED:
+    if kind != _PUBLISHED:  # the weights and coordinates are written: private fields
         plain += (
             f" AND (NOT ({private}) OR jsonb_typeof(R.weights) = 'object' AND NOT"
-            ' jsonb_path_exists(R.weights, \'$.* ? (@.type() != "number" &&'
-            ' @.type() != "null")\'))'
+            ' jsonb_path_exists(R.weights, \'strict $.* ? (@.type() != "number"'
+            f" || @ < 0 || @ > {MAX_WEIGHT})', '{{}}', true)"
+            " AND coalesce(abs(R.delivery_latitude) < 'Infinity'::float8, true)"
+            " AND coalesce(abs(R.delivery_longitude) < 'Infinity'::float8, true))"
         )
     status = " AND R.status = %(open)s" if kind == _PUBLISHED else ""
     template = (

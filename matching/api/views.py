@@ -409,8 +409,9 @@ class ProcurementRequestViewSet(
         return self.paginator.get_json_page_response([writer.match_json(row) for row in page])
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response | HttpResponse:
-        # No docstring: the operation's description is the view's (the schema). Last in
-        # the class: after it, `list` in an annotation of its body would name it.
+        # No docstring: the operation's description is the view's (the schema). Below
+        # every method annotated with `list[...]`: in the class body after this method,
+        # `list` names it, not the built-in.
         if connection.vendor == "postgresql" and isinstance(
             request.accepted_renderer, JSONRenderer
         ):

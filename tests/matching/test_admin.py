@@ -69,11 +69,17 @@ def _admin_form(instance: ProcurementRequest, **changes: Any) -> Any:
     ("field", "value", "message"),
     [
         ("weights", [1, 2], "an object"),
+        ("weights", [], "an object"),
+        ("weights", "", "an object"),
+        ("weights", None, "an object"),
         ("weights", {"price": 1}, "Unknown factor(s) price"),
         ("weights", {"distance": "3"}, "distance: A number."),
         ("weights", {"distance": -1}, "0 or more"),
         ("weights", {"distance": 1001}, "At most 1000"),
         ("materials", {"a": 1}, "a list of materials"),
+        ("materials", {}, "a list of materials"),
+        ("materials", "", "a list of materials"),
+        ("materials", [["Dy"]], "a list of materials"),
         ("materials", ["Dy", 1], "a list of materials"),
         ("materials", ["x" * 101], "at most 100 characters"),
         ("materials", ["Dy"] * 21, "At most 20 materials"),
@@ -83,8 +89,9 @@ def test_the_admin_refuses_weights_and_materials_the_api_would_refuse(
     world: Any, published: Any, field: str, value: Any, message: str
 ) -> None:
     """The admin's form takes any JSON: a shape the API refuses would break the request's
-    runs (weights) or its representation. The model's validators refuse them, as the
-    API's fields do, and nothing is stored."""
+    runs (weights) or its representation. The model's ``clean`` refuses them, as the
+    API's fields do, empty ones included (which Django skips for a field's own
+    validators), and nothing is stored."""
     instance = ProcurementRequest.objects.get(id=published())
     stored = getattr(instance, field)
     assert _admin_form(instance, weights={"distance": 3}).is_valid()
