@@ -199,9 +199,31 @@ def _statements() -> list[str]:
     return coverage + demand + near
 
 
-@transaction.atomic
 def stats_refresh() -> stats.Refresh:
-    """Rewrite every aggregate table; return the refresh's stamp."""
+    """Rewrite every aggregate table; return the refresh's stamp.
+
+    On PostgreSQL, once the rewrite has committed (and unless the caller holds a
+    transaction open), the tables are vacuumed and analysed: each refresh deletes every
+    row it wrote last time, and where autovacuum is off or behind, those dead rows pile
+    up and every read wades through them. On the benchmark's machine (autovacuum off)
+    the coverage sites held as many dead rows as live ones after two refreshes, and
+    the gaps' query within 200 km of Pune read 5,569 heap pages for 24,450 sites in
+    about 42 ms; vacuumed, 19 to 24 ms. The vacuum takes about half a second at
+    100,000 suppliers."""
+    refresh = _rewrite()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            # Table names from the models' metadata: no input.
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(_tables()[n] for n in _AGGREGATES)}")
+    return refresh
+
+
+# The aggregate tables a refresh rewrites (keys of ``_tables``).
+_AGGREGATES = ("layer_state", "cov_cap", "site", "req_cap", "req", "award", "near")
+
+
+@transaction.atomic
+def _rewrite() -> stats.Refresh:
     started = time.perf_counter()
     params = {
         "active": SupplierStatus.ACTIVE.value,
@@ -218,7 +240,7 @@ def stats_refresh() -> stats.Refresh:
             # what the first wrote, instead of adding its rows to the first's. (SQLite
             # lets one writer in at a time anyway.)
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
-        for name in ("layer_state", "cov_cap", "site", "req_cap", "req", "award", "near"):
+        for name in _AGGREGATES:
             cursor.execute(f"DELETE FROM {t[name]}")
         for statement in _statements():
             cursor.execute(statement, params)
