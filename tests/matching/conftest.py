@@ -121,6 +121,22 @@ def build_world() -> World:
     )
 
 
+# Text JSON must escape (quotes, backslash, control characters, U+2028), in Devanagari.
+TRICKY = 'चुंबक "NdFeB" \\ back\tslash\nnew line \u2028 and \x01 control'
+# A request with every optional field filled, and text JSON must escape.
+FILLED = {
+    "title": TRICKY,
+    "description": TRICKY * 3,
+    "required_capabilities": ["jet-milling", "hydrogen-decrepitation"],
+    "preferred_certifications": ["iso-14001", "iatf-16949"],
+    "grades": ["n42sh", "n35", "bnp-10"],
+    "materials": ["Dy", "NdPr oxide", "Tb"],
+    "quantity": "1234.5",
+    "prefer_micro_small": True,
+    "max_distance_km": 1500,
+}
+
+
 def client_for(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)

@@ -19,11 +19,9 @@ from matching.api.serializers import OpportunitySerializer
 from matching.models import Match, ProcurementRequest
 from matching.procurement.selectors import payment_records
 from matching.selectors import opportunity_list
-from tests.matching.conftest import World, client_for, publish
+from tests.matching.conftest import FILLED, TRICKY, World, client_for, publish
 
 pytestmark = pytest.mark.django_db
-
-TRICKY = 'चुंबक "NdFeB" \\ back\tslash\nnew line \u2028 and \x01 control'
 
 
 def serialized(supplier: Any) -> list[dict[str, Any]]:
@@ -40,19 +38,7 @@ def serialized(supplier: Any) -> list[dict[str, Any]]:
 @pytest.fixture
 def opportunities(world: World) -> list[str]:
     plain = publish(world)
-    full = publish(
-        world,
-        title=TRICKY,
-        description=TRICKY * 3,
-        required_capabilities=["jet-milling", "hydrogen-decrepitation"],
-        preferred_certifications=["iso-14001", "iatf-16949"],
-        grades=["n42sh", "n35", "bnp-10"],
-        materials=["Dy", "NdPr oxide", "Tb"],
-        quantity="1234.5",
-        prefer_micro_small=True,
-        max_distance_km=1500,
-        weights={"distance": 3, "policy": 2},
-    )
+    full = publish(world, **FILLED, weights={"distance": 3, "policy": 2})
     bare = publish(
         world,
         required_certifications=[],

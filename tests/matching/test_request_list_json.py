@@ -22,11 +22,10 @@ from matching.api.serializers import ProcurementRequestSerializer
 from matching.models import ProcurementRequest
 from matching.selectors import request_list
 from remag.accounts.caller import caller_for
-from tests.matching.conftest import World, client_for, post_request_as, publish
+from tests.matching.conftest import FILLED, TRICKY, World, client_for, post_request_as, publish
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres")]
 
-TRICKY = 'चुंबक "NdFeB" \\ back\tslash\nnew line \u2028 and \x01 control'
 ORDERINGS = (
     "-created_at",
     "created_at",
@@ -71,16 +70,8 @@ def requests(world: World) -> list[str]:
     plain = publish(world)
     full = publish(
         world,
-        title=TRICKY,
-        description=TRICKY * 3,
-        required_capabilities=["jet-milling", "hydrogen-decrepitation"],
-        preferred_certifications=["iso-14001", "iatf-16949"],
-        grades=["n42sh", "n35", "bnp-10"],
-        materials=["Dy", "NdPr oxide", "Tb"],
-        quantity="1234.5",
-        prefer_micro_small=True,
+        **FILLED,
         prefer_sc_st_owned=True,
-        max_distance_km=1500,
         weights={"distance": 3, "policy": 2.5},
         delivery_latitude=18,
         delivery_longitude=73.5,
