@@ -51,7 +51,7 @@ from remag.api.fields import url_template
 from remag.api.filtering import ListedModelFilterBackend
 from remag.api.idempotency import IdempotentCreateMixin, idempotent_response
 from remag.api.ordering import StrictOrderingFilter
-from remag.api.pagination import CursorPagination, position_kind
+from remag.api.pagination import CursorPagination, json_text_response, position_kind
 from remag.api.viewsets import RemagGenericViewSet
 from remag.db import SqlTemplate, StandIns, TemplateCache, statements_prepared
 from suppliers.models import Supplier
@@ -432,7 +432,7 @@ class ProcurementRequestViewSet(
         """A request as :class:`ProcurementRequestSerializer` writes it for the caller,
         built by PostgreSQL as :meth:`_list_json`'s are: whether the caller may read it
         in one query, its text in a second. None (the serializer's way) for a request
-        whose materials or weights the admin or SQL stored in another shape. DRF's
+        whose materials, weights or coordinates are stored in another shape. DRF's
         serializer left about 500 objects a call in reference cycles (its fields and
         their parents), and the collector's pauses in freeing them were the endpoint's
         p99. ``tests/matching/test_request_list_json.py`` holds the two equal."""
@@ -451,9 +451,7 @@ class ProcurementRequestViewSet(
         text = texts[request_id]
         if text is None:
             return None
-        # As DRF's JSONRenderer: U+2028 and U+2029 (only ever inside strings) escaped.
-        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-        return HttpResponse(text, content_type="application/json")
+        return json_text_response(text)
 
     @staticmethod
     def _url_templates(request: Request) -> dict[str, str]:
@@ -488,8 +486,9 @@ class ProcurementRequestViewSet(
         )
         unusual = [request_id for request_id, text in texts.items() if text is None]
         if unusual:
-            # Materials or weights stored by the admin or SQL in another shape: as the
-            # serializer writes (or refuses) them.
+            # Materials, weights or coordinates stored in another shape (by SQL, or by
+            # the admin before it checked them): as the serializer writes (or refuses)
+            # them.
             context = self.get_serializer_context()
             queryset = selectors.request_list(caller=caller, codes_only=True)
             for instance in queryset.filter(id__in=unusual):

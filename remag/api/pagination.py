@@ -102,6 +102,14 @@ def position_check(field: models.Field | None, position: Any) -> None:
         raise ValueError(str(exc)) from exc
 
 
+def json_text_response(body: str) -> HttpResponse:
+    """A 200 of ``body``, JSON text already written (by PostgreSQL, or by hand), as DRF's
+    ``JSONRenderer`` would send it: U+2028 and U+2029 (only ever inside strings)
+    escaped, which JSON allows raw but JavaScript's string literals did not."""
+    body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return HttpResponse(body, content_type="application/json")
+
+
 class CursorPagination(pagination.CursorPagination):
     """Default pagination for every list: opaque cursors, stable under inserts.
 
@@ -166,9 +174,7 @@ class CursorPagination(pagination.CursorPagination):
         # the request holds the view (a cycle DRF makes), so anything kept here would
         # wait for the cyclic collector, whose pauses grow with what it must free.
         self.page = []
-        # As DRF's JSONRenderer: U+2028 and U+2029 (only ever inside strings) escaped.
-        body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-        return HttpResponse(body, content_type="application/json")
+        return json_text_response(body)
 
     # ------------------------------------------------------------------ cursors
 
