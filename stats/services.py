@@ -5,9 +5,10 @@ PostgreSQL and SQLite but for two expressions (seconds between two times, the la
 two numbers). Readers see the previous figures until the transaction commits.
 """
 
+import logging
 import time
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from matching.choices import MatchStatus
@@ -16,6 +17,8 @@ from matching.procurement.models import Order
 from stats import models as stats
 from suppliers.choices import EnterpriseSize, SupplierStatus
 from suppliers.models import Capability, Supplier, SupplierCapability, SupplierPlant
+
+logger = logging.getLogger(__name__)
 
 # How far a match went: the funnel's stages (RequestFact.stage).
 STAGE_RANK = {
@@ -212,9 +215,15 @@ def stats_refresh() -> stats.Refresh:
     100,000 suppliers."""
     refresh = _rewrite()
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            # Table names from the models' metadata: no input.
-            cursor.execute(f"VACUUM (ANALYZE) {', '.join(_tables()[n] for n in _AGGREGATES)}")
+        try:
+            with connection.cursor() as cursor:
+                # Table names from the models' metadata: no input.
+                tables = ", ".join(_tables()[name] for name in _AGGREGATES)
+                cursor.execute(f"VACUUM (ANALYZE) {tables}")
+        except DatabaseError:
+            # The figures are written; a vacuum refused (a statement timeout, say) is
+            # autovacuum's to do, not a failed refresh.
+            logger.warning("stats tables not vacuumed after the refresh", exc_info=True)
     return refresh
 
 
