@@ -288,8 +288,8 @@ def published_requests_json(
     with ``{id}`` for its id. A request deleted or closed meanwhile is missing. ``None``
     for a request whose ``materials`` is not a list of strings (which only SQL, or the
     admin before it checked them, can store), whose representation Python's ``str``
-    decides: the caller serialises it. ``tests/matching/test_opportunity_list_json.py`` holds the two equal.
-    PostgreSQL only."""
+    decides: the caller serialises it. ``tests/matching/test_opportunity_list_json.py``
+    holds the two equal. PostgreSQL only."""
     return _requests_json(
         _PUBLISHED, request_ids, {"url": url_template, "open": RequestStatus.OPEN.value}
     )
