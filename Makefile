@@ -7,6 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 DEMO_SUPPLIERS ?= 300
+# The suite's processes (pytest-xdist): each has its own test database, and every test its
+# own cache prefix and Celery queues. Two suit a 2-core machine and keep within a shared
+# PostgreSQL's connections; 0 runs the suite in this one process.
+PYTEST_WORKERS ?= 2
 TOKEN_USER ?= demo-sme
 # The queues a worker serves (remag/queues.py): all of them unless told otherwise,
 # e.g. `make worker QUEUES=matching` for a worker that only runs match runs.
@@ -72,7 +76,7 @@ serve: install
 
 test: install-dev
 	@mkdir -p var
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from remag.webhooks import events
 from remag.webhooks.models import Delivery, Event, WebhookEndpoint
-from tests.conftest import wait_for
+from tests.conftest import queues_of_test, wait_for
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.remag.webhook_receiver import Receiver, start_receiver
 
@@ -156,11 +156,16 @@ def test_a_flushed_broker_loses_no_delivery(
     loopback: None,
     receiver: Receiver,
     redis_client: Any,
+    celery_test_queue: str,
 ) -> None:
     organization = OrganizationFactory(kind="portal")
     endpoint_for(organization, receiver.url, ["supplier.created"])
     event = events.emit("supplier.created", {"supplier": {}}, audience=[organization.id])
-    redis_client.flushdb()  # committed, sent, and forgotten by the broker
+    # Committed, sent, and forgotten by the broker: this test's queues are emptied (not
+    # the whole database, which tests running in parallel share).
+    sent = sum(redis_client.llen(name) for name in queues_of_test(celery_test_queue))
+    assert sent == 1
+    redis_client.delete(*queues_of_test(celery_test_queue))
     celery_worker_process(**WORKER_ENV)
     time.sleep(1)
     assert receiver.requests == []
