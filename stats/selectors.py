@@ -85,10 +85,13 @@ def _names(model: Any, codes: Iterable[str]) -> dict[str, str]:
 # ------------------------------------------------------------------ coverage (public)
 
 
-def coverage(*, filters: Filters) -> dict[str, Any]:
+def coverage(*, filters: Filters, stamp: datetime | None = None) -> dict[str, Any]:
     """Verified suppliers by layer x state, and by capability with capacity summed per
-    unit. The period filter does not apply (the registry as it stands)."""
-    stamp = refreshed_at()
+    unit. The period filter does not apply (the registry as it stands).
+
+    ``stamp``, here and in the other figures: ``refreshed_at()`` when the caller has read
+    it already (the dashboard reads it once for all its figures); read here if not."""
+    stamp = stamp or refreshed_at()
     cells = stats.CoverageLayerState.objects.all()
     caps = stats.CoverageCapability.objects.all()
     if filters.layer:
@@ -144,13 +147,19 @@ def magnet_plants() -> list[dict[str, Any]]:
 
 
 def coverage_gaps(
-    *, latitude: float, longitude: float, radius_km: float, threshold: int, layer: str | None
+    *,
+    latitude: float,
+    longitude: float,
+    radius_km: float,
+    threshold: int,
+    layer: str | None,
+    stamp: datetime | None = None,
 ) -> dict[str, Any]:
     """Capabilities (of ``layer``, or all) with fewer than ``threshold`` verified
     suppliers having a site (main location or plant) within ``radius_km`` of the point,
     fewest first. Sites are read by a bounding box (indexed), then measured in SQL on the
     sphere (the same great-circle distance as matching's, to rounding)."""
-    stamp = refreshed_at()
+    stamp = stamp or refreshed_at()
     dlat = radius_km / 111.0
     dlon = radius_km / (111.0 * max(0.05, math.cos(math.radians(latitude))))
     sites = stats.CoverageSite.objects.filter(
@@ -228,11 +237,13 @@ def _suppliers_near(within: QuerySet, *, threshold: int) -> dict[str, int]:
 # ------------------------------------------------------------------ demand (private)
 
 
-def unmet_demand(*, caller: Caller, filters: Filters, below: int) -> dict[str, Any]:
+def unmet_demand(
+    *, caller: Caller, filters: Filters, below: int, stamp: datetime | None = None
+) -> dict[str, Any]:
     """Published requests with fewer than ``below`` qualifying matches, counted by
     required capability x delivery state; and the near-miss constraints that kept most
     suppliers out (across all published requests; the period filter does not apply)."""
-    stamp = refreshed_at()
+    stamp = stamp or refreshed_at()
     facts = _filtered(
         _owned(stats.RequestCapabilityFact.objects.all(), caller), filters, at="published_at"
     ).filter(matches__lt=below)
@@ -311,11 +322,13 @@ def _share(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def policy_shares(*, caller: Caller, filters: Filters) -> dict[str, Any]:
+def policy_shares(
+    *, caller: Caller, filters: Filters, stamp: datetime | None = None
+) -> dict[str, Any]:
     """Awarded matches, and the shares of them won by micro and small, women-owned and
     SC/ST-owned enterprises, by count and, for awards that became orders, by value (unit
     price x quantity, INR), in all and by month of the award."""
-    stamp = refreshed_at()
+    stamp = stamp or refreshed_at()
     awards = _filtered(_owned(stats.AwardFact.objects.all(), caller), filters, at="awarded_at")
     # The value sums come first: their filters name the fields, which the count aliases
     # below (of the same names) would shadow once defined.
@@ -377,10 +390,10 @@ def _month(value: date | datetime) -> date:
     return value.replace(day=1)
 
 
-def funnel(*, caller: Caller, filters: Filters) -> dict[str, Any]:
+def funnel(*, caller: Caller, filters: Filters, stamp: datetime | None = None) -> dict[str, Any]:
     """Published requests (by publication date) and how many reached each stage; mean
     and median hours from publication to the first match and to the first award."""
-    stamp = refreshed_at()
+    stamp = stamp or refreshed_at()
     facts = _filtered(_owned(stats.RequestFact.objects.all(), caller), filters, at="published_at")
     counts = facts.aggregate(
         published=Count("id"),
@@ -398,9 +411,15 @@ def funnel(*, caller: Caller, filters: Filters) -> dict[str, Any]:
     def hours(seconds: float | None) -> float | None:
         return None if seconds is None else round(seconds / 3600.0, 2)
 
-    def median(field: str) -> float | None:
-        # One number per request (never per match): cheap at tens of thousands.
-        values = list(facts.filter(**{f"{field}__isnull": False}).values_list(field, flat=True))
+    # One pair per request (never per match): cheap at tens of thousands.
+    timed = list(
+        facts.filter(
+            Q(first_match_seconds__isnull=False) | Q(award_seconds__isnull=False)
+        ).values_list("first_match_seconds", "award_seconds")
+    )
+
+    def median(column: int) -> float | None:
+        values = [row[column] for row in timed if row[column] is not None]
         return statistics.median(values) if values else None
 
     return {
@@ -408,10 +427,10 @@ def funnel(*, caller: Caller, filters: Filters) -> dict[str, Any]:
         "stages": [{"stage": stage, "requests": counts[stage]} for stage in FUNNEL_STAGES],
         "timing": {
             "publish_to_first_match_hours": hours(counts["first_match"]),
-            "publish_to_first_match_median_hours": hours(median("first_match_seconds")),
+            "publish_to_first_match_median_hours": hours(median(0)),
             "requests_with_match": counts["with_first_match"],
             "publish_to_award_hours": hours(counts["award"]),
-            "publish_to_award_median_hours": hours(median("award_seconds")),
+            "publish_to_award_median_hours": hours(median(1)),
             "requests_with_award": counts["with_award"],
         },
     }

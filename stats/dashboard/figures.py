@@ -3,7 +3,13 @@ same selectors as the API. The HTML table, the CSV download and the chart (drawn
 stats/dashboard.js from the table's own data) all show these rows."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 
 from remag.accounts.caller import Caller
 from stats import selectors
@@ -24,9 +30,35 @@ class Figure:
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def body_html(self) -> SafeString:
+        """The table's rows as HTML, each value shown as a template's ``{{ value }}``
+        shows it (local time, localized, escaped) and None as nothing. Built here
+        rather than by the template's loops, which spent about 5 ms of a 30 ms page on
+        its 500-odd cells."""
+        if not self.rows:
+            return _empty_row(len(self.columns))
+        return mark_safe(  # noqa: S308 (every value escaped by _cell)
+            "".join(
+                "<tr>" + "".join(f"<td>{_cell(value)}</td>" for value in row) + "</tr>"
+                for row in self.rows
+            )
+        )
 
-def coverage_figures(filters: selectors.Filters) -> tuple[list[Figure], Any]:
-    data = selectors.coverage(filters=filters)
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return conditional_escape(str(localize(template_localtime(value))))
+
+
+def _empty_row(columns: int) -> SafeString:
+    return mark_safe(f'<tr><td colspan="{columns:d}">Nothing to show.</td></tr>')  # noqa: S308
+
+
+def coverage_figures(
+    filters: selectors.Filters, *, stamp: datetime | None = None
+) -> tuple[list[Figure], Any]:
+    data = selectors.coverage(filters=filters, stamp=stamp)
     cells = Figure(
         slug="coverage-layer-state",
         title="Verified suppliers by layer and state",
@@ -58,7 +90,13 @@ def coverage_figures(filters: selectors.Filters) -> tuple[list[Figure], Any]:
 
 
 def gaps_figure(
-    *, latitude: float, longitude: float, radius_km: float, threshold: int, layer: str | None
+    *,
+    latitude: float,
+    longitude: float,
+    radius_km: float,
+    threshold: int,
+    layer: str | None,
+    stamp: datetime | None = None,
 ) -> Figure:
     data = selectors.coverage_gaps(
         latitude=latitude,
@@ -66,6 +104,7 @@ def gaps_figure(
         radius_km=radius_km,
         threshold=threshold,
         layer=layer,
+        stamp=stamp,
     )
     return Figure(
         slug="coverage-gaps",
@@ -77,10 +116,12 @@ def gaps_figure(
     )
 
 
-def demand_figures(*, caller: Caller, filters: selectors.Filters, below: int) -> list[Figure]:
-    unmet = selectors.unmet_demand(caller=caller, filters=filters, below=below)
-    shares = selectors.policy_shares(caller=caller, filters=filters)
-    funnel = selectors.funnel(caller=caller, filters=filters)
+def demand_figures(
+    *, caller: Caller, filters: selectors.Filters, below: int, stamp: datetime | None = None
+) -> list[Figure]:
+    unmet = selectors.unmet_demand(caller=caller, filters=filters, below=below, stamp=stamp)
+    shares = selectors.policy_shares(caller=caller, filters=filters, stamp=stamp)
+    funnel = selectors.funnel(caller=caller, filters=filters, stamp=stamp)
     timing = funnel["timing"]
     return [
         Figure(

@@ -29,18 +29,20 @@ def _filters(request: HttpRequest) -> tuple[FiltersForm, selectors.Filters, int]
 
 def _figures(request: HttpRequest) -> dict[str, Any]:
     form, filters, below = _filters(request)
-    coverage, refreshed_at = coverage_figures(filters)
+    # Read once for every figure of the page (each selector would read it again).
+    stamp = selectors.refreshed_at()
+    coverage, refreshed_at = coverage_figures(filters, stamp=stamp)
     figures = list(coverage)
     gaps = GapsForm(
         {k: request.GET[k] for k in GapsForm.base_fields if k in request.GET} or None,
         initial={"radius_km": 200, "threshold": 3},
     )
     if gaps.is_bound and gaps.is_valid():
-        figures.append(gaps_figure(layer=filters.layer, **gaps.cleaned_data))
+        figures.append(gaps_figure(layer=filters.layer, stamp=stamp, **gaps.cleaned_data))
     caller = caller_for(request)
     may_see = selectors.may_see_demand(caller)
     if may_see:
-        figures.extend(demand_figures(caller=caller, filters=filters, below=below))
+        figures.extend(demand_figures(caller=caller, filters=filters, below=below, stamp=stamp))
     return {
         "form": form,
         "gaps_form": gaps,

@@ -2,11 +2,17 @@
 
 import csv
 import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.template import engines
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from stats.dashboard.figures import Figure
 from stats.services import stats_refresh
 from tests.stats.conftest import Crafted
 
@@ -147,3 +153,49 @@ def test_signing_in_at_the_documented_page_shows_the_demand_figures(crafted: Cra
 
     assert response.redirect_chain[-1][0] == "/dashboard/"
     assert "funnel" in sections(response.content.decode())
+
+
+# ------------------------------------------------------------------ the tables' HTML
+
+
+# The template loop the tables had before ``Figure.body_html``: the reference it keeps.
+TEMPLATE_ROWS = (
+    '{% for row in rows %}<tr>{% for value in row %}<td>{{ value|default_if_none:"" }}</td>'
+    '{% endfor %}</tr>{% empty %}<tr><td colspan="{{ columns|length }}">Nothing to show.'
+    "</td></tr>{% endfor %}"
+)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [],
+        [["components", "MH", 2], ["testing", "TN", 0]],
+        [[None, "", 0.1, 1.5e-7, 2.0, Decimal("12.500"), Decimal("1E+3"), True, False]],
+        [['<script>alert("x")</script>', "Tom & Jerry's", "ISO/IEC 17025 missing", "दिल्ली"]],
+        [[date(2026, 11, 27), datetime(2026, 11, 27, 18, 30, tzinfo=UTC), 10**12]],
+    ],
+)
+def test_a_figures_rows_read_as_the_template_wrote_them(rows: list[list[Any]]) -> None:
+    figure = Figure(slug="s", title="t", chart="none", columns=["a", "b", "c"], rows=rows)
+
+    expected = (
+        engines["django"]
+        .from_string(TEMPLATE_ROWS)
+        .render({"rows": rows, "columns": figure.columns})
+    )
+
+    assert str(figure.body_html()) == expected
+    assert "<script>" not in expected
+
+
+def test_the_page_reads_the_refresh_stamp_once(crafted: Crafted) -> None:
+    client = client_of(crafted.operator)
+    url = "/dashboard/?latitude=18.5&longitude=73.8&radius_km=200&threshold=3"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+
+    assert response.status_code == 200
+    assert "coverage-gaps" in sections(response.content.decode())
+    stamps = [q for q in queries.captured_queries if q["sql"].startswith('SELECT "stats_refresh"')]
+    assert len(stamps) == 1, stamps
