@@ -37,6 +37,11 @@ class Refresh(Derived):
         "used only when it is the last refresh's (a refresh by an older release during "
         "a rolling deploy leaves it behind).",
     )
+    cells_of = models.DateTimeField(
+        null=True,
+        help_text="The refresh (its refreshed_at) that wrote the coverage cells and the "
+        "sites' cells: the radius figure reads them only when it is the last refresh's.",
+    )
 
 
 class CoverageLayerState(Derived):
@@ -77,9 +82,44 @@ class CoverageSite(Derived):
     sin_latitude = models.FloatField()
     cos_latitude = models.FloatField()
     longitude_radians = models.FloatField()
+    # The site's cell of the 0.1-degree grid (floor(latitude * 10), floor(longitude * 10)):
+    # see CoverageCell. The database defaults keep an older release's refresh working.
+    cell_latitude = models.SmallIntegerField(db_default=0)
+    cell_longitude = models.SmallIntegerField(db_default=0)
 
     class Meta:
-        indexes = [models.Index(fields=("latitude", "longitude"), name="stats_site_latlon")]
+        indexes = [
+            models.Index(fields=("latitude", "longitude"), name="stats_site_latlon"),
+            models.Index(
+                fields=("cell_latitude", "cell_longitude", "capability_code"),
+                name="stats_site_cell",
+            ),
+        ]
+
+
+# The coverage cells' grid: 10 cells a degree, 0.1 degree (about 11 km) on a side.
+CELLS_PER_DEGREE = 10
+
+
+class CoverageCell(Derived):
+    """The sites of one capability in one cell of a 0.1-degree grid, counted, with the
+    cell's centre kept for the radius query's arithmetic. A radius figure adds up whole
+    cells whose every point is within the radius, skips those whose every point is
+    beyond it, and reads the sites of the cells between (``stats.selectors``)."""
+
+    cell_latitude = models.SmallIntegerField()
+    cell_longitude = models.SmallIntegerField()
+    capability_code = models.CharField(max_length=60)
+    layer = models.CharField(max_length=20, choices=Layer.choices)
+    sites = models.PositiveIntegerField()
+    sin_latitude = models.FloatField()
+    cos_latitude = models.FloatField()
+    longitude_radians = models.FloatField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=("cell_latitude", "cell_longitude"), name="stats_cell_latlon")
+        ]
 
 
 class RequestCapabilityFact(Derived):

@@ -52,6 +52,7 @@ def _tables() -> dict[str, str]:
                 ("layer_state", stats.CoverageLayerState),
                 ("cov_cap", stats.CoverageCapability),
                 ("site", stats.CoverageSite),
+                ("cell", stats.CoverageCell),
                 ("req_cap", stats.RequestCapabilityFact),
                 ("req", stats.RequestFact),
                 ("award", stats.AwardFact),
@@ -81,16 +82,27 @@ REFRESH_LOCK = 0x7374617473
 
 _SITE_COLUMNS = (
     "capability_code, layer, supplier_id, latitude, longitude, sin_latitude, cos_latitude, "
-    "longitude_radians"
+    "longitude_radians, cell_latitude, cell_longitude"
 )
 
 
 def _trig(alias: str) -> str:
-    # SIN, COS and RADIANS: PostgreSQL's own; on SQLite, Django registers them.
+    # SIN, COS, RADIANS and FLOOR: PostgreSQL's own; on SQLite, Django registers them.
+    # The last two are the site's cell of the 0.1-degree grid (stats.models.CoverageCell);
+    # the rows go in in the cells' order, so a cell's sites share a few pages.
     return (
         f"SIN(RADIANS({alias}.latitude)), COS(RADIANS({alias}.latitude)), "
-        f"RADIANS({alias}.longitude)"
+        f"RADIANS({alias}.longitude), {_cell(f'{alias}.latitude')} AS cell_latitude, "
+        f"{_cell(f'{alias}.longitude')} AS cell_longitude"
     )
+
+
+def _cell(degrees: str) -> str:
+    return f"CAST(FLOOR({degrees} * {stats.CELLS_PER_DEGREE}) AS INTEGER)"
+
+
+def _cell_centre(cell: str) -> str:
+    return f"RADIANS(({cell} + 0.5) / {stats.CELLS_PER_DEGREE}.0)"
 
 
 _VERIFIED = "s.status = %(active)s AND s.is_active = %(true)s"
@@ -120,7 +132,8 @@ def _statements() -> list[str]:
         FROM {t["supplier"]} s
         JOIN {t["supcap"]} sc ON sc.supplier_id = s.id
         JOIN {t["capability"]} c ON c.id = sc.capability_id
-        WHERE {_VERIFIED} AND s.latitude IS NOT NULL AND s.longitude IS NOT NULL""",
+        WHERE {_VERIFIED} AND s.latitude IS NOT NULL AND s.longitude IS NOT NULL
+        ORDER BY cell_latitude, cell_longitude""",
         f"""INSERT INTO {t["site"]} ({_SITE_COLUMNS})
         SELECT c.code, c.layer, s.id, p.latitude, p.longitude, {_trig("p")}
         FROM {t["plant"]} p
@@ -131,7 +144,16 @@ def _statements() -> list[str]:
           AND (NOT EXISTS (SELECT 1 FROM {t["plant_caps"]} pc WHERE pc.supplierplant_id = p.id)
                OR EXISTS (SELECT 1 FROM {t["plant_caps"]} pc
                           WHERE pc.supplierplant_id = p.id
-                            AND pc.capability_id = sc.capability_id))""",
+                            AND pc.capability_id = sc.capability_id))
+        ORDER BY cell_latitude, cell_longitude""",
+        f"""INSERT INTO {t["cell"]} (cell_latitude, cell_longitude, capability_code, layer, sites,
+            sin_latitude, cos_latitude, longitude_radians)
+        SELECT cell_latitude, cell_longitude, capability_code, layer, COUNT(*),
+            SIN({_cell_centre("cell_latitude")}), COS({_cell_centre("cell_latitude")}),
+            {_cell_centre("cell_longitude")}
+        FROM {t["site"]}
+        GROUP BY cell_latitude, cell_longitude, capability_code, layer
+        ORDER BY cell_latitude, cell_longitude""",
     ]
     per_request = f"""(SELECT request_id,
             SUM(CASE WHEN qualifies = %(true)s THEN 1 ELSE 0 END) AS qualifying,
@@ -228,7 +250,7 @@ def stats_refresh() -> stats.Refresh:
 
 
 # The aggregate tables a refresh rewrites (keys of ``_tables``).
-_AGGREGATES = ("layer_state", "cov_cap", "site", "req_cap", "req", "award", "near")
+_AGGREGATES = ("layer_state", "cov_cap", "site", "cell", "req_cap", "req", "award", "near")
 
 
 @transaction.atomic
@@ -266,6 +288,7 @@ def _rewrite() -> stats.Refresh:
             "seconds": time.perf_counter() - started,
             "most_sites": most_sites or 0,
             "most_sites_of": now,
+            "cells_of": now,
         },
     )
     return refresh

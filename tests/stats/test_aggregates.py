@@ -108,7 +108,7 @@ def test_coverage_gaps_count_sites_within_the_radius() -> None:
 
 def test_a_supplier_with_several_sites_counts_once_in_the_radius(crafted: Crafted) -> None:
     """Sites are counted cheaply and suppliers exactly only where the count of sites
-    could hide a gap (stats.selectors._suppliers_near): s1's main location and two
+    could hide a gap (stats.selectors._unsure): s1's main location and two
     plants near Pune are three sites of each of its capabilities, one supplier."""
     s1 = crafted.suppliers["s1"]
     for n in (1, 2):
