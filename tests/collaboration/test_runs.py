@@ -61,7 +61,8 @@ def test_a_supplier_change_queues_a_run_of_the_open_calls_it_relates_to(
         supplier_services.supplier_update(
             supplier=other, data=supplier_services.SupplierInput(profile={"trade_name": "X"})
         )
-    assert not CallRun.objects.filter(call_id=call["id"], status="queued").exists()
+    supplier_runs = CallRun.objects.filter(call_id=call["id"], trigger="supplier")
+    assert not supplier_runs.exists()
 
     add_capability(other, "materials-rnd")
     add_capability(other, "facility-vsm")
@@ -70,9 +71,10 @@ def test_a_supplier_change_queues_a_run_of_the_open_calls_it_relates_to(
             supplier_services.supplier_update(
                 supplier=other, data=supplier_services.SupplierInput(profile={"trade_name": name})
             )
-    queued = CallRun.objects.filter(call_id=call["id"], status="queued")
-    assert [run.trigger for run in queued] == ["supplier"]
-    assert run_pending(call["id"]).status == "succeeded"
+    (run,) = supplier_runs  # a burst: one run
+    if run.status == "queued":  # a broker holds its message (without REDIS_URL, it ran)
+        run = run_pending(call["id"])
+    assert run.status == "succeeded"
     assert CallMatch.objects.filter(call_id=call["id"], supplier=other).exists()
 
 
