@@ -183,6 +183,11 @@ def coverage_gaps(
     }
 
 
+# Degrees added to each side of a circle's box, so that a site on the circle's edge at its
+# northern, southern, eastern or western point is not lost to the box's rounding.
+_ROUNDING = 1e-9
+
+
 @dataclass(frozen=True)
 class _Circle:
     """A point and a radius on the sphere, and what the radius queries need of them."""
@@ -201,12 +206,12 @@ class _Circle:
         north, west, east. Along a parallel the circle reaches furthest where it
         touches a meridian, asin(sin(r) / cos(latitude)) away, not r / cos(latitude)."""
         r = self.angle
-        dlat = math.degrees(r)
+        dlat = math.degrees(r) + _ROUNDING
         if abs(self.latitude) + dlat >= 90.0 or r >= math.pi / 2:
             dlon = 180.0  # a pole is inside: every longitude
         else:
             reach = min(1.0, math.sin(r) / math.cos(math.radians(self.latitude)))
-            dlon = math.degrees(math.asin(reach))
+            dlon = math.degrees(math.asin(reach)) + _ROUNDING
         return (
             self.latitude - dlat,
             self.latitude + dlat,
@@ -237,77 +242,84 @@ def _suppliers_near_by_cells(
     the last refresh's (before the first refresh of a release that writes them, or
     after one by an older release during a rolling deploy).
 
-    Every point of a cell lies within ``half`` of its centre: half a cell along the
-    meridian, then half a cell along the parallel, 0.1 degree at most. So a cell whose
-    centre is within ``r - half`` is inside the circle whole, and its sites are counted
-    by the cell's one row; one whose centre is beyond ``r + half`` is outside whole;
-    only the sites of the cells between (a ring about two cells wide) are measured one
-    by one. Within 500 km of Chennai, at 100,000 suppliers: about 6,800 cells and 470
-    sites read, against 74,000 sites in the circle's box.
+    Every point of a cell lies within ``reach`` of its centre: half a cell along the
+    meridian, then half a cell along the parallel, 0.1 degree at most (0.07 at India's
+    latitudes). So a cell whose centre is within ``r - reach`` is inside the circle
+    whole, and its sites are counted by the cell's one row; one whose centre is beyond
+    ``r + reach`` is outside whole; only the sites of the cells between (a ring about
+    two cells wide) are measured one by one. Within 500 km of Chennai, at 100,000
+    suppliers: about 6,800 cells and 470 sites read, against 74,000 sites in the
+    circle's box.
 
     As in ``_suppliers_near``, sites are counted first, and suppliers counted exactly
-    (distinct) only for the capabilities whose sites leave it in doubt."""
+    (distinct) only for the capabilities whose sites leave it in doubt (``_unsure``,
+    here in SQL). One statement does it all, so the cells, the sites and the bound are
+    one refresh's even while another commits."""
     t = {name: connection.ops.quote_name(model._meta.db_table) for name, model in _CELL_TABLES}
     south, north, west, east = circle.bounds()
-    half = math.radians(1.0 / stats.CELLS_PER_DEGREE)
+    reach = math.radians(1.0 / stats.CELLS_PER_DEGREE)
     params: dict[str, Any] = {
         **circle.cosine_params(),
         "south": math.floor(south * stats.CELLS_PER_DEGREE),
         "north": math.floor(north * stats.CELLS_PER_DEGREE),
         "west": math.floor(west * stats.CELLS_PER_DEGREE),
         "east": math.floor(east * stats.CELLS_PER_DEGREE),
-        # No cell is inside whole when the radius is under half a cell (a cosine > 1).
-        "inside": math.cos(circle.angle - half) if circle.angle > half else 2.0,
-        "beyond": math.cos(min(circle.angle + half, math.pi)),
+        # No cell is inside whole when the radius is under a cell's reach (a cosine > 1).
+        "inside": math.cos(circle.angle - reach) if circle.angle > reach else 2.0,
+        "beyond": math.cos(min(circle.angle + reach, math.pi)),
         "layer": layer,
+        "threshold": threshold,
     }
-    # Table names from the models' metadata; every value a parameter.
-    box = f"""box AS (
-        SELECT cell_latitude, cell_longitude, capability_code, sites,
-            {_COSINE.format(t="c")} AS cosine
-        FROM {t["cell"]} c
-        WHERE cell_latitude BETWEEN %(south)s AND %(north)s
-          AND cell_longitude BETWEEN %(west)s AND %(east)s
-          {"AND layer = %(layer)s" if layer else ""}{{only}})"""  # noqa: S608
     ring = f"""JOIN {t["site"]} s ON s.cell_latitude = box.cell_latitude
             AND s.cell_longitude = box.cell_longitude AND s.capability_code = box.capability_code"""
     site_within = f"{_COSINE.format(t='s')} >= %(within)s"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""WITH {box.format(only="")},
-            counted AS (
-                SELECT capability_code, sites AS n FROM box WHERE cosine >= %(inside)s
-                UNION ALL
-                SELECT s.capability_code, 1 FROM box {ring}
-                WHERE box.cosine < %(inside)s AND box.cosine >= %(beyond)s AND {site_within}
+            # Table names from the models' metadata; every value a parameter.
+            f"""WITH box AS (
+                SELECT cell_latitude, cell_longitude, capability_code, sites,
+                    {_COSINE.format(t="c")} AS cosine
+                FROM {t["cell"]} c
+                WHERE cell_latitude BETWEEN %(south)s AND %(north)s
+                  AND cell_longitude BETWEEN %(west)s AND %(east)s
+                  {"AND layer = %(layer)s" if layer else ""}
             ),
             last AS (
                 SELECT CASE WHEN cells_of = refreshed_at THEN 1 ELSE 0 END AS cells,
                     CASE WHEN most_sites_of = refreshed_at THEN most_sites END AS most_sites
                 FROM {t["refresh"]} WHERE id = 1
+            ),
+            counted AS (
+                SELECT capability_code, SUM(n) AS n FROM (
+                    SELECT capability_code, sites AS n FROM box WHERE cosine >= %(inside)s
+                    UNION ALL
+                    SELECT s.capability_code, 1 AS n FROM box {ring}
+                    WHERE box.cosine < %(inside)s AND box.cosine >= %(beyond)s
+                      AND {site_within}
+                ) parts
+                GROUP BY capability_code
+            ),
+            unsure AS (
+                SELECT counted.capability_code FROM counted, last
+                WHERE last.most_sites IS NULL
+                   OR (last.most_sites > 1 AND counted.n < %(threshold)s * last.most_sites)
+            ),
+            exact AS (
+                SELECT s.capability_code, COUNT(DISTINCT s.supplier_id) AS n FROM box {ring}
+                WHERE box.capability_code IN (SELECT capability_code FROM unsure)
+                  AND box.cosine >= %(beyond)s AND (box.cosine >= %(inside)s OR {site_within})
+                GROUP BY s.capability_code
             )
-            SELECT last.cells, last.most_sites, counted.capability_code, SUM(counted.n)
-            FROM last LEFT JOIN counted ON last.cells = 1
-            GROUP BY last.cells, last.most_sites, counted.capability_code""",  # noqa: S608
+            SELECT last.cells, counted.capability_code, COALESCE(exact.n, counted.n)
+            FROM last
+            LEFT JOIN counted ON last.cells = 1
+            LEFT JOIN exact ON exact.capability_code = counted.capability_code""",  # noqa: S608
             params,
         )
         rows = cursor.fetchall()
-        if not rows or rows[0][0] != 1:
-            return None
-        counts = {code: n for _, _, code, n in rows if code is not None}
-        unsure = _unsure(counts, most_sites=rows[0][1], threshold=threshold)
-        if unsure:
-            names = {f"u{i}": code for i, code in enumerate(unsure)}
-            only = f" AND capability_code IN ({', '.join(f'%({n})s' for n in names)})"
-            cursor.execute(
-                f"""WITH {box.format(only=only)}
-                SELECT s.capability_code, COUNT(DISTINCT s.supplier_id) FROM box {ring}
-                WHERE box.cosine >= %(beyond)s AND (box.cosine >= %(inside)s OR {site_within})
-                GROUP BY s.capability_code""",  # noqa: S608
-                {**params, **names},
-            )
-            counts.update(dict(cursor.fetchall()))
-    return counts
+    if not rows or rows[0][0] != 1:
+        return None
+    return {code: n for _, code, n in rows if code is not None}
 
 
 _CELL_TABLES = (

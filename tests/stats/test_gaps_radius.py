@@ -141,4 +141,35 @@ def test_a_large_radius_reaches_every_longitude_its_circle_does() -> None:
 
     assert east - 80.0 == pytest.approx(33.63, abs=0.01)
     assert 80.0 - west == pytest.approx(33.63, abs=0.01)
-    assert north - 35.0 == pytest.approx(math.degrees(3000 / 6371), abs=1e-9)
+    assert north - 35.0 == pytest.approx(math.degrees(3000 / 6371), abs=1e-6)
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    phi_a, phi_b = math.radians(a[0]), math.radians(b[0])
+    cosine = math.sin(phi_a) * math.sin(phi_b) + math.cos(phi_a) * math.cos(phi_b) * math.cos(
+        math.radians(b[1] - a[1])
+    )
+    return selectors.EARTH_RADIUS_KM * math.acos(min(1.0, cosine))
+
+
+@pytest.mark.parametrize("away", [0.2, 0.5, 1.0, 3.0, 8.0])
+def test_a_cells_far_corner_is_measured_not_assumed(db: None, away: float) -> None:
+    """A site on a grid point is the south-west corner of its cell: seen from a centre to
+    the north-east, along the cell's diagonal, it is the cell's farthest point. Circles
+    whose edge passes a metre short of it and a metre beyond it tell a cell counted whole
+    too soon (a reach under the cell's true one) from one measured."""
+    taxonomy_load_fast()
+    site = (18.5, 73.8)
+    supplier = SupplierFactory(latitude=site[0], longitude=site[1])
+    SupplierCapabilityFactory(supplier=supplier, capability=Capability.objects.get(code=CODES[0]))
+    stats_refresh()
+    centre = (site[0] + away, site[1] + away / math.cos(math.radians(site[0])))
+    distance = distance_km(centre, site)
+
+    def near(radius_km: float) -> int:
+        circle = selectors._Circle(*centre, radius_km)
+        counts = selectors._suppliers_near_by_cells(circle, layer=None, threshold=5)
+        assert counts is not None
+        return counts.get(CODES[0], 0)
+
+    assert (near(distance - 0.001), near(distance + 0.001)) == (0, 1)

@@ -237,8 +237,10 @@ def _wait_until_the_refresh_waits() -> None:
     with psycopg.connect(_dsn(), autocommit=True) as observer:
         for _ in range(400):
             waiting = observer.execute(
+                # This database's sessions only: the suite's other process runs the same
+                # test on a database of its own, on the same server.
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                " AND query LIKE %s",
+                " AND datname = current_database() AND query LIKE %s",
                 ["%INSERT INTO suppliers_supplierrepresentation%"],
             ).fetchone()
             if waiting and waiting[0]:
