@@ -500,21 +500,32 @@ def wsgi_server(settings: Any) -> Iterator[str]:
     server.server_close()
 
 
+def gunicorn_listening_at(log: Path, process: subprocess.Popen[bytes]) -> str:
+    """The base URL gunicorn logged it listens at. Bound to port 0, it takes a free port
+    itself: a port probed free and closed before it starts could be taken meanwhile, by a
+    server of the suite's other process (pytest-xdist) among others."""
+    import re
+
+    def listening() -> str | None:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited:\n{log.read_text(errors='replace')[-3000:]}")
+        found = re.search(r"Listening at: (http://[0-9.]+:[0-9]+)", log.read_text(errors="replace"))
+        return found.group(1) if found else None
+
+    return str(wait_for(listening, timeout=60, interval=0.1))
+
+
 @pytest.fixture
 def gunicorn_server(tmp_path: Path) -> Iterator[str]:
     """remag served by gunicorn with its production configuration (one sync worker) on a
     free loopback port, on this run's test database; yields its base URL. For behaviour
     that is gunicorn's (how a connection ends), where ``wsgi_server`` differs. Tests need
     ``django_db(transaction=True)`` for it to see their rows."""
-    import socket
     import urllib.request
 
     database_url = database_url_for_subprocess()
     if database_url is None:
         service_unavailable("gunicorn_server runs on PostgreSQL")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -523,7 +534,7 @@ def gunicorn_server(tmp_path: Path) -> Iterator[str]:
         "SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url,
         "DATABASE_POOL_MAX_SIZE": "1",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_BIND": "127.0.0.1:0",  # the port is read back from its log
         "WEB_CONCURRENCY": "1",
     }
     log = tmp_path / "gunicorn.log"
@@ -539,9 +550,8 @@ def gunicorn_server(tmp_path: Path) -> Iterator[str]:
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
 
-    def up() -> bool:
+    def up(base: str) -> bool:
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
                 return bool(response.status == 200)
@@ -549,7 +559,8 @@ def gunicorn_server(tmp_path: Path) -> Iterator[str]:
             return False
 
     try:
-        wait_for(up, timeout=60, interval=0.2)
+        base = gunicorn_listening_at(log, process)
+        wait_for(lambda: up(base), timeout=60, interval=0.2)
         yield base
     finally:
         stop_process(process, timeout=30)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -26,7 +25,13 @@ import yaml
 from django.core.management import get_commands
 
 from remag import queues
-from tests.conftest import ROOT, database_url_for_subprocess, queue_prefix, wait_for
+from tests.conftest import (
+    ROOT,
+    database_url_for_subprocess,
+    gunicorn_listening_at,
+    queue_prefix,
+    wait_for,
+)
 from tests.factories import UserTokenFactory
 from tests.matching.conftest import request_body, world  # noqa: F401 (fixture)
 from tests.remag.webhook_receiver import Receiver, start_receiver
@@ -111,12 +116,6 @@ def test_the_image_is_slim_unprivileged_and_healthchecked() -> None:
 # ------------------------------------------------------------------ the processes
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     receiver = start_receiver()
@@ -138,7 +137,6 @@ def production_processes(
     database_url = database_url_for_subprocess()
     if database_url is None:
         pytest.skip("the production processes run on PostgreSQL")
-    port = free_port()
     prefix = queue_prefix(celery_test_queue)
     env = {
         **os.environ,
@@ -155,8 +153,8 @@ def production_processes(
         "CELERY_QUEUE_PREFIX": prefix,
         "WEBHOOK_ALLOW_HTTP": "1",
         "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
-        "PORT": str(port),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        # The web takes a free port itself, read back from its log.
+        "GUNICORN_BIND": "127.0.0.1:0",
         "WEB_CONCURRENCY": "2",
         "PYTHONUNBUFFERED": "1",
     }
@@ -183,9 +181,10 @@ def production_processes(
             stderr=subprocess.STDOUT,
         )
         processes.append((name, process, log_path))
-    base = Deployment(f"http://127.0.0.1:{port}")
-    base.logs = tmp_path
     try:
+        (web,) = [(process, log) for name, process, log in processes if name == "web"]
+        base = Deployment(gunicorn_listening_at(web[1], web[0]))
+        base.logs = tmp_path
         wait_for(lambda: _get(f"{base}/healthz")[0] == 200, timeout=60, interval=0.3)
         yield base
     finally:
