@@ -35,11 +35,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def started(inbox: Inbox, attempts: int = 5) -> Controller:
+    """An SMTP server for ``inbox`` on a free loopback port. A port probed free can be
+    taken before the server binds it (by the suite's other process, among others), and
+    aiosmtpd's controller cannot bind port 0 itself: then another port is tried."""
+    for attempt in range(attempts):
+        controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+        try:
+            controller.start()
+        except OSError:  # the address is in use
+            if attempt == attempts - 1:
+                raise
+            continue
+        return controller
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture
 def smtp_inbox(settings: Any) -> Iterator[Inbox]:
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    controller = started(inbox)
     config = environ.Env.email_url_config(f"smtp://127.0.0.1:{controller.port}")
     settings.EMAIL_BACKEND = config["EMAIL_BACKEND"]
     settings.EMAIL_HOST = config["EMAIL_HOST"]
