@@ -231,7 +231,12 @@ class _Circle:
         }
 
 
-_COSINE = "{t}.sin_latitude * %(sin)s + {t}.cos_latitude * %(cos)s * COS({t}.longitude_radians - %(longitude)s)"  # noqa: E501
+# The cosine of a row's central angle to the circle's centre (table alias ``t``; the
+# parameters of _Circle.cosine_params).
+_COSINE = (
+    "{t}.sin_latitude * %(sin)s"
+    " + {t}.cos_latitude * %(cos)s * COS({t}.longitude_radians - %(longitude)s)"
+)
 
 
 def _suppliers_near_by_cells(

@@ -86,7 +86,7 @@ _SITE_COLUMNS = (
 )
 
 
-def _trig(alias: str) -> str:
+def _derived_site_columns(alias: str) -> str:
     # SIN, COS, RADIANS and FLOOR: PostgreSQL's own; on SQLite, Django registers them.
     # The last two are the site's cell of the 0.1-degree grid (stats.models.CoverageCell);
     # the rows go in in the cells' order, so a cell's sites share a few pages.
@@ -128,14 +128,14 @@ def _statements() -> list[str]:
         WHERE {_VERIFIED}
         GROUP BY c.code, c.layer, s.state, sc.capacity_unit""",
         f"""INSERT INTO {t["site"]} ({_SITE_COLUMNS})
-        SELECT c.code, c.layer, s.id, s.latitude, s.longitude, {_trig("s")}
+        SELECT c.code, c.layer, s.id, s.latitude, s.longitude, {_derived_site_columns("s")}
         FROM {t["supplier"]} s
         JOIN {t["supcap"]} sc ON sc.supplier_id = s.id
         JOIN {t["capability"]} c ON c.id = sc.capability_id
         WHERE {_VERIFIED} AND s.latitude IS NOT NULL AND s.longitude IS NOT NULL
         ORDER BY cell_latitude, cell_longitude""",
         f"""INSERT INTO {t["site"]} ({_SITE_COLUMNS})
-        SELECT c.code, c.layer, s.id, p.latitude, p.longitude, {_trig("p")}
+        SELECT c.code, c.layer, s.id, p.latitude, p.longitude, {_derived_site_columns("p")}
         FROM {t["plant"]} p
         JOIN {t["supplier"]} s ON s.id = p.supplier_id
         JOIN {t["supcap"]} sc ON sc.supplier_id = s.id
