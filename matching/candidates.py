@@ -68,7 +68,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Cos, Power, Radians, RowNumber, Sin
 
 from matching.models import ProcurementRequest
-from matching.procurement.records import delivery_records
+from matching.procurement.records import DeliveryRecord, delivery_records
 from matching.scoring import (
     DEFAULT_WEIGHTS,
     CandidateBatch,
@@ -78,6 +78,7 @@ from matching.scoring import (
     grade_columns,
     haversine_km,
 )
+from remag.db import Alongside, can_read_alongside
 from suppliers.choices import CAPACITY_TO_BASE, QUANTITY_TO_BASE, SupplierStatus
 from suppliers.classification import financial_year_of
 from suppliers.grades import GradeSpec, grade_order_key
@@ -89,7 +90,7 @@ from suppliers.models import (
     SupplierCapability,
     SupplierPlant,
 )
-from suppliers.selectors import certificate_flags, certificate_valid_exists
+from suppliers.selectors import certificate_flag_masks, certificate_valid_exists
 from suppliers.states import STATES_BY_CODE
 
 MAX_TEXT_TERMS = 24
@@ -229,10 +230,11 @@ def candidate_queryset(
     criteria: Criteria,
     *,
     supplier_ids: Sequence[object] | None = None,
-) -> tuple[QuerySet, list[str], list[str], list[str]]:
+) -> tuple[QuerySet, list[str], list[str], dict[str, tuple[object, date, date | None]]]:
     """The candidate rows, as a ``values_list`` query; the request's text terms; the
-    names of its columns; and the names of the certificate columns carried in the
-    ``certflags`` array column, in its order (see :func:`load`)."""
+    names of its columns; and the certificate checks read apart from it on PostgreSQL
+    (``{column name: (certification id, day, through)}``, read by
+    :func:`suppliers.selectors.certificate_flag_masks` in :func:`load`)."""
     cert_ids: dict[str, object] = {}
     scoped: set[str] = set()
     for code, cert_id, is_scoped in Certification.objects.filter(
@@ -287,8 +289,8 @@ def candidate_queryset(
     # Ids as text: no uuid.UUID object per row (they are strings for scoring and COPY).
     annotations: dict[str, object] = {"sid": Cast("id", TextField())}
     run_date, needed_by = criteria.run_date, criteria.needed_by
-    # The unscoped checks, as one aggregate per supplier on PostgreSQL (``certflags``,
-    # read back into these columns by ``load``); scoped ones each an EXISTS.
+    # The unscoped checks, on PostgreSQL, in a query of their own over the certificates
+    # (``flagged``, made into these columns by ``load``); scoped ones each an EXISTS.
     flagged: dict[str, tuple[object, date, date | None]] = {}
     aggregate = connection.vendor == "postgresql"
     for kind, codes in (
@@ -320,8 +322,6 @@ def candidate_queryset(
                 continue
             covering = capability_ids if code in scoped else None
             annotations[f"today_{j}"] = _valid_certificate(cert_ids[code], run_date, None, covering)
-    if flagged:
-        annotations["certflags"] = certificate_flags(list(flagged.values()))
     terms = text_terms(request_text(request)) if criteria.has_text else []
     if terms and connection.vendor == "postgresql":
         hits = " + ".join(
@@ -332,7 +332,7 @@ def candidate_queryset(
         columns.append("search_text")
     queryset = queryset.annotate(**annotations)
     columns += [name for name in annotations if name != "sid"]
-    return queryset.order_by().values_list(*columns), terms, columns, list(flagged)
+    return queryset.order_by().values_list(*columns), terms, columns, flagged
 
 
 def nearest_plants(
@@ -438,36 +438,32 @@ def _ids_text(values: Sequence[object]) -> Sequence[str]:
     return [_id_text(value) for value in values]
 
 
-def load(
-    request: ProcurementRequest,
-    *,
-    run_date: date,
-    supplier_ids: Sequence[object] | None = None,
-) -> Loaded:
-    """Read the request's criteria and its candidates (or only ``supplier_ids``)."""
-    criteria = criteria_for(request, run_date=run_date)
-    queryset, terms, names, flagged = candidate_queryset(
-        request, criteria, supplier_ids=supplier_ids
-    )
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    # Row order does not matter: ranking ties and near misses are ordered by supplier id.
-    n = len(rows)
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    ids = list(_ids_text(columns[0]))
-    index = {sid: i for i, sid in enumerate(ids)}
+@dataclass(frozen=True)
+class _SideRows:
+    """What a load reads besides the candidate query (:func:`_side_rows`)."""
 
-    k = len(criteria.required_capabilities)
-    capability_ids = dict(request.required_capabilities.values_list("code", "id"))
-    column_of = {
-        str(capability_ids[code]): j for j, code in enumerate(criteria.required_capabilities)
-    }
-    offers = np.zeros((n, k), dtype=bool)
-    capacity = np.full((n, k), np.nan)
-    lead = np.full((n, k), np.nan)
-    offered = SupplierCapability.objects.filter(capability_id__in=list(column_of)).order_by()
+    # (supplier id, capability id, capacity per month as float, unit, lead time days)
+    offers: list[tuple[str, str, float | None, str, int | None]]
+    records: dict[str, DeliveryRecord]
+    # supplier id -> bit mask of the certificate checks held (certificate_flag_masks)
+    certificates: dict[str, int]
+    plants: dict[str, tuple[float, float, str]]
+    # (supplier id, grade codes) of the offers of a required capability stating grades
+    grades: list[tuple[str, object]]
+
+
+def _side_rows(
+    criteria: Criteria,
+    capability_ids: list[object],
+    certificate_checks: list[tuple[object, date, date | None]],
+    *,
+    supplier_ids: Sequence[object] | None,
+) -> _SideRows:
+    """The offers of the required capabilities (``capability_ids``), the certificate
+    checks read apart (``certificate_checks``, PostgreSQL only), the track records, the
+    nearest plants and the stated grades: reads that do not depend on the candidate
+    query's rows, so they may run beside it (:class:`remag.db.Alongside`)."""
+    offered = SupplierCapability.objects.filter(capability_id__in=capability_ids).order_by()
     if supplier_ids is not None:
         offered = offered.filter(supplier_id__in=supplier_ids)
     # Capacity as a float in SQL (converting numerics to Decimal in Python is slow); the
@@ -484,6 +480,78 @@ def load(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         offer_rows = cursor.fetchall()
+    records = delivery_records(
+        supplier_ids=None if supplier_ids is None else [str(s) for s in supplier_ids],
+        run_date=criteria.run_date,
+    )
+    certificates = (
+        certificate_flag_masks(
+            certificate_checks,
+            offering=capability_ids if supplier_ids is None else None,
+            supplier_ids=supplier_ids,
+        )
+        if certificate_checks
+        else {}
+    )
+    plants = nearest_plants(criteria, capability_ids, supplier_ids=supplier_ids)
+    return _SideRows(
+        offers=offer_rows,
+        records=records,
+        certificates=certificates,
+        plants=plants,
+        grades=_grade_rows(criteria, capability_ids, supplier_ids=supplier_ids),
+    )
+
+
+def load(
+    request: ProcurementRequest,
+    *,
+    run_date: date,
+    supplier_ids: Sequence[object] | None = None,
+) -> Loaded:
+    """Read the request's criteria and its candidates (or only ``supplier_ids``)."""
+    criteria = criteria_for(request, run_date=run_date)
+    capability_ids = dict(request.required_capabilities.values_list("code", "id"))
+    column_of = {
+        str(capability_ids[code]): j for j, code in enumerate(criteria.required_capabilities)
+    }
+
+    queryset, terms, names, flagged = candidate_queryset(
+        request, criteria, supplier_ids=supplier_ids
+    )
+
+    def side() -> _SideRows:
+        return _side_rows(
+            criteria,
+            list(capability_ids.values()),
+            list(flagged.values()),
+            supplier_ids=supplier_ids,
+        )
+
+    # A whole request's offers, certificates, plants and records are read on a connection
+    # of their own while the candidate query runs (remag.db.Alongside), when possible.
+    alongside = Alongside(side) if supplier_ids is None and can_read_alongside() else None
+    try:
+        sql, params = queryset.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    except BaseException:
+        if alongside is not None:
+            alongside.wait()
+        raise
+    read = alongside.result() if alongside is not None else side()
+    # Row order does not matter: ranking ties and near misses are ordered by supplier id.
+    n = len(rows)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    ids = list(_ids_text(columns[0]))
+    index = {sid: i for i, sid in enumerate(ids)}
+
+    k = len(criteria.required_capabilities)
+    offers = np.zeros((n, k), dtype=bool)
+    capacity = np.full((n, k), np.nan)
+    lead = np.full((n, k), np.nan)
+    offer_rows = read.offers
     if offer_rows:
         sids, cids, amounts, units, days = zip(*offer_rows, strict=True)
         rows_of = np.fromiter(map(index.get, _ids_text(sids), repeat(-1)), np.intp, len(sids))
@@ -508,11 +576,7 @@ def load(
     recent = np.zeros(n)
     recent_on_time = np.zeros(n)
     recent_accepted = np.full(n, np.nan)
-    records = delivery_records(
-        supplier_ids=None if supplier_ids is None else [str(s) for s in supplier_ids],
-        run_date=run_date,
-    )
-    for supplier_id, record in records.items():
+    for supplier_id, record in read.records.items():
         i = index.get(supplier_id)
         if i is None:
             continue
@@ -524,10 +588,9 @@ def load(
 
     column = dict(zip(names, columns, strict=True))
     if flagged:
-        none = [False] * len(flagged)
-        flags = [row or none for row in column.pop("certflags")]
+        masks = np.fromiter(map(read.certificates.get, ids, repeat(0)), np.int64, n)
         for position, name in enumerate(flagged):
-            column[name] = [bool(row[position]) for row in flags]
+            column[name] = (masks >> position) & 1
     r, p = len(criteria.required_certifications), len(criteria.preferred_certifications)
     required_held = np.zeros((n, r), dtype=bool)
     preferred_held = np.zeros((n, p), dtype=bool)
@@ -562,8 +625,7 @@ def load(
 
     latitude, longitude = _floats(columns[2]), _floats(columns[3])
     location_names = [""] * n
-    plants = nearest_plants(criteria, list(capability_ids.values()), supplier_ids=supplier_ids)
-    placed = [(index[sid], plant) for sid, plant in plants.items() if sid in index]
+    placed = [(index[sid], plant) for sid, plant in read.plants.items() if sid in index]
     if placed:
         # A plant nearer than the main location (or the only exact one) places the
         # candidate; at equal distance the main location stays.
@@ -594,9 +656,7 @@ def load(
         bool,
         n,
     )
-    grade_met, grades_stated, grade_notes = _grade_columns(
-        criteria, index, list(column_of), supplier_ids=supplier_ids
-    )
+    grade_met, grades_stated, grade_notes = _grade_columns(criteria, index, read.grades)
     batch = CandidateBatch(
         supplier_ids=ids,
         is_active=np.fromiter((s == SupplierStatus.ACTIVE for s in columns[1]), bool, n),
@@ -668,18 +728,16 @@ def grade_requirements(request: ProcurementRequest) -> tuple[GradeRequirement, .
     return tuple(requirements)
 
 
-def _grade_columns(
+def _grade_rows(
     criteria: Criteria,
-    index: dict[str, int],
-    capability_ids: list[str],
+    capability_ids: list[object],
     *,
     supplier_ids: Sequence[object] | None,
-) -> tuple[np.ndarray | None, np.ndarray | None, list[list[str]] | None]:
-    """The batch's grade columns (:func:`matching.scoring.grade_columns`) from the grades
-    the candidates state with their offers of the required capabilities."""
+) -> list[tuple[str, object]]:
+    """``(supplier id, grades)`` of the offers of the required capabilities that state
+    grades; none read when the request names no grade."""
     if not criteria.grades:
-        return None, None, None
-    offered: list[set[str]] = [set() for _ in index]
+        return []
     rows = (
         SupplierCapability.objects.filter(capability_id__in=capability_ids)
         .exclude(grades=[])
@@ -687,8 +745,25 @@ def _grade_columns(
     )
     if supplier_ids is not None:
         rows = rows.filter(supplier_id__in=supplier_ids)
-    for supplier_id, grades in rows.values_list("supplier_id", "grades").iterator(2000):
-        i = index.get(str(supplier_id))
+    return [
+        (_id_text(supplier_id), grades)
+        for supplier_id, grades in rows.values_list("supplier_id", "grades").iterator(2000)
+    ]
+
+
+def _grade_columns(
+    criteria: Criteria,
+    index: dict[str, int],
+    rows: list[tuple[str, object]],
+) -> tuple[np.ndarray | None, np.ndarray | None, list[list[str]] | None]:
+    """The batch's grade columns (:func:`matching.scoring.grade_columns`) from the grades
+    the candidates state with their offers of the required capabilities (``rows``, from
+    :func:`_grade_rows`)."""
+    if not criteria.grades:
+        return None, None, None
+    offered: list[set[str]] = [set() for _ in index]
+    for supplier_id, grades in rows:
+        i = index.get(supplier_id)
         if i is not None and isinstance(grades, list):
             offered[i].update(str(code) for code in grades)
     return grade_columns(criteria.grades, offered)

@@ -408,12 +408,22 @@ def _write_copy(
             [request.id],
         )
         existing = dict(raw.fetchall())
+        # The near misses as stored: when they are the run's own (a rerun where nothing
+        # changed), neither staged nor written again.
+        raw.execute(
+            'SELECT supplier_id::text, "constraint", reason FROM matching_nearmiss '
+            "WHERE request_id = %s",
+            [request.id],
+        )
+        misses_changed = set(raw.fetchall()) != set(missed)
         if not existing:
             _copy_new_matches(raw, result, order, digests, params)
-            stage_rows(raw, [], missed)
+            if misses_changed:
+                stage_rows(raw, [], missed)
         else:
             changed = [i for i in order if existing.get(ids[i]) != digests[i]]
-            stage_rows(raw, _explained(result, changed, digests), missed)
+            if changed or misses_changed:
+                stage_rows(raw, _explained(result, changed, digests), missed)
             if changed:
                 raw.execute(_COPY_UPSERT, params)
             scored = {ids[i] for i in order}
@@ -421,8 +431,9 @@ def _write_copy(
             if stale:
                 for statement in filter(str.strip, _STALE_MATCHES.split(";")):
                     raw.execute(statement, {**params, "stale": stale})
-        for statement in filter(str.strip, _COPY_STALE.split(";")):
-            raw.execute(statement, params)
+        if misses_changed:
+            for statement in filter(str.strip, _COPY_STALE.split(";")):
+                raw.execute(statement, params)
 
 
 def _copy_new_matches(

@@ -881,6 +881,21 @@ class _Reasons:
 _DIGEST_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection
 
 
+def _text_crcs(texts: Sequence[object], n: int) -> npt.NDArray[np.float64]:
+    """The CRC-32 of each text (of ``str(text)``; 0 for an empty one, as
+    ``zlib.crc32(b"")`` is), each distinct text hashed once: most candidates' texts are
+    empty or shared."""
+    crcs: dict[str, float] = {"": 0.0}
+    out = np.zeros(n)
+    for i, text in enumerate(map(str, texts)):
+        if text:
+            crc = crcs.get(text)
+            if crc is None:
+                crc = crcs[text] = float(zlib.crc32(text.encode()))
+            out[i] = crc
+    return out
+
+
 def row_digests(criteria: Criteria, batch: CandidateBatch) -> npt.NDArray[np.int64]:
     """A 63-bit digest per candidate of everything its score, factor values and reasons
     are computed from: the criteria (run date and weights included), the algorithm
@@ -906,7 +921,7 @@ def row_digests(criteria: Criteria, batch: CandidateBatch) -> npt.NDArray[np.int
             h = h * _DIGEST_MULTIPLIER + np.uint64(1)
             continue
         if not isinstance(column, np.ndarray):  # text per candidate (e.g. plant names)
-            column = np.fromiter((zlib.crc32(str(text).encode()) for text in column), np.float64, n)
+            column = _text_crcs(column, n)
         numbers = np.asarray(column, dtype=np.float64).reshape(n, -1) + 0.0  # -0.0 -> 0.0
         numbers = np.where(np.isnan(numbers), np.nan, numbers)  # one NaN bit pattern
         bits = numbers.view(np.uint64)

@@ -8,10 +8,12 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from copy import copy as shallow_copy
 from operator import attrgetter
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connection, connections, models
+
+T = TypeVar("T")
 
 
 class BaseModel(models.Model):
@@ -260,6 +262,56 @@ def statements_prepared(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         yield
     finally:
         del wrapper.create_cursor
+
+
+def can_read_alongside(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether :class:`Alongside` may read on a connection of its own beside ``using``'s:
+    on PostgreSQL with the connection pool on (a thread without one would connect anew
+    each time, which costs more than it saves), and outside a transaction (another
+    connection would not see what the caller's transaction has written)."""
+    wrapper = connections[using]
+    return (
+        wrapper.vendor == "postgresql"
+        and bool(wrapper.settings_dict.get("OPTIONS", {}).get("pool"))
+        and not wrapper.in_atomic_block
+    )
+
+
+class Alongside(Generic[T]):
+    """``work()`` run on a thread of its own while the caller goes on: reads independent
+    of the caller's, on a database connection of the thread's own (taken from the pool and
+    handed back when ``work`` ends). :meth:`result` waits for it and returns what it
+    returned, or raises what it raised. Call only where :func:`can_read_alongside`.
+
+    For a match run's load: while PostgreSQL runs the candidate query on the caller's
+    connection, another of its processes reads the offers, the plants and the track
+    records (docs/matching.md). Python's lock is free while a thread waits for the
+    database."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="remag-alongside", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+        finally:
+            connections.close_all()  # this thread's connections only: back to the pool
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+    def wait(self) -> None:
+        """Wait for the thread, whatever it did (when the caller's own part failed)."""
+        self._thread.join()
 
 
 # A statement prepared before a migration changed the type of a column it reads.

@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import json
+import operator
 import re
 import time
 from collections.abc import Collection, Sequence
@@ -10,10 +11,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.contrib.postgres.aggregates import BoolOr
-from django.contrib.postgres.fields import ArrayField
-from django.db.models import BooleanField, Exists, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.contrib.postgres.aggregates import BitOr
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from remag.accounts.caller import Caller
@@ -188,37 +199,56 @@ def certificate_valid_exists(
     return Exists(certificates)
 
 
-def certificate_flags(checks: Sequence[tuple[object, date, date | None]]) -> Subquery:
-    """For each supplier row of the outer query, in one correlated aggregate over its
-    certificates (one index probe per supplier, where an ``EXISTS`` per check made one
-    per check): an array of booleans, one per ``(certification_id, day, through)``,
-    whether it holds a certificate of that certification valid on ``day`` and through
-    ``through`` (:func:`certificate_valid_exists` without scope). NULL (read as all
-    false) for a supplier holding none of them. PostgreSQL only (``bool_or``)."""
-    flags = [
-        BoolOr(
-            Value(True),
-            filter=Q(certification_id=certification_id) & certificate_valid_q(day, through=through),
+def certificate_flag_masks(
+    checks: Sequence[tuple[object, date, date | None]],
+    *,
+    offering: Sequence[object] | None = None,
+    supplier_ids: Sequence[object] | None = None,
+) -> dict[str, int]:
+    """For each supplier holding a certificate of a certification in ``checks`` (one of
+    those offering a capability of ``offering``, or of ``supplier_ids``, when given): a
+    bit mask, bit ``j`` set when it holds a certificate of ``checks[j]``'s certification
+    valid on its ``day`` and through its ``through`` (:func:`certificate_valid_exists`
+    without scope). ``{supplier id as text: mask}``; a supplier holding none is absent.
+    PostgreSQL only (``bit_or``).
+
+    One query over the certificates, grouped by supplier, rather than a correlated
+    subquery per candidate row: a match run reads it on a connection of its own while
+    the candidate query runs (``matching.candidates``)."""
+    bits = [
+        Case(
+            When(
+                Q(certification_id=certification_id) & certificate_valid_q(day, through=through),
+                then=Value(1 << j),
+            ),
+            default=Value(0),
         )
-        for certification_id, day, through in checks
+        for j, (certification_id, day, through) in enumerate(checks)
     ]
-    rows = (
-        SupplierCertificate.objects.filter(
-            supplier=OuterRef("pk"),
-            certification_id__in=list({certification_id for certification_id, _, _ in checks}),
-        )
-        .order_by()
-        .values("supplier")
-        .annotate(
-            flags=Func(
-                *flags,
-                template="ARRAY[%(expressions)s]",
-                output_field=ArrayField(BooleanField()),
+    rows = SupplierCertificate.objects.filter(
+        certification_id__in=list({certification_id for certification_id, _, _ in checks})
+    )
+    if offering is not None:
+        # The offering suppliers' ids first, then their certificates by the supplier index
+        # (as the candidate query reads the suppliers).
+        rows = rows.filter(
+            RawSQL(  # noqa: S611 (placeholders only)
+                '"suppliers_suppliercertificate"."supplier_id" = ANY(ARRAY('
+                "SELECT sc.supplier_id FROM suppliers_suppliercapability sc"
+                " WHERE sc.capability_id = ANY(%s)))",
+                [list(offering)],
+                output_field=BooleanField(),
             )
         )
-        .values("flags")
+    if supplier_ids is not None:
+        rows = rows.filter(supplier_id__in=supplier_ids)
+    total = functools.reduce(operator.add, bits)
+    return dict(
+        rows.order_by()
+        .values("supplier_id")
+        .annotate(sid=Cast("supplier_id", TextField()), mask=BitOr(total))
+        .values_list("sid", "mask")
     )
-    return Subquery(rows, output_field=ArrayField(BooleanField()))
 
 
 # code -> id of each taxonomy model, per process: (when read, {code: id}).

@@ -1,0 +1,192 @@
+"""A match run's load reads its offers, certificates, plants and track records on a
+connection of its own while the candidate query runs (``remag.db.Alongside``): on
+PostgreSQL with the pool on, outside a transaction. What it loads is the same either way;
+inside a transaction (where another connection would not see the caller's writes) it reads
+everything in turn on the caller's connection."""
+
+from dataclasses import fields
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from matching import candidates
+from matching.models import ProcurementRequest
+from remag import db
+from remag.accounts.models import Organization
+from suppliers.demo import seed_demo
+from suppliers.models import Capability, Certification, MaterialGrade, SupplierCertificate
+from tests.conftest import taxonomy_load_fast
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+SPECS: list[dict[str, Any]] = [
+    # Required and preferred certificates (one of them expiring before the needed-by
+    # date for some), a delivery point, text.
+    {
+        "layer": "components",
+        "capabilities": ["jet-milling", "hydrogen-decrepitation", "strip-casting"],
+        "required": ["iso-9001"],
+        "preferred": ["iatf-16949", "iso-14001"],
+        "location": (13.08, 80.27),
+        "description": "Jet milling and hydrogen decrepitation of NdFeB strip-cast alloy.",
+        "needed_in": 400,
+    },
+    # A scoped accreditation (its checks stay in the candidate query), a radius.
+    {
+        "layer": "testing",
+        "capabilities": ["hysteresigraph-testing", "chemical-analysis"],
+        "required": ["iso-iec-17025"],
+        "preferred": ["iso-9001"],
+        "location": (18.52, 73.85),
+        "radius": 900,
+        "description": "",
+        "needed_in": 60,
+    },
+    # No certificates, no location, grades.
+    {
+        "layer": "components",
+        "capabilities": ["sintering", "magnetising", "precision-grinding"],
+        "required": [],
+        "preferred": [],
+        "location": None,
+        "description": "Sintered N42 blocks.",
+        "grades": 2,
+        "needed_in": 30,
+    },
+]
+
+
+def make_request(owner: Organization, spec: dict[str, Any]) -> ProcurementRequest:
+    location = spec["location"]
+    request = ProcurementRequest.objects.create(
+        owner=owner,
+        title="alongside",
+        description=spec["description"],
+        layer=spec["layer"],
+        quantity=Decimal("500"),
+        quantity_unit="kg",
+        needed_by=timezone.localdate() + timedelta(days=spec["needed_in"]),
+        delivery_state="TN",
+        delivery_latitude=location[0] if location else None,
+        delivery_longitude=location[1] if location else None,
+        max_distance_km=spec.get("radius"),
+        prefer_micro_small=True,
+        status="open",
+    )
+    request.required_capabilities.set(Capability.objects.filter(code__in=spec["capabilities"]))
+    request.required_certifications.set(Certification.objects.filter(code__in=spec["required"]))
+    request.preferred_certifications.set(Certification.objects.filter(code__in=spec["preferred"]))
+    if spec.get("grades"):
+        request.grades.set(MaterialGrade.objects.order_by("code")[: spec["grades"]])
+    return request
+
+
+def assert_same_batch(one: candidates.Loaded, other: candidates.Loaded) -> None:
+    assert one.criteria == other.criteria
+    order_one = np.argsort(np.asarray(one.batch.supplier_ids))
+    order_other = np.argsort(np.asarray(other.batch.supplier_ids))
+    for spec in fields(one.batch):
+        a, b = getattr(one.batch, spec.name), getattr(other.batch, spec.name)
+        if a is None or b is None:
+            assert a is None, spec.name
+            assert b is None, spec.name
+            continue
+        a = np.asarray(a, dtype=object)[order_one]
+        b = np.asarray(b, dtype=object)[order_other]
+        assert a.shape == b.shape, spec.name
+        same = [x == y or (x != x and y != y) for x, y in zip(a.ravel(), b.ravel(), strict=True)]
+        assert all(same), spec.name
+
+
+@pytest.fixture
+def registry(postgres: None) -> Organization:
+    taxonomy_load_fast()
+    seed_demo(suppliers=160, seed=11)
+    return Organization.objects.create(name="Alongside Magnets", kind="manufacturer")
+
+
+def test_a_load_read_alongside_is_the_load_read_in_turn(
+    registry: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[object] = []
+    real = candidates.Alongside
+
+    def spy(work: Any) -> Any:
+        started.append(work)
+        return real(work)
+
+    monkeypatch.setattr(candidates, "Alongside", spy)
+    run_date = timezone.localdate()
+    for spec in SPECS:
+        request = make_request(registry, spec)
+        assert db.can_read_alongside()
+        alongside = candidates.load(request, run_date=run_date)
+        assert len(started) == 1, "the whole request's side reads ran on a thread"
+        with transaction.atomic():
+            assert not db.can_read_alongside()
+            in_turn = candidates.load(request, run_date=run_date)
+        assert len(started) == 1, "inside a transaction nothing ran on a thread"
+        assert len(alongside.batch) > 0
+        assert_same_batch(alongside, in_turn)
+        started.clear()
+
+
+def test_certificate_masks_are_the_certificates_valid_on_the_day_and_through(
+    registry: Organization,
+) -> None:
+    """The masks the load reads apart agree with the certificates themselves, checked here
+    one certificate at a time (``SupplierCertificate.is_valid_on``): bit j set for a
+    certificate of the j-th check's certification valid on its day and through its
+    ``through``."""
+    from suppliers.selectors import certificate_flag_masks
+
+    day = timezone.localdate()
+    iso, iatf = Certification.objects.filter(code__in=["iso-9001", "iatf-16949"]).order_by("code")
+    checks = [
+        (iatf.id, day, day + timedelta(days=400)),
+        (iso.id, day, None),
+        (iso.id, day, day + timedelta(days=400)),
+    ]
+    masks = certificate_flag_masks(checks)
+    expected: dict[str, int] = {}
+    for cert in SupplierCertificate.objects.filter(certification__in=[iso, iatf]):
+        for j, (certification_id, on, through) in enumerate(checks):
+            if cert.certification_id == certification_id and cert.is_valid_on(on, through=through):
+                expected[str(cert.supplier_id)] = expected.get(str(cert.supplier_id), 0) | 1 << j
+            else:
+                expected.setdefault(str(cert.supplier_id), 0)
+    assert masks == expected
+    assert any(mask & 4 == 0 and mask & 2 for mask in masks.values()), (
+        "some certificate is valid today but not through the needed-by date"
+    )
+
+
+def test_what_the_thread_raises_the_caller_gets(postgres: None) -> None:
+    def failing() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+
+    with pytest.raises(Exception, match="division by zero"):
+        db.Alongside(failing).result()
+
+
+def test_each_thread_hands_its_connection_back(postgres: None) -> None:
+    """More runs than the pool holds connections: each thread's connection goes back to
+    the pool when its work ends (else the pool would be exhausted and a run would wait
+    for one until its timeout), and it is not the caller's."""
+
+    def backend() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return int(cursor.fetchone()[0])
+
+    mine = backend()
+    pool = connection.settings_dict["OPTIONS"]["pool"]
+    seen = {db.Alongside(backend).result() for _ in range(pool["max_size"] * 3)}
+    assert mine not in seen
+    assert len(seen) < pool["max_size"]
