@@ -78,7 +78,7 @@ from matching.scoring import (
     grade_columns,
     haversine_km,
 )
-from remag.db import Alongside, can_read_alongside
+from remag.db import Alongside, can_read_alongside, fetch_rows
 from suppliers.choices import CAPACITY_TO_BASE, QUANTITY_TO_BASE, SupplierStatus
 from suppliers.classification import financial_year_of
 from suppliers.grades import GradeSpec, grade_order_key
@@ -412,7 +412,7 @@ def nearest_plants(
             .order_by()
             .values_list("sid", "latitude", "longitude", "name")
         )
-    found = list(rows)
+    found = fetch_rows(rows)
     ids = _ids_text([sid for sid, *_ in found])
     return {sid: (lat, lon, name) for sid, (_, lat, lon, name) in zip(ids, found, strict=True)}
 
@@ -468,18 +468,13 @@ def _side_rows(
         offered = offered.filter(supplier_id__in=supplier_ids)
     # Capacity as a float in SQL (converting numerics to Decimal in Python is slow); the
     # columns become arrays in one step each (NumPy reads None as NaN).
-    sql, params = (
+    offer_rows = fetch_rows(
         offered.annotate(
             sid=Cast("supplier_id", TextField()),
             cid=Cast("capability_id", TextField()),
             capacity=Cast("capacity_per_month", FloatField()),
-        )
-        .values_list("sid", "cid", "capacity", "capacity_unit", "lead_time_days")
-        .query.sql_with_params()
+        ).values_list("sid", "cid", "capacity", "capacity_unit", "lead_time_days")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        offer_rows = cursor.fetchall()
     records = delivery_records(
         supplier_ids=None if supplier_ids is None else [str(s) for s in supplier_ids],
         run_date=criteria.run_date,
@@ -532,10 +527,7 @@ def load(
     # of their own while the candidate query runs (remag.db.Alongside), when possible.
     alongside = Alongside(side) if supplier_ids is None and can_read_alongside() else None
     try:
-        sql, params = queryset.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = fetch_rows(queryset)
     except BaseException:
         if alongside is not None:
             alongside.wait()

@@ -28,6 +28,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from remag.accounts.caller import Caller
+from remag.db import fetch_rows
 from suppliers.access import supplier_visible_q
 from suppliers.models import (
     CAPABILITY_FIELDS,
@@ -244,10 +245,12 @@ def certificate_flag_masks(
         rows = rows.filter(supplier_id__in=supplier_ids)
     total = functools.reduce(operator.add, bits)
     return dict(
-        rows.order_by()
-        .values("supplier_id")
-        .annotate(sid=Cast("supplier_id", TextField()), mask=BitOr(total))
-        .values_list("sid", "mask")
+        fetch_rows(
+            rows.order_by()
+            .values("supplier_id")
+            .annotate(sid=Cast("supplier_id", TextField()), mask=BitOr(total))
+            .values_list("sid", "mask")
+        )
     )
 
 
