@@ -43,6 +43,7 @@ Distance and the soft factors are computed by :mod:`matching.scoring`.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import uuid
@@ -52,7 +53,7 @@ from datetime import date
 from itertools import repeat
 
 import numpy as np
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.models import (
     BooleanField,
     Exists,
@@ -92,6 +93,8 @@ from suppliers.models import (
 )
 from suppliers.selectors import certificate_flag_masks, certificate_valid_exists
 from suppliers.states import STATES_BY_CODE
+
+logger = logging.getLogger(__name__)
 
 MAX_TEXT_TERMS = 24
 SEARCH_CONFIG = "english"
@@ -532,7 +535,17 @@ def load(
         if alongside is not None:
             alongside.wait()
         raise
-    read = alongside.result() if alongside is not None else side()
+    if alongside is None:
+        read = side()
+    else:
+        try:
+            read = alongside.result()
+        except OperationalError:
+            # No second connection to be had (the pool or the server full), or a read
+            # that failed there: read in turn on this connection (which raises if the
+            # read fails again).
+            logger.warning("match load: side reads failed on their own connection", exc_info=True)
+            read = side()
     # Row order does not matter: ranking ties and near misses are ordered by supplier id.
     n = len(rows)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]

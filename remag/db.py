@@ -278,15 +278,17 @@ def fetch_rows(queryset: models.QuerySet) -> list[tuple[Any, ...]]:
 
 def can_read_alongside(using: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether :class:`Alongside` may read on a connection of its own beside ``using``'s:
-    on PostgreSQL with the connection pool on (a thread without one would connect anew
-    each time, which costs more than it saves), and outside a transaction (another
+    on PostgreSQL with the connection pool on and room in it for a second connection (a
+    thread without a pool would connect anew each time, which costs more than it saves;
+    with a pool of one it would wait for the caller's), and outside a transaction (another
     connection would not see what the caller's transaction has written)."""
     wrapper = connections[using]
-    return (
-        wrapper.vendor == "postgresql"
-        and bool(wrapper.settings_dict.get("OPTIONS", {}).get("pool"))
-        and not wrapper.in_atomic_block
-    )
+    if wrapper.vendor != "postgresql" or wrapper.in_atomic_block:
+        return False
+    pool = wrapper.settings_dict.get("OPTIONS", {}).get("pool")
+    if isinstance(pool, dict):
+        return int(pool.get("max_size") or pool.get("min_size") or 4) >= 2
+    return bool(pool)  # True: psycopg_pool's own sizes (4)
 
 
 class Alongside(Generic[T]):

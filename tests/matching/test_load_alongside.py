@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from matching import candidates
@@ -190,3 +190,37 @@ def test_each_thread_hands_its_connection_back(postgres: None) -> None:
     seen = {db.Alongside(backend).result() for _ in range(pool["max_size"] * 3)}
     assert mine not in seen
     assert len(seen) < pool["max_size"]
+
+
+def test_without_a_second_connection_the_load_reads_in_turn(
+    registry: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the thread gets no connection (the pool or the server full), the load reads
+    its side rows on its own connection instead of failing the run."""
+
+    class NoConnection:
+        def __init__(self, work: Any) -> None:
+            pass
+
+        def result(self) -> None:
+            raise OperationalError("connection pool timeout")
+
+    request = make_request(registry, SPECS[0])
+    run_date = timezone.localdate()
+    expected = candidates.load(request, run_date=run_date)
+    monkeypatch.setattr(candidates, "Alongside", NoConnection)
+    assert_same_batch(candidates.load(request, run_date=run_date), expected)
+
+
+@pytest.mark.parametrize(
+    ("pool", "alongside"),
+    [({"min_size": 1, "max_size": 4}, True), ({"min_size": 1, "max_size": 1}, False)],
+)
+def test_a_pool_of_one_is_not_shared_with_a_thread(
+    postgres: None, monkeypatch: pytest.MonkeyPatch, pool: dict[str, int], alongside: bool
+) -> None:
+    """With a pool of one connection the thread would wait for the caller's own."""
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "pool", pool)
+    assert db.can_read_alongside() is alongside
+    monkeypatch.delitem(connection.settings_dict["OPTIONS"], "pool")
+    assert db.can_read_alongside() is False
