@@ -67,6 +67,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Cos, Power, Radians, RowNumber, Sin
+from psycopg.errors import QueryCanceled
 
 from matching.models import ProcurementRequest
 from matching.procurement.records import DeliveryRecord, delivery_records
@@ -531,21 +532,23 @@ def load(
     alongside = Alongside(side) if supplier_ids is None and can_read_alongside() else None
     try:
         rows = fetch_rows(queryset)
-    except BaseException:
-        if alongside is not None:
-            alongside.wait()
-        raise
-    if alongside is None:
-        read = side()
-    else:
-        try:
-            read = alongside.result()
-        except OperationalError:
-            # No second connection to be had (the pool or the server full), or a read
-            # that failed there: read in turn on this connection (which raises if the
-            # read fails again).
-            logger.warning("match load: side reads failed on their own connection", exc_info=True)
+        if alongside is None:
             read = side()
+        else:
+            try:
+                read = alongside.result()
+            except OperationalError as exc:
+                # No second connection to be had (the pool or the server full), or a read
+                # that failed there: read in turn on this connection, which raises if it
+                # fails again. Not a statement the statement timeout cut off: it would
+                # only take as long again.
+                if isinstance(exc.__cause__, QueryCanceled):
+                    raise
+                logger.warning("match load: side reads failed on their connection", exc_info=True)
+                read = side()
+    finally:
+        if alongside is not None:
+            alongside.wait()  # no thread outlives the load, whatever happened here
     # Row order does not matter: ranking ties and near misses are ordered by supplier id.
     n = len(rows)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]

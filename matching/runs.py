@@ -423,7 +423,9 @@ def _write_copy(
         else:
             changed = [i for i in order if existing.get(ids[i]) != digests[i]]
             if changed or misses_changed:
-                stage_rows(raw, _explained(result, changed, digests), missed)
+                stage_rows(
+                    raw, _explained(result, changed, digests), missed if misses_changed else []
+                )
             if changed:
                 raw.execute(_COPY_UPSERT, params)
             scored = {ids[i] for i in order}

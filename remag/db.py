@@ -268,27 +268,38 @@ def fetch_rows(queryset: models.QuerySet) -> list[tuple[Any, ...]]:
     """The rows of a ``values_list`` queryset as the database driver returns them, fetched
     at once through the DB-API cursor: no model field converters and no iteration in
     chunks of 100. For columns the driver already returns as wanted (text casts, numbers,
-    booleans): at tens of thousands of rows the ORM's iteration cost more than the query.
-    """
-    sql, params = queryset.query.sql_with_params()
+    booleans, text): at tens of thousands of rows the ORM's iteration cost more than the
+    query. A query that can match nothing gives ``[]``, as the ORM does; one whose SQL
+    selects more than its values (an ordering by another column under ``distinct()``) is
+    refused rather than returned with the extra columns."""
+    compiler = queryset.query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
+        if len(cursor.description) != compiler.col_count:
+            raise ValueError("fetch_rows: the query selects more than its values; use the ORM")
         return cursor.fetchall()
 
 
 def can_read_alongside(using: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether :class:`Alongside` may read on a connection of its own beside ``using``'s:
-    on PostgreSQL with the connection pool on and room in it for a second connection (a
-    thread without a pool would connect anew each time, which costs more than it saves;
-    with a pool of one it would wait for the caller's), and outside a transaction (another
-    connection would not see what the caller's transaction has written)."""
+    on PostgreSQL with the connection pool on and room in it now for one more connection
+    (a thread without a pool would connect anew each time; with a pool of one, or one
+    whose connections are all taken, it would wait for one), and outside a transaction
+    (another connection would not see what the caller's transaction has written)."""
     wrapper = connections[using]
     if wrapper.vendor != "postgresql" or wrapper.in_atomic_block:
         return False
-    pool = wrapper.settings_dict.get("OPTIONS", {}).get("pool")
-    if isinstance(pool, dict):
-        return int(pool.get("max_size") or pool.get("min_size") or 4) >= 2
-    return bool(pool)  # True: psycopg_pool's own sizes (4)
+    options = wrapper.settings_dict.get("OPTIONS", {}).get("pool")
+    if not options:
+        return False
+    stats = wrapper.pool.get_stats()
+    if stats.get("pool_max", 0) < 2:
+        return False
+    return stats.get("pool_available", 0) > 0 or stats.get("pool_size", 0) < stats["pool_max"]
 
 
 class Alongside(Generic[T]):
@@ -298,9 +309,9 @@ class Alongside(Generic[T]):
     returned, or raises what it raised. Call only where :func:`can_read_alongside`.
 
     For a match run's load: while PostgreSQL runs the candidate query on the caller's
-    connection, another of its processes reads the offers, the plants and the track
-    records (docs/matching.md). Python's lock is free while a thread waits for the
-    database."""
+    connection, another of its processes reads the offers, certificates, plants and track
+    records (docs/matching.md, "How a run reads and writes"). Python's lock is free while
+    a thread waits for the database."""
 
     def __init__(self, work: Callable[[], T]) -> None:
         self._work = work
@@ -318,14 +329,24 @@ class Alongside(Generic[T]):
             connections.close_all()  # this thread's connections only: back to the pool
 
     def result(self) -> T:
-        self._thread.join()
+        self.wait()
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
 
     def wait(self) -> None:
-        """Wait for the thread, whatever it did (when the caller's own part failed)."""
-        self._thread.join()
+        """Wait for the thread to end, whatever it did. An exception raised in the caller
+        while it waits (a Celery soft time limit, raised by a signal handler) is raised
+        once the thread has ended, so no thread outlives the caller's task holding a
+        connection (it ends within the statement timeout)."""
+        interrupted: BaseException | None = None
+        while self._thread.is_alive():
+            try:
+                self._thread.join()
+            except BaseException as exc:  # noqa: BLE001 (raised below, once joined)
+                interrupted = interrupted or exc
+        if interrupted is not None:
+            raise interrupted
 
 
 # A statement prepared before a migration changed the type of a column it reads.

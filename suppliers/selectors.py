@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.postgres.aggregates import BitOr
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Case,
     Exists,
@@ -200,6 +201,10 @@ def certificate_valid_exists(
     return Exists(certificates)
 
 
+# Bits of a signed 64-bit mask (PostgreSQL's bigint, NumPy's int64) that a check may take.
+MAX_FLAG_CHECKS = 62
+
+
 def certificate_flag_masks(
     checks: Sequence[tuple[object, date, date | None]],
     *,
@@ -216,13 +221,17 @@ def certificate_flag_masks(
     One query over the certificates, grouped by supplier, rather than a correlated
     subquery per candidate row: a match run reads it on a connection of its own while
     the candidate query runs (``matching.candidates``)."""
+    # A request has at most 60: 20 required certifications (MAX_CODES), each checked
+    # through the needed-by date and on the day, and 20 preferred.
+    if len(checks) > MAX_FLAG_CHECKS:
+        raise ValueError(f"at most {MAX_FLAG_CHECKS} certificate checks fit a mask")
     bits = [
         Case(
             When(
                 Q(certification_id=certification_id) & certificate_valid_q(day, through=through),
-                then=Value(1 << j),
+                then=Value(1 << j, output_field=BigIntegerField()),
             ),
-            default=Value(0),
+            default=Value(0, output_field=BigIntegerField()),
         )
         for j, (certification_id, day, through) in enumerate(checks)
     ]

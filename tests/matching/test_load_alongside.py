@@ -4,6 +4,8 @@ PostgreSQL with the pool on, outside a transaction. What it loads is the same ei
 inside a transaction (where another connection would not see the caller's writes) it reads
 everything in turn on the caller's connection."""
 
+import threading
+import time
 from dataclasses import fields
 from datetime import timedelta
 from decimal import Decimal
@@ -11,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from matching import candidates
@@ -205,6 +207,9 @@ def test_without_a_second_connection_the_load_reads_in_turn(
         def result(self) -> None:
             raise OperationalError("connection pool timeout")
 
+        def wait(self) -> None:
+            pass
+
     request = make_request(registry, SPECS[0])
     run_date = timezone.localdate()
     expected = candidates.load(request, run_date=run_date)
@@ -213,14 +218,104 @@ def test_without_a_second_connection_the_load_reads_in_turn(
 
 
 @pytest.mark.parametrize(
-    ("pool", "alongside"),
-    [({"min_size": 1, "max_size": 4}, True), ({"min_size": 1, "max_size": 1}, False)],
+    ("stats", "alongside"),
+    [
+        ({"pool_max": 4, "pool_size": 1, "pool_available": 0}, True),  # room to grow
+        ({"pool_max": 4, "pool_size": 4, "pool_available": 1}, True),  # one free
+        ({"pool_max": 4, "pool_size": 4, "pool_available": 0}, False),  # all taken
+        ({"pool_max": 1, "pool_size": 1, "pool_available": 0}, False),  # a pool of one
+    ],
 )
-def test_a_pool_of_one_is_not_shared_with_a_thread(
-    postgres: None, monkeypatch: pytest.MonkeyPatch, pool: dict[str, int], alongside: bool
+def test_a_thread_reads_only_where_the_pool_has_room(
+    postgres: None, monkeypatch: pytest.MonkeyPatch, stats: dict[str, int], alongside: bool
 ) -> None:
-    """With a pool of one connection the thread would wait for the caller's own."""
-    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "pool", pool)
+    """Else the thread would wait for a connection (the caller's own, with a pool of one)
+    until the pool's timeout."""
+
+    class Pool:
+        def get_stats(self) -> dict[str, int]:
+            return {"pool_min": 1, **stats}
+
+    monkeypatch.setattr(type(connections["default"]), "pool", property(lambda self: Pool()))
     assert db.can_read_alongside() is alongside
     monkeypatch.delitem(connection.settings_dict["OPTIONS"], "pool")
     assert db.can_read_alongside() is False
+
+
+def test_a_whole_load_agrees_with_loads_of_one_supplier(registry: Organization) -> None:
+    """The whole request's side reads find their suppliers through the offers of the
+    required capabilities; one supplier's (an opportunity refresh) by its id: each
+    supplier's row is the same either way."""
+    run_date = timezone.localdate()
+    for spec in SPECS:
+        request = make_request(registry, spec)
+        whole = candidates.load(request, run_date=run_date)
+        ids = list(whole.batch.supplier_ids)
+        assert ids
+        for supplier_id in ids[:: max(1, len(ids) // 12)]:
+            one = candidates.load(request, run_date=run_date, supplier_ids=[supplier_id])
+            i = ids.index(supplier_id)
+            assert list(one.batch.supplier_ids) == [supplier_id]
+            for spec_ in fields(whole.batch):
+                a, b = getattr(whole.batch, spec_.name), getattr(one.batch, spec_.name)
+                if a is None or b is None:
+                    assert a is None, spec_.name
+                    assert b is None, spec_.name
+                    continue
+                x = np.ravel(np.asarray(a, dtype=object)[i])
+                y = np.ravel(np.asarray(b, dtype=object)[0])
+                assert all(p == q or (p != p and q != q) for p, q in zip(x, y, strict=True)), (
+                    spec_.name
+                )
+
+
+def _thread_runs(monkeypatch: pytest.MonkeyPatch) -> list[db.Alongside[Any]]:
+    made: list[db.Alongside[Any]] = []
+    real = candidates.Alongside
+
+    def spy(work: Any) -> Any:
+        made.append(real(work))
+        return made[-1]
+
+    monkeypatch.setattr(candidates, "Alongside", spy)
+    return made
+
+
+def test_a_side_read_cut_off_by_the_statement_timeout_fails_the_load(
+    registry: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read the statement timeout cancelled is not read again in turn (it would only
+    take as long again): the load fails, and the job machine retries the run."""
+    made = _thread_runs(monkeypatch)
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 20")
+            cursor.execute("SELECT pg_sleep(2)")
+
+    monkeypatch.setattr(candidates, "delivery_records", slow)
+    request = make_request(registry, SPECS[0])
+    with pytest.raises(OperationalError, match="statement timeout"):
+        candidates.load(request, run_date=timezone.localdate())
+    assert len(made) == 1
+    assert not made[0]._thread.is_alive()
+
+
+def test_when_the_candidate_query_fails_the_thread_is_waited_for(
+    registry: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _thread_runs(monkeypatch)
+    real = candidates.fetch_rows
+
+    def failing_in_the_caller(queryset: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            raise DatabaseError("the candidate query failed")
+        time.sleep(0.2)  # the thread still reading when the caller fails
+        return real(queryset)
+
+    monkeypatch.setattr(candidates, "fetch_rows", failing_in_the_caller)
+    request = make_request(registry, SPECS[0])
+    with pytest.raises(DatabaseError, match="the candidate query failed"):
+        candidates.load(request, run_date=timezone.localdate())
+    assert len(made) == 1
+    assert not made[0]._thread.is_alive()

@@ -105,6 +105,53 @@ def test_rerun_updates_in_place_and_keeps_the_lifecycle(world: Any, published: A
     assert Match.objects.filter(request_id=request_id).count() == 3
 
 
+def test_a_rerun_rewrites_only_the_near_misses_that_changed(
+    world: Any, published: Any, postgres: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun compares the stored near misses with its own and stages and writes them
+    only when they differ: nothing staged when nothing changed, and PostgreSQL's row
+    versions (``xmin``) of the unchanged ones stay."""
+    staged: list[int] = []
+    real_stage = runs.stage_rows
+
+    def stage(raw: Any, scored: Any, missed: list[Any]) -> None:
+        staged.append(len(missed))
+        real_stage(raw, scored, missed)
+
+    monkeypatch.setattr(runs, "stage_rows", stage)
+
+    def versions(request_id: str) -> dict[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT supplier_id::text, xmin::text FROM matching_nearmiss WHERE request_id = %s",
+                [request_id],
+            )
+            return dict(cursor.fetchall())
+
+    def rerun(request_id: str) -> None:
+        run, _ = runs.match_run_create(
+            request=ProcurementRequest.objects.get(id=request_id), trigger="manual"
+        )
+        runs.match_run_execute(run_id=run.id)
+
+    request_id = published()
+    before = versions(request_id)
+    assert len(before) == 2
+    staged.clear()
+    rerun(request_id)
+    assert staged == []
+    assert versions(request_id) == before
+    assert misses(request_id) == {"expired": "certification:iso-9001", "pending": "active"}
+    # The half supplier loses its certificate: a new near miss, the others untouched
+    # only if the statement left them alone (ON CONFLICT ... WHERE IS DISTINCT FROM).
+    world.suppliers["half"].certificates.all().delete()
+    rerun(request_id)
+    assert staged == [3]
+    after = versions(request_id)
+    assert set(after) == {*before, str(world.suppliers["half"].id)}
+    assert misses(request_id)["half"] == "certification:iso-9001"
+
+
 def test_a_shortlisted_match_that_stops_qualifying_is_kept_flagged(
     world: Any, published: Any
 ) -> None:

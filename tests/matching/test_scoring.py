@@ -530,6 +530,46 @@ def test_row_digests_change_with_any_single_input_and_only_that_row() -> None:
     assert (row_digests(criteria, zeros) == base).all()
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["", "Hosur", "Hosur 1", "Hosur 2", "Hosur Unit 2"]),
+            st.text(max_size=12),
+            st.none(),
+            st.lists(st.text(max_size=3), max_size=3),
+        ),
+        max_size=30,
+    )
+)
+def test_texts_in_a_digest_are_the_crc_of_each(texts: list[object]) -> None:
+    """Text columns (plant names, grade notes) enter a row's digest as the CRC-32 of each
+    value's ``str``; hashing each distinct text once must give exactly that, or every
+    stored digest would differ after an upgrade and a rename could go unnoticed."""
+    import zlib
+
+    import numpy as np
+
+    from matching.scoring import _text_crcs
+
+    expected = np.fromiter(
+        (zlib.crc32(str(text).encode()) for text in texts), np.float64, len(texts)
+    )
+    assert _text_crcs(texts, len(texts)).tolist() == expected.tolist()
+
+
+def test_a_plant_renamed_changes_the_digest() -> None:
+    import dataclasses
+
+    criteria, batch = _digest_batch()
+    digests = {
+        name: row_digests(criteria, dataclasses.replace(batch, location_names=["", name, name]))
+        for name in ("Hosur 1", "Hosur 2", "Hosur 1 ", "hosur 1", "")
+    }
+    assert len({d[1] for d in digests.values()}) == len(digests)
+    assert len({d[0] for d in digests.values()}) == 1
+
+
 def test_row_digests_change_with_the_criteria() -> None:
     criteria, batch = _digest_batch()
     base = row_digests(criteria, batch)
