@@ -43,6 +43,7 @@ Distance and the soft factors are computed by :mod:`matching.scoring`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -85,8 +86,6 @@ from suppliers.choices import CAPACITY_TO_BASE, QUANTITY_TO_BASE, SupplierStatus
 from suppliers.classification import financial_year_of
 from suppliers.grades import GradeSpec, grade_order_key
 from suppliers.models import (
-    Capability,
-    Certification,
     MaterialGrade,
     Supplier,
     SupplierCapability,
@@ -138,6 +137,16 @@ _STOPWORDS = frozenset(
         "within",
         "who",
     ]
+)
+
+
+# The request's relations a load reads, several times each: a caller that loads a request
+# it has just read prefetches them (``prefetch_related(*REQUEST_RELATIONS)``).
+REQUEST_RELATIONS = (
+    "required_capabilities",
+    "required_certifications",
+    "preferred_certifications",
+    "grades",
 )
 
 
@@ -199,18 +208,25 @@ def text_terms(text: str) -> list[str]:
     if not text:
         return []
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s)) "
-                "ORDER BY positions[1], lexeme",
-                [SEARCH_CONFIG, text],
-            )
-            return [row[0] for row in cursor.fetchall()][:MAX_TEXT_TERMS]
+        return list(_lexemes(text))
     seen: dict[str, None] = {}
     for word in _WORD.findall(text.lower()):
         if len(word) > 2 and word not in _STOPWORDS:
             seen.setdefault(word, None)
     return list(seen)[:MAX_TEXT_TERMS]
+
+
+@functools.lru_cache(maxsize=512)
+def _lexemes(text: str) -> tuple[str, ...]:
+    """PostgreSQL's lexemes of ``text`` (see :func:`text_terms`), kept per process: a
+    run's criteria and its candidate query both ask, and reruns ask again."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s)) "
+            "ORDER BY positions[1], lexeme",
+            [SEARCH_CONFIG, text],
+        )
+        return tuple(row[0] for row in cursor.fetchall())[:MAX_TEXT_TERMS]
 
 
 def _valid_certificate(
@@ -239,19 +255,15 @@ def candidate_queryset(
     names of its columns; and the certificate checks read apart from it on PostgreSQL
     (``{column name: (certification id, day, through)}``, read by
     :func:`suppliers.selectors.certificate_flag_masks` in :func:`load`)."""
-    cert_ids: dict[str, object] = {}
-    scoped: set[str] = set()
-    for code, cert_id, is_scoped in Certification.objects.filter(
-        code__in=criteria.required_certifications + criteria.preferred_certifications
-    ).values_list("code", "id", "scoped"):
-        cert_ids[code] = cert_id
-        if is_scoped:
-            scoped.add(code)
-    capability_ids = list(
-        Capability.objects.filter(code__in=criteria.required_capabilities).values_list(
-            "id", flat=True
-        )
-    )
+    # The request's own taxonomy rows, which the criteria's codes come from (read once
+    # when the caller prefetched REQUEST_RELATIONS, as a run does).
+    certifications = [
+        *request.required_certifications.all(),
+        *request.preferred_certifications.all(),
+    ]
+    cert_ids: dict[str, object] = {c.code: c.id for c in certifications}
+    scoped = {c.code for c in certifications if c.scoped}
+    capability_ids = [c.id for c in request.required_capabilities.all()]
     queryset = Supplier.objects.filter(
         is_active=True,
         status__in=(SupplierStatus.ACTIVE, SupplierStatus.PENDING),
@@ -510,7 +522,7 @@ def load(
 ) -> Loaded:
     """Read the request's criteria and its candidates (or only ``supplier_ids``)."""
     criteria = criteria_for(request, run_date=run_date)
-    capability_ids = dict(request.required_capabilities.values_list("code", "id"))
+    capability_ids = {c.code: c.id for c in request.required_capabilities.all()}
     column_of = {
         str(capability_ids[code]): j for j, code in enumerate(criteria.required_capabilities)
     }

@@ -100,7 +100,9 @@ def match_run_execute(*, run_id: object, holder: str = "") -> MatchRun | None:
 
 
 def _execute(run: MatchRun) -> MatchRun:
-    request = ProcurementRequest.objects.get(id=run.request_id)
+    request = ProcurementRequest.objects.prefetch_related(*candidates.REQUEST_RELATIONS).get(
+        id=run.request_id
+    )
     started = time.perf_counter()
     loaded = candidates.load(request, run_date=timezone.localdate())
     loaded_at = time.perf_counter()
@@ -560,6 +562,7 @@ def supplier_opportunities_refresh(*, supplier_id: object) -> int:
         with transaction.atomic():
             request = (
                 ProcurementRequest.objects.select_for_update()
+                .prefetch_related(*candidates.REQUEST_RELATIONS)
                 .filter(id=request_id, status=RequestStatus.OPEN)
                 .first()
             )
