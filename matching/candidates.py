@@ -19,7 +19,14 @@ constraints and use their indexes:
   For a scoped accreditation (``Certification.scoped``) the certificate must also cover
   the request: its scope names a required capability the supplier offers; two more
   ``EXISTS``, ignoring the scope and asking for an empty one, tell an out-of-scope
-  accreditation and one that states no scope apart.
+  accreditation and one that states no scope apart. On PostgreSQL the unscoped checks
+  are instead one query of their own over the certificates, a bit mask per supplier
+  (:func:`suppliers.selectors.certificate_flag_masks`), read beside the candidate query.
+
+On PostgreSQL, for a whole request, the reads that do not depend on the candidate rows
+(offers, unscoped certificate checks, nearest plants, track records, grades) run on a
+second pooled connection while the candidate query runs (:func:`load`,
+:class:`remag.db.Alongside`; docs/matching.md, "How a run reads and writes").
 
 A micro or small enterprise whose classification is of a past financial year counts as
 of unknown size for the policy preference (``micro_small`` false).
