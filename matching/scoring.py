@@ -632,7 +632,7 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
     order = eligible_idx[np.lexsort((ids, -np.round(scores[eligible_idx], 9)))]
 
     near = np.flatnonzero(violations == 1)
-    near_misses = [_near_miss(criteria, batch, int(i), too_far, distance) for i in near]
+    near_misses = _near_misses(criteria, batch, near, too_far, distance)
     near_misses.sort(key=lambda m: m.supplier_id)
 
     return ScoringResult(
@@ -672,6 +672,63 @@ def policy_sub_targets(batch: CandidateBatch) -> tuple[BoolArray, BoolArray]:
     sub-targets are shares of purchases from micro and small enterprises, so a medium
     enterprise earns no credit however it is owned (docs/matching.md)."""
     return batch.women_owned & batch.micro_small, batch.sc_st_owned & batch.micro_small
+
+
+def _near_misses(
+    criteria: Criteria,
+    batch: CandidateBatch,
+    near: npt.NDArray[np.intp],
+    too_far: BoolArray,
+    distance: FloatArray,
+) -> list[NearMiss]:
+    """:func:`_near_miss` of each candidate at ``near`` (each violates exactly one hard
+    constraint), with the tests that decide which made for all of them at once: a
+    request's near misses can be thousands, and indexing the arrays row by row cost
+    about 2 us each (9 of the 11 ms of scoring 7,638 candidates). Rows too far, missing
+    a grade, or missing a certificate whose reason needs more (expiring, scope) take
+    :func:`_near_miss`'s own path. tests/matching/test_scoring.py holds the two equal."""
+    if not len(near):
+        return []
+    ids = [batch.supplier_ids[i] for i in near.tolist()]
+    inactive = (~batch.is_active[near]).tolist()
+    no_offer = (~batch.offers[near].any(axis=1)).tolist()
+    far = too_far[near].tolist()
+    grades_unmet = (
+        (~_grade_met(criteria, batch)[near]).any(axis=1).tolist()
+        if criteria.grades_required
+        else [False] * len(near)
+    )
+    r = len(criteria.required_certifications)
+    if r:
+        unheld = ~batch.required_held[near]
+        first = np.argmax(unheld, axis=1)
+        rows = np.arange(len(near))
+        plain = unheld[rows, first]  # an unheld certificate (else another constraint)
+        for extra in (
+            batch.required_valid_today,
+            batch.required_scope_unstated,
+            batch.required_out_of_scope,
+        ):
+            if extra is not None:
+                plain &= ~extra[near, first]
+        first_list, plain_list = first.tolist(), plain.tolist()
+    else:
+        first_list = plain_list = [0] * len(near)
+    reasons = {
+        code: (f"certification:{code}", f"needs a valid {code} certificate")
+        for code in criteria.required_certifications
+    }
+    out: list[NearMiss] = []
+    for k, i in enumerate(near.tolist()):
+        if inactive[k]:
+            out.append(NearMiss(ids[k], "active", "the profile is not active"))
+        elif no_offer[k]:
+            out.append(NearMiss(ids[k], "capability", "offers none of the required capabilities"))
+        elif not far[k] and not grades_unmet[k] and r and plain_list[k]:
+            out.append(NearMiss(ids[k], *reasons[criteria.required_certifications[first_list[k]]]))
+        else:
+            out.append(_near_miss(criteria, batch, i, too_far, distance))
+    return out
 
 
 def _near_miss(

@@ -530,6 +530,36 @@ def test_row_digests_change_with_any_single_input_and_only_that_row() -> None:
     assert (row_digests(criteria, zeros) == base).all()
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    criteria_strategy,
+    st.lists(candidates, min_size=1, max_size=25, unique_by=lambda c: c.supplier_id),
+    st.data(),
+)
+def test_near_misses_read_at_once_are_each_rows_own(
+    c: Criteria, pool: list[Candidate], data: st.DataObject
+) -> None:
+    """The near misses' reasons, decided for all rows at once, are what
+    ``_near_miss`` says of each row on its own, for any row it can explain."""
+    import numpy as np
+
+    from matching.scoring import _near_miss, _near_misses
+
+    batch = batch_from(c, pool)
+    n = len(batch)
+    far = st.booleans() if c.max_distance_km is not None else st.just(False)  # as score's
+    too_far = np.array(data.draw(st.lists(far, min_size=n, max_size=n)), dtype=bool)
+    distance = np.array(data.draw(st.lists(st.floats(0, 3000), min_size=n, max_size=n)))
+    explained = []
+    for i in range(n):
+        try:
+            explained.append((i, _near_miss(c, batch, i, too_far, distance)))
+        except IndexError:  # no constraint it can name: never a near miss
+            continue
+    near = np.array([i for i, _ in explained], dtype=np.intp)
+    assert _near_misses(c, batch, near, too_far, distance) == [m for _, m in explained]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
