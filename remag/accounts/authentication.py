@@ -13,10 +13,12 @@ could act as either. The same key in both key headers is one credential. An
 ``Authorization`` scheme that is not ours (a proxy's ``Basic``) is not a credential here.
 """
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS
@@ -29,6 +31,8 @@ from remag.accounts.caller import (
 from remag.accounts.choices import APIKeyScope
 from remag.accounts.models import Organization, OrganizationAPIKey, UserToken
 from remag.db import PreparedQuery
+
+logger = logging.getLogger(__name__)
 
 # last_used_at is written at most this often per credential, not on every request.
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -73,9 +77,18 @@ def _lookup(find: Callable[[str], Any], raw_key: str) -> Any:
 
 
 def _touch(obj: Any) -> None:
+    """Record the credential's use (at most once per ``_LAST_USED_RESOLUTION``). Only
+    bookkeeping: when the database refuses the write for a lock (SQLite, with parallel
+    first calls of one credential all writing at once), the call goes on without it, in
+    a savepoint so that a transaction around it is not lost either."""
     now = timezone.now()
     if obj.last_used_at is None or now - obj.last_used_at > _LAST_USED_RESOLUTION:
-        type(obj).objects.filter(pk=obj.pk).update(last_used_at=now)
+        try:
+            with transaction.atomic():
+                type(obj).objects.filter(pk=obj.pk).update(last_used_at=now)
+        except OperationalError:
+            logger.info("credential %s: last use not recorded (database locked)", obj.pk)
+            return
         obj.last_used_at = now
 
 

@@ -203,6 +203,34 @@ def test_last_used_is_recorded() -> None:
     assert api_key.last_used_at is not None
 
 
+def test_a_use_the_database_cannot_record_does_not_fail_the_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parallel first calls of one credential all record its use at once; SQLite may
+    refuse some for a table lock. The call goes on (no 500), its use unrecorded, and the
+    request's other reads and writes still work in the same transaction."""
+    from django.db import OperationalError, transaction
+    from django.db.models import QuerySet
+
+    token = UserTokenFactory()
+    real_update = QuerySet.update
+
+    def locked(self: QuerySet, **kwargs: Any) -> int:
+        if self.model is UserToken and "last_used_at" in kwargs:
+            with connection.cursor() as cursor:  # a real statement, then the refusal
+                cursor.execute("SELECT 1")
+            raise OperationalError("database table is locked: accounts_usertoken")
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", locked)
+    with transaction.atomic():
+        response = client_with(f"Bearer {token.raw_key}").get(ME)
+        assert response.status_code == 200, response.content
+        assert UserToken.objects.filter(pk=token.pk).exists()  # the transaction still works
+    token.refresh_from_db()
+    assert token.last_used_at is None
+
+
 def test_a_tokens_caller_is_read_with_the_token(
     django_assert_num_queries: Callable[..., Any],
 ) -> None:
