@@ -15,10 +15,12 @@ could act as either. The same key in both key headers is one credential. An
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
-from django.db import OperationalError, transaction
+from django.core.cache import cache
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS
@@ -77,19 +79,30 @@ def _lookup(find: Callable[[str], Any], raw_key: str) -> Any:
 
 
 def _touch(obj: Any) -> None:
-    """Record the credential's use (at most once per ``_LAST_USED_RESOLUTION``). Only
-    bookkeeping: when the database refuses the write for a lock (SQLite, with parallel
-    first calls of one credential all writing at once), the call goes on without it, in
-    a savepoint so that a transaction around it is not lost either."""
+    """Record the credential's use, at most once per ``_LAST_USED_RESOLUTION``.
+
+    One caller per credential and period writes (an atomic ``cache.add`` decides): a
+    burst of parallel first calls of one credential would otherwise all write its row at
+    once, waiting on each other's row lock (PostgreSQL) or refused for a table lock
+    (SQLite). The write is bookkeeping: when the database refuses it anyway, the call
+    goes on without it (in a savepoint inside a transaction, so the transaction is kept)."""
     now = timezone.now()
-    if obj.last_used_at is None or now - obj.last_used_at > _LAST_USED_RESOLUTION:
-        try:
-            with transaction.atomic():
-                type(obj).objects.filter(pk=obj.pk).update(last_used_at=now)
-        except OperationalError:
-            logger.info("credential %s: last use not recorded (database locked)", obj.pk)
-            return
-        obj.last_used_at = now
+    if obj.last_used_at is not None and now - obj.last_used_at <= _LAST_USED_RESOLUTION:
+        return
+    marker = f"credential-used:{type(obj).__name__}:{obj.prefix}"
+    try:
+        first = cache.add(marker, 1, timeout=_LAST_USED_RESOLUTION.total_seconds())
+    except Exception:  # noqa: BLE001 (the cache down: every caller writes, as before)
+        first = True
+    if not first:
+        return
+    try:
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            type(obj).objects.filter(pk=obj.pk).update(last_used_at=now)
+    except OperationalError as exc:
+        logger.info("a credential's last use was not recorded: %s", exc)
+        return
+    obj.last_used_at = now
 
 
 PERSON = "person"  # a personal token

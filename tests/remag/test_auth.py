@@ -231,6 +231,25 @@ def test_a_use_the_database_cannot_record_does_not_fail_the_call(
     assert token.last_used_at is None
 
 
+def test_a_burst_of_first_calls_records_the_use_once() -> None:
+    """Parallel first calls each hold the credential with no last use: only the first
+    to claim the period (an atomic cache add) writes it."""
+    from django.test.utils import CaptureQueriesContext
+
+    from remag.accounts.authentication import _touch
+
+    token = UserTokenFactory()
+    first, second = UserToken.objects.get(pk=token.pk), UserToken.objects.get(pk=token.pk)
+    for obj, writes in ((first, 1), (second, 0)):
+        with CaptureQueriesContext(connection) as queries:
+            _touch(obj)
+        assert sum(q["sql"].startswith("UPDATE") for q in queries.captured_queries) == writes
+    assert first.last_used_at is not None
+    assert second.last_used_at is None
+    token.refresh_from_db()
+    assert token.last_used_at == first.last_used_at
+
+
 def test_a_tokens_caller_is_read_with_the_token(
     django_assert_num_queries: Callable[..., Any],
 ) -> None:
