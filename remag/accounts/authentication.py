@@ -13,6 +13,7 @@ could act as either. The same key in both key headers is one credential. An
 ``Authorization`` scheme that is not ours (a proxy's ``Basic``) is not a credential here.
 """
 
+import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -100,7 +101,9 @@ def _touch(obj: Any) -> None:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
             type(obj).objects.filter(pk=obj.pk).update(last_used_at=now)
     except OperationalError as exc:
-        logger.info("a credential's last use was not recorded: %s", exc)
+        logger.warning("a credential's last use was not recorded: %s", exc)
+        with contextlib.suppress(Exception):  # the next caller may try again
+            cache.delete(marker)
         return
     obj.last_used_at = now
 

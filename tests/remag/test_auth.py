@@ -203,32 +203,61 @@ def test_last_used_is_recorded() -> None:
     assert api_key.last_used_at is not None
 
 
-def test_a_use_the_database_cannot_record_does_not_fail_the_call(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Parallel first calls of one credential all record its use at once; SQLite may
-    refuse some for a table lock. The call goes on (no 500), its use unrecorded, and the
-    request's other reads and writes still work in the same transaction."""
-    from django.db import OperationalError, transaction
+def _refused_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database refuses the write of a credential's last use: a real failed
+    statement (which aborts a PostgreSQL transaction), reported as SQLite's lock."""
+    from django.db import DatabaseError, OperationalError
     from django.db.models import QuerySet
 
-    token = UserTokenFactory()
     real_update = QuerySet.update
 
     def locked(self: QuerySet, **kwargs: Any) -> int:
         if self.model is UserToken and "last_used_at" in kwargs:
-            with connection.cursor() as cursor:  # a real statement, then the refusal
-                cursor.execute("SELECT 1")
-            raise OperationalError("database table is locked: accounts_usertoken")
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT * FROM no_such_table")
+            except DatabaseError as exc:
+                raise OperationalError("database table is locked: accounts_usertoken") from exc
         return real_update(self, **kwargs)
 
     monkeypatch.setattr(QuerySet, "update", locked)
+
+
+def test_a_use_the_database_cannot_record_does_not_fail_the_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parallel first calls of one credential all record its use at once; SQLite may
+    refuse some for a table lock. The call goes on (no 500), its use unrecorded, and
+    the transaction around it still works (the write ran in a savepoint)."""
+    from django.db import transaction
+
+    token = UserTokenFactory()
+    _refused_use(monkeypatch)
     with transaction.atomic():
         response = client_with(f"Bearer {token.raw_key}").get(ME)
         assert response.status_code == 200, response.content
         assert UserToken.objects.filter(pk=token.pk).exists()  # the transaction still works
     token.refresh_from_db()
     assert token.last_used_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_use_refused_outside_a_transaction_does_not_fail_the_call_either(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As a deployment runs (autocommit, no transaction per request): the call answers,
+    the connection keeps working, and the next caller may record the use."""
+    token = UserTokenFactory()
+    _refused_use(monkeypatch)
+    assert not connection.in_atomic_block
+    response = client_with(f"Bearer {token.raw_key}").get(ME)
+    assert response.status_code == 200, response.content
+    token.refresh_from_db()
+    assert token.last_used_at is None
+    monkeypatch.undo()
+    assert client_with(f"Bearer {token.raw_key}").get(ME).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None  # the refused claim was given back
 
 
 def test_a_burst_of_first_calls_records_the_use_once() -> None:
