@@ -86,7 +86,8 @@ def _touch(obj: Any) -> None:
     burst of parallel first calls of one credential would otherwise all write its row at
     once, waiting on each other's row lock (PostgreSQL) or refused for a table lock
     (SQLite). The write is bookkeeping: when the database refuses it anyway, the call
-    goes on without it (in a savepoint inside a transaction, so the transaction is kept)."""
+    goes on without it (in a savepoint inside a transaction, so the transaction is kept)
+    and the claim is given back for the next caller."""
     now = timezone.now()
     if obj.last_used_at is not None and now - obj.last_used_at <= _LAST_USED_RESOLUTION:
         return
