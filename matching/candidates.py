@@ -63,7 +63,6 @@ from itertools import repeat
 import numpy as np
 from django.db import OperationalError, connection
 from django.db.models import (
-    BooleanField,
     Exists,
     F,
     FloatField,
@@ -98,7 +97,11 @@ from suppliers.models import (
     SupplierCapability,
     SupplierPlant,
 )
-from suppliers.selectors import certificate_flag_masks, certificate_valid_exists
+from suppliers.selectors import (
+    certificate_flag_masks,
+    certificate_valid_exists,
+    offering_any,
+)
 from suppliers.states import STATES_BY_CODE
 
 logger = logging.getLogger(__name__)
@@ -280,14 +283,7 @@ def candidate_queryset(
         # join PostgreSQL scanned the whole registry (its wide rows, search vectors
         # included) and hashed the offers, several times the cost for a few thousand
         # candidates among 100,000 suppliers.
-        queryset = queryset.filter(
-            RawSQL(  # noqa: S611 (placeholders only)
-                '"suppliers_supplier"."id" = ANY(ARRAY(SELECT sc.supplier_id'
-                " FROM suppliers_suppliercapability sc WHERE sc.capability_id = ANY(%s)))",
-                [list(capability_ids)],
-                output_field=BooleanField(),
-            )
-        )
+        queryset = queryset.filter(offering_any(Supplier, "id", capability_ids))
     else:
         queryset = queryset.filter(
             Exists(
@@ -407,15 +403,7 @@ def nearest_plants(
         # kept by DISTINCT ON: ranking every located plant of the registry took a quarter
         # of a request's load at 100,000 suppliers (56 ms against 11 to 28).
         rows = (
-            plants.filter(
-                RawSQL(  # noqa: S611 (placeholders only)
-                    '"suppliers_supplierplant"."supplier_id" = ANY(ARRAY('
-                    "SELECT sc.supplier_id FROM suppliers_suppliercapability sc"
-                    " WHERE sc.capability_id = ANY(%s)))",
-                    [list(capability_ids)],
-                    output_field=BooleanField(),
-                )
-            )
+            plants.filter(offering_any(SupplierPlant, "supplier_id", capability_ids))
             .annotate(sid=Cast("supplier_id", TextField()))
             .order_by("supplier_id", haversine.asc(), "id")
             .distinct("supplier_id")

@@ -12,11 +12,13 @@ from datetime import date
 from typing import Any
 
 from django.contrib.postgres.aggregates import BitOr
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     BooleanField,
     Case,
     Exists,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -201,6 +203,22 @@ def certificate_valid_exists(
     return Exists(certificates)
 
 
+def offering_any(model: type[Model], column: str, capability_ids: Sequence[object]) -> RawSQL:
+    """A filter on ``model``'s rows: its ``column`` (a supplier id) is one of the suppliers
+    offering any of ``capability_ids``; PostgreSQL only. Their ids are read first from the
+    offers' index (``supcap_capability_offer``) into an array, then the rows probed by
+    it: as a semi-join PostgreSQL scanned and hashed the whole table (the registry's wide
+    rows, search vectors included) for a few thousand suppliers."""
+    quote = connection.ops.quote_name
+    target = f"{quote(model._meta.db_table)}.{quote(column)}"  # names from the code
+    return RawSQL(  # noqa: S611 (quoted names from the code; values are placeholders)
+        f"{target} = ANY(ARRAY(SELECT sc.supplier_id FROM suppliers_suppliercapability sc"  # noqa: S608
+        " WHERE sc.capability_id = ANY(%s)))",
+        [list(capability_ids)],
+        output_field=BooleanField(),
+    )
+
+
 # Bits of a signed 64-bit mask (PostgreSQL's bigint, NumPy's int64) that a check may take.
 MAX_FLAG_CHECKS = 62
 
@@ -241,15 +259,7 @@ def certificate_flag_masks(
     if offering is not None:
         # The offering suppliers' ids first, then their certificates by the supplier index
         # (as the candidate query reads the suppliers).
-        rows = rows.filter(
-            RawSQL(  # noqa: S611 (placeholders only)
-                '"suppliers_suppliercertificate"."supplier_id" = ANY(ARRAY('
-                "SELECT sc.supplier_id FROM suppliers_suppliercapability sc"
-                " WHERE sc.capability_id = ANY(%s)))",
-                [list(offering)],
-                output_field=BooleanField(),
-            )
-        )
+        rows = rows.filter(offering_any(SupplierCertificate, "supplier_id", offering))
     if supplier_ids is not None:
         rows = rows.filter(supplier_id__in=supplier_ids)
     total = functools.reduce(operator.add, bits)
