@@ -219,8 +219,9 @@ class MatchRun(Job):
 #   database never did that part.
 #
 # What is given up: a row written by a run that commits while an operator deletes its
-# supplier or request in the admin can outlive them. Every reader joins the supplier or
-# the request, so such a row is never shown, and a rerun of the request deletes it.
+# supplier or request in the admin can outlive them. The API reaches matches through
+# their request and joins their supplier, so it never shows such a row, and a rerun of
+# the request deletes it while it is proposed (docs/matching.md).
 class Match(BaseModel):
     """A supplier that qualifies for a request, with its score and explanation.
 
