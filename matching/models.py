@@ -250,8 +250,10 @@ class Match(BaseModel):
     )
     # The run that last wrote the match: informational (no reader joins it), so no
     # foreign-key constraint in the database, whose check per row at commit cost a first
-    # run about 6 us a match. Runs are deleted only through the ORM (with their request,
-    # or by an operator in the admin), which sets this to NULL itself (SET_NULL).
+    # run about 6 us a match, and no index: every match a run writes added an entry to
+    # it (70 ms of storing 34,970 matches, a seventh). Runs are deleted only through the
+    # ORM (with their request, or by an operator in the admin), which sets this to NULL
+    # itself (SET_NULL), finding the matches by a scan: rare, and an operator's.
     run = models.ForeignKey(
         MatchRun,
         on_delete=models.SET_NULL,
@@ -259,6 +261,7 @@ class Match(BaseModel):
         blank=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     score = models.FloatField()
     # [[value, weight, contribution], ...] in the order of the factors of the match's
