@@ -224,13 +224,12 @@ def _explained_chunks(
     ids = result.batch.supplier_ids
     # The factors' JSON ([[value, weight, contribution], ...] in FACTORS order) is formatted
     # from a template: the weights are the same for every row of a run, and Python's float
-    # repr is valid JSON for finite numbers. The reasons' JSON array is joined from each
-    # string's JSON (the encoder json.dumps itself uses).
+    # repr is valid JSON for finite numbers. The reasons' JSON arrays come from scoring,
+    # encoded a column of reasons at a time (as json.dumps would write them).
     weights = result.rounded_weights()
     count = len(scoring.FACTORS)
     parts = [f"[{{{j}!r}}, {weights[j]!r}, {{{j + count}!r}}]" for j in range(count)]
     template = ("[" + ", ".join(parts) + "]").format
-    string = json.encoder.encode_basestring_ascii
     for start in range(0, len(indices), size):
         chunk = np.asarray(indices[start : start + size], dtype=np.intp)
         yield [
@@ -238,10 +237,10 @@ def _explained_chunks(
                 ids[index],
                 score,
                 template(*values, *contributions),
-                "[" + ", ".join(map(string, reasons)) + "]",
+                reasons,
                 digests[index],
             )
-            for index, score, values, contributions, reasons in result.explain_rows(chunk)
+            for index, score, values, contributions, reasons in result.explain_rows_json(chunk)
         ]
 
 

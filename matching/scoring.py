@@ -36,9 +36,10 @@ builds one from row-shaped :class:`Candidate` objects for tests and small caller
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import zlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
@@ -490,13 +491,31 @@ class ScoringResult:
         Values are rounded to 4 places, contributions and scores to 2.
         """
         sel = np.asarray(indices, dtype=np.intp)
-        values = self.values[sel]
-        value_rows = np.round(values, 4).tolist()
-        contribution_rows = np.round(100.0 * self.weights * values, 2).tolist()
-        scores = np.round(self.scores[sel], 2).tolist()
+        scores, value_rows, contribution_rows = self._rounded(sel)
         reasons = _Reasons(self, sel)
         for n, index in enumerate(sel.tolist()):
             yield index, scores[n], value_rows[n], contribution_rows[n], reasons.of(n)
+
+    def explain_rows_json(
+        self, indices: npt.NDArray[np.intp]
+    ) -> Iterator[tuple[int, float, list[float], list[float], str]]:
+        """As :meth:`explain_rows`, with each row's reasons as the text of a JSON array
+        (what a run stores), encoded for all the rows at once."""
+        sel = np.asarray(indices, dtype=np.intp)
+        scores, value_rows, contribution_rows = self._rounded(sel)
+        reasons = _Reasons(self, sel).json_rows()
+        return zip(sel.tolist(), scores, value_rows, contribution_rows, reasons, strict=True)
+
+    def _rounded(
+        self, sel: npt.NDArray[np.intp]
+    ) -> tuple[list[float], list[list[float]], list[list[float]]]:
+        """Scores, factor values and contributions of the rows ``sel``, rounded as shown."""
+        values = self.values[sel]
+        return (
+            np.round(self.scores[sel], 2).tolist(),
+            np.round(values, 4).tolist(),
+            np.round(100.0 * self.weights * values, 2).tolist(),
+        )
 
 
 # ------------------------------------------------------------------ scoring
@@ -814,123 +833,200 @@ def _offered_texts(capabilities: Sequence[str], offers: BoolArray) -> list[str]:
     return [texts[c] for c in np.asarray(row_combination).reshape(-1).tolist()]
 
 
+def _texts_by_value(values: FloatArray, text: Callable[[float], str]) -> list[str]:
+    """``text(value)`` for each of ``values``, called once per distinct value: distinct by
+    their bits, so every value, -0.0 and NaN included, gets exactly its own text."""
+    if not len(values):
+        return []
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    _, first, inverse = np.unique(values.view(np.int64), return_index=True, return_inverse=True)
+    texts = np.array([text(value) for value in values[first].tolist()], dtype=object)
+    return texts[np.asarray(inverse).reshape(-1)].tolist()  # type: ignore[no-any-return]
+
+
+def _json_column(column: Sequence[str | None]) -> list[str]:
+    """Each reason of a column as a JSON string ("" where a row has none), encoding each
+    distinct reason once (most columns hold a handful of distinct texts)."""
+    encoded: dict[str | None, str] = {None: ""}
+    encode = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+    encoded.update((text, encode(text)) for text in set(column) if text is not None)
+    return list(map(encoded.__getitem__, column))
+
+
 class _Reasons:
-    """Plain-language reasons for a slice of candidates, from precomputed Python lists."""
+    """Plain-language reasons for a slice of candidates, built a column at a time.
+
+    Each column is one kind of reason, in the order a match lists them, with one entry per
+    row of the slice: its text, or None where that row has no such reason. Texts that
+    depend on a number are formatted once per distinct number, texts that depend on a
+    combination once per combination, so explaining tens of thousands of matches costs
+    list operations, not a branch-laden method call per row. :meth:`of` reads one row;
+    :meth:`json_rows` encodes every row's reasons as a JSON array at once (a run's write).
+    """
 
     def __init__(self, result: ScoringResult, sel: npt.NDArray[np.intp]) -> None:
         criteria, batch = result.criteria, result.batch
-        self.criteria = criteria
-        self.days_left = criteria.days_left
-        self.has_location = criteria.latitude is not None and criteria.longitude is not None
+        rows = len(sel)
         offers = batch.offers[sel]
-        self.offered = _offered_texts(criteria.required_capabilities, offers)
-        self.preferred = batch.preferred_held[sel].tolist()
-        self.capacity = _nanmin_rows(batch.capacity_base[sel], offers).tolist()
-        self.lead = _nanmax_rows(batch.lead_time_days[sel], offers).tolist()
-        self.no_location = np.isnan(batch.latitude[sel]).tolist()
-        self.approximate = batch.location_approximate[sel].tolist()
-        self.distance = result.distance_km[sel].tolist()
-        names = batch.location_names
-        self.location_names = [names[i] for i in sel.tolist()] if names is not None else None
-        self.awards = batch.past_awards[sel].tolist()
-        self.successes = batch.past_successes[sel].tolist()
-        self.deliveries: list[float] | None = None
-        if batch.recent_deliveries is not None:
-            self.deliveries = batch.recent_deliveries[sel].tolist()
-            self.on_time = batch.recent_on_time[sel].tolist()  # type: ignore[index]
-            self.accepted = batch.recent_accepted_share[sel].tolist()  # type: ignore[index]
+        columns: list[list[str | None]] = [
+            list(_offered_texts(criteria.required_capabilities, offers))
+        ]
+        columns += [
+            [f"holds a valid {code} certificate"] * rows
+            for code in criteria.required_certifications
+        ]
+        columns += _grade_columns(criteria, batch, sel)
+        if criteria.preferred_certifications:
+            columns.append(_preferred_column(criteria, batch.preferred_held[sel]))
+        if criteria.quantity_base:
+            needed = f" per month against {criteria.quantity_base:g} needed"
+            columns.append(
+                _texts_by_value(
+                    _nanmin_rows(batch.capacity_base[sel], offers),
+                    lambda capacity: (
+                        "capacity not stated"
+                        if math.isnan(capacity)
+                        else f"capacity {capacity:g}{needed}"
+                    ),
+                )
+            )
+        if criteria.days_left is not None:
+            days_left = criteria.days_left
+            columns.append(
+                _texts_by_value(
+                    _nanmax_rows(batch.lead_time_days[sel], offers),
+                    lambda lead: (
+                        "lead time not stated"
+                        if math.isnan(lead)
+                        else f"lead time {lead:.0f} days, needed in {days_left}"
+                    ),
+                )
+            )
+        if criteria.latitude is not None and criteria.longitude is not None:
+            columns.append(_location_column(result, sel))
+        columns.append(_track_record_column(batch, sel))
         women, sc_st = policy_sub_targets(batch)
-        self.micro_small = batch.micro_small[sel].tolist()
-        self.women_owned = women[sel].tolist()
-        self.sc_st_owned = sc_st[sel].tolist()
-        self.certificates = tuple(
-            f"holds a valid {code} certificate" for code in criteria.required_certifications
-        )
-        g = len(criteria.grades)
-        self.grade_met = _grade_met(criteria, batch)[sel].tolist()
-        self.grades_stated = _grades_stated(batch)[sel].tolist()
-        notes = batch.grade_notes
-        self.grade_notes = (
-            [notes[i] for i in sel.tolist()] if notes is not None else [[""] * g] * len(sel)
-        )
+        for wanted, flags, text in (
+            (criteria.prefer_micro_small, batch.micro_small, "micro or small enterprise"),
+            (criteria.prefer_women_owned, women, "women-owned micro or small enterprise"),
+            (criteria.prefer_sc_st_owned, sc_st, "SC/ST-owned micro or small enterprise"),
+        ):
+            if wanted:
+                reason = text + POLICY_PREFERENCE
+                columns.append([reason if flag else None for flag in flags[sel].tolist()])
+        self.columns = columns
 
     def of(self, n: int) -> tuple[str, ...]:
-        criteria = self.criteria
-        out = [self.offered[n], *self.certificates]
-        out += self._grades(n)
-        if criteria.preferred_certifications:
-            preferred = criteria.preferred_certifications
-            held = [c for c, yes in zip(preferred, self.preferred[n], strict=True) if yes]
-            text = f"holds {len(held)} of {len(preferred)} preferred certifications"
-            out.append(f"{text} ({', '.join(held)})" if held else text)
-        if criteria.quantity_base:
-            capacity = self.capacity[n]
-            if math.isnan(capacity):
-                out.append("capacity not stated")
-            else:
-                out.append(
-                    f"capacity {capacity:g} per month against {criteria.quantity_base:g} needed"
-                )
-        if self.days_left is not None:
-            lead = self.lead[n]
-            if math.isnan(lead):
-                out.append("lead time not stated")
-            else:
-                out.append(f"lead time {lead:.0f} days, needed in {self.days_left}")
-        if self.has_location:
-            if self.no_location[n]:
-                out.append(f"location unknown, {DISTANCE_NEUTRAL}")
-            elif self.approximate[n]:
-                out.append(f"location approximate (state centre), {DISTANCE_NEUTRAL}")
-            elif self.location_names and self.location_names[n]:
-                site = plant_label(self.location_names[n])
-                out.append(f"about {self.distance[n]:.0f}{KM_FROM}{site}")
-            else:
-                out.append(f"about {self.distance[n]:.0f}{KM_AWAY}")
-        track = self.track_record(n)
-        if track:
-            out.append(track)
-        if criteria.prefer_micro_small and self.micro_small[n]:
-            out.append(f"micro or small enterprise{POLICY_PREFERENCE}")
-        if criteria.prefer_women_owned and self.women_owned[n]:
-            out.append(f"women-owned micro or small enterprise{POLICY_PREFERENCE}")
-        if criteria.prefer_sc_st_owned and self.sc_st_owned[n]:
-            out.append(f"SC/ST-owned micro or small enterprise{POLICY_PREFERENCE}")
-        return tuple(out)
+        """Row ``n``'s reasons, in order."""
+        return tuple(text for column in self.columns if (text := column[n]) is not None)
 
-    def _grades(self, n: int) -> list[str]:
-        grades = self.criteria.grades
-        if not grades:
-            return []
-        if not self.grades_stated[n]:
-            return [GRADES_NOT_STATED]
-        out = []
-        for requirement, met, note in zip(
-            grades, self.grade_met[n], self.grade_notes[n], strict=True
-        ):
-            code = requirement.code
-            if met:
-                out.append(f"offers {note}, compatible with {code}")
+    def json_rows(self) -> list[str]:
+        """Every row's reasons as the text of a JSON array, as ``json.dumps`` writes the
+        list of :meth:`of` (ASCII, ", " between items)."""
+        encoded = [_json_column(column) for column in self.columns]
+        return ["[" + ", ".join(filter(None, row)) + "]" for row in zip(*encoded, strict=True)]
+
+
+def _grade_columns(
+    criteria: Criteria, batch: CandidateBatch, sel: npt.NDArray[np.intp]
+) -> list[list[str | None]]:
+    """A column per required grade: whether the row offers a compatible grade; a row that
+    states no grades has the one "not stated" reason, in the first column."""
+    grades = criteria.grades
+    if not grades:
+        return []
+    stated = _grades_stated(batch)[sel].tolist()
+    met = _grade_met(criteria, batch)[sel].tolist()
+    notes = batch.grade_notes
+    row_notes = (
+        [notes[i] for i in sel.tolist()] if notes is not None else [[""] * len(grades)] * len(sel)
+    )
+    columns: list[list[str | None]] = []
+    for k, requirement in enumerate(grades):
+        code = requirement.code
+        first = GRADES_NOT_STATED if k == 0 else None
+        column: list[str | None] = []
+        for row_stated, row_met, row_note in zip(stated, met, row_notes, strict=True):
+            note = row_note[k]
+            if not row_stated:
+                column.append(first)
+            elif row_met[k]:
+                column.append(f"offers {note}, compatible with {code}")
             elif note:
-                out.append(f"offers no grade compatible with {code} (highest offered: {note})")
+                column.append(f"offers no grade compatible with {code} (highest offered: {note})")
             else:
-                out.append(f"offers no grade compatible with {code}")
-        return out
+                column.append(f"offers no grade compatible with {code}")
+        columns.append(column)
+    return columns
 
-    def track_record(self, n: int) -> str | None:
-        if self.deliveries is None:  # engagements with the buyer's good/poor outcome
-            if not self.awards[n]:
-                return None
-            return f"{self.successes[n]:.0f} of {self.awards[n]:.0f} past awards completed well"
-        count = int(self.deliveries[n])
+
+def _preferred_column(criteria: Criteria, held: BoolArray) -> list[str | None]:
+    """ "holds i of k preferred certifications (a, b)", formatted once per combination."""
+    preferred = criteria.preferred_certifications
+    texts: dict[tuple[bool, ...], str] = {}
+    for combination in set(map(tuple, held.tolist())):
+        codes = [code for code, yes in zip(preferred, combination, strict=True) if yes]
+        text = f"holds {len(codes)} of {len(preferred)} preferred certifications"
+        texts[combination] = f"{text} ({', '.join(codes)})" if codes else text
+    return [texts[combination] for combination in map(tuple, held.tolist())]
+
+
+def _location_column(result: ScoringResult, sel: npt.NDArray[np.intp]) -> list[str | None]:
+    """Where the row is, for a request with a delivery point."""
+    batch = result.batch
+    kilometres = _texts_by_value(result.distance_km[sel], lambda distance: f"{distance:.0f}")
+    names = batch.location_names
+    named = [names[i] for i in sel.tolist()] if names is not None else [None] * len(sel)
+    unknown = f"location unknown, {DISTANCE_NEUTRAL}"
+    approximate = f"location approximate (state centre), {DISTANCE_NEUTRAL}"
+    return [
+        unknown
+        if missing
+        else approximate
+        if rough
+        else f"about {km}{KM_FROM}{plant_label(name)}"
+        if name
+        else f"about {km}{KM_AWAY}"
+        for missing, rough, km, name in zip(
+            np.isnan(batch.latitude[sel]).tolist(),
+            batch.location_approximate[sel].tolist(),
+            kilometres,
+            named,
+            strict=True,
+        )
+    ]
+
+
+def _track_record_column(batch: CandidateBatch, sel: npt.NDArray[np.intp]) -> list[str | None]:
+    """The supplier's record: its recent deliveries (with the buyer's delivery records),
+    else its past awards with the buyer and how they ended."""
+    awards = batch.past_awards[sel].tolist()
+    if batch.recent_deliveries is None:  # engagements with the buyer's good/poor outcome
+        successes = batch.past_successes[sel].tolist()
+        return [
+            f"{done:.0f} of {awarded:.0f} past awards completed well" if awarded else None
+            for awarded, done in zip(awards, successes, strict=True)
+        ]
+    on_time = batch.recent_on_time[sel].tolist()  # type: ignore[index]
+    accepted = batch.recent_accepted_share[sel].tolist()  # type: ignore[index]
+    column: list[str | None] = []
+    for count, timely, share, awarded in zip(
+        (int(delivered) for delivered in batch.recent_deliveries[sel].tolist()),
+        on_time,
+        accepted,
+        awards,
+        strict=True,
+    ):
         if count:
-            text = f"{int(self.on_time[n])} of {count} deliveries on time in the last 12 months"
-            if not math.isnan(self.accepted[n]):
-                text += f", {self.accepted[n]:.0%} of the delivered quantity accepted"
-            return text
-        if self.awards[n]:
-            return "no deliveries in the last 12 months; older ones weigh less"
-        return None
+            text = f"{int(timely)} of {count} deliveries on time in the last 12 months"
+            if not math.isnan(share):
+                text += f", {share:.0%} of the delivered quantity accepted"
+            column.append(text)
+        elif awarded:
+            column.append("no deliveries in the last 12 months; older ones weigh less")
+        else:
+            column.append(None)
+    return column
 
 
 # ------------------------------------------------------------------ digests

@@ -3,7 +3,9 @@
 import math
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -638,3 +640,180 @@ def test_offered_texts_are_each_rows_own(shape: tuple[int, list[list[bool]]]) ->
             f"offers {len(offered)} of {k} required capabilities ({', '.join(offered)})"
         )
     assert _offered_texts(capabilities, offers) == expected
+
+
+# ------------------------------------------------------------------ reasons, a column at a time
+
+
+def _reasons_row_by_row(result: Any, i: int) -> list[str]:
+    """Row ``i``'s reasons worked out on their own, one test after another, as scoring
+    explained a match before it built the reasons a column at a time (the oracle)."""
+    import numpy as np
+
+    from matching.scoring import (
+        DISTANCE_NEUTRAL,
+        GRADES_NOT_STATED,
+        KM_AWAY,
+        KM_FROM,
+        POLICY_PREFERENCE,
+        _grade_met,
+        _grades_stated,
+        plant_label,
+        policy_sub_targets,
+    )
+
+    c, b = result.criteria, result.batch
+    offers = b.offers[i]
+    offered = [code for code, yes in zip(c.required_capabilities, offers, strict=True) if yes]
+    out = [
+        f"offers {len(offered)} of {len(c.required_capabilities)} required capabilities "
+        f"({', '.join(offered)})"
+    ]
+    out += [f"holds a valid {code} certificate" for code in c.required_certifications]
+    if c.grades:
+        if not _grades_stated(b)[i]:
+            out.append(GRADES_NOT_STATED)
+        else:
+            notes = b.grade_notes[i] if b.grade_notes is not None else [""] * len(c.grades)
+            for requirement, met, note in zip(c.grades, _grade_met(c, b)[i], notes, strict=True):
+                if met:
+                    out.append(f"offers {note}, compatible with {requirement.code}")
+                elif note:
+                    out.append(
+                        f"offers no grade compatible with {requirement.code}"
+                        f" (highest offered: {note})"
+                    )
+                else:
+                    out.append(f"offers no grade compatible with {requirement.code}")
+    if c.preferred_certifications:
+        held = [
+            code
+            for code, yes in zip(c.preferred_certifications, b.preferred_held[i], strict=True)
+            if yes
+        ]
+        text = f"holds {len(held)} of {len(c.preferred_certifications)} preferred certifications"
+        out.append(f"{text} ({', '.join(held)})" if held else text)
+    if c.quantity_base:
+        stated = b.capacity_base[i][offers & ~np.isnan(b.capacity_base[i])]
+        out.append(
+            f"capacity {float(stated.min()):g} per month against {c.quantity_base:g} needed"
+            if len(stated)
+            else "capacity not stated"
+        )
+    if c.days_left is not None:
+        stated = b.lead_time_days[i][offers & ~np.isnan(b.lead_time_days[i])]
+        out.append(
+            f"lead time {float(stated.max()):.0f} days, needed in {c.days_left}"
+            if len(stated)
+            else "lead time not stated"
+        )
+    if c.latitude is not None and c.longitude is not None:
+        name = b.location_names[i] if b.location_names is not None else ""
+        distance = float(result.distance_km[i])
+        if math.isnan(b.latitude[i]):
+            out.append(f"location unknown, {DISTANCE_NEUTRAL}")
+        elif b.location_approximate[i]:
+            out.append(f"location approximate (state centre), {DISTANCE_NEUTRAL}")
+        elif name:
+            out.append(f"about {distance:.0f}{KM_FROM}{plant_label(name)}")
+        else:
+            out.append(f"about {distance:.0f}{KM_AWAY}")
+    awards = float(b.past_awards[i])
+    if b.recent_deliveries is None:
+        if awards:
+            out.append(
+                f"{float(b.past_successes[i]):.0f} of {awards:.0f} past awards completed well"
+            )
+    elif int(b.recent_deliveries[i]):
+        count = int(b.recent_deliveries[i])
+        text = f"{int(b.recent_on_time[i])} of {count} deliveries on time in the last 12 months"
+        share = float(b.recent_accepted_share[i])
+        if not math.isnan(share):
+            text += f", {share:.0%} of the delivered quantity accepted"
+        out.append(text)
+    elif awards:
+        out.append("no deliveries in the last 12 months; older ones weigh less")
+    women, sc_st = policy_sub_targets(b)
+    for wanted, flag, text in (
+        (c.prefer_micro_small, b.micro_small[i], "micro or small enterprise"),
+        (c.prefer_women_owned, women[i], "women-owned micro or small enterprise"),
+        (c.prefer_sc_st_owned, sc_st[i], "SC/ST-owned micro or small enterprise"),
+    ):
+        if wanted and flag:
+            out.append(text + POLICY_PREFERENCE)
+    return out
+
+
+GRADE_CODES = ("N35", "N42", "N48H", "N52")
+explained_candidates = st.tuples(
+    candidates,
+    st.sampled_from(["", "Hosur", "Pune Unit 2", 'Chennai "Works"\\', "Nāsik plant"]),
+    st.lists(st.sampled_from(GRADE_CODES), max_size=2, unique=True),
+    st.one_of(st.none(), st.integers(0, 30)),
+    st.integers(0, 30),
+    st.one_of(st.none(), st.floats(0, 1)),
+    # capacities and lead times repeat across candidates, as a registry's do
+    st.sampled_from([None, 0.0, -0.0, 1.5, 1.7, 500.0, 2e5]),
+).map(
+    lambda t: replace(
+        t[0],
+        location_name=t[1],
+        grades=t[2],
+        recent_deliveries=t[3],
+        recent_on_time=min(t[4], t[3] or 0),
+        recent_accepted_share=t[5],
+        offers={
+            code: offer if t[6] is None else replace(offer, capacity_base=t[6])
+            for code, offer in t[0].offers.items()
+        },
+    )
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    criteria_strategy,
+    st.lists(st.sampled_from(GRADE_CODES), max_size=2, unique=True),
+    st.lists(explained_candidates, max_size=30, unique_by=lambda c: c.supplier_id),
+)
+def test_reasons_built_a_column_at_a_time_are_each_rows_own(
+    base: Criteria, grades: list[str], rows: list[Candidate]
+) -> None:
+    """Every row's reasons equal the ones worked out for it alone, for any mix of
+    requests and candidates (numbers formatted once per distinct value, texts once per
+    combination), and the JSON a run stores is json.dumps of exactly those reasons."""
+    import json
+
+    from matching.scoring import GradeRequirement, _Reasons
+
+    c = replace(
+        base,
+        grades=tuple(
+            GradeRequirement(code, GRADE_CODES[GRADE_CODES.index(code) :], GRADE_CODES)
+            for code in grades
+        ),
+    )
+    result = score(c, batch_from(c, rows))
+    every = np.arange(len(rows), dtype=np.intp)
+    reasons = _Reasons(result, every)
+    texts = reasons.json_rows()
+    assert len(texts) == len(rows)
+    for i in range(len(rows)):
+        expected = _reasons_row_by_row(result, i)
+        assert list(reasons.of(i)) == expected
+        assert texts[i] == json.dumps(expected)
+        assert json.loads(texts[i]) == expected
+    # And what a run writes, through explain_rows_json, for the eligible ones in order.
+    for index, _, _, _, text in result.explain_rows_json(result.order):
+        assert text == json.dumps(_reasons_row_by_row(result, index))
+
+
+def test_texts_by_value_gives_every_value_its_own_text() -> None:
+    """Formatted once per distinct value, told apart by their bits: values that round
+    alike, zero and minus zero, and NaN each keep the text formatting them gives."""
+    from matching.scoring import _texts_by_value
+
+    values = [1.5, 1.7, -0.0, 0.0, math.nan, 1.5, 2.0000001, 2.0, -math.inf, 1e300]
+    texts = _texts_by_value(np.array(values), lambda value: f"{value:g}|{value:.0f}")
+    assert texts == [f"{value:g}|{value:.0f}" for value in values]
+    assert _texts_by_value(np.array([]), str) == []
