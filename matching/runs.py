@@ -416,16 +416,22 @@ def _write_copy(
             "WHERE request_id = %s",
             [request.id],
         )
-        misses_changed = set(raw.fetchall()) != set(missed)
+        stored_misses = set(raw.fetchall())
+        if not stored_misses:
+            # None stored (a first run, or none last time): copied straight into the
+            # table, like a first run's matches, rather than staged and upserted.
+            _copy_new_misses(raw, request.id, missed)
+        # Near misses to stage and reconcile with the stored ones.
+        misses_replaced = bool(stored_misses) and stored_misses != set(missed)
         if not existing:
             _copy_new_matches(raw, result, order, digests, params)
-            if misses_changed:
+            if misses_replaced:
                 stage_rows(raw, [], missed)
         else:
             changed = [i for i in order if existing.get(ids[i]) != digests[i]]
-            if changed or misses_changed:
+            if changed or misses_replaced:
                 stage_rows(
-                    raw, _explained(result, changed, digests), missed if misses_changed else []
+                    raw, _explained(result, changed, digests), missed if misses_replaced else []
                 )
             if changed:
                 raw.execute(_COPY_UPSERT, params)
@@ -434,9 +440,21 @@ def _write_copy(
             if stale:
                 for statement in filter(str.strip, _STALE_MATCHES.split(";")):
                     raw.execute(statement, {**params, "stale": stale})
-        if misses_changed:
+        if misses_replaced:
             for statement in filter(str.strip, _COPY_STALE.split(";")):
                 raw.execute(statement, params)
+
+
+def _copy_new_misses(raw: Any, request_id: object, missed: list[tuple[str, str, str]]) -> None:
+    """COPY a run's near misses into a request that has none stored (its row lock keeps
+    any other writer of them out)."""
+    if not missed:
+        return
+    with raw.copy(
+        'COPY matching_nearmiss (request_id, supplier_id, "constraint", reason) FROM STDIN'
+    ) as copy:
+        for supplier_id, constraint, reason in missed:
+            copy.write_row((request_id, supplier_id, constraint, reason))
 
 
 def _copy_new_matches(

@@ -13,6 +13,8 @@ from matching.choices import MatchStatus
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from matching.scoring import ALGORITHM_VERSION
 from remag import jobs
+from suppliers.choices import SupplierStatus
+from suppliers.models import Supplier
 from tests.matching.conftest import add_certificate, client_for, run_pending
 
 pytestmark = pytest.mark.django_db
@@ -150,6 +152,48 @@ def test_a_rerun_rewrites_only_the_near_misses_that_changed(
     after = versions(request_id)
     assert set(after) == {*before, str(world.suppliers["half"].id)}
     assert misses(request_id)["half"] == "certification:iso-9001"
+
+
+def test_near_misses_where_none_are_stored_are_copied_without_staging(
+    world: Any, published: Any, postgres: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first run, or a rerun of a request left without near misses, copies its near
+    misses straight into the table: nothing staged, the same rows as the upsert leaves;
+    a rerun that drops them all still deletes them through the staged statements."""
+    staged: list[int] = []
+    real_stage = runs.stage_rows
+
+    def stage(raw: Any, scored: Any, missed: list[Any]) -> None:
+        staged.append(len(missed))
+        real_stage(raw, scored, missed)
+
+    monkeypatch.setattr(runs, "stage_rows", stage)
+    expected = {"expired": "certification:iso-9001", "pending": "active"}
+    request_id = published()
+    assert staged == []
+    assert misses(request_id) == expected
+    reasons = set(NearMiss.objects.filter(request_id=request_id).values_list("reason", flat=True))
+    NearMiss.objects.filter(request_id=request_id).delete()
+    run, _ = runs.match_run_create(
+        request=ProcurementRequest.objects.get(id=request_id), trigger="manual"
+    )
+    runs.match_run_execute(run_id=run.id)
+    assert staged == []
+    assert misses(request_id) == expected
+    assert (
+        set(NearMiss.objects.filter(request_id=request_id).values_list("reason", flat=True))
+        == reasons
+    )
+    # Both leave matching (suspended, not candidates any more): the stored ones go.
+    Supplier.objects.filter(
+        id__in=[world.suppliers["expired"].id, world.suppliers["pending"].id]
+    ).update(status=SupplierStatus.SUSPENDED)
+    run, _ = runs.match_run_create(
+        request=ProcurementRequest.objects.get(id=request_id), trigger="manual"
+    )
+    runs.match_run_execute(run_id=run.id)
+    assert staged == [0]
+    assert misses(request_id) == {}
 
 
 def test_a_shortlisted_match_that_stops_qualifying_is_kept_flagged(
