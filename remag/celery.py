@@ -14,8 +14,8 @@ import os
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_process_init
-from django.db import transaction
+from celery.signals import task_postrun, task_prerun, worker_process_init
+from django.db import close_old_connections, transaction
 
 from remag.observability import connect_celery_signals
 
@@ -41,6 +41,24 @@ def _tune_worker_gc(**_: Any) -> None:
     from remag.gc_tuning import configure_gc
 
     configure_gc()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _hand_back_connections(sender: Task | None = None, **_: Any) -> None:
+    """Between tasks a worker treats its connections as Django does between requests:
+    each goes back to the process's pool (``close_old_connections``), which keeps it
+    open for the next task.
+
+    Celery's Django fix-up would instead close the whole pool before and after every task
+    in a prefork child, so every task opened new connections, to server processes that
+    had yet to read the catalogue and plan anything. It still closes the pool a child
+    inherits when it forks, and, with ``CELERY_DB_REUSE_MAX`` (settings), once every that
+    many tasks. Not for a task run in-process (``is_eager``: tests, ``make run``), which
+    runs inside its caller's request and transaction."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    close_old_connections()
 
 
 def enqueue_on_commit(

@@ -245,6 +245,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": max(3600, 2 * CELERY_TASK_TIME_LIMIT),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fix-up closes a prefork child's connection pool around every task
+# unless this is set; then it does so once every this many tasks, and between tasks the
+# connections go back to the pool instead (remag.celery._hand_back_connections).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=500)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 # The dashboard's aggregate tables (docs/dashboard.md): beat recomputes them this often.

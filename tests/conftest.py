@@ -362,15 +362,16 @@ def celery_worker_process(
 ) -> Iterator[Callable[..., str]]:
     """Start real ``celery worker`` processes consuming a queue of their own.
 
-    Returns a function ``start(serve=None, **extra_env) -> queue_name`` (``serve``: the
-    queues to consume, all of this test's by default); ``start.processes`` lists the
+    Returns a function ``start(serve=None, pool="solo", **extra_env) -> queue_name``
+    (``serve``: the queues to consume, all of this test's by default; ``pool``: Celery's
+    execution pool, one process or thread); ``start.processes`` lists the
     ``(Popen, log_path)`` of each worker started. The worker shares this test's cache
     namespace and database; it is stopped (and its log shown on failure) at teardown.
     """
     processes: list[tuple[subprocess.Popen[bytes], Path]] = []
     queue = celery_test_queue
 
-    def start(serve: list[str] | None = None, **extra_env: str) -> str:
+    def start(serve: list[str] | None = None, pool: str = "solo", **extra_env: str) -> str:
         log_path = tmp_path / f"worker-{len(processes)}.log"
         env = {
             **os.environ,
@@ -395,7 +396,8 @@ def celery_worker_process(
                 "-A",
                 "remag",
                 "worker",
-                "--pool=solo",
+                f"--pool={pool}",
+                "--concurrency=1",
                 "--queues",
                 ",".join(serve or queues_of_test(queue)),
                 "--without-mingle",

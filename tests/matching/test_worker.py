@@ -3,6 +3,7 @@ change nothing, supplier edits refresh opportunities. (A lost message, a killed 
 transient database error are tested for every kind of job in tests/remag/test_jobs.py.)"""
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -58,6 +59,35 @@ def test_publish_runs_on_a_real_worker(
     assert [m["supplier"]["legal_name"].split()[0] for m in response.json()["results"]][0] == (
         "Full"
     )
+
+
+def test_a_prefork_worker_keeps_its_connection_between_tasks(
+    postgres: None, celery_worker_process: Any, world: Any
+) -> None:
+    """A prefork child hands its connection back to its pool after a task and the next
+    task takes it again: the same PostgreSQL backend serves both runs, rather than a new
+    one per task (Celery's Django fix-up closed the pool around every task)."""
+    from django.db import connection
+
+    from matching import runs
+    from matching.models import ProcurementRequest
+
+    name = f"remag-test-{uuid.uuid4().hex[:12]}"
+    celery_worker_process(pool="prefork", DATABASE_APPLICATION_NAME=name)
+
+    def backends() -> set[int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [name])
+            return {pid for (pid,) in cursor.fetchall()}
+
+    request_id, run_id = post_and_publish(world)
+    assert wait_for(lambda: finished(run_id)).status == "succeeded"
+    first = wait_for(backends)  # still open once the task is over
+    run, _ = runs.match_run_create(
+        request=ProcurementRequest.objects.get(id=request_id), trigger="manual"
+    )
+    assert wait_for(lambda: finished(str(run.id))).status == "succeeded"
+    assert backends() & first
 
 
 def test_the_same_run_sent_twice_leaves_one_set(
