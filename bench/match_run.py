@@ -2,8 +2,9 @@
 same candidate rows.
 
 For a few typical requests it runs matching in-process, exactly as the Celery task does
-(`matching.runs.match_run_execute`, with the worker's collector settings), twice: the
-first run inserts the matches, the second updates them in place (a rerun). It prints
+(`matching.runs.match_run_execute`, with the worker's collector settings): the first run
+inserts the matches (timed once), then reruns update them in place (the best of three,
+as the floor is). It prints
 the candidate and match counts, the seconds spent loading, scoring and writing, the
 total, and beside it the floor: a bare `SELECT` through psycopg of the candidate rows'
 columns (suppliers offering a required capability that are not withdrawn or suspended,
@@ -258,8 +259,8 @@ def run_all() -> None:
 
     print(f"suppliers: {Supplier.objects.count()}, matches before: {Match.objects.count()}")
     # "total" is the wall time of the whole call, as the task makes it: taking the job,
-    # loading, scoring, writing and the commit (where PostgreSQL runs the deferred
-    # foreign-key checks); load, score and write are the run's own timings.
+    # loading, scoring, writing and the commit; load, score and write are the run's own
+    # timings (for a rerun, those of the best of its three).
     header = (
         f"{'request':52} {'run':>6} {'cands':>6} {'matches':>7} {'load s':>7} "
         f"{'score s':>7} {'write s':>7} {'total s':>7} {'floor s':>7} {'x floor':>7} "
@@ -270,13 +271,19 @@ def run_all() -> None:
         request = make_request(owner, spec)
         floor = floor_seconds(request)
         for which in ("first", "rerun"):
-            run = MatchRun.objects.create(request=request, trigger="operator")
-            started = time.perf_counter()
-            runs.match_run_execute(run_id=run.id)
-            total = time.perf_counter() - started
-            run.refresh_from_db()
-            if run.status != "succeeded":
-                raise SystemExit(f"{label}: run {run.status}: {run.error}")
+            # A first run happens once; a rerun is the same work each time, so it is
+            # timed as the floor is, the best of three.
+            total = float("inf")
+            for _ in range(1 if which == "first" else 3):
+                attempt = MatchRun.objects.create(request=request, trigger="operator")
+                started = time.perf_counter()
+                runs.match_run_execute(run_id=attempt.id)
+                took = time.perf_counter() - started
+                attempt.refresh_from_db()
+                if attempt.status != "succeeded":
+                    raise SystemExit(f"{label}: run {attempt.status}: {attempt.error}")
+                if took < total:
+                    total, run = took, attempt
             # What storing the first run's rows costs PostgreSQL alone (a rerun stores
             # only what changed, here nothing).
             store = store_floor_seconds(request.id) if which == "first" else 0.0
