@@ -203,25 +203,6 @@ class MatchRun(Job):
         return f"run {self.id} ({self.status})"
 
 
-# Matches and near misses name their request and supplier without foreign-key
-# constraints in the database (``db_constraint=False``). A first run inserts tens of
-# thousands of rows at once, and PostgreSQL checks each inserted row's keys one by one at
-# commit, taking a KEY SHARE lock on its supplier's row: for 34,970 matches that was
-# 0.45-0.58 s, as long as copying the rows themselves, and until the run committed those
-# locks made an import or a claim that locks the supplier (``SELECT ... FOR UPDATE``)
-# wait. What the constraints guarded stays guarded by the code:
-#
-# * rows are written only by a run that has just read the supplier as a candidate, under
-#   its request's row lock (``matching.runs._execute``);
-# * suppliers and requests are never deleted through the API (a supplier is deactivated,
-#   a request closed). A deletion through the ORM (the admin, a shell) removes their
-#   matches and near misses first, as Django's ``on_delete=CASCADE`` always did: the
-#   database never did that part.
-#
-# What is given up: a row written by a run that commits while an operator deletes its
-# supplier or request in the admin can outlive them. The API reaches matches through
-# their request and joins their supplier, so it never shows such a row, and a rerun of
-# the request deletes it while it is proposed (docs/matching.md).
 class Match(BaseModel):
     """A supplier that qualifies for a request, with its score and explanation.
 
@@ -232,21 +213,16 @@ class Match(BaseModel):
 
     # No index of their own for the request and the supplier, nor for created_at: the
     # composite indexes below start with them, and every index costs a run's writes.
-    # No foreign-key constraints in the database either (the note above the class).
+    # Their foreign keys stay in the database, though PostgreSQL checks each new match's
+    # at commit (0.45 to 0.58 s of a first run of 34,970 matches): without them an
+    # operator deleting a request or a supplier while a run writes its matches leaves
+    # rows naming neither (docs/benchmarks.md, sixteenth pass).
     created_at = models.DateTimeField(auto_now_add=True)
     request = models.ForeignKey(
-        ProcurementRequest,
-        on_delete=models.CASCADE,
-        related_name="matches",
-        db_index=False,
-        db_constraint=False,
+        ProcurementRequest, on_delete=models.CASCADE, related_name="matches", db_index=False
     )
     supplier = models.ForeignKey(
-        Supplier,
-        on_delete=models.CASCADE,
-        related_name="matches",
-        db_index=False,
-        db_constraint=False,
+        Supplier, on_delete=models.CASCADE, related_name="matches", db_index=False
     )
     # The run that last wrote the match: informational (no reader joins it), so no
     # foreign-key constraint in the database, whose check per row at commit cost a first
@@ -360,21 +336,12 @@ class MatchTransition(models.Model):
 class NearMiss(models.Model):
     """A supplier excluded from a request by exactly one hard constraint (for gaps)."""
 
-    # Indexed by the unique (request, supplier) and by (supplier, constraint) only; no
-    # foreign-key constraints in the database, as for matches (the note above ``Match``).
+    # Indexed by the unique (request, supplier) and by (supplier, constraint) only.
     request = models.ForeignKey(
-        ProcurementRequest,
-        on_delete=models.CASCADE,
-        related_name="near_misses",
-        db_index=False,
-        db_constraint=False,
+        ProcurementRequest, on_delete=models.CASCADE, related_name="near_misses", db_index=False
     )
     supplier = models.ForeignKey(
-        Supplier,
-        on_delete=models.CASCADE,
-        related_name="near_misses",
-        db_index=False,
-        db_constraint=False,
+        Supplier, on_delete=models.CASCADE, related_name="near_misses", db_index=False
     )
     constraint = models.CharField(max_length=80)
     reason = models.CharField(max_length=300)
