@@ -14,7 +14,7 @@ from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from matching.scoring import ALGORITHM_VERSION
 from remag import jobs
 from suppliers.choices import SupplierStatus
-from suppliers.models import Supplier
+from suppliers.models import Supplier, SupplierCapability
 from tests.matching.conftest import add_certificate, client_for, run_pending
 
 pytestmark = pytest.mark.django_db
@@ -174,16 +174,21 @@ def test_near_misses_where_none_are_stored_are_copied_without_staging(
     assert misses(request_id) == expected
     reasons = set(NearMiss.objects.filter(request_id=request_id).values_list("reason", flat=True))
     NearMiss.objects.filter(request_id=request_id).delete()
+    # And one match's inputs change (a lead time), so the rerun also stages matches.
+    half = world.suppliers["half"]
+    SupplierCapability.objects.filter(supplier=half).update(lead_time_days=97)
     run, _ = runs.match_run_create(
         request=ProcurementRequest.objects.get(id=request_id), trigger="manual"
     )
     runs.match_run_execute(run_id=run.id)
-    assert staged == []
+    assert staged == [0]  # the changed match, no near miss
+    assert any("lead time 97 days" in r for r in Match.objects.get(supplier=half).reasons)
     assert misses(request_id) == expected
     assert (
         set(NearMiss.objects.filter(request_id=request_id).values_list("reason", flat=True))
         == reasons
     )
+    staged.clear()
     # Both leave matching (suspended, not candidates any more): the stored ones go.
     Supplier.objects.filter(
         id__in=[world.suppliers["expired"].id, world.suppliers["pending"].id]
