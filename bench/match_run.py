@@ -166,7 +166,7 @@ def store_floor_seconds(request_id: object) -> float:
         ) as copy:
             chunks = [bytes(chunk) for chunk in copy]
         # LIKE copies no foreign keys: the table's own, as the migrations left them
-        # (matches name their request and supplier without any, matching.models).
+        # (a match's request and supplier have one, its run none: matching.models).
         foreign_keys = conn.execute(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
             " WHERE conrelid = 'matching_match'::regclass AND contype = 'f'"

@@ -107,12 +107,9 @@ def test_rerun_updates_in_place_and_keeps_the_lifecycle(world: Any, published: A
     assert Match.objects.filter(request_id=request_id).count() == 3
 
 
-def test_a_rerun_rewrites_only_the_near_misses_that_changed(
-    world: Any, published: Any, postgres: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A rerun compares the stored near misses with its own and stages and writes them
-    only when they differ: nothing staged when nothing changed, and PostgreSQL's row
-    versions (``xmin``) of the unchanged ones stay."""
+def staged_near_misses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Spy on ``runs.stage_rows``: the list it returns grows by the number of near misses
+    staged at each call."""
     staged: list[int] = []
     real_stage = runs.stage_rows
 
@@ -121,6 +118,16 @@ def test_a_rerun_rewrites_only_the_near_misses_that_changed(
         real_stage(raw, scored, missed)
 
     monkeypatch.setattr(runs, "stage_rows", stage)
+    return staged
+
+
+def test_a_rerun_rewrites_only_the_near_misses_that_changed(
+    world: Any, published: Any, postgres: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun compares the stored near misses with its own and stages and writes them
+    only when they differ: nothing staged when nothing changed, and PostgreSQL's row
+    versions (``xmin``) of the unchanged ones stay."""
+    staged = staged_near_misses(monkeypatch)
 
     def versions(request_id: str) -> dict[str, str]:
         with connection.cursor() as cursor:
@@ -160,14 +167,7 @@ def test_near_misses_where_none_are_stored_are_copied_without_staging(
     """A first run, or a rerun of a request left without near misses, copies its near
     misses straight into the table: nothing staged, the same rows as the upsert leaves;
     a rerun that drops them all still deletes them through the staged statements."""
-    staged: list[int] = []
-    real_stage = runs.stage_rows
-
-    def stage(raw: Any, scored: Any, missed: list[Any]) -> None:
-        staged.append(len(missed))
-        real_stage(raw, scored, missed)
-
-    monkeypatch.setattr(runs, "stage_rows", stage)
+    staged = staged_near_misses(monkeypatch)
     expected = {"expired": "certification:iso-9001", "pending": "active"}
     request_id = published()
     assert staged == []
