@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("matching", "0009_match_nearmiss_no_db_constraints"),
+        ("matching", "0008_match_run_no_db_constraint"),
     ]
 
     operations = [
