@@ -13,9 +13,9 @@ import logging
 import os
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, states
 from celery.signals import task_postrun, task_prerun, worker_process_init
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 from remag.observability import connect_celery_signals
 
@@ -45,7 +45,7 @@ def _tune_worker_gc(**_: Any) -> None:
 
 @task_prerun.connect
 @task_postrun.connect
-def _hand_back_connections(sender: Task | None = None, **_: Any) -> None:
+def _hand_back_connections(sender: Task | None = None, state: str | None = None, **_: Any) -> None:
     """Between tasks a worker treats its connections as Django does between requests:
     each goes back to the process's pool (``close_old_connections``), which keeps it
     open for the next task.
@@ -55,10 +55,29 @@ def _hand_back_connections(sender: Task | None = None, **_: Any) -> None:
     had yet to read the catalogue and plan anything. It still closes the pool a child
     inherits when it forks, and, with ``CELERY_DB_REUSE_MAX`` (settings), once every that
     many tasks. Not for a task run in-process (``is_eager``: tests, ``make run``), which
-    runs inside its caller's request and transaction."""
+    runs inside its caller's request and transaction.
+
+    After a task that did not succeed (failed, retried, interrupted by its time limit) the
+    connections are closed instead: whatever session state it may have left on them, a
+    session advisory lock taken just before a time limit landed, a ``SET``, an aborted
+    transaction, goes with them rather than to the next task (``_discard_connections``).
+    Failures are rare, so the new backends they cost are too."""
     if sender is None or getattr(sender.request, "is_eager", False):
         return
+    if state is not None and state != states.SUCCESS:  # task_postrun of a failure
+        _discard_connections()
+        return
     close_old_connections()
+
+
+def _discard_connections() -> None:
+    """End this process's sessions with the database. Closing Django's connection would
+    only hand it back to the pool, session and all; closed underneath, it is dropped
+    from the pool when handed back, and the pool opens a fresh one."""
+    for wrapper in connections.all(initialized_only=True):
+        if wrapper.connection is not None:
+            wrapper.connection.close()
+        wrapper.close()
 
 
 def enqueue_on_commit(

@@ -137,6 +137,9 @@ def representations_sweep(*, seconds: float = 40.0, batch: int = BATCH) -> int:
     left for the next sweep."""
     if not _enabled():
         return 0
+    # A session lock, as the sweep spans many transactions. Should the task be interrupted
+    # between taking it and the ``try`` below, the worker closes the connection, and the
+    # lock with it (remag.celery._hand_back_connections).
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [_SWEEP_LOCK])
         if not cursor.fetchone()[0]:

@@ -143,3 +143,38 @@ def test_a_web_process_starts_with_every_task_module_imported(entry: str) -> Non
     )
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert loaded == ["matching.tasks", "suppliers.tasks", "remag.webhooks.tasks"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("state", "kept"), [("SUCCESS", True), ("FAILURE", False)])
+def test_a_failed_task_leaves_no_session_state_to_the_next(
+    postgres: None, state: str, kept: bool
+) -> None:
+    """After a task a worker hands its connection back to the pool, session and all; after
+    a task that failed (here one that took a session lock and was interrupted before
+    releasing it) the session is ended instead, and the lock with it."""
+    from types import SimpleNamespace
+
+    import psycopg
+    from django.db import connection
+
+    from remag.celery import _hand_back_connections
+
+    key = uuid.uuid4().int >> 65  # fits a bigint
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    worker_task = SimpleNamespace(request=SimpleNamespace(is_eager=False))
+    _hand_back_connections(sender=worker_task, state=state)  # task_postrun
+
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"] or 5432, dbname=settings["NAME"],
+        user=settings["USER"], autocommit=True,
+    ) as other:  # fmt: skip
+        taken = other.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
+        if taken:
+            other.execute("SELECT pg_advisory_unlock(%s)", [key])
+    assert taken is not kept
+    with connection.cursor() as cursor:  # the process still has a working connection
+        cursor.execute("SELECT pg_advisory_unlock_all(), 1")
+        assert cursor.fetchone()[1] == 1
