@@ -8,10 +8,11 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from copy import copy as shallow_copy
 from operator import attrgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connection, connections, models
+from django.utils import timezone
 
 T = TypeVar("T")
 
@@ -79,10 +80,11 @@ def bulk_copy(
     ``INSERT`` statements of hundreds of thousands of rows cost more than building them.
 
     Every concrete field is written from the instance's attribute: defaults are already
-    set by the model's constructor, ``auto_now`` and ``auto_now_add`` stamps are taken as
-    ``save()`` takes them, JSON fields are sent as JSON, auto-incremented keys are left to
-    the database (and not set on the instances). No signals are sent and no
-    ``save()`` runs, exactly as with ``bulk_create``.
+    set by the model's constructor (or :func:`built`), ``auto_now`` and ``auto_now_add``
+    stamps are taken once for the call and set on the instances, JSON fields are sent as
+    JSON, auto-incremented keys are left to the database (and not set on the
+    instances). No signals are sent and no ``save()`` runs, exactly as with
+    ``bulk_create``.
 
     ``computed`` maps columns to SQL expressions over the row's other columns, written
     in their place (a search vector from the row's text): on PostgreSQL the rows are
@@ -114,6 +116,61 @@ def _copied_fields(model: type[models.Model]) -> list[Any]:
     return [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
 
 
+M = TypeVar("M", bound=models.Model)
+
+
+def built(model: type[M], /, **values: Any) -> M:
+    """A new, unsaved ``model`` for a bulk load (:func:`bulk_copy`, ``bulk_create``),
+    with ``values`` by attribute name (a foreign key's ``<name>_id``) and every other
+    field at its default: what ``model(**values)`` makes, at a fraction of the cost (in
+    seeding the demo registry, ``Model.__init__`` took 38% of building the rows). It
+    sends no ``pre_init`` or ``post_init`` signal and accepts no related instance by
+    field name; an unknown name raises ``TypeError`` as ``model(**values)`` would."""
+    defaults = _defaults(model)
+    unknown = values.keys() - defaults.names
+    if unknown:
+        raise TypeError(f"{model.__name__} got unexpected fields: {', '.join(sorted(unknown))}")
+    obj = model.__new__(model)
+    state = obj.__dict__
+    state.update(defaults.constant)
+    for attname, field in defaults.computed:
+        if attname not in values:
+            state[attname] = field.get_default()
+    state.update(values)
+    obj._state = models.base.ModelState()
+    return obj
+
+
+class _Defaults(NamedTuple):
+    names: frozenset[str]
+    # Fields whose default is a value (the same object each time, as Django gives it)...
+    constant: dict[str, Any]
+    # ... and those whose default is computed for each instance (a new UUID, list, time).
+    computed: list[tuple[str, Any]]
+
+
+_DEFAULTS: dict[type[models.Model], _Defaults] = {}
+
+
+def _defaults(model: type[models.Model]) -> _Defaults:
+    found = _DEFAULTS.get(model)
+    if found is None:
+        fields = model._meta.concrete_fields
+
+        def per_instance(field: Any) -> bool:
+            if field.has_default():
+                return callable(field.default)
+            return field.has_db_default()  # an expression object each time
+
+        found = _Defaults(
+            names=frozenset(f.attname for f in fields),
+            constant={f.attname: f.get_default() for f in fields if not per_instance(f)},
+            computed=[(f.attname, f) for f in fields if per_instance(f)],
+        )
+        _DEFAULTS[model] = found
+    return found
+
+
 def copy_text(model: type[models.Model], objs: Iterable[models.Model]) -> Iterator[bytes]:
     """``objs`` as rows of PostgreSQL's ``COPY`` text format, in chunks, the columns
     :func:`copy_in` names: formatted by psycopg's own adapters, without a connection, so
@@ -122,12 +179,20 @@ def copy_text(model: type[models.Model], objs: Iterable[models.Model]) -> Iterat
     from psycopg.adapt import Transformer
     from psycopg.types.json import Jsonb
 
+    # The ``auto_now`` and ``auto_now_add`` stamps, one for the call (as ``now()`` is one
+    # for a statement), set on each instance as ``pre_save`` would.
+    now = timezone.now()
+
+    def stamped(obj: models.Model, name: str) -> Any:
+        setattr(obj, name, now)
+        return now
+
     getters: list[Callable[[models.Model], Any]] = []
     for field in _copied_fields(model):
         if isinstance(field, models.JSONField):
             getters.append(lambda obj, name=field.attname: Jsonb(getattr(obj, name)))
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            getters.append(lambda obj, field=field: field.pre_save(obj, add=True))
+            getters.append(lambda obj, name=field.attname: stamped(obj, name))
         else:
             getters.append(attrgetter(field.attname))
     formatter = TextFormatter(Transformer())

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from remag.accounts.models import Organization
 from remag.concurrency import can_produce_apart, produced_apart
-from remag.db import bulk_copy, copy_in, copy_text, foreign_keys_checked_as_written
+from remag.db import built, bulk_copy, copy_in, copy_text, foreign_keys_checked_as_written
 from suppliers.choices import (
     LAYER_CAPACITY_UNITS,
     LEGAL_FORM_PAN_HOLDERS,
@@ -337,14 +337,15 @@ def _batches(
             suffix, legal_form = rng.choice(_SUFFIX)
             name = f"{rng.choice(_FIRST)} {rng.choice(_LAYER_WORDS[layer])} {suffix}"
             serial = base + index
-            organization = Organization(id=uuid.uuid4(), name=name, kind="sme")
+            organization = built(Organization, id=uuid.uuid4(), name=name, kind="sme")
             organizations.append(organization)
             state = STATES_BY_CODE[cluster.state]
             pan = _pan(serial, rng, legal_form=legal_form, name=name)
             size = rng.choices(list(EnterpriseSize), weights=(45, 40, 15))[0]
             investment, turnover = _figures(size, this_year, rng)
             has_coordinates = rng.random() < 0.7
-            supplier = Supplier(
+            supplier = built(
+                Supplier,
                 id=uuid.uuid4(),
                 owner_id=organization.id,
                 claimed_at=now,
@@ -388,7 +389,8 @@ def _batches(
             for capability in picked:
                 unit = rng.choice(LAYER_CAPACITY_UNITS[Layer(capability.layer)])
                 offered.append(
-                    SupplierCapability(
+                    built(
+                        SupplierCapability,
                         id=uuid.uuid4(),
                         supplier_id=supplier.id,
                         capability_id=capability.id,
@@ -411,10 +413,11 @@ def _batches(
                     expired = rng.random() < 0.15
                     start = today - timedelta(days=rng.randint(30, 900) + (1100 if expired else 0))
                     declared = certification.kind == CertificationKind.DECLARATION
-                    certificate = SupplierCertificate(
+                    certificate = built(
+                        SupplierCertificate,
                         id=uuid.uuid4(),
                         supplier_id=supplier.id,
-                        certification=certification,
+                        certification_id=certification.id,
                         certificate_number=f"{code.upper()}-{serial}",
                         issuing_body="" if declared else _issuing_body(code, rng),
                         valid_from=start,
@@ -424,14 +427,15 @@ def _batches(
                     if certification.scoped:
                         scope = _scope(certification, picked, rng)
                         scopes += [
-                            Scope(suppliercertificate_id=certificate.id, capability_id=c.id)
+                            built(Scope, suppliercertificate_id=certificate.id, capability_id=c.id)
                             for c in scope
                         ]
             supplier.search_text = " ".join(t for t in texts if t)
             rows.append(supplier)
             if supplier.gstin:
                 registrations.append(
-                    SupplierGstin(
+                    built(
+                        SupplierGstin,
                         supplier_id=supplier.id,
                         gstin=supplier.gstin,
                         state=cluster.state,
@@ -463,7 +467,8 @@ def _second_state(
     other = rng.choice([c for c in CLUSTERS if c.state != cluster.state])
     state = STATES_BY_CODE[other.state]
     registrations.append(
-        SupplierGstin(
+        built(
+            SupplierGstin,
             supplier_id=supplier.id,
             gstin=_gstin(state.gst_code, supplier.pan or ""),
             state=other.state,
@@ -474,7 +479,8 @@ def _second_state(
     home_lat = supplier.latitude if supplier.latitude is not None else cluster.latitude
     home_lon = supplier.longitude if supplier.longitude is not None else cluster.longitude
     plants.append(
-        SupplierPlant(
+        built(
+            SupplierPlant,
             id=uuid.uuid4(),
             supplier_id=supplier.id,
             name=cluster.city,
@@ -486,7 +492,8 @@ def _second_state(
             longitude=home_lon,
         )
     )
-    away = SupplierPlant(
+    away = built(
+        SupplierPlant,
         id=uuid.uuid4(),
         supplier_id=supplier.id,
         name=other.city,
@@ -500,7 +507,7 @@ def _second_state(
     plants.append(away)
     through = SupplierPlant.capabilities.through
     for capability in rng.sample(capabilities, k=max(1, len(capabilities) // 2)):
-        plant_offers.append(through(supplierplant_id=away.id, capability_id=capability.id))
+        plant_offers.append(built(through, supplierplant_id=away.id, capability_id=capability.id))
 
 
 Scope = SupplierCertificate.scope.through
