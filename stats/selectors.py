@@ -6,19 +6,24 @@ of the requests its organisations own (an API key: its organisation's), nobody e
 (the API answers 403). Every figure says when its tables were ``refreshed_at``.
 """
 
+import functools
+import hashlib
+import logging
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cos, TruncMonth
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from remag.accounts.caller import Caller
 from remag.accounts.choices import OrganizationKind
@@ -60,6 +65,59 @@ def refreshed_at() -> datetime | None:
     return stamp
 
 
+logger = logging.getLogger(__name__)
+
+
+def per_snapshot(read: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Keep a figure in the cache for as long as the tables it reads stand: its key is
+    the figure, the tables' ``refreshed_at`` stamp (every write to them is a refresh,
+    which sets a new one: ``stats.services``), what the caller may see (everyone the
+    same public figures, every operator the same ones, a manufacturer those of its
+    organisations) and the arguments. A refresh therefore makes every key new; the old
+    entries expire. So the dashboard's page and the API read each figure's tables once
+    per refresh and filter, not once per view (the page's four figures cost 15 to 30 ms
+    of its 45 on a slow machine: docs/benchmarks.md).
+
+    The names of capabilities, certifications and grades a figure shows are read with
+    it, and so are as fresh as its tables. With no stamp (tables never refreshed) or the
+    cache out of reach, the figure is read every time."""
+    name = read.__name__
+
+    @functools.wraps(read)
+    def cached(
+        *, stamp: datetime | None = None, caller: Caller | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        stamp = stamp or refreshed_at()
+        if caller is not None:
+            kwargs["caller"] = caller
+        if stamp is None:
+            return read(stamp=stamp, **kwargs)
+        if caller is None:
+            scope: object = "public"
+        elif caller.is_operator:
+            scope = "operator"
+        else:
+            scope = sorted(str(organization) for organization in caller.organization_ids)
+        arguments = sorted((k, v) for k, v in kwargs.items() if k != "caller")
+        digest = hashlib.sha256(repr((stamp.isoformat(), scope, arguments)).encode())
+        key = f"stats:{name}:{digest.hexdigest()}"
+        try:
+            found = cache.get(key)
+        except (RedisError, OSError):
+            logger.warning("stats: the cache is out of reach; reading %s", name, exc_info=True)
+            return read(stamp=stamp, **kwargs)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        figure = read(stamp=stamp, **kwargs)
+        try:
+            cache.set(key, figure, timeout=2 * settings.STATS_REFRESH_SECONDS + 60)
+        except (RedisError, OSError):
+            logger.warning("stats: could not keep %s in the cache", name, exc_info=True)
+        return figure
+
+    return cached
+
+
 def _owned(queryset: QuerySet, caller: Caller) -> QuerySet:
     if caller.is_operator:
         return queryset
@@ -85,6 +143,7 @@ def _names(model: Any, codes: Iterable[str]) -> dict[str, str]:
 # ------------------------------------------------------------------ coverage (public)
 
 
+@per_snapshot
 def coverage(*, filters: Filters, stamp: datetime | None = None) -> dict[str, Any]:
     """Verified suppliers by layer x state, and by capability with capacity summed per
     unit. The period filter does not apply (the registry as it stands).
@@ -390,6 +449,7 @@ def _suppliers_near(circle: _Circle, *, layer: str | None, threshold: int) -> di
 # ------------------------------------------------------------------ demand (private)
 
 
+@per_snapshot
 def unmet_demand(
     *, caller: Caller, filters: Filters, below: int, stamp: datetime | None = None
 ) -> dict[str, Any]:
@@ -475,6 +535,7 @@ def _share(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
+@per_snapshot
 def policy_shares(
     *, caller: Caller, filters: Filters, stamp: datetime | None = None
 ) -> dict[str, Any]:
@@ -543,6 +604,7 @@ def _month(value: date | datetime) -> date:
     return value.replace(day=1)
 
 
+@per_snapshot
 def funnel(*, caller: Caller, filters: Filters, stamp: datetime | None = None) -> dict[str, Any]:
     """Published requests (by publication date) and how many reached each stage; mean
     and median hours from publication to the first match and to the first award."""

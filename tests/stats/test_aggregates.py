@@ -3,6 +3,7 @@ shares, near-miss reasons, funnel and timing, through the JSON endpoints. Runs o
 SQLite and, with DATABASE_URL, on PostgreSQL (the refresh's SQL differs in two
 expressions between them)."""
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -406,3 +407,65 @@ def test_a_refresh_leaves_its_tables_vacuumed_on_postgresql(
         pages, visible = cursor.fetchone()
     assert pages > 0
     assert visible == pages
+
+
+# ------------------------------------------------------------------ kept per refresh
+
+
+FIGURES = [
+    "/api/v1/stats/coverage/",
+    "/api/v1/stats/unmet-demand/",
+    "/api/v1/stats/policy-shares/",
+    "/api/v1/stats/funnel/",
+]
+
+
+@pytest.mark.parametrize("url", FIGURES)
+def test_a_figure_is_read_from_its_tables_once_per_refresh(crafted: Crafted, url: str) -> None:
+    """stats.selectors.per_snapshot: the same figure again, with the tables unchanged,
+    reads no table but the stamp's (nor the taxonomy's names)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def tables_read() -> set[str]:
+        with CaptureQueriesContext(connection) as queries:
+            body = get(crafted.operator, url)
+        read.append(body)
+        return {
+            table
+            for query in queries.captured_queries
+            for table in re.findall(r'"((?:stats|suppliers)_\w+)"', query["sql"])
+        }
+
+    read: list[dict[str, Any]] = []
+    assert tables_read() > {"stats_refresh"}
+    assert tables_read() == {"stats_refresh"}
+    first, again = read
+    assert again == first
+    stats_refresh()
+    assert get(crafted.operator, url)["refreshed_at"] != first["refreshed_at"]
+
+
+def test_a_kept_figure_is_the_callers_own(crafted: Crafted) -> None:
+    everyone = get(crafted.operator, "/api/v1/stats/unmet-demand/", below=3)
+    own = get(crafted.buyer_a, "/api/v1/stats/unmet-demand/", below=3)
+    assert {g["requests"] for g in own["groups"]} == {1}  # r1 and r2 only
+    assert {g["requests"] for g in everyone["groups"]} == {1, 2}
+    other = get(crafted.buyer_b, "/api/v1/stats/unmet-demand/", below=3)
+    assert other["groups"] != own["groups"]
+    assert (
+        get(crafted.buyer_a, "/api/v1/stats/policy-shares/")["total"]["awards"]
+        < get(crafted.operator, "/api/v1/stats/policy-shares/")["total"]["awards"]
+    )
+
+
+def test_figures_are_read_when_the_cache_is_out_of_reach(crafted: Crafted, settings: Any) -> None:
+    kept = get(crafted.operator, "/api/v1/stats/funnel/")
+    settings.CACHES = {  # nothing listens on port 1 (Django opens the caches anew)
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    assert get(crafted.operator, "/api/v1/stats/funnel/") == kept
