@@ -44,6 +44,13 @@ def _tune_worker_gc(**_: Any) -> None:
 
 
 @task_prerun.connect
+def _take_connections(sender: Task | None = None, **_: Any) -> None:
+    """Before a task, as after one that succeeded: see ``_hand_back_connections``."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    close_old_connections()
+
+
 @task_postrun.connect
 def _hand_back_connections(sender: Task | None = None, state: str | None = None, **_: Any) -> None:
     """Between tasks a worker treats its connections as Django does between requests:
@@ -57,25 +64,27 @@ def _hand_back_connections(sender: Task | None = None, state: str | None = None,
     many tasks. Not for a task run in-process (``is_eager``: tests, ``make run``), which
     runs inside its caller's request and transaction.
 
-    After a task that did not succeed (failed, retried, interrupted by its time limit) the
-    connections are closed instead: whatever session state it may have left on them, a
-    session advisory lock taken just before a time limit landed, a ``SET``, an aborted
-    transaction, goes with them rather than to the next task (``_discard_connections``).
-    Failures are rare, so the new backends they cost are too."""
+    After a task that did not succeed (failed, retried, interrupted by its time limit, or
+    ended by an exception Celery gives no state, ``state`` None) the connections are
+    closed instead: whatever session state it may have left on them, a session advisory
+    lock taken just before a time limit landed, a ``SET``, an aborted transaction, goes
+    with them rather than to the next task (``_discard_connections``). Failures are rare,
+    so the new backends they cost are too."""
     if sender is None or getattr(sender.request, "is_eager", False):
         return
-    if state is not None and state != states.SUCCESS:  # task_postrun of a failure
+    if state != states.SUCCESS:
         _discard_connections()
         return
     close_old_connections()
 
 
 def _discard_connections() -> None:
-    """End this process's sessions with the database. Closing Django's connection would
-    only hand it back to the pool, session and all; closed underneath, it is dropped
-    from the pool when handed back, and the pool opens a fresh one."""
+    """End this process's sessions with the database. Closing Django's PostgreSQL
+    connection would only hand it back to the pool, session and all; closed underneath,
+    it is dropped from the pool when handed back, and the pool opens a fresh one. (The
+    pool is Django's, which does not hand connections back on ``close``.)"""
     for wrapper in connections.all(initialized_only=True):
-        if wrapper.connection is not None:
+        if wrapper.vendor == "postgresql" and wrapper.connection is not None:
             wrapper.connection.close()
         wrapper.close()
 

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import math
 import statistics
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,7 +24,6 @@ from django.db import connection
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cos, TruncMonth
 from django.utils import timezone
-from redis.exceptions import RedisError
 
 from remag.accounts.caller import Caller
 from remag.accounts.choices import OrganizationKind
@@ -68,19 +68,34 @@ def refreshed_at() -> datetime | None:
 logger = logging.getLogger(__name__)
 
 
-def per_snapshot(read: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+# Part of every kept figure's key: raise it when a figure's shape changes, so that a
+# release never reads what an older one kept (during a rolling deploy).
+FIGURES_VERSION = 1
+# After the cache fails, figures are read from their tables for this long without trying
+# it (a cache that does not answer would otherwise cost each figure its timeout).
+CACHE_BACKOFF_SECONDS = 30.0
+_cache_failed_at: list[float] = [-math.inf]  # this process's last failure (monotonic)
+
+
+def per_snapshot(
+    read: Callable[..., dict[str, Any]] | None = None, *, reads_period: bool = True
+) -> Any:
     """Keep a figure in the cache for as long as the tables it reads stand: its key is
     the figure, the tables' ``refreshed_at`` stamp (every write to them is a refresh,
     which sets a new one: ``stats.services``), what the caller may see (everyone the
     same public figures, every operator the same ones, a manufacturer those of its
-    organisations) and the arguments. A refresh therefore makes every key new; the old
-    entries expire. So the dashboard's page and the API read each figure's tables once
-    per refresh and filter, not once per view (the page's four figures cost 15 to 30 ms
-    of its 45 on a slow machine: docs/benchmarks.md).
+    organisations), ``FIGURES_VERSION`` and the arguments. A refresh therefore makes
+    every key new; the old entries expire. So the dashboard's page and the API read each
+    figure's tables once per refresh and filter, not once per view.
 
-    The names of capabilities, certifications and grades a figure shows are read with
-    it, and so are as fresh as its tables. With no stamp (tables never refreshed) or the
-    cache out of reach, the figure is read every time."""
+    What may be kept is bounded: a figure for a period (``period_from``, ``period_to``:
+    any pair of dates) is read every time, and one that ignores the period
+    (``reads_period=False``: coverage) is kept once for every period. The names of
+    capabilities, certifications and grades a figure shows are read with it, and so are
+    as fresh as its tables. With no stamp (tables never refreshed), or for
+    ``CACHE_BACKOFF_SECONDS`` after the cache failed, the figure is read every time."""
+    if read is None:
+        return functools.partial(per_snapshot, reads_period=reads_period)
     name = read.__name__
 
     @functools.wraps(read)
@@ -90,7 +105,13 @@ def per_snapshot(read: Callable[..., dict[str, Any]]) -> Callable[..., dict[str,
         stamp = stamp or refreshed_at()
         if caller is not None:
             kwargs["caller"] = caller
-        if stamp is None:
+        filters = kwargs.get("filters")
+        if isinstance(filters, Filters) and (filters.period_from or filters.period_to):
+            if not reads_period:
+                kwargs["filters"] = Filters(layer=filters.layer, state=filters.state)
+            else:
+                return read(stamp=stamp, **kwargs)
+        if stamp is None or time.monotonic() - _cache_failed_at[0] < CACHE_BACKOFF_SECONDS:
             return read(stamp=stamp, **kwargs)
         if caller is None:
             scope: object = "public"
@@ -99,11 +120,14 @@ def per_snapshot(read: Callable[..., dict[str, Any]]) -> Callable[..., dict[str,
         else:
             scope = sorted(str(organization) for organization in caller.organization_ids)
         arguments = sorted((k, v) for k, v in kwargs.items() if k != "caller")
-        digest = hashlib.sha256(repr((stamp.isoformat(), scope, arguments)).encode())
+        digest = hashlib.sha256(
+            repr((FIGURES_VERSION, stamp.isoformat(), scope, arguments)).encode()
+        )
         key = f"stats:{name}:{digest.hexdigest()}"
         try:
             found = cache.get(key)
-        except (RedisError, OSError):
+        except Exception:  # any failure of the cache: the tables still answer
+            _cache_failed_at[0] = time.monotonic()
             logger.warning("stats: the cache is out of reach; reading %s", name, exc_info=True)
             return read(stamp=stamp, **kwargs)
         if found is not None:
@@ -111,7 +135,8 @@ def per_snapshot(read: Callable[..., dict[str, Any]]) -> Callable[..., dict[str,
         figure = read(stamp=stamp, **kwargs)
         try:
             cache.set(key, figure, timeout=2 * settings.STATS_REFRESH_SECONDS + 60)
-        except (RedisError, OSError):
+        except Exception:
+            _cache_failed_at[0] = time.monotonic()
             logger.warning("stats: could not keep %s in the cache", name, exc_info=True)
         return figure
 
@@ -143,7 +168,7 @@ def _names(model: Any, codes: Iterable[str]) -> dict[str, str]:
 # ------------------------------------------------------------------ coverage (public)
 
 
-@per_snapshot
+@per_snapshot(reads_period=False)
 def coverage(*, filters: Filters, stamp: datetime | None = None) -> dict[str, Any]:
     """Verified suppliers by layer x state, and by capability with capacity summed per
     unit. The period filter does not apply (the registry as it stands).

@@ -146,7 +146,9 @@ def test_a_web_process_starts_with_every_task_module_imported(entry: str) -> Non
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(("state", "kept"), [("SUCCESS", True), ("FAILURE", False)])
+@pytest.mark.parametrize(
+    ("state", "kept"), [("SUCCESS", True), ("FAILURE", False), ("RETRY", False), (None, False)]
+)
 def test_a_failed_task_leaves_no_session_state_to_the_next(
     postgres: None, state: str, kept: bool
 ) -> None:
@@ -169,7 +171,7 @@ def test_a_failed_task_leaves_no_session_state_to_the_next(
     settings = connection.settings_dict
     with psycopg.connect(
         host=settings["HOST"], port=settings["PORT"] or 5432, dbname=settings["NAME"],
-        user=settings["USER"], autocommit=True,
+        user=settings["USER"], password=settings["PASSWORD"] or None, autocommit=True,
     ) as other:  # fmt: skip
         taken = other.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
         if taken:

@@ -3,7 +3,9 @@ shares, near-miss reasons, funnel and timing, through the JSON endpoints. Runs o
 SQLite and, with DATABASE_URL, on PostgreSQL (the refresh's SQL differs in two
 expressions between them)."""
 
+import math
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -420,30 +422,64 @@ FIGURES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def cache_in_reach() -> Iterator[None]:
+    """No failure of the cache left to another test (selectors.CACHE_BACKOFF_SECONDS)."""
+    from stats import selectors
+
+    selectors._cache_failed_at[0] = -math.inf
+    yield
+    selectors._cache_failed_at[0] = -math.inf
+
+
+def tables_read(user: Any, url: str, read: list[dict[str, Any]], **params: Any) -> set[str]:
+    """The registry's and stats' tables a GET of ``url`` reads; its body goes to ``read``."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        read.append(get(user, url, **params))
+    return {
+        table
+        for query in queries.captured_queries
+        for table in re.findall(r'"((?:stats|suppliers)_\w+)"', query["sql"])
+    }
+
+
 @pytest.mark.parametrize("url", FIGURES)
 def test_a_figure_is_read_from_its_tables_once_per_refresh(crafted: Crafted, url: str) -> None:
     """stats.selectors.per_snapshot: the same figure again, with the tables unchanged,
     reads no table but the stamp's (nor the taxonomy's names)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    def tables_read() -> set[str]:
-        with CaptureQueriesContext(connection) as queries:
-            body = get(crafted.operator, url)
-        read.append(body)
-        return {
-            table
-            for query in queries.captured_queries
-            for table in re.findall(r'"((?:stats|suppliers)_\w+)"', query["sql"])
-        }
-
     read: list[dict[str, Any]] = []
-    assert tables_read() > {"stats_refresh"}
-    assert tables_read() == {"stats_refresh"}
+    assert tables_read(crafted.operator, url, read) > {"stats_refresh"}
+    assert tables_read(crafted.operator, url, read) == {"stats_refresh"}
     first, again = read
     assert again == first
     stats_refresh()
     assert get(crafted.operator, url)["refreshed_at"] != first["refreshed_at"]
+
+
+@pytest.mark.parametrize("url", FIGURES[1:])
+def test_a_figure_for_a_period_is_read_every_time(crafted: Crafted, url: str) -> None:
+    """Any pair of dates is a period: such figures are not kept (what is kept stays
+    bounded), and the same period twice reads the tables twice."""
+    period = {"period_from": "2026-01-01", "period_to": "2026-12-31"}
+    read: list[dict[str, Any]] = []
+    assert tables_read(crafted.operator, url, read, **period) > {"stats_refresh"}
+    assert tables_read(crafted.operator, url, read, **period) > {"stats_refresh"}
+    assert read[0] == read[1]
+
+
+def test_coverage_is_kept_once_whatever_the_period(crafted: Crafted) -> None:
+    """Coverage ignores the period (the registry as it stands): one kept figure for all."""
+    url = "/api/v1/stats/coverage/"
+    read: list[dict[str, Any]] = []
+    assert tables_read(None, url, read, layer="testing") > {"stats_refresh"}
+    later = {"layer": "testing", "period_from": "2026-03-01", "period_to": "2026-04-01"}
+    assert tables_read(None, url, read, **later) == {"stats_refresh"}
+    assert read[0] == read[1]
+    assert tables_read(None, url, read, layer="components") > {"stats_refresh"}
+    assert read[2] != read[0]
 
 
 def test_a_kept_figure_is_the_callers_own(crafted: Crafted) -> None:
@@ -460,6 +496,7 @@ def test_a_kept_figure_is_the_callers_own(crafted: Crafted) -> None:
 
 
 def test_figures_are_read_when_the_cache_is_out_of_reach(crafted: Crafted, settings: Any) -> None:
+    django_settings_caches = settings.CACHES
     kept = get(crafted.operator, "/api/v1/stats/funnel/")
     settings.CACHES = {  # nothing listens on port 1 (Django opens the caches anew)
         "default": {
@@ -469,3 +506,8 @@ def test_figures_are_read_when_the_cache_is_out_of_reach(crafted: Crafted, setti
         }
     }
     assert get(crafted.operator, "/api/v1/stats/funnel/") == kept
+    settings.CACHES = django_settings_caches  # in reach again, but not tried for a while
+    read: list[dict[str, Any]] = []
+    assert tables_read(crafted.operator, "/api/v1/stats/funnel/", read) > {"stats_refresh"}
+    assert tables_read(crafted.operator, "/api/v1/stats/funnel/", read) > {"stats_refresh"}
+    assert read == [kept, kept]
