@@ -155,7 +155,8 @@ _DEFAULTS: dict[type[models.Model], _Defaults] = {}
 def _defaults(model: type[models.Model]) -> _Defaults:
     found = _DEFAULTS.get(model)
     if found is None:
-        fields = model._meta.concrete_fields
+        # A generated column is the database's to compute: the constructor sets none.
+        fields = [f for f in model._meta.concrete_fields if not getattr(f, "generated", False)]
 
         def per_instance(field: Any) -> bool:
             if field.has_default():

@@ -31,6 +31,8 @@ from stats import models as stats
 from stats.services import stats_refresh
 from suppliers.models import Capability, Certification, MaterialGrade
 
+logger = logging.getLogger(__name__)
+
 # The Public Procurement Policy for Micro and Small Enterprises (MSEs) Order, 2012 (S.O.
 # 581(E)): of the annual procurement of goods and services, a minimum share from micro and
 # small enterprises, 4% of it from those owned by SC/ST entrepreneurs; the Amendment Order,
@@ -63,9 +65,6 @@ def refreshed_at() -> datetime | None:
     ):
         stamp = stats_refresh().refreshed_at
     return stamp
-
-
-logger = logging.getLogger(__name__)
 
 
 # Part of every kept figure's key: raise it when a figure's shape changes, so that a
