@@ -19,12 +19,13 @@ constraints and use their indexes:
   For a scoped accreditation (``Certification.scoped``) the certificate must also cover
   the request: its scope names a required capability the supplier offers; two more
   ``EXISTS``, ignoring the scope and asking for an empty one, tell an out-of-scope
-  accreditation and one that states no scope apart. On PostgreSQL the unscoped checks
+  accreditation and one that states no scope apart. On PostgreSQL the checks (up to 62,
+  more than a request of 20 required and 20 preferred certifications usually needs)
   are instead one query of their own over the certificates, a bit mask per supplier
   (:func:`suppliers.selectors.certificate_flag_masks`), read beside the candidate query.
 
 On PostgreSQL, for a whole request, the reads that do not depend on the candidate rows
-(offers, unscoped certificate checks, nearest plants, track records, grades) run on a
+(offers, certificate checks, nearest plants, track records, grades) run on a
 second pooled connection while the candidate query runs (:func:`load`,
 :class:`remag.db.Alongside`; docs/matching.md, "How a run reads and writes").
 
@@ -54,11 +55,13 @@ import functools
 import logging
 import math
 import re
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 from django.db import OperationalError, connection
@@ -98,6 +101,8 @@ from suppliers.models import (
     SupplierPlant,
 )
 from suppliers.selectors import (
+    MAX_FLAG_CHECKS,
+    CertificateCheck,
     certificate_flag_masks,
     certificate_valid_exists,
     offering_any,
@@ -260,10 +265,10 @@ def candidate_queryset(
     criteria: Criteria,
     *,
     supplier_ids: Sequence[object] | None = None,
-) -> tuple[QuerySet, list[str], list[str], dict[str, tuple[object, date, date | None]]]:
+) -> tuple[QuerySet, list[str], list[str], dict[str, CertificateCheck]]:
     """The candidate rows, as a ``values_list`` query; the request's text terms; the
     names of its columns; and the certificate checks read apart from it on PostgreSQL
-    (``{column name: (certification id, day, through)}``, read by
+    (``{column name: check}``, read by
     :func:`suppliers.selectors.certificate_flag_masks` in :func:`load`)."""
     # The request's own taxonomy rows, which the criteria's codes come from (read once
     # when the caller prefetched REQUEST_RELATIONS, as a run does).
@@ -308,39 +313,42 @@ def candidate_queryset(
     # Ids as text: no uuid.UUID object per row (they are strings for scoring and COPY).
     annotations: dict[str, object] = {"sid": Cast("id", TextField())}
     run_date, needed_by = criteria.run_date, criteria.needed_by
-    # The unscoped checks, on PostgreSQL, in a query of their own over the certificates
-    # (``flagged``, made into these columns by ``load``); scoped ones each an EXISTS.
-    flagged: dict[str, tuple[object, date, date | None]] = {}
+    # Every certificate check, on PostgreSQL, in a query of its own over the certificates
+    # (``flagged``, made into these columns by ``load``) as long as the mask has bits for
+    # it; each one left an EXISTS of the candidate query (on SQLite every one).
+    flagged: dict[str, CertificateCheck] = {}
     aggregate = connection.vendor == "postgresql"
+    covering = tuple(capability_ids)
+
+    def check(
+        name: str,
+        code: str,
+        through: date | None,
+        covering: tuple[object, ...] | None = None,
+        scope_stated: bool | None = None,
+    ) -> None:
+        wanted = CertificateCheck(cert_ids[code], run_date, through, covering, scope_stated)
+        if aggregate and len(flagged) < MAX_FLAG_CHECKS:
+            flagged[name] = wanted
+        else:
+            annotations[name] = _valid_certificate(*wanted)
+
     for kind, codes in (
         ("req", criteria.required_certifications),
         ("pref", criteria.preferred_certifications),
     ):
         for j, code in enumerate(codes):
-            if aggregate and code not in scoped:
-                flagged[f"{kind}_{j}"] = (cert_ids[code], run_date, needed_by)
-                continue
-            covering = capability_ids if code in scoped else None
-            annotations[f"{kind}_{j}"] = _valid_certificate(
-                cert_ids[code], run_date, needed_by, covering
-            )
+            check(f"{kind}_{j}", code, needed_by, covering=covering if code in scoped else None)
     for j, code in enumerate(criteria.required_certifications):
         if code in scoped:
             # Valid, but its scope covers none of the request, or states none: near misses
             # saying so.
-            cert_id = cert_ids[code]
-            annotations[f"anyscope_{j}"] = _valid_certificate(cert_id, run_date, needed_by)
-            annotations[f"noscope_{j}"] = _valid_certificate(
-                cert_id, run_date, needed_by, scope_stated=False
-            )
+            check(f"anyscope_{j}", code, needed_by)
+            check(f"noscope_{j}", code, needed_by, scope_stated=False)
     if needed_by is not None and needed_by > run_date:
         # Valid today but not through the needed-by date: a near miss with that reason.
         for j, code in enumerate(criteria.required_certifications):
-            if aggregate and code not in scoped:
-                flagged[f"today_{j}"] = (cert_ids[code], run_date, None)
-                continue
-            covering = capability_ids if code in scoped else None
-            annotations[f"today_{j}"] = _valid_certificate(cert_ids[code], run_date, None, covering)
+            check(f"today_{j}", code, None, covering=covering if code in scoped else None)
     terms = text_terms(request_text(request)) if criteria.has_text else []
     if terms and connection.vendor == "postgresql":
         hits = " + ".join(
@@ -451,7 +459,7 @@ def _ids_text(values: Sequence[object]) -> Sequence[str]:
 
 @dataclass(frozen=True)
 class _SideRows:
-    """What a load reads besides the candidate query (:func:`_side_rows`)."""
+    """What a load reads besides the candidate query (:func:`_side_reads`)."""
 
     # (supplier id, capability id, capacity per month as float, unit, lead time days)
     offers: list[tuple[str, str, float | None, str, int | None]]
@@ -463,50 +471,77 @@ class _SideRows:
     grades: list[tuple[str, object]]
 
 
-def _side_rows(
+def _side_reads(
     criteria: Criteria,
     capability_ids: list[object],
-    certificate_checks: list[tuple[object, date, date | None]],
+    certificate_checks: list[CertificateCheck],
     *,
     supplier_ids: Sequence[object] | None,
-) -> _SideRows:
+) -> dict[str, Callable[[], Any]]:
     """The offers of the required capabilities (``capability_ids``), the certificate
-    checks read apart (``certificate_checks``, PostgreSQL only), the track records, the
-    nearest plants and the stated grades: reads that do not depend on the candidate
-    query's rows, so they may run beside it (:class:`remag.db.Alongside`)."""
-    offered = SupplierCapability.objects.filter(capability_id__in=capability_ids).order_by()
-    if supplier_ids is not None:
-        offered = offered.filter(supplier_id__in=supplier_ids)
-    # Capacity as a float in SQL (converting numerics to Decimal in Python is slow); the
-    # columns become arrays in one step each (NumPy reads None as NaN).
-    offer_rows = fetch_rows(
-        offered.annotate(
-            sid=Cast("supplier_id", TextField()),
-            cid=Cast("capability_id", TextField()),
-            capacity=Cast("capacity_per_month", FloatField()),
-        ).values_list("sid", "cid", "capacity", "capacity_unit", "lead_time_days")
-    )
-    records = delivery_records(
-        supplier_ids=None if supplier_ids is None else [str(s) for s in supplier_ids],
-        run_date=criteria.run_date,
-    )
-    certificates = (
-        certificate_flag_masks(
+    checks read apart (``certificate_checks``, PostgreSQL only), the nearest plants, the
+    track records and the stated grades, by :class:`_SideRows` field: reads that do not
+    depend on the candidate query's rows, so they may run beside it
+    (:class:`remag.db.Alongside`). The longest usually first."""
+
+    def offers() -> list[tuple[str, str, float | None, str, int | None]]:
+        offered = SupplierCapability.objects.filter(capability_id__in=capability_ids).order_by()
+        if supplier_ids is not None:
+            offered = offered.filter(supplier_id__in=supplier_ids)
+        # Capacity as a float in SQL (converting numerics to Decimal in Python is slow);
+        # the columns become arrays in one step each (NumPy reads None as NaN).
+        return fetch_rows(
+            offered.annotate(
+                sid=Cast("supplier_id", TextField()),
+                cid=Cast("capability_id", TextField()),
+                capacity=Cast("capacity_per_month", FloatField()),
+            ).values_list("sid", "cid", "capacity", "capacity_unit", "lead_time_days")
+        )
+
+    def certificates() -> dict[str, int]:
+        if not certificate_checks:
+            return {}
+        return certificate_flag_masks(
             certificate_checks,
             offering=capability_ids if supplier_ids is None else None,
             supplier_ids=supplier_ids,
         )
-        if certificate_checks
-        else {}
-    )
-    plants = nearest_plants(criteria, capability_ids, supplier_ids=supplier_ids)
-    return _SideRows(
-        offers=offer_rows,
-        records=records,
-        certificates=certificates,
-        plants=plants,
-        grades=_grade_rows(criteria, capability_ids, supplier_ids=supplier_ids),
-    )
+
+    return {
+        "offers": offers,
+        "certificates": certificates,
+        "plants": lambda: nearest_plants(criteria, capability_ids, supplier_ids=supplier_ids),
+        "records": lambda: delivery_records(
+            supplier_ids=None if supplier_ids is None else [str(s) for s in supplier_ids],
+            run_date=criteria.run_date,
+        ),
+        "grades": lambda: _grade_rows(criteria, capability_ids, supplier_ids=supplier_ids),
+    }
+
+
+class _Shared:
+    """Reads shared between the caller and an :class:`~remag.db.Alongside` thread: each
+    takes the next one not yet taken until none is left, so the caller, once its own
+    query has answered, reads what the thread has not yet begun rather than waiting."""
+
+    def __init__(self, reads: dict[str, Callable[[], Any]]) -> None:
+        self._pending = list(reads.items())
+        self._lock = threading.Lock()
+        self.results: dict[str, Any] = {}
+
+    def take(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    return
+                name, read = self._pending.pop(0)
+            self.results[name] = read()
+
+    def missing(self, reads: dict[str, Callable[[], Any]]) -> None:
+        """Read, on the caller's connection, what a failed thread left unread."""
+        for name, read in reads.items():
+            if name not in self.results:
+                self.results[name] = read()
 
 
 def load(
@@ -526,36 +561,36 @@ def load(
         request, criteria, supplier_ids=supplier_ids
     )
 
-    def side() -> _SideRows:
-        return _side_rows(
-            criteria,
-            list(capability_ids.values()),
-            list(flagged.values()),
-            supplier_ids=supplier_ids,
-        )
-
+    reads = _side_reads(
+        criteria,
+        list(capability_ids.values()),
+        list(flagged.values()),
+        supplier_ids=supplier_ids,
+    )
+    shared = _Shared(reads)
     # A whole request's offers, certificates, plants and records are read on a connection
-    # of their own while the candidate query runs (remag.db.Alongside), when possible.
-    alongside = Alongside(side) if supplier_ids is None and can_read_alongside() else None
+    # of their own while the candidate query runs (remag.db.Alongside), when possible;
+    # what that connection has not begun when the candidate query answers is read here.
+    alongside = Alongside(shared.take) if supplier_ids is None and can_read_alongside() else None
     try:
         rows = fetch_rows(queryset)
-        if alongside is None:
-            read = side()
-        else:
+        shared.take()
+        if alongside is not None:
             try:
-                read = alongside.result()
+                alongside.result()
             except OperationalError as exc:
                 # No second connection to be had (the pool or the server full), or a read
-                # that failed there: read in turn on this connection, which raises if it
-                # fails again. Not a statement the statement timeout cut off: it would
-                # only take as long again.
+                # that failed there: what it left is read in turn on this connection,
+                # which raises if it fails again. Not a statement the statement timeout
+                # cut off: it would only take as long again.
                 if isinstance(exc.__cause__, QueryCanceled):
                     raise
                 logger.warning("match load: side reads failed on their connection", exc_info=True)
-                read = side()
+                shared.missing(reads)
     finally:
         if alongside is not None:
             alongside.wait()  # no thread outlives the load, whatever happened here
+    read = _SideRows(**shared.results)
     # Row order does not matter: ranking ties and near misses are ordered by supplier id.
     n = len(rows)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]

@@ -9,7 +9,7 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.postgres.aggregates import BitOr
 from django.db import connection
@@ -181,17 +181,31 @@ def certificate_valid_exists(
         else {"certification__code": certification_code}
     )
     certificates = SupplierCertificate.objects.filter(
-        certificate_valid_q(day, through=through), supplier=OuterRef("pk"), **certification
+        certificate_valid_q(day, through=through),
+        *certificate_scope_conditions(covering=covering, scope_stated=scope_stated),
+        supplier=OuterRef("pk"),
+        **certification,
     )
+    return Exists(certificates)
+
+
+def certificate_scope_conditions(
+    *, covering: Sequence[object] | None = None, scope_stated: bool | None = None
+) -> list[Exists | Q]:
+    """The conditions on a certificate (a ``SupplierCertificate`` row of the query they
+    filter) that :func:`certificate_valid_exists` and :func:`certificate_flag_masks` ask
+    of its scope: ``covering``, it names one of those capabilities that the supplier
+    offers; ``scope_stated`` True or False, it names some capability or none."""
     Scope = SupplierCertificate.scope.through
+    conditions: list[Exists | Q] = []
     if scope_stated is not None:
         stated = Exists(Scope.objects.filter(suppliercertificate_id=OuterRef("pk")))
-        certificates = certificates.filter(stated if scope_stated else ~stated)
+        conditions.append(stated if scope_stated else ~stated)
     if covering is not None:
         offered = SupplierCapability.objects.filter(
             supplier_id=OuterRef(OuterRef("supplier_id")), capability_id=OuterRef("capability_id")
         )
-        certificates = certificates.filter(
+        conditions.append(
             Exists(
                 Scope.objects.filter(
                     Exists(offered),
@@ -200,7 +214,7 @@ def certificate_valid_exists(
                 )
             )
         )
-    return Exists(certificates)
+    return conditions
 
 
 def offering_any(model: type[Model], column: str, capability_ids: Sequence[object]) -> RawSQL:
@@ -223,38 +237,59 @@ def offering_any(model: type[Model], column: str, capability_ids: Sequence[objec
 MAX_FLAG_CHECKS = 62
 
 
+class CertificateCheck(NamedTuple):
+    """One question :func:`certificate_flag_masks` asks of each supplier's certificates,
+    as :func:`certificate_valid_exists` asks it: one of ``certification_id``, valid on
+    ``day`` and through ``through`` (when given), whose scope covers one of ``covering``
+    that the supplier offers (when given) or, ``scope_stated`` False, states none."""
+
+    certification_id: object
+    day: date
+    through: date | None = None
+    covering: tuple[object, ...] | None = None
+    scope_stated: bool | None = None
+
+
 def certificate_flag_masks(
-    checks: Sequence[tuple[object, date, date | None]],
+    checks: Sequence[CertificateCheck | tuple[object, date, date | None]],
     *,
     offering: Sequence[object] | None = None,
     supplier_ids: Sequence[object] | None = None,
 ) -> dict[str, int]:
     """For each supplier holding a certificate of a certification in ``checks`` (one of
     those offering a capability of ``offering``, or of ``supplier_ids``, when given): a
-    bit mask, bit ``j`` set when it holds a certificate of ``checks[j]``'s certification
-    valid on its ``day`` and through its ``through`` (:func:`certificate_valid_exists`
+    bit mask, bit ``j`` set when one of its certificates meets ``checks[j]``
+    (:class:`CertificateCheck`, a plain ``(certification, day, through)`` being one
     without scope). ``{supplier id as text: mask}``; a supplier holding none is absent.
     PostgreSQL only (``bit_or``).
 
     One query over the certificates, grouped by supplier, rather than a correlated
     subquery per candidate row: a match run reads it on a connection of its own while
-    the candidate query runs (``matching.candidates``)."""
-    # A request has at most 60: 20 required certifications (MAX_CODES), each checked
-    # through the needed-by date and on the day, and 20 preferred.
+    the candidate query runs (``matching.candidates``). A scope's conditions are asked
+    only of the certificates of the check's certification valid on its dates, a few
+    probes each."""
+    # A request has at most 20 required certifications (MAX_CODES), each checked through
+    # the needed-by date and on the day (twice more for a scoped one), and 20 preferred:
+    # what does not fit stays in the candidate query (matching.candidates).
     if len(checks) > MAX_FLAG_CHECKS:
         raise ValueError(f"at most {MAX_FLAG_CHECKS} certificate checks fit a mask")
-    bits = [
-        Case(
-            When(
-                Q(certification_id=certification_id) & certificate_valid_q(day, through=through),
-                then=Value(1 << j, output_field=BigIntegerField()),
-            ),
-            default=Value(0, output_field=BigIntegerField()),
+    bits = []
+    for j, check in enumerate(checks):
+        check = CertificateCheck(*check)
+        condition = functools.reduce(
+            operator.and_,
+            certificate_scope_conditions(covering=check.covering, scope_stated=check.scope_stated),
+            Q(certification_id=check.certification_id)
+            & certificate_valid_q(check.day, through=check.through),
         )
-        for j, (certification_id, day, through) in enumerate(checks)
-    ]
+        bits.append(
+            Case(
+                When(condition, then=Value(1 << j, output_field=BigIntegerField())),
+                default=Value(0, output_field=BigIntegerField()),
+            )
+        )
     rows = SupplierCertificate.objects.filter(
-        certification_id__in=list({certification_id for certification_id, _, _ in checks})
+        certification_id__in=list({check[0] for check in checks})
     )
     if offering is not None:
         # The offering suppliers' ids first, then their certificates by the supplier index

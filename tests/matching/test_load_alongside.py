@@ -38,7 +38,7 @@ SPECS: list[dict[str, Any]] = [
         "description": "Jet milling and hydrogen decrepitation of NdFeB strip-cast alloy.",
         "needed_in": 400,
     },
-    # A scoped accreditation (its checks stay in the candidate query), a radius.
+    # A scoped accreditation (its scope's checks read apart too), a radius.
     {
         "layer": "testing",
         "capabilities": ["hysteresigraph-testing", "chemical-analysis"],
@@ -180,6 +180,24 @@ def test_certificate_masks_are_the_certificates_valid_on_the_day_and_through(
     )
 
 
+@pytest.mark.parametrize("bits", [0, 1, 3])
+def test_checks_beyond_the_masks_bits_stay_in_the_candidate_query(
+    registry: Organization, monkeypatch: pytest.MonkeyPatch, bits: int
+) -> None:
+    """A request with more certificate checks than a mask has bits (62) asks the rest in
+    the candidate query: the same batch whichever checks are read apart."""
+    run_date = timezone.localdate()
+    for spec in SPECS[:2]:
+        request = make_request(registry, spec)
+        expected = candidates.load(request, run_date=run_date)
+        monkeypatch.setattr(candidates, "MAX_FLAG_CHECKS", bits)
+        queryset, _, names, flagged = candidates.candidate_queryset(request, expected.criteria)
+        assert len(flagged) == bits
+        assert len(names) > 9 + int(spec["description"] != ""), "the rest are columns"
+        assert_same_batch(candidates.load(request, run_date=run_date), expected)
+        monkeypatch.undo()
+
+
 def test_what_the_thread_raises_the_caller_gets(postgres: None) -> None:
     def failing() -> None:
         with connection.cursor() as cursor:
@@ -227,6 +245,52 @@ def test_without_a_second_connection_the_load_reads_in_turn(
     expected = candidates.load(request, run_date=run_date)
     monkeypatch.setattr(candidates, "Alongside", NoConnection)
     assert_same_batch(candidates.load(request, run_date=run_date), expected)
+
+
+def test_the_caller_reads_what_the_thread_has_not_begun_and_what_it_failed(
+    registry: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller, once its candidate query has answered, takes the side reads the thread
+    has not begun; a read that failed on the thread's connection is read again on the
+    caller's. Here the thread's first read (the offers) waits, then fails as a pool with
+    no connection to give does."""
+    request = make_request(registry, SPECS[1])
+    run_date = timezone.localdate()
+    expected = candidates.load(request, run_date=run_date)
+    caller = threading.current_thread()
+    read_on: dict[str, list[bool]] = {}
+    events: list[str] = []
+    real = candidates._side_reads
+
+    def watched(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        def watch(name: str, read: Any) -> Any:
+            def run() -> Any:
+                on_caller = threading.current_thread() is caller
+                read_on.setdefault(name, []).append(on_caller)
+                if not on_caller:
+                    time.sleep(0.3)
+                    events.append("thread failed")
+                    raise OperationalError("connection pool timeout")
+                events.append(name)
+                return read()
+
+            return run
+
+        return {name: watch(name, read) for name, read in real(*args, **kwargs).items()}
+
+    monkeypatch.setattr(candidates, "_side_reads", watched)
+    assert db.can_read_alongside()
+    assert_same_batch(candidates.load(request, run_date=run_date), expected)
+    assert read_on.pop("offers") == [False, True], "failed on the thread, read again here"
+    assert read_on == {
+        "certificates": [True],
+        "plants": [True],
+        "records": [True],
+        "grades": [True],
+    }, "the caller took every read the thread had not begun"
+    assert events == ["certificates", "plants", "records", "grades", "thread failed", "offers"], (
+        "while the thread was still busy"
+    )
 
 
 @pytest.mark.parametrize(
@@ -320,3 +384,76 @@ def test_when_the_candidate_query_fails_the_thread_is_waited_for(
         candidates.load(request, run_date=timezone.localdate())
     assert len(made) == 1
     assert not made[0]._thread.is_alive()
+
+
+def test_scoped_certificate_masks_are_the_certificates_checks(registry: Organization) -> None:
+    """An accreditation's checks read apart (its scope covering the request, its scope
+    ignored, no scope stated, valid today) agree with the same checks asked of each
+    supplier by ``certificate_valid_exists``, the EXISTS the candidate query asks on
+    SQLite: bit j of a supplier's mask is the j-th EXISTS."""
+    from suppliers.models import Supplier, SupplierCapability
+    from suppliers.selectors import (
+        CertificateCheck,
+        certificate_flag_masks,
+        certificate_valid_exists,
+    )
+
+    day = timezone.localdate()
+    through = day + timedelta(days=60)
+    lab = Certification.objects.get(code="iso-iec-17025")
+    covering = tuple(
+        Capability.objects.filter(
+            code__in=["hysteresigraph-testing", "chemical-analysis"]
+        ).values_list("id", flat=True)
+    )
+    # Certificates of every kind the checks tell apart: one whose scope covers only a
+    # capability its holder does not offer, one stating no scope, one that expires
+    # before the needed-by date.
+    holders = list(
+        Supplier.objects.filter(certificates__certification=lab).distinct().order_by("id")[:3]
+    )
+    assert len(holders) == 3, "the demo registry holds accreditations"
+    unoffered = Capability.objects.filter(layer="testing").exclude(
+        id__in=SupplierCapability.objects.filter(supplier=holders[0]).values("capability_id")
+    )
+    SupplierCertificate.objects.filter(supplier__in=holders[:2], certification=lab).update(
+        valid_from=day - timedelta(days=100), valid_until=day + timedelta(days=400)
+    )
+    holders[0].certificates.get(certification=lab).scope.set(unoffered[:1])
+    holders[1].certificates.get(certification=lab).scope.clear()
+    holders[2].certificates.filter(certification=lab).update(
+        valid_from=day - timedelta(days=10), valid_until=day + timedelta(days=5)
+    )
+    checks = [
+        CertificateCheck(lab.id, day, through, covering),
+        CertificateCheck(lab.id, day, through),
+        CertificateCheck(lab.id, day, through, scope_stated=False),
+        CertificateCheck(lab.id, day, None, covering),
+        CertificateCheck(lab.id, day, None, scope_stated=True),
+    ]
+    masks = certificate_flag_masks(checks)
+    exists = Supplier.objects.annotate(
+        **{
+            f"check_{j}": certificate_valid_exists(
+                certification_id=check.certification_id,
+                day=check.day,
+                through=check.through,
+                covering=check.covering,
+                scope_stated=check.scope_stated,
+            )
+            for j, check in enumerate(checks)
+        }
+    ).values_list("id", *(f"check_{j}" for j in range(len(checks))))
+    expected = {
+        str(sid): sum(1 << j for j, held in enumerate(flags) if held) for sid, *flags in exists
+    }
+    assert {sid: mask for sid, mask in masks.items() if mask} == {
+        sid: mask for sid, mask in expected.items() if mask
+    }
+    assert set(masks) <= set(expected)
+    # The cases above tell the checks apart.
+    by_holder = [masks.get(str(holder.id), 0) for holder in holders]
+    assert by_holder[0] & 0b11 == 0b10, "valid, its scope covers nothing the request asks"
+    assert by_holder[1] & 0b111 == 0b110, "valid, no scope stated"
+    assert by_holder[2] & 0b1111 in (0b1000, 0), "valid today only"
+    assert any(mask & 1 for mask in masks.values()), "some accreditation covers the request"
