@@ -5,11 +5,19 @@ import math
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
@@ -88,6 +96,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, SuspiciousOperation | BadRequest):
+        exc = _refused_request(exc)
 
     set_rollback()
     if not isinstance(exc, exceptions.APIException):
@@ -106,6 +116,29 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
 
     body = _document_for(exc, path)
     return _response(request, body, exc.status_code, headers)
+
+
+def _refused_request(exc: SuspiciousOperation | BadRequest) -> exceptions.APIException:
+    """What Django refuses as it reads a request (``SuspiciousOperation``, ``BadRequest``),
+    as Django itself answers it outside the API: a client's error, not the server's. DRF
+    meets it when it first reads the query string or the body, inside the view."""
+    if isinstance(exc, TooManyFieldsSent):
+        detail = (
+            "Too many query string or form fields: at most "
+            f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}."
+        )
+    elif isinstance(exc, TooManyFilesSent):
+        detail = f"Too many files: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES}."
+    elif isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge(
+            f"The form fields' data is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+            code="too_large",
+            extra={"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )
+    else:
+        logger.warning("refused request: %s: %s", type(exc).__name__, exc)
+        detail = "The request was refused as malformed."
+    return exceptions.ParseError(detail)
 
 
 def _document_for(exc: exceptions.APIException, path: str | None) -> dict[str, Any]:
@@ -149,6 +182,12 @@ def _response(
     # JSON clients get application/problem+json; a browser on the browsable API keeps HTML.
     renderer = getattr(request, "accepted_renderer", None)
     content_type = None
+    if renderer is None and request is not None:
+        # Refused before content negotiation (a query string Django would not read):
+        # JSON, rather than the view's first renderer, which DRF would fall back to
+        # (the schema's YAML).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = PROBLEM_CONTENT_TYPE
     if renderer is None or getattr(renderer, "format", "json") == "json":
         content_type = PROBLEM_CONTENT_TYPE
     return Response(body, status=status_code, headers=headers, content_type=content_type)

@@ -39,8 +39,10 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ),
         ProblemType(
             "malformed-request",
-            "The request body could not be parsed",
-            "The body is not valid for its Content-Type (for example broken JSON).",
+            "The request could not be read",
+            "The body is not valid for its Content-Type (for example broken JSON), or the "
+            "request has more query string or form fields (1,000), or files (100), than "
+            "the API reads.",
         ),
         ProblemType(
             "not-authenticated",
