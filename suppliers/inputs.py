@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from remag.numbers import NumberField
 from suppliers import classification
 from suppliers.choices import (
     CERTIFICATION_ALIASES,
@@ -279,8 +280,8 @@ class SupplierPlantSerializer(WholeItem, serializers.ModelSerializer):
     )
     state_name = serializers.SerializerMethodField()
     pin_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    latitude = serializers.FloatField(min_value=6, max_value=38, required=False, allow_null=True)
-    longitude = serializers.FloatField(min_value=68, max_value=98, required=False, allow_null=True)
+    latitude = NumberField(min_value=6, max_value=38, required=False, allow_null=True)
+    longitude = NumberField(min_value=68, max_value=98, required=False, allow_null=True)
     capabilities = serializers.SlugRelatedField(
         slug_field="code",
         many=True,
@@ -366,10 +367,10 @@ class SupplierInputSerializer(serializers.ModelSerializer):
     employees = serializers.IntegerField(
         min_value=0, max_value=1_000_000, required=False, allow_null=True
     )
-    latitude = serializers.FloatField(
+    latitude = NumberField(
         min_value=6, max_value=38, required=False, allow_null=True, write_only=True
     )
-    longitude = serializers.FloatField(
+    longitude = NumberField(
         min_value=68, max_value=98, required=False, allow_null=True, write_only=True
     )
     owner = serializers.UUIDField(

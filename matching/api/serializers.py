@@ -22,7 +22,7 @@ from matching.models import (
 from matching.procurement.selectors import payment_records
 from matching.scoring import FACTORS
 from remag.accounts.caller import Caller
-from remag.api.fields import IdentityUrlField
+from remag.api.fields import IdentityUrlField, NumberField
 from suppliers.choices import (
     CERTIFICATION_ALIASES,
     QUANTITY_TO_BASE,
@@ -107,7 +107,7 @@ class WeightsField(serializers.DictField):
     """Overrides of the default factor weights: factor name to a non-negative number."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.FloatField(min_value=0), **kwargs)
+        super().__init__(child=NumberField(min_value=0), **kwargs)
 
     def to_internal_value(self, data: Any) -> dict[str, float]:
         problems = weights_problems(data)
@@ -163,10 +163,10 @@ class ProcurementRequestSerializer(serializers.ModelSerializer):
     delivery_pin_code = serializers.CharField(
         max_length=10, help_text="Private. The six-digit PIN code of the delivery site."
     )
-    delivery_latitude = serializers.FloatField(
+    delivery_latitude = NumberField(
         min_value=6, max_value=38, required=False, allow_null=True, help_text="Private."
     )
-    delivery_longitude = serializers.FloatField(
+    delivery_longitude = NumberField(
         min_value=68, max_value=98, required=False, allow_null=True, help_text="Private."
     )
     max_distance_km = serializers.IntegerField(
@@ -380,13 +380,13 @@ class MatchRunSerializer(serializers.ModelSerializer):
 
 class FactorSerializer(serializers.Serializer):
     name = serializers.ChoiceField(choices=FACTORS)
-    value = serializers.FloatField(help_text="In [0, 1].")
-    weight = serializers.FloatField(
+    value = NumberField(help_text="In [0, 1].")
+    weight = NumberField(
         allow_null=True,
         help_text="Normalised: a match's weights sum to 1. Null in the supplier's view "
         "(the buyer's weights are private).",
     )
-    contribution = serializers.FloatField(
+    contribution = NumberField(
         allow_null=True,
         help_text="Points of the score: 100 × weight × value. Null in the supplier's view.",
     )
@@ -539,16 +539,16 @@ class PaymentRecordSerializer(serializers.Serializer):
 
     orders_delivered = serializers.IntegerField()
     orders_paid = serializers.IntegerField()
-    median_days_to_pay = serializers.FloatField(
+    median_days_to_pay = NumberField(
         allow_null=True, help_text="From acceptance of the whole order to payment in full."
     )
-    paid_within_terms_share = serializers.FloatField(
+    paid_within_terms_share = NumberField(
         allow_null=True,
         help_text="Of the orders paid or already past their terms, the share paid within "
         "the agreed terms.",
     )
     micro_small_orders = serializers.IntegerField()
-    paid_within_45_days_share = serializers.FloatField(
+    paid_within_45_days_share = NumberField(
         allow_null=True,
         help_text="The same, for micro and small suppliers, against the MSMED Act's 45 days.",
     )
@@ -559,7 +559,7 @@ class OpportunitySerializer(serializers.Serializer):
 
     match = serializers.UUIDField(source="id")
     match_url = IdentityUrlField(view_name="match-detail", lookup_field="id")
-    score = serializers.FloatField()
+    score = NumberField()
     status = serializers.ChoiceField(choices=MatchStatus.choices)
     factors = FactorSerializer(
         many=True,

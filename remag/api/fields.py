@@ -10,6 +10,10 @@ from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from rest_framework import serializers
 
+from remag.numbers import NumberField
+
+__all__ = ["IdentityUrlField", "NumberField"]
+
 _PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
 
 

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from remag.api.fields import NumberField
 from suppliers.choices import Layer
 from suppliers.states import STATE_CHOICES
 
@@ -27,9 +28,9 @@ class CoverageFiltersSerializer(serializers.Serializer):
 
 
 class CoverageGapsQuerySerializer(serializers.Serializer):
-    latitude = serializers.FloatField(min_value=6, max_value=38)
-    longitude = serializers.FloatField(min_value=68, max_value=98)
-    radius_km = serializers.FloatField(min_value=1, max_value=3000, default=200)
+    latitude = NumberField(min_value=6, max_value=38)
+    longitude = NumberField(min_value=68, max_value=98)
+    radius_km = NumberField(min_value=1, max_value=3000, default=200)
     threshold = serializers.IntegerField(
         min_value=1,
         max_value=10000,
@@ -70,8 +71,8 @@ class CapabilityCoverageSerializer(serializers.Serializer):
 
 class MagnetPlantSerializer(serializers.Serializer):
     name = serializers.CharField()
-    latitude = serializers.FloatField()
-    longitude = serializers.FloatField()
+    latitude = NumberField()
+    longitude = NumberField()
 
 
 class CoverageSerializer(serializers.Serializer):
@@ -90,9 +91,9 @@ class CapabilityGapSerializer(serializers.Serializer):
 
 class CoverageGapsSerializer(serializers.Serializer):
     refreshed_at = serializers.DateTimeField(allow_null=True)
-    latitude = serializers.FloatField()
-    longitude = serializers.FloatField()
-    radius_km = serializers.FloatField()
+    latitude = NumberField()
+    longitude = NumberField()
+    radius_km = NumberField()
     threshold = serializers.IntegerField()
     capabilities = CapabilityGapSerializer(many=True)
 
@@ -123,19 +124,19 @@ class ShareSerializer(serializers.Serializer):
     micro_small = serializers.IntegerField()
     women_owned = serializers.IntegerField()
     sc_st_owned = serializers.IntegerField()
-    micro_small_share = serializers.FloatField(allow_null=True, help_text="Percent.")
-    women_owned_share = serializers.FloatField(allow_null=True, help_text="Percent.")
-    sc_st_owned_share = serializers.FloatField(allow_null=True, help_text="Percent.")
+    micro_small_share = NumberField(allow_null=True, help_text="Percent.")
+    women_owned_share = NumberField(allow_null=True, help_text="Percent.")
+    sc_st_owned_share = NumberField(allow_null=True, help_text="Percent.")
     value_inr = serializers.DecimalField(
         max_digits=30,
         decimal_places=2,
         help_text="Value of the awards that became orders (unit price x quantity), INR.",
     )
-    micro_small_value_share = serializers.FloatField(
+    micro_small_value_share = NumberField(
         allow_null=True, help_text="Percent of value_inr; null when nothing has a value."
     )
-    women_owned_value_share = serializers.FloatField(allow_null=True, help_text="Percent.")
-    sc_st_owned_value_share = serializers.FloatField(allow_null=True, help_text="Percent.")
+    women_owned_value_share = NumberField(allow_null=True, help_text="Percent.")
+    sc_st_owned_value_share = NumberField(allow_null=True, help_text="Percent.")
 
 
 class MonthShareSerializer(ShareSerializer):
@@ -143,9 +144,9 @@ class MonthShareSerializer(ShareSerializer):
 
 
 class ReferenceSerializer(serializers.Serializer):
-    micro_small = serializers.FloatField()
-    women_owned = serializers.FloatField()
-    sc_st_owned = serializers.FloatField()
+    micro_small = NumberField()
+    women_owned = NumberField()
+    sc_st_owned = NumberField()
 
 
 class PolicySharesSerializer(serializers.Serializer):
@@ -163,11 +164,11 @@ class StageSerializer(serializers.Serializer):
 
 
 class TimingSerializer(serializers.Serializer):
-    publish_to_first_match_hours = serializers.FloatField(allow_null=True, help_text="Mean.")
-    publish_to_first_match_median_hours = serializers.FloatField(allow_null=True)
+    publish_to_first_match_hours = NumberField(allow_null=True, help_text="Mean.")
+    publish_to_first_match_median_hours = NumberField(allow_null=True)
     requests_with_match = serializers.IntegerField()
-    publish_to_award_hours = serializers.FloatField(allow_null=True, help_text="Mean.")
-    publish_to_award_median_hours = serializers.FloatField(allow_null=True)
+    publish_to_award_hours = NumberField(allow_null=True, help_text="Mean.")
+    publish_to_award_median_hours = NumberField(allow_null=True)
     requests_with_award = serializers.IntegerField()
 
 

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from remag.accounts.caller import Caller
-from remag.api.fields import IdentityUrlField
+from remag.api.fields import IdentityUrlField, NumberField
 from suppliers import classification, selectors
 from suppliers.access import supplier_can_see_private
 from suppliers.choices import TemperatureClass
@@ -101,8 +101,8 @@ class MaterialGradeSerializer(serializers.ModelSerializer):
 
 
 class LocationSerializer(serializers.Serializer):
-    latitude = serializers.FloatField()
-    longitude = serializers.FloatField()
+    latitude = NumberField()
+    longitude = NumberField()
     approximate = serializers.BooleanField(
         help_text="True when the supplier gave no coordinates and this is its state's centroid."
     )

@@ -18,6 +18,7 @@ from matching.collaboration.models import (
 )
 from matching.collaboration.scoring import FACTORS
 from remag.accounts.caller import Caller
+from remag.api.fields import NumberField
 from suppliers.access import supplier_can_change
 from suppliers.models import Capability
 
@@ -96,10 +97,8 @@ class CallSerializer(serializers.ModelSerializer):
     nda_acknowledged_at = serializers.SerializerMethodField(
         help_text="When an organisation of the caller acknowledged the current NDA text."
     )
-    latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
-    longitude = serializers.FloatField(
-        required=False, allow_null=True, min_value=-180, max_value=180
-    )
+    latitude = NumberField(required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = NumberField(required=False, allow_null=True, min_value=-180, max_value=180)
     contact_name = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, max_length=120
     )
@@ -202,9 +201,9 @@ class CallRunSerializer(serializers.ModelSerializer):
 
 class CallFactorSerializer(serializers.Serializer):
     name = serializers.ChoiceField(choices=[(f, f) for f in FACTORS])
-    value = serializers.FloatField()
-    weight = serializers.FloatField()
-    contribution = serializers.FloatField()
+    value = NumberField()
+    weight = NumberField()
+    contribution = NumberField()
 
 
 class CallCandidateSerializer(serializers.Serializer):
@@ -342,7 +341,7 @@ class InterestSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
-    @extend_schema_field(serializers.FloatField(allow_null=True))
+    @extend_schema_field(NumberField(allow_null=True))
     def get_match_score(self, obj: ExpressionOfInterest) -> float | None:
         return obj.match.score if obj.match_id and obj.match else None
 

@@ -34,6 +34,7 @@ from matching.magnets.models import (
 )
 from matching.magnets.scoring import FACTORS
 from remag.accounts.caller import Caller
+from remag.api.fields import NumberField
 from suppliers.grades import grade_code, parse_grade
 from suppliers.models import Certification
 from suppliers.validators import normalise_pin_code
@@ -75,13 +76,13 @@ class MakerSerializer(serializers.Serializer):
 
 class ShapeRangeSerializer(serializers.Serializer):
     shape = serializers.ChoiceField(choices=Shape.choices)
-    min_mm = serializers.FloatField(
+    min_mm = NumberField(
         min_value=0.1, max_value=MAX_DIMENSION_MM, help_text="Thinnest section made."
     )
-    max_mm = serializers.FloatField(
+    max_mm = NumberField(
         min_value=0.1, max_value=MAX_DIMENSION_MM, help_text="Largest dimension made."
     )
-    tolerance_mm = serializers.FloatField(
+    tolerance_mm = NumberField(
         min_value=Decimal("0.001"), max_value=5, help_text="The tightest tolerance held (±mm)."
     )
 
@@ -127,10 +128,10 @@ class MagnetOfferSerializer(serializers.ModelSerializer):
         help_text="In capacity_unit.",
     )
     lead_time_days = serializers.IntegerField(min_value=0, max_value=730)
-    plant_latitude = serializers.FloatField(
+    plant_latitude = NumberField(
         min_value=LATITUDE[0], max_value=LATITUDE[1], required=False, allow_null=True
     )
-    plant_longitude = serializers.FloatField(
+    plant_longitude = NumberField(
         min_value=LONGITUDE[0], max_value=LONGITUDE[1], required=False, allow_null=True
     )
     price_min_inr_per_kg = serializers.DecimalField(
@@ -222,7 +223,7 @@ class DimensionsField(serializers.DictField):
     degrees); checked against the shape in the requirement's validation."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.FloatField(), **kwargs)
+        super().__init__(child=NumberField(), **kwargs)
 
 
 def _dimensions(shape: str, dimensions: dict[str, float]) -> dict[str, float]:
@@ -318,10 +319,10 @@ class MagnetRequirementSerializer(serializers.ModelSerializer):
         "(pieces converted through the piece mass).",
     )
     duration_months = serializers.IntegerField(min_value=1, max_value=120)
-    delivery_latitude = serializers.FloatField(
+    delivery_latitude = NumberField(
         min_value=LATITUDE[0], max_value=LATITUDE[1], required=False, allow_null=True
     )
-    delivery_longitude = serializers.FloatField(
+    delivery_longitude = NumberField(
         min_value=LONGITUDE[0], max_value=LONGITUDE[1], required=False, allow_null=True
     )
     budget_inr_per_kg = serializers.DecimalField(
@@ -330,7 +331,7 @@ class MagnetRequirementSerializer(serializers.ModelSerializer):
     required_certifications = _certifications("A maker must hold each (iatf-16949...).")
     preferred_certifications = _certifications("Holding them raises the score.")
     pool = PoolRefSerializer(read_only=True, allow_null=True)
-    piece_mass_g = serializers.FloatField(read_only=True)
+    piece_mass_g = NumberField(read_only=True)
     quantity_kg_per_month = serializers.DecimalField(
         max_digits=14, decimal_places=3, read_only=True
     )
@@ -448,11 +449,11 @@ class MagnetRunSerializer(serializers.ModelSerializer):
 
 class MagnetFactorSerializer(serializers.Serializer):
     name = serializers.ChoiceField(choices=FACTORS)
-    value = serializers.FloatField(help_text="In [0, 1].")
-    weight = serializers.FloatField(
+    value = NumberField(help_text="In [0, 1].")
+    weight = NumberField(
         allow_null=True, help_text="Normalised per match; null in the maker's view."
     )
-    contribution = serializers.FloatField(
+    contribution = NumberField(
         allow_null=True, help_text="Points of the score; null in the maker's view."
     )
 

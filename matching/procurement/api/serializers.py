@@ -27,6 +27,7 @@ from matching.procurement.models import (
     QuotationRevision,
 )
 from matching.procurement.services import is_unsealed
+from remag.api.fields import NumberField
 from suppliers.choices import QuantityUnit
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -244,7 +245,7 @@ class ComparisonRowSerializer(serializers.Serializer):
     payment_terms_days = serializers.IntegerField(source="quotation.payment_terms_days")
     valid_until = serializers.DateField(source="quotation.valid_until")
     delivery_terms = serializers.CharField(source="quotation.delivery_terms")
-    score = serializers.FloatField(source="quotation.match.score")
+    score = NumberField(source="quotation.match.score")
     reasons = serializers.ListField(child=serializers.CharField(), source="quotation.match.reasons")
     factors = serializers.SerializerMethodField(
         help_text="The match's factors, values, weights and contributions (the buyer's view)."
@@ -268,7 +269,7 @@ class ComparisonRowSerializer(serializers.Serializer):
 
 class ComparisonSerializer(serializers.Serializer):
     quotation_request = serializers.UUIDField()
-    preference_band_percent = serializers.FloatField(
+    preference_band_percent = NumberField(
         help_text="MSE_PRICE_PREFERENCE_PERCENT: binding on public buyers, information for "
         "private ones."
     )
