@@ -649,6 +649,15 @@ def payment_record(
         raise InvalidInput("The date is in the future.", field="received_on")
     if received_on < timezone.localdate(order.created_at):
         raise InvalidInput("The order was placed after this date.", field="received_on")
+    # Payments add up to the order's value at most (advances included): more would be a
+    # typing error, and the row lock above makes parallel payments count each other's.
+    value = (order.quantity * order.unit_price).quantize(Decimal("0.01"))
+    left = value - order_paid_amount(order)
+    if amount > left:
+        raise InvalidInput(
+            f"At most {max(left, Decimal(0))} remains unpaid of the order's value, {value}.",
+            field="amount",
+        )
     payment = Payment.objects.create(
         order=order, received_on=received_on, amount=amount, reference=reference,
         recorded_by=actor.user,

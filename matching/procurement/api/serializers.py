@@ -322,7 +322,9 @@ class OrderSerializer(serializers.ModelSerializer):
         "in a past financial year (placed, flagged: docs/procurement.md).",
     )
     quantity_accepted = serializers.DecimalField(**QTY, read_only=True)
-    amount_paid = serializers.DecimalField(**AMOUNT, read_only=True)
+    # Payments add up to the order's value at most: up to a quantity's 14 digits times a
+    # price's 14 (services.payment_record).
+    amount_paid = serializers.DecimalField(max_digits=30, decimal_places=2, read_only=True)
     deliveries_url = serializers.HyperlinkedIdentityField(
         view_name="order-deliveries", lookup_field="id"
     )

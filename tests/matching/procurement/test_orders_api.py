@@ -369,3 +369,31 @@ def test_lists_filter_by_status_request_and_supplier(world: Any, rfq_for: Any) -
     bad = buyer.get("/api/v1/orders/?status=lost")
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["field"] == "status"
+
+
+def test_payments_add_up_to_the_orders_value_at_most(world: Any, rfq_for: Any) -> None:
+    """A payment beyond what remains unpaid of the order's value (quantity x price) is
+    refused naming ``amount``, advances included; the order's lists stay readable (a sum
+    past its field's digits was a 500 for everyone who reads the order)."""
+    order = placed_order(world, rfq_for)
+    buyer, sme = client_for(world.buyer), client_for(world.sme_users["full"])
+    day = today().isoformat()
+    value = Decimal(order["quantity"]) * Decimal(order["unit_price"])
+    huge = sme.post(
+        order["payments_url"], {"received_on": day, "amount": "99999999999999.99"}, format="json"
+    )
+    assert huge.status_code == 400
+    assert huge.json()["errors"][0]["field"] == "amount"
+    advance = (value - Decimal("1000.00")).quantize(Decimal("0.01"))
+    assert (
+        sme.post(
+            order["payments_url"], {"received_on": day, "amount": str(advance)}, format="json"
+        ).status_code
+        == 201
+    )
+    over = sme.post(order["payments_url"], {"received_on": day, "amount": "1000.01"}, format="json")
+    assert over.status_code == 400
+    assert "1000.00" in over.json()["detail"]
+    assert buyer.get("/api/v1/orders/").status_code == 200
+    state = buyer.get(order["url"]).json()
+    assert Decimal(state["amount_paid"]) == advance
