@@ -84,6 +84,10 @@ def claim_start(
     _refuse_if_owned(supplier)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     with transaction.atomic():
+        # The organisation's row lock: two claims started at once (a double click) take
+        # turns, the second superseding the first, rather than both inserting an open
+        # claim and one failing the one-open-claim constraint.
+        Organization.objects.select_for_update().filter(id=organization.id).first()
         ProfileClaim.objects.filter(
             profile_id=supplier.id, organization=organization, status__in=OPEN_CLAIM_STATUSES
         ).update(status=ClaimStatus.SUPERSEDED, updated_at=timezone.now())

@@ -411,6 +411,10 @@ def invitation_create(
     secret = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
+        # The organisation's row lock: invitations of one address sent at once take
+        # turns, each replacing the one before, rather than both inserting an open
+        # invitation and one failing the one-open-invitation constraint.
+        Organization.objects.select_for_update().filter(id=organization.id).first()
         Invitation.objects.filter(
             organization=organization,
             email__iexact=email,
