@@ -115,7 +115,15 @@ def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
 
 
 def check_url(url: str) -> Target:
-    """Resolve ``url``'s host and return where to connect, or raise :class:`UnsafeURL`."""
+    """Resolve ``url``'s host and return where to connect, or raise :class:`UnsafeURL`.
+    The URL is printable ASCII (RFC 3986's characters): its path goes into the request
+    line as it is, where anything else cannot be sent (nor is it a ``uri``, as the API's
+    schema says the field is)."""
+    if not all("\x21" <= character <= "\x7e" for character in url):
+        raise UnsafeURL(
+            "Give the URL in printable ASCII, without spaces: percent-encode other "
+            "characters, and give a host in its IDNA (xn--) form."
+        )
     parts = urlsplit(url)
     schemes = ("https", "http") if settings.REMAG_WEBHOOK_ALLOW_HTTP else ("https",)
     if parts.scheme not in schemes:

@@ -62,6 +62,11 @@ def client_for(user: Any) -> APIClient:
         ("http://93.184.216.34/hook", "https"),
         ("https://user:pw@93.184.216.34/hook", "credentials"),
         ("https://no-such-host.invalid/hook", "does not resolve"),
+        ("https://93.184.216.34/h\u00fcck", "printable ASCII"),
+        ("https://93.184.216.34/a\u0001b", "printable ASCII"),
+        ("https://93.184.216.34/a\u007fb", "printable ASCII"),
+        ("https://93.184.216.34/a b", "printable ASCII"),
+        ("https://b\u00fccher.example/hook", "printable ASCII"),
     ],
 )
 def test_the_guard_refuses_unsafe_urls(settings: Any, url: str, words: str) -> None:
@@ -156,6 +161,8 @@ def test_create_shows_the_secret_once(portal: Any, loopback_allowed: None) -> No
         ({"url": "http://127.0.0.1:9/h", "event_types": ["nope"]}, "event_types"),
         ({"url": "http://127.0.0.1:9/h", "event_types": ["webhook.ping"]}, "event_types"),
         ({"url": "not a url", "event_types": ["supplier.created"]}, "url"),
+        ({"url": "http://127.0.0.1:9/h\u00fc", "event_types": ["supplier.created"]}, "url"),
+        ({"url": "http://127.0.0.1:9/a\u0001b", "event_types": ["supplier.created"]}, "url"),
         (
             {"url": "http://127.0.0.1:9/h", "event_types": ["supplier.created"] * 2},
             "event_types",
