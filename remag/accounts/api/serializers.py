@@ -99,7 +99,9 @@ class APIKeySerializer(_ExpiryMixin, serializers.ModelSerializer):
 class APIKeyCreatedSerializer(APIKeySerializer):
     key = serializers.CharField(
         read_only=True,
-        help_text="The key itself. Shown only in this response; only its hash is stored.",
+        allow_null=True,
+        help_text="The key itself. Shown only in this response; only its hash is stored, so "
+        "a replay of the create (the same Idempotency-Key) gives null.",
     )
 
     class Meta(APIKeySerializer.Meta):
@@ -129,7 +131,9 @@ class UserTokenSerializer(_ExpiryMixin, serializers.ModelSerializer):
 class UserTokenCreatedSerializer(UserTokenSerializer):
     token = serializers.CharField(
         read_only=True,
-        help_text="The token itself. Shown only in this response; only its hash is stored.",
+        allow_null=True,
+        help_text="The token itself. Shown only in this response; only its hash is stored, "
+        "so a replay of the create (the same Idempotency-Key) gives null.",
     )
 
     class Meta(UserTokenSerializer.Meta):

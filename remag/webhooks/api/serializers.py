@@ -181,7 +181,9 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
     secret = serializers.CharField(
         read_only=True,
-        help_text="The signing secret. Shown only in the answer to create and rotate.",
+        allow_null=True,
+        help_text="The signing secret. Shown only in the answer to create and rotate; a "
+        "replay of either (the same Idempotency-Key) gives null.",
     )
 
     class Meta(WebhookEndpointSerializer.Meta):
