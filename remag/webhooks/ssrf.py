@@ -119,11 +119,6 @@ def check_url(url: str) -> Target:
     The URL is printable ASCII (RFC 3986's characters): its path goes into the request
     line as it is, where anything else cannot be sent (nor is it a ``uri``, as the API's
     schema says the field is)."""
-    if not all("\x21" <= character <= "\x7e" for character in url):
-        raise UnsafeURL(
-            "Give the URL in printable ASCII, without spaces: percent-encode other "
-            "characters, and give a host in its IDNA (xn--) form."
-        )
     parts = urlsplit(url)
     schemes = ("https", "http") if settings.REMAG_WEBHOOK_ALLOW_HTTP else ("https",)
     if parts.scheme not in schemes:
@@ -137,6 +132,11 @@ def check_url(url: str) -> Target:
         parts.port  # noqa: B018 (urllib's own checks first)
     except ValueError as exc:
         raise UnsafeURL("The URL's port is not valid (1 to 65535).") from exc
+    if not all("\x21" <= character <= "\x7e" for character in url):
+        raise UnsafeURL(
+            "Give the URL in printable ASCII, without spaces: percent-encode other "
+            "characters, and give a host in its IDNA (xn--) form."
+        )
     port = _port(parts) or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
