@@ -144,7 +144,8 @@ def floor_seconds(request) -> float:  # type: ignore[no-untyped-def]
 
 # The columns a first run copies (matching.runs._COPY_MATCHES).
 _MATCH_COLUMNS = (
-    "id, supplier_id, score, factors, reasons, digest, created_at, updated_at, request_id,"
+    "id, supplier_id, score, public_score, factors, reasons, digest, created_at, updated_at,"
+    " request_id,"
     " run_id, qualifies, algorithm_version, scored_at, status, outcome"
 )
 

@@ -47,3 +47,13 @@ class MatchFilterSet(FilterSet):
     class Meta:
         model = Match
         fields = ("min_score", "status", "qualifies")
+
+
+class OpportunityFilterSet(MatchFilterSet):
+    """A supplier's opportunities: ``min_score`` is on the public score, the one it reads."""
+
+    min_score = django_filters.NumberFilter(
+        field_name="public_score",
+        lookup_expr="gte",
+        help_text="Only opportunities whose (public) score is at least this.",
+    )

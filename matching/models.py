@@ -240,6 +240,11 @@ class Match(BaseModel):
         db_index=False,
     )
     score = models.FloatField()
+    # The score the matched supplier reads, from the factors it may see with the default
+    # weights (matching.scoring.public_weights): the whole score would let it find the
+    # buyer's delivery point by moving its own plant and watching the score. Its
+    # opportunities are ranked and filtered by it.
+    public_score = models.FloatField(default=0.0)
     # [[value, weight, contribution], ...] in the order of the factors of the match's
     # algorithm_version (matching.scoring.FACTORS_BY_VERSION): compact, since a run may
     # write tens of thousands; see explained_factors(). Both kept as PostgreSQL's json
@@ -268,10 +273,15 @@ class Match(BaseModel):
             models.CheckConstraint(
                 condition=Q(score__gte=0) & Q(score__lte=100), name="match_score_range"
             ),
+            models.CheckConstraint(
+                condition=Q(public_score__gte=0) & Q(public_score__lte=100),
+                name="match_public_score_range",
+            ),
         ]
         indexes = [
             models.Index(fields=("request", "-score", "supplier"), name="match_request_score"),
-            models.Index(fields=("supplier", "-score"), name="match_supplier_score"),
+            # A supplier's opportunities, best first as the supplier reads them.
+            models.Index(fields=("supplier", "-public_score"), name="match_supplier_public"),
             models.Index(
                 fields=("supplier",),
                 condition=Q(status=MatchStatus.AWARDED),

@@ -208,9 +208,9 @@ class _CopyWriter(QueuedLibpqWriter):
 
 def _explained(
     result: scoring.ScoringResult, indices: list[int], digests: list[int]
-) -> Iterator[tuple[str, float, str, str, int]]:
-    """``(supplier_id, score, factors JSON, reasons JSON, digest)`` of the candidates at
-    ``indices``, explained ``EXPLAIN_CHUNK`` at a time."""
+) -> Iterator[tuple[str, float, float, str, str, int]]:
+    """``(supplier_id, score, public score, factors JSON, reasons JSON, digest)`` of the
+    candidates at ``indices``, explained ``EXPLAIN_CHUNK`` at a time."""
     for chunk in _explained_chunks(result, indices, digests):
         yield from chunk
 
@@ -220,7 +220,7 @@ def _explained_chunks(
     indices: list[int],
     digests: list[int],
     size: int = EXPLAIN_CHUNK,
-) -> Iterator[list[tuple[str, float, str, str, int]]]:
+) -> Iterator[list[tuple[str, float, float, str, str, int]]]:
     ids = result.batch.supplier_ids
     # The factors' JSON ([[value, weight, contribution], ...] in FACTORS order) is formatted
     # from a template: the weights are the same for every row of a run, and Python's float
@@ -232,15 +232,19 @@ def _explained_chunks(
     template = ("[" + ", ".join(parts) + "]").format
     for start in range(0, len(indices), size):
         chunk = np.asarray(indices[start : start + size], dtype=np.intp)
+        public = np.round(result.public_scores[chunk], 2).tolist()
         yield [
             (
                 ids[index],
                 score,
+                public_score,
                 template(*values, *contributions),
                 reasons,
                 digests[index],
             )
-            for index, score, values, contributions, reasons in result.explain_rows_json(chunk)
+            for (index, score, values, contributions, reasons), public_score in zip(
+                result.explain_rows_json(chunk), public, strict=True
+            )
         ]
 
 
@@ -272,6 +276,7 @@ def _write_orm(
                 supplier_id=supplier_id,
                 run=run,
                 score=score,
+                public_score=public_score,
                 factors=json.loads(factors),
                 reasons=json.loads(reasons),
                 digest=digest,
@@ -281,7 +286,9 @@ def _write_orm(
                 created_at=now,
                 updated_at=now,
             )
-            for supplier_id, score, factors, reasons, digest in _explained(result, changed, digests)
+            for supplier_id, score, public_score, factors, reasons, digest in _explained(
+                result, changed, digests
+            )
         ),
         batch_size=WRITE_BATCH,
         update_conflicts=True,
@@ -289,6 +296,7 @@ def _write_orm(
         update_fields=[
             "run",
             "score",
+            "public_score",
             "factors",
             "reasons",
             "digest",
@@ -324,7 +332,7 @@ def _write_orm(
 # update, and the request's row lock keeps any other writer of its matches out).
 _COPY_MATCHES = """
 COPY matching_match (
-    id, supplier_id, score, factors, reasons, digest,
+    id, supplier_id, score, public_score, factors, reasons, digest,
     created_at, updated_at, request_id, run_id, qualifies, algorithm_version, scored_at, status,
     outcome
 ) FROM STDIN
@@ -337,7 +345,8 @@ COPY matching_match (
 # probes an index; with the statistics the planner picks a hash anti-join.
 _COPY_SETUP = """
 CREATE TEMP TABLE IF NOT EXISTS remag_scored (
-    supplier_id uuid PRIMARY KEY, score float8, factors json, reasons json, digest int8
+    supplier_id uuid PRIMARY KEY, score float8, public_score float8, factors json,
+    reasons json, digest int8
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS remag_missed (
     supplier_id uuid PRIMARY KEY, "constraint" varchar(80), reason varchar(300)
@@ -349,14 +358,16 @@ _COPY_ANALYZE = "ANALYZE remag_scored; ANALYZE remag_missed;"
 
 _COPY_UPSERT = """
 INSERT INTO matching_match AS m (
-    id, created_at, updated_at, request_id, supplier_id, run_id, score, factors, reasons,
-    digest, qualifies, algorithm_version, scored_at, status, outcome
+    id, created_at, updated_at, request_id, supplier_id, run_id, score, public_score,
+    factors, reasons, digest, qualifies, algorithm_version, scored_at, status, outcome
 )
 SELECT gen_random_uuid(), %(now)s, %(now)s, %(request)s, t.supplier_id, %(run)s, t.score,
-       t.factors, t.reasons, t.digest, true, %(version)s, %(now)s, 'proposed', ''
+       t.public_score, t.factors, t.reasons, t.digest, true, %(version)s, %(now)s,
+       'proposed', ''
 FROM remag_scored t
 ON CONFLICT (request_id, supplier_id) DO UPDATE SET
-    run_id = EXCLUDED.run_id, score = EXCLUDED.score, factors = EXCLUDED.factors,
+    run_id = EXCLUDED.run_id, score = EXCLUDED.score, public_score = EXCLUDED.public_score,
+    factors = EXCLUDED.factors,
     reasons = EXCLUDED.reasons, digest = EXCLUDED.digest, qualifies = true,
     algorithm_version = EXCLUDED.algorithm_version, scored_at = EXCLUDED.scored_at,
     updated_at = EXCLUDED.updated_at
@@ -488,9 +499,9 @@ def _copy_new_matches(
         for chunk in _explained_chunks(result, order, digests, COPY_CHUNK):
             copy.write(
                 "".join(
-                    f"{next(ids)}\t{supplier_id}\t{score!r}\t{factors}\t"
+                    f"{next(ids)}\t{supplier_id}\t{score!r}\t{public!r}\t{factors}\t"
                     f"{reasons.replace(BACKSLASH, BACKSLASH * 2)}\t{digest}\t{constant}\n"
-                    for supplier_id, score, factors, reasons, digest in chunk
+                    for supplier_id, score, public, factors, reasons, digest in chunk
                 )
             )
 
@@ -525,7 +536,7 @@ def time_ordered_uuids(n: int, *, at: datetime | None = None) -> list[str]:
 
 def stage_rows(
     raw: Any,
-    scored: Iterable[tuple[str, float, str, str, int]],
+    scored: Iterable[tuple[str, float, float, str, str, int]],
     missed: list[tuple[str, str, str]],
 ) -> None:
     """Load a run's changed matches and its near misses into the temporary tables (keyed
@@ -533,7 +544,7 @@ def stage_rows(
     for statement in filter(str.strip, _COPY_SETUP.split(";")):
         raw.execute(statement)
     with raw.copy(
-        "COPY remag_scored (supplier_id, score, factors, reasons, digest) FROM STDIN"
+        "COPY remag_scored (supplier_id, score, public_score, factors, reasons, digest) FROM STDIN"
     ) as copy:
         for row in scored:
             copy.write_row(row)

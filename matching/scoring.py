@@ -23,7 +23,10 @@ The contract (docs/matching.md has every formula and a worked example):
    scale. Supplier-side unknowns (capacity not stated, no coordinates, no grades stated)
    score a neutral 0.5 and the explanation says so.
 3. score = 100 * sum(w_i * v_i) / sum(w_i); each factor's contribution is its term of
-   that sum, so contributions add up to the score.
+   that sum, so contributions add up to the score. The **public score**, what the
+   matched supplier reads, is the same sum over the factors it may see (not the
+   :data:`PRIVATE_FACTORS`) with the default weights: the buyer's delivery point, policy
+   preferences and weights never move it (:attr:`ScoringResult.public_scores`).
 4. Deterministic: ranking by score, ties by supplier id; ``ALGORITHM_VERSION`` names the
    algorithm.
 
@@ -435,6 +438,8 @@ class ScoringResult:
     weights: FloatArray  # (len(FACTORS),) normalised, 0 for factors not asked
     values: FloatArray  # (n, len(FACTORS))
     scores: FloatArray  # (n,)
+    # (n,) what the matched supplier reads as its score: :func:`public_weights`.
+    public_scores: FloatArray
     eligible: BoolArray  # (n,)
     order: npt.NDArray[np.intp]  # eligible candidate indices, best first
     distance_km: FloatArray  # (n,)
@@ -644,6 +649,7 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
         raw[COLUMN["capability_coverage"]] = 1.0
     weights = raw / raw.sum()
     scores = 100.0 * (values @ weights)
+    public_scores = 100.0 * (values @ public_weights(asked))
 
     # ---------------------------------------------------------- ranking
     eligible_idx = np.flatnonzero(eligible)
@@ -661,6 +667,7 @@ def score(criteria: Criteria, batch: CandidateBatch) -> ScoringResult:
         weights=weights,
         values=values,
         scores=scores,
+        public_scores=public_scores,
         eligible=eligible,
         order=order,
         distance_km=distance,
@@ -1098,6 +1105,27 @@ KM_FROM = " km from the "
 _PLANT_WORDS = ("plant", "works", "unit", "factory", "facility", "lab", "laboratory")
 
 
+_PUBLIC_COLUMNS = np.array([name not in PRIVATE_FACTORS for name in FACTORS])
+
+
+def public_weights(asked: BoolArray) -> FloatArray:
+    """The weights of the public score (the score the matched supplier reads): the
+    default weights of the factors the request asks about that are not private, summing
+    to 1; capability coverage alone if none is left.
+
+    Which factors are asked depends only on what the buyer published (a quantity, a
+    needed-by date, preferred certifications, a text, grades), so the supplier could
+    compute it from its own factor values. Neither the private factors nor the buyer's
+    own weights move it: a supplier changing its plant's coordinates and watching its
+    score cannot find the buyer's delivery point, nor read the buyer's weights from
+    several of its scores. The buyer ranks by the whole score."""
+    raw = DEFAULT_WEIGHTS.as_array() * asked * _PUBLIC_COLUMNS
+    if raw.sum() == 0:
+        raw = np.zeros(len(FACTORS))
+        raw[COLUMN["capability_coverage"]] = 1.0
+    return raw / raw.sum()
+
+
 def plant_label(name: str) -> str:
     """How a reason names a plant: "Hosur plant", but "Hosur Unit 2" as it is."""
     words = name.lower().split()
@@ -1202,6 +1230,7 @@ __all__ = [
     "names_of",
     "public_factors",
     "plant_label",
+    "public_weights",
     "grade_columns",
     "policy_sub_targets",
     "row_digests",

@@ -424,6 +424,10 @@ class MatchSerializer(serializers.ModelSerializer):
     url = IdentityUrlField(view_name="match-detail", lookup_field="id")
     request = serializers.UUIDField(source="request_id", read_only=True)
     supplier = serializers.SerializerMethodField()
+    score = serializers.SerializerMethodField(
+        help_text="0 to 100. The buyer's ranking score for the buyer; for the supplier, its "
+        "public score: the factors it reads with the default weights (docs/matching.md)."
+    )
     factors = serializers.SerializerMethodField(
         help_text="Every factor for the buyer; for the supplier, the factors that depend only "
         "on what the buyer published (no distance, no policy), without weights."
@@ -459,6 +463,12 @@ class MatchSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=Outcome.choices, allow_null=True))
     def get_outcome(self, obj: Match) -> str | None:
         return obj.outcome or None
+
+    @extend_schema_field(NumberField())
+    def get_score(self, obj: Match) -> float:
+        if _buyer_view(self.context.get("caller"), obj):
+            return obj.score
+        return obj.public_score
 
     @extend_schema_field(FactorSerializer(many=True))
     def get_factors(self, obj: Match) -> list[dict[str, object]]:
@@ -559,7 +569,11 @@ class OpportunitySerializer(serializers.Serializer):
 
     match = serializers.UUIDField(source="id")
     match_url = IdentityUrlField(view_name="match-detail", lookup_field="id")
-    score = NumberField()
+    score = NumberField(
+        source="public_score",
+        help_text="The public score, 0 to 100: the factors below with the default weights "
+        "(never the buyer's private criteria or weights; docs/matching.md).",
+    )
     status = serializers.ChoiceField(choices=MatchStatus.choices)
     factors = FactorSerializer(
         many=True,

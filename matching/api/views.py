@@ -39,7 +39,7 @@ from matching.api.serializers import (
     TransitionSerializer,
 )
 from matching.choices import RunTrigger
-from matching.filtersets import MatchFilterSet, RequestFilterSet
+from matching.filtersets import MatchFilterSet, OpportunityFilterSet, RequestFilterSet
 from matching.models import Match, MatchRun, NearMiss, ProcurementRequest
 from matching.procurement.selectors import payment_records
 from matching.scoring import factors_of, supplier_factors, supplier_reasons
@@ -734,8 +734,10 @@ class OpportunityViewSet(_SupplierScopedViewSet):
     serializer_class = OpportunitySerializer
     queryset = Match.objects.none()  # the listed model, for the filter backend and schema
     filter_backends = [DjangoFilterBackend]
-    filterset_class = MatchFilterSet
-    ordering = ("-score", "request_id")
+    filterset_class = OpportunityFilterSet
+    # By the public score, the one the supplier reads: the buyer's whole score would
+    # order (and ``min_score`` filter) by the private factors the page does not show.
+    ordering = ("-public_score", "request_id")
 
     @extend_schema(responses=OpportunitySerializer(many=True))
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -799,7 +801,7 @@ class OpportunityViewSet(_SupplierScopedViewSet):
                 {
                     "match": match_id,
                     "match_url": match_url.replace("{id}", match_id),
-                    "score": row["score"],
+                    "score": row["public_score"],
                     "status": row["status"],
                     "factors": supplier_factors(row["algorithm_version"], row["factors"]),
                     "reasons": supplier_reasons(row["reasons"]),
@@ -818,7 +820,7 @@ class OpportunityViewSet(_SupplierScopedViewSet):
 # A match's columns an opportunity shows, with its request's buyer.
 _OPPORTUNITY_COLUMNS = (
     "id",
-    "score",
+    "public_score",
     "status",
     "factors",
     "reasons",

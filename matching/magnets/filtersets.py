@@ -72,6 +72,16 @@ class MagnetMatchFilterSet(FilterSet):
         fields = ("min_score", "status", "qualifies")
 
 
+class MagnetLeadFilterSet(MagnetMatchFilterSet):
+    """A maker's leads: ``min_score`` is on the public score, the one the maker reads."""
+
+    min_score = django_filters.NumberFilter(
+        field_name="public_score",
+        lookup_expr="gte",
+        help_text="Only leads whose (public) score is at least this.",
+    )
+
+
 class MagnetPoolFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=PoolStatus.choices)
     material = django_filters.ChoiceFilter(choices=Material.choices)

@@ -297,6 +297,11 @@ class MagnetMatch(BaseModel):
         MagnetRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     score = models.FloatField()
+    # The score the maker reads: the factors it may see with the default weights
+    # (matching.magnets.scoring.public_weights). The whole score would let it find the
+    # buyer's budget by moving its own price band and watching. Its leads are ranked
+    # and filtered by it.
+    public_score = models.FloatField(default=0.0)
     # [[value, weight, contribution], ...] in the order of factors_of(algorithm_version).
     factors = models.JSONField(default=list)
     reasons = models.JSONField(default=list)
@@ -319,10 +324,17 @@ class MagnetMatch(BaseModel):
             models.CheckConstraint(
                 condition=Q(score__gte=0) & Q(score__lte=100), name="magnetmatch_score_range"
             ),
+            models.CheckConstraint(
+                condition=Q(public_score__gte=0) & Q(public_score__lte=100),
+                name="magnetmatch_public_range",
+            ),
         ]
         indexes = [
             models.Index(fields=("requirement", "-score", "offer"), name="magnetmatch_req_score"),
-            models.Index(fields=("offer", "-score", "requirement"), name="magnetmatch_offer_score"),
+            # An offer's leads, best first as the maker reads them.
+            models.Index(
+                fields=("offer", "-public_score", "requirement"), name="magnetmatch_offer_public"
+            ),
         ]
         verbose_name_plural = "magnet matches"
 

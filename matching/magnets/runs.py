@@ -18,6 +18,7 @@ import time
 import uuid
 from datetime import date, timedelta
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -216,8 +217,11 @@ def write_results(
         scope = {"offer": offer}
         other, key_of = "requirement_id", b.requirement_ids
     order = result.order.tolist()
+    public = np.round(result.public_scores[result.order], 2).tolist()
     rows = []
-    for i, score, values, weights, contributions, reasons in result.explain_rows(result.order):
+    for (i, score, values, weights, contributions, reasons), public_score in zip(
+        result.explain_rows(result.order), public, strict=True
+    ):
         rows.append(
             MagnetMatch(
                 id=uuid.uuid4(),
@@ -225,6 +229,7 @@ def write_results(
                 offer_id=b.offer_ids[i],
                 run=run,
                 score=score,
+                public_score=public_score,
                 factors=[list(t) for t in zip(values, weights, contributions, strict=True)],
                 reasons=list(reasons),
                 qualifies=True,
@@ -242,6 +247,7 @@ def write_results(
         update_fields=[
             "run",
             "score",
+            "public_score",
             "factors",
             "reasons",
             "qualifies",

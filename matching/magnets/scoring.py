@@ -39,6 +39,8 @@ formula and a worked example):
    row, so every score is on the same 0 to 100 scale.
 5. score = 100 * sum(w_i * v_i); each factor's contribution is its term, so the
    contributions add up to the score. Deterministic: by score, ties by the candidate's id.
+   The **public score**, what the maker reads, is the same sum over the factors it may
+   see (not distance or price) with the default weights (:func:`public_weights`).
 """
 
 from __future__ import annotations
@@ -280,6 +282,8 @@ class ScoringResult:
     weights: FloatArray  # (n, F) normalised per row, 0 where not asked
     values: FloatArray  # (n, F)
     scores: FloatArray  # (n,)
+    # (n,) what the maker reads as its score: :func:`public_weights`.
+    public_scores: FloatArray
     distance_km: FloatArray
     capacity_kg: FloatArray
     quantity_kg: FloatArray
@@ -451,6 +455,22 @@ DISTANCE_UNKNOWN = "plant location unknown, distance scored neutrally"
 PRICE_UNKNOWN = "no price band stated, price scored neutrally"
 
 
+_PUBLIC_COLUMNS = np.array([name not in PRIVATE_FACTORS for name in FACTORS])
+
+
+def public_weights(asked: BoolArray) -> FloatArray:
+    """The weights of the public score, per pair (``asked`` is ``(n, F)``): the default
+    weights of the factors asked that are not private, each row summing to 1 (capacity
+    headroom alone if none is left). Whether a factor is asked depends only on what the
+    maker reads (the preferred certifications), so neither the buyer's delivery point
+    nor its budget moves the score the maker reads: a maker changing its price band or
+    its plant and watching its score learns nothing of either."""
+    raw = DEFAULT_WEIGHTS.as_array()[None, :] * asked * _PUBLIC_COLUMNS[None, :]
+    none_left = raw.sum(axis=1) == 0
+    raw[none_left, COLUMN["capacity_headroom"]] = 1.0
+    return raw / raw.sum(axis=1, keepdims=True)
+
+
 def reason_is_private(reason: str) -> bool:
     """Whether a reason speaks of the buyer's private criteria (delivery point, budget)."""
     return reason.startswith(("plant about ", "price band ")) or reason in (
@@ -543,6 +563,7 @@ def score(
     raw = weights.as_array()[None, :] * asked
     row_weights = raw / raw.sum(axis=1, keepdims=True)
     scores = 100.0 * (row_weights * values).sum(axis=1)
+    public_scores = 100.0 * (public_weights(asked) * values).sum(axis=1)
 
     eligible_rows = np.flatnonzero(violations == 0)
     ids = b.offer_ids if rank_by == "offer" else b.requirement_ids
@@ -558,6 +579,7 @@ def score(
         weights=row_weights,
         values=values,
         scores=scores,
+        public_scores=public_scores,
         distance_km=distance,
         capacity_kg=capacity_kg,
         quantity_kg=quantity_kg,

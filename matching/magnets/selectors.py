@@ -97,16 +97,22 @@ def matches_of_requirement(*, requirement: MagnetRequirement) -> QuerySet[Magnet
 
 
 def leads_of_offer(*, offer: MagnetOffer) -> QuerySet[MagnetMatch]:
-    """The offer's leads: open requirements it matches, best first (ties by requirement)."""
-    return _matches().filter(offer=offer).exclude(NOT_A_LEAD).order_by("-score", "requirement_id")
+    """The offer's leads: open requirements it matches, best first by the score the maker
+    reads (its public score), ties by requirement."""
+    return (
+        _matches()
+        .filter(offer=offer)
+        .exclude(NOT_A_LEAD)
+        .order_by("-public_score", "requirement_id")
+    )
 
 
 def leads_of_maker(*, caller: Caller) -> QuerySet[MagnetMatch]:
-    """Every lead of the caller's offers (operators: all), best first."""
+    """Every lead of the caller's offers (operators: all), best first by public score."""
     queryset = _matches().exclude(NOT_A_LEAD)
     if not caller.is_operator:
         queryset = queryset.filter(offer__owner_id__in=caller.organization_ids)
-    return queryset.order_by("-score", "requirement_id", "offer_id")
+    return queryset.order_by("-public_score", "requirement_id", "offer_id")
 
 
 def near_misses_of(

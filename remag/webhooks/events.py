@@ -111,12 +111,14 @@ RUN: Shape = {
     "matched_count": Member("integer"),
     "error": Member("string"),
 }
+# A match event reaches the supplier too: its score is the public one, the score the
+# supplier reads (matching.scoring.public_weights), never the buyer's ranking score.
 MATCH: Shape = {
     "id": Member("uuid"),
     "request": Member("uuid", source="request_id"),
     "supplier": Member("uuid", source="supplier_id"),
     "status": Member("string"),
-    "score": Member("number"),
+    "score": Member("number", source="public_score"),
 }
 IMPORT: Shape = {
     "id": Member("uuid"),
@@ -225,12 +227,13 @@ MAGNET_RUN: Shape = {
     "matched_count": Member("integer"),
     "error": Member("string"),
 }
+# To the buyer and the maker: the public score, the one the maker reads.
 MAGNET_MATCH: Shape = {
     "id": Member("uuid"),
     "requirement": Member("uuid", source="requirement_id"),
     "offer": Member("uuid", source="offer_id"),
     "status": Member("string"),
-    "score": Member("number"),
+    "score": Member("number", source="public_score"),
 }
 MAGNET_POOL: Shape = {
     "id": Member("uuid"),

@@ -196,7 +196,11 @@ def test_opportunities_show_the_published_request_only(world: Any, published: An
     results = response.json()["results"]
     assert [r["request"]["id"] for r in results] == [request_id]
     opportunity = results[0]
-    assert opportunity["score"] == match_of(request_id, supplier).score
+    # The public score: the buyer's weights and private factors (here a heavy distance
+    # weight and a policy preference) do not reach the supplier through it.
+    match = match_of(request_id, supplier)
+    assert opportunity["score"] == match.public_score
+    assert match.public_score != match.score
     assert opportunity["reasons"]
     for private in ("weights", "delivery_latitude", "delivery_pin_code", "prefer_micro_small"):
         assert private not in opportunity["request"]

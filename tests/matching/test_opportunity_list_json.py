@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def serialized(supplier: Any) -> list[dict[str, Any]]:
     """The opportunities as the serializer writes them, in the list's order."""
-    matches = list(opportunity_list(supplier=supplier).order_by("-score", "request_id"))
+    matches = list(opportunity_list(supplier=supplier).order_by("-public_score", "request_id"))
     buyers = sorted({str(m.request.owner_id) for m in matches})
     context = {
         "request": RequestFactory().get("/"),
@@ -112,14 +112,15 @@ def test_a_filtered_page_lists_what_the_filter_keeps(
     world: World, opportunities: list[str]
 ) -> None:
     supplier = world.suppliers["full"]
-    best = Match.objects.filter(supplier=supplier).order_by("-score").first()
+    # On the public score, the one the supplier reads (not the buyer's ranking score).
+    best = Match.objects.filter(supplier=supplier).order_by("-public_score").first()
     assert best is not None
     response = client_for(world.sme_users["full"]).get(
-        f"/api/v1/suppliers/{supplier.id}/opportunities/", {"min_score": best.score}
+        f"/api/v1/suppliers/{supplier.id}/opportunities/", {"min_score": best.public_score}
     )
     scores = [o["score"] for o in response.json()["results"]]
     assert scores
-    assert all(score >= best.score for score in scores)
+    assert all(score >= best.public_score for score in scores)
     assert len(scores) < len(opportunities)
 
 

@@ -555,7 +555,7 @@ def test_rerun_statements_never_scan_the_staged_rows_per_row(postgres: None) -> 
 
     from django.db import connection, transaction
 
-    scored = [(str(uuid.uuid4()), 50.0, "[]", "[]", 1) for _ in range(20000)]
+    scored = [(str(uuid.uuid4()), 50.0, 40.0, "[]", "[]", 1) for _ in range(20000)]
     missed = [(str(uuid.uuid4()), "active", "not verified") for _ in range(5000)]
     params = {"request": uuid.uuid4(), "now": timezone.now()}
     plans = []
@@ -817,8 +817,8 @@ def test_a_first_run_refused_mid_copy_raises_and_stores_nothing(
     def one_refused(*args: Any, **kwargs: Any) -> Any:
         for n, chunk in enumerate(explained(*args, **kwargs)):
             if n == 1:
-                supplier_id, _, factors, reasons, digest = chunk[0]
-                chunk = [(supplier_id, 150.0, factors, reasons, digest)]
+                supplier_id, _, public, factors, reasons, digest = chunk[0]
+                chunk = [(supplier_id, 150.0, public, factors, reasons, digest)]
             yield chunk
 
     monkeypatch.setattr(runs, "_explained_chunks", one_refused)

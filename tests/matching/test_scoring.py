@@ -817,3 +817,94 @@ def test_texts_by_value_gives_every_value_its_own_text() -> None:
     texts = _texts_by_value(np.array(values), lambda value: f"{value:g}|{value:.0f}")
     assert texts == [f"{value:g}|{value:.0f}" for value in values]
     assert _texts_by_value(np.array([]), str) == []
+
+
+# ------------------------------------------------------------------ the public score
+
+
+def _asked_public(c: Criteria) -> dict[str, bool]:
+    """Which factors the supplier's public score counts, told from the criteria alone
+    (what the buyer published), independently of the scorer."""
+    return {
+        "capability_coverage": True,
+        "capacity": bool(c.quantity_base and c.quantity_base > 0),
+        "lead_time": c.needed_by is not None,
+        "distance": False,  # private
+        "track_record": True,
+        "preferred_certifications": bool(c.preferred_certifications),
+        "text_relevance": c.has_text,
+        "policy": False,  # private
+        "grade_compatibility": bool(c.grades) and not c.grades_required,
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    criteria_strategy,
+    st.lists(candidates, min_size=1, max_size=25, unique_by=lambda c: c.supplier_id),
+)
+def test_the_public_score_is_the_default_weighted_mean_of_what_the_supplier_reads(
+    c: Criteria, pool: list[Candidate]
+) -> None:
+    result = score(c, batch_from(c, pool))
+    defaults = Weights()
+    counted = [name for name, on in _asked_public(c).items() if on]
+    for index in result.order.tolist():
+        values = dict(zip(FACTORS, result.values[index], strict=True))
+        total = sum(getattr(defaults, name) for name in counted)
+        expected = 100 * sum(getattr(defaults, name) * values[name] for name in counted) / total
+        assert math.isclose(result.public_scores[index], expected, abs_tol=1e-9)
+        assert 0 <= result.public_scores[index] <= 100
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    criteria_strategy,
+    st.lists(candidates, min_size=1, max_size=25, unique_by=lambda c: c.supplier_id),
+    st.data(),
+)
+def test_no_private_criterion_moves_the_public_score(
+    c: Criteria, pool: list[Candidate], data: st.DataObject
+) -> None:
+    """The buyer's delivery point, policy preferences and weights, and the supplier's own
+    location and ownership (what the private factors read), never move the public score.
+    No radius, so that moving a supplier cannot change whether it qualifies."""
+    c = replace(c, max_distance_km=None)
+    other = replace(
+        c,
+        latitude=data.draw(st.one_of(st.none(), st.floats(8, 35))),
+        longitude=data.draw(st.floats(69, 95)),
+        prefer_micro_small=data.draw(st.booleans()),
+        prefer_women_owned=data.draw(st.booleans()),
+        prefer_sc_st_owned=data.draw(st.booleans()),
+        weights=data.draw(criteria_strategy).weights,
+    )
+    moved = [
+        replace(
+            candidate,
+            latitude=data.draw(st.one_of(st.none(), st.floats(8, 35))),
+            longitude=data.draw(st.floats(69, 95)),
+            location_approximate=data.draw(st.booleans()),
+            enterprise_size=data.draw(st.sampled_from(["micro", "small", "medium"])),
+            women_owned=data.draw(st.booleans()),
+            sc_st_owned=data.draw(st.booleans()),
+        )
+        for candidate in pool
+    ]
+
+    def public(crit: Criteria, cands: list[Candidate]) -> dict[str, float]:
+        result = score(crit, batch_from(crit, cands))
+        ids = result.batch.supplier_ids
+        return {ids[i]: round(float(result.public_scores[i]), 9) for i in result.order}
+
+    assert public(c, pool) == public(other, moved)
+
+
+def test_the_whole_score_moves_with_the_delivery_point_the_public_one_does_not() -> None:
+    near = Candidate(supplier_id="a", offers={"jet-milling": Offer()}, latitude=PUNE[0],
+                     longitude=PUNE[1])  # fmt: skip
+    at_pune = criteria(latitude=PUNE[0], longitude=PUNE[1])
+    at_delhi = criteria(latitude=28.6, longitude=77.2)
+    first, second = (score(c, batch_from(c, [near])) for c in (at_pune, at_delhi))
+    assert first.scores[0] > second.scores[0]
+    assert first.public_scores[0] == second.public_scores[0]

@@ -27,7 +27,7 @@ OBJECTS = {
     ),
     "match": SimpleNamespace(
         id=uuid.uuid4(), request_id=uuid.uuid4(), supplier_id=uuid.uuid4(), status="invited",
-        score=71.5,
+        score=71.5, public_score=64.25,
     ),
     "import": SimpleNamespace(
         id=uuid.uuid4(), status="succeeded", rows_total=5, created_count=3, updated_count=1,
@@ -79,7 +79,7 @@ OBJECTS = {
     ),
     "magnet_match": SimpleNamespace(
         id=uuid.uuid4(), requirement_id=uuid.uuid4(), offer_id=uuid.uuid4(),
-        status="interested", score=68.2,
+        status="interested", public_score=68.2,
     ),
     "magnet_pool": SimpleNamespace(
         id=uuid.uuid4(), grade="n42sh", shape="arc", delivery_state="KA", status="open",

@@ -544,6 +544,10 @@ class MagnetMatchSerializer(serializers.ModelSerializer):
     buyer = serializers.SerializerMethodField(
         help_text="The buying organisation: for the maker, null until the buyer says interested."
     )
+    score = serializers.SerializerMethodField(
+        help_text="0 to 100. The buyer's ranking score for the buyer; for the maker, its "
+        "public score: the factors it reads with the default weights (docs/magnets.md)."
+    )
     factors = serializers.SerializerMethodField()
     reasons = serializers.SerializerMethodField()
     outcome = serializers.SerializerMethodField()
@@ -575,6 +579,12 @@ class MagnetMatchSerializer(serializers.ModelSerializer):
             return None
         owner = obj.requirement.owner
         return {"id": owner.id, "name": owner.name}
+
+    @extend_schema_field(NumberField())
+    def get_score(self, obj: MagnetMatch) -> float:
+        if _buyer_view(self.context.get("caller"), obj):
+            return obj.score
+        return obj.public_score
 
     @extend_schema_field(MagnetFactorSerializer(many=True))
     def get_factors(self, obj: MagnetMatch) -> list[dict[str, object]]:

@@ -30,6 +30,7 @@ from matching.magnets.choices import RequirementStatus, RunTrigger
 from matching.magnets.demand import DEFAULT_GROUPS, MIN_BUYERS, demand_aggregate
 from matching.magnets.filtersets import (
     DemandFilterSet,
+    MagnetLeadFilterSet,
     MagnetMatchFilterSet,
     MagnetOfferFilterSet,
     MagnetPoolFilterSet,
@@ -242,8 +243,8 @@ class MagnetOfferViewSet(_OwnedViewSet):
         methods=["get"],
         queryset=MagnetMatch.objects.none(),
         filter_backends=[ListedModelFilterBackend],
-        filterset_class=MagnetMatchFilterSet,
-        ordering=("-score", "requirement_id"),
+        filterset_class=MagnetLeadFilterSet,
+        ordering=("-public_score", "requirement_id"),
     )
     def leads(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The offer's leads: requirements it qualifies for, best first, with the spec and
@@ -455,8 +456,8 @@ class MagnetLeadViewSet(mixins.ListModelMixin, RemagGenericViewSet):
     permission_classes = [IsAuthenticated, IsMakerOrOperator]
     queryset = MagnetMatch.objects.none()
     filter_backends = [DjangoFilterBackend]
-    filterset_class = MagnetMatchFilterSet
-    ordering = ("-score", "requirement_id", "offer_id")
+    filterset_class = MagnetLeadFilterSet
+    ordering = ("-public_score", "requirement_id", "offer_id")
 
     def get_queryset(self) -> QuerySet[MagnetMatch]:
         return selectors.leads_of_maker(caller=caller_for(self.request))

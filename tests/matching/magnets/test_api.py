@@ -464,3 +464,60 @@ def test_factors_that_do_not_fit_their_version_are_named_by_position(
     assert lead_view.status_code == 200, lead_view.content
     (lead,) = lead_view.json()["results"]
     assert lead["factors"] == []
+
+
+def test_the_maker_reads_a_score_the_buyers_budget_and_delivery_point_do_not_move(
+    market: Market,
+) -> None:
+    """The whole score moves with the price and distance factors: a maker moving its
+    price band (each change reruns its offer) and watching could bisect the buyer's
+    budget. The maker reads the public score, which neither moves."""
+    offer = post_offer(market.maker)
+    post_requirement(market.buyer)
+    maker = client_for(market.maker)
+
+    def lead() -> tuple[float, MagnetMatch]:
+        (only,) = maker.get(offer["leads_url"]).json()["results"]
+        return only["score"], MagnetMatch.objects.get(id=only["id"])
+
+    first, match = lead()
+    assert first == match.public_score
+    assert match.score != match.public_score
+    whole = {match.score}
+    for low, high in (("3100", "3400"), ("2000", "2900"), ("2900", "3100")):
+        changed = maker.patch(
+            offer["url"],
+            {"price_min_inr_per_kg": low, "price_max_inr_per_kg": high},
+            format="json",
+        )
+        assert changed.status_code == 200, changed.json()
+        run_queued()
+        score, match = lead()
+        assert score == first
+        whole.add(match.score)
+        buyer_view = client_for(market.buyer).get(f"/api/v1/magnets/matches/{match.id}/").json()
+        assert buyer_view["score"] == match.score
+    assert len(whole) > 1  # the buyer's ranking did move with the band
+
+
+def test_leads_rank_and_filter_by_the_score_the_maker_reads(market: Market) -> None:
+    offer = post_offer(market.maker)
+    # Within budget and next door, but with more than the offer can make: first by the
+    # buyer's score (price and distance), second by what the maker reads.
+    near = post_requirement(market.buyer, quantity_per_month="4000")
+    far = post_requirement(
+        market.buyer, budget_inr_per_kg="1000", delivery_latitude=28.6, delivery_longitude=77.2
+    )
+    by_requirement = {
+        str(m.requirement_id): m for m in MagnetMatch.objects.filter(offer_id=offer["id"])
+    }
+    assert by_requirement[near["id"]].score > by_requirement[far["id"]].score
+    assert by_requirement[near["id"]].public_score < by_requirement[far["id"]].public_score
+
+    maker = client_for(market.maker)
+    for url in (offer["leads_url"], "/api/v1/magnets/leads/"):
+        listed = maker.get(url).json()["results"]
+        assert [lead["requirement"]["id"] for lead in listed] == [far["id"], near["id"]], url
+        threshold = by_requirement[far["id"]].public_score
+        kept = maker.get(url, {"min_score": threshold}).json()["results"]
+        assert [lead["requirement"]["id"] for lead in kept] == [far["id"]], url
