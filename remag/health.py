@@ -16,7 +16,7 @@ from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.utils.crypto import get_random_string
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from remag.api.problems import problem_http_response
 
@@ -61,13 +61,13 @@ def readiness_checks() -> dict[str, Callable[[], None]]:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
     results: dict[str, dict[str, Any]] = {}
     for name, check in readiness_checks().items():

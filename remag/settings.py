@@ -95,6 +95,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "remag.api.middleware.HeadWithoutBodyMiddleware",
     "remag.observability.RequestIdMiddleware",
     "remag.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",

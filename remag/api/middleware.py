@@ -1,5 +1,6 @@
 """API middleware: bodies over the size limit refused before anything reads them;
-problem documents for every error under `/api/`, whatever DEBUG says."""
+problem documents for every error under `/api/`, whatever DEBUG says; no body in a
+response to ``HEAD``."""
 
 from collections.abc import Callable
 from typing import Any
@@ -105,4 +106,28 @@ class APIProblemsMiddleware:
                 slug=_SLUGS.get(response.status_code),
                 detail=response.reason_phrase,
             )
+        return response
+
+
+class HeadWithoutBodyMiddleware:
+    """A response to ``HEAD`` carries the headers of the ``GET`` and no body (RFC 9110,
+    9.3.2). Django leaves that to the server, and gunicorn sends whatever the application
+    gives it: behind a proxy that keeps connections open, the bytes of a body nobody
+    asked for would be read as the start of the next response. First in ``MIDDLEWARE``,
+    so it runs after ``CommonMiddleware`` has set ``Content-Length`` to the GET's: the
+    header stays, the body goes."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method != "HEAD":
+            return response
+        if response.streaming:
+            response.streaming_content = []  # type: ignore[attr-defined]
+        else:
+            if not response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+            response.content = b""
         return response

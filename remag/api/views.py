@@ -1,10 +1,10 @@
 from django.http import Http404, HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from remag.api.problems import PROBLEM_TYPES, problem_type_uri
 
 
-@require_GET
+@require_safe
 def problem_type_detail(request: HttpRequest, slug: str) -> JsonResponse:
     """Describes a problem ``type``, so the URI in an error document leads somewhere."""
     problem = PROBLEM_TYPES.get(slug)
@@ -15,7 +15,7 @@ def problem_type_detail(request: HttpRequest, slug: str) -> JsonResponse:
     )
 
 
-@require_GET
+@require_safe
 def problem_type_list(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {

@@ -1,0 +1,55 @@
+"""A response to HEAD has the GET's headers and no body, as the server sends it (gunicorn
+sends whatever body the application gives it; Django's test client drops it itself, so
+only a real server shows it)."""
+
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _exchange(base: str, method: str, path: str) -> tuple[str, bytes]:
+    """The head and body of one response, read until the server closes."""
+    url = urlsplit(base)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            "Accept: application/json\r\n\r\n".encode()
+        )
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+def _header(head: str, name: str) -> str | None:
+    for line in head.split("\r\n")[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name.lower():
+            return value.strip()
+    return None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/taxonomy/layers/",  # a list
+        "/api/v1/suppliers/00000000-0000-0000-0000-000000000000/",  # a problem (404)
+        "/healthz",
+        "/api/schema/",
+    ],
+)
+def test_head_has_the_gets_headers_and_no_body(gunicorn_server: Any, path: str) -> None:
+    get_head, get_body = _exchange(gunicorn_server, "GET", path)
+    head, body = _exchange(gunicorn_server, "HEAD", path)
+
+    assert get_body, "the GET has a body"
+    assert body == b""
+    assert head.split("\r\n")[0] == get_head.split("\r\n")[0]  # the same status
+    assert _header(head, "Content-Type") == _header(get_head, "Content-Type")
+    if _header(get_head, "Content-Length") is not None:
+        assert _header(head, "Content-Length") == _header(get_head, "Content-Length")
