@@ -15,8 +15,10 @@ class RequestBodyLimitMiddleware:
     """Answer ``413`` with a problem document when ``Content-Length`` exceeds the limit.
 
     The limit is ``settings.REMAG_MAX_REQUEST_BODY_BYTES`` unless the DRF view class sets
-    ``max_body_bytes`` (uploads, for instance). Bodies without a Content-Length are read
-    by Django as empty, so they cannot slip past.
+    ``max_body_bytes`` (uploads, for instance). Django reads a body without a
+    Content-Length as empty, so none slips past; but a write whose body comes in chunked
+    transfer encoding (no Content-Length) would then be taken as an empty one (a PATCH
+    changing nothing, answered 200), so it is refused with ``411`` instead.
 
     A body at most ``DRAIN_FACTOR`` times the limit is read (and dropped) before the 413
     is sent: a client still sending it would otherwise find the connection closed under
@@ -27,6 +29,7 @@ class RequestBodyLimitMiddleware:
 
     DRAIN_FACTOR = 4
     DRAIN_CHUNK = 64 * 1024
+    WRITES = frozenset({"POST", "PUT", "PATCH"})
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -37,6 +40,18 @@ class RequestBodyLimitMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
+        if (
+            request.method in self.WRITES
+            and request.META.get("HTTP_TRANSFER_ENCODING")
+            and not request.META.get("CONTENT_LENGTH")
+        ):
+            return problem_http_response(
+                request,
+                status_code=411,
+                slug="length-required",
+                detail="Send the body with a Content-Length header: a body in chunked "
+                "transfer encoding is not read.",
+            )
         raw_length = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(raw_length)

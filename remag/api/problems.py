@@ -77,6 +77,12 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "application/json).",
         ),
         ProblemType(
+            "length-required",
+            "The body has no Content-Length",
+            "Send the body with a Content-Length header: a body in chunked transfer encoding "
+            "is not read (it would be read as empty).",
+        ),
+        ProblemType(
             "payload-too-large",
             "The request body is too large",
             "The body exceeds the endpoint's size limit given in `max_bytes`.",

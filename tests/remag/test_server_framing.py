@@ -1,6 +1,7 @@
-"""A response to HEAD has the GET's headers and no body, as the server sends it (gunicorn
-sends whatever body the application gives it; Django's test client drops it itself, so
-only a real server shows it)."""
+"""What only a real server shows (gunicorn, raw sockets; Django's test client drops a HEAD
+body itself and always sends a Content-Length): a response to HEAD has the GET's headers
+and no body, and a write whose body comes in chunked transfer encoding is refused with
+411 rather than read as empty."""
 
 import socket
 from typing import Any
@@ -53,3 +54,26 @@ def test_head_has_the_gets_headers_and_no_body(gunicorn_server: Any, path: str) 
     assert _header(head, "Content-Type") == _header(get_head, "Content-Type")
     if _header(get_head, "Content-Length") is not None:
         assert _header(head, "Content-Length") == _header(get_head, "Content-Length")
+
+
+def test_a_chunked_write_is_refused_not_read_as_empty(gunicorn_server: Any) -> None:
+    """Django reads a body without Content-Length as empty: a PATCH in chunked transfer
+    encoding would change nothing and answer 200. It is refused with 411, naming why."""
+    url = urlsplit(gunicorn_server)
+    body = b'{"name": "renamed"}'
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(
+            b"PATCH /api/v1/webhooks/endpoints/00000000-0000-0000-0000-000000000000/ HTTP/1.1\r\n"
+            b"Host: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+            + f"{len(body):x}\r\n".encode()
+            + body
+            + b"\r\n0\r\n\r\n"
+        )
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, answer = received.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"HTTP/1.1 411 Length Required"
+    assert b"application/problem+json" in head
+    assert b"length-required" in answer
