@@ -132,6 +132,14 @@ class CallMatch(BaseModel):
     def __str__(self) -> str:
         return f"{self.supplier_id} for call {self.call_id}: {self.score}"
 
+    @property
+    def public_score(self) -> float:
+        """The score the respondent reads: without the distance to the poster's location
+        (:func:`matching.collaboration.scoring.public_score`)."""
+        from matching.collaboration.scoring import public_score
+
+        return public_score(self.factors)
+
 
 class CallNearMiss(models.Model):
     """A supplier excluded by exactly one hard constraint, and which."""

@@ -20,6 +20,9 @@ partnerships:
    contribution is its term, rounded to 2 decimals by largest remainder so that the
    contributions add up to the score exactly (:func:`exact_contributions`).
 4. Deterministic: by score, ties by supplier id; ``ALGORITHM_VERSION`` names the algorithm.
+5. The call's location is the poster's only, so a respondent reads the **public score**
+   (:func:`public_score`): the same weighted mean without the distance factor. With the
+   whole score, moving its own plant and watching would find the call's location.
 
 The shared pieces (the explanation's :class:`FactorScore`, :class:`Match` and
 :class:`NearMiss`, distances, the track-record prior, the neutral value) are
@@ -62,6 +65,8 @@ FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {
     ALGORITHM_VERSION: FACTORS,
 }
 COLUMN = {name: j for j, name in enumerate(FACTORS)}
+# The poster's only: a respondent's score leaves it out (:func:`public_score`).
+PRIVATE_FACTORS = frozenset({"distance"})
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -360,3 +365,29 @@ def _near_miss(
     j = int(np.flatnonzero(missing_facilities[i])[0])
     code = criteria.required_facilities[j]
     return NearMiss(sid, f"facility:{code}", f"lacks the required facility {code}")
+
+
+def public_score(factors: object) -> float:
+    """The score a respondent reads of its match: a stored explanation's (``[{"name",
+    "value", "weight", ...}, ...]``) weighted mean without :data:`PRIVATE_FACTORS`, 0 to
+    100, rounded to 2 places. A call's weights are the defaults, normalised over the
+    factors it asks about, so the rest keep their default ratios; 0 when nothing is left
+    or the explanation is in no known shape."""
+    if not isinstance(factors, list):
+        return 0.0
+    total = weighted = 0.0
+    for factor in factors:
+        if not isinstance(factor, dict):
+            return 0.0
+        value, weight = factor.get("value"), factor.get("weight")
+        if not all(
+            isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+            for x in (value, weight)
+        ):
+            return 0.0
+        if factor.get("name") not in PRIVATE_FACTORS and weight > 0:
+            total += weight
+            weighted += weight * value
+    if total <= 0:
+        return 0.0
+    return round(min(100.0, max(0.0, 100.0 * weighted / total)), 2)

@@ -185,11 +185,12 @@ INTEREST: Shape = {
     "organization": Member("uuid", source="organization_id"),
     "status": Member("string"),
 }
-# A supplier's own match to a call (for the supplier's side: no other candidate's).
+# A supplier's own match to a call (for the supplier's side: no other candidate's), with
+# the score it reads: without the distance to the poster's location.
 CALL_MATCH: Shape = {
     "id": Member("uuid"),
     "supplier": Member("uuid", source="supplier_id"),
-    "score": Member("number"),
+    "score": Member("number", source="public_score"),
 }
 NDA: Shape = {
     "id": Member("uuid"),

@@ -306,3 +306,32 @@ def test_a_supplier_finds_the_calls_it_matched(cworld: CollabWorld, opened: Any)
     # Someone else's supplier: nothing (matches are the poster's and the supplier's).
     theirs = client_for(cworld.sme_users["half"]).get(CALLS, {"matched_supplier": lab}).json()
     assert theirs["results"] == []
+
+
+def test_the_respondent_reads_a_score_the_calls_location_does_not_move(
+    cworld: CollabWorld, opened: Any
+) -> None:
+    """The call's location is the poster's only. With the whole score, a supplier moving
+    its own plant and rereading its interest's match_score could find it; it reads the
+    public score, without the distance factor, and the poster the whole one."""
+    from matching.collaboration.models import CallMatch
+
+    near, far = opened(), opened(latitude=28.61, longitude=77.21)  # Pune, Delhi
+    sme = client_for(cworld.sme_users["lab"])
+    poster = client_for(cworld.poster)
+    read = {}
+    for call in (near, far):
+        assert sme.post(f"{CALLS}{call['id']}/nda/", {}, format="json").status_code == 201
+        body = {"call": call["id"], "supplier": str(cworld.suppliers["lab"].id), "message": "VSM"}
+        created = sme.post(INTERESTS, body, format="json")
+        assert created.status_code == 201, created.json()
+        match = CallMatch.objects.get(call_id=call["id"], supplier=cworld.suppliers["lab"])
+        read[call["id"]] = (created.json()["match_score"], match)
+        assert poster.get(created.json()["url"]).json()["match_score"] == match.score
+    (near_read, near_match), (far_read, far_match) = read[near["id"]], read[far["id"]]
+    assert near_match.score > far_match.score  # the distance moves the whole score
+    assert near_read == far_read == near_match.public_score
+    lab = str(cworld.suppliers["lab"].id)
+    events = Event.objects.filter(type="collaboration_call.matched_you")
+    scores = {e.payload["match"]["score"] for e in events if e.payload["match"]["supplier"] == lab}
+    assert scores == {near_match.public_score}

@@ -154,7 +154,7 @@ def test_past_collaborations_count_selections_on_other_calls(
 
 def test_newly_matched_suppliers_hear_of_the_call(cworld: CollabWorld, opened: Any) -> None:
     """A run that matches a supplier for the first time tells its organisation
-    (collaboration_call.matched_you: the call's public part and its own score); a rerun
+    (collaboration_call.matched_you: the call's public part and its own public score); a rerun
     keeping the match says nothing again; the poster's run events stay the poster's."""
     from remag.webhooks.models import Event, EventAudience
     from tests.matching.conftest import add_capability
@@ -175,7 +175,7 @@ def test_newly_matched_suppliers_hear_of_the_call(cworld: CollabWorld, opened: A
     assert set(event.payload) == {"call", "match"}
     assert "description" not in event.payload["call"]
     match = CallMatch.objects.get(id=event.payload["match"]["id"])
-    assert event.payload["match"]["score"] == match.score
+    assert event.payload["match"]["score"] == match.public_score  # without the distance to the call
     matched = Event.objects.get(type="collaboration_call.matched")
     assert set(
         EventAudience.objects.filter(event=matched).values_list("organization_id", flat=True)

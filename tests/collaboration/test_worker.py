@@ -68,8 +68,11 @@ def test_a_call_is_matched_by_a_worker_and_answered(
     }
     interest = sme.post(INTERESTS, body, format="json")
     assert interest.status_code == 201, interest.json()
-    assert interest.json()["match_score"] == ranked[0].score
+    # The respondent reads its public score (the call's location is the poster's only);
+    # the poster the whole one.
+    assert interest.json()["match_score"] == ranked[0].public_score
     url = interest.json()["url"]
+    assert poster.get(url).json()["match_score"] == ranked[0].score
     assert poster.post(f"{url}shortlist/", {}, format="json").status_code == 200
     selected = poster.post(f"{url}select/", {}, format="json").json()
     assert selected["status"] == "selected"

@@ -343,7 +343,13 @@ class InterestSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(NumberField(allow_null=True))
     def get_match_score(self, obj: ExpressionOfInterest) -> float | None:
-        return obj.match.score if obj.match_id and obj.match else None
+        """The poster (and operators) read the whole score; the respondent its public
+        score, without the distance to the poster's location."""
+        if not (obj.match_id and obj.match):
+            return None
+        if _caller(self).may_access(obj.call.owner_id):
+            return obj.match.score
+        return obj.match.public_score
 
     @extend_schema_field(ContactSerializer(allow_null=True))
     def get_supplier_contact(self, obj: ExpressionOfInterest) -> dict[str, str] | None:
