@@ -243,8 +243,10 @@ class Match(BaseModel):
     # The score the matched supplier reads, from the factors it may see with the default
     # weights (matching.scoring.public_weights): the whole score would let it find the
     # buyer's delivery point by moving its own plant and watching the score. Its
-    # opportunities are ranked and filtered by it.
-    public_score = models.FloatField(default=0.0)
+    # opportunities are ranked and filtered by it. 0 (the database's default, for a worker
+    # of the release before it) is never a real one: coverage is always counted and above
+    # 0 for a match, so a run writes such a row again whatever its digest (runs.py).
+    public_score = models.FloatField(db_default=0.0)
     # [[value, weight, contribution], ...] in the order of the factors of the match's
     # algorithm_version (matching.scoring.FACTORS_BY_VERSION): compact, since a run may
     # write tens of thousands; see explained_factors(). Both kept as PostgreSQL's json

@@ -264,8 +264,10 @@ def _write_orm(
     if scope is not None:
         rows = rows.filter(supplier_id__in=list(scope))
     existing = {
-        candidates._id_text(supplier_id): digest if qualifies else None
-        for supplier_id, digest, qualifies in rows.values_list("supplier_id", "digest", "qualifies")
+        candidates._id_text(supplier_id): digest if qualifies and public > 0 else None
+        for supplier_id, digest, qualifies, public in rows.values_list(
+            "supplier_id", "digest", "qualifies", "public_score"
+        )
     }
     changed = [i for i in order if existing.get(ids[i]) != digests[i]]
     Match.objects.bulk_create(
@@ -413,9 +415,10 @@ def _write_copy(
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor, for COPY
         # What the request's matches were computed from; a match that no longer
-        # qualifies has no digest here, so it is written again if it qualifies anew.
+        # qualifies has no digest here, so it is written again if it qualifies anew, and
+        # so has one without its public score (written by the release before it).
         raw.execute(
-            "SELECT supplier_id::text, CASE WHEN qualifies THEN digest END "
+            "SELECT supplier_id::text, CASE WHEN qualifies AND public_score > 0 THEN digest END "
             "FROM matching_match WHERE request_id = %s",
             [request.id],
         )

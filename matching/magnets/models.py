@@ -301,7 +301,7 @@ class MagnetMatch(BaseModel):
     # (matching.magnets.scoring.public_weights). The whole score would let it find the
     # buyer's budget by moving its own price band and watching. Its leads are ranked
     # and filtered by it.
-    public_score = models.FloatField(default=0.0)
+    public_score = models.FloatField(db_default=0.0)
     # [[value, weight, contribution], ...] in the order of factors_of(algorithm_version).
     factors = models.JSONField(default=list)
     reasons = models.JSONField(default=list)

@@ -27,27 +27,42 @@ NINE = [
     [0.2, 0.15, 3.0],
     [0.1, 0.2, 2.0],
     [0.5, 0.1, 5.0],
-    [1.0, 0.0, 0.0],  # preferred certifications not asked
+    [1.0, 0.0, 0.0],  # preferred certifications: weighted 0, but the request asks
     [0.5, 0.1, 5.0],
     [1.0, 0.05, 5.0],
-    [0.5, 0.0, 0.0],  # grade compatibility not asked
+    [0.5, 0.0, 0.0],  # grade compatibility: weighted 0, so not asked
 ]
-# 100 × (0.20×0.5 + 0.12×1.0 + 0.12×0.2 + 0.08×0.5 + 0.08×0.5) / (0.20+0.12+0.12+0.08+0.08)
-NINE_PUBLIC = 54.0
-# Before grade compatibility (eight factors): the same rule without it.
-EIGHT = NINE[:8]
-# Nothing public asked but what cannot be unasked: coverage and track record weighted 0
-# by the buyer, so coverage alone.
-NONE_LEFT = [[0.75, 0.0, 0.0], *[[1.0, 0.0, 0.0]] * 3, [0.5, 0.0, 0.0], *[[1.0, 0.0, 0.0]] * 4]
+# The published request (request_body) has a quantity, a needed-by date and a preferred
+# certification it does not require: capability coverage, capacity, lead time, track
+# record, preferred certifications and text relevance count, with their default weights
+# 0.20, 0.12, 0.12, 0.08, 0.08, 0.08.
+# 100 × (0.20×0.5 + 0.12×1.0 + 0.12×0.2 + 0.08×0.5 + 0.08×1.0 + 0.08×0.5) / 0.68
+NINE_PUBLIC = 59.41
+# Every weight stored as 0 (a buyer weighting some factors heavily rounds the others to
+# 0): coverage and track record count all the same, and what the request asks.
+# 100 × (0.20×0.75 + 0.12×1.0 + 0.12×1.0 + 0.08×0.5 + 0.08×1.0) / 0.60
+ZEROS = [[0.75, 0.0, 0.0], *[[1.0, 0.0, 0.0]] * 3, [0.5, 0.0, 0.0], *[[1.0, 0.0, 0.0]] * 4]
 CRAFTED = {
-    "nine": (NINE, NINE_PUBLIC),
-    "eight": (EIGHT, NINE_PUBLIC),
-    "none left": (NONE_LEFT, 75.0),
-    "a string for a value": ([["x", 0.2, 0.0], *NINE[1:]], 0.0),
-    "a factor not a list": ([0.5, *NINE[1:]], 0.0),
-    "too few factors": (NINE[:3], 0.0),
-    "not a list": ({"a": 1}, 0.0),
+    "nine": (NINE, NINE_PUBLIC, {}),
+    "eight": (NINE[:8], NINE_PUBLIC, {}),
+    "every weight 0": (ZEROS, 85.0, {}),
+    # No quantity, no preferred certification: capacity and preferred certifications do
+    # not count. 100 × (0.20×0.5 + 0.12×0.2 + 0.08×0.5 + 0.08×0.5) / 0.48
+    "asking less": (
+        NINE,
+        42.5,
+        {"quantity": None, "quantity_unit": "", "preferred_certifications": []},
+    ),  # fmt: skip
+    "a string for a value": ([["x", 0.2, 0.0], *NINE[1:]], 0.0, {}),
+    "a factor not a list": ([0.5, *NINE[1:]], 0.0, {}),
+    "too few factors": (NINE[:3], 0.0, {}),
+    "not a list": ({"a": 1}, 0.0, {}),
 }
+# JSON numbers beyond a float's range, written as text (Python cannot write them).
+OVERFLOW = (
+    "[[1e400, 0.2, 0.0], [1.0, 0.15, 15.0], [0.2, 0.15, 3.0], [0.1, 0.2, 2.0], "
+    "[0.5, 0.1, 5.0], [1.0, 0.0, 0.0], [0.5, 0.1, 5.0], [1.0, 0.05, 5.0], [0.5, 0.0, 0.0]]"
+)
 
 
 def publish(world: World, **overrides: Any) -> str:
@@ -80,12 +95,22 @@ def test_stored_matches_get_the_public_score_their_run_would_have_written(
     crafted = {}
     template = Match.objects.filter(request_id=request_id).first()
     assert template is not None
-    for label, (factors, expected) in CRAFTED.items():
-        other = publish(world, title=f"Crafted {label}")
+    for label, (factors, expected, overrides) in CRAFTED.items():
+        other = publish(world, title=f"Crafted {label}", **overrides)
         match = Match.objects.filter(request_id=other).first()
         assert match is not None
         Match.objects.filter(id=match.id).update(factors=factors, public_score=99)
         crafted[match.id] = (label, expected)
+    other = publish(world, title="Crafted overflow")
+    match = Match.objects.filter(request_id=other).first()
+    assert match is not None
+    cast = "::json" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE matching_match SET factors = %s{cast} WHERE id = %s",  # noqa: S608
+            [OVERFLOW, match.id.hex if connection.vendor == "sqlite" else match.id],
+        )
+    crafted[match.id] = ("overflow", 0.0)
 
     _migrate(MATCHING_BEFORE)
     _migrate(_latest())
@@ -96,10 +121,17 @@ def test_stored_matches_get_the_public_score_their_run_would_have_written(
     for match_id, (label, expected) in crafted.items():
         assert after[match_id].public_score == pytest.approx(expected, abs=1e-9), label
     assert all(match.digest is None for match in after.values())
-    # The Python rule (other databases) gives what the statement gave.
-    migration = importlib.import_module("matching.migrations.0010_match_public_score")
-    for match in after.values():
-        assert migration.public_score(match.factors) == pytest.approx(match.public_score, abs=1e-9)
+    # A match the release before wrote (public score 0, the column's default) is written
+    # again by the next run, whatever its digest.
+    for _ in range(2):  # the first writes every digest again, the second none
+        rerun = MatchRun.objects.create(request_id=request_id, trigger="operator")
+        runs.match_run_execute(run_id=rerun.id)
+    stale = next(iter(written))
+    assert Match.objects.get(id=stale).digest is not None
+    Match.objects.filter(id=stale).update(public_score=0)
+    rerun = MatchRun.objects.create(request_id=request_id, trigger="operator")
+    runs.match_run_execute(run_id=rerun.id)
+    assert Match.objects.get(id=stale).public_score == written[stale]
 
 
 def test_the_rules_agree_with_the_scorers_defaults() -> None:

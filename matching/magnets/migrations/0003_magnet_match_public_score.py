@@ -7,8 +7,12 @@ default weights of those the requirement asked about (a stored weight above 0),
 capacity headroom alone when none is left. A row whose factors do not have the shape
 of the one version keeps 0, as its maker sees none of its factors either. Magnet matches
 are few (one per requirement and qualifying offer), so they are read and written in
-batches through the ORM on every database.
+batches through the ORM on every database. The column keeps a database default of 0 for
+a worker of the previous release until it restarts; every run writes all of its
+subject's matches again.
 """
+
+import math
 
 from django.db import migrations, models
 
@@ -35,7 +39,10 @@ def public_score(factors: object) -> float:
         if not (isinstance(factor, list) and len(factor) >= 2):
             return 0.0
         value, weight = factor[0], factor[1]
-        if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in (value, weight)):
+        if not all(
+            isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+            for x in (value, weight)
+        ):
             return 0.0
         if public and weight > 0:
             total += default
@@ -64,14 +71,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name="magnetmatch",
-            name="magnetmatch_offer_score",
-        ),
         migrations.AddField(
             model_name="magnetmatch",
             name="public_score",
-            field=models.FloatField(default=0.0),
+            field=models.FloatField(db_default=0.0),
         ),
         migrations.RunPython(forwards, migrations.RunPython.noop, elidable=False),
         migrations.AddIndex(
@@ -79,6 +82,10 @@ class Migration(migrations.Migration):
             index=models.Index(
                 fields=["offer", "-public_score", "requirement"], name="magnetmatch_offer_public"
             ),
+        ),
+        migrations.RemoveIndex(
+            model_name="magnetmatch",
+            name="magnetmatch_offer_score",
         ),
         migrations.AddConstraint(
             model_name="magnetmatch",
