@@ -461,10 +461,11 @@ _PUBLIC_COLUMNS = np.array([name not in PRIVATE_FACTORS for name in FACTORS])
 def public_weights(asked: BoolArray) -> FloatArray:
     """The weights of the public score, per pair (``asked`` is ``(n, F)``): the default
     weights of the factors asked that are not private, each row summing to 1 (capacity
-    headroom alone if none is left). Whether a factor is asked depends only on what the
-    maker reads (the preferred certifications), so neither the buyer's delivery point
-    nor its budget moves the score the maker reads: a maker changing its price band or
-    its plant and watching its score learns nothing of either."""
+    headroom alone if none is left). Whether a public factor is asked (only the preferred
+    certifications may not be) shows in the factor values the maker reads, so neither
+    the buyer's delivery point nor its budget moves the score the maker reads: a maker
+    changing its price band or its plant and watching its score learns nothing of
+    either."""
     raw = DEFAULT_WEIGHTS.as_array()[None, :] * asked * _PUBLIC_COLUMNS[None, :]
     none_left = raw.sum(axis=1) == 0
     raw[none_left, COLUMN["capacity_headroom"]] = 1.0

@@ -142,7 +142,9 @@ class HeadWithoutBodyMiddleware:
         if response.streaming:
             response.streaming_content = []  # type: ignore[attr-defined]
         else:
-            if not response.has_header("Content-Length"):
+            # A 1xx, 204 or 304 has no Content-Length to keep (RFC 9110, 8.6).
+            bodiless = response.status_code < 200 or response.status_code in (204, 304)
+            if not bodiless and not response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
             response.content = b""
         return response

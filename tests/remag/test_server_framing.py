@@ -77,3 +77,19 @@ def test_a_chunked_write_is_refused_not_read_as_empty(gunicorn_server: Any) -> N
     assert head.split(b"\r\n")[0] == b"HTTP/1.1 411 Length Required"
     assert b"application/problem+json" in head
     assert b"length-required" in answer
+
+
+@pytest.mark.parametrize("status", [200, 204, 304])
+def test_head_keeps_a_length_only_where_a_body_may_be(status: int) -> None:
+    """RFC 9110, 8.6: a 204 or a 304 has no Content-Length; a 200 keeps the GET's."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from remag.api.middleware import HeadWithoutBodyMiddleware
+
+    middleware = HeadWithoutBodyMiddleware(lambda request: HttpResponse(b"abc", status=status))
+    response = middleware(RequestFactory().head("/"))
+    assert response.content == b""
+    assert response.get("Content-Length") == ("3" if status == 200 else None)
+    get = middleware(RequestFactory().get("/"))
+    assert get.content == b"abc"
