@@ -57,3 +57,43 @@ def test_too_many_form_fields_or_files_of_an_upload_write_nothing(
     response = client.post("/api/v1/imports/", files, format="multipart")
     assert_refused(response, f"at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES}")
     assert not ImportJob.objects.exists()
+
+
+# ------------------------------------------------------------------ bodies of actions
+
+
+@pytest.fixture
+def draft_request(db: None) -> tuple[Any, str]:
+    """A draft procurement request of a buyer, and the buyer's client."""
+    from tests.matching.conftest import build_world, client_for, post_request_as
+
+    world = build_world()
+    created = post_request_as(world.buyer)
+    return client_for(world.buyer), created["id"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "problem"),
+    [
+        (b'{"note": ', "application/json", 400, "malformed-request"),
+        (b"\xff\xfe{}", "application/json", 400, "malformed-request"),
+        (b"publish it", "text/plain", 415, "unsupported-media-type"),
+    ],
+    ids=["broken JSON", "not UTF-8", "not JSON"],
+)
+def test_an_action_refuses_a_body_it_cannot_read_and_does_nothing(
+    draft_request: tuple[Any, str], body: bytes, content_type: str, status: int, problem: str
+) -> None:
+    """An action that takes no body (publish) still refuses one it cannot parse, as the
+    endpoints that read theirs do, rather than acting on it."""
+    from matching.models import ProcurementRequest
+
+    client, request_id = draft_request
+    url = f"/api/v1/requests/{request_id}/publish/"
+    response = client.generic("POST", url, body, content_type=content_type)
+    assert response.status_code == status, response.content[:300]
+    assert response.json()["type"] == f"/api/problems/{problem}"
+    assert ProcurementRequest.objects.get(id=request_id).status == "draft"
+    # Without a body, or with JSON, it acts.
+    assert client.post(url, format="json").status_code == 200
+    assert ProcurementRequest.objects.get(id=request_id).status == "open"
