@@ -23,6 +23,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
+import gunicorn.util
 from gunicorn.glogging import Logger
 
 port = os.environ.get("PORT", "8000")
@@ -33,8 +34,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 # The longest request line gunicorn reads (its own maximum; the default is 4094): a
-# supplier search with many filters runs past 4 KB, and gunicorn refuses a longer line
-# itself, with a plain-text 400, before remag can answer with a problem document.
+# supplier search with many filters runs past 4 KB. gunicorn refuses a longer line itself,
+# before remag sees the request, with a 400 problem document (``write_problem`` below).
 limit_request_line = 8190
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
@@ -47,6 +48,42 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 logger_class = "remag.gunicorn_conf.JsonLogger"
 proc_name = "remag-web"
+
+
+# gunicorn refuses some requests itself, before remag sees them (a request line over
+# limit_request_line, too many or too long header fields, a malformed request line or
+# header), and writes the error as an HTML page. A client of a JSON API expects a problem
+# document; gunicorn has no hook for it, so its one writer of those pages is replaced.
+_GUNICORN_WRITE_ERROR = gunicorn.util.write_error
+_SERVER_PROBLEMS = {
+    400: "malformed-request",
+    403: "permission-denied",
+    431: "header-fields-too-large",
+    500: "server-error",
+}
+
+
+def write_problem(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error``, writing an RFC 9457 problem document (JSON, so
+    whatever the refused request carried is escaped) instead of an HTML page."""
+    try:
+        from remag.api.problems import problem_document
+
+        document = problem_document(
+            status_code=status_int, slug=_SERVER_PROBLEMS.get(status_int), detail=mesg
+        )
+        body = json.dumps(document).encode()
+        head = (
+            f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode("latin1")
+    except Exception:  # Django not set up, or anything else: gunicorn's own page
+        _GUNICORN_WRITE_ERROR(sock, status_int, reason, mesg)
+        return
+    gunicorn.util.write_nonblock(sock, head + body)
+
+
+gunicorn.util.write_error = write_problem
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -83,6 +83,12 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "is not read (it would be read as empty).",
         ),
         ProblemType(
+            "header-fields-too-large",
+            "The request's header fields are too large",
+            "More header fields, or longer ones, than the server reads (refused by the web "
+            "server before remag sees the request).",
+        ),
+        ProblemType(
             "payload-too-large",
             "The request body is too large",
             "The body exceeds the endpoint's size limit given in `max_bytes`.",

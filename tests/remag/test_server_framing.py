@@ -93,3 +93,38 @@ def test_head_keeps_a_length_only_where_a_body_may_be(status: int) -> None:
     assert response.get("Content-Length") == ("3" if status == 200 else None)
     get = middleware(RequestFactory().get("/"))
     assert get.content == b"abc"
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "problem"),
+    [
+        (b"GET /api/v1/suppliers/?q=" + b"x" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+         "malformed-request"),
+        (b"GET /healthz HTTP/1.1\r\nHost: a\r\n" + b"X-A: b\r\n" * 120 + b"\r\n", 431,
+         "header-fields-too-large"),
+        (b"GET /healthz HTTP/1.1\r\nHost: a\r\nBad Header: <script>\r\n\r\n", 400,
+         "malformed-request"),
+        (b"G\x00T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "malformed-request"),
+    ],
+    ids=["request line too long", "too many headers", "malformed header", "malformed method"],
+)  # fmt: skip
+def test_what_gunicorn_refuses_itself_is_a_problem_document(
+    gunicorn_server: Any, request_bytes: bytes, status: int, problem: str
+) -> None:
+    """gunicorn refuses these before remag sees them; its answer is still a problem
+    document a generated client can parse, not an HTML page."""
+    import json
+
+    url = urlsplit(gunicorn_server)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(request_bytes)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].startswith(f"HTTP/1.1 {status} ".encode())
+    assert _header(head.decode("latin-1"), "Content-Type") == "application/problem+json"
+    document = json.loads(body)
+    assert document["status"] == status
+    assert document["type"].endswith(f"/{problem}")
+    assert int(_header(head.decode("latin-1"), "Content-Length") or -1) == len(body)
