@@ -173,9 +173,16 @@ def test_a_failed_task_leaves_no_session_state_to_the_next(
         host=settings["HOST"], port=settings["PORT"] or 5432, dbname=settings["NAME"],
         user=settings["USER"], password=settings["PASSWORD"] or None, autocommit=True,
     ) as other:  # fmt: skip
-        taken = other.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
-        if taken:
-            other.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+        def try_lock() -> bool:
+            taken = other.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
+            if taken:
+                other.execute("SELECT pg_advisory_unlock(%s)", [key])
+            return bool(taken)
+
+        # The server ends a session a moment after its client hangs up: a lock that should
+        # go is given a few seconds to.
+        taken = try_lock() if kept else wait_for(try_lock, timeout=10, interval=0.05)
     assert taken is not kept
     with connection.cursor() as cursor:  # the process still has a working connection
         cursor.execute("SELECT pg_advisory_unlock_all(), 1")
