@@ -388,7 +388,9 @@ def end_to_end() -> None:
     print(
         f"end to end, real worker: {run.candidate_count} candidates, {run.matched_count} "
         f"matches: queued to succeeded {queued_to_done:.2f} s (load {run.load_seconds:.2f}, "
-        f"score {run.score_seconds:.2f}, write {run.write_seconds:.2f}); floor {floor:.3f} s: "
+        f"score {run.score_seconds:.2f}, write {run.write_seconds:.2f}; picked up after "
+        f"{(run.started_at - run.enqueued_at).total_seconds():.2f}, started to finished "
+        f"{(run.finished_at - run.started_at).total_seconds():.2f}); floor {floor:.3f} s: "
         f"{queued_to_done / floor:.1f}x (budget 3x); storing its matches {store:.3f} s, "
         f"{queued_to_done / (floor + store):.1f}x reading and storing; worker peak RSS "
         f"{peak:.0f} MiB (budget 250)",

@@ -536,7 +536,12 @@ def _buyer_view(caller: Caller | None, match: MagnetMatch) -> bool:
 class MagnetMatchSerializer(serializers.ModelSerializer):
     """A (requirement, offer) match. The buyer and operators see the whole explanation;
     the maker sees the factors and reasons that do not reveal the buyer's private
-    criteria (delivery point, budget), and the buyer's name once it is interested."""
+    criteria (delivery point, budget), and the buyer's name once it is interested.
+
+    With ``maker_view`` true in the context (the leads feeds, ranked and filtered by the
+    public score) every caller, operators and a buyer reading its own requirement's lead
+    included, reads the maker's score, factors and reasons: the order and ``min_score``
+    of the feed then agree with the scores it shows. Who the buyer is stays per caller."""
 
     url = serializers.HyperlinkedIdentityField(view_name="magnet-match-detail", lookup_field="id")
     offer = OfferSummarySerializer(read_only=True)
@@ -545,8 +550,9 @@ class MagnetMatchSerializer(serializers.ModelSerializer):
         help_text="The buying organisation: for the maker, null until the buyer says interested."
     )
     score = serializers.SerializerMethodField(
-        help_text="0 to 100. The buyer's ranking score for the buyer; for the maker, its "
-        "public score: the factors it reads with the default weights (docs/magnets.md)."
+        help_text="0 to 100. The buyer's ranking score for the buyer; for the maker, and for "
+        "everyone in the leads feeds, its public score: the factors it reads with the default "
+        "weights (docs/magnets.md)."
     )
     factors = serializers.SerializerMethodField()
     reasons = serializers.SerializerMethodField()
@@ -573,6 +579,10 @@ class MagnetMatchSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
+    def _whole(self, obj: MagnetMatch) -> bool:
+        """Whether the caller reads the whole explanation (the buyer's score) here."""
+        return not self.context.get("maker_view") and _buyer_view(self.context.get("caller"), obj)
+
     @extend_schema_field(MakerSerializer(allow_null=True))
     def get_buyer(self, obj: MagnetMatch) -> dict[str, Any] | None:
         if obj.contact_shared_at is None and not _buyer_view(self.context.get("caller"), obj):
@@ -582,19 +592,19 @@ class MagnetMatchSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(NumberField())
     def get_score(self, obj: MagnetMatch) -> float:
-        if _buyer_view(self.context.get("caller"), obj):
+        if self._whole(obj):
             return obj.score
         return obj.public_score
 
     @extend_schema_field(MagnetFactorSerializer(many=True))
     def get_factors(self, obj: MagnetMatch) -> list[dict[str, object]]:
-        if _buyer_view(self.context.get("caller"), obj):
+        if self._whole(obj):
             return obj.explained_factors()
         return obj.maker_factors()
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_reasons(self, obj: MagnetMatch) -> list[str]:
-        if _buyer_view(self.context.get("caller"), obj):
+        if self._whole(obj):
             return list(obj.reasons)
         return obj.maker_reasons()
 

@@ -172,9 +172,10 @@ class _OwnedViewSet(
 
         return idempotent_response(request, perform)
 
-    def _list(self, queryset: QuerySet, serializer: Any) -> Response:
+    def _list(self, queryset: QuerySet, serializer: Any, **context: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(queryset))
-        data = serializer(page, many=True, context=self.get_serializer_context()).data
+        context = {**self.get_serializer_context(), **context}
+        data = serializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
 
 
@@ -250,7 +251,9 @@ class MagnetOfferViewSet(_OwnedViewSet):
         """The offer's leads: requirements it qualifies for, best first, with the spec and
         schedule; the buyer's name once the buyer says it is interested."""
         offer = self.get_object()
-        return self._list(selectors.leads_of_offer(offer=offer), MagnetMatchSerializer)
+        # The maker's view for every caller: the leads are ranked by the public score.
+        leads = selectors.leads_of_offer(offer=offer)
+        return self._list(leads, MagnetMatchSerializer, maker_view=True)
 
     @extend_schema(responses=OfferNearMissSerializer(many=True), filters=False)
     @action(
@@ -463,7 +466,12 @@ class MagnetLeadViewSet(mixins.ListModelMixin, RemagGenericViewSet):
         return selectors.leads_of_maker(caller=caller_for(self.request))
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "caller": caller_for(self.request)}
+        # The maker's view for every caller: the feed is ranked by the public score.
+        return {
+            **super().get_serializer_context(),
+            "caller": caller_for(self.request),
+            "maker_view": True,
+        }
 
 
 @extend_schema(tags=["magnet-pools"])

@@ -521,3 +521,33 @@ def test_leads_rank_and_filter_by_the_score_the_maker_reads(market: Market) -> N
         threshold = by_requirement[far["id"]].public_score
         kept = maker.get(url, {"min_score": threshold}).json()["results"]
         assert [lead["requirement"]["id"] for lead in kept] == [far["id"]], url
+
+
+def test_operators_read_the_leads_feeds_as_the_maker_does(market: Market) -> None:
+    """The feeds are ranked and filtered by the public score, so everyone reading them,
+    an operator included, reads that score and the maker's factors: the scores shown
+    descend and ``min_score`` keeps those at or above it. The match itself still shows an
+    operator the whole score."""
+    offer = post_offer(market.maker)
+    near = post_requirement(market.buyer, quantity_per_month="4000")
+    far = post_requirement(
+        market.buyer, budget_inr_per_kg="1000", delivery_latitude=28.6, delivery_longitude=77.2
+    )
+    stored = {str(m.requirement_id): m for m in MagnetMatch.objects.filter(offer_id=offer["id"])}
+    maker, operator = client_for(market.maker), client_for(market.operator)
+    for url in (offer["leads_url"], "/api/v1/magnets/leads/"):
+        seen = operator.get(url).json()["results"]
+        assert [lead["requirement"]["id"] for lead in seen] == [far["id"], near["id"]], url
+        assert [lead["score"] for lead in seen] == [
+            stored[far["id"]].public_score,
+            stored[near["id"]].public_score,
+        ], url
+        mine = {lead["id"]: lead for lead in maker.get(url).json()["results"]}
+        for lead in seen:
+            assert lead["factors"] == mine[lead["id"]]["factors"], url
+            assert lead["reasons"] == mine[lead["id"]]["reasons"], url
+        threshold = stored[far["id"]].public_score
+        kept = operator.get(url, {"min_score": threshold}).json()["results"]
+        assert [lead["score"] for lead in kept] == [threshold], url
+    match = operator.get(f"/api/v1/magnets/matches/{stored[near['id']].id}/").json()
+    assert match["score"] == stored[near["id"]].score
