@@ -74,10 +74,13 @@ def bulk_copy(
     *,
     batch_size: int = 2000,
     computed: dict[str, str] | None = None,
+    unique_fields: Sequence[str] = (),
+    update_fields: Sequence[str] = (),
 ) -> None:
     """Insert new model instances, as ``bulk_create`` does, through PostgreSQL's ``COPY``
-    (``bulk_create`` elsewhere): for seeding demo and benchmark data, where compiling
-    ``INSERT`` statements of hundreds of thousands of rows cost more than building them.
+    (``bulk_create`` elsewhere): for seeding demo and benchmark data, and for a run's
+    results, where compiling ``INSERT`` statements of thousands of rows cost more than
+    building them.
 
     Every concrete field is written from the instance's attribute: defaults are already
     set by the model's constructor (or :func:`built`), ``auto_now`` and ``auto_now_add``
@@ -92,17 +95,37 @@ def bulk_copy(
     row is written once rather than inserted and then updated. Elsewhere the instances'
     own values are written (a search vector is PostgreSQL's alone).
 
+    With ``update_fields`` (field names) a row whose ``unique_fields`` are already
+    stored updates those fields of the stored row instead, as ``bulk_create`` with
+    ``update_conflicts`` does (through the temporary table, ``ON CONFLICT ... DO
+    UPDATE``); its key and every other field stay as stored.
+
     The work splits in two, :func:`copy_text` (formatting, no connection needed) and
     :func:`copy_in` (writing), for a caller that formats in one process and writes in
     another.
     """
     _check_computed(model, computed)
+    if bool(unique_fields) != bool(update_fields):
+        raise ValueError("unique_fields and update_fields go together")
     if not objs:
         return
     if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(objs, batch_size=batch_size)
+        conflicts: dict[str, Any] = {}
+        if update_fields:
+            conflicts = {
+                "update_conflicts": True,
+                "unique_fields": unique_fields,
+                "update_fields": update_fields,
+            }
+        model._default_manager.bulk_create(objs, batch_size=batch_size, **conflicts)
         return
-    copy_in(model, copy_text(model, objs), computed=computed)
+    copy_in(
+        model,
+        copy_text(model, objs),
+        computed=computed,
+        unique_fields=unique_fields,
+        update_fields=update_fields,
+    )
 
 
 def _check_computed(model: type[models.Model], computed: dict[str, str] | None) -> None:
@@ -209,22 +232,34 @@ def copy_in(
     chunks: Iterable[bytes],
     *,
     computed: dict[str, str] | None = None,
+    unique_fields: Sequence[str] = (),
+    update_fields: Sequence[str] = (),
 ) -> None:
     """Write rows of ``model`` from :func:`copy_text`'s chunks, on this thread's
-    connection (PostgreSQL only), ``computed`` as in :func:`bulk_copy`."""
+    connection (PostgreSQL only), ``computed``, ``unique_fields`` and ``update_fields``
+    as in :func:`bulk_copy`."""
     _check_computed(model, computed)
     fields = _copied_fields(model)
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(field.column) for field in fields)
-    if not computed:
+    conflict = ""
+    if update_fields:
+        column_of = model._meta.get_field
+        keys = ", ".join(quote(column_of(name).column) for name in unique_fields)
+        updates = ", ".join(
+            f"{quote(column)} = EXCLUDED.{quote(column)}"
+            for column in (column_of(name).column for name in update_fields)
+        )
+        conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    if not computed and not conflict:
         with connection.cursor() as cursor:
             _copy(cursor, f"COPY {table} ({columns}) FROM STDIN", chunks)
         return
     from django.db import transaction
 
     staging = quote(f"remag_copy_{uuid.uuid4().hex}")
-    values = ", ".join(computed.get(field.column, quote(field.column)) for field in fields)
+    values = ", ".join((computed or {}).get(field.column, quote(field.column)) for field in fields)
     with transaction.atomic(), connection.cursor() as cursor:
         # The copied columns' types only: no key, default or NOT NULL of the table.
         cursor.execute(
@@ -233,7 +268,7 @@ def copy_in(
         )
         _copy(cursor, f"COPY {staging} ({columns}) FROM STDIN", chunks)
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {values} FROM {staging}"  # noqa: S608
+            f"INSERT INTO {table} ({columns}) SELECT {values} FROM {staging}{conflict}"  # noqa: S608
         )
         cursor.execute(f"DROP TABLE {staging}")
 

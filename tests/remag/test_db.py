@@ -118,6 +118,49 @@ def test_bulk_copy_writes_computed_columns_and_leaves_auto_keys_to_the_database(
     assert all(row_id is not None for row_id in stored.values_list("id", flat=True))
 
 
+def test_bulk_copy_upserts_only_the_fields_named_and_keeps_the_stored_key() -> None:
+    """With ``update_fields`` a row whose unique fields are stored updates those fields
+    of the stored row (its id and other fields stay); a new row is inserted."""
+    import uuid
+
+    from suppliers.models import Capability, SupplierCapability
+    from tests.factories import SupplierFactory
+
+    supplier = SupplierFactory()
+    first, second = (
+        Capability.objects.create(
+            code=f"c-{n}-{uuid.uuid4().hex[:6]}", name="C", layer="components"
+        )
+        for n in (1, 2)
+    )
+    stored = SupplierCapability.objects.create(
+        supplier=supplier, capability=first, lead_time_days=30, description="kept"
+    )
+    rows = [
+        SupplierCapability(
+            supplier=supplier, capability=first, lead_time_days=12, description="new"
+        ),
+        SupplierCapability(
+            supplier=supplier, capability=second, lead_time_days=7, description="added"
+        ),
+    ]
+
+    bulk_copy(
+        SupplierCapability,
+        rows,
+        unique_fields=["supplier", "capability"],
+        update_fields=["lead_time_days"],
+    )
+
+    after = {row.capability_id: row for row in SupplierCapability.objects.filter(supplier=supplier)}
+    assert set(after) == {first.id, second.id}
+    assert after[first.id].id == stored.id
+    assert (after[first.id].lead_time_days, after[first.id].description) == (12, "kept")
+    assert (after[second.id].lead_time_days, after[second.id].description) == (7, "added")
+    with pytest.raises(ValueError, match="go together"):
+        bulk_copy(SupplierCapability, rows, unique_fields=["supplier", "capability"])
+
+
 def test_bulk_copy_refuses_a_computed_column_the_model_has_not() -> None:
     with pytest.raises(ValueError, match="no column nope"):
         bulk_copy(Organization, [], computed={"nope": "1"})

@@ -1,0 +1,137 @@
+"""What a magnet run writes: only the matches and near misses that changed, and the same
+rows a run from nothing would leave."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from matching.magnets import runs, services
+from matching.magnets.models import MagnetMatch, MagnetNearMiss, MagnetOffer
+from tests.matching.magnets.conftest import Market, make_offer, make_requirement, run_queued
+
+TOO_BIG = {"outer_radius_mm": 52, "inner_radius_mm": 47, "angle_deg": 30, "length_mm": 40}
+
+
+def _matches(offer: MagnetOffer) -> dict[str, tuple[Any, ...]]:
+    return {
+        str(m.requirement_id): (
+            m.id,
+            m.run_id,
+            m.updated_at,
+            m.score,
+            m.public_score,
+            m.factors,
+            m.reasons,
+            m.qualifies,
+        )  # fmt: skip
+        for m in MagnetMatch.objects.filter(offer=offer)
+    }
+
+
+def _misses(offer: MagnetOffer) -> dict[str, tuple[Any, ...]]:
+    return {
+        str(m.requirement_id): (m.id, m.constraint, m.reason)
+        for m in MagnetNearMiss.objects.filter(offer=offer)
+    }
+
+
+def _rerun(offer: MagnetOffer) -> Any:
+    run, _ = runs.magnet_run_create(offer=MagnetOffer.objects.get(id=offer.id), trigger="manual")
+    (done,) = run_queued()
+    assert done.id == run.id
+    return done
+
+
+@pytest.fixture
+def leads(market: Market) -> tuple[MagnetOffer, list[Any]]:
+    """A published offer, two requirements it matches and one it misses by its size."""
+    offer = make_offer(market.maker_org, shapes=[
+        {"shape": "arc", "min_mm": 2, "max_mm": 50, "tolerance_mm": 0.05}])  # fmt: skip
+    requirements = [
+        make_requirement(market.buyer_org, quantity_per_month="400"),
+        make_requirement(market.buyer_org, quantity_per_month="900"),
+        make_requirement(market.buyer_org, dimensions=TOO_BIG),
+    ]
+    return offer, requirements
+
+
+def test_a_rerun_with_nothing_changed_writes_nothing(leads: tuple[MagnetOffer, list[Any]]) -> None:
+    offer, requirements = leads
+    matches, misses = _matches(offer), _misses(offer)
+    assert set(matches) == {str(r.id) for r in requirements[:2]}
+    assert set(misses) == {str(requirements[2].id)}
+
+    _rerun(offer)
+
+    assert _matches(offer) == matches  # same rows: ids, runs and update times included
+    assert _misses(offer) == misses
+
+
+def test_a_rerun_rewrites_what_changed_and_leaves_what_a_run_from_nothing_would(
+    leads: tuple[MagnetOffer, list[Any]],
+) -> None:
+    offer, (steady, moved, missed) = leads
+    before_matches, before_misses = _matches(offer), _misses(offer)
+    # Changed underneath, saved (derived fields and all) without their own runs: one
+    # match's quantity, one near miss's size (another reason), and a match that now misses
+    # by its grade.
+    third = make_requirement(moved.owner)
+    for requirement, change in (
+        (moved, {"quantity_per_month": Decimal("4000")}),
+        (missed, {"dimensions": {**TOO_BIG, "outer_radius_mm": 60, "inner_radius_mm": 55}}),
+        (third, {"grade": "n48uh"}),
+    ):
+        requirement.refresh_from_db()
+        for name, value in change.items():
+            setattr(requirement, name, value)
+        services._derive(requirement)
+        requirement.save()
+    assert str(third.id) in _matches(offer)
+
+    run = _rerun(offer)
+
+    matches, misses = _matches(offer), _misses(offer)
+    assert matches[str(steady.id)] == before_matches[str(steady.id)]
+    assert matches[str(moved.id)][0] == before_matches[str(moved.id)][0]  # the same row
+    assert matches[str(moved.id)][1] == run.id
+    assert matches[str(moved.id)][3] != before_matches[str(moved.id)][3]
+    assert str(third.id) not in matches  # proposed, so gone
+    assert misses[str(missed.id)][2] != before_misses[str(missed.id)][2]
+    assert "60" in misses[str(missed.id)][2]
+    assert misses[str(third.id)][1] == "grade"
+
+    # A run from nothing leaves the same scores, explanations and near misses.
+    MagnetMatch.objects.filter(offer=offer).delete()
+    MagnetNearMiss.objects.filter(offer=offer).delete()
+    _rerun(offer)
+
+    def content(rows: dict[str, tuple[Any, ...]], start: int) -> dict[str, tuple[Any, ...]]:
+        return {key: row[start:] for key, row in rows.items()}
+
+    assert content(_matches(offer), 3) == content(matches, 3)
+    assert content(_misses(offer), 1) == content(misses, 1)
+
+
+def test_a_requirement_rerun_writes_only_what_changed(market: Market) -> None:
+    """The other direction: a requirement's run against the offers."""
+    kept = make_offer(market.maker_org)
+    changed = make_offer(market.other_maker_org)
+    requirement = make_requirement(market.buyer_org)
+    before = {
+        str(m.offer_id): (m.id, m.run_id, m.updated_at, m.score)
+        for m in MagnetMatch.objects.filter(requirement=requirement)
+    }
+    assert set(before) == {str(kept.id), str(changed.id)}
+    MagnetOffer.objects.filter(id=changed.id).update(lead_time_days=120)
+
+    run, _ = runs.magnet_run_create(requirement=requirement, trigger="manual")
+    run_queued()
+
+    after = {
+        str(m.offer_id): (m.id, m.run_id, m.updated_at, m.score)
+        for m in MagnetMatch.objects.filter(requirement=requirement)
+    }
+    assert after[str(kept.id)] == before[str(kept.id)]
+    assert after[str(changed.id)][:2] == (before[str(changed.id)][0], run.id)
+    assert after[str(changed.id)][3] != before[str(changed.id)][3]
