@@ -253,15 +253,15 @@ def write_results(
         result.explain_rows(result.order), public, strict=True
     ):
         factors = [list(t) for t in zip(values, weights, contributions, strict=True)]
-        computed = [
+        previous = stored.get(key_of[i])
+        if previous is not None and previous == [
             score,
             public_score,
             _printed(factors),
             _printed(reasons),
             True,
             result.algorithm_version,
-        ]
-        if stored.get(key_of[i]) == computed:
+        ]:
             continue
         rows.append(
             built(
