@@ -98,7 +98,10 @@ def bulk_copy(
     With ``update_fields`` (field names) a row whose ``unique_fields`` are already
     stored updates those fields of the stored row instead, as ``bulk_create`` with
     ``update_conflicts`` does (through the temporary table, ``ON CONFLICT ... DO
-    UPDATE``); its key and every other field stay as stored.
+    UPDATE``, the rows taken in the order of ``unique_fields``, so that concurrent
+    callers lock them in one order); its key and every other field stay as stored. Each
+    key may come once among ``objs``: PostgreSQL refuses to update a row twice in one
+    statement.
 
     The work splits in two, :func:`copy_text` (formatting, no connection needed) and
     :func:`copy_in` (writing), for a caller that formats in one process and writes in
@@ -251,7 +254,7 @@ def copy_in(
             f"{quote(column)} = EXCLUDED.{quote(column)}"
             for column in (column_of(name).column for name in update_fields)
         )
-        conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+        conflict = f" ORDER BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {updates}"
     if not computed and not conflict:
         with connection.cursor() as cursor:
             _copy(cursor, f"COPY {table} ({columns}) FROM STDIN", chunks)

@@ -219,7 +219,12 @@ def write_results(
     rescored against 50,000 requirements with nothing changed rewrote 13,000 matches and
     22,000 near misses (bench/bench_magnets.py). What is written goes through ``COPY``
     on PostgreSQL (:func:`remag.db.bulk_copy`, an upsert for the matches: the other
-    side's run may write the same pair)."""
+    side's run may write the same pair).
+
+    The stored rows are read locked (``FOR NO KEY UPDATE``, near misses ``FOR UPDATE``),
+    in the pairs' key order, which the upsert keeps too: a run of the other direction
+    writing the one pair both share is waited for and its row compared, as the upsert
+    alone would have waited; locks taken in one order leave no cycle between runs."""
     now = timezone.now()
     b = result.batch
     subject = requirement or offer
@@ -231,9 +236,14 @@ def write_results(
         other, key_of = "requirement_id", b.requirement_ids
     # What is stored, the JSON as the database prints it: a match computed as stored is
     # printed the same (no JSON parsed per row); one printed otherwise is written again.
+    # Locked as read, in the order of the pairs' key, as every run locks them: a run of
+    # the other direction writing one of these pairs is waited for, and its row compared,
+    # rather than left to overwrite this run's fresher score unseen.
     stored = {
         str(key): computed
         for key, *computed in MagnetMatch.objects.filter(**scope)
+        .select_for_update(no_key=True)
+        .order_by(other)
         .annotate(
             factors_text=Cast("factors", TextField()), reasons_text=Cast("reasons", TextField())
         )
@@ -315,9 +325,10 @@ def write_results(
     }
     stored_misses = {
         str(key): (constraint, reason)
-        for key, constraint, reason in MagnetNearMiss.objects.filter(**scope).values_list(
-            other, "constraint", "reason"
-        )
+        for key, constraint, reason in MagnetNearMiss.objects.filter(**scope)
+        .select_for_update()
+        .order_by(other)
+        .values_list(other, "constraint", "reason")
     }
     gone = [key for key, miss in stored_misses.items() if wanted.get(key) != miss]
     for start in range(0, len(gone), STALE_BATCH):

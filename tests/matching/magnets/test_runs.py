@@ -135,3 +135,75 @@ def test_a_requirement_rerun_writes_only_what_changed(market: Market) -> None:
     assert after[str(kept.id)] == before[str(kept.id)]
     assert after[str(changed.id)][:2] == (before[str(changed.id)][0], run.id)
     assert after[str(changed.id)][3] != before[str(changed.id)][3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_waits_for_the_other_directions_write_of_their_shared_pair(
+    postgres: None, market: Market
+) -> None:
+    """An offer's run scored the pair while the requirement asked for 4,000 kg; the buyer
+    went back to 400 and the requirement's run scored that, equal to what is stored. The
+    offer's run writes first and has not committed: the requirement's run must wait for
+    it and then write its own, fresher score, not find the pair "unchanged" in what was
+    committed before and leave the offer's stale score to land after it."""
+    import threading
+
+    from django.db import connections, transaction
+    from django.utils import timezone
+
+    from matching.magnets import scoring
+    from matching.magnets.models import MagnetRequirement
+
+    offer = make_offer(market.maker_org)
+    requirement = make_requirement(market.buyer_org, quantity_per_month="400")
+    fresh = MagnetMatch.objects.get(offer=offer, requirement=requirement).score
+
+    def asking(quantity: str) -> None:
+        requirement.refresh_from_db()
+        requirement.quantity_per_month = Decimal(quantity)
+        services._derive(requirement)
+        requirement.save()
+
+    day = timezone.localdate()
+    asking("4000")
+    batch, _ = runs.load_for_offer(MagnetOffer.objects.get(id=offer.id))
+    by_offer = scoring.score(batch, run_date=day, rank_by="requirement")
+    asking("400")
+    batch, _ = runs.load_for_requirement(MagnetRequirement.objects.get(id=requirement.id), day=day)
+    by_requirement = scoring.score(batch, run_date=day, rank_by="offer")
+    assert round(float(by_offer.scores[by_offer.order[0]]), 2) != fresh
+
+    holding, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def offer_side() -> None:
+        try:
+            with transaction.atomic():
+                subject = MagnetOffer.objects.select_for_update().get(id=offer.id)
+                runs.write_results(result=by_offer, run=None, offer=subject)
+                holding.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def requirement_side() -> None:
+        try:
+            with transaction.atomic():
+                subject = MagnetRequirement.objects.select_for_update().get(id=requirement.id)
+                runs.write_results(result=by_requirement, run=None, requirement=subject)
+            finished.set()
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=offer_side)
+    first.start()
+    assert holding.wait(30)
+    second = threading.Thread(target=requirement_side)
+    second.start()
+    waited = not finished.wait(1.0)  # still waiting while the offer's run holds the pair
+    release.set()
+    first.join(30)
+    second.join(30)
+
+    assert waited
+    assert finished.is_set()
+    assert MagnetMatch.objects.get(offer=offer, requirement=requirement).score == fresh
