@@ -17,7 +17,7 @@ import json
 import logging
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -129,6 +129,26 @@ def load_for_offer(offer: MagnetOffer) -> tuple[scoring.PairBatch, int]:
     return candidates.pair(rows, offer_row), len(rows)
 
 
+# A run reads again, under its subject's lock, when a requirement or offer of the other
+# side was saved after this long before its load began: the stamps come from the clocks
+# of whichever processes saved them.
+CLOCK_MARGIN = timedelta(seconds=1)
+
+
+def _load(subject: MagnetRequirement | MagnetOffer, *, day: date) -> tuple[scoring.PairBatch, int]:
+    if isinstance(subject, MagnetRequirement):
+        return load_for_requirement(subject, day=day)
+    return load_for_offer(subject)
+
+
+def _other_side_changed(subject: MagnetRequirement | MagnetOffer, *, since: datetime) -> bool:
+    """Whether a requirement (for an offer's run) or an offer (for a requirement's run)
+    of the subject's material was saved at or after ``since``: created, changed, opened,
+    published, closed or withdrawn."""
+    other = MagnetOffer if isinstance(subject, MagnetRequirement) else MagnetRequirement
+    return other.objects.filter(material=subject.material, updated_at__gte=since).exists()
+
+
 def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
     """Run (or finish) a magnet run; returns it as it stands afterwards."""
     run = jobs.job_start(
@@ -138,22 +158,24 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
         return MagnetRun.objects.filter(id=run_id).first()
     day = timezone.localdate()
     by_requirement = run.direction == RunDirection.REQUIREMENT
-    started = time.perf_counter()
+    subject_model: type[MagnetRequirement] | type[MagnetOffer]
     if by_requirement:
-        subject_model, subject_id = MagnetRequirement, run.requirement_id
-        batch, count = load_for_requirement(run.requirement, day=day)
+        subject_model, subject = MagnetRequirement, run.requirement
     else:
-        subject_model, subject_id = MagnetOffer, run.offer_id
-        batch, count = load_for_offer(run.offer)
+        subject_model, subject = MagnetOffer, run.offer
+    since = timezone.now() - CLOCK_MARGIN
+    started = time.perf_counter()
+    batch, count = _load(subject, day=day)
     loaded_at = time.perf_counter()
     result = scoring.score(
         batch, run_date=day, rank_by="offer" if by_requirement else "requirement"
     )
     scored_at = time.perf_counter()
+    again = 0.0  # seconds spent reading and scoring again under the lock
     jobs.job_heartbeat(MAGNET_RUN_JOB, run, candidate_count=count)
 
     with transaction.atomic():
-        subject = subject_model.objects.select_for_update().get(id=subject_id)
+        subject = subject_model.objects.select_for_update().get(id=subject.id)
         run = MagnetRun.objects.select_for_update().get(id=run.id)
         if run.status != RunStatus.RUNNING:
             return run
@@ -162,6 +184,17 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
             if by_requirement
             else subject.status == OfferStatus.PUBLISHED
         )
+        if still_matchable and _other_side_changed(subject, since=since):
+            # A requirement (or offer) of the other side was saved while this run loaded:
+            # read and score again, here under the lock, so that no pair is written from
+            # what it was before. Its own run, if it queued one, waits for this one at
+            # the pairs' locks (write_results) and compares.
+            reloaded = time.perf_counter()
+            batch, count = _load(subject, day=day)
+            result = scoring.score(
+                batch, run_date=day, rank_by="offer" if by_requirement else "requirement"
+            )
+            again = time.perf_counter() - reloaded
         if still_matchable:
             write_results(result=result, run=run, requirement=subject if by_requirement else None,
                           offer=None if by_requirement else subject)  # fmt: skip
@@ -172,9 +205,9 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
             candidate_count=count,
             matched_count=result.matched_count if still_matchable else 0,
             near_miss_count=int((result.violations == 1).sum()) if still_matchable else 0,
-            load_seconds=round(loaded_at - started, 4),
+            load_seconds=round(loaded_at - started + again, 4),
             score_seconds=round(scored_at - loaded_at, 4),
-            write_seconds=round(finished - scored_at, 4),
+            write_seconds=round(finished - scored_at - again, 4),
         )
     # Pools rest on the near misses just written: formed once they are committed, in a
     # transaction of their own (pools_form serialises itself).

@@ -207,3 +207,36 @@ def test_a_run_waits_for_the_other_directions_write_of_their_shared_pair(
     assert waited
     assert finished.is_set()
     assert MagnetMatch.objects.get(offer=offer, requirement=requirement).score == fresh
+
+
+def test_a_requirement_saved_while_an_offer_run_loads_is_scored_as_saved(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The buyer changes its requirement after the offer's run has read it: the run reads
+    again under its lock, rather than write the pair from the requirement as it was."""
+    offer = make_offer(market.maker_org)
+    requirement = make_requirement(market.buyer_org, quantity_per_month="400")
+    before = MagnetMatch.objects.get(offer=offer, requirement=requirement).score
+    load = runs.load_for_offer
+    calls = []
+
+    def load_then_change(subject: MagnetOffer) -> Any:
+        loaded = load(subject)
+        if not calls:  # the buyer saves its change just after the run's read
+            requirement.refresh_from_db()
+            requirement.quantity_per_month = Decimal("4000")
+            services._derive(requirement)
+            requirement.save()
+        calls.append(subject.id)
+        return loaded
+
+    monkeypatch.setattr(runs, "load_for_offer", load_then_change)
+    _rerun(offer)
+    written = MagnetMatch.objects.get(offer=offer, requirement=requirement).score
+    monkeypatch.undo()
+    MagnetMatch.objects.filter(offer=offer).delete()
+    _rerun(offer)  # from nothing, with the requirement as saved
+
+    assert written == MagnetMatch.objects.get(offer=offer, requirement=requirement).score
+    assert written != before
+    assert len(calls) == 2  # read again under the lock
