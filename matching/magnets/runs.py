@@ -17,7 +17,7 @@ import json
 import logging
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -129,24 +129,10 @@ def load_for_offer(offer: MagnetOffer) -> tuple[scoring.PairBatch, int]:
     return candidates.pair(rows, offer_row), len(rows)
 
 
-# A run reads again, under its subject's lock, when a requirement or offer of the other
-# side was saved after this long before its load began: the stamps come from the clocks
-# of whichever processes saved them.
-CLOCK_MARGIN = timedelta(seconds=1)
-
-
 def _load(subject: MagnetRequirement | MagnetOffer, *, day: date) -> tuple[scoring.PairBatch, int]:
     if isinstance(subject, MagnetRequirement):
         return load_for_requirement(subject, day=day)
     return load_for_offer(subject)
-
-
-def _other_side_changed(subject: MagnetRequirement | MagnetOffer, *, since: datetime) -> bool:
-    """Whether a requirement (for an offer's run) or an offer (for a requirement's run)
-    of the subject's material was saved at or after ``since``: created, changed, opened,
-    published, closed or withdrawn."""
-    other = MagnetOffer if isinstance(subject, MagnetRequirement) else MagnetRequirement
-    return other.objects.filter(material=subject.material, updated_at__gte=since).exists()
 
 
 def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
@@ -160,12 +146,11 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
     by_requirement = run.direction == RunDirection.REQUIREMENT
     subject_model: type[MagnetRequirement] | type[MagnetOffer]
     if by_requirement:
-        subject_model, subject = MagnetRequirement, run.requirement
+        subject_model, loaded = MagnetRequirement, run.requirement
     else:
-        subject_model, subject = MagnetOffer, run.offer
-    since = timezone.now() - CLOCK_MARGIN
+        subject_model, loaded = MagnetOffer, run.offer
     started = time.perf_counter()
-    batch, count = _load(subject, day=day)
+    batch, count = _load(loaded, day=day)
     loaded_at = time.perf_counter()
     result = scoring.score(
         batch, run_date=day, rank_by="offer" if by_requirement else "requirement"
@@ -175,7 +160,7 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
     jobs.job_heartbeat(MAGNET_RUN_JOB, run, candidate_count=count)
 
     with transaction.atomic():
-        subject = subject_model.objects.select_for_update().get(id=subject.id)
+        subject = subject_model.objects.select_for_update().get(id=loaded.id)
         run = MagnetRun.objects.select_for_update().get(id=run.id)
         if run.status != RunStatus.RUNNING:
             return run
@@ -184,11 +169,10 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
             if by_requirement
             else subject.status == OfferStatus.PUBLISHED
         )
-        if still_matchable and _other_side_changed(subject, since=since):
-            # A requirement (or offer) of the other side was saved while this run loaded:
-            # read and score again, here under the lock, so that no pair is written from
-            # what it was before. Its own run, if it queued one, waits for this one at
-            # the pairs' locks (write_results) and compares.
+        if still_matchable and subject.updated_at != loaded.updated_at:
+            # The subject itself was saved since the run took it (a change queues another
+            # run, which may already have written): read and score again, here, where its
+            # lock keeps any further change waiting, rather than write from what it was.
             reloaded = time.perf_counter()
             batch, count = _load(subject, day=day)
             result = scoring.score(

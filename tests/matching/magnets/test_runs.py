@@ -209,24 +209,24 @@ def test_a_run_waits_for_the_other_directions_write_of_their_shared_pair(
     assert MagnetMatch.objects.get(offer=offer, requirement=requirement).score == fresh
 
 
-def test_a_requirement_saved_while_an_offer_run_loads_is_scored_as_saved(
+def test_an_offer_saved_while_its_run_loads_is_scored_as_saved(
     market: Market, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The buyer changes its requirement after the offer's run has read it: the run reads
-    again under its lock, rather than write the pair from the requirement as it was."""
+    """The maker changes its offer after the offer's run has read it (the change queues
+    another run, which may finish first): the run reads again under the offer's lock,
+    rather than write its pairs from the offer as it was."""
     offer = make_offer(market.maker_org)
-    requirement = make_requirement(market.buyer_org, quantity_per_month="400")
+    requirement = make_requirement(market.buyer_org)
     before = MagnetMatch.objects.get(offer=offer, requirement=requirement).score
     load = runs.load_for_offer
     calls = []
 
     def load_then_change(subject: MagnetOffer) -> Any:
         loaded = load(subject)
-        if not calls:  # the buyer saves its change just after the run's read
-            requirement.refresh_from_db()
-            requirement.quantity_per_month = Decimal("4000")
-            services._derive(requirement)
-            requirement.save()
+        if not calls:  # the maker saves its change just after the run's read
+            changed = MagnetOffer.objects.get(id=offer.id)
+            changed.lead_time_days = 120
+            changed.save()
         calls.append(subject.id)
         return loaded
 
@@ -235,8 +235,25 @@ def test_a_requirement_saved_while_an_offer_run_loads_is_scored_as_saved(
     written = MagnetMatch.objects.get(offer=offer, requirement=requirement).score
     monkeypatch.undo()
     MagnetMatch.objects.filter(offer=offer).delete()
-    _rerun(offer)  # from nothing, with the requirement as saved
+    _rerun(offer)  # from nothing, with the offer as saved
 
     assert written == MagnetMatch.objects.get(offer=offer, requirement=requirement).score
     assert written != before
     assert len(calls) == 2  # read again under the lock
+
+
+def test_a_run_whose_subject_did_not_change_reads_once(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offer = make_offer(market.maker_org)
+    make_requirement(market.buyer_org)
+    load = runs.load_for_offer
+    calls = []
+
+    def counted(subject: MagnetOffer) -> Any:
+        calls.append(subject.id)
+        return load(subject)
+
+    monkeypatch.setattr(runs, "load_for_offer", counted)
+    _rerun(offer)
+    assert len(calls) == 1
