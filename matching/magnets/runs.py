@@ -251,6 +251,16 @@ def write_results(
     else:
         scope, own = {"offer": subject}, "offer_id"
         other, key_of = "requirement_id", b.requirement_ids
+    order = result.order.tolist()
+    misses = result.near_misses()
+    # A requirement's run writes pairs of offers it does not hold: an offer withdrawn or
+    # expired since the load (its retirement removed its proposed matches) is left out,
+    # and the offers written are locked (shared) first, so one being withdrawn now waits
+    # for this write and then removes what it wrote.
+    live = None
+    if requirement is not None:
+        live = _published_locked({key_of[i] for i in order} | {m.offer_id for m in misses})
+        order = [i for i in order if key_of[i] in live]
     # What is stored, the JSON as the database prints it: a match computed as stored is
     # printed the same (no JSON parsed per row); one printed otherwise is written again.
     # Locked as read, in the order of the pairs' key, as every run locks them: a run of
@@ -274,10 +284,10 @@ def write_results(
             "algorithm_version",
         )
     }
-    public = np.round(result.public_scores[result.order], 2).tolist()
+    public = np.round(result.public_scores[order], 2).tolist()
     rows = []
     for (i, score, values, weights, contributions, reasons), public_score in zip(
-        result.explain_rows(result.order), public, strict=True
+        result.explain_rows(np.asarray(order, dtype=np.intp)), public, strict=True
     ):
         factors = [list(t) for t in zip(values, weights, contributions, strict=True)]
         previous = stored.get(key_of[i])
@@ -325,7 +335,7 @@ def write_results(
             "updated_at",
         ],
     )
-    matched = {key_of[i] for i in result.order.tolist()}
+    matched = {key_of[i] for i in order}
     stale = [key for key in stored if key not in matched]
     for start in range(0, len(stale), STALE_BATCH):
         chunk = MagnetMatch.objects.filter(
@@ -338,7 +348,8 @@ def write_results(
     # the new ones are copied in.
     wanted = {
         getattr(miss, other): (miss.constraint[:80], miss.reason[:300])
-        for miss in result.near_misses()
+        for miss in misses
+        if live is None or miss.offer_id in live
     }
     stored_misses = {
         str(key): (constraint, reason)
@@ -366,6 +377,25 @@ def write_results(
         ],
         batch_size=WRITE_BATCH,
     )
+
+
+def _published_locked(offer_ids: set[str]) -> set[str]:
+    """Which of ``offer_ids`` are published, those locked ``FOR KEY SHARE`` in key order
+    on PostgreSQL (a withdrawal's or an update's ``FOR UPDATE`` waits for this
+    transaction; other runs' locks do not)."""
+    if not offer_ids:
+        return set()
+    query = (
+        MagnetOffer.objects.filter(id__in=sorted(offer_ids), status=OfferStatus.PUBLISHED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if connection.vendor != "postgresql":
+        return {str(offer_id) for offer_id in query}
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR KEY SHARE", params)
+        return {str(row[0]) for row in cursor.fetchall()}
 
 
 def _printed(value: object) -> str:

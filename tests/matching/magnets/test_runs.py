@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from matching.magnets import runs, services
-from matching.magnets.models import MagnetMatch, MagnetNearMiss, MagnetOffer
+from matching.magnets.models import MagnetMatch, MagnetNearMiss, MagnetOffer, MagnetRequirement
 from tests.matching.magnets.conftest import Market, make_offer, make_requirement, run_queued
 
 TOO_BIG = {"outer_radius_mm": 52, "inner_radius_mm": 47, "angle_deg": 30, "length_mm": 40}
@@ -152,7 +152,6 @@ def test_a_run_waits_for_the_other_directions_write_of_their_shared_pair(
     from django.utils import timezone
 
     from matching.magnets import scoring
-    from matching.magnets.models import MagnetRequirement
 
     offer = make_offer(market.maker_org)
     requirement = make_requirement(market.buyer_org, quantity_per_month="400")
@@ -257,3 +256,31 @@ def test_a_run_whose_subject_did_not_change_reads_once(
     monkeypatch.setattr(runs, "load_for_offer", counted)
     _rerun(offer)
     assert len(calls) == 1
+
+
+def test_an_offer_withdrawn_while_a_requirement_run_loads_gets_no_match_back(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The withdrawal removes the offer's proposed matches; a requirement's run that read
+    the offer as published before must not write its match back."""
+    kept = make_offer(market.maker_org)
+    withdrawn = make_offer(market.other_maker_org)
+    requirement = make_requirement(market.buyer_org)
+    assert MagnetMatch.objects.filter(requirement=requirement).count() == 2
+    load = runs.load_for_requirement
+
+    def load_then_withdraw(subject: Any, *, day: Any) -> Any:
+        loaded = load(subject, day=day)
+        services.offer_withdraw(offer=MagnetOffer.objects.get(id=withdrawn.id))
+        return loaded
+
+    monkeypatch.setattr(runs, "load_for_requirement", load_then_withdraw)
+    run, _ = runs.magnet_run_create(
+        requirement=MagnetRequirement.objects.get(id=requirement.id), trigger="manual"
+    )
+    run_queued()
+
+    assert set(
+        MagnetMatch.objects.filter(requirement=requirement).values_list("offer_id", flat=True)
+    ) == {kept.id}
+    assert not MagnetNearMiss.objects.filter(offer_id=withdrawn.id).exists()
