@@ -179,16 +179,21 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
                 batch, run_date=day, rank_by="offer" if by_requirement else "requirement"
             )
             again = time.perf_counter() - reloaded
+        matched = missed = 0
         if still_matchable:
-            write_results(result=result, run=run, requirement=subject if by_requirement else None,
-                          offer=None if by_requirement else subject)  # fmt: skip
+            matched, missed = write_results(
+                result=result,
+                run=run,
+                requirement=subject if by_requirement else None,
+                offer=None if by_requirement else subject,
+            )
         finished = time.perf_counter()
         jobs.job_succeed(
             MAGNET_RUN_JOB,
             run,
             candidate_count=count,
-            matched_count=result.matched_count if still_matchable else 0,
-            near_miss_count=int((result.violations == 1).sum()) if still_matchable else 0,
+            matched_count=matched,
+            near_miss_count=missed,
             load_seconds=round(loaded_at - started + again, 4),
             score_seconds=round(scored_at - loaded_at, 4),
             write_seconds=round(finished - scored_at - again, 4),
@@ -203,7 +208,7 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
         run.id,
         run.direction,
         count,
-        result.matched_count,
+        matched,
         finished - started,
     )
     return run
@@ -224,10 +229,11 @@ def write_results(
     run: MagnetRun | None,
     requirement: MagnetRequirement | None = None,
     offer: MagnetOffer | None = None,
-) -> None:
-    """Upsert the qualifying pairs of one subject's result and replace its near misses.
-    Pairs that stop qualifying lose their match while ``proposed``; a match the parties
-    acted on is kept with ``qualifies`` false. Call holding the subject's row lock.
+) -> tuple[int, int]:
+    """Upsert the qualifying pairs of one subject's result and replace its near misses;
+    returns how many of each the subject now has. Pairs that stop qualifying lose their
+    match while ``proposed``; a match the parties acted on is kept with ``qualifies``
+    false. Call holding the subject's row lock.
 
     Only what changed is written: a match whose score, public score, factors, reasons,
     ``qualifies`` and algorithm version are as stored is left alone (its ``run`` and
@@ -377,6 +383,7 @@ def write_results(
         ],
         batch_size=WRITE_BATCH,
     )
+    return len(order), len(wanted)
 
 
 def _published_locked(offer_ids: set[str]) -> set[str]:

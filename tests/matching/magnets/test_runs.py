@@ -278,7 +278,8 @@ def test_an_offer_withdrawn_while_a_requirement_run_loads_gets_no_match_back(
     run, _ = runs.magnet_run_create(
         requirement=MagnetRequirement.objects.get(id=requirement.id), trigger="manual"
     )
-    run_queued()
+    (done,) = run_queued()
+    assert (done.id, done.matched_count, done.near_miss_count) == (run.id, 1, 0)
 
     assert set(
         MagnetMatch.objects.filter(requirement=requirement).values_list("offer_id", flat=True)
