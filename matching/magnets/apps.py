@@ -8,3 +8,6 @@ class MagnetsConfig(AppConfig):
     name = "matching.magnets"
     label = "magnets"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from matching.magnets import receivers  # noqa: F401  (connects the registry's signals)

@@ -26,6 +26,7 @@ from matching.magnets.runs import magnet_run_create, offer_matches_retire
 from matching.magnets.scoring import size_extent_mm
 from remag.accounts.caller import Caller
 from remag.accounts.models import Organization, User
+from remag.celery import enqueue_on_commit
 from remag.errors import Conflict, InvalidInput, NotAllowed
 from remag.webhooks import events
 from remag.webhooks.choices import EventType
@@ -122,6 +123,26 @@ def offer_publish(*, offer: MagnetOffer, by: User | None) -> tuple[MagnetOffer, 
     events.magnet_offer_event(EventType.MAGNET_OFFER_PUBLISHED, offer)
     run, _ = magnet_run_create(offer=offer, trigger=RunTrigger.PUBLISH, triggered_by=by)
     return offer, run
+
+
+@transaction.atomic
+def maker_offers_rescore(*, owner_id: object) -> list[MagnetRun]:
+    """Queue a run of every published offer of the maker ``owner_id`` (a run still queued
+    is reused), for when what its offers are scored from changed outside the offers: its
+    supplier profile (the registered certificates an offer's declaration is checked
+    against, or the profile's standing) or its track record (an outcome a buyer recorded).
+    Each offer's run rescores it against every open requirement, so both directions'
+    pairs of the maker are fresh once they finish."""
+    queued = []
+    # Locked in id order, so that two rescores of one maker queue their runs in turn.
+    for offer in (
+        MagnetOffer.objects.select_for_update()
+        .filter(owner_id=owner_id, status=OfferStatus.PUBLISHED)
+        .order_by("id")
+    ):
+        run, _ = magnet_run_create(offer=offer, trigger=RunTrigger.UPDATE)
+        queued.append(run)
+    return queued
 
 
 @transaction.atomic
@@ -316,7 +337,13 @@ def match_record_outcome(*, match: MagnetMatch, outcome: str, actor: Actor) -> M
             code="match_not_accepted",
             current_status=match.status,
         )
+    changed = match.outcome != outcome
     match.outcome = outcome
     match.save(update_fields=["outcome", "updated_at"])
     events.magnet_match_event(EventType.MAGNET_MATCH_OUTCOME, match, outcome=outcome)
+    if changed and match.requirement.owner_id != match.offer.owner_id:
+        # The maker's track record moved: every pair of its offers scores it.
+        from matching.magnets.tasks import maker_offers_rescore as task
+
+        enqueue_on_commit(task, str(match.offer.owner_id))
     return match

@@ -1,0 +1,133 @@
+"""What a maker's offers are scored from beyond the offers themselves: its supplier
+profile's registered certificates and its track record. A change of either reruns every
+published offer of the maker, so its pairs do not keep the old answer until someone edits
+an offer."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetRun
+from matching.magnets.scoring import COLUMN
+from suppliers import services as registry
+from suppliers.models import Certification, Supplier
+from tests.factories import SupplierFactory
+from tests.matching.magnets.conftest import (
+    Market,
+    client_for,
+    make_offer,
+    make_requirement,
+    run_queued,
+    today,
+)
+
+
+def _certificate(code: str, **dates: Any) -> dict[str, Any]:
+    return {
+        "certification": Certification.objects.get(code=code),
+        "certificate_number": f"{code}-1",
+        "issuing_body": "TUV",
+        "valid_from": dates.get("valid_from", today() - timedelta(days=30)),
+        "valid_until": dates.get("valid_until", today() + timedelta(days=700)),
+        "scope": [],
+    }
+
+
+def _update(supplier: Supplier, certificates: list[dict[str, Any]]) -> None:
+    registry.supplier_update(
+        supplier=Supplier.objects.get(id=supplier.id),
+        data=registry.SupplierInput(profile={}, certificates=certificates),
+    )
+
+
+def _offers_matched(requirement: Any) -> set[Any]:
+    return set(
+        MagnetMatch.objects.filter(requirement=requirement, qualifies=True).values_list(
+            "offer_id", flat=True
+        )
+    )
+
+
+@pytest.mark.usefixtures("eager")
+def test_registering_a_certificate_reruns_the_makers_published_offers(
+    market: Market, django_capture_on_commit_callbacks: Any
+) -> None:
+    supplier = SupplierFactory(owner=market.maker_org)  # registers nothing yet
+    offers = [make_offer(market.maker_org), make_offer(market.maker_org)]  # declare iatf
+    requirement = make_requirement(market.buyer_org)  # requires iatf-16949
+    assert _offers_matched(requirement) == set()
+    assert requirement.near_misses.filter(constraint="certification:iatf-16949").count() == 2
+    before = MagnetRun.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _update(supplier, [_certificate("iatf-16949")])
+    run_queued()  # whatever the in-process tasks left queued
+
+    reruns = MagnetRun.objects.order_by("created_at")[before:]
+    assert {run.offer_id for run in reruns} == {offer.id for offer in offers}
+    assert all(run.status == "succeeded" and run.trigger == "update" for run in reruns)
+    assert _offers_matched(requirement) == {offer.id for offer in offers}
+    assert not requirement.near_misses.exists()
+
+    # Replacing the certificate by an expired one takes the matches away again.
+    with django_capture_on_commit_callbacks(execute=True):
+        _update(supplier, [_certificate("iatf-16949", valid_until=today() - timedelta(days=1))])
+    run_queued()
+    assert _offers_matched(requirement) == set()
+
+
+@pytest.mark.usefixtures("eager")
+def test_a_supplier_change_of_an_organisation_without_published_offers_queues_nothing(
+    market: Market, django_capture_on_commit_callbacks: Any
+) -> None:
+    supplier = SupplierFactory(owner=market.buyer_org)
+    make_offer(market.maker_org)  # another organisation's offer
+    drafted = make_offer(market.other_maker_org)
+    MagnetOffer.objects.filter(id=drafted.id).update(status="withdrawn")
+    SupplierFactory(owner=market.other_maker_org)
+    before = MagnetRun.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _update(supplier, [_certificate("iso-9001")])
+        _update(Supplier.objects.get(owner=market.other_maker_org), [])
+
+    assert MagnetRun.objects.count() == before
+    assert not any("maker_offers_rescore" in repr(c) for c in callbacks)
+
+
+@pytest.mark.usefixtures("eager")
+def test_an_outcome_reruns_the_makers_offers_with_its_new_track_record(
+    market: Market, django_capture_on_commit_callbacks: Any
+) -> None:
+    supplied = make_offer(market.maker_org, certifications=["iatf-16949"])
+    other = make_offer(market.maker_org, certifications=["iatf-16949"], lead_time_days=30)
+    mine = make_requirement(market.buyer_org)
+    theirs = make_requirement(market.other_maker_org)  # another buyer of the maker
+    pair = MagnetMatch.objects.get(requirement=mine, offer=supplied)
+    watched = MagnetMatch.objects.get(requirement=theirs, offer=other)
+    prior = watched.factors[COLUMN["track_record"]][0]
+    assert prior == pytest.approx(0.5)
+
+    buyer, maker = client_for(market.buyer), client_for(market.maker)
+    url = f"/api/v1/magnets/matches/{pair.id}/"
+    moved = buyer.post(f"{url}transitions/", {"status": "interested"}, format="json")
+    assert moved.status_code == 201, moved.json()
+    accepted = maker.post(f"{url}transitions/", {"status": "accepted"}, format="json")
+    assert accepted.status_code == 201, accepted.json()
+    with django_capture_on_commit_callbacks(execute=True):
+        recorded = buyer.post(f"{url}outcome/", {"outcome": "good"}, format="json")
+    assert recorded.status_code == 200, recorded.json()
+    run_queued()
+
+    watched.refresh_from_db()
+    # (1 good + 0.5 x 3) / (1 supply + 3): the offer never supplied anyone itself.
+    assert watched.factors[COLUMN["track_record"]][0] == pytest.approx(0.625)
+    assert "1 of 1 past supplies went well" in watched.reasons
+
+    # The same outcome again changes nothing and queues nothing.
+    before = MagnetRun.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = buyer.post(f"{url}outcome/", {"outcome": "good"}, format="json")
+    assert again.status_code == 200
+    assert MagnetRun.objects.count() == before
