@@ -20,7 +20,6 @@ TASK_KINDS = {
     "matching.supplier_opportunities_refresh": MATCHING,
     "collaboration.call_run_execute": MATCHING,
     "magnets.magnet_run_execute": MATCHING,
-    "magnets.maker_offers_rescore": MATCHING,
     "suppliers.import_job_execute": IMPORTS,
     "webhooks.delivery_attempt": WEBHOOKS,
 }

@@ -20,6 +20,7 @@ from suppliers.models import (
     SupplierGstin,
     SupplierPlant,
 )
+from suppliers.signals import send_supplier_changed
 
 
 @admin.register(Capability)
@@ -163,8 +164,17 @@ class SupplierAdmin(admin.ModelAdmin):
         self.message_user(request, f"{queryset.count()} suspended.", messages.WARNING)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """After the profile and its inlines are saved: its search text, and the registry
+        change every other path sends (stored list representation, opportunities, the
+        owner's magnet offers), naming the previous owner when the form moved it."""
         super().save_related(request, form, formsets, change)
         services.supplier_search_refresh(supplier_ids=[form.instance.id])
+        moved = change and "owner" in form.changed_data
+        send_supplier_changed(
+            form.instance.id,
+            "updated" if change else "created",
+            previous_owner_id=form.initial.get("owner") if moved else None,
+        )
 
 
 class ImportRowErrorInline(admin.TabularInline):

@@ -402,6 +402,7 @@ def supplier_claim(
     ):
         placeholder.is_active = False
         placeholder.save(update_fields=["is_active", "updated_at"])
+    send_supplier_changed(supplier.id, "claimed", previous_owner_id=placeholder.id)
     portal_access = "ended"
     if delegate_to_portal and supplier.onboarded_by_id is not None:
         delegation_grant(grantor=organization, grantee=supplier.onboarded_by, granted_by=granted_by)

@@ -2,9 +2,11 @@
 
 ``supplier_changed`` is sent (with ``supplier_id`` and a short ``reason``) whenever a
 supplier's matchable data may have changed: registered, updated (profile, capabilities
-or certificates), verified, suspended or deactivated. It is sent inside the service's
-transaction; receivers that start background work should do so on commit (matching
-schedules a debounced refresh of the supplier's opportunities).
+or certificates; through the API, an import or the admin's form), verified, suspended,
+deactivated or claimed (then with ``previous_owner_id``, the organisation that held it).
+It is sent inside the change's transaction; receivers that start background work
+should do so on commit (matching schedules a debounced refresh of the supplier's
+opportunities; magnets rescores the owner's published magnet offers).
 """
 
 from django.dispatch import Signal
@@ -12,5 +14,9 @@ from django.dispatch import Signal
 supplier_changed = Signal()
 
 
-def send_supplier_changed(supplier_id: object, reason: str) -> None:
-    supplier_changed.send(sender=None, supplier_id=supplier_id, reason=reason)
+def send_supplier_changed(
+    supplier_id: object, reason: str, *, previous_owner_id: object = None
+) -> None:
+    supplier_changed.send(
+        sender=None, supplier_id=supplier_id, reason=reason, previous_owner_id=previous_owner_id
+    )

@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -30,6 +30,7 @@ from matching.magnets.choices import (
 )
 from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetPool, MagnetRequirement
 from matching.magnets.scoring import PairBatch, piece_mass_g, size_extent_mm
+from suppliers.choices import SupplierStatus
 from suppliers.grades import grade_meets, grade_order_key, parse_grade
 from suppliers.models import Supplier, SupplierCertificate, certificate_valid_q
 
@@ -151,36 +152,41 @@ def track_records(owner_ids: Iterable[object]) -> dict[str, tuple[float, float]]
 def registered_certifications(
     owner_ids: Iterable[object], *, day: date
 ) -> dict[str, frozenset[str]]:
-    """The certification codes each organisation that has an active supplier profile
-    holds on ``day`` (a registered certificate valid that day, DESIGN.md: an expired one
-    counts for nothing). Organisations without a supplier profile are absent."""
+    """The certification codes each organisation that has a supplier profile holds on
+    ``day``: a certificate registered on an active, unsuspended profile and valid that
+    day (DESIGN.md: an expired one counts for nothing). A deactivated or suspended
+    profile backs no certificate, and still counts as a profile: withdrawing it from the
+    registry does not lift the check. Organisations without a profile are absent."""
     owners = [str(o) for o in owner_ids]
     out: dict[str, set[str]] = {
         id_text(o): set()
-        for o in Supplier.objects.filter(owner_id__in=owners, is_active=True).values_list(
-            "owner_id", flat=True
-        )
+        for o in Supplier.objects.filter(owner_id__in=owners).values_list("owner_id", flat=True)
     }
-    valid = SupplierCertificate.objects.filter(
-        certificate_valid_q(day), supplier__owner_id__in=owners, supplier__is_active=True
-    ).values_list("supplier__owner_id", "certification__code")
+    valid = (
+        SupplierCertificate.objects.filter(
+            certificate_valid_q(day), supplier__owner_id__in=owners, supplier__is_active=True
+        )
+        .exclude(supplier__status=SupplierStatus.SUSPENDED)
+        .values_list("supplier__owner_id", "certification__code")
+    )
     for owner, code in valid:
         out[id_text(owner)].add(code)
     return {owner: frozenset(codes) for owner, codes in out.items()}
 
 
-def offer_rows(offers: QuerySet[MagnetOffer], *, day: date | None = None) -> list[OfferRow]:
+def offer_rows(
+    offers: QuerySet[MagnetOffer],
+    *,
+    day: date | None = None,
+    seen: dict[str, datetime] | None = None,
+) -> list[OfferRow]:
     """The rows of ``offers``, read as plain columns, with their makers' track records.
 
     An offer's certifications are its maker's declaration; when the maker organisation
     has a supplier profile, only those also registered there with a certificate valid on
-    ``day`` (today by default) count."""
-    certs: dict[str, set[str]] = defaultdict(set)
-    through = MagnetOffer.certifications.through
-    for offer_id, code in through.objects.filter(magnetoffer__in=offers.values("id")).values_list(
-        "magnetoffer_id", "certification__code"
-    ):
-        certs[str(offer_id)].add(code)
+    ``day`` (today by default) count. ``seen``, if given, gets each row's ``updated_at``
+    as read; the rows are read before their certifications (see
+    :func:`requirement_rows`)."""
     rows = list(
         offers.annotate(
             id_text=Cast("id", CharField()),
@@ -193,17 +199,25 @@ def offer_rows(offers: QuerySet[MagnetOffer], *, day: date | None = None) -> lis
             "id_text", "owner_text", "grades", "shapes", "coatings", "magnetisations", "capacity",
             "capacity_unit", "min_order", "lead_time_days", "valid_until", "valid_from",
             "plant_latitude",
-            "plant_longitude", "price_min", "price_max",
+            "plant_longitude", "price_min", "price_max", "updated_at",
         )
     )  # fmt: skip
+    certs: dict[str, set[str]] = defaultdict(set)
+    through = MagnetOffer.certifications.through
+    for offer_id, code in through.objects.filter(magnetoffer__in=offers.values("id")).values_list(
+        "magnetoffer_id", "certification__code"
+    ):
+        certs[str(offer_id)].add(code)
     records = track_records({id_text(row[1]) for row in rows})
     registered = registered_certifications(
         {id_text(row[1]) for row in rows}, day=day or timezone.localdate()
     )
     out = []
     for (raw_id, raw_owner, grades, shapes, coatings, magnetisations, capacity, unit,
-         min_order, lead, until, since, lat, lon, low, high) in rows:  # fmt: skip
+         min_order, lead, until, since, lat, lon, low, high, updated_at) in rows:  # fmt: skip
         oid, owner = id_text(raw_id), id_text(raw_owner)
+        if seen is not None:
+            seen[oid] = updated_at
         supplies, good = records.get(owner, (0.0, 0.0))
         out.append(
             OfferRow(
@@ -281,9 +295,28 @@ def requirement_row(
     )
 
 
-def requirement_rows(requirements: QuerySet[MagnetRequirement]) -> list[RequirementRow]:
+def requirement_rows(
+    requirements: QuerySet[MagnetRequirement], *, seen: dict[str, datetime] | None = None
+) -> list[RequirementRow]:
     """The rows of ``requirements``, read as plain columns (no model instances, no JSON:
-    a run may read 50,000 of them)."""
+    a run may read 50,000 of them). ``seen``, if given, gets each row's ``updated_at``
+    as read (a run checks against it which requirements changed since: ``runs``).
+
+    The rows are read before their certifications: a change committing between the two
+    reads shows in ``updated_at`` as read after it or not at all, so a row whose
+    certifications are newer than its columns is one whose stamp is stale too."""
+    rows = list(
+        requirements.annotate(
+            id_text=Cast("id", CharField()),
+            tolerance=Cast("tolerance_mm", FloatField()),
+            quantity=Cast("quantity_per_month", FloatField()),
+            budget=Cast("budget_inr_per_kg", FloatField()),
+        ).values_list(
+            "id_text", "grade", "shape", "size_min_mm", "size_max_mm", "tolerance", "coating",
+            "magnetisation", "quantity", "quantity_unit", "piece_mass_g", "duration_months",
+            "needed_from", "delivery_latitude", "delivery_longitude", "budget", "updated_at",
+        )
+    )  # fmt: skip
     required: dict[str, list[str]] = defaultdict(list)
     preferred: dict[str, list[str]] = defaultdict(list)
     for relation, into in (
@@ -294,21 +327,13 @@ def requirement_rows(requirements: QuerySet[MagnetRequirement]) -> list[Requirem
             magnetrequirement__in=requirements.values("id")
         ).values_list("magnetrequirement_id", "certification__code"):
             into[str(req_id)].append(code)
-    rows = requirements.annotate(
-        id_text=Cast("id", CharField()),
-        tolerance=Cast("tolerance_mm", FloatField()),
-        quantity=Cast("quantity_per_month", FloatField()),
-        budget=Cast("budget_inr_per_kg", FloatField()),
-    ).values_list(
-        "id_text", "grade", "shape", "size_min_mm", "size_max_mm", "tolerance", "coating",
-        "magnetisation", "quantity", "quantity_unit", "piece_mass_g", "duration_months",
-        "needed_from", "delivery_latitude", "delivery_longitude", "budget",
-    )  # fmt: skip
     # Positional and inlined: this builds one row per open requirement of a material.
     out = []
     for (raw_id, grade, shape, size_min, size_max, tolerance, coating, magnetisation, quantity,
-         unit, mass_g, months, needed, lat, lon, budget) in rows:  # fmt: skip
+         unit, mass_g, months, needed, lat, lon, budget, updated_at) in rows:  # fmt: skip
         rid = id_text(raw_id)
+        if seen is not None:
+            seen[rid] = updated_at
         out.append(
             RequirementRow(
                 rid,

@@ -2,30 +2,33 @@
 
 An offer's certifications count only as far as its maker's supplier profile registers
 them (``candidates.registered_certifications``), so a change of that profile (its
-certificates, or its being registered or deactivated) changes the maker's pairs without
-any offer changing: every published offer of the maker is rescored.
+certificates, its being registered, deactivated, suspended or claimed by another
+organisation) changes the maker's pairs without any offer changing: every published
+offer of the maker is rescored. Verification changes nothing a magnet score reads.
 """
 
 from typing import Any
 
-from django.db.models import Subquery
 from django.dispatch import receiver
 
-from matching.magnets.choices import OfferStatus
-from matching.magnets.models import MagnetOffer
-from remag.celery import enqueue_on_commit
+from matching.magnets import services
 from suppliers.models import Supplier
 from suppliers.signals import supplier_changed
 
+UNSCORED_REASONS = frozenset({"verified"})
+
 
 @receiver(supplier_changed, dispatch_uid="magnets.rescore_maker_offers")
-def rescore_maker_offers(supplier_id: object, **_: Any) -> None:
-    """Queue the maker's offer runs once the change commits, if it has published offers
-    (one query; most suppliers make no magnets)."""
-    from matching.magnets.tasks import maker_offers_rescore as task
-
-    owner = Supplier.objects.filter(id=supplier_id).values("owner_id")
-    offers = MagnetOffer.objects.filter(owner_id=Subquery(owner), status=OfferStatus.PUBLISHED)
-    owner_id = offers.values_list("owner_id", flat=True).first()
-    if owner_id is not None:
-        enqueue_on_commit(task, str(owner_id))
+def rescore_maker_offers(
+    supplier_id: object, reason: str = "", previous_owner_id: object = None, **_: Any
+) -> None:
+    """Once the change commits, queue the runs of the published offers of the profile's
+    owner (and of its previous owner, for a claim); most owners make no magnets, and
+    then this is two indexed reads. The offers are looked up after the commit, so one
+    published meanwhile is not missed."""
+    if reason in UNSCORED_REASONS:
+        return
+    owners = set(Supplier.objects.filter(id=supplier_id).values_list("owner_id", flat=True))
+    if previous_owner_id is not None:
+        owners.add(previous_owner_id)
+    services.maker_offers_rescore_on_commit(owners)

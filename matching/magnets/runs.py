@@ -17,12 +17,14 @@ import json
 import logging
 import time
 import uuid
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import TextField
+from django.db.models import CharField, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -108,28 +110,39 @@ def magnet_run_create(
     return run, True
 
 
-def load_for_requirement(
-    requirement: MagnetRequirement, *, day: date
-) -> tuple[scoring.PairBatch, int]:
+class Loaded(NamedTuple):
+    """What a run read: its pairs, how many candidates, and each candidate's
+    ``updated_at`` as read (``seen``: what :func:`write_results` checks the candidates
+    against when it writes)."""
+
+    batch: scoring.PairBatch
+    count: int
+    seen: dict[str, datetime]
+
+
+def load_for_requirement(requirement: MagnetRequirement, *, day: date) -> Loaded:
+    seen: dict[str, datetime] = {}
     offers = candidates.offer_rows(
         candidates.published_offers(
             material=requirement.material, day=day, buyer_id=requirement.owner_id
         ),
         day=day,
+        seen=seen,
     )
     rows = candidates.requirement_rows(MagnetRequirement.objects.filter(id=requirement.id))
-    return candidates.pair(rows, offers), len(offers)
+    return Loaded(candidates.pair(rows, offers), len(offers), seen)
 
 
-def load_for_offer(offer: MagnetOffer) -> tuple[scoring.PairBatch, int]:
+def load_for_offer(offer: MagnetOffer) -> Loaded:
+    seen: dict[str, datetime] = {}
     rows = candidates.requirement_rows(
-        candidates.open_requirements(material=offer.material, maker_id=offer.owner_id)
+        candidates.open_requirements(material=offer.material, maker_id=offer.owner_id), seen=seen
     )
     offer_row = candidates.offer_rows(MagnetOffer.objects.filter(id=offer.id))
-    return candidates.pair(rows, offer_row), len(rows)
+    return Loaded(candidates.pair(rows, offer_row), len(rows), seen)
 
 
-def _load(subject: MagnetRequirement | MagnetOffer, *, day: date) -> tuple[scoring.PairBatch, int]:
+def _load(subject: MagnetRequirement | MagnetOffer, *, day: date) -> Loaded:
     if isinstance(subject, MagnetRequirement):
         return load_for_requirement(subject, day=day)
     return load_for_offer(subject)
@@ -150,7 +163,7 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
     else:
         subject_model, loaded = MagnetOffer, run.offer
     started = time.perf_counter()
-    batch, count = _load(loaded, day=day)
+    batch, count, seen = _load(loaded, day=day)
     loaded_at = time.perf_counter()
     result = scoring.score(
         batch, run_date=day, rank_by="offer" if by_requirement else "requirement"
@@ -160,7 +173,11 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
     jobs.job_heartbeat(MAGNET_RUN_JOB, run, candidate_count=count)
 
     with transaction.atomic():
-        subject = subject_model.objects.select_for_update().get(id=loaded.id)
+        # FOR NO KEY UPDATE: runs of one subject, and its changes (FOR UPDATE), wait for
+        # each other; the other direction's runs, whose new pairs' foreign keys take KEY
+        # SHARE locks on this subject at commit, do not (no cycle with a requirement run
+        # waiting in _published_locked for this offer while holding its requirement).
+        subject = subject_model.objects.select_for_update(no_key=True).get(id=loaded.id)
         run = MagnetRun.objects.select_for_update().get(id=run.id)
         if run.status != RunStatus.RUNNING:
             return run
@@ -169,23 +186,40 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
             if by_requirement
             else subject.status == OfferStatus.PUBLISHED
         )
-        if still_matchable and subject.updated_at != loaded.updated_at:
+        own = {"requirement_id" if by_requirement else "offer_id": subject.id}
+        # A later run of the subject has already written (a run still queued is reused,
+        # so a later one was queued while this one ran, by a change this one may not
+        # have read: the maker's certificates or track record change no offer): its rows
+        # stand, and this run reports what the subject has.
+        superseded = (
+            still_matchable
+            and MagnetRun.objects.filter(
+                status=RunStatus.SUCCEEDED, created_at__gt=run.created_at, **own
+            ).exists()
+        )
+        if superseded:
+            still_matchable = False
+        elif still_matchable and subject.updated_at != loaded.updated_at:
             # The subject itself was saved since the run took it (a change queues another
             # run, which may already have written): read and score again, here, where its
             # lock keeps any further change waiting, rather than write from what it was.
             reloaded = time.perf_counter()
-            batch, count = _load(subject, day=day)
+            batch, count, seen = _load(subject, day=day)
             result = scoring.score(
                 batch, run_date=day, rank_by="offer" if by_requirement else "requirement"
             )
             again = time.perf_counter() - reloaded
         matched = missed = 0
+        if superseded:
+            matched = MagnetMatch.objects.filter(**own, qualifies=True).count()
+            missed = MagnetNearMiss.objects.filter(**own).count()
         if still_matchable:
             matched, missed = write_results(
                 result=result,
                 run=run,
                 requirement=subject if by_requirement else None,
                 offer=None if by_requirement else subject,
+                seen=seen,
             )
         finished = time.perf_counter()
         jobs.job_succeed(
@@ -229,6 +263,7 @@ def write_results(
     run: MagnetRun | None,
     requirement: MagnetRequirement | None = None,
     offer: MagnetOffer | None = None,
+    seen: Mapping[str, datetime] | None = None,
 ) -> tuple[int, int]:
     """Upsert the qualifying pairs of one subject's result and replace its near misses;
     returns how many of each the subject now has. Pairs that stop qualifying lose their
@@ -247,7 +282,15 @@ def write_results(
     The stored rows are read locked (``FOR NO KEY UPDATE``, near misses ``FOR UPDATE``),
     in the pairs' key order, which the upsert keeps too: a run of the other direction
     writing the one pair both share is waited for and its row compared, as the upsert
-    alone would have waited; locks taken in one order leave no cycle between runs."""
+    alone would have waited; locks taken in one order leave no cycle between runs.
+
+    ``seen`` is the candidates' ``updated_at`` as the run read them (:class:`Loaded`).
+    Once the stored pairs are locked, the run leaves alone every pair whose candidate is
+    no longer as it read it (:func:`_moved_since`): saved, opened or published since, or
+    gone from the market. Such a change queued a run of its own (or retired the pairs),
+    which reads this subject as it is now; a pair written here from the candidate as it
+    was would overwrite that run's fresher row if it committed first. Without ``seen``
+    every pair of the result is written."""
     now = timezone.now()
     b = result.batch
     subject = requirement or offer
@@ -290,6 +333,9 @@ def write_results(
             "algorithm_version",
         )
     }
+    moved = set() if seen is None else _moved_since(seen, requirement=requirement, offer=offer)
+    if moved:
+        order = [i for i in order if key_of[i] not in moved]
     public = np.round(result.public_scores[order], 2).tolist()
     rows = []
     for (i, score, values, weights, contributions, reasons), public_score in zip(
@@ -342,7 +388,7 @@ def write_results(
         ],
     )
     matched = {key_of[i] for i in order}
-    stale = [key for key in stored if key not in matched]
+    stale = [key for key in stored if key not in matched and key not in moved]
     for start in range(0, len(stale), STALE_BATCH):
         chunk = MagnetMatch.objects.filter(
             **scope, **{f"{other}__in": stale[start : start + STALE_BATCH]}
@@ -355,7 +401,7 @@ def write_results(
     wanted = {
         getattr(miss, other): (miss.constraint[:80], miss.reason[:300])
         for miss in misses
-        if live is None or miss.offer_id in live
+        if (live is None or miss.offer_id in live) and getattr(miss, other) not in moved
     }
     stored_misses = {
         str(key): (constraint, reason)
@@ -364,7 +410,9 @@ def write_results(
         .order_by(other)
         .values_list(other, "constraint", "reason")
     }
-    gone = [key for key, miss in stored_misses.items() if wanted.get(key) != miss]
+    gone = [
+        key for key, miss in stored_misses.items() if key not in moved and wanted.get(key) != miss
+    ]
     for start in range(0, len(gone), STALE_BATCH):
         MagnetNearMiss.objects.filter(
             **scope, **{f"{other}__in": gone[start : start + STALE_BATCH]}
@@ -384,6 +432,34 @@ def write_results(
         batch_size=WRITE_BATCH,
     )
     return len(order), len(wanted)
+
+
+def _moved_since(
+    seen: Mapping[str, datetime],
+    *,
+    requirement: MagnetRequirement | None,
+    offer: MagnetOffer | None,
+) -> set[str]:
+    """The candidates of the subject that are not as its run read them (``seen``): saved
+    since (an update queues their own run, which reads the subject as it is now), opened
+    or published since (likewise), or no longer candidates (closed, cancelled, withdrawn
+    or expired since: they get no new pair from this run, and what pairs they have are
+    theirs to keep or retire). One read of the candidates' ids and stamps, by the same
+    query the load used: 50,000 open requirements for an offer's run."""
+    if requirement is not None:
+        current = candidates.published_offers(
+            material=requirement.material, day=timezone.localdate(), buyer_id=requirement.owner_id
+        )
+    else:
+        assert offer is not None  # noqa: S101 (a programming error, not input)
+        current = candidates.open_requirements(material=offer.material, maker_id=offer.owner_id)
+    now = {
+        candidates.id_text(key): at
+        for key, at in current.annotate(key=Cast("id", CharField())).values_list(
+            "key", "updated_at"
+        )
+    }
+    return {key for key in seen.keys() | now.keys() if seen.get(key) != now.get(key)}
 
 
 def _published_locked(offer_ids: set[str]) -> set[str]:

@@ -4,6 +4,7 @@ in the same transaction (docs/magnets.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,7 +27,6 @@ from matching.magnets.runs import magnet_run_create, offer_matches_retire
 from matching.magnets.scoring import size_extent_mm
 from remag.accounts.caller import Caller
 from remag.accounts.models import Organization, User
-from remag.celery import enqueue_on_commit
 from remag.errors import Conflict, InvalidInput, NotAllowed
 from remag.webhooks import events
 from remag.webhooks.choices import EventType
@@ -125,24 +125,36 @@ def offer_publish(*, offer: MagnetOffer, by: User | None) -> tuple[MagnetOffer, 
     return offer, run
 
 
-@transaction.atomic
-def maker_offers_rescore(*, owner_id: object) -> list[MagnetRun]:
-    """Queue a run of every published offer of the maker ``owner_id`` (a run still queued
-    is reused), for when what its offers are scored from changed outside the offers: its
-    supplier profile (the registered certificates an offer's declaration is checked
-    against, or the profile's standing) or its track record (an outcome a buyer recorded).
-    Each offer's run rescores it against every open requirement, so both directions'
-    pairs of the maker are fresh once they finish."""
+def maker_offers_rescore(*, owner_ids: Iterable[object]) -> list[MagnetRun]:
+    """Queue a run of every published offer of the makers ``owner_ids`` (a run still
+    queued for an offer is reused), for when what its offers are scored from changed
+    outside the offers: the maker's supplier profile (the registered certificates an
+    offer's declaration is checked against) or its track record (an outcome a buyer
+    recorded). Each offer's run rescores it against every open requirement.
+
+    Called once the change has committed (the callers use ``on_commit``): an offer
+    published after this reads the change itself. Each run is queued in a transaction of
+    its own, holding one offer's lock for as long as it takes to write the run's row."""
     queued = []
-    # Locked in id order, so that two rescores of one maker queue their runs in turn.
-    for offer in (
-        MagnetOffer.objects.select_for_update()
-        .filter(owner_id=owner_id, status=OfferStatus.PUBLISHED)
-        .order_by("id")
-    ):
-        run, _ = magnet_run_create(offer=offer, trigger=RunTrigger.UPDATE)
+    offers = MagnetOffer.objects.filter(
+        owner_id__in=list(owner_ids), status=OfferStatus.PUBLISHED
+    ).order_by("id")
+    for offer in offers:
+        try:
+            run, _ = magnet_run_create(offer=offer, trigger=RunTrigger.UPDATE)
+        except Conflict:  # withdrawn or expired since read: nothing to rescore
+            continue
         queued.append(run)
     return queued
+
+
+def maker_offers_rescore_on_commit(owner_ids: Iterable[object]) -> None:
+    """:func:`maker_offers_rescore` once the current transaction commits (at once
+    outside one), in the committing process: the runs' rows are the record, and the
+    sweep resends a run whose message is lost, so no message of its own stands between
+    the change and them (a lost one would lose the rescore)."""
+    owners = [str(owner) for owner in owner_ids]
+    transaction.on_commit(lambda: maker_offers_rescore(owner_ids=owners), robust=True)
 
 
 @transaction.atomic
@@ -343,7 +355,5 @@ def match_record_outcome(*, match: MagnetMatch, outcome: str, actor: Actor) -> M
     events.magnet_match_event(EventType.MAGNET_MATCH_OUTCOME, match, outcome=outcome)
     if changed and match.requirement.owner_id != match.offer.owner_id:
         # The maker's track record moved: every pair of its offers scores it.
-        from matching.magnets.tasks import maker_offers_rescore as task
-
-        enqueue_on_commit(task, str(match.offer.owner_id))
+        maker_offers_rescore_on_commit([match.offer.owner_id])
     return match

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from matching.magnets import runs, services
+from matching.magnets import runs
 from remag.jobs import JobTask
 
 
@@ -14,8 +14,3 @@ def magnet_run_execute(self: JobTask, run_id: str) -> None:
 @shared_task(name="magnets.magnet_runs_sweep")
 def magnet_runs_sweep() -> list[str]:
     return runs.magnet_runs_sweep()
-
-
-@shared_task(name="magnets.maker_offers_rescore")
-def maker_offers_rescore(owner_id: str) -> list[str]:
-    return [str(run.id) for run in services.maker_offers_rescore(owner_id=owner_id)]

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from matching.magnets import runs, services
 from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetRun
 from matching.magnets.scoring import COLUMN
 from suppliers import services as registry
 from suppliers.models import Certification, Supplier
-from tests.factories import SupplierFactory
+from tests.factories import SupplierCertificateFactory, SupplierFactory
 from tests.matching.magnets.conftest import (
     Market,
     client_for,
@@ -78,22 +79,83 @@ def test_registering_a_certificate_reruns_the_makers_published_offers(
 
 
 @pytest.mark.usefixtures("eager")
-def test_a_supplier_change_of_an_organisation_without_published_offers_queues_nothing(
+def test_only_the_profiles_owner_is_rescored_and_not_for_a_verification(
     market: Market, django_capture_on_commit_callbacks: Any
 ) -> None:
-    supplier = SupplierFactory(owner=market.buyer_org)
-    make_offer(market.maker_org)  # another organisation's offer
-    drafted = make_offer(market.other_maker_org)
-    MagnetOffer.objects.filter(id=drafted.id).update(status="withdrawn")
-    SupplierFactory(owner=market.other_maker_org)
+    mine = make_offer(market.maker_org)
+    make_offer(market.other_maker_org)  # another maker's: not rerun
+    supplier = SupplierFactory(owner=market.maker_org, status="pending")
     before = MagnetRun.objects.count()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        _update(supplier, [_certificate("iso-9001")])
-        _update(Supplier.objects.get(owner=market.other_maker_org), [])
+    with django_capture_on_commit_callbacks(execute=True):
+        registry.supplier_verify(supplier=Supplier.objects.get(id=supplier.id), by=None)
+    assert MagnetRun.objects.count() == before  # verification changes nothing scored
 
-    assert MagnetRun.objects.count() == before
-    assert not any("maker_offers_rescore" in repr(c) for c in callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        _update(supplier, [_certificate("iso-9001")])
+    assert [run.offer_id for run in MagnetRun.objects.order_by("created_at")[before:]] == [mine.id]
+
+
+@pytest.mark.usefixtures("eager")
+@pytest.mark.parametrize("withdraw", ["deactivate", "suspend"])
+def test_a_withdrawn_profile_backs_no_certificate_and_still_checks_the_declaration(
+    market: Market, django_capture_on_commit_callbacks: Any, withdraw: str
+) -> None:
+    """A maker cannot lift the check of its declared certifications by deactivating its
+    profile (nor does a suspended profile back any)."""
+    supplier = SupplierFactory(owner=market.maker_org)
+    with django_capture_on_commit_callbacks(execute=True):
+        _update(supplier, [_certificate("iatf-16949")])
+    offer = make_offer(market.maker_org)
+    requirement = make_requirement(market.buyer_org)
+    assert _offers_matched(requirement) == {offer.id}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if withdraw == "deactivate":
+            registry.supplier_deactivate(supplier=Supplier.objects.get(id=supplier.id))
+        else:
+            registry.supplier_suspend(
+                supplier=Supplier.objects.get(id=supplier.id), by=None, reason="audit"
+            )
+    run_queued()
+
+    assert _offers_matched(requirement) == set()
+    miss = requirement.near_misses.get(offer=offer)
+    assert miss.constraint == "certification:iatf-16949"
+
+
+def test_a_run_overtaken_by_a_later_run_of_its_offer_leaves_that_runs_rows(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The maker registers a certificate while its offer's run is loading: the rescore
+    queues a second run (the first is no longer queued), which finishes first. The first,
+    which read the maker without the certificate, must not write over it."""
+    supplier = SupplierFactory(owner=market.maker_org)
+    offer = make_offer(market.maker_org)
+    requirement = make_requirement(market.buyer_org)
+    assert _offers_matched(requirement) == set()
+    load = runs.load_for_offer
+    later: list[Any] = []
+
+    def load_then_overtake(subject: MagnetOffer) -> Any:
+        loaded = load(subject)
+        if not later:
+            later.append(None)  # the later run's own load goes through here too
+            SupplierCertificateFactory(
+                supplier=supplier, certification=Certification.objects.get(code="iatf-16949")
+            )
+            (run,) = services.maker_offers_rescore(owner_ids=[market.maker_org.id])
+            later[0] = runs.magnet_run_execute(run_id=run.id)
+        return loaded
+
+    monkeypatch.setattr(runs, "load_for_offer", load_then_overtake)
+    first, _ = runs.magnet_run_create(offer=MagnetOffer.objects.get(id=offer.id), trigger="manual")
+    done = runs.magnet_run_execute(run_id=first.id)
+
+    assert (later[0].status, later[0].matched_count) == ("succeeded", 1)
+    assert (done.status, done.matched_count, done.near_miss_count) == ("succeeded", 1, 0)
+    match = MagnetMatch.objects.get(requirement=requirement, offer=offer)
+    assert match.run_id == later[0].id
 
 
 @pytest.mark.usefixtures("eager")

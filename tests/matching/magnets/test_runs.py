@@ -7,8 +7,16 @@ from typing import Any
 import pytest
 
 from matching.magnets import runs, services
+from matching.magnets.api.serializers import MagnetOfferSerializer, MagnetRequirementSerializer
 from matching.magnets.models import MagnetMatch, MagnetNearMiss, MagnetOffer, MagnetRequirement
-from tests.matching.magnets.conftest import Market, make_offer, make_requirement, run_queued
+from tests.matching.magnets.conftest import (
+    Market,
+    make_offer,
+    make_requirement,
+    offer_body,
+    requirement_body,
+    run_queued,
+)
 
 TOO_BIG = {"outer_radius_mm": 52, "inner_radius_mm": 47, "angle_deg": 30, "length_mm": 40}
 
@@ -165,10 +173,10 @@ def test_a_run_waits_for_the_other_directions_write_of_their_shared_pair(
 
     day = timezone.localdate()
     asking("4000")
-    batch, _ = runs.load_for_offer(MagnetOffer.objects.get(id=offer.id))
+    batch, *_ = runs.load_for_offer(MagnetOffer.objects.get(id=offer.id))
     by_offer = scoring.score(batch, run_date=day, rank_by="requirement")
     asking("400")
-    batch, _ = runs.load_for_requirement(MagnetRequirement.objects.get(id=requirement.id), day=day)
+    batch, *_ = runs.load_for_requirement(MagnetRequirement.objects.get(id=requirement.id), day=day)
     by_requirement = scoring.score(batch, run_date=day, rank_by="offer")
     assert round(float(by_offer.scores[by_offer.order[0]]), 2) != fresh
 
@@ -285,3 +293,131 @@ def test_an_offer_withdrawn_while_a_requirement_run_loads_gets_no_match_back(
         MagnetMatch.objects.filter(requirement=requirement).values_list("offer_id", flat=True)
     ) == {kept.id}
     assert not MagnetNearMiss.objects.filter(offer_id=withdrawn.id).exists()
+
+
+def _queued_run_of(**subject: Any) -> Any:
+    from matching.magnets.models import MagnetRun
+
+    return MagnetRun.objects.get(status="queued", **subject)
+
+
+def _fresh_score(offer: MagnetOffer, requirement: MagnetRequirement) -> float:
+    """The pair's score from both sides as they are now (a run from nothing)."""
+    MagnetMatch.objects.filter(offer=offer).delete()
+    _rerun(offer)
+    return MagnetMatch.objects.get(offer=offer, requirement=requirement).score
+
+
+def test_an_offer_run_leaves_a_requirement_changed_since_its_load_to_that_requirements_run(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The buyer changes its requirement after the offer's run read it, and the
+    requirement's own run writes the pair first: the offer's run must not overwrite that
+    fresher row with a score from the requirement as it was."""
+    offer = make_offer(market.maker_org)
+    requirement = make_requirement(market.buyer_org, quantity_per_month="400")
+    load = runs.load_for_offer
+
+    def load_then_change(subject: MagnetOffer) -> Any:
+        loaded = load(subject)
+        services.requirement_update(
+            requirement=MagnetRequirement.objects.get(id=requirement.id),
+            data={"quantity_per_month": Decimal("1800")},
+            by=None,
+        )
+        runs.magnet_run_execute(run_id=_queued_run_of(requirement=requirement).id)
+        return loaded
+
+    monkeypatch.setattr(runs, "load_for_offer", load_then_change)
+    done = _rerun(offer)
+    written = MagnetMatch.objects.get(offer=offer, requirement=requirement)
+    monkeypatch.undo()
+
+    assert done.matched_count == 0  # its one pair was the requirement run's to write
+    assert written.run.direction == "requirement"
+    assert written.score == _fresh_score(offer, requirement)
+
+
+def test_a_requirement_run_leaves_an_offer_changed_since_its_load_to_that_offers_run(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offer = make_offer(market.maker_org)
+    requirement = make_requirement(market.buyer_org)
+    load = runs.load_for_requirement
+
+    def load_then_change(subject: Any, *, day: Any) -> Any:
+        loaded = load(subject, day=day)
+        services.offer_update(
+            offer=MagnetOffer.objects.get(id=offer.id), data={"lead_time_days": 80}, by=None
+        )
+        runs.magnet_run_execute(run_id=_queued_run_of(offer=offer).id)
+        return loaded
+
+    monkeypatch.setattr(runs, "load_for_requirement", load_then_change)
+    run, _ = runs.magnet_run_create(
+        requirement=MagnetRequirement.objects.get(id=requirement.id), trigger="manual"
+    )
+    (done,) = run_queued()
+    written = MagnetMatch.objects.get(offer=offer, requirement=requirement)
+    monkeypatch.undo()
+
+    assert done.id == run.id
+    assert written.run.direction == "offer"
+    assert written.score == _fresh_score(offer, requirement)
+
+
+def test_a_requirement_closed_while_an_offer_run_loads_gets_no_new_lead(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requirement = make_requirement(market.buyer_org)
+    body = MagnetOfferSerializer(data=offer_body())
+    assert body.is_valid(), body.errors
+    offer = services.offer_create(owner=market.maker_org, created_by=None, data=body.validated_data)
+    load = runs.load_for_offer
+
+    def load_then_close(subject: MagnetOffer) -> Any:
+        loaded = load(subject)
+        services.requirement_close(requirement=MagnetRequirement.objects.get(id=requirement.id))
+        return loaded
+
+    monkeypatch.setattr(runs, "load_for_offer", load_then_close)
+    services.offer_publish(offer=offer, by=None)
+    (done,) = run_queued()
+
+    assert done.matched_count == 0
+    assert not MagnetMatch.objects.filter(offer=offer).exists()
+
+
+def test_a_requirement_opened_while_an_offer_run_loads_keeps_the_match_its_run_wrote(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A requirement opened after the offer's run read the open ones: its own run pairs
+    it with the offer; the offer's run, which never read it, must not remove that match
+    as one that stopped qualifying."""
+    offer = make_offer(market.maker_org)
+    first = make_requirement(market.buyer_org)
+    body = MagnetRequirementSerializer(data=requirement_body(quantity_per_month="700"))
+    assert body.is_valid(), body.errors
+    late = services.requirement_create(
+        owner=market.buyer_org, created_by=None, data=body.validated_data
+    )
+    load = runs.load_for_offer
+
+    def load_then_open(subject: MagnetOffer) -> Any:
+        loaded = load(subject)
+        _, run = services.requirement_open(
+            requirement=MagnetRequirement.objects.get(id=late.id), by=None
+        )
+        runs.magnet_run_execute(run_id=run.id)
+        return loaded
+
+    monkeypatch.setattr(runs, "load_for_offer", load_then_open)
+    done = _rerun(offer)
+
+    assert done.matched_count == 1
+    assert set(
+        MagnetMatch.objects.filter(offer=offer).values_list("requirement_id", flat=True)
+    ) == {
+        first.id,
+        late.id,
+    }
