@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -35,6 +35,10 @@ from suppliers.grades import grade_meets, grade_order_key, parse_grade
 from suppliers.models import Supplier, SupplierCertificate, certificate_valid_q
 
 NAN = math.nan
+# A row's updated_at as text, what a run notes of each candidate it read (``seen``) and
+# compares at its write: as exact as the value, and read at a tenth of the cost of
+# 50,000 datetimes (0.08 s against 0.66 s with their ids).
+STAMP = Cast("updated_at", CharField())
 NOTHING: list[str] = []  # shared by the rows missing no certification (never changed)
 COATING_LABELS = dict(Coating.choices)
 MAGNETISATION_LABELS = dict(Magnetisation.choices)
@@ -178,7 +182,7 @@ def offer_rows(
     offers: QuerySet[MagnetOffer],
     *,
     day: date | None = None,
-    seen: dict[str, datetime] | None = None,
+    seen: dict[str, str] | None = None,
 ) -> list[OfferRow]:
     """The rows of ``offers``, read as plain columns, with their makers' track records.
 
@@ -195,11 +199,12 @@ def offer_rows(
             min_order=Cast("min_order_per_month", FloatField()),
             price_min=Cast("price_min_inr_per_kg", FloatField()),
             price_max=Cast("price_max_inr_per_kg", FloatField()),
+            stamp=STAMP,
         ).values_list(
             "id_text", "owner_text", "grades", "shapes", "coatings", "magnetisations", "capacity",
             "capacity_unit", "min_order", "lead_time_days", "valid_until", "valid_from",
             "plant_latitude",
-            "plant_longitude", "price_min", "price_max", "updated_at",
+            "plant_longitude", "price_min", "price_max", "stamp",
         )
     )  # fmt: skip
     certs: dict[str, set[str]] = defaultdict(set)
@@ -214,10 +219,10 @@ def offer_rows(
     )
     out = []
     for (raw_id, raw_owner, grades, shapes, coatings, magnetisations, capacity, unit,
-         min_order, lead, until, since, lat, lon, low, high, updated_at) in rows:  # fmt: skip
+         min_order, lead, until, since, lat, lon, low, high, stamp) in rows:  # fmt: skip
         oid, owner = id_text(raw_id), id_text(raw_owner)
         if seen is not None:
-            seen[oid] = updated_at
+            seen[oid] = stamp
         supplies, good = records.get(owner, (0.0, 0.0))
         out.append(
             OfferRow(
@@ -296,7 +301,7 @@ def requirement_row(
 
 
 def requirement_rows(
-    requirements: QuerySet[MagnetRequirement], *, seen: dict[str, datetime] | None = None
+    requirements: QuerySet[MagnetRequirement], *, seen: dict[str, str] | None = None
 ) -> list[RequirementRow]:
     """The rows of ``requirements``, read as plain columns (no model instances, no JSON:
     a run may read 50,000 of them). ``seen``, if given, gets each row's ``updated_at``
@@ -311,10 +316,11 @@ def requirement_rows(
             tolerance=Cast("tolerance_mm", FloatField()),
             quantity=Cast("quantity_per_month", FloatField()),
             budget=Cast("budget_inr_per_kg", FloatField()),
+            stamp=STAMP,
         ).values_list(
             "id_text", "grade", "shape", "size_min_mm", "size_max_mm", "tolerance", "coating",
             "magnetisation", "quantity", "quantity_unit", "piece_mass_g", "duration_months",
-            "needed_from", "delivery_latitude", "delivery_longitude", "budget", "updated_at",
+            "needed_from", "delivery_latitude", "delivery_longitude", "budget", "stamp",
         )
     )  # fmt: skip
     required: dict[str, list[str]] = defaultdict(list)
@@ -330,10 +336,10 @@ def requirement_rows(
     # Positional and inlined: this builds one row per open requirement of a material.
     out = []
     for (raw_id, grade, shape, size_min, size_max, tolerance, coating, magnetisation, quantity,
-         unit, mass_g, months, needed, lat, lon, budget, updated_at) in rows:  # fmt: skip
+         unit, mass_g, months, needed, lat, lon, budget, stamp) in rows:  # fmt: skip
         rid = id_text(raw_id)
         if seen is not None:
-            seen[rid] = updated_at
+            seen[rid] = stamp
         out.append(
             RequirementRow(
                 rid,

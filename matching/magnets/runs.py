@@ -18,7 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import NamedTuple
 
 import numpy as np
@@ -117,11 +117,11 @@ class Loaded(NamedTuple):
 
     batch: scoring.PairBatch
     count: int
-    seen: dict[str, datetime]
+    seen: dict[str, str]
 
 
 def load_for_requirement(requirement: MagnetRequirement, *, day: date) -> Loaded:
-    seen: dict[str, datetime] = {}
+    seen: dict[str, str] = {}
     offers = candidates.offer_rows(
         candidates.published_offers(
             material=requirement.material, day=day, buyer_id=requirement.owner_id
@@ -134,7 +134,7 @@ def load_for_requirement(requirement: MagnetRequirement, *, day: date) -> Loaded
 
 
 def load_for_offer(offer: MagnetOffer) -> Loaded:
-    seen: dict[str, datetime] = {}
+    seen: dict[str, str] = {}
     rows = candidates.requirement_rows(
         candidates.open_requirements(material=offer.material, maker_id=offer.owner_id), seen=seen
     )
@@ -263,7 +263,7 @@ def write_results(
     run: MagnetRun | None,
     requirement: MagnetRequirement | None = None,
     offer: MagnetOffer | None = None,
-    seen: Mapping[str, datetime] | None = None,
+    seen: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
     """Upsert the qualifying pairs of one subject's result and replace its near misses;
     returns how many of each the subject now has. Pairs that stop qualifying lose their
@@ -435,7 +435,7 @@ def write_results(
 
 
 def _moved_since(
-    seen: Mapping[str, datetime],
+    seen: Mapping[str, str],
     *,
     requirement: MagnetRequirement | None,
     offer: MagnetOffer | None,
@@ -455,9 +455,9 @@ def _moved_since(
         current = candidates.open_requirements(material=offer.material, maker_id=offer.owner_id)
     now = {
         candidates.id_text(key): at
-        for key, at in current.annotate(key=Cast("id", CharField())).values_list(
-            "key", "updated_at"
-        )
+        for key, at in current.annotate(
+            key=Cast("id", CharField()), stamp=candidates.STAMP
+        ).values_list("key", "stamp")
     }
     return {key for key in seen.keys() | now.keys() if seen.get(key) != now.get(key)}
 
