@@ -2,9 +2,9 @@
 
 An offer's certifications count only as far as its maker's supplier profile registers
 them (``candidates.registered_certifications``), so a change of that profile (its
-certificates, its being registered, deactivated, suspended or claimed by another
-organisation) changes the maker's pairs without any offer changing: every published
-offer of the maker is rescored. Verification changes nothing a magnet score reads.
+certificates, its being registered, deactivated, suspended, verified (which also
+lifts a suspension) or claimed by another organisation) changes the maker's pairs
+without any offer changing: every published offer of the maker is rescored.
 """
 
 from typing import Any
@@ -15,19 +15,13 @@ from matching.magnets import services
 from suppliers.models import Supplier
 from suppliers.signals import supplier_changed
 
-UNSCORED_REASONS = frozenset({"verified"})
-
 
 @receiver(supplier_changed, dispatch_uid="magnets.rescore_maker_offers")
-def rescore_maker_offers(
-    supplier_id: object, reason: str = "", previous_owner_id: object = None, **_: Any
-) -> None:
+def rescore_maker_offers(supplier_id: object, previous_owner_id: object = None, **_: Any) -> None:
     """Once the change commits, queue the runs of the published offers of the profile's
     owner (and of its previous owner, for a claim); most owners make no magnets, and
     then this is two indexed reads. The offers are looked up after the commit, so one
     published meanwhile is not missed."""
-    if reason in UNSCORED_REASONS:
-        return
     owners = set(Supplier.objects.filter(id=supplier_id).values_list("owner_id", flat=True))
     if previous_owner_id is not None:
         owners.add(previous_owner_id)

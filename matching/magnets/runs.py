@@ -76,7 +76,7 @@ def magnet_run_create(
     triggered_by: object = None,
 ) -> tuple[MagnetRun, bool]:
     """Queue a run of a requirement (open or draft) or of an offer (published); a run still
-    queued for the same subject is reused. Returns ``(run, created)``."""
+    queued for the same subject, and never started, is reused. Returns ``(run, created)``."""
     if requirement is not None:
         if requirement.status not in (RequirementStatus.DRAFT, RequirementStatus.OPEN):
             raise Conflict(
@@ -96,7 +96,10 @@ def magnet_run_create(
         model, subject_id = MagnetOffer, offer.id
     with transaction.atomic():
         model.objects.select_for_update().filter(id=subject_id).first()
-        waiting = MagnetRun.objects.filter(status=RunStatus.QUEUED, **subject).first()
+        # Only a run that never started is reused: one queued again after a failed
+        # attempt may have read the subject before this change, and a later run of the
+        # subject that succeeded meanwhile would make it write nothing (superseded).
+        waiting = MagnetRun.objects.filter(status=RunStatus.QUEUED, attempts=0, **subject).first()
         if waiting is not None:
             return waiting, False
         run = MagnetRun.objects.create(
@@ -333,7 +336,23 @@ def write_results(
             "algorithm_version",
         )
     }
-    moved = set() if seen is None else _moved_since(seen, requirement=requirement, offer=offer)
+    # The stored near misses too, locked with the matches before the check below, so
+    # that the other direction's run writing either row of a shared pair after the
+    # check waits for this one.
+    stored_misses = {
+        str(key): (constraint, reason)
+        for key, constraint, reason in MagnetNearMiss.objects.filter(**scope)
+        .select_for_update()
+        .order_by(other)
+        .values_list(other, "constraint", "reason")
+    }
+    moved = (
+        set()
+        if seen is None
+        else _moved_since(
+            seen, requirement=requirement, offer=offer, day=date.fromordinal(result.run_ordinal)
+        )
+    )
     if moved:
         order = [i for i in order if key_of[i] not in moved]
     public = np.round(result.public_scores[order], 2).tolist()
@@ -388,7 +407,14 @@ def write_results(
         ],
     )
     matched = {key_of[i] for i in order}
-    stale = [key for key in stored if key not in matched and key not in moved]
+    # A stored match stops qualifying only against a candidate this run read: one that
+    # was no candidate (a draft, closed or cancelled requirement; a withdrawn or expired
+    # offer, whose retirement already removed what it had to) keeps what it has.
+    stale = [
+        key
+        for key in stored
+        if key not in matched and key not in moved and (seen is None or key in seen)
+    ]
     for start in range(0, len(stale), STALE_BATCH):
         chunk = MagnetMatch.objects.filter(
             **scope, **{f"{other}__in": stale[start : start + STALE_BATCH]}
@@ -403,13 +429,6 @@ def write_results(
         for miss in misses
         if (live is None or miss.offer_id in live) and getattr(miss, other) not in moved
     }
-    stored_misses = {
-        str(key): (constraint, reason)
-        for key, constraint, reason in MagnetNearMiss.objects.filter(**scope)
-        .select_for_update()
-        .order_by(other)
-        .values_list(other, "constraint", "reason")
-    }
     gone = [
         key for key, miss in stored_misses.items() if key not in moved and wanted.get(key) != miss
     ]
@@ -417,6 +436,7 @@ def write_results(
         MagnetNearMiss.objects.filter(
             **scope, **{f"{other}__in": gone[start : start + STALE_BATCH]}
         ).delete()
+    # An upsert: the other direction's run may insert the same new pair meanwhile.
     bulk_copy(
         MagnetNearMiss,
         [
@@ -430,6 +450,8 @@ def write_results(
             if stored_misses.get(key) != (constraint, reason)
         ],
         batch_size=WRITE_BATCH,
+        unique_fields=["requirement", "offer"],
+        update_fields=["constraint", "reason"],
     )
     return len(order), len(wanted)
 
@@ -439,6 +461,7 @@ def _moved_since(
     *,
     requirement: MagnetRequirement | None,
     offer: MagnetOffer | None,
+    day: date | None = None,
 ) -> set[str]:
     """The candidates of the subject that are not as its run read them (``seen``): saved
     since (an update queues their own run, which reads the subject as it is now), opened
@@ -448,16 +471,18 @@ def _moved_since(
     query the load used: 50,000 open requirements for an offer's run."""
     if requirement is not None:
         current = candidates.published_offers(
-            material=requirement.material, day=timezone.localdate(), buyer_id=requirement.owner_id
+            material=requirement.material,
+            day=day or timezone.localdate(),
+            buyer_id=requirement.owner_id,
         )
     else:
         assert offer is not None  # noqa: S101 (a programming error, not input)
         current = candidates.open_requirements(material=offer.material, maker_id=offer.owner_id)
     now = {
         candidates.id_text(key): at
-        for key, at in current.annotate(
-            key=Cast("id", CharField()), stamp=candidates.STAMP
-        ).values_list("key", "stamp")
+        for key, at in current.order_by()
+        .annotate(key=Cast("id", CharField()), stamp=candidates.STAMP)
+        .values_list("key", "stamp")
     }
     return {key for key in seen.keys() | now.keys() if seen.get(key) != now.get(key)}
 

@@ -79,21 +79,29 @@ def test_registering_a_certificate_reruns_the_makers_published_offers(
 
 
 @pytest.mark.usefixtures("eager")
-def test_only_the_profiles_owner_is_rescored_and_not_for_a_verification(
+def test_reinstating_a_suspended_profile_rescores_its_owners_offers_only(
     market: Market, django_capture_on_commit_callbacks: Any
 ) -> None:
+    """Verification lifts a suspension, and a suspended profile backs no certificate:
+    the maker's offers match again, and no other maker's offer is rerun."""
+    supplier = SupplierFactory(owner=market.maker_org)
+    with django_capture_on_commit_callbacks(execute=True):
+        _update(supplier, [_certificate("iatf-16949")])
+        registry.supplier_suspend(
+            supplier=Supplier.objects.get(id=supplier.id), by=None, reason="audit"
+        )
     mine = make_offer(market.maker_org)
     make_offer(market.other_maker_org)  # another maker's: not rerun
-    supplier = SupplierFactory(owner=market.maker_org, status="pending")
+    requirement = make_requirement(market.buyer_org)
+    assert mine.id not in _offers_matched(requirement)
     before = MagnetRun.objects.count()
 
     with django_capture_on_commit_callbacks(execute=True):
         registry.supplier_verify(supplier=Supplier.objects.get(id=supplier.id), by=None)
-    assert MagnetRun.objects.count() == before  # verification changes nothing scored
+    run_queued()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        _update(supplier, [_certificate("iso-9001")])
     assert [run.offer_id for run in MagnetRun.objects.order_by("created_at")[before:]] == [mine.id]
+    assert mine.id in _offers_matched(requirement)
 
 
 @pytest.mark.usefixtures("eager")

@@ -8,7 +8,13 @@ import pytest
 
 from matching.magnets import runs, services
 from matching.magnets.api.serializers import MagnetOfferSerializer, MagnetRequirementSerializer
-from matching.magnets.models import MagnetMatch, MagnetNearMiss, MagnetOffer, MagnetRequirement
+from matching.magnets.models import (
+    MagnetMatch,
+    MagnetNearMiss,
+    MagnetOffer,
+    MagnetRequirement,
+    MagnetRun,
+)
 from tests.matching.magnets.conftest import (
     Market,
     make_offer,
@@ -185,7 +191,7 @@ def test_a_run_waits_for_the_other_directions_write_of_their_shared_pair(
     def offer_side() -> None:
         try:
             with transaction.atomic():
-                subject = MagnetOffer.objects.select_for_update().get(id=offer.id)
+                subject = MagnetOffer.objects.select_for_update(no_key=True).get(id=offer.id)
                 runs.write_results(result=by_offer, run=None, offer=subject)
                 holding.set()
                 release.wait(30)
@@ -195,7 +201,9 @@ def test_a_run_waits_for_the_other_directions_write_of_their_shared_pair(
     def requirement_side() -> None:
         try:
             with transaction.atomic():
-                subject = MagnetRequirement.objects.select_for_update().get(id=requirement.id)
+                subject = MagnetRequirement.objects.select_for_update(no_key=True).get(
+                    id=requirement.id
+                )
                 runs.write_results(result=by_requirement, run=None, requirement=subject)
             finished.set()
         finally:
@@ -421,3 +429,69 @@ def test_a_requirement_opened_while_an_offer_run_loads_keeps_the_match_its_run_w
         first.id,
         late.id,
     }
+
+
+def test_a_requirement_changed_from_a_near_miss_to_a_match_during_an_offer_run_keeps_one_row(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The requirement's own run turns the pair's near miss into a match; the offer's
+    run, which read the requirement too big, must neither write the near miss back nor
+    remove the match."""
+    offer = make_offer(market.maker_org)
+    requirement = make_requirement(market.buyer_org, dimensions=TOO_BIG)
+    assert MagnetNearMiss.objects.filter(offer=offer, requirement=requirement).exists()
+    load = runs.load_for_offer
+
+    def load_then_fit(subject: MagnetOffer) -> Any:
+        loaded = load(subject)
+        services.requirement_update(
+            requirement=MagnetRequirement.objects.get(id=requirement.id),
+            data={"dimensions": requirement_body()["dimensions"]},
+            by=None,
+        )
+        runs.magnet_run_execute(run_id=_queued_run_of(requirement=requirement).id)
+        return loaded
+
+    monkeypatch.setattr(runs, "load_for_offer", load_then_fit)
+    _rerun(offer)
+
+    assert MagnetMatch.objects.filter(offer=offer, requirement=requirement).exists()
+    assert not MagnetNearMiss.objects.filter(offer=offer, requirement=requirement).exists()
+
+
+def test_an_offer_run_keeps_a_draft_requirements_preview_match(market: Market) -> None:
+    """A draft requirement's run previews its matches; an offer's run (which pairs only
+    open requirements) leaves them, as it leaves those of closed ones."""
+    offer = make_offer(market.maker_org)
+    body = MagnetRequirementSerializer(data=requirement_body())
+    assert body.is_valid(), body.errors
+    draft = services.requirement_create(
+        owner=market.buyer_org, created_by=None, data=body.validated_data
+    )
+    runs.magnet_run_create(requirement=draft, trigger="manual")
+    run_queued()
+    assert MagnetMatch.objects.filter(offer=offer, requirement=draft).exists()
+
+    _rerun(offer)
+
+    assert MagnetMatch.objects.filter(offer=offer, requirement=draft).exists()
+
+
+def test_a_run_queued_again_after_a_failure_is_not_reused_for_a_new_change(
+    market: Market,
+) -> None:
+    """It may have read the subject before the change, and a later run that succeeded
+    meanwhile would make it write nothing: a change queues a run of its own."""
+    offer = make_offer(market.maker_org)
+    failed, _ = runs.magnet_run_create(offer=MagnetOffer.objects.get(id=offer.id), trigger="manual")
+    MagnetRun.objects.filter(id=failed.id).update(attempts=1, failures=1)  # back in the queue
+
+    again, created = runs.magnet_run_create(
+        offer=MagnetOffer.objects.get(id=offer.id), trigger="update"
+    )
+    assert created
+    assert again.id != failed.id
+    fresh, reused = runs.magnet_run_create(
+        offer=MagnetOffer.objects.get(id=offer.id), trigger="update"
+    )
+    assert (fresh.id, reused) == (again.id, False)  # a run that never started is reused
