@@ -190,10 +190,11 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
             else subject.status == OfferStatus.PUBLISHED
         )
         own = {"requirement_id" if by_requirement else "offer_id": subject.id}
-        # A later run of the subject has already written (a run still queued is reused,
-        # so a later one was queued while this one ran, by a change this one may not
-        # have read: the maker's certificates or track record change no offer): its rows
-        # stand, and this run reports what the subject has.
+        # A later run of the subject has already written (only a never-started queued
+        # run is reused, so a later one was queued while this one ran or waited for its
+        # retry, by a change this one may not have read: the maker's certificates or
+        # track record change no offer): its rows stand, and this run reports what the
+        # subject has.
         superseded = (
             still_matchable
             and MagnetRun.objects.filter(

@@ -126,8 +126,8 @@ def offer_publish(*, offer: MagnetOffer, by: User | None) -> tuple[MagnetOffer, 
 
 
 def maker_offers_rescore(*, owner_ids: Iterable[object]) -> list[MagnetRun]:
-    """Queue a run of every published offer of the makers ``owner_ids`` (a run still
-    queued for an offer is reused), for when what its offers are scored from changed
+    """Queue a run of every published offer of the makers ``owner_ids`` (a run queued
+    for an offer and never started is reused), for when what its offers are scored from changed
     outside the offers: the maker's supplier profile (the registered certificates an
     offer's declaration is checked against) or its track record (an outcome a buyer
     recorded). Each offer's run rescores it against every open requirement.
