@@ -57,6 +57,13 @@ def database_url() -> str:
     return urlunparse(urlparse(base)._replace(path="/remag_bench_magnets"))
 
 
+def seeded_uuid(rng: random.Random) -> uuid.UUID:
+    """An id drawn from the seeded generator: the subject offer (the largest capacity,
+    then the smallest id) is the same one in every seeding, so the figures of two machines
+    compare (with ``uuid4`` its match count varied from 823 to 13,209)."""
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
 def seed() -> None:
     from django.db import transaction
     from django.utils import timezone
@@ -92,7 +99,7 @@ def seed() -> None:
         state, lat, lon = rng.choice(STATES)
         low = rng.uniform(2000, 3200)
         offer = MagnetOffer(
-            id=uuid.uuid4(), owner=rng.choice(makers), title="bench offer",
+            id=seeded_uuid(rng), owner=rng.choice(makers), title="bench offer",
             material="sintered_ndfeb", grades=rng.sample(GRADES, rng.randint(3, 8)),
             shapes=[{"shape": s, "min_mm": rng.uniform(0.5, 2), "max_mm": rng.uniform(30, 120),
                      "tolerance_mm": rng.choice([0.02, 0.05, 0.1])}
@@ -130,7 +137,7 @@ def seed() -> None:
         size_min, size_max = size_extent_mm(shape, dimensions)
         kg = quantity * Decimal(mass) / 1000 if pieces else quantity
         requirement = MagnetRequirement(
-            id=uuid.uuid4(), owner=rng.choice(buyers), title="bench requirement",
+            id=seeded_uuid(rng), owner=rng.choice(buyers), title="bench requirement",
             application=rng.choice(APPLICATIONS), material="sintered_ndfeb", grade=grade,
             energy_class=spec.energy_class, temperature_class=spec.temperature_class,
             shape=shape, dimensions=dimensions, tolerance_mm=Decimal(rng.choice(["0.05", "0.1"])),

@@ -13,6 +13,10 @@ For a first run it also prints the floor of storing its matches ("store s": the 
 rows copied by psycopg into a table like ``matching_match``, with its indexes, checks and
 foreign keys, and committed) and the run's total as a multiple of reading and
 storing together ("x both"): what a run costs beyond what PostgreSQL must do anyway.
+Then the same rows copied into a bare table of the same columns, with no index, check or
+key ("bare s"), and the floor plus that as a multiple of the floor ("x min"): the least a
+first run could cost against its floor while every match is stored as a row, whatever
+else it did in no time.
 It also scores a synthetic batch of 100,000 candidates to show scoring alone.
 
 Every figure is printed twice, on two databases, because the planner behaves differently:
@@ -150,12 +154,16 @@ _MATCH_COLUMNS = (
 )
 
 
-def store_floor_seconds(request_id: object) -> float:
+def store_floor_seconds(request_id: object, *, bare: bool = False) -> float:
     """The floor of storing a first run's matches: its very rows, already in COPY's text
     format, copied through psycopg into a table like ``matching_match`` (the same columns,
     indexes, checks and foreign keys, if it has any) and committed, so PostgreSQL checks
     whatever it would check for the real table; best of three. No Python builds or
-    explains anything."""
+    explains anything.
+
+    ``bare``: into a table of the same columns with no index, check or key at all, the
+    least any row-per-match store could cost (what is left is PostgreSQL writing the rows
+    and their WAL)."""
     import psycopg
 
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
@@ -176,8 +184,9 @@ def store_floor_seconds(request_id: object) -> float:
         best = float("inf")
         for _ in range(3):
             conn.execute("DROP TABLE IF EXISTS bench_store_floor")
-            conn.execute("CREATE TABLE bench_store_floor (LIKE matching_match INCLUDING ALL)")
-            for (definition,) in foreign_keys:
+            including = "" if bare else " INCLUDING ALL"
+            conn.execute(f"CREATE TABLE bench_store_floor (LIKE matching_match{including})")
+            for (definition,) in [] if bare else foreign_keys:
                 conn.execute(f"ALTER TABLE bench_store_floor ADD {definition}")
             conn.commit()
             started = time.perf_counter()
@@ -265,7 +274,7 @@ def run_all() -> None:
     header = (
         f"{'request':52} {'run':>6} {'cands':>6} {'matches':>7} {'load s':>7} "
         f"{'score s':>7} {'write s':>7} {'total s':>7} {'floor s':>7} {'x floor':>7} "
-        f"{'store s':>7} {'x both':>7}"
+        f"{'store s':>7} {'x both':>7} {'bare s':>7} {'x min':>7}"
     )
     print(header)
     for label, spec in REQUESTS.items():
@@ -287,8 +296,16 @@ def run_all() -> None:
                     total, run = took, attempt
             # What storing the first run's rows costs PostgreSQL alone (a rerun stores
             # only what changed, here nothing).
+            # And into a bare table: "x min" is the least a first run could be against
+            # its floor while every match is a row (reading, then storing bare rows).
             store = store_floor_seconds(request.id) if which == "first" else 0.0
-            stored = f"{store:>7.3f} {total / (floor + store):>7.2f}" if store else ""
+            bare = store_floor_seconds(request.id, bare=True) if which == "first" else 0.0
+            stored = (
+                f"{store:>7.3f} {total / (floor + store):>7.2f} {bare:>7.3f} "
+                f"{(floor + bare) / floor:>7.2f}"
+                if store
+                else ""
+            )
             print(
                 f"{label[:52]:52} {which:>6} {run.candidate_count:>6} {run.matched_count:>7} "
                 f"{run.load_seconds:>7.3f} {run.score_seconds:>7.3f} {run.write_seconds:>7.3f} "
@@ -385,6 +402,7 @@ def end_to_end() -> None:
         worker.wait(timeout=60)
     run = MatchRun.objects.get(id=run.id)
     store = store_floor_seconds(request.id)
+    bare = store_floor_seconds(request.id, bare=True)
     print(
         f"end to end, real worker: {run.candidate_count} candidates, {run.matched_count} "
         f"matches: queued to succeeded {queued_to_done:.2f} s (load {run.load_seconds:.2f}, "
@@ -392,7 +410,9 @@ def end_to_end() -> None:
         f"{(run.started_at - run.enqueued_at).total_seconds():.2f}, started to finished "
         f"{(run.finished_at - run.started_at).total_seconds():.2f}); floor {floor:.3f} s: "
         f"{queued_to_done / floor:.1f}x (budget 3x); storing its matches {store:.3f} s, "
-        f"{queued_to_done / (floor + store):.1f}x reading and storing; worker peak RSS "
+        f"{queued_to_done / (floor + store):.1f}x reading and storing; into a bare table "
+        f"(no index, no key) {bare:.3f} s, so at least {(floor + bare) / floor:.1f}x for any "
+        f"run storing a row per match; worker peak RSS "
         f"{peak:.0f} MiB (budget 250)",
         flush=True,
     )
