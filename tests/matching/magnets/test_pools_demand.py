@@ -6,8 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from matching.magnets.models import MagnetPool, MagnetRequirement
+from matching.magnets.pools import pools_form
 from remag.webhooks.models import Event, EventAudience
 from tests.factories import OrganizationFactory
 from tests.matching.magnets.conftest import (
@@ -268,3 +271,34 @@ def test_pools_keep_their_members_required_certifications(market: Market) -> Non
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["field"] == "offer"
     assert "iatf-16949" in str(refused.json()["errors"][0])
+
+
+def test_pool_forming_reads_the_open_pools_once_whatever_the_waiting_groups(
+    market: Market,
+) -> None:
+    """Requirements waiting alone, each in a spec of its own: forming pools costs the same
+    queries for one such group as for four (the open pools are read and locked in two
+    queries, not one per group: a run against 50,000 requirements left some 230)."""
+    pool_members = pooled_market(market)[1]
+    third = OrganizationFactory(kind="sme")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert pools_form(material="sintered_ndfeb") == []
+        return len(captured.captured_queries)
+
+    make_requirement(third, **SMALL, grade="N45SH")
+    few = queries()
+    for grade, coating, magnetisation in [
+        ("N38UH", "nicuni", "diametral"),
+        ("N45SH", "nicuni", "axial"),
+        ("N38UH", "epoxy", "axial"),
+    ]:
+        make_requirement(
+            third, **SMALL, grade=grade, coating=coating, magnetisation=magnetisation
+        )
+    assert queries() == few
+    # Nothing pooled that should not be: the pool as it was, the newcomers waiting.
+    pool = MagnetPool.objects.get()
+    assert {r.id for r in pool.members.all()} == {r.id for r in pool_members}
+    assert MagnetRequirement.objects.filter(pool__isnull=True, pool_opt_in=True).count() == 6
