@@ -294,9 +294,7 @@ def test_pool_forming_reads_the_open_pools_once_whatever_the_waiting_groups(
         ("N45SH", "nicuni", "axial"),
         ("N38UH", "epoxy", "axial"),
     ]:
-        make_requirement(
-            third, **SMALL, grade=grade, coating=coating, magnetisation=magnetisation
-        )
+        make_requirement(third, **SMALL, grade=grade, coating=coating, magnetisation=magnetisation)
     assert queries() == few
     # Nothing pooled that should not be: the pool as it was, the newcomers waiting.
     pool = MagnetPool.objects.get()
