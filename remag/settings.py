@@ -275,6 +275,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "suppliers.representations_sweep",
         "schedule": timedelta(minutes=1),
     },
+    # Certificates that turned valid or lapsed with the date (the first sweep of a day
+    # announces them; the others read one row).
+    "certificates-validity-sweep": {
+        "task": "suppliers.certificates_validity_sweep",
+        "schedule": timedelta(minutes=10),
+    },
     "match-runs-sweep": {
         "task": "matching.match_runs_sweep",
         "schedule": timedelta(minutes=1),

@@ -592,3 +592,16 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_number}: {self.field} {self.message}"
+
+
+class CertificateValiditySweep(models.Model):
+    """One row: the last day whose certificate validity changes have been announced
+    (:func:`suppliers.services.certificates_validity_sweep`). A certificate turns valid
+    or lapses with the date alone, no write to it; the sweep tells the matching apps of
+    every supplier with one that turned since this day."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    through = models.DateField()
+
+    def __str__(self) -> str:
+        return f"certificate validity announced through {self.through}"

@@ -12,11 +12,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from remag.accounts.caller import Caller
@@ -34,6 +36,7 @@ from suppliers.models import (
     CERTIFICATE_FIELDS,
     PLANT_FIELDS,
     PROFILE_FIELDS,
+    CertificateValiditySweep,
     Supplier,
     SupplierCapability,
     SupplierCertificate,
@@ -364,6 +367,50 @@ def supplier_suspend(*, supplier: Supplier, by: User | None, reason: str) -> Sup
     send_supplier_changed(supplier.id, "suspended")
     events.supplier_event(EventType.SUPPLIER_SUSPENDED, supplier, reason=supplier.status_reason)
     return supplier
+
+
+# How far back the first sweep of a deployment looks (no day announced yet): certificates
+# that turned within this many days before it are announced too.
+VALIDITY_SWEEP_FIRST_LOOKBACK_DAYS = 30
+
+
+def certificates_validity_sweep(*, today: date | None = None) -> list[str]:
+    """Announce the suppliers whose certificates turned valid or lapsed since the last
+    announced day, with ``supplier_changed`` (reason ``certificates_turned``): matching
+    reruns their opportunities and open calls, and magnets the owner's offers, exactly
+    as after an edit of the certificates.
+
+    A certificate valid from day D turns valid on D; one valid until D lapses on D + 1;
+    neither is a write to anything, so nothing else notices. Days are the deployment's
+    (``TIME_ZONE``). The first call of a day announces every day since the last one
+    announced (so a worker down over a weekend misses nothing) and records today; later
+    calls that day read one row and return. Active profiles only (a deactivated one
+    matches nothing). Returns the ids announced, in order."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        CertificateValiditySweep.objects.get_or_create(
+            id=1, defaults={"through": today - timedelta(days=VALIDITY_SWEEP_FIRST_LOOKBACK_DAYS)}
+        )
+        # Locked: two sweeps at once (a beat restarted, a manual call) announce once.
+        mark = CertificateValiditySweep.objects.select_for_update().get(id=1)
+        if mark.through >= today:
+            return []
+        since = mark.through
+        turned = list(
+            SupplierCertificate.objects.filter(
+                Q(valid_from__gt=since, valid_from__lte=today)
+                | Q(valid_until__gte=since, valid_until__lt=today),
+                supplier__is_active=True,
+            )
+            .order_by("supplier_id")
+            .values_list("supplier_id", flat=True)
+            .distinct()
+        )
+        for supplier_id in turned:
+            send_supplier_changed(supplier_id, "certificates_turned")
+        mark.through = today
+        mark.save(update_fields=["through"])
+    return [str(supplier_id) for supplier_id in turned]
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from remag.jobs import JobTask
-from suppliers import imports, representations
+from suppliers import imports, representations, services
 
 
 @shared_task(bind=True, base=JobTask, kind=imports.IMPORT_JOB, name="suppliers.import_job_execute")
@@ -34,3 +34,8 @@ def representations_refresh(supplier_ids: list[str]) -> int:
 @shared_task(name="suppliers.representations_sweep")
 def representations_sweep() -> int:
     return representations.representations_sweep()
+
+
+@shared_task(name="suppliers.certificates_validity_sweep")
+def certificates_validity_sweep() -> list[str]:
+    return services.certificates_validity_sweep()

@@ -12,7 +12,12 @@ from matching.magnets import runs, services
 from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetRun
 from matching.magnets.scoring import COLUMN
 from suppliers import services as registry
-from suppliers.models import Certification, Supplier
+from suppliers.models import (
+    CertificateValiditySweep,
+    Certification,
+    Supplier,
+    SupplierCertificate,
+)
 from tests.factories import SupplierCertificateFactory, SupplierFactory
 from tests.matching.magnets.conftest import (
     Market,
@@ -76,6 +81,36 @@ def test_registering_a_certificate_reruns_the_makers_published_offers(
         _update(supplier, [_certificate("iatf-16949", valid_until=today() - timedelta(days=1))])
     run_queued()
     assert _offers_matched(requirement) == set()
+
+
+@pytest.mark.usefixtures("eager")
+def test_a_registered_certificate_lapsing_with_the_date_reruns_the_makers_offers(
+    market: Market, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Nothing is written when a certificate lapses: the day's validity sweep announces
+    it, and the maker's offers no longer count the certification from then on."""
+    supplier = SupplierFactory(owner=market.maker_org)
+    with django_capture_on_commit_callbacks(execute=True):
+        _update(supplier, [_certificate("iatf-16949")])
+    offer = make_offer(market.maker_org)
+    requirement = make_requirement(market.buyer_org)  # requires iatf-16949
+    assert _offers_matched(requirement) == {offer.id}
+    # The days pass: the certificate was valid through yesterday (no save, no signal).
+    SupplierCertificate.objects.filter(supplier=supplier).update(
+        valid_until=today() - timedelta(days=1)
+    )
+    CertificateValiditySweep.objects.update_or_create(
+        id=1, defaults={"through": today() - timedelta(days=1)}
+    )
+    before = MagnetRun.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert registry.certificates_validity_sweep() == [str(supplier.id)]
+    run_queued()
+
+    assert [run.offer_id for run in MagnetRun.objects.order_by("created_at")[before:]] == [offer.id]
+    assert _offers_matched(requirement) == set()
+    assert requirement.near_misses.get(offer=offer).constraint == "certification:iatf-16949"
 
 
 @pytest.mark.usefixtures("eager")
