@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -162,6 +162,21 @@ class SupplierAdmin(admin.ModelAdmin):
                 reason="Suspended by an operator in the admin.",
             )
         self.message_user(request, f"{queryset.count()} suspended.", messages.WARNING)
+
+    def delete_model(self, request: HttpRequest, obj: Supplier) -> None:
+        """Deleting a profile changes what its owner's magnet offers are checked against
+        (the organisation then has no profile): the change is sent before the row goes,
+        naming the owner, as every other path sends it."""
+        with transaction.atomic():
+            send_supplier_changed(obj.id, "deleted", previous_owner_id=obj.owner_id)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Supplier]) -> None:
+        """The changelist's bulk delete: as :meth:`delete_model`, for each profile."""
+        with transaction.atomic():
+            for supplier_id, owner_id in queryset.values_list("id", "owner_id"):
+                send_supplier_changed(supplier_id, "deleted", previous_owner_id=owner_id)
+            super().delete_queryset(request, queryset)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """After the profile and its inlines are saved: its search text, and the registry

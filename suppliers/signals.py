@@ -3,7 +3,9 @@
 ``supplier_changed`` is sent (with ``supplier_id`` and a short ``reason``) whenever a
 supplier's matchable data may have changed: registered, updated (profile, capabilities
 or certificates; through the API, an import or the admin's form), verified, suspended,
-deactivated or claimed (then with ``previous_owner_id``, the organisation that held it),
+deactivated, claimed (then with ``previous_owner_id``, the organisation that held it)
+or deleted by an operator in the admin (``deleted``, sent before the row goes, with the
+owner as ``previous_owner_id``),
 and on the day one of its certificates turns valid or lapses with the date
 (``certificates_turned``, from ``services.certificates_validity_sweep``).
 It is sent inside the change's transaction; receivers that start background work

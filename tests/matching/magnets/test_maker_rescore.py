@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from matching.magnets import runs, services
 from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetRun
@@ -18,7 +19,7 @@ from suppliers.models import (
     Supplier,
     SupplierCertificate,
 )
-from tests.factories import SupplierCertificateFactory, SupplierFactory
+from tests.factories import SupplierCertificateFactory, SupplierFactory, UserFactory
 from tests.matching.magnets.conftest import (
     Market,
     client_for,
@@ -111,6 +112,39 @@ def test_a_registered_certificate_lapsing_with_the_date_reruns_the_makers_offers
     assert [run.offer_id for run in MagnetRun.objects.order_by("created_at")[before:]] == [offer.id]
     assert _offers_matched(requirement) == set()
     assert requirement.near_misses.get(offer=offer).constraint == "certification:iatf-16949"
+
+
+@pytest.mark.usefixtures("eager")
+@pytest.mark.parametrize("how", ["delete_view", "bulk_action"])
+def test_an_operator_deleting_the_makers_profile_reruns_its_offers(
+    market: Market, django_capture_on_commit_callbacks: Any, how: str
+) -> None:
+    """Without a profile the maker's declaration counts as it stands: an offer declaring
+    a certification its deleted profile did not register matches from then on."""
+    supplier = SupplierFactory(owner=market.maker_org)  # registers nothing
+    offer = make_offer(market.maker_org)  # declares iatf-16949
+    requirement = make_requirement(market.buyer_org)  # requires it
+    assert _offers_matched(requirement) == set()
+    before = MagnetRun.objects.count()
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "delete_view":
+            response = staff.post(
+                f"/admin/suppliers/supplier/{supplier.id}/delete/", {"post": "yes"}
+            )
+        else:
+            response = staff.post(
+                "/admin/suppliers/supplier/",
+                {"action": "delete_selected", "_selected_action": [supplier.id], "post": "yes"},
+            )
+    assert response.status_code == 302
+    assert not Supplier.objects.filter(id=supplier.id).exists()
+    run_queued()
+
+    assert [run.offer_id for run in MagnetRun.objects.order_by("created_at")[before:]] == [offer.id]
+    assert _offers_matched(requirement) == {offer.id}
 
 
 @pytest.mark.usefixtures("eager")
