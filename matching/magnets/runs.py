@@ -18,7 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 import numpy as np
@@ -166,6 +166,7 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
     else:
         subject_model, loaded = MagnetOffer, run.offer
     started = time.perf_counter()
+    read_at = timezone.now()
     batch, count, seen = _load(loaded, day=day)
     loaded_at = time.perf_counter()
     result = scoring.score(
@@ -208,6 +209,7 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
             # run, which may already have written): read and score again, here, where its
             # lock keeps any further change waiting, rather than write from what it was.
             reloaded = time.perf_counter()
+            read_at = timezone.now()
             batch, count, seen = _load(subject, day=day)
             result = scoring.score(
                 batch, run_date=day, rank_by="offer" if by_requirement else "requirement"
@@ -224,6 +226,7 @@ def magnet_run_execute(*, run_id: object, holder: str = "") -> MagnetRun | None:
                 requirement=subject if by_requirement else None,
                 offer=None if by_requirement else subject,
                 seen=seen,
+                read_at=read_at,
             )
         finished = time.perf_counter()
         jobs.job_succeed(
@@ -268,6 +271,7 @@ def write_results(
     requirement: MagnetRequirement | None = None,
     offer: MagnetOffer | None = None,
     seen: Mapping[str, str] | None = None,
+    read_at: datetime | None = None,
 ) -> tuple[int, int]:
     """Upsert the qualifying pairs of one subject's result and replace its near misses;
     returns how many of each the subject now has. Pairs that stop qualifying lose their
@@ -294,7 +298,12 @@ def write_results(
     gone from the market. Such a change queued a run of its own (or retired the pairs),
     which reads this subject as it is now; a pair written here from the candidate as it
     was would overwrite that run's fresher row if it committed first. Without ``seen``
-    every pair of the result is written."""
+    every pair of the result is written.
+
+    ``read_at`` is when the run began reading. A requirement's run also leaves alone the
+    pairs of offers whose own run was queued since (:func:`_rescored_since`): what the
+    maker's profile and track record feed an offer's score changes no offer, so only
+    that run tells that its maker changed after this run read it."""
     now = timezone.now()
     b = result.batch
     subject = requirement or offer
@@ -354,6 +363,8 @@ def write_results(
             seen, requirement=requirement, offer=offer, day=date.fromordinal(result.run_ordinal)
         )
     )
+    if requirement is not None and read_at is not None:
+        moved |= _rescored_since(read_at, {key_of[i] for i in order} | {m.offer_id for m in misses})
     if moved:
         order = [i for i in order if key_of[i] not in moved]
     public = np.round(result.public_scores[order], 2).tolist()
@@ -486,6 +497,20 @@ def _moved_since(
         .values_list("key", "stamp")
     }
     return {key for key in seen.keys() | now.keys() if seen.get(key) != now.get(key)}
+
+
+def _rescored_since(read_at: datetime, offer_ids: set[str]) -> set[str]:
+    """Which of ``offer_ids`` had a run of their own queued after ``read_at``: a change of
+    the maker's record (a certificate, a verification, an outcome) queues one
+    (``services.maker_offers_rescore``), which reads the maker afresh and writes the
+    offer's pairs with this requirement itself. Read by the runs' ``created_at`` index:
+    only the runs of the last moments, whatever the history."""
+    if not offer_ids:
+        return set()
+    queued = MagnetRun.objects.filter(
+        created_at__gt=read_at, direction=RunDirection.OFFER
+    ).values_list("offer_id", flat=True)
+    return {str(offer_id) for offer_id in queued} & offer_ids
 
 
 def _published_locked(offer_ids: set[str]) -> set[str]:

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from matching.magnets import runs, services
-from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetRun
+from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetRequirement, MagnetRun
 from matching.magnets.scoring import COLUMN
 from suppliers import services as registry
 from suppliers.models import (
@@ -233,6 +233,47 @@ def test_a_run_overtaken_by_a_later_run_of_its_offer_leaves_that_runs_rows(
     assert (done.status, done.matched_count, done.near_miss_count) == ("succeeded", 1, 0)
     match = MagnetMatch.objects.get(requirement=requirement, offer=offer)
     assert match.run_id == later[0].id
+
+
+def test_a_requirement_run_that_read_the_maker_before_its_change_leaves_the_rescored_pair(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A requirement's run reads the maker's offers; the maker registers the certificate
+    the requirement asks for, and the rescore's offer run writes the match before the
+    requirement's run writes. The requirement's run, which read the maker without the
+    certificate, must not delete that match for its stale near miss: no offer changed,
+    only the offer's own run being queued since its read tells it."""
+    supplier = SupplierFactory(owner=market.maker_org)  # registers nothing yet
+    offer = make_offer(market.maker_org)  # declares iatf-16949
+    other = make_offer(market.other_maker_org)  # holds nothing registered: no profile
+    requirement = make_requirement(market.buyer_org)  # requires iatf-16949
+    assert _offers_matched(requirement) == {other.id}
+    load = runs.load_for_requirement
+    rescored: list[Any] = []
+
+    def load_then_rescore(subject: Any, *, day: Any) -> Any:
+        loaded = load(subject, day=day)
+        if not rescored:
+            rescored.append(None)
+            SupplierCertificateFactory(
+                supplier=supplier, certification=Certification.objects.get(code="iatf-16949")
+            )
+            (run,) = services.maker_offers_rescore(owner_ids=[market.maker_org.id])
+            rescored[0] = runs.magnet_run_execute(run_id=run.id)
+        return loaded
+
+    monkeypatch.setattr(runs, "load_for_requirement", load_then_rescore)
+    first, _ = runs.magnet_run_create(
+        requirement=MagnetRequirement.objects.get(id=requirement.id), trigger="manual"
+    )
+    done = runs.magnet_run_execute(run_id=first.id)
+
+    assert (rescored[0].status, done.status) == ("succeeded", "succeeded")
+    match = MagnetMatch.objects.get(requirement=requirement, offer=offer)
+    assert (match.qualifies, match.run_id) == (True, rescored[0].id)
+    assert not requirement.near_misses.filter(offer=offer).exists()
+    # The other maker's pair, whose offer had no run since, stays this run's to write.
+    assert _offers_matched(requirement) == {offer.id, other.id}
 
 
 @pytest.mark.usefixtures("eager")
