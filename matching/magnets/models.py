@@ -307,6 +307,9 @@ class MagnetMatch(BaseModel):
     # [[value, weight, contribution], ...] in the order of factors_of(algorithm_version).
     factors = models.JSONField(default=list)
     reasons = models.JSONField(default=list)
+    # scoring.ScoringResult.digests of what the score and explanation were computed from:
+    # a rerun rewrites only the pairs whose digest changed. Null: unknown (rewritten).
+    digest = models.BigIntegerField(null=True, blank=True, editable=False)
     qualifies = models.BooleanField(default=True)
     algorithm_version = models.CharField(max_length=40)
     scored_at = models.DateTimeField()

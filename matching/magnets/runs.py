@@ -13,7 +13,6 @@ by the later of the two sides' changes.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -24,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, TextField
+from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -278,12 +277,15 @@ def write_results(
     match while ``proposed``; a match the parties acted on is kept with ``qualifies``
     false. Call holding the subject's row lock.
 
-    Only what changed is written: a match whose score, public score, factors, reasons,
-    ``qualifies`` and algorithm version are as stored is left alone (its ``run`` and
-    ``scored_at`` stay those of the run that last changed it, as for procurement
-    matches), and a near miss stored with the same constraint and reason stays. An offer
-    rescored against 50,000 requirements with nothing changed rewrote 13,000 matches and
-    22,000 near misses (bench/bench_magnets.py). What is written goes through ``COPY``
+    Only what changed is written: a qualifying match whose digest
+    (:meth:`~matching.magnets.scoring.ScoringResult.digests`: everything its score and
+    explanation are computed from, the run's day and the algorithm version included) is
+    as stored is neither explained nor written (its ``run`` and ``scored_at`` stay those
+    of the run that last changed it, as for procurement matches), and a near miss stored
+    with the same constraint and reason stays. An offer rescored against 50,000
+    requirements with nothing changed rewrote 13,000 matches and 22,000 near misses
+    (bench/bench_magnets.py); comparing explanations as printed JSON still explained
+    every match, and half of that rerun's write was that. What is written goes through ``COPY``
     on PostgreSQL (:func:`remag.db.bulk_copy`, an upsert for the matches: the other
     side's run may write the same pair).
 
@@ -323,28 +325,17 @@ def write_results(
     if requirement is not None:
         live = _published_locked({key_of[i] for i in order} | {m.offer_id for m in misses})
         order = [i for i in order if key_of[i] in live]
-    # What is stored, the JSON as the database prints it: a match computed as stored is
-    # printed the same (no JSON parsed per row); one printed otherwise is written again.
+    # What is stored: each pair's digest of what it was computed from, when it still
+    # qualifies (a match that stopped qualifying is written again if it qualifies anew).
     # Locked as read, in the order of the pairs' key, as every run locks them: a run of
     # the other direction writing one of these pairs is waited for, and its row compared,
     # rather than left to overwrite this run's fresher score unseen.
     stored = {
-        str(key): computed
-        for key, *computed in MagnetMatch.objects.filter(**scope)
+        str(key): digest if qualifies else None
+        for key, digest, qualifies in MagnetMatch.objects.filter(**scope)
         .select_for_update(no_key=True)
         .order_by(other)
-        .annotate(
-            factors_text=Cast("factors", TextField()), reasons_text=Cast("reasons", TextField())
-        )
-        .values_list(
-            other,
-            "score",
-            "public_score",
-            "factors_text",
-            "reasons_text",
-            "qualifies",
-            "algorithm_version",
-        )
+        .values_list(other, "digest", "qualifies")
     }
     # The stored near misses too, locked with the matches before the check below, so
     # that the other direction's run writing either row of a shared pair after the
@@ -367,22 +358,21 @@ def write_results(
         moved |= _rescored_since(read_at, {key_of[i] for i in order} | {m.offer_id for m in misses})
     if moved:
         order = [i for i in order if key_of[i] not in moved]
-    public = np.round(result.public_scores[order], 2).tolist()
+    # Only the pairs whose digest changed are explained and written: an unchanged one
+    # would be written as it is stored.
+    digests = result.digests(np.asarray(order, dtype=np.intp))
+    changed = [
+        (i, digest)
+        for i, digest in zip(order, digests, strict=True)
+        if stored.get(key_of[i]) != digest
+    ]
+    indices = np.asarray([i for i, _ in changed], dtype=np.intp)
+    public = np.round(result.public_scores[indices], 2).tolist()
     rows = []
-    for (i, score, values, weights, contributions, reasons), public_score in zip(
-        result.explain_rows(np.asarray(order, dtype=np.intp)), public, strict=True
+    for (i, score, values, weights, contributions, reasons), public_score, (_, digest) in zip(
+        result.explain_rows(indices), public, changed, strict=True
     ):
         factors = [list(t) for t in zip(values, weights, contributions, strict=True)]
-        previous = stored.get(key_of[i])
-        if previous is not None and previous == [
-            score,
-            public_score,
-            _printed(factors),
-            _printed(reasons),
-            True,
-            result.algorithm_version,
-        ]:
-            continue
         rows.append(
             built(
                 MagnetMatch,
@@ -394,6 +384,7 @@ def write_results(
                 public_score=public_score,
                 factors=factors,
                 reasons=list(reasons),
+                digest=digest,
                 qualifies=True,
                 algorithm_version=result.algorithm_version,
                 scored_at=now,
@@ -412,6 +403,7 @@ def write_results(
             "public_score",
             "factors",
             "reasons",
+            "digest",
             "qualifies",
             "algorithm_version",
             "scored_at",
@@ -530,15 +522,6 @@ def _published_locked(offer_ids: set[str]) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} FOR KEY SHARE", params)
         return {str(row[0]) for row in cursor.fetchall()}
-
-
-def _printed(value: object) -> str:
-    """``value`` as the database prints the JSON stored of it: PostgreSQL a ``jsonb``
-    (``", "`` between items, text unescaped; numbers as written, the factors' of plain
-    notation), SQLite the text Django wrote (``json.dumps``, non-ASCII escaped). A value
-    printed otherwise only costs a write: equal text means equal values, never the
-    reverse."""
-    return json.dumps(value, ensure_ascii=connection.vendor != "postgresql")
 
 
 def offer_matches_retire(*, offer: MagnetOffer, ended: str) -> None:

@@ -45,6 +45,7 @@ formula and a worked example):
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -55,9 +56,11 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.scoring import (
+    _DIGEST_MULTIPLIER,
     DISTANCE_HALF_LIFE_KM,
     NEUTRAL,
     FactorScore,
+    _text_crcs,
     haversine_km,
     names_of,
     public_factors,
@@ -335,6 +338,43 @@ class ScoringResult:
         scores = (hundredths / 100.0).tolist()
         for n, i in enumerate(sel.tolist()):
             yield i, scores[n], values[n], weights[n], contributions[n], self.reasons(i)
+
+    def digests(self, indices: npt.NDArray[np.intp]) -> list[int]:
+        """A 63-bit digest per pair of ``indices`` of everything its score, public score,
+        factors and reasons are computed from: the algorithm version and factor names,
+        the run's day, the pair's weights as used, and its row of every column of the
+        batch but the two ids (folded as :func:`matching.scoring.row_digests` folds
+        them: a change of any single number or text of a row changes its digest). The
+        pair's outputs depend on nothing else (no factor is relative to other pairs), so
+        a rerun rewrites only the pairs whose digest changed."""
+        sel = np.asarray(indices, dtype=np.intp)
+        n = len(sel)
+        if n == 0:
+            return []
+        seed = hashlib.blake2b(
+            repr((self.algorithm_version, FACTORS, self.run_ordinal)).encode(), digest_size=8
+        ).digest()
+        h = np.full(n, int.from_bytes(seed, "little"), dtype=np.uint64)
+        columns: list[Any] = [self.weights[sel]]
+        for spec in fields(self.batch):
+            if spec.name in ("offer_ids", "requirement_ids"):
+                continue
+            column = getattr(self.batch, spec.name)
+            if isinstance(column, np.ndarray):
+                columns.append(column[sel])
+            else:  # text per pair; the missing certifications as one text
+                texts = [column[i] for i in sel.tolist()]
+                if spec.name == "required_missing":
+                    texts = [",".join(codes) for codes in texts]
+                columns.append(_text_crcs(texts, n))
+        for column in columns:
+            numbers = np.asarray(column, dtype=np.float64).reshape(n, -1) + 0.0  # -0.0 -> 0.0
+            numbers = np.where(np.isnan(numbers), np.nan, numbers)  # one NaN bit pattern
+            bits = numbers.view(np.uint64)
+            for j in range(bits.shape[1]):
+                h = h * _DIGEST_MULTIPLIER + bits[:, j]
+            h = h * _DIGEST_MULTIPLIER + np.uint64(bits.shape[1])
+        return (h >> np.uint64(1)).astype(np.int64).tolist()
 
     def near_misses(self) -> list[NearMiss]:
         rows = np.flatnonzero(self.violations == 1).tolist()

@@ -1,6 +1,7 @@
 """What a magnet run writes: only the matches and near misses that changed, and the same
 rows a run from nothing would leave."""
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -80,6 +81,32 @@ def test_a_rerun_with_nothing_changed_writes_nothing(leads: tuple[MagnetOffer, l
 
     assert _matches(offer) == matches  # same rows: ids, runs and update times included
     assert _misses(offer) == misses
+
+
+def test_a_match_stored_without_a_digest_is_written_again_once(
+    leads: tuple[MagnetOffer, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows written before digests were stored (or whose digest is unknown) are written
+    again by their next run, with the same values and a digest; the run after leaves
+    them. A run on another day writes every pair again (its day is in the digest)."""
+    offer, (first, second, _) = leads
+    MagnetMatch.objects.filter(offer=offer, requirement=first).update(digest=None)
+    before = _matches(offer)
+    assert MagnetMatch.objects.filter(offer=offer, digest__isnull=False).count() == 1
+
+    run = _rerun(offer)
+    after = _matches(offer)
+    assert after[str(first.id)][1] == run.id
+    assert after[str(first.id)][3:] == before[str(first.id)][3:]  # the same values
+    assert after[str(second.id)] == before[str(second.id)]  # untouched
+    assert not MagnetMatch.objects.filter(offer=offer, digest__isnull=True).exists()
+    _rerun(offer)
+    assert _matches(offer) == after
+
+    tomorrow = runs.timezone.localdate() + timedelta(days=1)
+    monkeypatch.setattr(runs.timezone, "localdate", lambda: tomorrow)
+    run = _rerun(offer)
+    assert {row[1] for row in _matches(offer).values()} == {run.id}
 
 
 def test_a_rerun_rewrites_what_changed_and_leaves_what_a_run_from_nothing_would(

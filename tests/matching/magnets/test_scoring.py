@@ -292,3 +292,61 @@ def test_contributions_are_rounded_by_largest_remainder() -> None:
     rounded = largest_remainder(raw, totals)
     assert rounded.tolist() == [[3334.0, 3333.0, 3333.0, 0.0], [1251.0, 2500.0, 6249.0, 0.0]]
     assert rounded.sum(axis=1).tolist() == totals.tolist()
+
+
+def _changed(column: Any) -> Any:
+    """``column`` (one pair's) with its value changed."""
+    if isinstance(column, np.ndarray):
+        if column.dtype == bool:
+            return ~column
+        if column.ndim == 1:
+            return np.where(np.isnan(column), 7.0, column + 1.0)
+    if column and isinstance(column[0], tuple | list | frozenset):
+        return [(*column[0], "as9100")]
+    return [f"{column[0]}x"]
+
+
+def test_a_pairs_digest_changes_with_every_input_and_the_day_and_nothing_else() -> None:
+    """What a rerun compares to skip a pair: any single input of the pair changing (or
+    the run's day) changes the digest; the ids alone do not (they are the pair's key)."""
+    batch = pair(
+        [requirement(budget_per_kg=2800, latitude=12.9, longitude=77.6, preferred=("bis",))],
+        [offer(price_min=2500.0, price_max=3000.0, latitude=12.7, longitude=77.8)],
+    )
+    rows = np.arange(1, dtype=np.intp)
+    (base,) = scoring.score(batch, run_date=RUN).digests(rows)
+    (again,) = scoring.score(batch, run_date=RUN).digests(rows)
+    assert base == again
+    assert 0 <= base < 2**63
+    renamed = replace(batch, offer_ids=["o9"], requirement_ids=["r9"])
+    assert scoring.score(renamed, run_date=RUN).digests(rows) == [base]
+    next_day = scoring.score(batch, run_date=RUN + timedelta(days=1)).digests(rows)
+    assert next_day != [base]
+    for spec in fields(batch):
+        if spec.name in ("offer_ids", "requirement_ids"):
+            continue
+        moved = replace(batch, **{spec.name: _changed(getattr(batch, spec.name))})
+        assert scoring.score(moved, run_date=RUN).digests(rows) != [base], spec.name
+
+
+def test_both_directions_give_the_same_pair_the_same_digest() -> None:
+    """A pair stored by one direction's run is recognised as unchanged by the other's."""
+    reqs = [requirement(id=f"r{i}", quantity=100 + 50 * i) for i in range(3)]
+    offs = [offer(id=f"o{i}", lead_time_days=30.0 + 10 * i) for i in range(3)]
+
+    def digests(result: scoring.ScoringResult) -> dict[tuple[str, str], int]:
+        b = result.batch
+        return {
+            (b.requirement_ids[i], b.offer_ids[i]): d
+            for i, d in zip(result.order.tolist(), result.digests(result.order), strict=True)
+        }
+
+    forward: dict[tuple[str, str], int] = {}
+    for r in reqs:
+        forward |= digests(scoring.score(pair([r], offs), run_date=RUN))
+    backward: dict[tuple[str, str], int] = {}
+    for o in offs:
+        backward |= digests(scoring.score(pair(reqs, [o]), run_date=RUN, rank_by="requirement"))
+    assert forward == backward
+    assert len(forward) == 9
+    assert len(set(forward.values())) == 9
