@@ -255,8 +255,9 @@ class MagnetRun(Job):
         indexes = [
             models.Index(fields=("status", "enqueued_at"), name="magnetrun_status_enqueued"),
             models.Index(fields=("status", "heartbeat_at"), name="magnetrun_status_heartbeat"),
-            # The runs queued since a run began reading (runs._rescored_since).
+            # The runs queued or started since a run began reading (runs._rescored_since).
             models.Index(fields=("created_at",), name="magnetrun_created"),
+            models.Index(fields=("started_at",), name="magnetrun_started"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField
+from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -303,9 +303,11 @@ def write_results(
     every pair of the result is written.
 
     ``read_at`` is when the run began reading. A requirement's run also leaves alone the
-    pairs of offers whose own run was queued since (:func:`_rescored_since`): what the
-    maker's profile and track record feed an offer's score changes no offer, so only
-    that run tells that its maker changed after this run read it."""
+    pairs of offers whose own run was queued or started since, or is still queued
+    (:func:`_rescored_since`): what the maker's profile and track record feed an offer's
+    score changes no offer, so only that run tells that its maker changed after this run
+    read it. A draft requirement's run leaves nothing alone: no offer run writes a
+    draft's pairs."""
     now = timezone.now()
     b = result.batch
     subject = requirement or offer
@@ -347,15 +349,18 @@ def write_results(
         .order_by(other)
         .values_list(other, "constraint", "reason")
     }
+    # A draft requirement is no offer run's candidate: nobody else writes its pairs, so
+    # its run writes them all, from what it read (its buyer's preview).
+    others_write = requirement is None or requirement.status != RequirementStatus.DRAFT
     moved = (
-        set()
-        if seen is None
-        else _moved_since(
+        _moved_since(
             seen, requirement=requirement, offer=offer, day=date.fromordinal(result.run_ordinal)
         )
+        if seen is not None and others_write
+        else set()
     )
-    if requirement is not None and read_at is not None:
-        moved |= _rescored_since(read_at, {key_of[i] for i in order} | {m.offer_id for m in misses})
+    if requirement is not None and read_at is not None and others_write:
+        moved |= _rescored_since(read_at)
     if moved:
         order = [i for i in order if key_of[i] not in moved]
     # Only the pairs whose digest changed are explained and written: an unchanged one
@@ -491,18 +496,20 @@ def _moved_since(
     return {key for key in seen.keys() | now.keys() if seen.get(key) != now.get(key)}
 
 
-def _rescored_since(read_at: datetime, offer_ids: set[str]) -> set[str]:
-    """Which of ``offer_ids`` had a run of their own queued after ``read_at``: a change of
-    the maker's record (a certificate, a verification, an outcome) queues one
+def _rescored_since(read_at: datetime) -> set[str]:
+    """The offers whose own run reads (or read) them after ``read_at``, when this run
+    began reading: runs queued since, runs started since (a queued run reused by a later
+    change keeps its ``created_at``) and runs still queued. A change of the maker's record
+    (a certificate, a verification, an outcome) changes no offer and queues such a run
     (``services.maker_offers_rescore``), which reads the maker afresh and writes the
-    offer's pairs with this requirement itself. Read by the runs' ``created_at`` index:
-    only the runs of the last moments, whatever the history."""
-    if not offer_ids:
-        return set()
-    queued = MagnetRun.objects.filter(
-        created_at__gt=read_at, direction=RunDirection.OFFER
-    ).values_list("offer_id", flat=True)
-    return {str(offer_id) for offer_id in queued} & offer_ids
+    offer's pairs with this requirement itself, whatever this run made of them (a match,
+    a near miss, or neither: two violations). A run that started before ``read_at`` is
+    not one: it may have read this requirement as it was before this run's own change.
+    Three indexed conditions: only the runs of the last moments, whatever the history."""
+    runs_since = MagnetRun.objects.filter(direction=RunDirection.OFFER).filter(
+        Q(created_at__gt=read_at) | Q(started_at__gt=read_at) | Q(status=RunStatus.QUEUED)
+    )
+    return {str(offer_id) for offer_id in runs_since.values_list("offer_id", flat=True)}
 
 
 def _published_locked(offer_ids: set[str]) -> set[str]:

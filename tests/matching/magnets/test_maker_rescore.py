@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from matching.magnets import runs, services
+from matching.magnets.api.serializers import MagnetRequirementSerializer
 from matching.magnets.models import MagnetMatch, MagnetOffer, MagnetRequirement, MagnetRun
 from matching.magnets.scoring import COLUMN
 from suppliers import services as registry
@@ -25,6 +27,7 @@ from tests.matching.magnets.conftest import (
     client_for,
     make_offer,
     make_requirement,
+    requirement_body,
     run_queued,
     today,
 )
@@ -235,45 +238,119 @@ def test_a_run_overtaken_by_a_later_run_of_its_offer_leaves_that_runs_rows(
     assert match.run_id == later[0].id
 
 
-def test_a_requirement_run_that_read_the_maker_before_its_change_leaves_the_rescored_pair(
-    market: Market, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A requirement's run reads the maker's offers; the maker registers the certificate
-    the requirement asks for, and the rescore's offer run writes the match before the
-    requirement's run writes. The requirement's run, which read the maker without the
-    certificate, must not delete that match for its stale near miss: no offer changed,
-    only the offer's own run being queued since its read tells it."""
-    supplier = SupplierFactory(owner=market.maker_org)  # registers nothing yet
-    offer = make_offer(market.maker_org)  # declares iatf-16949
-    other = make_offer(market.other_maker_org)  # holds nothing registered: no profile
-    requirement = make_requirement(market.buyer_org)  # requires iatf-16949
-    assert _offers_matched(requirement) == {other.id}
+def _run_requirement_while(
+    requirement: Any, monkeypatch: pytest.MonkeyPatch, meanwhile: Any
+) -> MagnetRun:
+    """Run ``requirement`` with ``meanwhile()`` done once its offers are read."""
     load = runs.load_for_requirement
-    rescored: list[Any] = []
+    done: list[Any] = []
 
-    def load_then_rescore(subject: Any, *, day: Any) -> Any:
+    def load_then(subject: Any, *, day: Any) -> Any:
         loaded = load(subject, day=day)
-        if not rescored:
-            rescored.append(None)
-            SupplierCertificateFactory(
-                supplier=supplier, certification=Certification.objects.get(code="iatf-16949")
-            )
-            (run,) = services.maker_offers_rescore(owner_ids=[market.maker_org.id])
-            rescored[0] = runs.magnet_run_execute(run_id=run.id)
+        if not done:
+            done.append(meanwhile())
         return loaded
 
-    monkeypatch.setattr(runs, "load_for_requirement", load_then_rescore)
-    first, _ = runs.magnet_run_create(
+    monkeypatch.setattr(runs, "load_for_requirement", load_then)
+    run, _ = runs.magnet_run_create(
         requirement=MagnetRequirement.objects.get(id=requirement.id), trigger="manual"
     )
-    done = runs.magnet_run_execute(run_id=first.id)
+    finished = runs.magnet_run_execute(run_id=run.id)
+    assert finished is not None
+    return finished
+
+
+@pytest.mark.parametrize(
+    ("required", "registered", "reuse_queued", "outcome"),
+    [
+        # The run read a near miss; the maker's new certificate makes it a match.
+        (["iatf-16949"], ["iatf-16949"], False, "match"),
+        # The run read two violations (no near miss, no match): a match now.
+        (["iatf-16949", "iso-9001"], ["iatf-16949", "iso-9001"], False, "match"),
+        # Two violations read, one left: a near miss now.
+        (["iatf-16949", "iso-9001"], ["iatf-16949"], False, "near miss"),
+        # The rescore reuses an offer run queued before the requirement's run read.
+        (["iatf-16949"], ["iatf-16949"], True, "match"),
+    ],
+)
+def test_a_requirement_run_that_read_the_maker_before_its_change_leaves_the_rescored_pair(
+    market: Market,
+    monkeypatch: pytest.MonkeyPatch,
+    required: list[str],
+    registered: list[str],
+    reuse_queued: bool,
+    outcome: str,
+) -> None:
+    """A requirement's run reads the maker's offers; the maker registers certificates
+    the requirement asks for, and the rescore's offer run writes the pair before the
+    requirement's run writes. The requirement's run, which read the maker as it was, must
+    not overwrite or delete that pair: no offer changed, only the offer's own run, queued
+    or started since its read, tells it."""
+    supplier = SupplierFactory(owner=market.maker_org)  # registers nothing yet
+    offer = make_offer(market.maker_org)  # declares iso-9001 and iatf-16949
+    other = make_offer(market.other_maker_org)  # no profile: its declaration counts
+    requirement = make_requirement(market.buyer_org, required_certifications=required)
+    assert _offers_matched(requirement) == {other.id}
+    queued = None
+    if reuse_queued:
+        queued, _ = runs.magnet_run_create(
+            offer=MagnetOffer.objects.get(id=offer.id), trigger="manual"
+        )
+    rescored: list[Any] = []
+
+    def rescore() -> None:
+        for n, code in enumerate(registered):
+            SupplierCertificateFactory(
+                supplier=supplier,
+                certification=Certification.objects.get(code=code),
+                certificate_number=f"C-{n}",
+            )
+        (run,) = services.maker_offers_rescore(owner_ids=[market.maker_org.id])
+        assert queued is None or run.id == queued.id
+        rescored.append(runs.magnet_run_execute(run_id=run.id))
+
+    done = _run_requirement_while(requirement, monkeypatch, rescore)
 
     assert (rescored[0].status, done.status) == ("succeeded", "succeeded")
-    match = MagnetMatch.objects.get(requirement=requirement, offer=offer)
-    assert (match.qualifies, match.run_id) == (True, rescored[0].id)
-    assert not requirement.near_misses.filter(offer=offer).exists()
+    if outcome == "match":
+        match = MagnetMatch.objects.get(requirement=requirement, offer=offer)
+        assert (match.qualifies, match.run_id) == (True, rescored[0].id)
+        assert not requirement.near_misses.filter(offer=offer).exists()
+    else:
+        assert not MagnetMatch.objects.filter(requirement=requirement, offer=offer).exists()
+        miss = requirement.near_misses.get(offer=offer)
+        assert miss.constraint == "certification:iso-9001"
     # The other maker's pair, whose offer had no run since, stays this run's to write.
-    assert _offers_matched(requirement) == {offer.id, other.id}
+    assert other.id in _offers_matched(requirement)
+
+
+def test_a_draft_requirements_run_writes_the_pair_of_an_offer_run_meanwhile(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No offer run pairs with a draft (the buyer's preview): its own run writes every
+    pair, even of an offer that ran or changed while it read."""
+    offer = make_offer(market.other_maker_org)
+    body = MagnetRequirementSerializer(data=requirement_body())
+    assert body.is_valid(), body.errors
+    draft = services.requirement_create(
+        owner=market.buyer_org, created_by=None, data=dict(body.validated_data)
+    )
+    assert draft.status == "draft"
+
+    def offer_runs_and_changes() -> None:
+        run, _ = runs.magnet_run_create(
+            offer=MagnetOffer.objects.get(id=offer.id), trigger="manual"
+        )
+        runs.magnet_run_execute(run_id=run.id)
+        MagnetOffer.objects.filter(id=offer.id).update(  # saved since
+            title="Renamed", updated_at=timezone.now()
+        )
+
+    done = _run_requirement_while(draft, monkeypatch, offer_runs_and_changes)
+
+    assert done.status == "succeeded"
+    match = MagnetMatch.objects.get(requirement=draft, offer=offer)
+    assert match.run_id == done.id
 
 
 @pytest.mark.usefixtures("eager")
