@@ -161,7 +161,7 @@ def store_floor_seconds(request_id: object, *, bare: bool = False) -> float:
     whatever it would check for the real table; best of three. No Python builds or
     explains anything.
 
-    ``bare``: into a table of the same columns with no index, check or key at all, the
+    ``bare``: into a table of the same columns (NOT NULL kept) with no index, check or key, the
     least any row-per-match store could cost (what is left is PostgreSQL writing the rows
     and their WAL)."""
     import psycopg
