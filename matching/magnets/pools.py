@@ -134,9 +134,10 @@ def _open_pools_of(
     """The open pools a waiting group could join, by key, locked (``FOR UPDATE``: an
     answer or a member leaving waits for the forming) and read again under the lock.
 
-    Two queries (each with its prefetch of the certifications) whatever the number of groups: a run against 50,000 requirements left
-    some 230 groups of one waiting requirement, and a query each for their open pools
-    took a quarter of a second after every run (bench/bench_magnets.py)."""
+    Two queries (each with its prefetch of the certifications) whatever the number of
+    groups: a run against 50,000 requirements left some 230 groups of one waiting
+    requirement, and a query each for their open pools took a quarter of a second after
+    every run (bench/bench_magnets.py)."""
     if not groups:
         return {}
     candidates = MagnetPool.objects.filter(status=PoolStatus.OPEN).prefetch_related(
