@@ -42,9 +42,10 @@ import hashlib
 import json
 import math
 import zlib
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -1039,6 +1040,48 @@ def _track_record_column(batch: CandidateBatch, sel: npt.NDArray[np.intp]) -> li
 # ------------------------------------------------------------------ digests
 
 _DIGEST_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(1))
+# What the digests' seeds fold in besides the version: this module's own text, so that
+# any change of how a score or an explanation is computed (a constant, a reason's
+# wording, the rounding) rewrites each match once on its next run, whether or not the
+# version was raised. Empty where the source is not shipped (the version still counts).
+try:
+    SOURCE_FINGERPRINT = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16).hexdigest()
+except OSError:  # pragma: no cover (a build without sources)
+    SOURCE_FINGERPRINT = ""
+
+
+def _mixed(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """splitmix64's finalizer: a bijection of 64-bit words in which every output bit
+    depends on every input bit. Folded with multiplications and additions alone, the
+    steps added up linearly, and two inputs changed together could cancel out (a maker's
+    record of 1 supply, 0 good, and of 88, 52, had one digest)."""
+    h = (h ^ (h >> _SHIFTS[0])) * _MIX_1
+    h = (h ^ (h >> _SHIFTS[1])) * _MIX_2
+    return h ^ (h >> _SHIFTS[2])
+
+
+def fold_digests(seed: str, columns: Iterable[Any], n: int) -> npt.NDArray[np.int64]:
+    """A 63-bit digest per row of ``seed`` and the rows of ``columns`` (each a number, or
+    several, per row; None for a column absent altogether): ``h = mix(h * M + bits)``
+    per number, ``M`` odd and ``mix`` a bijection, so a change in any single number of
+    a row always changes its digest (NaN and -0.0 are normalised first), and changes in
+    several are as unlikely to cancel as any two random digests are to meet."""
+    start = hashlib.blake2b(seed.encode(), digest_size=8).digest()
+    h = np.full(n, int.from_bytes(start, "little"), dtype=np.uint64)
+    for column in columns:
+        if column is None:
+            h = _mixed(h * _DIGEST_MULTIPLIER + np.uint64(1))
+            continue
+        numbers = np.asarray(column, dtype=np.float64).reshape(n, -1) + 0.0  # -0.0 -> 0.0
+        numbers = np.where(np.isnan(numbers), np.nan, numbers)  # one NaN bit pattern
+        bits = numbers.view(np.uint64)
+        for j in range(bits.shape[1]):
+            h = _mixed(h * _DIGEST_MULTIPLIER + bits[:, j])
+        h = _mixed(h * _DIGEST_MULTIPLIER + np.uint64(bits.shape[1]))
+    return (h >> _SHIFTS[3]).astype(np.int64)
 
 
 def _text_crcs(texts: Sequence[object], n: int) -> npt.NDArray[np.float64]:
@@ -1059,36 +1102,28 @@ def _text_crcs(texts: Sequence[object], n: int) -> npt.NDArray[np.float64]:
 def row_digests(criteria: Criteria, batch: CandidateBatch) -> npt.NDArray[np.int64]:
     """A 63-bit digest per candidate of everything its score, factor values and reasons
     are computed from: the criteria (run date and weights included), the algorithm
-    version and factor names, and the candidate's row of every column of the batch.
+    version, factor names and this module's text (:data:`SOURCE_FINGERPRINT`), and the
+    candidate's row of every column of the batch (:func:`fold_digests`; texts by their
+    CRC-32).
 
     Equal digests mean an unchanged explanation, so a rerun writes only the matches whose
-    digest changed. Each column is folded in as ``h = h * M + bits`` modulo 2**64 with
-    ``M`` odd; both steps are bijections, so a change in any single number of a row always
-    changes its digest (NaN and -0.0 are normalised first).
+    digest changed.
     """
     n = len(batch)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    seed = hashlib.blake2b(
-        repr((ALGORITHM_VERSION, FACTORS, criteria)).encode(), digest_size=8
-    ).digest()
-    h = np.full(n, int.from_bytes(seed, "little"), dtype=np.uint64)
-    for spec in fields(batch):
-        if spec.name == "supplier_ids":
-            continue
-        column = getattr(batch, spec.name)
-        if column is None:
-            h = h * _DIGEST_MULTIPLIER + np.uint64(1)
-            continue
-        if not isinstance(column, np.ndarray):  # text per candidate (e.g. plant names)
-            column = _text_crcs(column, n)
-        numbers = np.asarray(column, dtype=np.float64).reshape(n, -1) + 0.0  # -0.0 -> 0.0
-        numbers = np.where(np.isnan(numbers), np.nan, numbers)  # one NaN bit pattern
-        bits = numbers.view(np.uint64)
-        for j in range(bits.shape[1]):
-            h = h * _DIGEST_MULTIPLIER + bits[:, j]
-        h = h * _DIGEST_MULTIPLIER + np.uint64(bits.shape[1])
-    return (h >> np.uint64(1)).astype(np.int64)
+    seed = repr((ALGORITHM_VERSION, FACTORS, SOURCE_FINGERPRINT, criteria))
+
+    def columns() -> Iterator[Any]:
+        for spec in fields(batch):
+            if spec.name == "supplier_ids":
+                continue
+            column = getattr(batch, spec.name)
+            if column is not None and not isinstance(column, np.ndarray):
+                column = _text_crcs(column, n)  # text per candidate (e.g. plant names)
+            yield column
+
+    return fold_digests(seed, columns(), n)
 
 
 # ------------------------------------------------------------------ the supplier's view
@@ -1233,6 +1268,7 @@ __all__ = [
     "public_weights",
     "grade_columns",
     "policy_sub_targets",
+    "fold_digests",
     "row_digests",
     "score",
 ]

@@ -50,17 +50,19 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from matching import scoring as base_scoring
 from matching.scoring import (
-    _DIGEST_MULTIPLIER,
     DISTANCE_HALF_LIFE_KM,
     NEUTRAL,
     FactorScore,
     _text_crcs,
+    fold_digests,
     haversine_km,
     names_of,
     public_factors,
@@ -78,6 +80,12 @@ FACTORS = (
 # Every version ever written with its factors in stored order (never remove an entry).
 FACTORS_BY_VERSION: dict[str, tuple[str, ...]] = {ALGORITHM_VERSION: FACTORS}
 COLUMN = {name: j for j, name in enumerate(FACTORS)}
+# This module's text, in every pair's digest (ScoringResult.digests): a change of how a
+# pair is scored or explained rewrites each pair once on its next run.
+try:
+    SOURCE_FINGERPRINT = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16).hexdigest()
+except OSError:  # pragma: no cover (a build without sources)
+    SOURCE_FINGERPRINT = ""
 MIN_CAPACITY_SHARE = 0.25
 TRACK_RECORD_PRIOR = 0.5
 TRACK_RECORD_PRIOR_WEIGHT = 3.0
@@ -341,20 +349,26 @@ class ScoringResult:
 
     def digests(self, indices: npt.NDArray[np.intp]) -> list[int]:
         """A 63-bit digest per pair of ``indices`` of everything its score, public score,
-        factors and reasons are computed from: the algorithm version and factor names,
-        the run's day, the pair's weights as used, and its row of every column of the
-        batch but the two ids (folded as :func:`matching.scoring.row_digests` folds
-        them: a change of any single number or text of a row changes its digest). The
-        pair's outputs depend on nothing else (no factor is relative to other pairs), so
-        a rerun rewrites only the pairs whose digest changed."""
+        factors and reasons are computed from: the algorithm version, factor names and
+        the text of this module and of :mod:`matching.scoring` (any change of how a pair
+        is scored or explained rewrites it once), the run's day, the pair's weights as
+        used, and its row of every column of the batch but the two ids
+        (:func:`matching.scoring.fold_digests`; texts by their CRC-32). The pair's
+        outputs depend on nothing else (no factor is relative to other pairs), so a
+        rerun rewrites only the pairs whose digest changed."""
         sel = np.asarray(indices, dtype=np.intp)
         n = len(sel)
         if n == 0:
             return []
-        seed = hashlib.blake2b(
-            repr((self.algorithm_version, FACTORS, self.run_ordinal)).encode(), digest_size=8
-        ).digest()
-        h = np.full(n, int.from_bytes(seed, "little"), dtype=np.uint64)
+        seed = repr(
+            (
+                self.algorithm_version,
+                FACTORS,
+                SOURCE_FINGERPRINT,
+                base_scoring.SOURCE_FINGERPRINT,
+                self.run_ordinal,
+            )
+        )
         columns: list[Any] = [self.weights[sel]]
         for spec in fields(self.batch):
             if spec.name in ("offer_ids", "requirement_ids"):
@@ -367,14 +381,7 @@ class ScoringResult:
                 if spec.name == "required_missing":
                     texts = [",".join(codes) for codes in texts]
                 columns.append(_text_crcs(texts, n))
-        for column in columns:
-            numbers = np.asarray(column, dtype=np.float64).reshape(n, -1) + 0.0  # -0.0 -> 0.0
-            numbers = np.where(np.isnan(numbers), np.nan, numbers)  # one NaN bit pattern
-            bits = numbers.view(np.uint64)
-            for j in range(bits.shape[1]):
-                h = h * _DIGEST_MULTIPLIER + bits[:, j]
-            h = h * _DIGEST_MULTIPLIER + np.uint64(bits.shape[1])
-        return (h >> np.uint64(1)).astype(np.int64).tolist()
+        return fold_digests(seed, columns, n).tolist()
 
     def near_misses(self) -> list[NearMiss]:
         rows = np.flatnonzero(self.violations == 1).tolist()

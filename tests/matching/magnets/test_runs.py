@@ -109,6 +109,23 @@ def test_a_match_stored_without_a_digest_is_written_again_once(
     assert {row[1] for row in _matches(offer).values()} == {run.id}
 
 
+def test_a_kept_match_that_qualifies_again_is_written_again_whatever_its_digest(
+    leads: tuple[MagnetOffer, list[Any]],
+) -> None:
+    """A match the parties acted on is kept with ``qualifies`` false when its pair stops
+    qualifying; when the pair qualifies again with the very inputs it had (the same
+    digest), the run still writes it: the stored row says it does not qualify."""
+    offer, (first, _, _) = leads
+    stored = MagnetMatch.objects.get(offer=offer, requirement=first)
+    MagnetMatch.objects.filter(id=stored.id).update(qualifies=False, status="interested")
+
+    run = _rerun(offer)
+
+    again = MagnetMatch.objects.get(id=stored.id)
+    assert (again.qualifies, again.status, again.run_id) == (True, "interested", run.id)
+    assert again.digest == stored.digest
+
+
 def test_a_rerun_rewrites_what_changed_and_leaves_what_a_run_from_nothing_would(
     leads: tuple[MagnetOffer, list[Any]],
 ) -> None:

@@ -350,3 +350,36 @@ def test_both_directions_give_the_same_pair_the_same_digest() -> None:
     assert forward == backward
     assert len(forward) == 9
     assert len(set(forward.values())) == 9
+
+
+def test_a_pairs_digest_changes_with_the_weights_the_code_and_two_inputs_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The maker's record of 1 supply (0 good) and of 88 (52 good) had one digest when
+    the columns were folded linearly; the weights and the text of the scoring modules
+    are in every digest too."""
+    from matching import scoring as base_scoring
+
+    rows = np.arange(1, dtype=np.intp)
+
+    def digest(batch: Any, **kwargs: Any) -> int:
+        (d,) = scoring.score(batch, run_date=RUN, **kwargs).digests(rows)
+        return d
+
+    records = [(float(s), float(g)) for s in range(0, 100, 3) for g in range(0, s + 1, 4)]
+    seen = {
+        digest(pair([requirement()], [offer(past_supplies=s, past_good=g)])) for s, g in records
+    }
+    assert len(seen) == len(records)
+    assert digest(pair([requirement()], [offer(past_supplies=1.0, past_good=0.0)])) != digest(
+        pair([requirement()], [offer(past_supplies=88.0, past_good=52.0)])
+    )
+
+    batch = pair([requirement()], [offer()])
+    base = digest(batch)
+    assert digest(batch, weights=scoring.Weights(lead_time=0.4, capacity_headroom=0.1)) != base
+    monkeypatch.setattr(scoring, "SOURCE_FINGERPRINT", "edited")
+    assert digest(batch) != base
+    monkeypatch.undo()
+    monkeypatch.setattr(base_scoring, "SOURCE_FINGERPRINT", "edited")
+    assert digest(batch) != base
